@@ -1,0 +1,16 @@
+//! The Amazon States Language, pure: definitions, validation, paths, payload templates,
+//! intrinsic functions, Choice rules and JSONata. No I/O, no clock, no randomness of its own.
+
+pub mod choice;
+pub mod error;
+pub mod intrinsics;
+pub mod jsonata;
+pub mod model;
+pub mod parse;
+pub mod path;
+pub mod template;
+pub mod validate;
+pub mod vars;
+
+pub use error::{ErrorName, Failure};
+pub use vars::{Entropy, Env, Vars};

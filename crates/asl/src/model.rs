@@ -1,0 +1,1 @@
+//! The definition model: a validated definition turned into typed states.

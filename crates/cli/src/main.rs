@@ -1,0 +1,3 @@
+//! `baton`: the command line. Thin: argument parsing, wiring, output.
+
+fn main() {}

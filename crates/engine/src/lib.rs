@@ -1,0 +1,1 @@
+//! The interpreter: a deterministic state machine from events to effects and history.

@@ -1,0 +1,1 @@
+//! Step Functions Local mocked responses (MockConfigFile).
