@@ -1,1 +1,22 @@
 //! The interpreter: a deterministic state machine from events to effects and history.
+//!
+//! [`Execution::apply`] takes an [`Event`] (something happened: the execution started, a task
+//! finished, a timer fired) and returns [`Effect`]s (what must happen next: run this task,
+//! start this timer, the execution ended), appending AWS-shaped [`HistoryEvent`]s as it goes.
+//! It never reads a clock, does no I/O and draws randomness only from the seed it is given.
+
+mod context;
+pub mod driver;
+mod dataflow;
+mod execution;
+mod fanout;
+pub mod history;
+pub mod signal;
+mod states;
+mod task;
+
+pub use context::iso_time;
+pub use execution::{Execution, Limits};
+pub use history::{EventDetails, HistoryEvent, Millis};
+pub use signal::{Effect, Event, ExecutionInfo, Outcome, Status, TaskId, TaskRequest, TimerId};
+pub use task::{resource_kind, ResourceKind};

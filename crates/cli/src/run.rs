@@ -1,0 +1,199 @@
+//! `baton run FILE`: one execution in-process, its result on stdout.
+
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use baton_asl::model::StateMachine;
+use baton_asl::validate::Severity;
+use baton_asl::vars::{Entropy, SeededEntropy};
+use baton_engine::driver::{run_to_end, Clock, VirtualClock};
+use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, Status};
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+
+use crate::local::{system_now, Mocks, SystemClock};
+use crate::validate::{check, render};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimeMode {
+    /// Waits and retry back-off take real time.
+    Real,
+    /// Time jumps to the next timer: waits take no real time.
+    Virtual,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The definition (JSON; comments allowed).
+    file: PathBuf,
+    /// The execution input: JSON text, or @FILE.
+    #[arg(long, default_value = "{}")]
+    input: String,
+    #[arg(long, value_enum, default_value = "real")]
+    time: TimeMode,
+    /// Also print the execution history.
+    #[arg(long)]
+    history: bool,
+    #[arg(long, value_enum, default_value = "text")]
+    output: OutputFormat,
+    /// The state machine's name (default: the file's stem).
+    #[arg(long)]
+    name: Option<String>,
+    /// The execution's name (default: a UUID).
+    #[arg(long)]
+    execution_name: Option<String>,
+    /// A Step Functions Local mock configuration (MockConfigFile).
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of the mock configuration to use.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// Seed for every random value (UUIDs, $random, jitter), for reproducible runs.
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+}
+
+/// Exit codes: 0 succeeded, 1 another final status, 2 invalid definition or input.
+pub fn main(args: RunArgs) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let path = args.file.display().to_string();
+    let diagnostics = check(&text);
+    let mut invalid = false;
+    for d in &diagnostics {
+        eprintln!("{}", render(&path, d));
+        invalid |= d.severity == Severity::Error;
+    }
+    if invalid {
+        return Ok(2);
+    }
+    let doc = baton_asl::parse::parse(&text, true).map_err(|d| anyhow::anyhow!(d.message))?;
+    let machine = match StateMachine::from_value(&doc.value) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{path}: error: {e}");
+            return Ok(2);
+        }
+    };
+    let input_text = match args.input.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?,
+        None => args.input.clone(),
+    };
+    let input: Value = match serde_json::from_str(&input_text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("baton: invalid execution input: {e}");
+            return Ok(2);
+        }
+    };
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .file
+            .file_stem()
+            .map(|s| s.to_string_lossy().trim_end_matches(".asl").to_string())
+            .unwrap_or_else(|| "StateMachine".into()),
+    };
+    let session = match (&args.mock_config, &args.test_case) {
+        (Some(file), Some(case)) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let config = match baton_mock::parse(&text) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{}: error: {e}", file.display());
+                    return Ok(2);
+                }
+            };
+            match config.test_case(&name, case) {
+                Ok(tc) => Some(baton_mock::MockSession::new(tc)),
+                Err(e) => {
+                    eprintln!("{}: error: {e}", file.display());
+                    return Ok(2);
+                }
+            }
+        }
+        _ => None,
+    };
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let execution_name = match &args.execution_name {
+        Some(n) => n.clone(),
+        None => SeededEntropy::new(seed ^ 0x5eed).uuid_v4(),
+    };
+    let info = ExecutionInfo::standard("aws", &args.region, &args.account, &name, &execution_name);
+    let mut execution = Execution::new(Arc::new(machine), Limits::default());
+    let mut tasks = Mocks { session };
+    let start = system_now();
+    let outcome = match args.time {
+        TimeMode::Virtual => {
+            let mut clock = VirtualClock::starting_at(start);
+            run_to_end(&mut execution, info, input, seed, &mut clock as &mut dyn Clock, &mut tasks)
+        }
+        TimeMode::Real => run_to_end(&mut execution, info, input, seed, &mut SystemClock, &mut tasks),
+    };
+    if outcome.status == Status::Running {
+        bail!("the execution cannot make progress: a task never answered and has no timeout");
+    }
+    print_outcome(&args, &execution, &outcome)?;
+    Ok(if outcome.status == Status::Succeeded { 0 } else { 1 })
+}
+
+fn print_outcome(args: &RunArgs, execution: &Execution, outcome: &Outcome) -> anyhow::Result<()> {
+    match args.output {
+        OutputFormat::Json => {
+            let mut out = json!({
+                "status": outcome.status.as_str(),
+                "output": outcome.output,
+                "error": outcome.error,
+                "cause": outcome.cause,
+            });
+            if args.history {
+                let events: Vec<Value> = execution.history().iter().map(|e| e.to_json(true)).collect();
+                out["events"] = Value::Array(events);
+            }
+            println!("{out}");
+        }
+        OutputFormat::Text => {
+            if args.history {
+                for e in execution.history() {
+                    let name = e.details.state_name().unwrap_or("");
+                    eprintln!("{:>5} {:>5}  {:<28} {}", e.id, e.previous_event_id, e.details.type_name(), name);
+                }
+            }
+            eprintln!("{}: {}", execution.info().execution_arn, outcome.status.as_str());
+            if let Some(output) = &outcome.output {
+                let pretty = serde_json::from_str::<Value>(output)
+                    .ok()
+                    .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                    .unwrap_or_else(|| output.clone());
+                println!("{pretty}");
+            }
+            if let Some(error) = &outcome.error {
+                eprintln!("error: {error}");
+            }
+            if let Some(cause) = &outcome.cause {
+                eprintln!("cause: {cause}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A seed from the standard library's per-process random keys: no extra dependency.
+fn random_seed() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(system_now() as u64);
+    h.finish()
+}

@@ -1,0 +1,219 @@
+//! A state's data-flow phases (InputPath → Parameters/Arguments → ResultSelector →
+//! ResultPath → OutputPath, Output, Assign), each a separate step, with AWS's cause prefix on
+//! every evaluation error.
+
+use baton_asl::intrinsics::Intrinsic;
+use baton_asl::jsonata::{JsonataEnv, JsonataTemplate};
+use baton_asl::model::{Assign, PathSpec, ResultPathSpec, State};
+use baton_asl::path::{Path, PathFailure};
+use baton_asl::template::Template;
+use baton_asl::vars::Entropy;
+use baton_asl::{Env, ErrorName, Failure};
+use serde_json::{Map, Value};
+
+use crate::execution::{Fault, Scope};
+
+/// What every expression of one state sees.
+pub(crate) struct Ctx<'a> {
+    pub state: &'a State,
+    pub entered_id: u64,
+    pub context: &'a Value,
+    pub vars: &'a Scope,
+    pub now: crate::history::Millis,
+}
+
+impl Ctx<'_> {
+    /// AWS's prefix on the cause of every error raised while evaluating a state's fields.
+    pub fn prefix(&self, message: &str) -> String {
+        format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+            self.state.name, self.entered_id, message
+        )
+    }
+
+    pub fn fault(&self, f: Failure) -> Fault {
+        let cause = self.prefix(&f.cause);
+        Fault::from(Failure::new(f.error, cause))
+    }
+
+    pub fn runtime(&self, message: &str) -> Fault {
+        Fault::of(ErrorName::Runtime, self.prefix(message))
+    }
+
+    pub fn query_error(&self, message: &str) -> Fault {
+        let mut f = Fault::of(ErrorName::QueryEvaluationError, self.prefix(message));
+        f.evaluation = true;
+        f
+    }
+
+    pub fn env<'b>(&'b self, input: &'b Value) -> Env<'b> {
+        Env { input, context: self.context, vars: self.vars }
+    }
+
+    /// `InputPath` or `OutputPath`.
+    pub fn select(&self, spec: &PathSpec, value: Value) -> Result<Value, Fault> {
+        match spec {
+            PathSpec::Identity => Ok(value),
+            PathSpec::Discard => Ok(Value::Object(Map::new())),
+            PathSpec::Path(p) => self.path(p, &value),
+        }
+    }
+
+    /// A path as `InputPath`/`OutputPath`/`ItemsPath` use it: a miss is `States.Runtime`
+    /// with Jayway's message.
+    pub fn path(&self, p: &Path, input: &Value) -> Result<Value, Fault> {
+        p.eval(&self.env(input)).map_err(|e| self.path_failure(p, e))
+    }
+
+    fn path_failure(&self, p: &Path, e: PathFailure) -> Fault {
+        match e {
+            PathFailure::NoResults { normalized } => self.runtime(&format!(
+                "Invalid path '{}' : No results for path: {normalized}",
+                p.text()
+            )),
+            other => self.runtime(&other.to_string()),
+        }
+    }
+
+    /// A `*Path` field that names one value (`ErrorPath`, `SecondsPath`, …): a miss is the
+    /// "could not be found in the input" cause.
+    pub fn field_path(&self, p: &Path, field: &str, input: &Value) -> Result<Option<Value>, Fault> {
+        match p.eval(&self.env(input)) {
+            Ok(v) => Ok(Some(v)),
+            Err(PathFailure::NoResults { .. }) => Err(self.runtime(&format!(
+                "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                p.text(),
+                input
+            ))),
+            Err(e) => Err(self.path_failure(p, e)),
+        }
+    }
+
+    pub fn intrinsic(
+        &self,
+        i: &Intrinsic,
+        input: &Value,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Fault> {
+        i.eval(&self.env(input), entropy).map_err(|f| self.fault(f))
+    }
+
+    pub fn template(
+        &self,
+        t: &Template,
+        input: &Value,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Fault> {
+        t.eval(&self.env(input), entropy).map_err(|f| self.fault(f))
+    }
+
+    /// `ResultPath`: where the result goes in the raw input.
+    pub fn result_path(&self, spec: &ResultPathSpec, raw: Value, result: Value) -> Result<Value, Fault> {
+        match spec {
+            ResultPathSpec::Replace => Ok(result),
+            ResultPathSpec::Discard => Ok(raw),
+            ResultPathSpec::Path(p) => p.set(raw, result).map_err(|e| {
+                let f = Fault::of(
+                    ErrorName::Runtime,
+                    self.prefix(&format!("Invalid path '{}': {e}", p.text())),
+                );
+                f
+            }),
+        }
+    }
+
+    /// `$states` for a JSONata evaluation.
+    pub fn states(&self, input: &Value, result: Option<&Value>, error: Option<&Value>) -> Value {
+        let mut m = Map::new();
+        m.insert("input".into(), input.clone());
+        m.insert("context".into(), self.context.clone());
+        if let Some(r) = result {
+            m.insert("result".into(), r.clone());
+        }
+        if let Some(e) = error {
+            m.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(m)
+    }
+
+    pub fn jsonata(
+        &self,
+        t: &JsonataTemplate,
+        field: &str,
+        states: &Value,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Fault> {
+        let env = JsonataEnv { states, vars: self.vars };
+        t.eval(field, &env, entropy).map_err(|f| {
+            let mut fault = self.fault(f);
+            fault.evaluation = matches!(fault.error, Some(ErrorName::QueryEvaluationError));
+            fault
+        })
+    }
+
+    /// Evaluates `Assign`: JSONPath templates see `value` as `$`; JSONata sees `states`.
+    pub fn assign(
+        &self,
+        assign: &Assign,
+        value: &Value,
+        states: Option<&Value>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Map<String, Value>, Fault> {
+        let out = match assign {
+            Assign::JsonPath(t) => self.template(t, value, entropy)?,
+            Assign::Jsonata(t) => {
+                let owned;
+                let states = match states {
+                    Some(s) => s,
+                    None => {
+                        owned = self.states(value, None, None);
+                        &owned
+                    }
+                };
+                self.jsonata(t, "Assign", states, entropy)?
+            }
+        };
+        match out {
+            Value::Object(m) => Ok(m),
+            _ => Err(self.runtime("The Assign field must be an object")),
+        }
+    }
+}
+
+/// The `{"Error", "Cause"}` object a Catch passes on.
+pub(crate) fn error_output(f: &Fault) -> Value {
+    let mut m = Map::new();
+    if let Some(e) = &f.error {
+        m.insert("Error".into(), Value::String(e.as_str().to_string()));
+    }
+    if let Some(c) = &f.cause {
+        m.insert("Cause".into(), Value::String(c.clone()));
+    }
+    Value::Object(m)
+}
+
+/// The name AWS uses for a JSON value's type in messages.
+pub(crate) fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The text of a JSONata field's expression, for messages (`{% 1 %}` → `1`).
+pub(crate) fn expression_text(t: &JsonataTemplate) -> String {
+    match t.source() {
+        Value::String(s) => {
+            let s = s.trim();
+            s.strip_prefix("{%")
+                .and_then(|s| s.strip_suffix("%}"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|| s.to_string())
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,534 @@
+//! One execution as a deterministic state machine: `apply(event) -> effects`, with the
+//! history it writes. Threads of control ("runs": the top level, each Parallel branch, each
+//! Map iteration) live in a slab; a run steps synchronously until it must wait for a task, a
+//! timer or its children.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use baton_asl::model::{StateMachine, StateSet};
+use baton_asl::vars::SeededEntropy;
+use baton_asl::{ErrorName, Failure, Vars};
+use serde_json::{Map, Value};
+
+use crate::fanout::Fanout;
+use crate::history::{EventDetails, HistoryEvent, Millis, TaskResource};
+use crate::signal::{Effect, Event, ExecutionInfo, Outcome, Status, TaskId, TimerId};
+
+/// Limits AWS enforces, configurable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Events in one execution's history (AWS: 25,000).
+    pub max_history_events: usize,
+    /// Bytes of one input, output or result (AWS: 256 KiB).
+    pub max_payload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_history_events: 25_000, max_payload_bytes: 256 * 1024 }
+    }
+}
+
+pub(crate) type RunId = usize;
+
+/// How to find a run's `StateSet` from the machine's top level: for each level, the index of
+/// the Parallel/Map state and the branch (0 for a Map's processor).
+pub(crate) type SetPath = Arc<[(u32, u32)]>;
+
+/// Variables visible in one run: its own, then those of the scopes around it (a snapshot
+/// taken when the run was forked; outer variables cannot change while children run).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scope {
+    pub own: Map<String, Value>,
+    pub outer: Option<Arc<Map<String, Value>>>,
+}
+
+impl Vars for Scope {
+    fn get_var(&self, name: &str) -> Option<&Value> {
+        self.own.get(name).or_else(|| self.outer.as_ref().and_then(|o| o.get(name)))
+    }
+}
+
+impl Scope {
+    /// Everything visible, for the scope of forked children.
+    pub fn snapshot(&self) -> Arc<Map<String, Value>> {
+        match &self.outer {
+            None => Arc::new(self.own.clone()),
+            Some(outer) if self.own.is_empty() => outer.clone(),
+            Some(outer) => {
+                let mut all = (**outer).clone();
+                for (k, v) in &self.own {
+                    all.insert(k.clone(), v.clone());
+                }
+                Arc::new(all)
+            }
+        }
+    }
+}
+
+/// What a run is waiting for.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    None,
+    Task(TaskWait),
+    /// A Wait state's timer; the output is ready.
+    Wait { timer: TimerId, output: Value, assigned: Option<Map<String, Value>> },
+    /// A retry back-off.
+    Backoff { timer: TimerId },
+    /// Parallel branches or Map iterations.
+    Fanout(Box<Fanout>),
+}
+
+#[derive(Debug)]
+pub(crate) struct TaskWait {
+    pub id: TaskId,
+    pub resource: TaskResource,
+    pub timeout_timer: Option<TimerId>,
+    pub heartbeat: Option<(TimerId, u64)>,
+    /// `.sync` / `.waitForTaskToken`: AWS writes `TaskSubmitted` when the call returns.
+    pub started: bool,
+}
+
+/// A thread of control.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub set: SetPath,
+    pub state: usize,
+    /// The raw input of the current state.
+    pub input: Value,
+    /// The last event this run wrote (`previousEventId` of its next one).
+    pub prev: u64,
+    pub scope: Scope,
+    /// The parent run and this run's slot in it (branch or iteration index).
+    pub parent: Option<(RunId, usize)>,
+    pub entered_id: u64,
+    pub entered_time: Millis,
+    /// Retries used so far in the current state, per retrier.
+    pub retry_counts: Vec<u32>,
+    pub retry_total: u32,
+    pub pending: Pending,
+    /// A distributed Map's child: its events belong to a child execution, not this history.
+    pub silent: bool,
+}
+
+/// Where a run goes next when it is resumed.
+#[derive(Debug)]
+pub(crate) enum Action {
+    Enter,
+    Execute,
+    TaskResult(Result<Value, Fault>),
+    /// The task's `TimeoutSeconds` or heartbeat deadline passed.
+    TaskTimedOut(Fault),
+    WaitElapsed,
+    FanoutDone(Result<Value, Fault>),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimerPurpose {
+    Wait(RunId),
+    Backoff(RunId),
+    TaskTimeout(RunId, TaskId),
+    Heartbeat(RunId, TaskId),
+    ExecutionTimeout,
+}
+
+/// One execution.
+pub struct Execution {
+    pub(crate) machine: Arc<StateMachine>,
+    pub(crate) info: ExecutionInfo,
+    pub(crate) input: Value,
+    pub(crate) start_time: Millis,
+    pub(crate) now: Millis,
+    pub(crate) entropy: SeededEntropy,
+    pub(crate) limits: Limits,
+    history: Vec<HistoryEvent>,
+    pub(crate) runs: Vec<Option<Run>>,
+    free_runs: Vec<RunId>,
+    pub(crate) tasks: HashMap<TaskId, RunId>,
+    pub(crate) timers: HashMap<TimerId, TimerPurpose>,
+    next_id: u64,
+    next_handle: u64,
+    status: Status,
+    outcome: Option<Outcome>,
+    pub(crate) effects: Vec<Effect>,
+    pub(crate) ready: VecDeque<(RunId, Action)>,
+    /// `$$` without its `State` member, built once.
+    pub(crate) base_context: Map<String, Value>,
+}
+
+impl Execution {
+    /// A new execution of `machine`; nothing happens until [`Event::Started`] is applied.
+    pub fn new(machine: Arc<StateMachine>, limits: Limits) -> Execution {
+        Execution {
+            machine,
+            info: ExecutionInfo::standard("aws", "us-east-1", "000000000000", "", ""),
+            input: Value::Null,
+            start_time: 0,
+            now: 0,
+            entropy: SeededEntropy::new(0),
+            limits,
+            history: Vec::new(),
+            runs: Vec::new(),
+            free_runs: Vec::new(),
+            tasks: HashMap::new(),
+            timers: HashMap::new(),
+            next_id: 1,
+            next_handle: 0,
+            status: Status::Running,
+            outcome: None,
+            effects: Vec::new(),
+            ready: VecDeque::new(),
+            base_context: Map::new(),
+        }
+    }
+
+    /// Every history event written so far, in order.
+    pub fn history(&self) -> &[HistoryEvent] {
+        &self.history
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// How the execution ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    pub fn info(&self) -> &ExecutionInfo {
+        &self.info
+    }
+
+    /// Applies one event and returns what must happen next. The history events this step
+    /// wrote are `history()[before..]`, where `before` is the length before the call.
+    pub fn apply(&mut self, event: Event) -> Vec<Effect> {
+        if self.status != Status::Running {
+            return Vec::new();
+        }
+        match event {
+            Event::Started { info, input, time, seed } => self.start(info, input, time, seed),
+            Event::TaskStarted { task, time, worker } => {
+                self.now = self.now.max(time);
+                self.task_started(task, worker);
+            }
+            Event::TaskHeartbeat { task, time } => {
+                self.now = self.now.max(time);
+                self.task_heartbeat(task);
+            }
+            Event::TaskSucceeded { task, output, time } => {
+                self.now = self.now.max(time);
+                if let Some(rid) = self.tasks.remove(&task) {
+                    self.ready.push_back((rid, Action::TaskResult(Ok(output))));
+                }
+            }
+            Event::TaskFailed { task, error, cause, time } => {
+                self.now = self.now.max(time);
+                if let Some(rid) = self.tasks.remove(&task) {
+                    let fault = Fault::new(error, cause);
+                    self.ready.push_back((rid, Action::TaskResult(Err(fault))));
+                }
+            }
+            Event::TimerFired { timer, time } => {
+                self.now = self.now.max(time);
+                self.timer_fired(timer);
+            }
+            Event::StopRequested { error, cause, time } => {
+                self.now = self.now.max(time);
+                self.stop(error, cause);
+            }
+        }
+        self.drain();
+        std::mem::take(&mut self.effects)
+    }
+
+    fn start(&mut self, info: ExecutionInfo, input: Value, time: Millis, seed: u64) {
+        self.info = info;
+        self.start_time = time;
+        self.now = time;
+        self.entropy = SeededEntropy::new(seed);
+        self.base_context = crate::context::base(&self.info, &input, time);
+        let input_text = input.to_string();
+        self.input = input.clone();
+        self.emit(
+            0,
+            EventDetails::ExecutionStarted { input: input_text, role_arn: self.info.role_arn.clone() },
+        );
+        if let Some(secs) = self.machine.timeout_seconds {
+            let at = time + secs as Millis * 1000;
+            self.start_timer(at, TimerPurpose::ExecutionTimeout);
+        }
+        let start_at = self.machine.states.start_at;
+        let root = self.new_run(Run {
+            set: Arc::from(Vec::new()),
+            state: start_at,
+            input,
+            prev: 0,
+            scope: Scope::default(),
+            parent: None,
+            entered_id: 0,
+            entered_time: time,
+            retry_counts: Vec::new(),
+            retry_total: 0,
+            pending: Pending::None,
+            silent: false,
+        });
+        self.ready.push_back((root, Action::Enter));
+    }
+
+    pub(crate) fn drain(&mut self) {
+        while let Some((rid, action)) = self.ready.pop_front() {
+            if self.status != Status::Running {
+                self.ready.clear();
+                break;
+            }
+            if self.runs.get(rid).is_some_and(Option::is_some) {
+                self.step(rid, action);
+            }
+        }
+    }
+
+    /// Appends a history event and returns its id.
+    pub(crate) fn emit(&mut self, prev: u64, details: EventDetails) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.history.push(HistoryEvent { id, previous_event_id: prev, timestamp: self.now, details });
+        id
+    }
+
+    /// Appends an event that follows the run's last one, unless the run is silent; returns
+    /// the run's new last event id.
+    pub(crate) fn emit_in(&mut self, rid: RunId, details: EventDetails) -> u64 {
+        let run = self.run(rid);
+        if run.silent {
+            return run.prev;
+        }
+        let id = self.emit(run.prev, details);
+        self.run_mut(rid).prev = id;
+        id
+    }
+
+    /// True when the history has no room for more events; the caller fails the execution.
+    pub(crate) fn history_full(&self) -> bool {
+        self.history.len() >= self.limits.max_history_events
+    }
+
+    pub(crate) fn new_run(&mut self, run: Run) -> RunId {
+        if let Some(rid) = self.free_runs.pop() {
+            self.runs[rid] = Some(run);
+            rid
+        } else {
+            self.runs.push(Some(run));
+            self.runs.len() - 1
+        }
+    }
+
+    pub(crate) fn drop_run(&mut self, rid: RunId) -> Option<Run> {
+        let run = self.runs.get_mut(rid).and_then(Option::take);
+        if run.is_some() {
+            self.free_runs.push(rid);
+        }
+        run
+    }
+
+    pub(crate) fn run(&self, rid: RunId) -> &Run {
+        self.runs[rid].as_ref().expect("live run")
+    }
+
+    pub(crate) fn run_mut(&mut self, rid: RunId) -> &mut Run {
+        self.runs[rid].as_mut().expect("live run")
+    }
+
+    pub(crate) fn start_timer(&mut self, at: Millis, purpose: TimerPurpose) -> TimerId {
+        let id = self.next_timer_id();
+        self.timers.insert(id, purpose);
+        self.effects.push(Effect::StartTimer { timer: id, at });
+        id
+    }
+
+    /// Timers and tasks draw ids from one counter: unique, never reused (a late event for a
+    /// cancelled timer must not hit a new one), and deterministic.
+    fn next_timer_id(&mut self) -> TimerId {
+        self.next_handle += 1;
+        self.next_handle
+    }
+
+    pub(crate) fn next_task_id(&mut self) -> TaskId {
+        self.next_timer_id()
+    }
+
+    pub(crate) fn cancel_timer(&mut self, timer: TimerId) {
+        if self.timers.remove(&timer).is_some() {
+            self.effects.push(Effect::CancelTimer(timer));
+        }
+    }
+
+    /// Resolves a run's state set.
+    pub(crate) fn set_of<'m>(machine: &'m StateMachine, path: &[(u32, u32)]) -> &'m StateSet {
+        let mut set = &machine.states;
+        for &(state, branch) in path {
+            set = match &set.states[state as usize].kind {
+                baton_asl::model::StateKind::Parallel(p) => &p.branches[branch as usize],
+                baton_asl::model::StateKind::Map(m) => &m.processor,
+                _ => unreachable!("set paths only go through Parallel and Map states"),
+            };
+        }
+        set
+    }
+
+    fn timer_fired(&mut self, timer: TimerId) {
+        let Some(purpose) = self.timers.remove(&timer) else { return };
+        match purpose {
+            TimerPurpose::Wait(rid) => self.ready.push_back((rid, Action::WaitElapsed)),
+            TimerPurpose::Backoff(rid) => self.ready.push_back((rid, Action::Execute)),
+            TimerPurpose::TaskTimeout(rid, task) | TimerPurpose::Heartbeat(rid, task) => {
+                if self.tasks.remove(&task).is_some() {
+                    self.effects.push(Effect::CancelTask(task));
+                    let error = match purpose {
+                        TimerPurpose::Heartbeat(..) => ErrorName::HeartbeatTimeout,
+                        _ => ErrorName::Timeout,
+                    };
+                    let fault = Fault { error: Some(error), cause: None, evaluation: false };
+                    self.ready.push_back((rid, Action::TaskTimedOut(fault)));
+                }
+            }
+            TimerPurpose::ExecutionTimeout => {
+                let prev = self.history.last().map_or(0, |e| e.id);
+                self.abort_all();
+                self.emit(prev, EventDetails::ExecutionTimedOut { error: None, cause: None });
+                self.finish(Status::TimedOut, None, None, None);
+            }
+        }
+    }
+
+    fn task_started(&mut self, task: TaskId, _worker: Option<String>) {
+        let Some(&rid) = self.tasks.get(&task) else { return };
+        let run = self.run(rid);
+        if let Pending::Task(w) = &run.pending {
+            if w.started {
+                return;
+            }
+            let resource = w.resource.clone();
+            let prev = run.prev;
+            let id = self.emit(prev, EventDetails::TaskStarted { resource });
+            let run = self.run_mut(rid);
+            run.prev = id;
+            if let Pending::Task(w) = &mut run.pending {
+                w.started = true;
+            }
+        }
+    }
+
+    fn task_heartbeat(&mut self, task: TaskId) {
+        let Some(&rid) = self.tasks.get(&task) else { return };
+        let now = self.now;
+        let hb = match &self.run(rid).pending {
+            Pending::Task(w) => w.heartbeat,
+            _ => None,
+        };
+        if let Some((timer, secs)) = hb {
+            self.cancel_timer(timer);
+            let new = self.start_timer(now + secs as Millis * 1000, TimerPurpose::Heartbeat(rid, task));
+            if let Pending::Task(w) = &mut self.run_mut(rid).pending {
+                w.heartbeat = Some((new, secs));
+            }
+        }
+    }
+
+    fn stop(&mut self, error: Option<String>, cause: Option<String>) {
+        let prev = self.history.last().map_or(0, |e| e.id);
+        self.abort_all();
+        self.emit(prev, EventDetails::ExecutionAborted { error: error.clone(), cause: cause.clone() });
+        self.finish(Status::Aborted, None, error, cause);
+    }
+
+    /// Cancels every task and timer of the execution.
+    fn abort_all(&mut self) {
+        let mut tasks: Vec<TaskId> = self.tasks.drain().map(|(t, _)| t).collect();
+        tasks.sort_unstable();
+        for t in tasks {
+            self.effects.push(Effect::CancelTask(t));
+        }
+        let mut timers: Vec<TimerId> = self.timers.drain().map(|(t, _)| t).collect();
+        timers.sort_unstable();
+        for t in timers {
+            self.effects.push(Effect::CancelTimer(t));
+        }
+    }
+
+    /// Records the end of the execution.
+    pub(crate) fn finish(
+        &mut self,
+        status: Status,
+        output: Option<String>,
+        error: Option<String>,
+        cause: Option<String>,
+    ) {
+        self.abort_all();
+        self.status = status;
+        let outcome = Outcome { status, output, error, cause };
+        self.outcome = Some(outcome.clone());
+        self.effects.push(Effect::Finished(outcome));
+        self.ready.clear();
+    }
+
+    /// The top-level run ended.
+    pub(crate) fn root_done(&mut self, prev: u64, result: Result<Value, Fault>) {
+        match result {
+            Ok(output) => {
+                let text = output.to_string();
+                self.emit(prev, EventDetails::ExecutionSucceeded { output: text.clone() });
+                self.finish(Status::Succeeded, Some(text), None, None);
+            }
+            Err(f) => {
+                let (error, cause) = (f.error_text(), f.cause.clone());
+                self.emit(prev, EventDetails::ExecutionFailed { error: error.clone(), cause: cause.clone() });
+                self.finish(Status::Failed, None, error, cause);
+            }
+        }
+    }
+
+    /// The execution fails at once (history limit, internal inconsistency).
+    pub(crate) fn fail_execution(&mut self, failure: Fault) {
+        let prev = self.history.last().map_or(0, |e| e.id);
+        self.root_done(prev, Err(failure));
+    }
+}
+
+/// A failure inside the engine. AWS writes no `error` or `cause` member when a state raised
+/// none (a Fail state without `Error`, a task failing without a name), so both are optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fault {
+    pub error: Option<ErrorName>,
+    pub cause: Option<String>,
+    /// Raised while evaluating an expression of the state (not by a task): AWS writes an
+    /// `EvaluationFailed` event for these before the failure propagates.
+    pub evaluation: bool,
+}
+
+impl Fault {
+    pub fn new(error: Option<String>, cause: Option<String>) -> Fault {
+        Fault { error: error.map(|e| ErrorName::parse(&e)), cause, evaluation: false }
+    }
+
+    pub fn of(error: ErrorName, cause: impl Into<String>) -> Fault {
+        Fault { error: Some(error), cause: Some(cause.into()), evaluation: false }
+    }
+
+    /// The name `ErrorEquals` is matched against.
+    pub fn name(&self) -> ErrorName {
+        self.error.clone().unwrap_or_else(|| ErrorName::Custom(String::new()))
+    }
+
+    pub fn error_text(&self) -> Option<String> {
+        self.error.as_ref().map(|e| e.as_str().to_string())
+    }
+}
+
+impl From<Failure> for Fault {
+    fn from(f: Failure) -> Fault {
+        let evaluation = matches!(f.error, ErrorName::QueryEvaluationError);
+        Fault { error: Some(f.error), cause: Some(f.cause), evaluation }
+    }
+}

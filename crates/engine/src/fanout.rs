@@ -1,0 +1,596 @@
+//! Parallel branches and Map iterations: forking child runs, MaxConcurrency, tolerated
+//! failures, and joining their results in order.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use baton_asl::model::{
+    BatchInput, DataFlow, Dynamic, ItemSelector, Map as MapState, MapMode, State, StateKind,
+    StateSet,
+};
+use baton_asl::vars::Entropy;
+use baton_asl::ErrorName;
+use serde_json::{Map, Value};
+
+use crate::context::{self, StateContext};
+use crate::dataflow::{error_output, expression_text, kind_name, Ctx};
+use crate::execution::{Action, Execution, Fault, Pending, Run, RunId, Scope, SetPath};
+use crate::history::EventDetails;
+use crate::states::Step;
+
+#[derive(Debug)]
+pub(crate) struct Fanout {
+    pub is_map: bool,
+    /// Distributed Map: children write no events in this history.
+    pub distributed: bool,
+    pub results: Vec<Option<Value>>,
+    /// Iterations not started yet.
+    pub queue: VecDeque<(usize, Value)>,
+    /// Running children by slot.
+    pub running: Vec<(usize, RunId)>,
+    pub max_concurrency: usize,
+    pub failures: usize,
+    pub tolerated_count: Option<u64>,
+    pub tolerated_percentage: Option<f64>,
+    /// The event the next iteration's first event follows.
+    pub last_child_event: u64,
+    /// The latest `MapIterationSucceeded`, which `MapStateSucceeded` follows.
+    pub last_done_event: u64,
+    pub set: SetPath,
+    pub scope: Arc<Map<String, Value>>,
+}
+
+impl Execution {
+    pub(crate) fn start_fanout(&mut self, rid: RunId, state: &State, _set: &StateSet) -> Step {
+        let prepared = self.prepare_fanout(rid, state);
+        let (inputs, mut fanout) = match prepared {
+            Ok(p) => p,
+            Err(f) => return Step::Fail(f),
+        };
+        let started = if fanout.is_map {
+            EventDetails::MapStateStarted { length: inputs.len() }
+        } else {
+            EventDetails::ParallelStateStarted
+        };
+        let mut last = self.emit_in(rid, started);
+        if fanout.distributed {
+            let label = match &state.kind {
+                StateKind::Map(m) => m.label.clone(),
+                _ => None,
+            };
+            let run_id = self.entropy.uuid_v4();
+            let name = label.unwrap_or_else(|| self.entropy.uuid_v4());
+            let arn = format!(
+                "arn:{}:states:{}:{}:mapRun:{}/{}:{}",
+                self.info.partition,
+                self.info.region,
+                self.info.account,
+                self.info.state_machine_name,
+                name,
+                run_id
+            );
+            last = self.emit_in(rid, EventDetails::MapRunStarted { map_run_arn: arn });
+        }
+        fanout.last_child_event = last;
+        fanout.last_done_event = last;
+        fanout.results = vec![None; inputs.len()];
+        fanout.queue = inputs.into_iter().enumerate().collect();
+        if fanout.queue.is_empty() {
+            self.run_mut(rid).pending = Pending::Fanout(Box::new(fanout));
+            return self.join(rid, state);
+        }
+        self.run_mut(rid).pending = Pending::Fanout(Box::new(fanout));
+        self.launch(rid, state);
+        Step::Block
+    }
+
+    /// Evaluates the state's input side: branch input, or the Map's items and settings.
+    fn prepare_fanout(&mut self, rid: RunId, state: &State) -> Result<(Vec<Value>, Fanout), Fault> {
+        let context = self.context_for(rid, state, None);
+        let run = self.runs[rid].as_ref().expect("live run");
+        let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+        let entropy = &mut self.entropy;
+        let raw = run.input.clone();
+        let state_index = run.state as u32;
+        let mut path: Vec<(u32, u32)> = run.set.to_vec();
+        let scope = run.scope.snapshot();
+        let base = Fanout {
+            is_map: false,
+            distributed: false,
+            results: Vec::new(),
+            queue: VecDeque::new(),
+            running: Vec::new(),
+            max_concurrency: 0,
+            failures: 0,
+            tolerated_count: None,
+            tolerated_percentage: None,
+            last_child_event: 0,
+            last_done_event: 0,
+            set: Arc::from(Vec::new()),
+            scope,
+        };
+        match &state.kind {
+            StateKind::Parallel(p) => {
+                let input = match &state.flow {
+                    DataFlow::JsonPath(flow) => {
+                        let effective = ctx.select(&flow.input_path, raw)?;
+                        match &flow.parameters {
+                            Some(t) => ctx.template(t, &effective, entropy)?,
+                            None => effective,
+                        }
+                    }
+                    DataFlow::Jsonata(flow) => match &flow.arguments {
+                        Some(t) => {
+                            let states = ctx.states(&raw, None, None);
+                            ctx.jsonata(t, "Arguments", &states, entropy)?
+                        }
+                        None => raw,
+                    },
+                };
+                path.push((state_index, 0));
+                let n = p.branches.len();
+                Ok((vec![input; n], Fanout { set: Arc::from(path), ..base }))
+            }
+            StateKind::Map(m) => {
+                let (items, input) = map_items(&ctx, state, m, raw, entropy)?;
+                let max_concurrency =
+                    map_number(&ctx, &input, m.max_concurrency.as_ref(), "MaxConcurrency", entropy)?
+                        .unwrap_or(0) as usize;
+                let tolerated_count = map_number(
+                    &ctx,
+                    &input,
+                    m.tolerated_failure_count.as_ref(),
+                    "ToleratedFailureCount",
+                    entropy,
+                )?;
+                let tolerated_percentage = tolerated_percentage(&ctx, &input, m, entropy)?;
+                let selector_input = input;
+                let inputs = select_items(&ctx, state, m, items, &selector_input, entropy)?;
+                path.push((state_index, 0));
+                Ok((
+                    inputs,
+                    Fanout {
+                        is_map: true,
+                        distributed: m.mode == MapMode::Distributed,
+                        max_concurrency,
+                        tolerated_count,
+                        tolerated_percentage,
+                        set: Arc::from(path),
+                        ..base
+                    },
+                ))
+            }
+            _ => unreachable!("a Parallel or Map state"),
+        }
+    }
+
+    /// Starts children up to MaxConcurrency.
+    fn launch(&mut self, rid: RunId, state: &State) {
+        let machine = self.machine.clone();
+        let parent_silent = self.run(rid).silent;
+        loop {
+            let Pending::Fanout(f) = &mut self.run_mut(rid).pending else { return };
+            let limit = if f.max_concurrency == 0 { usize::MAX } else { f.max_concurrency };
+            if f.running.len() >= limit {
+                return;
+            }
+            let Some((slot, input)) = f.queue.pop_front() else { return };
+            let (is_map, set) = (f.is_map, f.set.clone());
+            let distributed = f.distributed || parent_silent;
+            let scope = f.scope.clone();
+            let mut prev = f.last_child_event;
+            if is_map && !distributed {
+                prev = self.emit(
+                    prev,
+                    EventDetails::MapIterationStarted { index: slot, name: state.name.clone() },
+                );
+            }
+            let branch_set = {
+                let mut p = set.to_vec();
+                if let Some(last) = p.last_mut() {
+                    if !is_map {
+                        last.1 = slot as u32;
+                    }
+                }
+                Arc::<[(u32, u32)]>::from(p)
+            };
+            let start_at = Execution::set_of(&machine, &branch_set).start_at;
+            let child = self.new_run(Run {
+                set: branch_set,
+                state: start_at,
+                input,
+                prev,
+                scope: Scope { own: Map::new(), outer: Some(scope) },
+                parent: Some((rid, slot)),
+                entered_id: 0,
+                entered_time: self.now,
+                retry_counts: Vec::new(),
+                retry_total: 0,
+                pending: Pending::None,
+                silent: distributed || self.run(rid).silent,
+            });
+            if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
+                f.running.push((slot, child));
+            }
+            self.ready.push_back((child, Action::Enter));
+        }
+    }
+
+    /// A child run ended.
+    pub(crate) fn child_done(&mut self, parent: RunId, slot: usize, last: u64, result: Result<Value, Fault>) {
+        let machine = self.machine.clone();
+        let (set_path, state_idx) = {
+            let run = self.run(parent);
+            (run.set.clone(), run.state)
+        };
+        let state = &Execution::set_of(&machine, &set_path).states[state_idx];
+        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else { return };
+        f.running.retain(|(s, _)| *s != slot);
+        let is_map = f.is_map;
+        let distributed = f.distributed;
+        let distributed = distributed || self.runs[parent].as_ref().is_some_and(|r| r.silent);
+        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else { return };
+        let name = state.name.clone();
+        match result {
+            Ok(output) => {
+                if let Some(r) = f.results.get_mut(slot) {
+                    *r = Some(output);
+                }
+                f.last_child_event = last;
+                if is_map && !distributed {
+                    let id = self.emit(last, EventDetails::MapIterationSucceeded { index: slot, name });
+                    if let Pending::Fanout(f) = &mut self.run_mut(parent).pending {
+                        f.last_done_event = id;
+                    }
+                } else if let Pending::Fanout(f) = &mut self.run_mut(parent).pending {
+                    f.last_done_event = last;
+                }
+            }
+            Err(fault) => {
+                let tolerated = is_map && {
+                    f.failures += 1;
+                    let total = f.results.len().max(1);
+                    let within_count = f.tolerated_count.is_some_and(|c| f.failures as u64 <= c);
+                    let within_pct = f
+                        .tolerated_percentage
+                        .is_some_and(|p| (f.failures as f64) * 100.0 / total as f64 <= p);
+                    within_count || within_pct
+                };
+                let has_tolerance = f.tolerated_count.is_some() || f.tolerated_percentage.is_some();
+                if let Some(r) = f.results.get_mut(slot) {
+                    *r = Some(error_output(&fault));
+                }
+                f.last_child_event = last;
+                f.last_done_event = last;
+                if is_map && !distributed {
+                    self.emit(last, EventDetails::MapIterationFailed { index: slot, name });
+                }
+                if !tolerated {
+                    self.abort_children(parent, state);
+                    let fault = if is_map && has_tolerance {
+                        Fault::of(
+                            ErrorName::ExceedToleratedFailureThreshold,
+                            "The specified tolerated failure threshold was exceeded",
+                        )
+                    } else {
+                        fault
+                    };
+                    self.run_mut(parent).prev = last;
+                    self.run_mut(parent).pending = Pending::None;
+                    self.ready.push_back((parent, Action::FanoutDone(Err(fault))));
+                    return;
+                }
+            }
+        }
+        let done = match &self.run(parent).pending {
+            Pending::Fanout(f) => f.running.is_empty() && f.queue.is_empty(),
+            _ => false,
+        };
+        if done {
+            self.ready.push_back((parent, Action::FanoutDone(Ok(Value::Null))));
+        } else {
+            self.launch(parent, state);
+        }
+    }
+
+    /// Every child of `rid` is stopped (a sibling failed).
+    fn abort_children(&mut self, rid: RunId, state: &State) {
+        let running = match &mut self.run_mut(rid).pending {
+            Pending::Fanout(f) => std::mem::take(&mut f.running),
+            _ => return,
+        };
+        let (is_map, distributed) = match &self.run(rid).pending {
+            Pending::Fanout(f) => (f.is_map, f.distributed || self.run(rid).silent),
+            _ => (false, false),
+        };
+        for (slot, child) in running {
+            let prev = self.runs.get(child).and_then(|r| r.as_ref()).map_or(0, |r| r.prev);
+            self.abort_run(child);
+            if is_map && !distributed {
+                self.emit(prev, EventDetails::MapIterationAborted { index: slot, name: state.name.clone() });
+            }
+        }
+    }
+
+    /// Stops a run and everything under it: its task, its timers, its children.
+    pub(crate) fn abort_run(&mut self, rid: RunId) {
+        let Some(run) = self.drop_run(rid) else { return };
+        match run.pending {
+            Pending::Task(w) => {
+                if self.tasks.remove(&w.id).is_some() {
+                    self.effects.push(crate::signal::Effect::CancelTask(w.id));
+                }
+                if let Some(t) = w.timeout_timer {
+                    self.cancel_timer(t);
+                }
+                if let Some((t, _)) = w.heartbeat {
+                    self.cancel_timer(t);
+                }
+            }
+            Pending::Wait { timer, .. } | Pending::Backoff { timer } => self.cancel_timer(timer),
+            Pending::Fanout(f) => {
+                for (_, child) in f.running {
+                    self.abort_run(child);
+                }
+            }
+            Pending::None => {}
+        }
+        self.ready.retain(|(r, _)| *r != rid);
+    }
+
+    /// Every child is done: the results in order become the state's result.
+    fn join(&mut self, rid: RunId, state: &State) -> Step {
+        let Pending::Fanout(f) = std::mem::replace(&mut self.run_mut(rid).pending, Pending::None)
+        else {
+            return Step::Block;
+        };
+        let results: Vec<Value> = f.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect();
+        let done = f.last_done_event;
+        if f.distributed {
+            let id = self.emit_in(rid, EventDetails::MapRunSucceeded);
+            self.run_mut(rid).prev = id;
+        } else {
+            self.run_mut(rid).prev = done;
+        }
+        let prev = self.run(rid).prev;
+        let details =
+            if f.is_map { EventDetails::MapStateSucceeded } else { EventDetails::ParallelStateSucceeded };
+        if !self.run(rid).silent {
+            self.emit(prev, details);
+        }
+        self.complete_with_result(rid, state, Value::Array(results))
+    }
+
+    pub(crate) fn fanout_done(&mut self, rid: RunId, state: &State, result: Result<Value, Fault>) -> Step {
+        match result {
+            Ok(_) => self.join(rid, state),
+            Err(fault) => Step::Fail(fault),
+        }
+    }
+
+    /// `ParallelStateFailed` / `MapStateFailed`, written when a failed Parallel or Map is not
+    /// retried.
+    pub(crate) fn fanout_failed_event(&mut self, rid: RunId, state: &State) {
+        let details = match &state.kind {
+            StateKind::Parallel(_) => EventDetails::ParallelStateFailed,
+            StateKind::Map(_) => EventDetails::MapStateFailed,
+            _ => return,
+        };
+        self.emit_in(rid, details);
+    }
+}
+
+/// The Map's items, and the value `$` is in ItemSelector (JSONPath: the effective input).
+fn map_items(
+    ctx: &Ctx<'_>,
+    state: &State,
+    m: &MapState,
+    raw: Value,
+    entropy: &mut dyn Entropy,
+) -> Result<(Vec<Value>, Value), Fault> {
+    match &state.flow {
+        DataFlow::JsonPath(flow) => {
+            let effective = ctx.select(&flow.input_path, raw)?;
+            let items = match &m.items {
+                Some(Dynamic::Path(p)) => ctx.path(p, &effective)?,
+                Some(Dynamic::Literal(v)) => v.clone(),
+                _ => effective.clone(),
+            };
+            match items {
+                Value::Array(a) => Ok((a, effective)),
+                other => Err(ctx.runtime(&format!(
+                    "Map state input must be an array but was: {other}"
+                ))),
+            }
+        }
+        DataFlow::Jsonata(_) => {
+            let items = match &m.items {
+                Some(Dynamic::Jsonata(t)) => {
+                    let states = ctx.states(&raw, None, None);
+                    let v = ctx.jsonata(t, "Items", &states, entropy)?;
+                    match v {
+                        Value::Array(a) => a,
+                        other => {
+                            return Err(ctx.query_error(&format!(
+                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
+                                expression_text(t),
+                                kind_name(&other)
+                            )))
+                        }
+                    }
+                }
+                Some(Dynamic::Literal(Value::Array(a))) => a.clone(),
+                Some(_) => return Err(ctx.query_error("The Items field must be an array")),
+                None => match &raw {
+                    Value::Array(a) => a.clone(),
+                    other => {
+                        return Err(ctx.query_error(&format!(
+                            "Map state input must be an array but was: {other}"
+                        )))
+                    }
+                },
+            };
+            Ok((items, raw))
+        }
+    }
+}
+
+/// ItemSelector per item, then ItemBatcher.
+fn select_items(
+    ctx: &Ctx<'_>,
+    state: &State,
+    m: &MapState,
+    items: Vec<Value>,
+    selector_input: &Value,
+    entropy: &mut dyn Entropy,
+) -> Result<Vec<Value>, Fault> {
+    let mut out = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let selected = match &m.item_selector {
+            None => item,
+            Some(sel) => {
+                let base = match ctx.context {
+                    Value::Object(o) => o.clone(),
+                    _ => Map::new(),
+                };
+                let context = context::build(
+                    &base,
+                    &StateContext {
+                        name: &state.name,
+                        entered: ctx.now,
+                        retry_count: None,
+                        token: None,
+                        map_item: Some((index, &item)),
+                    },
+                );
+                let item_ctx = Ctx { state, entered_id: ctx.entered_id, context: &context, vars: ctx.vars, now: ctx.now };
+                match sel {
+                    ItemSelector::JsonPath(t) => item_ctx.template(t, selector_input, entropy)?,
+                    ItemSelector::Jsonata(t) => {
+                        let states = item_ctx.states(selector_input, None, None);
+                        item_ctx.jsonata(t, "ItemSelector", &states, entropy)?
+                    }
+                }
+            }
+        };
+        out.push(selected);
+    }
+    match &m.item_batcher {
+        None => Ok(out),
+        Some(b) => {
+            let max_items = map_number(ctx, selector_input, b.max_items_per_batch.as_ref(), "MaxItemsPerBatch", entropy)?
+                .filter(|&n| n > 0)
+                .unwrap_or(u64::MAX) as usize;
+            let batch_input = match &b.batch_input {
+                None => None,
+                Some(BatchInput::JsonPath(t)) => Some(ctx.template(t, selector_input, entropy)?),
+                Some(BatchInput::Jsonata(t)) => {
+                    let states = ctx.states(selector_input, None, None);
+                    Some(ctx.jsonata(t, "BatchInput", &states, entropy)?)
+                }
+            };
+            Ok(out
+                .chunks(max_items.max(1))
+                .map(|chunk| {
+                    let mut m = Map::new();
+                    if let Some(bi) = &batch_input {
+                        m.insert("BatchInput".into(), bi.clone());
+                    }
+                    m.insert("Items".into(), Value::Array(chunk.to_vec()));
+                    Value::Object(m)
+                })
+                .collect())
+        }
+    }
+}
+
+/// MaxConcurrency, ToleratedFailureCount and friends: a literal, a `…Path`, or JSONata.
+fn map_number(
+    ctx: &Ctx<'_>,
+    input: &Value,
+    d: Option<&Dynamic<u64>>,
+    field: &str,
+    entropy: &mut dyn Entropy,
+) -> Result<Option<u64>, Fault> {
+    match d {
+        None => Ok(None),
+        Some(Dynamic::Literal(n)) => Ok(Some(*n)),
+        Some(Dynamic::Path(p)) => {
+            let v = ctx.path(p, input)?;
+            match v.as_u64() {
+                Some(n) => Ok(Some(n)),
+                None => Err(ctx.runtime(&format!(
+                    "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
+                    display_value(&v),
+                    p.text()
+                ))),
+            }
+        }
+        Some(Dynamic::Jsonata(t)) => {
+            let states = ctx.states(input, None, None);
+            let v = ctx.jsonata(t, field, &states, entropy)?;
+            match v.as_u64() {
+                Some(n) => Ok(Some(n)),
+                None => Err(ctx.query_error(&format!(
+                    "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'integer', but was '{}' for value: {v}",
+                    expression_text(t),
+                    kind_name(&v)
+                ))),
+            }
+        }
+        Some(Dynamic::Intrinsic(_)) => Ok(None),
+    }
+}
+
+fn tolerated_percentage(
+    ctx: &Ctx<'_>,
+    input: &Value,
+    m: &MapState,
+    entropy: &mut dyn Entropy,
+) -> Result<Option<f64>, Fault> {
+    let value = match &m.tolerated_failure_percentage {
+        None => return Ok(None),
+        Some(Dynamic::Literal(n)) => *n,
+        Some(Dynamic::Path(p)) => {
+            let v = ctx.path(p, input)?;
+            match v.as_f64() {
+                Some(n) => n,
+                None => {
+                    return Err(ctx.runtime(&format!(
+                        "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}",
+                        display_value(&v),
+                        p.text()
+                    )))
+                }
+            }
+        }
+        Some(Dynamic::Jsonata(t)) => {
+            let states = ctx.states(input, None, None);
+            let v = ctx.jsonata(t, "ToleratedFailurePercentage", &states, entropy)?;
+            match v.as_f64() {
+                Some(n) => n,
+                None => {
+                    return Err(ctx.query_error(&format!(
+                        "The JSONata expression '{}' specified for the field 'ToleratedFailurePercentage' returned an unexpected result type. Expected 'number', but was '{}' for value: {v}",
+                        expression_text(t),
+                        kind_name(&v)
+                    )))
+                }
+            }
+        }
+        Some(Dynamic::Intrinsic(_)) => return Ok(None),
+    };
+    if !(0.0..=100.0).contains(&value) {
+        return Err(ctx.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+    }
+    Ok(Some(value))
+}
+
+/// How AWS quotes a value in these messages: strings bare, anything else as JSON.
+fn display_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+

@@ -1,0 +1,353 @@
+//! History events as AWS writes them: types, ids, `previousEventId` and `*EventDetails`, and
+//! their JSON form as `GetExecutionHistory` returns it.
+
+use serde_json::{json, Map, Value};
+
+/// Milliseconds since the Unix epoch. All engine time is in these units.
+pub type Millis = i64;
+
+/// One entry of an execution's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEvent {
+    pub id: u64,
+    pub previous_event_id: u64,
+    pub timestamp: Millis,
+    pub details: EventDetails,
+}
+
+/// Where a task's events come from: AWS names task events after the resource kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskFamily {
+    /// Service integrations (`arn:aws:states:::…`): `Task*` events with resourceType/resource.
+    Integration,
+    /// A Lambda function ARN used directly: `LambdaFunction*` events.
+    Lambda,
+    /// An activity ARN: `Activity*` events.
+    Activity,
+}
+
+/// The resource a task event names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskResource {
+    pub family: TaskFamily,
+    /// `resourceType` of `Task*` events (`lambda`, `sqs`, `states`, …).
+    pub resource_type: String,
+    /// `resource` of `Task*` events (`invoke`, `sendMessage.waitForTaskToken`, …), or the ARN
+    /// for Lambda and activity events.
+    pub resource: String,
+    pub region: String,
+}
+
+/// The closed set of event kinds Baton writes, with their details.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventDetails {
+    ExecutionStarted { input: String, role_arn: String },
+    ExecutionSucceeded { output: String },
+    ExecutionFailed { error: Option<String>, cause: Option<String> },
+    ExecutionAborted { error: Option<String>, cause: Option<String> },
+    ExecutionTimedOut { error: Option<String>, cause: Option<String> },
+    StateEntered { state_type: &'static str, name: String, input: String },
+    StateExited {
+        state_type: &'static str,
+        name: String,
+        output: String,
+        /// `assignedVariables`: name → JSON text, when the state assigned variables.
+        assigned: Option<Vec<(String, String)>>,
+    },
+    WaitStateAborted { name: String },
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    ParallelStateFailed,
+    ParallelStateAborted,
+    MapStateStarted { length: usize },
+    MapStateSucceeded,
+    MapStateFailed,
+    MapStateAborted,
+    MapIterationStarted { index: usize, name: String },
+    MapIterationSucceeded { index: usize, name: String },
+    MapIterationFailed { index: usize, name: String },
+    MapIterationAborted { index: usize, name: String },
+    MapRunStarted { map_run_arn: String },
+    MapRunSucceeded,
+    MapRunFailed { error: Option<String>, cause: Option<String> },
+    TaskScheduled {
+        resource: TaskResource,
+        parameters: String,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+    },
+    TaskStarted { resource: TaskResource },
+    TaskSubmitted { resource: TaskResource, output: String },
+    TaskSucceeded { resource: TaskResource, output: String },
+    TaskFailed { resource: TaskResource, error: Option<String>, cause: Option<String> },
+    TaskTimedOut { resource: TaskResource, error: Option<String>, cause: Option<String> },
+    EvaluationFailed { state: String, error: String, cause: String },
+}
+
+impl EventDetails {
+    /// The event's `type`.
+    pub fn type_name(&self) -> String {
+        use EventDetails as E;
+        let fixed = match self {
+            E::ExecutionStarted { .. } => "ExecutionStarted",
+            E::ExecutionSucceeded { .. } => "ExecutionSucceeded",
+            E::ExecutionFailed { .. } => "ExecutionFailed",
+            E::ExecutionAborted { .. } => "ExecutionAborted",
+            E::ExecutionTimedOut { .. } => "ExecutionTimedOut",
+            E::StateEntered { state_type, .. } => return format!("{state_type}StateEntered"),
+            E::StateExited { state_type, .. } => return format!("{state_type}StateExited"),
+            E::WaitStateAborted { .. } => "WaitStateAborted",
+            E::ParallelStateStarted => "ParallelStateStarted",
+            E::ParallelStateSucceeded => "ParallelStateSucceeded",
+            E::ParallelStateFailed => "ParallelStateFailed",
+            E::ParallelStateAborted => "ParallelStateAborted",
+            E::MapStateStarted { .. } => "MapStateStarted",
+            E::MapStateSucceeded => "MapStateSucceeded",
+            E::MapStateFailed => "MapStateFailed",
+            E::MapStateAborted => "MapStateAborted",
+            E::MapIterationStarted { .. } => "MapIterationStarted",
+            E::MapIterationSucceeded { .. } => "MapIterationSucceeded",
+            E::MapIterationFailed { .. } => "MapIterationFailed",
+            E::MapIterationAborted { .. } => "MapIterationAborted",
+            E::MapRunStarted { .. } => "MapRunStarted",
+            E::MapRunSucceeded => "MapRunSucceeded",
+            E::MapRunFailed { .. } => "MapRunFailed",
+            E::TaskScheduled { resource, .. } => return task_type(resource, "Scheduled"),
+            E::TaskStarted { resource } => return task_type(resource, "Started"),
+            E::TaskSubmitted { .. } => "TaskSubmitted",
+            E::TaskSucceeded { resource, .. } => return task_type(resource, "Succeeded"),
+            E::TaskFailed { resource, .. } => return task_type(resource, "Failed"),
+            E::TaskTimedOut { resource, .. } => return task_type(resource, "TimedOut"),
+            E::EvaluationFailed { .. } => "EvaluationFailed",
+        };
+        fixed.to_string()
+    }
+
+    /// The state name this event is about, where it names one.
+    pub fn state_name(&self) -> Option<&str> {
+        use EventDetails as E;
+        match self {
+            E::StateEntered { name, .. }
+            | E::StateExited { name, .. }
+            | E::WaitStateAborted { name }
+            | E::MapIterationStarted { name, .. }
+            | E::MapIterationSucceeded { name, .. }
+            | E::MapIterationFailed { name, .. }
+            | E::MapIterationAborted { name, .. } => Some(name),
+            E::EvaluationFailed { state, .. } => Some(state),
+            _ => None,
+        }
+    }
+}
+
+fn task_type(r: &TaskResource, what: &str) -> String {
+    match r.family {
+        TaskFamily::Integration => format!("Task{what}"),
+        TaskFamily::Lambda => format!("LambdaFunction{what}"),
+        TaskFamily::Activity => format!("Activity{what}"),
+    }
+}
+
+fn truncated() -> Value {
+    json!({"truncated": false})
+}
+
+fn opt(map: &mut Map<String, Value>, key: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        map.insert(key.to_string(), Value::String(v.clone()));
+    }
+}
+
+fn error_cause(error: &Option<String>, cause: &Option<String>) -> Value {
+    let mut m = Map::new();
+    opt(&mut m, "error", error);
+    opt(&mut m, "cause", cause);
+    Value::Object(m)
+}
+
+impl HistoryEvent {
+    /// The event as `GetExecutionHistory` returns it (`timestamp` in epoch seconds).
+    pub fn to_json(&self, include_data: bool) -> Value {
+        let mut out = Map::new();
+        out.insert("timestamp".into(), json!(self.timestamp as f64 / 1000.0));
+        out.insert("type".into(), Value::String(self.details.type_name()));
+        out.insert("id".into(), json!(self.id));
+        out.insert("previousEventId".into(), json!(self.previous_event_id));
+        if let Some((key, details)) = self.details_json(include_data) {
+            out.insert(key.into(), details);
+        }
+        Value::Object(out)
+    }
+
+    fn details_json(&self, data: bool) -> Option<(&'static str, Value)> {
+        use EventDetails as E;
+        let text = |s: &String| if data { Value::String(s.clone()) } else { Value::Null };
+        let d = match &self.details {
+            E::ExecutionStarted { input, role_arn } => (
+                "executionStartedEventDetails",
+                strip_nulls(json!({"input": text(input), "inputDetails": truncated(), "roleArn": role_arn})),
+            ),
+            E::ExecutionSucceeded { output } => (
+                "executionSucceededEventDetails",
+                strip_nulls(json!({"output": text(output), "outputDetails": truncated()})),
+            ),
+            E::ExecutionFailed { error, cause } => {
+                ("executionFailedEventDetails", error_cause(error, cause))
+            }
+            E::ExecutionAborted { error, cause } => {
+                ("executionAbortedEventDetails", error_cause(error, cause))
+            }
+            E::ExecutionTimedOut { error, cause } => {
+                ("executionTimedOutEventDetails", error_cause(error, cause))
+            }
+            E::StateEntered { name, input, .. } => (
+                "stateEnteredEventDetails",
+                strip_nulls(json!({"name": name, "input": text(input), "inputDetails": truncated()})),
+            ),
+            E::StateExited { name, output, assigned, .. } => {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(name));
+                if data {
+                    m.insert("output".into(), json!(output));
+                }
+                m.insert("outputDetails".into(), truncated());
+                if let Some(vars) = assigned {
+                    let mut av = Map::new();
+                    for (k, v) in vars {
+                        av.insert(k.clone(), json!(v));
+                    }
+                    m.insert("assignedVariables".into(), Value::Object(av));
+                    m.insert("assignedVariablesDetails".into(), truncated());
+                }
+                ("stateExitedEventDetails", Value::Object(m))
+            }
+            E::MapStateStarted { length } => ("mapStateStartedEventDetails", json!({"length": length})),
+            E::MapIterationStarted { index, name } => {
+                ("mapIterationStartedEventDetails", json!({"name": name, "index": index}))
+            }
+            E::MapIterationSucceeded { index, name } => {
+                ("mapIterationSucceededEventDetails", json!({"name": name, "index": index}))
+            }
+            E::MapIterationFailed { index, name } => {
+                ("mapIterationFailedEventDetails", json!({"name": name, "index": index}))
+            }
+            E::MapIterationAborted { index, name } => {
+                ("mapIterationAbortedEventDetails", json!({"name": name, "index": index}))
+            }
+            E::MapRunStarted { map_run_arn } => {
+                ("mapRunStartedEventDetails", json!({"mapRunArn": map_run_arn}))
+            }
+            E::MapRunFailed { error, cause } => ("mapRunFailedEventDetails", error_cause(error, cause)),
+            E::TaskScheduled { resource, parameters, timeout_seconds, heartbeat_seconds } => {
+                let mut m = Map::new();
+                match resource.family {
+                    TaskFamily::Integration => {
+                        m.insert("resourceType".into(), json!(resource.resource_type));
+                        m.insert("resource".into(), json!(resource.resource));
+                        m.insert("region".into(), json!(resource.region));
+                        if data {
+                            m.insert("parameters".into(), json!(parameters));
+                        }
+                    }
+                    TaskFamily::Lambda | TaskFamily::Activity => {
+                        m.insert("resource".into(), json!(resource.resource));
+                        if data {
+                            m.insert("input".into(), json!(parameters));
+                        }
+                        m.insert("inputDetails".into(), truncated());
+                    }
+                }
+                if let Some(t) = timeout_seconds {
+                    m.insert("timeoutInSeconds".into(), json!(t));
+                }
+                if let Some(h) = heartbeat_seconds {
+                    m.insert("heartbeatInSeconds".into(), json!(h));
+                }
+                let key = match resource.family {
+                    TaskFamily::Integration => "taskScheduledEventDetails",
+                    TaskFamily::Lambda => "lambdaFunctionScheduledEventDetails",
+                    TaskFamily::Activity => "activityScheduledEventDetails",
+                };
+                (key, Value::Object(m))
+            }
+            E::TaskStarted { resource } => match resource.family {
+                TaskFamily::Integration => (
+                    "taskStartedEventDetails",
+                    json!({"resourceType": resource.resource_type, "resource": resource.resource}),
+                ),
+                TaskFamily::Lambda => return None,
+                TaskFamily::Activity => ("activityStartedEventDetails", json!({})),
+            },
+            E::TaskSubmitted { resource, output } => (
+                "taskSubmittedEventDetails",
+                strip_nulls(json!({"resourceType": resource.resource_type, "resource": resource.resource,
+                    "output": text(output), "outputDetails": truncated()})),
+            ),
+            E::TaskSucceeded { resource, output } => match resource.family {
+                TaskFamily::Integration => (
+                    "taskSucceededEventDetails",
+                    strip_nulls(json!({"resourceType": resource.resource_type, "resource": resource.resource,
+                        "output": text(output), "outputDetails": truncated()})),
+                ),
+                TaskFamily::Lambda => (
+                    "lambdaFunctionSucceededEventDetails",
+                    strip_nulls(json!({"output": text(output), "outputDetails": truncated()})),
+                ),
+                TaskFamily::Activity => (
+                    "activitySucceededEventDetails",
+                    strip_nulls(json!({"output": text(output), "outputDetails": truncated()})),
+                ),
+            },
+            E::TaskFailed { resource, error, cause } => task_error(resource, "Failed", error, cause),
+            E::TaskTimedOut { resource, error, cause } => {
+                task_error(resource, "TimedOut", error, cause)
+            }
+            E::EvaluationFailed { state, error, cause } => (
+                "evaluationFailedEventDetails",
+                json!({"error": error, "cause": cause, "state": state}),
+            ),
+            E::WaitStateAborted { .. }
+            | E::ParallelStateStarted
+            | E::ParallelStateSucceeded
+            | E::ParallelStateFailed
+            | E::ParallelStateAborted
+            | E::MapStateSucceeded
+            | E::MapStateFailed
+            | E::MapStateAborted
+            | E::MapRunSucceeded => return None,
+        };
+        Some(d)
+    }
+}
+
+fn task_error(
+    resource: &TaskResource,
+    what: &str,
+    error: &Option<String>,
+    cause: &Option<String>,
+) -> (&'static str, Value) {
+    let mut m = match error_cause(error, cause) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let key = match (resource.family, what) {
+        (TaskFamily::Integration, "Failed") => "taskFailedEventDetails",
+        (TaskFamily::Integration, _) => "taskTimedOutEventDetails",
+        (TaskFamily::Lambda, "Failed") => "lambdaFunctionFailedEventDetails",
+        (TaskFamily::Lambda, _) => "lambdaFunctionTimedOutEventDetails",
+        (TaskFamily::Activity, "Failed") => "activityFailedEventDetails",
+        (TaskFamily::Activity, _) => "activityTimedOutEventDetails",
+    };
+    if resource.family == TaskFamily::Integration {
+        m.insert("resourceType".into(), json!(resource.resource_type));
+        m.insert("resource".into(), json!(resource.resource));
+    }
+    (key, Value::Object(m))
+}
+
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
+    }
+}

@@ -1,0 +1,126 @@
+//! What the engine is told (`Event`: something happened) and what it asks for (`Effect`:
+//! something must happen). Time, ids and seeds arrive inside events, so replaying the same
+//! events reproduces the same execution.
+
+use serde_json::Value;
+
+use crate::history::Millis;
+
+/// Names and ARNs of one execution, which the context object and history show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionInfo {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub region: String,
+    pub account: String,
+    pub partition: String,
+    pub redrive_count: u32,
+}
+
+impl ExecutionInfo {
+    /// ARNs in AWS's form for a standard execution of `machine` named `name`.
+    pub fn standard(
+        partition: &str,
+        region: &str,
+        account: &str,
+        machine: &str,
+        name: &str,
+    ) -> ExecutionInfo {
+        ExecutionInfo {
+            execution_arn: format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"),
+            execution_name: name.to_string(),
+            state_machine_arn: format!("arn:{partition}:states:{region}:{account}:stateMachine:{machine}"),
+            state_machine_name: machine.to_string(),
+            role_arn: format!("arn:{partition}:iam::{account}:role/baton-execution-role"),
+            region: region.to_string(),
+            account: account.to_string(),
+            partition: partition.to_string(),
+            redrive_count: 0,
+        }
+    }
+}
+
+/// Identifies one scheduled task (one attempt of one Task state).
+pub type TaskId = u64;
+/// Identifies one timer (a Wait, a retry back-off, a timeout, a heartbeat deadline).
+pub type TimerId = u64;
+
+/// Something that happened, fed to [`crate::Execution::apply`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The execution starts with this input at this time; `seed` feeds every random value
+    /// (`States.UUID`, `$random`, jitter, task tokens).
+    Started { info: ExecutionInfo, input: Value, time: Millis, seed: u64 },
+    /// A worker took an activity task (`ActivityStarted`).
+    TaskStarted { task: TaskId, time: Millis, worker: Option<String> },
+    /// A task sent a heartbeat; its heartbeat deadline moves.
+    TaskHeartbeat { task: TaskId, time: Millis },
+    TaskSucceeded { task: TaskId, output: Value, time: Millis },
+    TaskFailed { task: TaskId, error: Option<String>, cause: Option<String>, time: Millis },
+    TimerFired { timer: TimerId, time: Millis },
+    /// `StopExecution`.
+    StopRequested { error: Option<String>, cause: Option<String>, time: Millis },
+}
+
+/// A task the runtime must run: one attempt of one Task state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRequest {
+    pub id: TaskId,
+    pub state_name: String,
+    /// The `Resource` as written.
+    pub resource: String,
+    /// The effective parameters (the task's input).
+    pub input: Value,
+    /// `$$.Task.Token` for `.waitForTaskToken` resources and activities.
+    pub token: Option<String>,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    pub credentials: Option<Value>,
+}
+
+/// Something that must happen next. The history events of the same step are in
+/// [`crate::Execution::history`], and must be persisted before any effect is acted upon.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    ScheduleTask(TaskRequest),
+    /// The task is no longer wanted (its state was aborted, timed out or stopped).
+    CancelTask(TaskId),
+    StartTimer { timer: TimerId, at: Millis },
+    CancelTimer(TimerId),
+    /// The execution ended.
+    Finished(Outcome),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    /// The output as JSON text, exactly as `DescribeExecution` returns it.
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
