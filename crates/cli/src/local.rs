@@ -41,7 +41,7 @@ impl TaskHandler for Mocks {
             None => unconfigured(request),
             Some(Ok(MockResponse::Return(v))) => TaskReply::Succeeded(v),
             Some(Ok(MockResponse::Throw { error, cause })) => {
-                TaskReply::Failed { error: Some(error), cause }
+                TaskReply::Failed { error, cause }
             }
             Some(Err(e)) => TaskReply::Failed {
                 error: Some("States.Runtime".into()),
