@@ -172,7 +172,9 @@ pub enum Dynamic<T> {
 #[derive(Debug, Clone)]
 pub enum StateKind {
     /// `Result` (JSONPath only).
-    Pass { result: Option<Value> },
+    Pass {
+        result: Option<Value>,
+    },
     Task(Box<Task>),
     Choice(Box<Choice>),
     Wait(Wait),

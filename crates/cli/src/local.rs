@@ -40,9 +40,7 @@ impl TaskHandler for Mocks {
         match session.next(&request.state_name) {
             None => unconfigured(request),
             Some(Ok(MockResponse::Return(v))) => TaskReply::Succeeded(v),
-            Some(Ok(MockResponse::Throw { error, cause })) => {
-                TaskReply::Failed { error, cause }
-            }
+            Some(Ok(MockResponse::Throw { error, cause })) => TaskReply::Failed { error, cause },
             Some(Err(e)) => TaskReply::Failed {
                 error: Some("States.Runtime".into()),
                 cause: Some(e.to_string()),

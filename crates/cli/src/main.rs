@@ -1,6 +1,5 @@
 //! `baton`: the command line. Thin: argument parsing, wiring, output.
 
-mod local;
 mod run;
 mod validate;
 
@@ -9,7 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "baton", version, about = "Run Amazon States Language state machines")]
+#[command(
+    name = "baton",
+    version,
+    about = "Run Amazon States Language state machines"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

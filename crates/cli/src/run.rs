@@ -1,20 +1,16 @@
 //! `baton run FILE`: one execution in-process, its result on stdout.
 
-use std::hash::{BuildHasher, Hasher};
-use std::path::PathBuf;
-use std::sync::Arc;
-
 use anyhow::{bail, Context};
-use baton_asl::model::StateMachine;
-use baton_asl::validate::Severity;
 use baton_asl::vars::{Entropy, SeededEntropy};
-use baton_engine::driver::{run_to_end, Clock, VirtualClock};
-use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, Status};
+use baton_cli::exec::{execute, load, Executed, LoadError, Options};
+use baton_cli::local::system_now;
+use baton_engine::{ExecutionInfo, Status};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
 
-use crate::local::{system_now, Mocks, SystemClock};
-use crate::validate::{check, render};
+use crate::validate::render;
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TimeMode {
@@ -70,25 +66,28 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let path = args.file.display().to_string();
-    let diagnostics = check(&text);
-    let mut invalid = false;
-    for d in &diagnostics {
-        eprintln!("{}", render(&path, d));
-        invalid |= d.severity == Severity::Error;
-    }
-    if invalid {
-        return Ok(2);
-    }
-    let doc = baton_asl::parse::parse(&text, true).map_err(|d| anyhow::anyhow!(d.message))?;
-    let machine = match StateMachine::from_value(&doc.value) {
-        Ok(m) => m,
-        Err(e) => {
+    let machine = match load(&text, true) {
+        Ok((machine, warnings)) => {
+            for d in &warnings {
+                eprintln!("{}", render(&path, d));
+            }
+            machine
+        }
+        Err(LoadError::Invalid(diagnostics)) => {
+            for d in &diagnostics {
+                eprintln!("{}", render(&path, d));
+            }
+            return Ok(2);
+        }
+        Err(LoadError::Model(e)) => {
             eprintln!("{path}: error: {e}");
             return Ok(2);
         }
     };
     let input_text = match args.input.strip_prefix('@') {
-        Some(file) => std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?,
+        Some(file) => {
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?
+        }
         None => args.input.clone(),
     };
     let input: Value = match serde_json::from_str(&input_text) {
@@ -106,7 +105,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
             .map(|s| s.to_string_lossy().trim_end_matches(".asl").to_string())
             .unwrap_or_else(|| "StateMachine".into()),
     };
-    let session = match (&args.mock_config, &args.test_case) {
+    let mocks = match (&args.mock_config, &args.test_case) {
         (Some(file), Some(case)) => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -133,24 +132,29 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         None => SeededEntropy::new(seed ^ 0x5eed).uuid_v4(),
     };
     let info = ExecutionInfo::standard("aws", &args.region, &args.account, &name, &execution_name);
-    let mut execution = Execution::new(Arc::new(machine), Limits::default());
-    let mut tasks = Mocks { session };
-    let start = system_now();
-    let outcome = match args.time {
-        TimeMode::Virtual => {
-            let mut clock = VirtualClock::starting_at(start);
-            run_to_end(&mut execution, info, input, seed, &mut clock as &mut dyn Clock, &mut tasks)
-        }
-        TimeMode::Real => run_to_end(&mut execution, info, input, seed, &mut SystemClock, &mut tasks),
-    };
-    if outcome.status == Status::Running {
+    let executed = execute(
+        machine,
+        Options {
+            info,
+            input,
+            seed,
+            virtual_time: args.time == TimeMode::Virtual,
+            mocks,
+        },
+    );
+    if executed.outcome.status == Status::Running {
         bail!("the execution cannot make progress: a task never answered and has no timeout");
     }
-    print_outcome(&args, &execution, &outcome)?;
-    Ok(if outcome.status == Status::Succeeded { 0 } else { 1 })
+    print_outcome(&args, &executed)?;
+    Ok(if executed.outcome.status == Status::Succeeded {
+        0
+    } else {
+        1
+    })
 }
 
-fn print_outcome(args: &RunArgs, execution: &Execution, outcome: &Outcome) -> anyhow::Result<()> {
+fn print_outcome(args: &RunArgs, executed: &Executed) -> anyhow::Result<()> {
+    let outcome = &executed.outcome;
     match args.output {
         OutputFormat::Json => {
             let mut out = json!({
@@ -160,19 +164,25 @@ fn print_outcome(args: &RunArgs, execution: &Execution, outcome: &Outcome) -> an
                 "cause": outcome.cause,
             });
             if args.history {
-                let events: Vec<Value> = execution.history().iter().map(|e| e.to_json(true)).collect();
+                let events: Vec<Value> = executed.history.iter().map(|e| e.to_json(true)).collect();
                 out["events"] = Value::Array(events);
             }
             println!("{out}");
         }
         OutputFormat::Text => {
             if args.history {
-                for e in execution.history() {
+                for e in &executed.history {
                     let name = e.details.state_name().unwrap_or("");
-                    eprintln!("{:>5} {:>5}  {:<28} {}", e.id, e.previous_event_id, e.details.type_name(), name);
+                    eprintln!(
+                        "{:>5} {:>5}  {:<28} {}",
+                        e.id,
+                        e.previous_event_id,
+                        e.details.type_name(),
+                        name
+                    );
                 }
             }
-            eprintln!("{}: {}", execution.info().execution_arn, outcome.status.as_str());
+            eprintln!("{}: {}", executed.execution_arn, outcome.status.as_str());
             if let Some(output) = &outcome.output {
                 let pretty = serde_json::from_str::<Value>(output)
                     .ok()

@@ -28,14 +28,20 @@ pub fn render(path: &str, d: &Diagnostic) -> String {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    format!("{path}:{}:{}: {sev} {}: {} (at {})", d.line, d.column, d.code, d.message, d.pointer)
+    format!(
+        "{path}:{}:{}: {sev} {}: {} (at {})",
+        d.line, d.column, d.code, d.message, d.pointer
+    )
 }
 
 pub fn main(args: ValidateArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let diagnostics = check(&text);
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     if args.output == "json" {
         println!("{}", serde_json::to_string_pretty(&diagnostics)?);
     } else {

@@ -60,7 +60,10 @@ pub fn build(base: &Map<String, Value>, s: &StateContext<'_>) -> Value {
         m.insert("Task".into(), json!({ "Token": token }));
     }
     if let Some((index, value)) = s.map_item {
-        m.insert("Map".into(), json!({"Item": {"Index": index, "Value": value}}));
+        m.insert(
+            "Map".into(),
+            json!({"Item": {"Index": index, "Value": value}}),
+        );
     }
     Value::Object(m)
 }

@@ -47,7 +47,11 @@ impl Ctx<'_> {
     }
 
     pub fn env<'b>(&'b self, input: &'b Value) -> Env<'b> {
-        Env { input, context: self.context, vars: self.vars }
+        Env {
+            input,
+            context: self.context,
+            vars: self.vars,
+        }
     }
 
     /// `InputPath` or `OutputPath`.
@@ -62,7 +66,8 @@ impl Ctx<'_> {
     /// A path as `InputPath`/`OutputPath`/`ItemsPath` use it: a miss is `States.Runtime`
     /// with Jayway's message.
     pub fn path(&self, p: &Path, input: &Value) -> Result<Value, Fault> {
-        p.eval(&self.env(input)).map_err(|e| self.path_failure(p, e))
+        p.eval(&self.env(input))
+            .map_err(|e| self.path_failure(p, e))
     }
 
     fn path_failure(&self, p: &Path, e: PathFailure) -> Fault {
@@ -108,7 +113,12 @@ impl Ctx<'_> {
     }
 
     /// `ResultPath`: where the result goes in the raw input.
-    pub fn result_path(&self, spec: &ResultPathSpec, raw: Value, result: Value) -> Result<Value, Fault> {
+    pub fn result_path(
+        &self,
+        spec: &ResultPathSpec,
+        raw: Value,
+        result: Value,
+    ) -> Result<Value, Fault> {
         match spec {
             ResultPathSpec::Replace => Ok(result),
             ResultPathSpec::Discard => Ok(raw),
@@ -143,7 +153,10 @@ impl Ctx<'_> {
         states: &Value,
         entropy: &mut dyn Entropy,
     ) -> Result<Value, Fault> {
-        let env = JsonataEnv { states, vars: self.vars };
+        let env = JsonataEnv {
+            states,
+            vars: self.vars,
+        };
         t.eval(field, &env, entropy).map_err(|f| {
             let mut fault = self.fault(f);
             fault.evaluation = matches!(fault.error, Some(ErrorName::QueryEvaluationError));

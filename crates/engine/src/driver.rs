@@ -42,7 +42,10 @@ impl Clock for VirtualClock {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskReply {
     Succeeded(Value),
-    Failed { error: Option<String>, cause: Option<String> },
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
     /// The task stays open: only a timeout (or a stop) can end it.
     Pending,
 }
@@ -64,7 +67,12 @@ pub fn run_to_end(
     let mut queue: VecDeque<Event> = VecDeque::new();
     let mut timers: BTreeMap<(Millis, TimerId), ()> = BTreeMap::new();
     let mut timer_at: std::collections::HashMap<TimerId, Millis> = Default::default();
-    queue.push_back(Event::Started { info, input, time: clock.now(), seed });
+    queue.push_back(Event::Started {
+        info,
+        input,
+        time: clock.now(),
+        seed,
+    });
     loop {
         while let Some(event) = queue.pop_front() {
             for effect in execution.apply(event) {
@@ -72,15 +80,19 @@ pub fn run_to_end(
                     Effect::ScheduleTask(req) => {
                         let time = clock.now();
                         match tasks.run(&req) {
-                            TaskReply::Succeeded(output) => {
-                                queue.push_back(Event::TaskSucceeded { task: req.id, output, time })
-                            }
-                            TaskReply::Failed { error, cause } => queue.push_back(Event::TaskFailed {
+                            TaskReply::Succeeded(output) => queue.push_back(Event::TaskSucceeded {
                                 task: req.id,
-                                error,
-                                cause,
+                                output,
                                 time,
                             }),
+                            TaskReply::Failed { error, cause } => {
+                                queue.push_back(Event::TaskFailed {
+                                    task: req.id,
+                                    error,
+                                    cause,
+                                    time,
+                                })
+                            }
                             TaskReply::Pending => {}
                         }
                     }
@@ -109,7 +121,10 @@ pub fn run_to_end(
         };
         timer_at.remove(&timer);
         clock.advance_to(at);
-        queue.push_back(Event::TimerFired { timer, time: clock.now() });
+        queue.push_back(Event::TimerFired {
+            timer,
+            time: clock.now(),
+        });
     }
 }
 
@@ -121,8 +136,10 @@ impl TaskHandler for NoTasks {
     fn run(&mut self, request: &TaskRequest) -> TaskReply {
         TaskReply::Failed {
             error: Some("States.TaskFailed".into()),
-            cause: Some(format!("No handler is configured for resource '{}'", request.resource)),
+            cause: Some(format!(
+                "No handler is configured for resource '{}'",
+                request.resource
+            )),
         }
     }
 }
-

@@ -26,7 +26,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_history_events: 25_000, max_payload_bytes: 256 * 1024 }
+        Limits {
+            max_history_events: 25_000,
+            max_payload_bytes: 256 * 1024,
+        }
     }
 }
 
@@ -46,7 +49,9 @@ pub(crate) struct Scope {
 
 impl Vars for Scope {
     fn get_var(&self, name: &str) -> Option<&Value> {
-        self.own.get(name).or_else(|| self.outer.as_ref().and_then(|o| o.get(name)))
+        self.own
+            .get(name)
+            .or_else(|| self.outer.as_ref().and_then(|o| o.get(name)))
     }
 }
 
@@ -73,9 +78,15 @@ pub(crate) enum Pending {
     None,
     Task(TaskWait),
     /// A Wait state's timer; the output is ready.
-    Wait { timer: TimerId, output: Value, assigned: Option<Map<String, Value>> },
+    Wait {
+        timer: TimerId,
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+    },
     /// A retry back-off.
-    Backoff { timer: TimerId },
+    Backoff {
+        timer: TimerId,
+    },
     /// Parallel branches or Map iterations.
     Fanout(Box<Fanout>),
 }
@@ -208,7 +219,12 @@ impl Execution {
             return Vec::new();
         }
         match event {
-            Event::Started { info, input, time, seed } => self.start(info, input, time, seed),
+            Event::Started {
+                info,
+                input,
+                time,
+                seed,
+            } => self.start(info, input, time, seed),
             Event::TaskStarted { task, time, worker } => {
                 self.now = self.now.max(time);
                 self.task_started(task, worker);
@@ -223,7 +239,12 @@ impl Execution {
                     self.ready.push_back((rid, Action::TaskResult(Ok(output))));
                 }
             }
-            Event::TaskFailed { task, error, cause, time } => {
+            Event::TaskFailed {
+                task,
+                error,
+                cause,
+                time,
+            } => {
                 self.now = self.now.max(time);
                 if let Some(rid) = self.tasks.remove(&task) {
                     let fault = Fault::new(error, cause);
@@ -253,7 +274,10 @@ impl Execution {
         self.input = input.clone();
         self.emit(
             0,
-            EventDetails::ExecutionStarted { input: input_text, role_arn: self.info.role_arn.clone() },
+            EventDetails::ExecutionStarted {
+                input: input_text,
+                role_arn: self.info.role_arn.clone(),
+            },
         );
         if let Some(secs) = self.machine.timeout_seconds {
             let at = time + secs as Millis * 1000;
@@ -293,7 +317,12 @@ impl Execution {
     pub(crate) fn emit(&mut self, prev: u64, details: EventDetails) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
-        self.history.push(HistoryEvent { id, previous_event_id: prev, timestamp: self.now, details });
+        self.history.push(HistoryEvent {
+            id,
+            previous_event_id: prev,
+            timestamp: self.now,
+            details,
+        });
         id
     }
 
@@ -378,7 +407,9 @@ impl Execution {
     }
 
     fn timer_fired(&mut self, timer: TimerId) {
-        let Some(purpose) = self.timers.remove(&timer) else { return };
+        let Some(purpose) = self.timers.remove(&timer) else {
+            return;
+        };
         match purpose {
             TimerPurpose::Wait(rid) => self.ready.push_back((rid, Action::WaitElapsed)),
             TimerPurpose::Backoff(rid) => self.ready.push_back((rid, Action::Execute)),
@@ -389,21 +420,33 @@ impl Execution {
                         TimerPurpose::Heartbeat(..) => ErrorName::HeartbeatTimeout,
                         _ => ErrorName::Timeout,
                     };
-                    let fault = Fault { error: Some(error), cause: None, evaluation: false };
+                    let fault = Fault {
+                        error: Some(error),
+                        cause: None,
+                        evaluation: false,
+                    };
                     self.ready.push_back((rid, Action::TaskTimedOut(fault)));
                 }
             }
             TimerPurpose::ExecutionTimeout => {
                 let prev = self.history.last().map_or(0, |e| e.id);
                 self.abort_all();
-                self.emit(prev, EventDetails::ExecutionTimedOut { error: None, cause: None });
+                self.emit(
+                    prev,
+                    EventDetails::ExecutionTimedOut {
+                        error: None,
+                        cause: None,
+                    },
+                );
                 self.finish(Status::TimedOut, None, None, None);
             }
         }
     }
 
     fn task_started(&mut self, task: TaskId, _worker: Option<String>) {
-        let Some(&rid) = self.tasks.get(&task) else { return };
+        let Some(&rid) = self.tasks.get(&task) else {
+            return;
+        };
         let run = self.run(rid);
         if let Pending::Task(w) = &run.pending {
             if w.started {
@@ -421,7 +464,9 @@ impl Execution {
     }
 
     fn task_heartbeat(&mut self, task: TaskId) {
-        let Some(&rid) = self.tasks.get(&task) else { return };
+        let Some(&rid) = self.tasks.get(&task) else {
+            return;
+        };
         let now = self.now;
         let hb = match &self.run(rid).pending {
             Pending::Task(w) => w.heartbeat,
@@ -429,7 +474,10 @@ impl Execution {
         };
         if let Some((timer, secs)) = hb {
             self.cancel_timer(timer);
-            let new = self.start_timer(now + secs as Millis * 1000, TimerPurpose::Heartbeat(rid, task));
+            let new = self.start_timer(
+                now + secs as Millis * 1000,
+                TimerPurpose::Heartbeat(rid, task),
+            );
             if let Pending::Task(w) = &mut self.run_mut(rid).pending {
                 w.heartbeat = Some((new, secs));
             }
@@ -439,7 +487,13 @@ impl Execution {
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
         let prev = self.history.last().map_or(0, |e| e.id);
         self.abort_all();
-        self.emit(prev, EventDetails::ExecutionAborted { error: error.clone(), cause: cause.clone() });
+        self.emit(
+            prev,
+            EventDetails::ExecutionAborted {
+                error: error.clone(),
+                cause: cause.clone(),
+            },
+        );
         self.finish(Status::Aborted, None, error, cause);
     }
 
@@ -467,7 +521,12 @@ impl Execution {
     ) {
         self.abort_all();
         self.status = status;
-        let outcome = Outcome { status, output, error, cause };
+        let outcome = Outcome {
+            status,
+            output,
+            error,
+            cause,
+        };
         self.outcome = Some(outcome.clone());
         self.effects.push(Effect::Finished(outcome));
         self.ready.clear();
@@ -478,12 +537,23 @@ impl Execution {
         match result {
             Ok(output) => {
                 let text = output.to_string();
-                self.emit(prev, EventDetails::ExecutionSucceeded { output: text.clone() });
+                self.emit(
+                    prev,
+                    EventDetails::ExecutionSucceeded {
+                        output: text.clone(),
+                    },
+                );
                 self.finish(Status::Succeeded, Some(text), None, None);
             }
             Err(f) => {
                 let (error, cause) = (f.error_text(), f.cause.clone());
-                self.emit(prev, EventDetails::ExecutionFailed { error: error.clone(), cause: cause.clone() });
+                self.emit(
+                    prev,
+                    EventDetails::ExecutionFailed {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    },
+                );
                 self.finish(Status::Failed, None, error, cause);
             }
         }
@@ -509,16 +579,26 @@ pub(crate) struct Fault {
 
 impl Fault {
     pub fn new(error: Option<String>, cause: Option<String>) -> Fault {
-        Fault { error: error.map(|e| ErrorName::parse(&e)), cause, evaluation: false }
+        Fault {
+            error: error.map(|e| ErrorName::parse(&e)),
+            cause,
+            evaluation: false,
+        }
     }
 
     pub fn of(error: ErrorName, cause: impl Into<String>) -> Fault {
-        Fault { error: Some(error), cause: Some(cause.into()), evaluation: false }
+        Fault {
+            error: Some(error),
+            cause: Some(cause.into()),
+            evaluation: false,
+        }
     }
 
     /// The name `ErrorEquals` is matched against.
     pub fn name(&self) -> ErrorName {
-        self.error.clone().unwrap_or_else(|| ErrorName::Custom(String::new()))
+        self.error
+            .clone()
+            .unwrap_or_else(|| ErrorName::Custom(String::new()))
     }
 
     pub fn error_text(&self) -> Option<String> {
@@ -529,6 +609,10 @@ impl Fault {
 impl From<Failure> for Fault {
     fn from(f: Failure) -> Fault {
         let evaluation = matches!(f.error, ErrorName::QueryEvaluationError);
-        Fault { error: Some(f.error), cause: Some(f.cause), evaluation }
+        Fault {
+            error: Some(f.error),
+            cause: Some(f.cause),
+            evaluation,
+        }
     }
 }

@@ -48,7 +48,9 @@ impl Execution {
             Err(f) => return Step::Fail(f),
         };
         let started = if fanout.is_map {
-            EventDetails::MapStateStarted { length: inputs.len() }
+            EventDetails::MapStateStarted {
+                length: inputs.len(),
+            }
         } else {
             EventDetails::ParallelStateStarted
         };
@@ -88,7 +90,13 @@ impl Execution {
     fn prepare_fanout(&mut self, rid: RunId, state: &State) -> Result<(Vec<Value>, Fanout), Fault> {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+        let ctx = Ctx {
+            state,
+            entered_id: run.entered_id,
+            context: &context,
+            vars: &run.scope,
+            now: self.now,
+        };
         let entropy = &mut self.entropy;
         let raw = run.input.clone();
         let state_index = run.state as u32;
@@ -129,13 +137,24 @@ impl Execution {
                 };
                 path.push((state_index, 0));
                 let n = p.branches.len();
-                Ok((vec![input; n], Fanout { set: Arc::from(path), ..base }))
+                Ok((
+                    vec![input; n],
+                    Fanout {
+                        set: Arc::from(path),
+                        ..base
+                    },
+                ))
             }
             StateKind::Map(m) => {
                 let (items, input) = map_items(&ctx, state, m, raw, entropy)?;
-                let max_concurrency =
-                    map_number(&ctx, &input, m.max_concurrency.as_ref(), "MaxConcurrency", entropy)?
-                        .unwrap_or(0) as usize;
+                let max_concurrency = map_number(
+                    &ctx,
+                    &input,
+                    m.max_concurrency.as_ref(),
+                    "MaxConcurrency",
+                    entropy,
+                )?
+                .unwrap_or(0) as usize;
                 let tolerated_count = map_number(
                     &ctx,
                     &input,
@@ -169,12 +188,20 @@ impl Execution {
         let machine = self.machine.clone();
         let parent_silent = self.run(rid).silent;
         loop {
-            let Pending::Fanout(f) = &mut self.run_mut(rid).pending else { return };
-            let limit = if f.max_concurrency == 0 { usize::MAX } else { f.max_concurrency };
+            let Pending::Fanout(f) = &mut self.run_mut(rid).pending else {
+                return;
+            };
+            let limit = if f.max_concurrency == 0 {
+                usize::MAX
+            } else {
+                f.max_concurrency
+            };
             if f.running.len() >= limit {
                 return;
             }
-            let Some((slot, input)) = f.queue.pop_front() else { return };
+            let Some((slot, input)) = f.queue.pop_front() else {
+                return;
+            };
             let (is_map, set) = (f.is_map, f.set.clone());
             let distributed = f.distributed || parent_silent;
             let scope = f.scope.clone();
@@ -182,7 +209,10 @@ impl Execution {
             if is_map && !distributed {
                 prev = self.emit(
                     prev,
-                    EventDetails::MapIterationStarted { index: slot, name: state.name.clone() },
+                    EventDetails::MapIterationStarted {
+                        index: slot,
+                        name: state.name.clone(),
+                    },
                 );
             }
             let branch_set = {
@@ -200,7 +230,10 @@ impl Execution {
                 state: start_at,
                 input,
                 prev,
-                scope: Scope { own: Map::new(), outer: Some(scope) },
+                scope: Scope {
+                    own: Map::new(),
+                    outer: Some(scope),
+                },
                 parent: Some((rid, slot)),
                 entered_id: 0,
                 entered_time: self.now,
@@ -217,19 +250,29 @@ impl Execution {
     }
 
     /// A child run ended.
-    pub(crate) fn child_done(&mut self, parent: RunId, slot: usize, last: u64, result: Result<Value, Fault>) {
+    pub(crate) fn child_done(
+        &mut self,
+        parent: RunId,
+        slot: usize,
+        last: u64,
+        result: Result<Value, Fault>,
+    ) {
         let machine = self.machine.clone();
         let (set_path, state_idx) = {
             let run = self.run(parent);
             (run.set.clone(), run.state)
         };
         let state = &Execution::set_of(&machine, &set_path).states[state_idx];
-        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else { return };
+        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else {
+            return;
+        };
         f.running.retain(|(s, _)| *s != slot);
         let is_map = f.is_map;
         let distributed = f.distributed;
         let distributed = distributed || self.runs[parent].as_ref().is_some_and(|r| r.silent);
-        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else { return };
+        let Pending::Fanout(f) = &mut self.run_mut(parent).pending else {
+            return;
+        };
         let name = state.name.clone();
         match result {
             Ok(output) => {
@@ -238,7 +281,10 @@ impl Execution {
                 }
                 f.last_child_event = last;
                 if is_map && !distributed {
-                    let id = self.emit(last, EventDetails::MapIterationSucceeded { index: slot, name });
+                    let id = self.emit(
+                        last,
+                        EventDetails::MapIterationSucceeded { index: slot, name },
+                    );
                     if let Pending::Fanout(f) = &mut self.run_mut(parent).pending {
                         f.last_done_event = id;
                     }
@@ -277,7 +323,8 @@ impl Execution {
                     };
                     self.run_mut(parent).prev = last;
                     self.run_mut(parent).pending = Pending::None;
-                    self.ready.push_back((parent, Action::FanoutDone(Err(fault))));
+                    self.ready
+                        .push_back((parent, Action::FanoutDone(Err(fault))));
                     return;
                 }
             }
@@ -287,7 +334,8 @@ impl Execution {
             _ => false,
         };
         if done {
-            self.ready.push_back((parent, Action::FanoutDone(Ok(Value::Null))));
+            self.ready
+                .push_back((parent, Action::FanoutDone(Ok(Value::Null))));
         } else {
             self.launch(parent, state);
         }
@@ -304,17 +352,29 @@ impl Execution {
             _ => (false, false),
         };
         for (slot, child) in running {
-            let prev = self.runs.get(child).and_then(|r| r.as_ref()).map_or(0, |r| r.prev);
+            let prev = self
+                .runs
+                .get(child)
+                .and_then(|r| r.as_ref())
+                .map_or(0, |r| r.prev);
             self.abort_run(child);
             if is_map && !distributed {
-                self.emit(prev, EventDetails::MapIterationAborted { index: slot, name: state.name.clone() });
+                self.emit(
+                    prev,
+                    EventDetails::MapIterationAborted {
+                        index: slot,
+                        name: state.name.clone(),
+                    },
+                );
             }
         }
     }
 
     /// Stops a run and everything under it: its task, its timers, its children.
     pub(crate) fn abort_run(&mut self, rid: RunId) {
-        let Some(run) = self.drop_run(rid) else { return };
+        let Some(run) = self.drop_run(rid) else {
+            return;
+        };
         match run.pending {
             Pending::Task(w) => {
                 if self.tasks.remove(&w.id).is_some() {
@@ -344,7 +404,11 @@ impl Execution {
         else {
             return Step::Block;
         };
-        let results: Vec<Value> = f.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect();
+        let results: Vec<Value> = f
+            .results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect();
         let done = f.last_done_event;
         if f.distributed {
             let id = self.emit_in(rid, EventDetails::MapRunSucceeded);
@@ -353,15 +417,23 @@ impl Execution {
             self.run_mut(rid).prev = done;
         }
         let prev = self.run(rid).prev;
-        let details =
-            if f.is_map { EventDetails::MapStateSucceeded } else { EventDetails::ParallelStateSucceeded };
+        let details = if f.is_map {
+            EventDetails::MapStateSucceeded
+        } else {
+            EventDetails::ParallelStateSucceeded
+        };
         if !self.run(rid).silent {
             self.emit(prev, details);
         }
         self.complete_with_result(rid, state, Value::Array(results))
     }
 
-    pub(crate) fn fanout_done(&mut self, rid: RunId, state: &State, result: Result<Value, Fault>) -> Step {
+    pub(crate) fn fanout_done(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        result: Result<Value, Fault>,
+    ) -> Step {
         match result {
             Ok(_) => self.join(rid, state),
             Err(fault) => Step::Fail(fault),
@@ -463,7 +535,13 @@ fn select_items(
                         map_item: Some((index, &item)),
                     },
                 );
-                let item_ctx = Ctx { state, entered_id: ctx.entered_id, context: &context, vars: ctx.vars, now: ctx.now };
+                let item_ctx = Ctx {
+                    state,
+                    entered_id: ctx.entered_id,
+                    context: &context,
+                    vars: ctx.vars,
+                    now: ctx.now,
+                };
                 match sel {
                     ItemSelector::JsonPath(t) => item_ctx.template(t, selector_input, entropy)?,
                     ItemSelector::Jsonata(t) => {
@@ -478,9 +556,15 @@ fn select_items(
     match &m.item_batcher {
         None => Ok(out),
         Some(b) => {
-            let max_items = map_number(ctx, selector_input, b.max_items_per_batch.as_ref(), "MaxItemsPerBatch", entropy)?
-                .filter(|&n| n > 0)
-                .unwrap_or(u64::MAX) as usize;
+            let max_items = map_number(
+                ctx,
+                selector_input,
+                b.max_items_per_batch.as_ref(),
+                "MaxItemsPerBatch",
+                entropy,
+            )?
+            .filter(|&n| n > 0)
+            .unwrap_or(u64::MAX) as usize;
             let batch_input = match &b.batch_input {
                 None => None,
                 Some(BatchInput::JsonPath(t)) => Some(ctx.template(t, selector_input, entropy)?),
@@ -593,4 +677,3 @@ fn display_value(v: &Value) -> String {
         other => other.to_string(),
     }
 }
-

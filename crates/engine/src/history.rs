@@ -41,12 +41,30 @@ pub struct TaskResource {
 /// The closed set of event kinds Baton writes, with their details.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDetails {
-    ExecutionStarted { input: String, role_arn: String },
-    ExecutionSucceeded { output: String },
-    ExecutionFailed { error: Option<String>, cause: Option<String> },
-    ExecutionAborted { error: Option<String>, cause: Option<String> },
-    ExecutionTimedOut { error: Option<String>, cause: Option<String> },
-    StateEntered { state_type: &'static str, name: String, input: String },
+    ExecutionStarted {
+        input: String,
+        role_arn: String,
+    },
+    ExecutionSucceeded {
+        output: String,
+    },
+    ExecutionFailed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    ExecutionAborted {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    ExecutionTimedOut {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    StateEntered {
+        state_type: &'static str,
+        name: String,
+        input: String,
+    },
     StateExited {
         state_type: &'static str,
         name: String,
@@ -54,34 +72,75 @@ pub enum EventDetails {
         /// `assignedVariables`: name → JSON text, when the state assigned variables.
         assigned: Option<Vec<(String, String)>>,
     },
-    WaitStateAborted { name: String },
+    WaitStateAborted {
+        name: String,
+    },
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
     ParallelStateAborted,
-    MapStateStarted { length: usize },
+    MapStateStarted {
+        length: usize,
+    },
     MapStateSucceeded,
     MapStateFailed,
     MapStateAborted,
-    MapIterationStarted { index: usize, name: String },
-    MapIterationSucceeded { index: usize, name: String },
-    MapIterationFailed { index: usize, name: String },
-    MapIterationAborted { index: usize, name: String },
-    MapRunStarted { map_run_arn: String },
+    MapIterationStarted {
+        index: usize,
+        name: String,
+    },
+    MapIterationSucceeded {
+        index: usize,
+        name: String,
+    },
+    MapIterationFailed {
+        index: usize,
+        name: String,
+    },
+    MapIterationAborted {
+        index: usize,
+        name: String,
+    },
+    MapRunStarted {
+        map_run_arn: String,
+    },
     MapRunSucceeded,
-    MapRunFailed { error: Option<String>, cause: Option<String> },
+    MapRunFailed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
     TaskScheduled {
         resource: TaskResource,
         parameters: String,
         timeout_seconds: Option<u64>,
         heartbeat_seconds: Option<u64>,
     },
-    TaskStarted { resource: TaskResource },
-    TaskSubmitted { resource: TaskResource, output: String },
-    TaskSucceeded { resource: TaskResource, output: String },
-    TaskFailed { resource: TaskResource, error: Option<String>, cause: Option<String> },
-    TaskTimedOut { resource: TaskResource, error: Option<String>, cause: Option<String> },
-    EvaluationFailed { state: String, error: String, cause: String },
+    TaskStarted {
+        resource: TaskResource,
+    },
+    TaskSubmitted {
+        resource: TaskResource,
+        output: String,
+    },
+    TaskSucceeded {
+        resource: TaskResource,
+        output: String,
+    },
+    TaskFailed {
+        resource: TaskResource,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    TaskTimedOut {
+        resource: TaskResource,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    EvaluationFailed {
+        state: String,
+        error: String,
+        cause: String,
+    },
 }
 
 impl EventDetails {
@@ -181,11 +240,19 @@ impl HistoryEvent {
 
     fn details_json(&self, data: bool) -> Option<(&'static str, Value)> {
         use EventDetails as E;
-        let text = |s: &String| if data { Value::String(s.clone()) } else { Value::Null };
+        let text = |s: &String| {
+            if data {
+                Value::String(s.clone())
+            } else {
+                Value::Null
+            }
+        };
         let d = match &self.details {
             E::ExecutionStarted { input, role_arn } => (
                 "executionStartedEventDetails",
-                strip_nulls(json!({"input": text(input), "inputDetails": truncated(), "roleArn": role_arn})),
+                strip_nulls(
+                    json!({"input": text(input), "inputDetails": truncated(), "roleArn": role_arn}),
+                ),
             ),
             E::ExecutionSucceeded { output } => (
                 "executionSucceededEventDetails",
@@ -202,9 +269,16 @@ impl HistoryEvent {
             }
             E::StateEntered { name, input, .. } => (
                 "stateEnteredEventDetails",
-                strip_nulls(json!({"name": name, "input": text(input), "inputDetails": truncated()})),
+                strip_nulls(
+                    json!({"name": name, "input": text(input), "inputDetails": truncated()}),
+                ),
             ),
-            E::StateExited { name, output, assigned, .. } => {
+            E::StateExited {
+                name,
+                output,
+                assigned,
+                ..
+            } => {
                 let mut m = Map::new();
                 m.insert("name".into(), json!(name));
                 if data {
@@ -221,24 +295,38 @@ impl HistoryEvent {
                 }
                 ("stateExitedEventDetails", Value::Object(m))
             }
-            E::MapStateStarted { length } => ("mapStateStartedEventDetails", json!({"length": length})),
-            E::MapIterationStarted { index, name } => {
-                ("mapIterationStartedEventDetails", json!({"name": name, "index": index}))
+            E::MapStateStarted { length } => {
+                ("mapStateStartedEventDetails", json!({"length": length}))
             }
-            E::MapIterationSucceeded { index, name } => {
-                ("mapIterationSucceededEventDetails", json!({"name": name, "index": index}))
+            E::MapIterationStarted { index, name } => (
+                "mapIterationStartedEventDetails",
+                json!({"name": name, "index": index}),
+            ),
+            E::MapIterationSucceeded { index, name } => (
+                "mapIterationSucceededEventDetails",
+                json!({"name": name, "index": index}),
+            ),
+            E::MapIterationFailed { index, name } => (
+                "mapIterationFailedEventDetails",
+                json!({"name": name, "index": index}),
+            ),
+            E::MapIterationAborted { index, name } => (
+                "mapIterationAbortedEventDetails",
+                json!({"name": name, "index": index}),
+            ),
+            E::MapRunStarted { map_run_arn } => (
+                "mapRunStartedEventDetails",
+                json!({"mapRunArn": map_run_arn}),
+            ),
+            E::MapRunFailed { error, cause } => {
+                ("mapRunFailedEventDetails", error_cause(error, cause))
             }
-            E::MapIterationFailed { index, name } => {
-                ("mapIterationFailedEventDetails", json!({"name": name, "index": index}))
-            }
-            E::MapIterationAborted { index, name } => {
-                ("mapIterationAbortedEventDetails", json!({"name": name, "index": index}))
-            }
-            E::MapRunStarted { map_run_arn } => {
-                ("mapRunStartedEventDetails", json!({"mapRunArn": map_run_arn}))
-            }
-            E::MapRunFailed { error, cause } => ("mapRunFailedEventDetails", error_cause(error, cause)),
-            E::TaskScheduled { resource, parameters, timeout_seconds, heartbeat_seconds } => {
+            E::TaskScheduled {
+                resource,
+                parameters,
+                timeout_seconds,
+                heartbeat_seconds,
+            } => {
                 let mut m = Map::new();
                 match resource.family {
                     TaskFamily::Integration => {
@@ -280,14 +368,18 @@ impl HistoryEvent {
             },
             E::TaskSubmitted { resource, output } => (
                 "taskSubmittedEventDetails",
-                strip_nulls(json!({"resourceType": resource.resource_type, "resource": resource.resource,
-                    "output": text(output), "outputDetails": truncated()})),
+                strip_nulls(
+                    json!({"resourceType": resource.resource_type, "resource": resource.resource,
+                    "output": text(output), "outputDetails": truncated()}),
+                ),
             ),
             E::TaskSucceeded { resource, output } => match resource.family {
                 TaskFamily::Integration => (
                     "taskSucceededEventDetails",
-                    strip_nulls(json!({"resourceType": resource.resource_type, "resource": resource.resource,
-                        "output": text(output), "outputDetails": truncated()})),
+                    strip_nulls(
+                        json!({"resourceType": resource.resource_type, "resource": resource.resource,
+                        "output": text(output), "outputDetails": truncated()}),
+                    ),
                 ),
                 TaskFamily::Lambda => (
                     "lambdaFunctionSucceededEventDetails",
@@ -298,11 +390,21 @@ impl HistoryEvent {
                     strip_nulls(json!({"output": text(output), "outputDetails": truncated()})),
                 ),
             },
-            E::TaskFailed { resource, error, cause } => task_error(resource, "Failed", error, cause),
-            E::TaskTimedOut { resource, error, cause } => {
-                task_error(resource, "TimedOut", error, cause)
-            }
-            E::EvaluationFailed { state, error, cause } => (
+            E::TaskFailed {
+                resource,
+                error,
+                cause,
+            } => task_error(resource, "Failed", error, cause),
+            E::TaskTimedOut {
+                resource,
+                error,
+                cause,
+            } => task_error(resource, "TimedOut", error, cause),
+            E::EvaluationFailed {
+                state,
+                error,
+                cause,
+            } => (
                 "evaluationFailedEventDetails",
                 json!({"error": error, "cause": cause, "state": state}),
             ),

@@ -6,8 +6,8 @@
 //! It never reads a clock, does no I/O and draws randomness only from the seed it is given.
 
 mod context;
-pub mod driver;
 mod dataflow;
+pub mod driver;
 mod execution;
 mod fanout;
 pub mod history;

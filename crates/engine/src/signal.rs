@@ -30,9 +30,13 @@ impl ExecutionInfo {
         name: &str,
     ) -> ExecutionInfo {
         ExecutionInfo {
-            execution_arn: format!("arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"),
+            execution_arn: format!(
+                "arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"
+            ),
             execution_name: name.to_string(),
-            state_machine_arn: format!("arn:{partition}:states:{region}:{account}:stateMachine:{machine}"),
+            state_machine_arn: format!(
+                "arn:{partition}:states:{region}:{account}:stateMachine:{machine}"
+            ),
             state_machine_name: machine.to_string(),
             role_arn: format!("arn:{partition}:iam::{account}:role/baton-execution-role"),
             region: region.to_string(),
@@ -53,16 +57,44 @@ pub type TimerId = u64;
 pub enum Event {
     /// The execution starts with this input at this time; `seed` feeds every random value
     /// (`States.UUID`, `$random`, jitter, task tokens).
-    Started { info: ExecutionInfo, input: Value, time: Millis, seed: u64 },
+    Started {
+        info: ExecutionInfo,
+        input: Value,
+        time: Millis,
+        seed: u64,
+    },
     /// A worker took an activity task (`ActivityStarted`).
-    TaskStarted { task: TaskId, time: Millis, worker: Option<String> },
+    TaskStarted {
+        task: TaskId,
+        time: Millis,
+        worker: Option<String>,
+    },
     /// A task sent a heartbeat; its heartbeat deadline moves.
-    TaskHeartbeat { task: TaskId, time: Millis },
-    TaskSucceeded { task: TaskId, output: Value, time: Millis },
-    TaskFailed { task: TaskId, error: Option<String>, cause: Option<String>, time: Millis },
-    TimerFired { timer: TimerId, time: Millis },
+    TaskHeartbeat {
+        task: TaskId,
+        time: Millis,
+    },
+    TaskSucceeded {
+        task: TaskId,
+        output: Value,
+        time: Millis,
+    },
+    TaskFailed {
+        task: TaskId,
+        error: Option<String>,
+        cause: Option<String>,
+        time: Millis,
+    },
+    TimerFired {
+        timer: TimerId,
+        time: Millis,
+    },
     /// `StopExecution`.
-    StopRequested { error: Option<String>, cause: Option<String>, time: Millis },
+    StopRequested {
+        error: Option<String>,
+        cause: Option<String>,
+        time: Millis,
+    },
 }
 
 /// A task the runtime must run: one attempt of one Task state.
@@ -88,7 +120,10 @@ pub enum Effect {
     ScheduleTask(TaskRequest),
     /// The task is no longer wanted (its state was aborted, timed out or stopped).
     CancelTask(TaskId),
-    StartTimer { timer: TimerId, at: Millis },
+    StartTimer {
+        timer: TimerId,
+        at: Millis,
+    },
     CancelTimer(TimerId),
     /// The execution ended.
     Finished(Outcome),

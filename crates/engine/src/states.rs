@@ -18,7 +18,11 @@ pub(crate) enum Step {
     /// Waiting for a task, a timer or children.
     Block,
     /// The state is done: write its `…StateExited` and go on (`None`: the run ends).
-    Exit { output: Value, next: Option<usize>, assigned: Option<Map<String, Value>> },
+    Exit {
+        output: Value,
+        next: Option<usize>,
+        assigned: Option<Map<String, Value>>,
+    },
     /// The state failed; Retry and Catch decide.
     Fail(Fault),
     /// The run fails without Retry or Catch (a Fail state).
@@ -50,12 +54,18 @@ impl Execution {
                 Action::Execute => self.execute(rid, state, set),
                 Action::TaskResult(result) => self.task_result(rid, state, result, false),
                 Action::TaskTimedOut(fault) => self.task_result(rid, state, Err(fault), true),
-                Action::WaitElapsed => match std::mem::replace(&mut self.run_mut(rid).pending, Pending::None) {
-                    Pending::Wait { output, assigned, .. } => {
-                        Step::Exit { output, next: next_of(state), assigned }
+                Action::WaitElapsed => {
+                    match std::mem::replace(&mut self.run_mut(rid).pending, Pending::None) {
+                        Pending::Wait {
+                            output, assigned, ..
+                        } => Step::Exit {
+                            output,
+                            next: next_of(state),
+                            assigned,
+                        },
+                        _ => Step::Block,
                     }
-                    _ => Step::Block,
-                },
+                }
                 Action::FanoutDone(result) => self.fanout_done(rid, state, result),
             };
             match self.settle(rid, state, step) {
@@ -69,9 +79,11 @@ impl Execution {
     fn settle(&mut self, rid: RunId, state: &State, step: Step) -> Option<Action> {
         match step {
             Step::Block => None,
-            Step::Exit { output, next, assigned } => {
-                self.exit(rid, state, output, next, assigned)
-            }
+            Step::Exit {
+                output,
+                next,
+                assigned,
+            } => self.exit(rid, state, output, next, assigned),
             Step::Fail(fault) => self.handle_fault(rid, state, fault),
             Step::Terminal(fault) => {
                 let prev = self.run(rid).prev;
@@ -90,7 +102,9 @@ impl Execution {
         assigned: Option<Map<String, Value>>,
     ) -> Option<Action> {
         let assigned_text = assigned.as_ref().map(|m| {
-            m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<Vec<_>>()
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect::<Vec<_>>()
         });
         let id = self.emit_in(
             rid,
@@ -121,10 +135,18 @@ impl Execution {
     }
 
     fn enter(&mut self, rid: RunId, state: &State) {
-        let input = if self.run(rid).silent { String::new() } else { self.run(rid).input.to_string() };
+        let input = if self.run(rid).silent {
+            String::new()
+        } else {
+            self.run(rid).input.to_string()
+        };
         let id = self.emit_in(
             rid,
-            EventDetails::StateEntered { state_type: state.type_name(), name: state.name.clone(), input },
+            EventDetails::StateEntered {
+                state_type: state.type_name(),
+                name: state.name.clone(),
+                input,
+            },
         );
         let now = self.now;
         let run = self.run_mut(rid);
@@ -142,7 +164,9 @@ impl Execution {
         }
         let run = self.run(rid);
         let retry_count = match state.kind {
-            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => Some(run.retry_total),
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+                Some(run.retry_total)
+            }
             _ => None,
         };
         context::build(
@@ -169,7 +193,13 @@ impl Execution {
     fn simple(&mut self, rid: RunId, state: &State) -> Step {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+        let ctx = Ctx {
+            state,
+            entered_id: run.entered_id,
+            context: &context,
+            vars: &run.scope,
+            now: self.now,
+        };
         let entropy = &mut self.entropy;
         let raw = run.input.clone();
         let result = match &state.flow {
@@ -178,9 +208,17 @@ impl Execution {
         };
         match result {
             Ok(Simple::Done(step)) => step,
-            Ok(Simple::Wait { until, output, assigned }) => {
+            Ok(Simple::Wait {
+                until,
+                output,
+                assigned,
+            }) => {
                 let timer = self.start_timer(until, TimerPurpose::Wait(rid));
-                self.run_mut(rid).pending = Pending::Wait { timer, output, assigned };
+                self.run_mut(rid).pending = Pending::Wait {
+                    timer,
+                    output,
+                    assigned,
+                };
                 Step::Block
             }
             Err(fault) => Step::Fail(fault),
@@ -188,10 +226,19 @@ impl Execution {
     }
 
     /// A failed state: retry it, catch the error, or fail the run.
-    pub(crate) fn handle_fault(&mut self, rid: RunId, state: &State, fault: Fault) -> Option<Action> {
+    pub(crate) fn handle_fault(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        fault: Fault,
+    ) -> Option<Action> {
         let name = fault.name();
-        if let Some((i, r)) =
-            state.kind.retriers().iter().enumerate().find(|(_, r)| r.matches(&name))
+        if let Some((i, r)) = state
+            .kind
+            .retriers()
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.matches(&name))
         {
             let count = self.run(rid).retry_counts.get(i).copied().unwrap_or(0);
             if u64::from(count) < r.max_attempts {
@@ -219,7 +266,13 @@ impl Execution {
             let err_out = error_output(&fault);
             let context = self.context_for(rid, state, None);
             let run = self.runs[rid].as_ref().expect("live run");
-            let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+            let ctx = Ctx {
+                state,
+                entered_id: run.entered_id,
+                context: &context,
+                vars: &run.scope,
+                now: self.now,
+            };
             let entropy = &mut self.entropy;
             let raw = run.input.clone();
             let caught = (|| -> Result<(Value, Option<Map<String, Value>>), Fault> {
@@ -260,7 +313,9 @@ impl Execution {
             let state = {
                 let machine = self.machine.clone();
                 let run = self.run(rid);
-                Execution::set_of(&machine, &run.set).states[run.state].name.clone()
+                Execution::set_of(&machine, &run.set).states[run.state]
+                    .name
+                    .clone()
             };
             prev = self.emit(
                 0,
@@ -302,7 +357,11 @@ pub(crate) fn next_of(state: &State) -> Option<usize> {
 enum Simple {
     Done(Step),
     /// Variables are written when the state exits, so they wait with the output.
-    Wait { until: Millis, output: Value, assigned: Option<Map<String, Value>> },
+    Wait {
+        until: Millis,
+        output: Value,
+        assigned: Option<Map<String, Value>>,
+    },
 }
 
 fn simple_jsonpath(
@@ -326,12 +385,20 @@ fn simple_jsonpath(
             };
             let placed = ctx.result_path(&flow.result_path, raw, value)?;
             let output = ctx.select(&flow.output_path, placed)?;
-            Ok(Simple::Done(Step::Exit { output, next: next_of(state), assigned }))
+            Ok(Simple::Done(Step::Exit {
+                output,
+                next: next_of(state),
+                assigned,
+            }))
         }
         StateKind::Succeed => {
             let effective = ctx.select(&flow.input_path, raw)?;
             let output = ctx.select(&flow.output_path, effective)?;
-            Ok(Simple::Done(Step::Exit { output, next: None, assigned: None }))
+            Ok(Simple::Done(Step::Exit {
+                output,
+                next: None,
+                assigned: None,
+            }))
         }
         StateKind::Choice(choice) => {
             let effective = ctx.select(&flow.input_path, raw)?;
@@ -361,7 +428,11 @@ fn simple_jsonpath(
                 None => None,
             };
             let output = ctx.select(&flow.output_path, effective)?;
-            Ok(Simple::Done(Step::Exit { output, next: Some(next), assigned }))
+            Ok(Simple::Done(Step::Exit {
+                output,
+                next: Some(next),
+                assigned,
+            }))
         }
         StateKind::Wait(wait) => {
             let effective = ctx.select(&flow.input_path, raw)?;
@@ -371,7 +442,11 @@ fn simple_jsonpath(
                 None => None,
             };
             let output = ctx.select(&flow.output_path, effective)?;
-            Ok(Simple::Wait { until, output, assigned })
+            Ok(Simple::Wait {
+                until,
+                output,
+                assigned,
+            })
         }
         StateKind::Fail(fail) => {
             let error = match &fail.error {
@@ -415,24 +490,35 @@ fn simple_jsonata(
         Some(a) => ctx.assign(a, &raw, Some(&states), entropy).map(Some),
         None => Ok(None),
     };
-    let output_of = |t: Option<&baton_asl::jsonata::JsonataTemplate>, entropy: &mut dyn Entropy| match t {
-        Some(t) => ctx.jsonata(t, "Output", &states, entropy),
-        None => Ok(raw.clone()),
-    };
+    let output_of =
+        |t: Option<&baton_asl::jsonata::JsonataTemplate>, entropy: &mut dyn Entropy| match t {
+            Some(t) => ctx.jsonata(t, "Output", &states, entropy),
+            None => Ok(raw.clone()),
+        };
     match &state.kind {
         StateKind::Pass { .. } => {
             let assigned = assign(flow.assign.as_ref(), entropy)?;
             let output = output_of(flow.output.as_ref(), entropy)?;
-            Ok(Simple::Done(Step::Exit { output, next: next_of(state), assigned }))
+            Ok(Simple::Done(Step::Exit {
+                output,
+                next: next_of(state),
+                assigned,
+            }))
         }
         StateKind::Succeed => {
             let output = output_of(flow.output.as_ref(), entropy)?;
-            Ok(Simple::Done(Step::Exit { output, next: None, assigned: None }))
+            Ok(Simple::Done(Step::Exit {
+                output,
+                next: None,
+                assigned: None,
+            }))
         }
         StateKind::Choice(choice) => {
             let mut chosen = None;
             for rule in &choice.choices {
-                let ChoiceCondition::Jsonata(cond) = &rule.condition else { continue };
+                let ChoiceCondition::Jsonata(cond) = &rule.condition else {
+                    continue;
+                };
                 let hit = match cond {
                     Dynamic::Literal(b) => *b,
                     Dynamic::Jsonata(t) => match ctx.jsonata(t, "Condition", &states, entropy)? {
@@ -457,15 +543,26 @@ fn simple_jsonata(
                 Some(rule) => {
                     let assigned = assign(rule.assign.as_ref().or(flow.assign.as_ref()), entropy)?;
                     let output = output_of(rule.output.as_ref().or(flow.output.as_ref()), entropy)?;
-                    Ok(Simple::Done(Step::Exit { output, next: Some(rule.next), assigned }))
+                    Ok(Simple::Done(Step::Exit {
+                        output,
+                        next: Some(rule.next),
+                        assigned,
+                    }))
                 }
                 None => match choice.default {
                     Some(d) => {
                         let assigned = assign(flow.assign.as_ref(), entropy)?;
                         let output = output_of(flow.output.as_ref(), entropy)?;
-                        Ok(Simple::Done(Step::Exit { output, next: Some(d), assigned }))
+                        Ok(Simple::Done(Step::Exit {
+                            output,
+                            next: Some(d),
+                            assigned,
+                        }))
                     }
-                    None => Err(Fault::of(ErrorName::NoChoiceMatched, ctx.prefix("No Matches!"))),
+                    None => Err(Fault::of(
+                        ErrorName::NoChoiceMatched,
+                        ctx.prefix("No Matches!"),
+                    )),
                 },
             }
         }
@@ -473,10 +570,16 @@ fn simple_jsonata(
             let until = wait_until_jsonata(ctx, wait, &states, entropy)?;
             let assigned = assign(flow.assign.as_ref(), entropy)?;
             let output = output_of(flow.output.as_ref(), entropy)?;
-            Ok(Simple::Wait { until, output, assigned })
+            Ok(Simple::Wait {
+                until,
+                output,
+                assigned,
+            })
         }
         StateKind::Fail(fail) => {
-            let mut eval = |d: &Option<Dynamic<String>>, field: &str| -> Result<Option<String>, Fault> {
+            let mut eval = |d: &Option<Dynamic<String>>,
+                            field: &str|
+             -> Result<Option<String>, Fault> {
                 match d {
                     None => Ok(None),
                     Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
@@ -614,5 +717,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<Millis> {
     if bytes.len() < 20 || bytes.get(10) != Some(&b'T') {
         return None;
     }
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }

@@ -26,7 +26,11 @@ pub struct ResourceKind {
 pub fn resource_kind(arn: &str, region: &str) -> ResourceKind {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let service = parts.get(2).copied().unwrap_or("");
-    let arn_region = parts.get(3).copied().filter(|r| !r.is_empty()).unwrap_or(region);
+    let arn_region = parts
+        .get(3)
+        .copied()
+        .filter(|r| !r.is_empty())
+        .unwrap_or(region);
     let rest = parts.get(5).copied().unwrap_or("");
     if service == "lambda" {
         return ResourceKind {
@@ -77,14 +81,26 @@ pub fn resource_kind(arn: &str, region: &str) -> ResourceKind {
 
 impl Execution {
     pub(crate) fn start_task(&mut self, rid: RunId, state: &State) -> Step {
-        let StateKind::Task(task) = &state.kind else { unreachable!("a Task state") };
+        let StateKind::Task(task) = &state.kind else {
+            unreachable!("a Task state")
+        };
         let kind = resource_kind(&task.resource, &self.info.region);
         let token = (kind.wait_for_token || kind.resource.family == TaskFamily::Activity)
             .then(|| task_token(&mut self.entropy));
-        let context_token = if kind.wait_for_token { token.as_deref() } else { None };
+        let context_token = if kind.wait_for_token {
+            token.as_deref()
+        } else {
+            None
+        };
         let context = self.context_for(rid, state, context_token);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+        let ctx = Ctx {
+            state,
+            entered_id: run.entered_id,
+            context: &context,
+            vars: &run.scope,
+            now: self.now,
+        };
         let entropy = &mut self.entropy;
         let raw = &run.input;
         let prepared = (|| -> Result<(Value, Option<u64>, Option<u64>), Fault> {
@@ -104,9 +120,20 @@ impl Execution {
                     None => raw.clone(),
                 },
             };
-            let timeout = seconds(&ctx, task.timeout_seconds.as_ref(), "TimeoutSeconds", raw, entropy)?;
-            let heartbeat =
-                seconds(&ctx, task.heartbeat_seconds.as_ref(), "HeartbeatSeconds", raw, entropy)?;
+            let timeout = seconds(
+                &ctx,
+                task.timeout_seconds.as_ref(),
+                "TimeoutSeconds",
+                raw,
+                entropy,
+            )?;
+            let heartbeat = seconds(
+                &ctx,
+                task.heartbeat_seconds.as_ref(),
+                "HeartbeatSeconds",
+                raw,
+                entropy,
+            )?;
             Ok((input, timeout, heartbeat))
         })();
         let (input, timeout, heartbeat) = match prepared {
@@ -124,7 +151,12 @@ impl Execution {
         );
         let started = kind.resource.family != TaskFamily::Activity;
         if started {
-            self.emit_in(rid, EventDetails::TaskStarted { resource: kind.resource.clone() });
+            self.emit_in(
+                rid,
+                EventDetails::TaskStarted {
+                    resource: kind.resource.clone(),
+                },
+            );
         }
         let id = self.next_task_id();
         self.tasks.insert(id, rid);
@@ -139,10 +171,14 @@ impl Execution {
             credentials: task.credentials.clone(),
         }));
         let now = self.now;
-        let timeout_timer = timeout
-            .map(|t| self.start_timer(now + t as Millis * 1000, TimerPurpose::TaskTimeout(rid, id)));
+        let timeout_timer = timeout.map(|t| {
+            self.start_timer(now + t as Millis * 1000, TimerPurpose::TaskTimeout(rid, id))
+        });
         let hb = heartbeat.map(|h| {
-            (self.start_timer(now + h as Millis * 1000, TimerPurpose::Heartbeat(rid, id)), h)
+            (
+                self.start_timer(now + h as Millis * 1000, TimerPurpose::Heartbeat(rid, id)),
+                h,
+            )
         });
         self.run_mut(rid).pending = Pending::Task(TaskWait {
             id,
@@ -175,9 +211,17 @@ impl Execution {
             Err(fault) => {
                 let (error, cause) = (fault.error_text(), fault.cause.clone());
                 let details = if timed_out {
-                    EventDetails::TaskTimedOut { resource: wait.resource, error, cause }
+                    EventDetails::TaskTimedOut {
+                        resource: wait.resource,
+                        error,
+                        cause,
+                    }
                 } else {
-                    EventDetails::TaskFailed { resource: wait.resource, error, cause }
+                    EventDetails::TaskFailed {
+                        resource: wait.resource,
+                        error,
+                        cause,
+                    }
                 };
                 self.emit_in(rid, details);
                 Step::Fail(fault)
@@ -202,7 +246,13 @@ impl Execution {
                     );
                     return Step::Fail(fault);
                 }
-                self.emit_in(rid, EventDetails::TaskSucceeded { resource: wait.resource, output: text });
+                self.emit_in(
+                    rid,
+                    EventDetails::TaskSucceeded {
+                        resource: wait.resource,
+                        output: text,
+                    },
+                );
                 self.complete_with_result(rid, state, output)
             }
         }
@@ -210,10 +260,21 @@ impl Execution {
 
     /// The common tail of Task, Parallel and Map: ResultSelector → ResultPath → OutputPath
     /// (JSONPath) or Output (JSONata), and Assign.
-    pub(crate) fn complete_with_result(&mut self, rid: RunId, state: &State, result: Value) -> Step {
+    pub(crate) fn complete_with_result(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        result: Value,
+    ) -> Step {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx { state, entered_id: run.entered_id, context: &context, vars: &run.scope, now: self.now };
+        let ctx = Ctx {
+            state,
+            entered_id: run.entered_id,
+            context: &context,
+            vars: &run.scope,
+            now: self.now,
+        };
         let entropy = &mut self.entropy;
         let raw = run.input.clone();
         let done = (|| -> Result<(Value, Option<Map<String, Value>>), Fault> {
@@ -245,7 +306,11 @@ impl Execution {
             }
         })();
         match done {
-            Ok((output, assigned)) => Step::Exit { output, next: next_of(state), assigned },
+            Ok((output, assigned)) => Step::Exit {
+                output,
+                next: next_of(state),
+                assigned,
+            },
             Err(f) => Step::Fail(f),
         }
     }

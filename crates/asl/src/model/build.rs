@@ -17,7 +17,10 @@ pub struct ModelError {
 }
 
 fn err<T>(pointer: &str, message: impl Into<String>) -> Result<T, ModelError> {
-    Err(ModelError { pointer: pointer.to_string(), message: message.into() })
+    Err(ModelError {
+        pointer: pointer.to_string(),
+        message: message.into(),
+    })
 }
 
 /// Deepest nesting of Parallel/Map scopes the builder follows.
@@ -27,13 +30,22 @@ pub(super) fn state_machine(value: &Value) -> Result<StateMachine, ModelError> {
     let obj = as_object(value, "")?;
     let ql = query_language(obj, "", QueryLanguage::JsonPath)?;
     let timeout_seconds = opt_u64(obj, "TimeoutSeconds", "")?;
-    let comment = obj.get("Comment").and_then(Value::as_str).map(str::to_string);
+    let comment = obj
+        .get("Comment")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let states = state_set(obj, "", ql, 0)?;
-    Ok(StateMachine { comment, query_language: ql, timeout_seconds, states })
+    Ok(StateMachine {
+        comment,
+        query_language: ql,
+        timeout_seconds,
+        states,
+    })
 }
 
 fn as_object<'a>(v: &'a Value, ptr: &str) -> Result<&'a JsonMap<String, Value>, ModelError> {
-    v.as_object().map_or_else(|| err(ptr, "expected an object"), Ok)
+    v.as_object()
+        .map_or_else(|| err(ptr, "expected an object"), Ok)
 }
 
 fn query_language(
@@ -45,7 +57,10 @@ fn query_language(
         None => Ok(inherited),
         Some(Value::String(s)) if s == "JSONPath" => Ok(QueryLanguage::JsonPath),
         Some(Value::String(s)) if s == "JSONata" => Ok(QueryLanguage::Jsonata),
-        Some(_) => err(&format!("{ptr}/QueryLanguage"), "must be \"JSONPath\" or \"JSONata\""),
+        Some(_) => err(
+            &format!("{ptr}/QueryLanguage"),
+            "must be \"JSONPath\" or \"JSONata\"",
+        ),
     }
 }
 
@@ -66,8 +81,11 @@ fn state_set(
         Some(v) => as_object(v, &format!("{ptr}/States"))?,
         None => return err(ptr, "missing States"),
     };
-    let by_name: HashMap<String, usize> =
-        states_obj.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
+    let by_name: HashMap<String, usize> = states_obj
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), i))
+        .collect();
     let start_at = match obj.get("StartAt").and_then(Value::as_str) {
         Some(s) => match by_name.get(s) {
             Some(&i) => i,
@@ -80,7 +98,11 @@ fn state_set(
         let sptr = format!("{ptr}/States/{}", escape(name));
         states.push(state(name, v, &sptr, ql, &by_name, depth)?);
     }
-    Ok(StateSet { start_at, states, by_name })
+    Ok(StateSet {
+        start_at,
+        states,
+        by_name,
+    })
 }
 
 struct Ctx<'a> {
@@ -120,7 +142,9 @@ impl Ctx<'_> {
     fn path(&self, key: &str) -> Result<Option<Path>, ModelError> {
         match self.string(key)? {
             None => Ok(None),
-            Some(s) => Path::parse(&s).map(Some).or_else(|e| err(&self.p(key), e.message)),
+            Some(s) => Path::parse(&s)
+                .map(Some)
+                .or_else(|e| err(&self.p(key), e.message)),
         }
     }
 
@@ -146,7 +170,9 @@ impl Ctx<'_> {
     fn template(&self, key: &str) -> Result<Option<Template>, ModelError> {
         match self.get(key) {
             None => Ok(None),
-            Some(v) => Template::parse(v).map(Some).or_else(|e| err(&self.p(key), e.message)),
+            Some(v) => Template::parse(v)
+                .map(Some)
+                .or_else(|e| err(&self.p(key), e.message)),
         }
     }
 
@@ -169,9 +195,9 @@ impl Ctx<'_> {
         }
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) if is_expression(s) => {
-                Ok(Some(Dynamic::Jsonata(jsonata_template(&Value::String(s.clone()), &self.p(key))?)))
-            }
+            Some(Value::String(s)) if is_expression(s) => Ok(Some(Dynamic::Jsonata(
+                jsonata_template(&Value::String(s.clone()), &self.p(key))?,
+            ))),
             Some(v) => match v.as_u64() {
                 Some(n) => Ok(Some(Dynamic::Literal(n))),
                 None => err(&self.p(key), "expected a non-negative integer"),
@@ -186,9 +212,9 @@ impl Ctx<'_> {
         }
         match self.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) if is_expression(s) => {
-                Ok(Some(Dynamic::Jsonata(jsonata_template(&Value::String(s.clone()), &self.p(key))?)))
-            }
+            Some(Value::String(s)) if is_expression(s) => Ok(Some(Dynamic::Jsonata(
+                jsonata_template(&Value::String(s.clone()), &self.p(key))?,
+            ))),
             Some(v) => match v.as_f64() {
                 Some(n) => Ok(Some(Dynamic::Literal(n))),
                 None => err(&self.p(key), "expected a number"),
@@ -211,7 +237,10 @@ impl Ctx<'_> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if self.ql == QueryLanguage::Jsonata && is_expression(s) => {
-                Ok(Some(Dynamic::Jsonata(jsonata_template(&Value::String(s.clone()), &self.p(key))?)))
+                Ok(Some(Dynamic::Jsonata(jsonata_template(
+                    &Value::String(s.clone()),
+                    &self.p(key),
+                )?)))
             }
             Some(Value::String(s)) => Ok(Some(Dynamic::Literal(s.clone()))),
             Some(_) => err(&self.p(key), "expected a string"),
@@ -219,8 +248,12 @@ impl Ctx<'_> {
     }
 
     fn retriers(&self) -> Result<Vec<Retrier>, ModelError> {
-        let Some(v) = self.get("Retry") else { return Ok(Vec::new()) };
-        let Some(arr) = v.as_array() else { return err(&self.p("Retry"), "expected an array") };
+        let Some(v) = self.get("Retry") else {
+            return Ok(Vec::new());
+        };
+        let Some(arr) = v.as_array() else {
+            return err(&self.p("Retry"), "expected an array");
+        };
         arr.iter()
             .enumerate()
             .map(|(i, r)| retrier(r, &format!("{}/Retry/{i}", self.ptr)))
@@ -228,13 +261,22 @@ impl Ctx<'_> {
     }
 
     fn catchers(&self) -> Result<Vec<Catcher>, ModelError> {
-        let Some(v) = self.get("Catch") else { return Ok(Vec::new()) };
-        let Some(arr) = v.as_array() else { return err(&self.p("Catch"), "expected an array") };
+        let Some(v) = self.get("Catch") else {
+            return Ok(Vec::new());
+        };
+        let Some(arr) = v.as_array() else {
+            return err(&self.p("Catch"), "expected an array");
+        };
         let mut out = Vec::with_capacity(arr.len());
         for (i, c) in arr.iter().enumerate() {
             let cptr = format!("{}/Catch/{i}", self.ptr);
             let obj = as_object(c, &cptr)?;
-            let cx = Ctx { obj, ptr: &cptr, ql: self.ql, names: self.names };
+            let cx = Ctx {
+                obj,
+                ptr: &cptr,
+                ql: self.ql,
+                names: self.names,
+            };
             out.push(Catcher {
                 error_equals: error_equals(obj, &cptr)?,
                 next: cx.target("Next", obj.get("Next"))?,
@@ -320,7 +362,12 @@ fn state(
 ) -> Result<State, ModelError> {
     let obj = as_object(v, ptr)?;
     let ql = query_language(obj, ptr, parent_ql)?;
-    let cx = Ctx { obj, ptr, ql, names };
+    let cx = Ctx {
+        obj,
+        ptr,
+        ql,
+        names,
+    };
     let ty = match obj.get("Type").and_then(Value::as_str) {
         Some(t) => t,
         None => return err(ptr, "missing Type"),
@@ -333,7 +380,11 @@ fn state(
     let flow = match ql {
         QueryLanguage::JsonPath => DataFlow::JsonPath(JsonPathFlow {
             input_path: cx.path_spec("InputPath")?,
-            parameters: if ty == "Map" { None } else { cx.template("Parameters")? },
+            parameters: if ty == "Map" {
+                None
+            } else {
+                cx.template("Parameters")?
+            },
             result_selector: cx.template("ResultSelector")?,
             result_path: cx.result_path("ResultPath")?,
             output_path: cx.path_spec("OutputPath")?,
@@ -346,7 +397,9 @@ fn state(
         }),
     };
     let kind = match ty {
-        "Pass" => StateKind::Pass { result: obj.get("Result").cloned() },
+        "Pass" => StateKind::Pass {
+            result: obj.get("Result").cloned(),
+        },
         "Succeed" => StateKind::Succeed,
         "Fail" => StateKind::Fail(Box::new(Fail {
             error: cx.dyn_string("Error")?,
@@ -358,7 +411,10 @@ fn state(
             } else if let Some(d) = cx.dyn_string("Timestamp")? {
                 Wait::Timestamp(d)
             } else {
-                return err(ptr, "a Wait state needs Seconds, Timestamp, SecondsPath or TimestampPath");
+                return err(
+                    ptr,
+                    "a Wait state needs Seconds, Timestamp, SecondsPath or TimestampPath",
+                );
             };
             StateKind::Wait(wait)
         }
@@ -395,7 +451,14 @@ fn state(
         other => return err(&cx.p("Type"), format!("unknown state type '{other}'")),
     };
     let uses_context = mentions_context(v);
-    Ok(State { name: name.to_string(), query_language: ql, kind, flow, next, uses_context })
+    Ok(State {
+        name: name.to_string(),
+        query_language: ql,
+        kind,
+        flow,
+        next,
+        uses_context,
+    })
 }
 
 fn choice(cx: &Ctx<'_>) -> Result<Choice, ModelError> {
@@ -406,16 +469,21 @@ fn choice(cx: &Ctx<'_>) -> Result<Choice, ModelError> {
     for (i, r) in rules.iter().enumerate() {
         let rptr = format!("{}/Choices/{i}", cx.ptr);
         let robj = as_object(r, &rptr)?;
-        let rcx = Ctx { obj: robj, ptr: &rptr, ql: cx.ql, names: cx.names };
+        let rcx = Ctx {
+            obj: robj,
+            ptr: &rptr,
+            ql: cx.ql,
+            names: cx.names,
+        };
         let condition = match cx.ql {
-            QueryLanguage::JsonPath => ChoiceCondition::JsonPath(
-                Condition::parse(r).or_else(|e| err(&rptr, e))?,
-            ),
+            QueryLanguage::JsonPath => {
+                ChoiceCondition::JsonPath(Condition::parse(r).or_else(|e| err(&rptr, e))?)
+            }
             QueryLanguage::Jsonata => match robj.get("Condition") {
                 Some(Value::Bool(b)) => ChoiceCondition::Jsonata(Dynamic::Literal(*b)),
-                Some(v @ Value::String(_)) => {
-                    ChoiceCondition::Jsonata(Dynamic::Jsonata(jsonata_template(v, &rcx.p("Condition"))?))
-                }
+                Some(v @ Value::String(_)) => ChoiceCondition::Jsonata(Dynamic::Jsonata(
+                    jsonata_template(v, &rcx.p("Condition"))?,
+                )),
                 _ => return err(&rptr, "a JSONata Choice rule needs a Condition"),
             },
         };
@@ -423,7 +491,11 @@ fn choice(cx: &Ctx<'_>) -> Result<Choice, ModelError> {
             condition,
             next: rcx.target("Next", robj.get("Next"))?,
             assign: rcx.assign()?,
-            output: if cx.ql == QueryLanguage::Jsonata { rcx.jsonata("Output")? } else { None },
+            output: if cx.ql == QueryLanguage::Jsonata {
+                rcx.jsonata("Output")?
+            } else {
+                None
+            },
         });
     }
     let default = match cx.get("Default") {
@@ -456,7 +528,9 @@ fn map(cx: &Ctx<'_>, depth: usize) -> Result<Map, ModelError> {
         QueryLanguage::JsonPath => cx.path("ItemsPath")?.map(Dynamic::Path),
         QueryLanguage::Jsonata => match cx.get("Items") {
             None => None,
-            Some(v @ Value::String(_)) => Some(Dynamic::Jsonata(jsonata_template(v, &cx.p("Items"))?)),
+            Some(v @ Value::String(_)) => {
+                Some(Dynamic::Jsonata(jsonata_template(v, &cx.p("Items"))?))
+            }
             Some(v) => Some(Dynamic::Literal(v.clone())),
         },
     };
@@ -475,7 +549,12 @@ fn map(cx: &Ctx<'_>, depth: usize) -> Result<Map, ModelError> {
         Some(v) => {
             let bptr = cx.p("ItemBatcher");
             let bobj = as_object(v, &bptr)?;
-            let bcx = Ctx { obj: bobj, ptr: &bptr, ql: cx.ql, names: cx.names };
+            let bcx = Ctx {
+                obj: bobj,
+                ptr: &bptr,
+                ql: cx.ql,
+                names: cx.names,
+            };
             let batch_input = match cx.ql {
                 QueryLanguage::JsonPath => bcx.template("BatchInput")?.map(BatchInput::JsonPath),
                 QueryLanguage::Jsonata => bcx.jsonata("BatchInput")?.map(BatchInput::Jsonata),
@@ -511,7 +590,9 @@ fn mentions_context(v: &Value) -> bool {
     match v {
         Value::String(s) => s.contains("$$") || s.contains("$states"),
         Value::Array(a) => a.iter().any(mentions_context),
-        Value::Object(o) => o.iter().any(|(k, v)| k.contains("$$") || mentions_context(v)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| k.contains("$$") || mentions_context(v)),
         _ => false,
     }
 }

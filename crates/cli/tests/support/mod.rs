@@ -1,0 +1,52 @@
+//! Shared by the corpus tests: finding `../shared`, skipping (or failing under
+//! `BATON_CI_STRICT=1`) when it is absent, and comparing results the way the corpus README
+//! describes.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+pub mod compare;
+
+use std::path::PathBuf;
+
+/// `<workspace>/../shared/conformance/<name>`, if it is there. Without it the test prints why
+/// it skips, and fails when `BATON_CI_STRICT=1`.
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance")
+        .join(name);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let msg = format!("corpus {} not found; skipping", dir.display());
+    if std::env::var("BATON_CI_STRICT").as_deref() == Ok("1") {
+        panic!("{msg} (BATON_CI_STRICT=1 forbids skips)");
+    }
+    eprintln!("SKIP: {msg}");
+    None
+}
+
+/// Case folders of a corpus's `public/`, sorted.
+pub fn cases(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir.join("public"))
+        .expect("readable corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `case<TAB>reason` lines; `#` comments and blank lines ignored.
+pub fn known_differences(file: &str) -> std::collections::BTreeMap<String, String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once('\t') {
+            Some((c, r)) => (c.trim().to_string(), r.trim().to_string()),
+            None => (l.trim().to_string(), String::new()),
+        })
+        .collect()
+}
