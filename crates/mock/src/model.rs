@@ -16,7 +16,9 @@ pub enum MockResponse {
     Return(Value),
     /// The task fails with this error and cause, exactly as if the service had failed:
     /// Retry and Catch see `error`. Either may be absent: a `Throw` of `{}` is a failure
-    /// with no error name and no cause, whose Catch output is `{"Error": null, "Cause": null}`.
+    /// with no error name and no cause, whose Catch output is `{"Error": null, "Cause": null}`
+    /// in the recorded corpus. Its `Throw`s with an `Error` but no `Cause` all stand for
+    /// timeouts, and there the Catch output has `"Cause": ""`.
     Throw {
         error: Option<String>,
         cause: Option<String>,
