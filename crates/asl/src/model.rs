@@ -337,14 +337,17 @@ impl Catcher {
     }
 }
 
-/// `ErrorEquals` matching. `States.ALL` matches any error but the terminal ones AWS never lets
-/// it catch (`States.Runtime`, `States.DataLimitExceeded`); `States.TaskFailed` is a wildcard for
-/// any of those except `States.Timeout`; other names match exactly.
+/// `ErrorEquals` matching. `States.Runtime` and `States.DataLimitExceeded` are terminal: AWS
+/// never retries or catches them, not even when named. `States.ALL` matches every other
+/// error; `States.TaskFailed` is a wildcard for any of those except `States.Timeout`; other
+/// names match exactly.
 pub fn error_matches(patterns: &[ErrorName], error: &ErrorName) -> bool {
-    let terminal = matches!(error, ErrorName::Runtime | ErrorName::DataLimitExceeded);
+    if matches!(error, ErrorName::Runtime | ErrorName::DataLimitExceeded) {
+        return false;
+    }
     patterns.iter().any(|p| match p {
-        ErrorName::All => !terminal,
-        ErrorName::TaskFailed => !terminal && !matches!(error, ErrorName::Timeout),
+        ErrorName::All => true,
+        ErrorName::TaskFailed => !matches!(error, ErrorName::Timeout),
         other => other == error,
     })
 }

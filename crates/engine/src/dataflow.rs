@@ -193,15 +193,21 @@ impl Ctx<'_> {
     }
 }
 
-/// The `{"Error", "Cause"}` object a Catch passes on.
+/// The `{"Error", "Cause"}` object a Catch passes on. AWS writes `null` for a missing error
+/// and, when there is an error without a cause (a timeout), an empty cause.
 pub(crate) fn error_output(f: &Fault) -> Value {
     let mut m = Map::new();
-    if let Some(e) = &f.error {
-        m.insert("Error".into(), Value::String(e.as_str().to_string()));
-    }
-    if let Some(c) = &f.cause {
-        m.insert("Cause".into(), Value::String(c.clone()));
-    }
+    let error = f
+        .error
+        .as_ref()
+        .map(|e| Value::String(e.as_str().to_string()));
+    let cause = match (&f.cause, &error) {
+        (Some(c), _) => Value::String(c.clone()),
+        (None, Some(_)) => Value::String(String::new()),
+        (None, None) => Value::Null,
+    };
+    m.insert("Error".into(), error.unwrap_or(Value::Null));
+    m.insert("Cause".into(), cause);
     Value::Object(m)
 }
 

@@ -114,6 +114,8 @@ pub(crate) struct Run {
     /// The parent run and this run's slot in it (branch or iteration index).
     pub parent: Option<(RunId, usize)>,
     pub entered_id: u64,
+    /// The `previousEventId` of the state's entered event (`EvaluationFailed` follows it).
+    pub entered_prev: u64,
     pub entered_time: Millis,
     /// Retries used so far in the current state, per retrier.
     pub retry_counts: Vec<u32>,
@@ -292,6 +294,7 @@ impl Execution {
             scope: Scope::default(),
             parent: None,
             entered_id: 0,
+            entered_prev: 0,
             entered_time: time,
             retry_counts: Vec::new(),
             retry_total: 0,
@@ -572,8 +575,8 @@ impl Execution {
 pub(crate) struct Fault {
     pub error: Option<ErrorName>,
     pub cause: Option<String>,
-    /// Raised while evaluating an expression of the state (not by a task): AWS writes an
-    /// `EvaluationFailed` event for these before the failure propagates.
+    /// Raised while evaluating a JSONata expression of the state (not by a task): AWS writes
+    /// an `EvaluationFailed` event for these before the failure propagates.
     pub evaluation: bool,
 }
 

@@ -236,6 +236,7 @@ impl Execution {
                 },
                 parent: Some((rid, slot)),
                 entered_id: 0,
+                entered_prev: 0,
                 entered_time: self.now,
                 retry_counts: Vec::new(),
                 retry_total: 0,

@@ -140,6 +140,8 @@ pub enum EventDetails {
         state: String,
         error: String,
         cause: String,
+        /// The field whose expression failed (`Output/result`), where AWS names one.
+        location: Option<String>,
     },
 }
 
@@ -404,10 +406,17 @@ impl HistoryEvent {
                 state,
                 error,
                 cause,
-            } => (
-                "evaluationFailedEventDetails",
-                json!({"error": error, "cause": cause, "state": state}),
-            ),
+                location,
+            } => {
+                let mut m = Map::new();
+                m.insert("error".into(), json!(error));
+                m.insert("cause".into(), json!(cause));
+                if let Some(l) = location {
+                    m.insert("location".into(), json!(l));
+                }
+                m.insert("state".into(), json!(state));
+                ("evaluationFailedEventDetails", Value::Object(m))
+            }
             E::WaitStateAborted { .. }
             | E::ParallelStateStarted
             | E::ParallelStateSucceeded

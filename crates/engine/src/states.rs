@@ -135,6 +135,7 @@ impl Execution {
     }
 
     fn enter(&mut self, rid: RunId, state: &State) {
+        let entered_prev = self.run(rid).prev;
         let input = if self.run(rid).silent {
             String::new()
         } else {
@@ -150,6 +151,7 @@ impl Execution {
         );
         let now = self.now;
         let run = self.run_mut(rid);
+        run.entered_prev = entered_prev;
         run.entered_id = id;
         run.entered_time = now;
         run.retry_counts.clear();
@@ -261,8 +263,12 @@ impl Execution {
                 return None;
             }
         }
+        let catcher = state.kind.catchers().iter().find(|c| c.matches(&name));
+        if catcher.is_none() && fault.evaluation {
+            self.evaluation_failed(rid, state, &fault);
+        }
         self.fanout_failed_event(rid, state);
-        if let Some(c) = state.kind.catchers().iter().find(|c| c.matches(&name)) {
+        if let Some(c) = catcher {
             let err_out = error_output(&fault);
             let context = self.context_for(rid, state, None);
             let run = self.runs[rid].as_ref().expect("live run");
@@ -308,27 +314,35 @@ impl Execution {
     }
 
     fn fail_run(&mut self, rid: RunId, fault: Fault) -> Option<Action> {
-        let mut prev = self.run(rid).prev;
-        if fault.evaluation && !self.run(rid).silent {
-            let state = {
-                let machine = self.machine.clone();
-                let run = self.run(rid);
-                Execution::set_of(&machine, &run.set).states[run.state]
-                    .name
-                    .clone()
-            };
-            prev = self.emit(
-                0,
-                EventDetails::EvaluationFailed {
-                    state,
-                    error: fault.error_text().unwrap_or_default(),
-                    cause: fault.cause.clone().unwrap_or_default(),
-                },
-            );
-            self.run_mut(rid).prev = prev;
-        }
+        let prev = self.run(rid).prev;
         self.run_done(rid, prev, Err(fault));
         None
+    }
+
+    /// `EvaluationFailed`, written when a JSONata evaluation error leaves a state. It follows
+    /// the entered event's predecessor (for a Wait's `Timestamp`, the entered event itself).
+    fn evaluation_failed(&mut self, rid: RunId, state: &State, fault: &Fault) {
+        let run = self.run(rid);
+        if run.silent {
+            return;
+        }
+        let cause = fault.cause.clone().unwrap_or_default();
+        let location = field_of(&cause);
+        let prev = if location.as_deref() == Some("Timestamp") {
+            run.entered_id
+        } else {
+            run.entered_prev
+        };
+        let id = self.emit(
+            prev,
+            EventDetails::EvaluationFailed {
+                state: state.name.clone(),
+                error: fault.error_text().unwrap_or_default(),
+                cause,
+                location,
+            },
+        );
+        self.run_mut(rid).prev = id;
     }
 
     /// A run ended: the execution, or the Parallel/Map that forked it, learns of it.
@@ -345,6 +359,19 @@ impl Execution {
             }
         }
     }
+}
+
+/// The field an evaluation error names: AWS's causes say "specified for the field 'X'" or
+/// "The X field …".
+fn field_of(cause: &str) -> Option<String> {
+    if let Some(i) = cause.find("specified for the field '") {
+        let rest = &cause[i + "specified for the field '".len()..];
+        return rest.split('\'').next().map(str::to_string);
+    }
+    if cause.contains("The Timestamp field") {
+        return Some("Timestamp".to_string());
+    }
+    None
 }
 
 pub(crate) fn next_of(state: &State) -> Option<usize> {
