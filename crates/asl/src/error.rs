@@ -38,9 +38,7 @@ impl ErrorName {
             ErrorName::NoChoiceMatched => "States.NoChoiceMatched",
             ErrorName::BranchFailed => "States.BranchFailed",
             ErrorName::IntrinsicFailure => "States.IntrinsicFailure",
-            ErrorName::ExceedToleratedFailureThreshold => {
-                "States.ExceedToleratedFailureThreshold"
-            }
+            ErrorName::ExceedToleratedFailureThreshold => "States.ExceedToleratedFailureThreshold",
             ErrorName::QueryEvaluationError => "States.QueryEvaluationError",
             ErrorName::ResultPathMatchFailure => "States.ResultPathMatchFailure",
             ErrorName::ParameterPathFailure => "States.ParameterPathFailure",
@@ -90,7 +88,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(error: ErrorName, cause: impl Into<String>) -> Failure {
-        Failure { error, cause: cause.into() }
+        Failure {
+            error,
+            cause: cause.into(),
+        }
     }
     pub fn runtime(cause: impl Into<String>) -> Failure {
         Failure::new(ErrorName::Runtime, cause)
