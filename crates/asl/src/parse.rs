@@ -76,8 +76,7 @@ pub fn parse(text: &str, allow_comments: bool) -> Result<Document, Diagnostic> {
     if p.pos >= p.src.len() {
         return Err(not_an_object());
     }
-    let mut pointer = String::new();
-    let value = p.value(&mut pointer, 0)?;
+    let value = p.value()?;
     p.skip_ws()?;
     if let Some(c) = p.peek_char() {
         return Err(p.err_here(format!(
@@ -112,6 +111,26 @@ pub fn not_an_object() -> Diagnostic {
         column: 1,
         message: "Definition must be a valid JSON object".to_string(),
     }
+}
+
+/// An open container while its members are read.
+struct Frame {
+    kind: Kind,
+    /// Length of the JSON pointer of the container itself.
+    parent_len: usize,
+    /// Where the container opened, for Jackson's messages.
+    start: (u32, u32),
+}
+
+enum Kind {
+    Array(Vec<Value>),
+    /// The members so far and the name of the member being read.
+    Object(Map<String, Value>, String),
+}
+
+fn push_token(pointer: &mut String, key: &str) {
+    pointer.push('/');
+    pointer.push_str(&escape_pointer_token(key));
 }
 
 struct Parser<'a> {
@@ -249,32 +268,174 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, pointer: &mut String, depth: usize) -> Result<Value, Diagnostic> {
-        self.positions
-            .insert(pointer.clone(), (self.line, self.col));
-        match self.peek() {
-            Some(b'{') => self.object(pointer, depth + 1),
-            Some(b'[') => self.array(pointer, depth + 1),
-            Some(b'"') => self.string().map(Value::String),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(b't' | b'f' | b'n') => self.keyword(),
-            Some(_) => {
-                let c = self.peek_char().unwrap_or('\u{fffd}');
-                if c.is_alphabetic() {
-                    return Err(self.unrecognized_token(
-                        "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
-                    ));
+    /// Reads one value and everything inside it. Containers are kept on an explicit stack, so
+    /// deep nesting costs heap rather than call stack.
+    fn value(&mut self) -> Result<Value, Diagnostic> {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut pointer = String::new();
+        'value: loop {
+            self.positions
+                .insert(pointer.clone(), (self.line, self.col));
+            let mut done = match self.peek() {
+                Some(open @ (b'{' | b'[')) => {
+                    self.check_depth(stack.len() + 1)?;
+                    let start = (self.line, self.col);
+                    self.bump();
+                    self.skip_ws()?;
+                    let object = open == b'{';
+                    let close = if object { b'}' } else { b']' };
+                    if self.peek() == Some(close) {
+                        self.bump();
+                        if object {
+                            Value::Object(Map::new())
+                        } else {
+                            Value::Array(Vec::new())
+                        }
+                    } else {
+                        let parent_len = pointer.len();
+                        let kind = if object {
+                            let key = self.member_key(start)?;
+                            push_token(&mut pointer, &key);
+                            Kind::Object(Map::new(), key)
+                        } else {
+                            if self.peek().is_none() {
+                                return Err(self.eof_in("Array", start));
+                            }
+                            pointer.push_str("/0");
+                            Kind::Array(Vec::new())
+                        };
+                        stack.push(Frame {
+                            kind,
+                            parent_len,
+                            start,
+                        });
+                        continue 'value;
+                    }
                 }
-                Err(self.err_here(format!(
-                    "Unexpected character ({}): expected a valid value (JSON String, Number, \
-                     Array, Object or token 'null', 'true' or 'false')",
-                    describe(c)
-                )))
-            }
-            None => {
-                Err(self.err_here("Unexpected end-of-input: expected a valid value".to_string()))
+                Some(b'"') => Value::String(self.string()?),
+                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b't' | b'f' | b'n') => self.keyword()?,
+                Some(_) => {
+                    let c = self.peek_char().unwrap_or('\u{fffd}');
+                    if c.is_alphabetic() {
+                        return Err(self.unrecognized_token(
+                            "(JSON String, Number, Array, Object or token 'null', 'true' or \
+                             'false')",
+                        ));
+                    }
+                    return Err(self.err_here(format!(
+                        "Unexpected character ({}): expected a valid value (JSON String, Number, \
+                         Array, Object or token 'null', 'true' or 'false')",
+                        describe(c)
+                    )));
+                }
+                None => {
+                    return Err(self
+                        .err_here("Unexpected end-of-input: expected a valid value".to_string()))
+                }
+            };
+            // Put the finished value into its container; close every container that ends here.
+            loop {
+                let Some(mut frame) = stack.pop() else {
+                    return Ok(done);
+                };
+                let start = frame.start;
+                pointer.truncate(frame.parent_len);
+                match &mut frame.kind {
+                    Kind::Array(items) => items.push(done),
+                    Kind::Object(map, key) => {
+                        map.insert(std::mem::take(key), done);
+                    }
+                }
+                self.skip_ws()?;
+                let is_object = matches!(frame.kind, Kind::Object(..));
+                let (name, close, other) = if is_object {
+                    ("Object", b'}', b']')
+                } else {
+                    ("Array", b']', b'}')
+                };
+                match self.peek() {
+                    Some(b',') => {
+                        self.bump();
+                        self.skip_ws()?;
+                        match &mut frame.kind {
+                            Kind::Object(map, key) => {
+                                let k = self.member_key(start)?;
+                                push_token(&mut pointer, &k);
+                                if map.contains_key(&k) {
+                                    self.duplicate_keys.push(pointer.clone());
+                                }
+                                *key = k;
+                            }
+                            Kind::Array(items) => {
+                                if self.peek().is_none() {
+                                    return Err(self.eof_in(name, start));
+                                }
+                                pointer.push('/');
+                                pointer.push_str(&items.len().to_string());
+                            }
+                        }
+                        stack.push(frame);
+                        continue 'value;
+                    }
+                    Some(c) if c == close => {
+                        self.bump();
+                        done = match frame.kind {
+                            Kind::Array(items) => Value::Array(items),
+                            Kind::Object(map, _) => Value::Object(map),
+                        };
+                    }
+                    None => return Err(self.eof_in(name, start)),
+                    Some(c) if c == other => {
+                        let (expected, found) = if is_object { ('}', ']') } else { (']', '}') };
+                        return Err(self.err_here(format!(
+                            "Unexpected close marker '{found}': expected '{expected}' (for {name} \
+                             starting at line: {}, column: {})",
+                            start.0, start.1
+                        )));
+                    }
+                    Some(_) => {
+                        let c = self.peek_char().unwrap_or('\u{fffd}');
+                        return Err(self.err_here(format!(
+                            "Unexpected character ({}): was expecting comma to separate {name} \
+                             entries",
+                            describe(c)
+                        )));
+                    }
+                }
             }
         }
+    }
+
+    /// A member name and its colon, leaving the parser at the member's value.
+    fn member_key(&mut self, start: (u32, u32)) -> Result<String, Diagnostic> {
+        match self.peek() {
+            Some(b'"') => {}
+            None => return Err(self.eof_in("Object", start)),
+            Some(_) => {
+                let c = self.peek_char().unwrap_or('\u{fffd}');
+                return Err(self.err_here(format!(
+                    "Unexpected character ({}): was expecting double-quote to start field name",
+                    describe(c)
+                )));
+            }
+        }
+        let key = self.string()?;
+        self.skip_ws()?;
+        match self.peek() {
+            Some(b':') => self.bump(),
+            None => return Err(self.eof_in("Object", start)),
+            Some(_) => {
+                let c = self.peek_char().unwrap_or('\u{fffd}');
+                return Err(self.err_here(format!(
+                    "Unexpected character ({}): was expecting a colon to separate field name and \
+                     value",
+                    describe(c)
+                )));
+            }
+        }
+        self.skip_ws()?;
+        Ok(key)
     }
 
     fn unrecognized_token(&mut self, expecting: &str) -> Diagnostic {
@@ -311,7 +472,9 @@ impl<'a> Parser<'a> {
                 return Ok(value);
             }
         }
-        Err(self.unrecognized_token("('true', 'false' or 'null')"))
+        Err(self.unrecognized_token(
+            "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+        ))
     }
 
     fn check_depth(&self, depth: usize) -> Result<(), Diagnostic> {
@@ -324,129 +487,7 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn object(&mut self, pointer: &mut String, depth: usize) -> Result<Value, Diagnostic> {
-        self.check_depth(depth)?;
-        let (open_line, open_col) = (self.line, self.col);
-        self.bump();
-        let mut map = Map::new();
-        self.skip_ws()?;
-        if self.peek() == Some(b'}') {
-            self.bump();
-            return Ok(Value::Object(map));
-        }
-        loop {
-            match self.peek() {
-                Some(b'"') => {}
-                None => return Err(self.eof_in("Object", open_line, open_col)),
-                Some(_) => {
-                    let c = self.peek_char().unwrap_or('\u{fffd}');
-                    return Err(self.err_here(format!(
-                        "Unexpected character ({}): was expecting double-quote to start field name",
-                        describe(c)
-                    )));
-                }
-            }
-            let key = self.string()?;
-            self.skip_ws()?;
-            match self.peek() {
-                Some(b':') => self.bump(),
-                None => return Err(self.eof_in("Object", open_line, open_col)),
-                Some(_) => {
-                    let c = self.peek_char().unwrap_or('\u{fffd}');
-                    return Err(self.err_here(format!(
-                        "Unexpected character ({}): was expecting a colon to separate field name \
-                         and value",
-                        describe(c)
-                    )));
-                }
-            }
-            self.skip_ws()?;
-            let len = pointer.len();
-            pointer.push('/');
-            pointer.push_str(&escape_pointer_token(&key));
-            if map.contains_key(&key) {
-                self.duplicate_keys.push(pointer.clone());
-            }
-            let v = self.value(pointer, depth)?;
-            pointer.truncate(len);
-            map.insert(key, v);
-            self.skip_ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.bump();
-                    self.skip_ws()?;
-                }
-                Some(b'}') => {
-                    self.bump();
-                    return Ok(Value::Object(map));
-                }
-                None => return Err(self.eof_in("Object", open_line, open_col)),
-                Some(b']') => {
-                    return Err(self.err_here(format!(
-                        "Unexpected close marker ']': expected '}}' (for Object starting at \
-                         line: {open_line}, column: {open_col})"
-                    )))
-                }
-                Some(_) => {
-                    let c = self.peek_char().unwrap_or('\u{fffd}');
-                    return Err(self.err_here(format!(
-                        "Unexpected character ({}): was expecting comma to separate Object entries",
-                        describe(c)
-                    )));
-                }
-            }
-        }
-    }
-
-    fn array(&mut self, pointer: &mut String, depth: usize) -> Result<Value, Diagnostic> {
-        self.check_depth(depth)?;
-        let (open_line, open_col) = (self.line, self.col);
-        self.bump();
-        let mut items = Vec::new();
-        self.skip_ws()?;
-        if self.peek() == Some(b']') {
-            self.bump();
-            return Ok(Value::Array(items));
-        }
-        loop {
-            if self.peek().is_none() {
-                return Err(self.eof_in("Array", open_line, open_col));
-            }
-            let len = pointer.len();
-            pointer.push('/');
-            pointer.push_str(&items.len().to_string());
-            let v = self.value(pointer, depth)?;
-            pointer.truncate(len);
-            items.push(v);
-            self.skip_ws()?;
-            match self.peek() {
-                Some(b',') => {
-                    self.bump();
-                    self.skip_ws()?;
-                }
-                Some(b']') => {
-                    self.bump();
-                    return Ok(Value::Array(items));
-                }
-                None => return Err(self.eof_in("Array", open_line, open_col)),
-                Some(b'}') => {
-                    return Err(self.err_here(format!(
-                        "Unexpected close marker '}}': expected ']' (for Array starting at \
-                         line: {open_line}, column: {open_col})"
-                    )))
-                }
-                Some(_) => {
-                    let c = self.peek_char().unwrap_or('\u{fffd}');
-                    return Err(self.err_here(format!(
-                        "Unexpected character ({}): was expecting comma to separate Array entries",
-                        describe(c)
-                    )));
-                }
-            }
-        }
-    }
-
-    fn eof_in(&self, what: &str, line: u32, col: u32) -> Diagnostic {
+    fn eof_in(&self, what: &str, (line, col): (u32, u32)) -> Diagnostic {
         self.err_here(format!(
             "Unexpected end-of-input: expected close marker for {what} (start marker at \
              line: {line}, column: {col})"

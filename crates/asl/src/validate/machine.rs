@@ -30,6 +30,9 @@ pub(super) struct StateInfo {
     pub transitions: Vec<Transition>,
     /// `End: true`, or a Succeed or Fail state.
     pub terminal: bool,
+    /// The state is too broken to tell whether it ends the scope (no usable `Type`, or neither
+    /// `Next` nor `End`): a missing terminal state would only repeat its own diagnostic.
+    pub unknown_end: bool,
 }
 
 pub(super) fn check_definition(cx: &mut Ctx<'_>, value: &Value) {
@@ -129,7 +132,7 @@ pub(super) fn check_scope(cx: &mut Ctx<'_>, scope: &Map<String, Value>, loc: &Lo
             report_unreachable(cx, start, &infos);
         }
     }
-    if !infos.is_empty() && !infos.iter().any(|(_, _, i)| i.terminal) {
+    if !infos.is_empty() && !infos.iter().any(|(_, _, i)| i.terminal || i.unknown_end) {
         cx.push(
             MISSING_END_STATE,
             &states_loc,

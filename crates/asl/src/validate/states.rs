@@ -9,7 +9,10 @@ use super::machine::{check_sub_machine, StateInfo, Transition};
 use super::{choice, map, retry, syntax, task, values};
 
 pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usize) -> StateInfo {
-    let mut info = StateInfo::default();
+    let mut info = StateInfo {
+        unknown_end: true,
+        ..StateInfo::default()
+    };
     let Value::Object(obj) = value else {
         cx.schema(loc, "Value should be an object".to_string());
         return info;
@@ -47,6 +50,7 @@ pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usi
         return info;
     };
     fields::check_state_fields(cx, obj, loc, state_type, ql);
+    info.unknown_end = false;
 
     match state_type {
         "Succeed" | "Fail" => info.terminal = true,
@@ -104,12 +108,18 @@ fn next_or_end(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, info: &mut
     }
     match (obj.contains_key("Next"), end) {
         (true, Some(true)) => exclusive(cx, obj, loc, &["Next", "End"]),
-        (false, Some(false)) => cx.schema(
-            loc,
-            "Exactly one of these fields is required: [Next, End]".to_string(),
-        ),
-        (false, None) if !obj.contains_key("End") => {
-            one_of_required(cx, obj, loc, &["Next", "End"])
+        (false, Some(false)) => {
+            cx.schema(
+                loc,
+                "Exactly one of these fields is required: [Next, End]".to_string(),
+            );
+            info.unknown_end = true;
+        }
+        (false, None) => {
+            if !obj.contains_key("End") {
+                one_of_required(cx, obj, loc, &["Next", "End"]);
+            }
+            info.unknown_end = true;
         }
         _ => {}
     }
