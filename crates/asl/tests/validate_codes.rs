@@ -248,6 +248,12 @@ fn rows() -> Vec<Row> {
             &[("INVALID_LABEL_NAME", "/States/M/Label", Some("/States/M/Label"), "Invalid label name: 'my label'")]),
         row("ItemReader without Resource", &map("\"ItemReader\": «{\"ReaderConfig\": {}},", "\"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"},"),
             &[(S, "/States/M/ItemReader", Some("/States/M/ItemReader"), "The field 'Resource' is required but was missing")]),
+        row("ItemReader resource", &map("\"ItemReader\": {\"Resource\": «\"arn:aws:states:::s3:putObject\"},", "\"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"},"),
+            &[(S, "/States/M/ItemReader/Resource", Some("/States/M/ItemReader/Resource"), "The field 'Resource' does not match any of the allowed values")]),
+        Row { name: "DISTRIBUTED Map in an Express machine", express: true,
+            text: map("", "\"ProcessorConfig\": {\"Mode\": «\"DISTRIBUTED\", \"ExecutionType\": \"EXPRESS\"},"),
+            expect: vec![(S, "/States/M/ItemProcessor/ProcessorConfig/Mode", Some("/States/M/ItemProcessor/ProcessorConfig/Mode"),
+                "The field 'Mode' with value 'DISTRIBUTED' is not supported inside 'EXPRESS' state machines")] },
         // Paths, templates, JSONata and variables.
         row("InputPath not a path", &one("{\"Type\": \"Pass\", \"End\": true, \"InputPath\": «\"foo\"}"),
             &[(S, "/States/A/InputPath", Some("/States/A/InputPath"), "Value must be a valid JSONPath.")]),

@@ -153,7 +153,7 @@ pub(super) fn lang_of(state_type: &str, field: &str) -> Option<Lang> {
 }
 
 /// Reports every field the state type does not have, and every field of the other query
-/// language. Returns false when a field of the other language was found.
+/// language.
 pub(super) fn check_state_fields(
     cx: &mut Ctx<'_>,
     obj: &Map<String, Value>,

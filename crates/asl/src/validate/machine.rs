@@ -199,14 +199,13 @@ pub(super) fn check_sub_machine(
     loc: &Loc,
     allowed: &[&str],
     depth: usize,
-) -> Option<()> {
+) {
     let Value::Object(obj) = value else {
         cx.schema(loc, "Value should be an object".to_string());
-        return None;
+        return;
     };
     only(cx, obj, loc, allowed);
     require(cx, obj, loc, &["States", "StartAt"]);
     values::string(cx, obj, loc, "Comment");
     check_scope(cx, obj, loc, depth + 1);
-    Some(())
 }

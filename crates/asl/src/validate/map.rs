@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::ctx::{exclusive, only, require, Ctx, Loc, Ql, INVALID_LABEL_NAME};
 use super::fields::{wrong_language, Lang};
 use super::machine::check_sub_machine;
-use super::{syntax, task, values};
+use super::{syntax, values};
 
 /// Characters a Map `Label` cannot hold (besides white space and control characters).
 const LABEL_FORBIDDEN: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
@@ -35,10 +35,9 @@ pub(super) fn check_map(
         (true, false) => "ItemProcessor",
         (false, true) => "Iterator",
     };
-    let mut distributed = false;
     if let Some(processor) = obj.get(processor_key) {
         let at = loc.key(processor_key);
-        distributed = processor_config(cx, processor, &at);
+        processor_config(cx, processor, &at);
         check_sub_machine(
             cx,
             processor,
@@ -107,22 +106,20 @@ pub(super) fn check_map(
     item_reader(cx, obj, loc, ql);
     item_batcher(cx, obj, loc, ql);
     result_writer(cx, obj, loc, ql);
-    let _ = distributed;
 }
 
-/// Checks `ProcessorConfig`; returns true for a Distributed Map.
-fn processor_config(cx: &mut Ctx<'_>, processor: &Value, at: &Loc) -> bool {
+/// `ProcessorConfig`: the mode, and the type of child executions of a Distributed Map.
+fn processor_config(cx: &mut Ctx<'_>, processor: &Value, at: &Loc) {
     let Value::Object(processor) = processor else {
-        return false;
+        return;
     };
     let Some(config) = values::object(cx, processor, at, "ProcessorConfig") else {
-        return false;
+        return;
     };
     let config_at = at.key("ProcessorConfig");
     only(cx, config, &config_at, &["Mode", "ExecutionType"]);
     let mode = values::enumeration(cx, config, &config_at, "Mode", &["INLINE", "DISTRIBUTED"]);
-    let distributed = mode == Some("DISTRIBUTED");
-    if distributed {
+    if mode == Some("DISTRIBUTED") {
         require(cx, config, &config_at, &["ExecutionType"]);
         if cx.express() {
             cx.schema(
@@ -145,7 +142,6 @@ fn processor_config(cx: &mut Ctx<'_>, processor: &Value, at: &Loc) -> bool {
         "ExecutionType",
         &["STANDARD", "EXPRESS"],
     );
-    distributed
 }
 
 fn check_label(cx: &mut Ctx<'_>, label: &str, at: &Loc) {
@@ -182,6 +178,22 @@ fn call_payload(cx: &mut Ctx<'_>, obj: &Map<String, Value>, at: &Loc, ql: Ql) {
     }
 }
 
+/// A reader or writer resource: one of the S3 integrations it allows
+/// (`arn:<partition>:states:::s3:<action>`).
+fn s3_resource(cx: &mut Ctx<'_>, resource: &str, at: &Loc, actions: &[&str]) {
+    let allowed = resource
+        .strip_prefix("arn:")
+        .and_then(|r| r.split_once(':'))
+        .and_then(|(_, rest)| rest.strip_prefix("states:::s3:"))
+        .is_some_and(|action| actions.contains(&action));
+    if !allowed {
+        cx.schema(
+            at,
+            "The field 'Resource' does not match any of the allowed values".to_string(),
+        );
+    }
+}
+
 fn item_reader(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
     let Some(reader) = values::object(cx, obj, loc, "ItemReader") else {
         return;
@@ -200,7 +212,12 @@ fn item_reader(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
         );
     }
     if let Some(resource) = values::string(cx, reader, &at, "Resource") {
-        task::check_resource(cx, resource, &at.key("Resource"));
+        s3_resource(
+            cx,
+            resource,
+            &at.key("Resource"),
+            &["getObject", "listObjectsV2"],
+        );
     }
     call_payload(cx, reader, &at, ql);
     let Some(config) = values::object(cx, reader, &at, "ReaderConfig") else {
@@ -339,7 +356,7 @@ fn result_writer(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) 
         &["Resource", "Parameters", "Arguments", "WriterConfig"],
     );
     if let Some(resource) = values::string(cx, writer, &at, "Resource") {
-        task::check_resource(cx, resource, &at.key("Resource"));
+        s3_resource(cx, resource, &at.key("Resource"), &["putObject"]);
     }
     call_payload(cx, writer, &at, ql);
     if let Some(config) = values::object(cx, writer, &at, "WriterConfig") {

@@ -10,8 +10,7 @@ use super::{syntax, values};
 
 const ALL_LAST: &str = "States.ALL must appear alone and at end of list";
 
-pub(super) fn check_retry(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
-    let _ = ql;
+pub(super) fn check_retry(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc) {
     let Some(retriers) = values::array(cx, obj, loc, "Retry", false) else {
         return;
     };

@@ -70,7 +70,7 @@ pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usi
         _ => {}
     }
     if matches!(state_type, "Task" | "Parallel" | "Map") {
-        retry::check_retry(cx, obj, loc, ql);
+        retry::check_retry(cx, obj, loc);
         retry::check_catch(cx, obj, loc, ql, &mut info);
     }
     info
