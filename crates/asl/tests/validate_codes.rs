@@ -351,6 +351,49 @@ fn each_rule_gives_its_diagnostic() {
 }
 
 #[test]
+fn each_warning_is_a_warning() {
+    let rows = [
+        (
+            one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": {\"a\": «\"$.x\"}}"),
+            "NO_DOLLAR",
+            "/States/A/Parameters/a",
+            "The value of the field 'a' looks like a JSONPath or an intrinsic function, but the field name does not end with '.$'",
+        ),
+        (
+            one("{\"Type\": \"Fail\", \"Cause\": «\"$.cause\"}"),
+            "NO_PATH",
+            "/States/A/Cause",
+            "The value of the field 'Cause' looks like a path, but the field name does not end with 'Path'",
+        ),
+        (
+            one("{\"Type\": \"Pass\", \"End\": true, \"Result\": {\"a.$\": «\"$.x\"}}"),
+            "PASS_RESULT_IS_STATIC",
+            "/States/A/Result/a.$",
+            "The field 'a.$' is in a Pass state's 'Result', which is not evaluated: use 'Parameters' to select values with a path",
+        ),
+    ];
+    for (marked, code, pointer, message) in rows {
+        let (text, at) = strip_markers(&marked);
+        let diags = validate_text(&text, false, &Options::default());
+        let want = (code, pointer, Some(pointer), message);
+        assert!(
+            diags.len() == 1
+                && diags.iter().all(|d| d.severity == Severity::Warning
+                    && matches(
+                        &Diagnostic {
+                            severity: Severity::Error,
+                            ..d.clone()
+                        },
+                        &want,
+                        at.first().copied()
+                    )),
+            "{text}: {diags:#?}"
+        );
+        assert_eq!(invalid_definition_message(&diags), None);
+    }
+}
+
+#[test]
 fn invalid_definition_message_quotes_each_error() {
     let d = |code: &'static str, loc: Option<&str>, msg: &str| Diagnostic {
         code,

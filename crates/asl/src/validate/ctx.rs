@@ -134,6 +134,19 @@ impl<'a> Ctx<'a> {
         });
     }
 
+    pub(super) fn warn(&mut self, code: &'static str, loc: &Loc, message: String) {
+        let (line, column) = self.doc.position(&loc.pointer);
+        self.diags.push(Diagnostic {
+            code,
+            severity: Severity::Warning,
+            pointer: loc.pointer.clone(),
+            location: Some(loc.aws()),
+            line,
+            column,
+            message,
+        });
+    }
+
     pub(super) fn error(&mut self, code: &'static str, loc: &Loc, message: String) {
         self.push(code, loc, true, message);
     }
@@ -142,9 +155,12 @@ impl<'a> Ctx<'a> {
         self.push(SCHEMA, loc, true, message);
     }
 
-    /// How many diagnostics have been found so far.
+    /// How many errors have been found so far.
     pub(super) fn count(&self) -> usize {
-        self.diags.len()
+        self.diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// Diagnostics in document order; those at the same place keep the order found.

@@ -15,6 +15,7 @@ mod states;
 mod syntax;
 mod task;
 mod values;
+mod warnings;
 
 use serde::Serialize;
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::ctx::{exclusive, one_of_required, require, Ctx, Loc, Ql};
 use super::fields::{self, STATE_TYPES};
 use super::machine::{check_sub_machine, StateInfo, Transition};
-use super::{choice, map, retry, syntax, task, values};
+use super::{choice, map, retry, syntax, task, values, warnings};
 
 pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usize) -> StateInfo {
     let mut info = StateInfo {
@@ -58,6 +58,9 @@ pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usi
         _ => next_or_end(cx, obj, loc, &mut info),
     }
     io_fields(cx, obj, loc, state_type, ql);
+    if ql == Ql::JsonPath {
+        warnings::check(cx, obj, loc, state_type);
+    }
     match state_type {
         "Pass" => {}
         "Task" => task::check_task(cx, obj, loc, ql),
