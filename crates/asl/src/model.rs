@@ -337,12 +337,11 @@ impl Catcher {
     }
 }
 
-/// `ErrorEquals` matching. `States.Runtime` and `States.DataLimitExceeded` are terminal: AWS
-/// never retries or catches them, not even when named. `States.ALL` matches every other
-/// error; `States.TaskFailed` is a wildcard for any of those except `States.Timeout`; other
-/// names match exactly.
+/// `ErrorEquals` matching. `States.Runtime` is terminal: AWS never retries or catches it, not
+/// even when named. `States.ALL` matches every other error; `States.TaskFailed` is a wildcard
+/// for any of those except `States.Timeout`; other names match exactly.
 pub fn error_matches(patterns: &[ErrorName], error: &ErrorName) -> bool {
-    if matches!(error, ErrorName::Runtime | ErrorName::DataLimitExceeded) {
+    if matches!(error, ErrorName::Runtime) {
         return false;
     }
     patterns.iter().any(|p| match p {

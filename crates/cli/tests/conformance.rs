@@ -46,13 +46,14 @@ fn run_case(dir: &Path, mocked: bool) -> Result {
         } else {
             None
         };
-        let info = ExecutionInfo::standard(
-            "aws",
-            "us-east-1",
-            "111111111111",
-            name,
-            "3f6b1a8e-1c1d-4b8e-9a57-0c5d2f1e9b21",
-        );
+        let execution_name = "3f6b1a8e-1c1d-4b8e-9a57-0c5d2f1e9b21";
+        let info = if expected_json.get("execution_type").and_then(Value::as_str) == Some("EXPRESS")
+        {
+            let id = "9d2e0c4b-7a51-4f0e-8c63-5b1a2d3e4f60";
+            ExecutionInfo::express("aws", "us-east-1", "111111111111", name, execution_name, id)
+        } else {
+            ExecutionInfo::standard("aws", "us-east-1", "111111111111", name, execution_name)
+        };
         let executed = execute(
             machine,
             Options {

@@ -19,17 +19,17 @@ pub fn iso_time(ms: Millis) -> String {
 /// The parts of `$$` that stay the same for the whole execution.
 pub fn base(info: &ExecutionInfo, input: &Value, start: Millis) -> Map<String, Value> {
     let mut m = Map::new();
-    m.insert(
-        "Execution".into(),
-        json!({
-            "Id": info.execution_arn,
-            "Input": input,
-            "StartTime": iso_time(start),
-            "Name": info.execution_name,
-            "RoleArn": info.role_arn,
-            "RedriveCount": info.redrive_count,
-        }),
-    );
+    let mut execution = json!({
+        "Id": info.execution_arn,
+        "Input": input,
+        "StartTime": iso_time(start),
+        "Name": info.execution_name,
+        "RoleArn": info.role_arn,
+    });
+    if !info.express {
+        execution["RedriveCount"] = json!(info.redrive_count);
+    }
+    m.insert("Execution".into(), execution);
     m.insert(
         "StateMachine".into(),
         json!({"Id": info.state_machine_arn, "Name": info.state_machine_name}),

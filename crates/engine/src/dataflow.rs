@@ -70,14 +70,9 @@ impl Ctx<'_> {
             .map_err(|e| self.path_failure(p, e))
     }
 
+    /// Jayway's failures, as AWS quotes them: `Invalid path '<path>' : <what went wrong>`.
     fn path_failure(&self, p: &Path, e: PathFailure) -> Fault {
-        match e {
-            PathFailure::NoResults { normalized } => self.runtime(&format!(
-                "Invalid path '{}' : No results for path: {normalized}",
-                p.text()
-            )),
-            other => self.runtime(&other.to_string()),
-        }
+        self.runtime(&format!("Invalid path '{}' : {e}", p.text()))
     }
 
     /// A `*Path` field that names one value (`ErrorPath`, `SecondsPath`, …): a miss is the
@@ -122,13 +117,9 @@ impl Ctx<'_> {
         match spec {
             ResultPathSpec::Replace => Ok(result),
             ResultPathSpec::Discard => Ok(raw),
-            ResultPathSpec::Path(p) => p.set(raw, result).map_err(|e| {
-                let f = Fault::of(
-                    ErrorName::Runtime,
-                    self.prefix(&format!("Invalid path '{}': {e}", p.text())),
-                );
-                f
-            }),
+            ResultPathSpec::Path(p) => p
+                .set(raw, result)
+                .map_err(|e| self.runtime(&format!("Invalid path '{}' : {e}", p.text()))),
         }
     }
 

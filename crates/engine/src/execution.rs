@@ -419,14 +419,12 @@ impl Execution {
             TimerPurpose::TaskTimeout(rid, task) | TimerPurpose::Heartbeat(rid, task) => {
                 if self.tasks.remove(&task).is_some() {
                     self.effects.push(Effect::CancelTask(task));
-                    let error = match purpose {
-                        TimerPurpose::Heartbeat(..) => ErrorName::HeartbeatTimeout,
-                        _ => ErrorName::Timeout,
-                    };
+                    // AWS reports a missed heartbeat as `States.Timeout` too.
                     let fault = Fault {
-                        error: Some(error),
+                        error: Some(ErrorName::Timeout),
                         cause: None,
                         evaluation: false,
+                        terminal: false,
                     };
                     self.ready.push_back((rid, Action::TaskTimedOut(fault)));
                 }
@@ -488,10 +486,10 @@ impl Execution {
     }
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
-        let prev = self.history.last().map_or(0, |e| e.id);
         self.abort_all();
+        // AWS chains `ExecutionAborted` to nothing (previousEventId 0).
         self.emit(
-            prev,
+            0,
             EventDetails::ExecutionAborted {
                 error: error.clone(),
                 cause: cause.clone(),
@@ -578,6 +576,9 @@ pub(crate) struct Fault {
     /// Raised while evaluating a JSONata expression of the state (not by a task): AWS writes
     /// an `EvaluationFailed` event for these before the failure propagates.
     pub evaluation: bool,
+    /// Raised by the engine itself for a limit (a state's output too large): no Retry or
+    /// Catch sees it. (The same error name reported by a task is an ordinary error.)
+    pub terminal: bool,
 }
 
 impl Fault {
@@ -586,6 +587,7 @@ impl Fault {
             error: error.map(|e| ErrorName::parse(&e)),
             cause,
             evaluation: false,
+            terminal: false,
         }
     }
 
@@ -594,6 +596,7 @@ impl Fault {
             error: Some(error),
             cause: Some(cause.into()),
             evaluation: false,
+            terminal: false,
         }
     }
 
@@ -616,6 +619,7 @@ impl From<Failure> for Fault {
             error: Some(f.error),
             cause: Some(f.cause),
             evaluation,
+            terminal: false,
         }
     }
 }

@@ -602,7 +602,11 @@ fn map_number(
         Some(Dynamic::Literal(n)) => Ok(Some(*n)),
         Some(Dynamic::Path(p)) => {
             let v = ctx.path(p, input)?;
-            match v.as_u64() {
+            // AWS reads a numeric string as its number here.
+            let n = v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+            match n {
                 Some(n) => Ok(Some(n)),
                 None => Err(ctx.runtime(&format!(
                     "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",

@@ -18,6 +18,8 @@ pub struct ExecutionInfo {
     pub account: String,
     pub partition: String,
     pub redrive_count: u32,
+    /// An Express execution: its ARN has the `express:` form and `$$` has no `RedriveCount`.
+    pub express: bool,
 }
 
 impl ExecutionInfo {
@@ -43,7 +45,24 @@ impl ExecutionInfo {
             account: account.to_string(),
             partition: partition.to_string(),
             redrive_count: 0,
+            express: false,
         }
+    }
+
+    /// An Express execution of `machine` named `name`, with the execution id `id`.
+    pub fn express(
+        partition: &str,
+        region: &str,
+        account: &str,
+        machine: &str,
+        name: &str,
+        id: &str,
+    ) -> ExecutionInfo {
+        let mut info = ExecutionInfo::standard(partition, region, account, machine, name);
+        info.execution_arn =
+            format!("arn:{partition}:states:{region}:{account}:express:{machine}:{name}:{id}");
+        info.express = true;
+        info
     }
 }
 

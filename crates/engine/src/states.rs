@@ -101,6 +101,18 @@ impl Execution {
         next: Option<usize>,
         assigned: Option<Map<String, Value>>,
     ) -> Option<Action> {
+        let output_text = output.to_string();
+        if output_text.len() > self.limits.max_payload_bytes {
+            let mut fault = Fault::of(
+                ErrorName::DataLimitExceeded,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    state.name
+                ),
+            );
+            fault.terminal = true;
+            return self.fail_run(rid, fault);
+        }
         let assigned_text = assigned.as_ref().map(|m| {
             m.iter()
                 .map(|(k, v)| (k.clone(), v.to_string()))
@@ -111,7 +123,7 @@ impl Execution {
             EventDetails::StateExited {
                 state_type: state.type_name(),
                 name: state.name.clone(),
-                output: output.to_string(),
+                output: output_text,
                 assigned: assigned_text,
             },
         );

@@ -87,7 +87,9 @@ impl Execution {
         let kind = resource_kind(&task.resource, &self.info.region);
         let token = (kind.wait_for_token || kind.resource.family == TaskFamily::Activity)
             .then(|| task_token(&mut self.entropy));
-        let context_token = if kind.wait_for_token {
+        // AWS fills `$$.Task.Token` for callback and `.sync` integrations alike.
+        let token = token.or_else(|| kind.sync.then(|| task_token(&mut self.entropy)));
+        let context_token = if kind.wait_for_token || kind.sync {
             token.as_deref()
         } else {
             None

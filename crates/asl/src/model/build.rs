@@ -528,10 +528,8 @@ fn map(cx: &Ctx<'_>, depth: usize) -> Result<Map, ModelError> {
         QueryLanguage::JsonPath => cx.path("ItemsPath")?.map(Dynamic::Path),
         QueryLanguage::Jsonata => match cx.get("Items") {
             None => None,
-            Some(v @ Value::String(_)) => {
-                Some(Dynamic::Jsonata(jsonata_template(v, &cx.p("Items"))?))
-            }
-            Some(v) => Some(Dynamic::Literal(v.clone())),
+            // A literal array may hold expressions too: `[1, "{% $x %}"]`.
+            Some(v) => Some(Dynamic::Jsonata(jsonata_template(v, &cx.p("Items"))?)),
         },
     };
     let item_selector = match cx.ql {

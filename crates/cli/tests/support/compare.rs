@@ -9,7 +9,8 @@ pub struct Expected {
     pub status: String,
     pub output: Value,
     pub error: Option<String>,
-    pub cause: Option<String>,
+    /// A string, or (where the corpus stored a JSON cause parsed) any JSON value.
+    pub cause: Value,
     pub events: Option<Vec<(String, Option<String>)>>,
     pub events_comparable: bool,
     /// `(field, pointer)` of each masked value.
@@ -23,7 +24,7 @@ impl Expected {
             status: s("status").unwrap_or_default(),
             output: v.get("output").cloned().unwrap_or(Value::Null),
             error: s("error"),
-            cause: s("cause"),
+            cause: v.get("cause").cloned().unwrap_or(Value::Null),
             events: v.get("events").and_then(Value::as_array).map(|a| {
                 a.iter()
                     .map(|e| {
@@ -98,18 +99,38 @@ pub fn outcome(expected: &Expected, actual: &Actual) -> Result<(), String> {
         }
         return Ok(());
     }
-    for (field, exp, act) in [
-        ("error", &expected.error, &actual.error),
-        ("cause", &expected.cause, &actual.cause),
-    ] {
-        let is_masked = expected.masked.iter().any(|(f, _)| f == field);
-        let ok = match (exp, act) {
-            (Some(e), Some(a)) if is_masked => template_matches(e, a),
-            (e, a) => e == a,
-        };
-        if !ok {
-            return Err(format!("{field} {act:?} != expected {exp:?}"));
+    let masked = |field: &str| expected.masked.iter().any(|(f, _)| f == field);
+    let error_ok = match (&expected.error, &actual.error) {
+        (Some(e), Some(a)) if masked("error") => template_matches(e, a),
+        (e, a) => e == a,
+    };
+    if !error_ok {
+        return Err(format!(
+            "error {:?} != expected {:?}",
+            actual.error, expected.error
+        ));
+    }
+    let cause_ok = match (&expected.cause, &actual.cause) {
+        (Value::Null, a) => a.is_none(),
+        (Value::String(e), Some(a)) if masked("cause") => template_matches(e, a),
+        (Value::String(e), Some(a)) => e == a,
+        // A JSON cause the corpus stored parsed: compare as JSON values.
+        (e, Some(a)) => {
+            let pointers: Vec<&str> = expected
+                .masked
+                .iter()
+                .filter(|(f, _)| f == "cause")
+                .map(|(_, p)| p.as_str())
+                .collect();
+            serde_json::from_str::<Value>(a).is_ok_and(|a| json_equal(e, &a, "", &pointers))
         }
+        (_, None) => false,
+    };
+    if !cause_ok {
+        return Err(format!(
+            "cause {:?} != expected {}",
+            actual.cause, expected.cause
+        ));
     }
     Ok(())
 }
