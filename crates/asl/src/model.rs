@@ -105,8 +105,8 @@ pub enum Transition {
 /// How input becomes output in a state.
 #[derive(Debug, Clone)]
 pub enum DataFlow {
-    JsonPath(JsonPathFlow),
-    Jsonata(JsonataFlow),
+    JsonPath(Box<JsonPathFlow>),
+    Jsonata(Box<JsonataFlow>),
 }
 
 impl DataFlow {

@@ -378,7 +378,7 @@ fn state(
         _ => Transition::None,
     };
     let flow = match ql {
-        QueryLanguage::JsonPath => DataFlow::JsonPath(JsonPathFlow {
+        QueryLanguage::JsonPath => DataFlow::JsonPath(Box::new(JsonPathFlow {
             input_path: cx.path_spec("InputPath")?,
             parameters: if ty == "Map" {
                 None
@@ -389,12 +389,12 @@ fn state(
             result_path: cx.result_path("ResultPath")?,
             output_path: cx.path_spec("OutputPath")?,
             assign: cx.assign()?,
-        }),
-        QueryLanguage::Jsonata => DataFlow::Jsonata(JsonataFlow {
+        })),
+        QueryLanguage::Jsonata => DataFlow::Jsonata(Box::new(JsonataFlow {
             arguments: cx.jsonata("Arguments")?,
             output: cx.jsonata("Output")?,
             assign: cx.assign()?,
-        }),
+        })),
     };
     let kind = match ty {
         "Pass" => StateKind::Pass {
