@@ -38,6 +38,8 @@ pub struct Needs {
     pub random: bool,
     /// Calls `$now` or `$millis`.
     pub clock: bool,
+    /// The function called, when the expression makes exactly one call and names it.
+    pub sole_call: Option<String>,
 }
 
 impl Needs {
@@ -52,6 +54,7 @@ impl Needs {
         }
         self.random |= other.random;
         self.clock |= other.clock;
+        self.sole_call = None;
     }
 
     pub fn names_any(&self, names: &[&str]) -> bool {
@@ -78,6 +81,7 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
     let mut needs = Needs::default();
     let mut stack: Vec<&AstNode> = vec![root];
     let mut steps: Vec<&PathStep> = Vec::new();
+    let mut calls: Vec<Option<&str>> = Vec::new();
     while let Some(node) = stack.pop() {
         match node {
             AstNode::Variable(name) => needs.note(name, Reach::Whole),
@@ -89,6 +93,7 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
                 if *is_builtin {
                     needs.note(name, Reach::Whole);
                 }
+                calls.push(is_builtin.then_some(name.as_str()));
                 stack.extend(args.iter());
             }
             AstNode::Path { steps: path } => {
@@ -112,6 +117,7 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
             }
             AstNode::Unary { operand, .. } => stack.push(operand),
             AstNode::Call { procedure, args } => {
+                calls.push(None);
                 stack.push(procedure);
                 stack.extend(args.iter());
             }
@@ -181,6 +187,9 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
                 }
             }
         }
+    }
+    if let [Some(name)] = calls.as_slice() {
+        needs.sole_call = Some(name.to_string());
     }
     needs.random = needs.names_any(&["random", "uuid", "shuffle"]);
     needs.clock = needs.names_any(&["now", "millis"]);

@@ -49,8 +49,8 @@ impl JsonataEvaluator for CoreEvaluator {
     fn compile(source: &str) -> Result<CoreCompiled, JsonataError> {
         let ast = parser::parse(source).map_err(|e| match e {
             // The one parse error jsonata-core reports without its code.
-            ParserError::UnclosedComment => messages::normalize("S0106: "),
-            e => messages::normalize(&e.to_string()),
+            ParserError::UnclosedComment => messages::normalize("S0106: ", None),
+            e => messages::normalize(&e.to_string(), None),
         })?;
         let needs = analyze::analyze(&ast)?;
         Ok(CoreCompiled { ast, needs })
@@ -118,10 +118,12 @@ impl EvalSession for CoreSession<'_> {
             let seed = self.entropy.next_u64();
             *self.rng.borrow_mut() = Some(SeededEntropy::new(seed));
         }
-        let result = self
-            .evaluator
-            .evaluate(&expr.ast, &self.input)
-            .map_err(|e: EvaluatorError| messages::normalize(e.message()))?;
+        let result =
+            self.evaluator
+                .evaluate(&expr.ast, &self.input)
+                .map_err(|e: EvaluatorError| {
+                    messages::normalize(e.message(), expr.needs.sole_call.as_deref())
+                })?;
         convert::from_jvalue(&result)
     }
 }
