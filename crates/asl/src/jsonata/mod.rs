@@ -1,11 +1,28 @@
 //! JSONata as a query language: `{% … %}` expressions in `Arguments`, `Output`, `Assign`,
 //! `Items`, `Condition` and the other JSONata fields, evaluated with `$states` and the
 //! variables in scope, with AWS's extension functions.
+//!
+//! AWS runs JSONata 2.0.6 without `$eval` and with `$partition`, `$range`, `$hash`, `$random`
+//! (optionally seeded), `$uuid` and `$parse`. The evaluator sits behind
+//! [`engine::JsonataEvaluator`]; `$random`, `$uuid` and `$shuffle` draw from the caller's
+//! [`Entropy`](crate::vars::Entropy), and `$now` and `$millis` report the time the state was
+//! entered (from the context object), so evaluation is deterministic.
+
+mod backend;
+mod cause;
+pub mod engine;
+mod template;
+
+#[cfg(test)]
+mod tests;
 
 use serde_json::Value;
 
-use crate::error::Failure;
-use crate::vars::{Entropy, Vars};
+use crate::vars::Vars;
+
+pub use cause::JsonType;
+pub use engine::JsonataError;
+pub use template::{JsonataExpr, JsonataTemplate, MAX_TEMPLATE_DEPTH};
 
 /// What `$states` and the variables are during one evaluation.
 pub struct JsonataEnv<'a> {
@@ -15,38 +32,16 @@ pub struct JsonataEnv<'a> {
     pub vars: &'a dyn Vars,
 }
 
-/// A value that may hold `{% expr %}` strings anywhere inside it, compiled once.
-#[derive(Debug, Clone)]
-pub struct JsonataTemplate {
-    source: Value,
-}
-
-impl JsonataTemplate {
-    /// Compiles every `{% %}` string inside `source`. The error is the syntax error's text.
-    pub fn parse(source: &Value) -> Result<JsonataTemplate, String> {
-        let _ = source;
-        unimplemented!()
-    }
-
-    pub fn source(&self) -> &Value {
-        &self.source
-    }
-
-    /// Evaluates the template. `field` is the field's name as AWS names it in causes
-    /// (`Output`, `Arguments`, `Assign`, `Items`, …); nested members extend it with `/key`.
-    pub fn eval(
-        &self,
-        field: &str,
-        env: &JsonataEnv<'_>,
-        entropy: &mut dyn Entropy,
-    ) -> Result<Value, Failure> {
-        let _ = (field, env, entropy);
-        unimplemented!()
-    }
-}
-
-/// True when `s` is a JSONata expression string, `{% … %}`.
+/// True when `s` is a JSONata expression string: it starts with `{%` and ends with `%}`, with
+/// nothing before or after (AWS treats `" {% x %}"` as a plain string).
 pub fn is_expression(s: &str) -> bool {
-    let t = s.trim();
-    t.starts_with("{%") && t.ends_with("%}") && t.len() >= 4
+    s.starts_with("{%") && s.ends_with("%}") && s.len() >= 4
+}
+
+/// The expression inside a `{% … %}` string, trimmed, as AWS quotes it in causes.
+pub fn expression_text(s: &str) -> Option<&str> {
+    if !is_expression(s) {
+        return None;
+    }
+    s.get(2..s.len() - 2).map(str::trim)
 }

@@ -1,0 +1,221 @@
+//! What a parsed expression refers to: the `$names` it reads or calls (and, for a variable only
+//! ever read as `$name.member…`, which members), whether it draws random values or reads the
+//! clock, and whether it uses syntax newer than the JSONata AWS runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
+
+use crate::jsonata::engine::JsonataError;
+
+/// How much of a bound variable an expression can reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// The whole value.
+    Whole,
+    /// Only these top-level members: every use is a path `$name.member…`.
+    Members(BTreeSet<String>),
+}
+
+impl Reach {
+    fn widen(&mut self, other: &Reach) {
+        match (&mut *self, other) {
+            (Reach::Whole, _) => {}
+            (_, Reach::Whole) => *self = Reach::Whole,
+            (Reach::Members(mine), Reach::Members(theirs)) => {
+                mine.extend(theirs.iter().cloned());
+            }
+        }
+    }
+}
+
+/// What one or more expressions need bound before they run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Every name used as `$name` or called as `$name(…)`, with how much of it is reached.
+    pub names: BTreeMap<String, Reach>,
+    /// Calls `$random`, `$uuid` or `$shuffle`.
+    pub random: bool,
+    /// Calls `$now` or `$millis`.
+    pub clock: bool,
+    /// The function called, when the expression makes exactly one call and names it.
+    pub sole_call: Option<String>,
+}
+
+impl Needs {
+    pub fn widen(&mut self, other: &Needs) {
+        for (name, reach) in &other.names {
+            match self.names.get_mut(name) {
+                Some(mine) => mine.widen(reach),
+                None => {
+                    self.names.insert(name.clone(), reach.clone());
+                }
+            }
+        }
+        self.random |= other.random;
+        self.clock |= other.clock;
+        self.sole_call = None;
+    }
+
+    pub fn names_any(&self, names: &[&str]) -> bool {
+        names.iter().any(|n| self.names.contains_key(*n))
+    }
+
+    fn note(&mut self, name: &str, reach: Reach) {
+        if name.is_empty() {
+            return;
+        }
+        match self.names.get_mut(name) {
+            Some(mine) => mine.widen(&reach),
+            None => {
+                self.names.insert(name.to_string(), reach);
+            }
+        }
+    }
+}
+
+/// Walks `root` without recursion (an expression may nest as deep as the parser allows).
+/// Fails on the `??` and `?:` operators, which JSONata 2.0.6 does not have: there, the second
+/// symbol cannot start an expression.
+pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
+    let mut needs = Needs::default();
+    let mut stack: Vec<&AstNode> = vec![root];
+    let mut steps: Vec<&PathStep> = Vec::new();
+    let mut calls: Vec<Option<&str>> = Vec::new();
+    while let Some(node) = stack.pop() {
+        match node {
+            AstNode::Variable(name) => needs.note(name, Reach::Whole),
+            AstNode::Function {
+                name,
+                args,
+                is_builtin,
+            } => {
+                if *is_builtin {
+                    needs.note(name, Reach::Whole);
+                }
+                calls.push(is_builtin.then_some(name.as_str()));
+                stack.extend(args.iter());
+            }
+            AstNode::Path { steps: path } => {
+                let rest = match member_access(path) {
+                    Some((name, member)) => {
+                        needs.note(name, Reach::Members(BTreeSet::from([member.to_string()])));
+                        path.get(1..).unwrap_or_default()
+                    }
+                    None => path.as_slice(),
+                };
+                steps.extend(rest.iter());
+            }
+            AstNode::Binary { op, lhs, rhs } => {
+                match op {
+                    BinaryOp::Coalesce => return Err(newer_operator("?")),
+                    BinaryOp::Default => return Err(newer_operator(":")),
+                    _ => {}
+                }
+                stack.push(lhs);
+                stack.push(rhs);
+            }
+            AstNode::Unary { operand, .. } => stack.push(operand),
+            AstNode::Call { procedure, args } => {
+                calls.push(None);
+                stack.push(procedure);
+                stack.extend(args.iter());
+            }
+            AstNode::Lambda { body, .. } => stack.push(body),
+            AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
+                stack.extend(items.iter());
+            }
+            AstNode::Object(pairs) => {
+                for (k, v) in pairs {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            AstNode::ObjectTransform { input, pattern } => {
+                stack.push(input);
+                for (k, v) in pattern {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            AstNode::Conditional {
+                condition,
+                then_branch,
+                else_branch,
+            } => {
+                stack.push(condition);
+                stack.push(then_branch);
+                if let Some(e) = else_branch {
+                    stack.push(e);
+                }
+            }
+            AstNode::FunctionApplication(inner) => stack.push(inner),
+            AstNode::Sort { input, terms } => {
+                stack.push(input);
+                stack.extend(terms.iter().map(|(t, _)| t));
+            }
+            AstNode::Transform {
+                location,
+                update,
+                delete,
+            } => {
+                stack.push(location);
+                stack.push(update);
+                if let Some(d) = delete {
+                    stack.push(d);
+                }
+            }
+            AstNode::String(_)
+            | AstNode::Name(_)
+            | AstNode::Number(_)
+            | AstNode::Boolean(_)
+            | AstNode::Null
+            | AstNode::Undefined
+            | AstNode::Placeholder
+            | AstNode::Regex { .. }
+            | AstNode::ParentVariable(_)
+            | AstNode::Wildcard
+            | AstNode::Descendant
+            | AstNode::Parent(_) => {}
+        }
+        // Path steps are drained here so that their nodes join the same work list.
+        while let Some(step) = steps.pop() {
+            stack.push(&step.node);
+            for stage in &step.stages {
+                if let Stage::Filter(f) = stage {
+                    stack.push(f);
+                }
+            }
+        }
+    }
+    if let [Some(name)] = calls.as_slice() {
+        needs.sole_call = Some(name.to_string());
+    }
+    needs.random = needs.names_any(&["random", "uuid", "shuffle"]);
+    needs.clock = needs.names_any(&["now", "millis"]);
+    Ok(needs)
+}
+
+/// `$name.member…` with nothing attached to the `$name` step: the variable and the member.
+fn member_access(path: &[PathStep]) -> Option<(&str, &str)> {
+    let [head, next, ..] = path else { return None };
+    let AstNode::Variable(name) = &head.node else {
+        return None;
+    };
+    let AstNode::Name(member) = &next.node else {
+        return None;
+    };
+    let plain = head.stages.is_empty()
+        && head.focus.is_none()
+        && head.index_var.is_none()
+        && head.ancestor_label.is_none()
+        && !name.is_empty();
+    plain.then_some((name.as_str(), member.as_str()))
+}
+
+fn newer_operator(symbol: &str) -> JsonataError {
+    JsonataError::new(
+        Some("S0211"),
+        format!("The symbol \"{symbol}\" cannot be used as a unary operator"),
+    )
+}

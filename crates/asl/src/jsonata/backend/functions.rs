@@ -1,0 +1,289 @@
+//! The functions AWS adds to JSONata (`$partition`, `$range`, `$hash`, `$random` with a
+//! seed, `$uuid`, `$parse`), and the built-ins that would otherwise reach for the machine's
+//! clock or randomness (`$random`, `$shuffle`, `$now`, `$millis`), rebuilt on the session's
+//! entropy and time so that an evaluation depends on nothing but its inputs.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
+use jsonata_core::value::JValue;
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::analyze::Needs;
+use super::signature::{check, Param};
+use crate::vars::{Entropy, SeededEntropy};
+
+/// Longest array `$range` builds, as jsonata-js bounds its range operator.
+const MAX_RANGE: f64 = 1e7;
+
+/// What the session's functions share: a generator seeded from the session's entropy the
+/// first time an expression that needs one runs, and the session's time.
+#[derive(Clone)]
+pub struct Shared {
+    pub rng: Rc<RefCell<Option<SeededEntropy>>>,
+    pub now_millis: i64,
+}
+
+type HostResult = Result<JValue, EvaluatorError>;
+
+fn fail(message: String) -> EvaluatorError {
+    EvaluatorError::EvaluationError(message)
+}
+
+/// Registers, on `ev`, those of the functions that `needs` names.
+pub fn register(ev: &mut Evaluator, needs: &Needs, shared: &Shared) -> Result<(), String> {
+    let has = |name: &str| needs.names.contains_key(name);
+    let mut added: Vec<(&str, Result<(), EvaluatorError>)> = Vec::new();
+    if has("partition") {
+        added.push(("partition", ev.register_fn("partition", partition)));
+    }
+    if has("range") {
+        added.push(("range", ev.register_fn("range", range)));
+    }
+    if has("hash") {
+        added.push(("hash", ev.register_fn("hash", hash)));
+    }
+    if has("parse") {
+        added.push(("parse", ev.register_fn("parse", parse)));
+    }
+    if has("uuid") {
+        let s = shared.clone();
+        added.push((
+            "uuid",
+            ev.register_fn("uuid", move |args: &[JValue]| uuid(&s, args)),
+        ));
+    }
+    if has("random") {
+        let s = shared.clone();
+        let f = move |args: &[JValue]| random(&s, args);
+        added.push(("random", ev.register_fn_override("random", f)));
+    }
+    if has("shuffle") {
+        let s = shared.clone();
+        let f = move |args: &[JValue]| shuffle(&s, args);
+        added.push(("shuffle", ev.register_fn_override("shuffle", f)));
+    }
+    if has("millis") {
+        let now = shared.now_millis;
+        let f = move |args: &[JValue]| millis(now, args);
+        added.push(("millis", ev.register_fn_override("millis", f)));
+    }
+    if has("now") {
+        let now = shared.now_millis;
+        added.push((
+            "now",
+            ev.register_fn_override("now", move |args: &[JValue]| now_fn(now, args)),
+        ));
+    }
+    for (name, outcome) in added {
+        outcome.map_err(|e| format!("Cannot provide function ${name}: {}", e.message()))?;
+    }
+    Ok(())
+}
+
+/// A uniformly distributed number in [0, 1) from 53 random bits.
+fn unit(bits: u64) -> f64 {
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Draws from the session's generator (seeded before any expression that needs it runs).
+fn draw(shared: &Shared) -> Result<u64, EvaluatorError> {
+    let mut cell = shared.rng.borrow_mut();
+    match cell.as_mut() {
+        Some(rng) => Ok(rng.next_u64()),
+        None => Err(fail("No source of random values was provided".to_string())),
+    }
+}
+
+fn as_index(n: f64) -> Option<usize> {
+    (n.fract() == 0.0 && n >= 0.0 && n < usize::MAX as f64).then_some(n as usize)
+}
+
+/// `$partition(array, size)`: the array cut into consecutive arrays of `size` items, the last
+/// one shorter if the items run out.
+fn partition(args: &[JValue]) -> HostResult {
+    check("partition", &[Param('a', false), Param('n', false)], args).map_err(fail)?;
+    let (Some(array), Some(JValue::Number(size))) = (args.first(), args.get(1)) else {
+        return Ok(JValue::Undefined);
+    };
+    let items: Vec<JValue> = match array {
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::Array(a) => a.to_vec(),
+        other => vec![other.clone()],
+    };
+    let size = as_index(*size).filter(|s| *s > 0).ok_or_else(|| {
+        fail(format!(
+            "Argument 2 of function \"partition\" must be a positive integer, but was {}",
+            super::messages::js_number(*size)
+        ))
+    })?;
+    let chunks = items
+        .chunks(size)
+        .map(|c| JValue::array(c.to_vec()))
+        .collect();
+    Ok(JValue::array(chunks))
+}
+
+/// `$range(start, end, step)`: `start`, `start + step`, … up to and including `end`; empty
+/// when `step` leads away from `end`.
+fn range(args: &[JValue]) -> HostResult {
+    let params = [Param('n', false), Param('n', false), Param('n', false)];
+    check("range", &params, args).map_err(fail)?;
+    let (Some(JValue::Number(start)), Some(JValue::Number(end)), Some(JValue::Number(step))) =
+        (args.first(), args.get(1), args.get(2))
+    else {
+        return Ok(JValue::Undefined);
+    };
+    let (start, end, step) = (*start, *end, *step);
+    if step == 0.0 {
+        return Err(fail(
+            "Argument 3 of function \"range\" must not be zero".to_string(),
+        ));
+    }
+    if (start > end && step > 0.0) || (start < end && step < 0.0) {
+        return Ok(JValue::array(Vec::new()));
+    }
+    let count = ((end - start) / step).floor() + 1.0;
+    if !count.is_finite() || count > MAX_RANGE {
+        return Err(fail(format!(
+            "The size of the array generated by function \"range\" must not exceed 1e7. \
+             Attempted to allocate {}.",
+            super::messages::js_number(count)
+        )));
+    }
+    let items = (0..count as usize)
+        .map(|i| JValue::Number(start + i as f64 * step))
+        .collect();
+    Ok(JValue::array(items))
+}
+
+/// `$hash(value, algorithm)`: the lower-case hex digest of the string's UTF-8 bytes.
+fn hash(args: &[JValue]) -> HostResult {
+    check("hash", &[Param('s', false), Param('s', false)], args).map_err(fail)?;
+    let (Some(JValue::String(value)), Some(JValue::String(algorithm))) =
+        (args.first(), args.get(1))
+    else {
+        return Ok(JValue::Undefined);
+    };
+    let bytes = value.as_bytes();
+    let digest: Vec<u8> = match &**algorithm {
+        "MD5" => Md5::digest(bytes).to_vec(),
+        "SHA-1" => Sha1::digest(bytes).to_vec(),
+        "SHA-256" => Sha256::digest(bytes).to_vec(),
+        "SHA-384" => Sha384::digest(bytes).to_vec(),
+        "SHA-512" => Sha512::digest(bytes).to_vec(),
+        other => {
+            return Err(fail(format!(
+                "Argument 2 of function \"hash\" must be one of MD5, SHA-1, SHA-256, SHA-384, \
+                 SHA-512, but was {}",
+                serde_json::Value::String(other.to_string())
+            )))
+        }
+    };
+    Ok(JValue::from(
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    ))
+}
+
+/// `$parse(json)`: the value a JSON text stands for.
+fn parse(args: &[JValue]) -> HostResult {
+    check("parse", &[Param('s', false)], args).map_err(fail)?;
+    let Some(JValue::String(text)) = args.first() else {
+        return Ok(JValue::Undefined);
+    };
+    serde_json::from_str::<JValue>(text).map_err(|e| {
+        fail(format!(
+            "Argument 1 of function \"parse\" is not a valid JSON text: {e}"
+        ))
+    })
+}
+
+/// `$uuid()`: a random version-4 UUID.
+fn uuid(shared: &Shared, args: &[JValue]) -> HostResult {
+    check("uuid", &[], args).map_err(fail)?;
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&draw(shared)?.to_be_bytes());
+    b[8..].copy_from_slice(&draw(shared)?.to_be_bytes());
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let part = |r: std::ops::Range<usize>| h.get(r).unwrap_or_default().to_string();
+    Ok(JValue::from(format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )))
+}
+
+/// `$random()` and AWS's `$random(seed)`: a number in [0, 1); the same seed always gives the
+/// same number.
+fn random(shared: &Shared, args: &[JValue]) -> HostResult {
+    check("random", &[Param('n', true)], args).map_err(fail)?;
+    match args.first() {
+        Some(JValue::Number(seed)) => {
+            // An integral seed seeds with its integer, anything else with its bits; `-0` and
+            // `0` are one seed.
+            let bits = if seed.fract() == 0.0 && seed.abs() < 9.2e18 {
+                (*seed as i64) as u64
+            } else {
+                seed.to_bits()
+            };
+            Ok(JValue::Number(unit(SeededEntropy::new(bits).next_u64())))
+        }
+        _ => Ok(JValue::Number(unit(draw(shared)?))),
+    }
+}
+
+/// `$shuffle(array)`: the items in a random order (jsonata-js's Fisher–Yates).
+fn shuffle(shared: &Shared, args: &[JValue]) -> HostResult {
+    check("shuffle", &[Param('a', false)], args).map_err(fail)?;
+    let mut items = match args.first() {
+        None | Some(JValue::Undefined) => return Ok(JValue::Undefined),
+        Some(JValue::Array(a)) if a.len() <= 1 => return Ok(JValue::Array(a.clone())),
+        Some(JValue::Array(a)) => a.to_vec(),
+        Some(other) => return Ok(JValue::array(vec![other.clone()])),
+    };
+    for i in (1..items.len()).rev() {
+        let j = (unit(draw(shared)?) * (i + 1) as f64).floor() as usize;
+        items.swap(i, j.min(i));
+    }
+    Ok(JValue::array(items))
+}
+
+/// `$millis()`: the session's time.
+fn millis(now: i64, args: &[JValue]) -> HostResult {
+    check("millis", &[], args).map_err(fail)?;
+    Ok(JValue::Number(now as f64))
+}
+
+/// `$now(picture?, timezone?)`: the session's time, formatted as `$fromMillis` would.
+fn now_fn(now: i64, args: &[JValue]) -> HostResult {
+    check("now", &[Param('s', true), Param('s', true)], args).map_err(fail)?;
+    static FROM_MILLIS: OnceLock<Option<AstNode>> = OnceLock::new();
+    let ast = FROM_MILLIS
+        .get_or_init(|| jsonata_core::parser::parse("$fromMillis($t, $p, $z)").ok())
+        .as_ref()
+        .ok_or_else(|| fail("Cannot format the time".to_string()))?;
+    let mut ctx = Context::new();
+    ctx.bind("t".to_string(), JValue::Number(now as f64));
+    ctx.bind(
+        "p".to_string(),
+        args.first().cloned().unwrap_or(JValue::Undefined),
+    );
+    ctx.bind(
+        "z".to_string(),
+        args.get(1).cloned().unwrap_or(JValue::Undefined),
+    );
+    Evaluator::with_context(ctx).evaluate(ast, &JValue::Undefined)
+}

@@ -1,0 +1,319 @@
+//! JSON values with `{% %}` expressions inside: compiled once when the definition is read, and
+//! evaluated by walking the value, every expression of one evaluation sharing one session (so
+//! `$states` and the variables are converted once, not once per expression).
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::cause::{self, JsonType};
+use super::engine::{
+    Compiled, Engine, EvalSession, Evaluated, JsonataEvaluator, Limits, Needs, Scope,
+};
+use super::{expression_text, JsonataEnv};
+use crate::error::Failure;
+use crate::vars::{Entropy, Vars};
+
+/// Deepest template `parse` accepts.
+pub const MAX_TEMPLATE_DEPTH: usize = 512;
+
+/// One `{% %}` expression, compiled.
+#[derive(Debug)]
+pub struct JsonataExpr {
+    text: String,
+    compiled: Compiled,
+}
+
+impl JsonataExpr {
+    /// Compiles `s`, which must be a `{% … %}` string. The error is the syntax error's text.
+    pub fn parse(s: &str) -> Result<JsonataExpr, String> {
+        let text = expression_text(s).ok_or_else(|| {
+            format!("'{s}' is not a JSONata expression: it must be enclosed in {{% %}}")
+        })?;
+        let compiled = Engine::compile(text).map_err(|e| e.to_string())?;
+        Ok(JsonataExpr {
+            text: text.to_string(),
+            compiled,
+        })
+    }
+
+    /// The expression without its `{% %}`, as AWS quotes it in causes.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Evaluates the expression; a function result or nothing at all is an error.
+    pub fn eval(
+        &self,
+        field: &str,
+        env: &JsonataEnv<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Failure> {
+        let needs = Engine::needs(&self.compiled);
+        let mut session = open(needs, env, entropy, &self.text, field)?;
+        self.eval_in(&mut session, field)
+    }
+
+    /// Evaluates the expression and checks that the result is of type `expected` (Map
+    /// `Items` is an array, a Choice `Condition` a boolean, …).
+    pub fn eval_as(
+        &self,
+        field: &str,
+        expected: JsonType,
+        env: &JsonataEnv<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Failure> {
+        let value = self.eval(field, env, entropy)?;
+        self.check_type(field, expected, value)
+    }
+
+    fn check_type(&self, field: &str, expected: JsonType, value: Value) -> Result<Value, Failure> {
+        if expected.admits(&value) {
+            Ok(value)
+        } else {
+            Err(cause::unexpected_type(&self.text, field, expected, &value))
+        }
+    }
+
+    fn eval_in(
+        &self,
+        session: &mut <Engine as JsonataEvaluator>::Session<'_>,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        match session.eval(&self.compiled) {
+            Ok(Evaluated::Value(v)) => Ok(v),
+            Ok(Evaluated::Undefined) => Err(cause::returned_nothing(&self.text, field)),
+            Ok(Evaluated::Function) => Err(cause::unsupported_type(&self.text, field)),
+            Err(e) => Err(cause::threw(&self.text, field, &e)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    /// A part with no expression in it, returned as it is.
+    Literal(Value),
+    Expr(Arc<JsonataExpr>),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+/// A value that may hold `{% expr %}` strings anywhere inside it, compiled once.
+#[derive(Debug, Clone)]
+pub struct JsonataTemplate {
+    source: Value,
+    root: Node,
+    needs: Arc<Needs>,
+}
+
+impl JsonataTemplate {
+    /// Compiles every `{% %}` string inside `source`. The error is the syntax error's text.
+    pub fn parse(source: &Value) -> Result<JsonataTemplate, String> {
+        let mut needs = Needs::default();
+        let root = build(source, &mut needs, 0)?;
+        Ok(JsonataTemplate {
+            source: source.clone(),
+            root,
+            needs: Arc::new(needs),
+        })
+    }
+
+    pub fn source(&self) -> &Value {
+        &self.source
+    }
+
+    /// The expression, when the whole template is one `{% %}` string.
+    pub fn expression(&self) -> Option<&JsonataExpr> {
+        match &self.root {
+            Node::Expr(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True when the template holds no expression at all.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.root, Node::Literal(_))
+    }
+
+    /// Evaluates the template. `field` is the field's name as AWS names it in causes
+    /// (`Output`, `Arguments`, `Assign`, `Items`, …); nested members extend it with `/key`
+    /// (and array items with `/index`).
+    pub fn eval(
+        &self,
+        field: &str,
+        env: &JsonataEnv<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Failure> {
+        if let Node::Literal(v) = &self.root {
+            return Ok(v.clone());
+        }
+        let first = first_expr(&self.root);
+        let (text, at) = first.unwrap_or(("", String::new()));
+        let mut session = open(&self.needs, env, entropy, text, &join(field, &at))?;
+        walk(&self.root, &mut session, field)
+    }
+
+    /// Evaluates the template and, when it is a single expression, checks that the result is
+    /// of type `expected` with AWS's message. A literal template is returned as written: the
+    /// definition's validation has already checked its type.
+    pub fn eval_as(
+        &self,
+        field: &str,
+        expected: JsonType,
+        env: &JsonataEnv<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Failure> {
+        let value = self.eval(field, env, entropy)?;
+        match &self.root {
+            Node::Expr(e) => e.check_type(field, expected, value),
+            _ => Ok(value),
+        }
+    }
+}
+
+fn build(value: &Value, needs: &mut Needs, depth: usize) -> Result<Node, String> {
+    if depth > MAX_TEMPLATE_DEPTH {
+        return Err(format!(
+            "The value is nested more than {MAX_TEMPLATE_DEPTH} levels deep"
+        ));
+    }
+    let node = match value {
+        Value::String(s) if super::is_expression(s) => {
+            let expr = JsonataExpr::parse(s)?;
+            Engine::add_needs(needs, Engine::needs(&expr.compiled));
+            Node::Expr(Arc::new(expr))
+        }
+        Value::Array(items) => {
+            let nodes = items
+                .iter()
+                .map(|v| build(v, needs, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            if nodes.iter().all(|n| matches!(n, Node::Literal(_))) {
+                Node::Literal(value.clone())
+            } else {
+                Node::Array(nodes)
+            }
+        }
+        Value::Object(members) => {
+            let nodes = members
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), build(v, needs, depth + 1)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            if nodes.iter().all(|(_, n)| matches!(n, Node::Literal(_))) {
+                Node::Literal(value.clone())
+            } else {
+                Node::Object(nodes)
+            }
+        }
+        other => Node::Literal(other.clone()),
+    };
+    Ok(node)
+}
+
+/// The first expression in walk order and its path below the field, for a cause raised before
+/// any expression runs.
+fn first_expr(node: &Node) -> Option<(&str, String)> {
+    match node {
+        Node::Literal(_) => None,
+        Node::Expr(e) => Some((e.text(), String::new())),
+        Node::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, n)| first_expr(n).map(|(t, at)| (t, format!("/{i}{at}")))),
+        Node::Object(members) => members
+            .iter()
+            .find_map(|(k, n)| first_expr(n).map(|(t, at)| (t, format!("/{k}{at}")))),
+    }
+}
+
+fn join(field: &str, at: &str) -> String {
+    format!("{field}{at}")
+}
+
+fn walk(
+    node: &Node,
+    session: &mut <Engine as JsonataEvaluator>::Session<'_>,
+    field: &str,
+) -> Result<Value, Failure> {
+    match node {
+        Node::Literal(v) => Ok(v.clone()),
+        Node::Expr(e) => e.eval_in(session, field),
+        Node::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                out.push(walk(item, session, &format!("{field}/{i}"))?);
+            }
+            Ok(Value::Array(out))
+        }
+        Node::Object(members) => {
+            let mut out = Map::with_capacity(members.len());
+            for (k, n) in members {
+                let v = match n {
+                    Node::Literal(v) => v.clone(),
+                    n => walk(n, session, &format!("{field}/{k}"))?,
+                };
+                out.insert(k.clone(), v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+}
+
+/// `$states` and the workflow variables, as one set of names.
+struct StatesAndVars<'a> {
+    states: &'a Value,
+    vars: &'a dyn Vars,
+}
+
+impl Vars for StatesAndVars<'_> {
+    fn get_var(&self, name: &str) -> Option<&Value> {
+        if name == "states" {
+            Some(self.states)
+        } else {
+            self.vars.get_var(name)
+        }
+    }
+}
+
+/// The time `$now()` and `$millis()` report: when the state was entered (else when the
+/// execution started), from the context object, so that a replay sees the same time.
+fn state_time(states: &Value) -> Option<i64> {
+    let context = states.get("context")?;
+    let stamp = context
+        .pointer("/State/EnteredTime")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            context
+                .pointer("/Execution/StartTime")
+                .and_then(Value::as_str)
+        })?;
+    chrono::DateTime::parse_from_rfc3339(stamp)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+fn open<'s>(
+    needs: &Needs,
+    env: &JsonataEnv<'_>,
+    entropy: &'s mut dyn Entropy,
+    text: &str,
+    field: &str,
+) -> Result<<Engine as JsonataEvaluator>::Session<'s>, Failure> {
+    let now_millis = if needs.clock {
+        state_time(env.states)
+    } else {
+        None
+    };
+    let vars = StatesAndVars {
+        states: env.states,
+        vars: env.vars,
+    };
+    let scope = Scope {
+        input: None,
+        vars: &vars,
+        entropy,
+        now_millis,
+        limits: Limits::default(),
+    };
+    Engine::session(needs, scope).map_err(|e| cause::threw(text, field, &e))
+}
