@@ -235,12 +235,8 @@ fn jsonata_walk(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str, depth: usize
         return;
     }
     match v {
-        Value::String(s) => {
-            let t = s.trim();
-            if t.starts_with("{%") {
-                jsonata_string(cx, v, at, field);
-            }
-        }
+        // Only a string that starts with `{%` is meant as an expression: `" {% x %}"` is text.
+        Value::String(s) if s.starts_with("{%") => jsonata_string(cx, v, at, field),
         Value::Object(m) => {
             for (k, child) in m {
                 jsonata_walk(cx, child, &at.key(k), field, depth + 1);
