@@ -431,3 +431,24 @@ fn invalid_definition_message_quotes_each_error() {
         assert_eq!(invalid_definition_message(&diags).as_deref(), want);
     }
 }
+
+#[test]
+fn a_lone_state_is_checked_without_its_transitions() {
+    use baton_asl::parse::parse;
+    use baton_asl::validate::validate_state;
+    let rows: [(&str, Vec<(&str, &str)>); 3] = [
+        ("{\"Type\": \"Pass\", \"Next\": \"Elsewhere\"}", vec![]),
+        (
+            "{\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", \"End\": true, \
+             \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"Next\": \"Handler\"}], \"Foo\": 1}",
+            vec![("SCHEMA_VALIDATION_FAILED", "Field 'Foo' is not supported")],
+        ),
+        ("[]", vec![("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]),
+    ];
+    for (text, want) in rows {
+        let doc = parse(text, false).unwrap_or_else(|d| panic!("{text}: {d:?}"));
+        let diags = validate_state(&doc, &Options::default());
+        let got: Vec<(&str, &str)> = diags.iter().map(|d| (d.code, d.message.as_str())).collect();
+        assert_eq!(got, want, "{text}");
+    }
+}

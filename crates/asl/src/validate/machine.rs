@@ -70,6 +70,19 @@ pub(super) fn check_definition(cx: &mut Ctx<'_>, value: &Value) {
     check_scope(cx, root, &loc, 0);
 }
 
+pub(super) fn check_lone_state(cx: &mut Ctx<'_>, value: &Value) {
+    if !value.is_object() {
+        cx.push(
+            super::ctx::SCHEMA,
+            &Loc::root(),
+            false,
+            not_object_message(),
+        );
+        return;
+    }
+    states::check_state(cx, value, &Loc::root(), 0);
+}
+
 fn not_object_message() -> String {
     "Definition must be a valid JSON object".to_string()
 }

@@ -81,6 +81,14 @@ pub fn validate_with(doc: &Document, options: &Options) -> Vec<Diagnostic> {
     cx.finish()
 }
 
+/// Every diagnostic for a definition that is a single state, as the TestState API takes one:
+/// the state's own rules, without the transitions (its `Next` names a state that is not there).
+pub fn validate_state(doc: &Document, options: &Options) -> Vec<Diagnostic> {
+    let mut cx = ctx::Ctx::new(doc, options);
+    machine::check_lone_state(&mut cx, &doc.value);
+    cx.finish()
+}
+
 /// Parses and validates definition text: the JSON syntax error alone if there is one,
 /// otherwise every diagnostic.
 pub fn validate_text(text: &str, allow_comments: bool, options: &Options) -> Vec<Diagnostic> {
