@@ -259,6 +259,8 @@ fn rows() -> Vec<Row> {
             &[(S, "/States/A/InputPath", Some("/States/A/InputPath"), "Value must be a valid JSONPath.")]),
         row("ResultPath not a reference path", &one("{\"Type\": \"Pass\", \"End\": true, \"ResultPath\": «\"foo\"}"),
             &[(S, "/States/A/ResultPath", Some("/States/A/ResultPath"), "Value is not a Reference Path: Reference path didn't start with '$'")]),
+        row("Parameters not an object", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": «[1]}"),
+            &[(S, "/States/A/Parameters", Some("/States/A/Parameters"), "Value should be an object")]),
         row("payload template value not a path", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": {\"in\": «{\"x.$\": \"foo\"}}}"),
             &[(S, "/States/A/Parameters/in", Some("/States/A/Parameters/in"), "The value for the field 'x.$' must be a valid JSONPath or a valid intrinsic function call")]),
         row("intrinsic with an illegal escape", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": «{\"x.$\": \"States.Format('a\\\\\\\"b')\"}}"),

@@ -110,8 +110,8 @@ fn path_or_intrinsic(s: &str) -> bool {
     }
 }
 
-/// A payload template field (`Parameters`, `ResultSelector`, `ItemSelector`, …): every
-/// `key.$` inside it must hold a path or an intrinsic call.
+/// A payload template field (`Parameters`, `ResultSelector`, `ItemSelector`, …): a JSON object
+/// in which every `key.$` must hold a path or an intrinsic call.
 pub(super) fn payload_template_field(
     cx: &mut Ctx<'_>,
     obj: &Map<String, Value>,
@@ -120,6 +120,10 @@ pub(super) fn payload_template_field(
 ) {
     let Some(v) = obj.get(key) else { return };
     let at = loc.key(key);
+    if !v.is_object() {
+        cx.schema(&at, "Value should be an object".to_string());
+        return;
+    }
     let before = cx.count();
     template_value(cx, v, &at, 0);
     if cx.count() == before {
