@@ -15,7 +15,7 @@ pub(super) fn string<'v>(
     match obj.get(key)? {
         Value::String(s) => Some(s),
         _ => {
-            cx.schema(&loc.key(key), "Value should be a string".to_string());
+            cx.wrong_type(&loc.key(key), "STRING");
             None
         }
     }
@@ -30,7 +30,7 @@ pub(super) fn boolean(
     match obj.get(key)? {
         Value::Bool(b) => Some(*b),
         _ => {
-            cx.schema(&loc.key(key), "Value should be a boolean".to_string());
+            cx.wrong_type(&loc.key(key), "BOOLEAN");
             None
         }
     }
@@ -45,7 +45,7 @@ pub(super) fn object<'v>(
     match obj.get(key)? {
         Value::Object(m) => Some(m),
         _ => {
-            cx.schema(&loc.key(key), "Value should be an object".to_string());
+            cx.wrong_type(&loc.key(key), "OBJECT");
             None
         }
     }
@@ -67,7 +67,7 @@ pub(super) fn array<'v>(
             Some(a)
         }
         _ => {
-            cx.schema(&loc.key(key), "Value should be an array".to_string());
+            cx.wrong_type(&loc.key(key), "ARRAY");
             None
         }
     }
@@ -122,7 +122,7 @@ pub(super) fn check_integer(
         _ => None,
     };
     let Some(n) = n else {
-        cx.schema(at, "Value should be an integer".to_string());
+        cx.wrong_type(at, "INTEGER");
         return None;
     };
     range(
@@ -148,7 +148,7 @@ pub(super) fn number(
 ) -> Option<f64> {
     let at = loc.key(key);
     let Some(n) = obj.get(key)?.as_f64() else {
-        cx.schema(&at, "Value should be a number".to_string());
+        cx.wrong_type(&at, "NUMBER");
         return None;
     };
     range(cx, &at, n, min, max, &fmt_num(min), &fmt_num(max)).then_some(n)
@@ -188,7 +188,7 @@ pub(super) fn integer_or_expr(
     let v = obj.get(key)?;
     if ql == Ql::Jsonata {
         if let Value::String(_) = v {
-            syntax::jsonata_string(cx, v, &loc.key(key), key);
+            syntax::jsonata_string(cx, v, &loc.key(key));
             return None;
         }
     }
@@ -208,7 +208,7 @@ pub(super) fn number_or_expr(
     let v = obj.get(key)?;
     if ql == Ql::Jsonata {
         if let Value::String(_) = v {
-            syntax::jsonata_string(cx, v, &loc.key(key), key);
+            syntax::jsonata_string(cx, v, &loc.key(key));
             return None;
         }
     }
