@@ -1,5 +1,6 @@
 //! Typed reads of definition fields: each reports a wrong type or an out-of-range value at the
-//! field, with AWS's `Value …` wording, and yields the value only when it is usable.
+//! field, in AWS's words (`Expected value of type [STRING]`, `Value cannot be empty`, `Value
+//! should be one of the following: […]`), and yields the value only when it is usable.
 
 use serde_json::{Map, Value};
 
@@ -81,14 +82,17 @@ pub(super) fn enumeration<'v>(
     key: &str,
     allowed: &[&str],
 ) -> Option<&'v str> {
-    let v = obj.get(key)?;
-    match v.as_str() {
+    match obj.get(key)?.as_str() {
         Some(s) if allowed.contains(&s) => Some(s),
-        _ => {
+        Some(_) => {
             cx.schema(
                 &loc.key(key),
                 format!("Value should be one of the following: {}", list(allowed)),
             );
+            None
+        }
+        None => {
+            cx.wrong_type(&loc.key(key), "STRING");
             None
         }
     }
