@@ -123,15 +123,24 @@ fn from_jvalue_at(value: &JValue, depth: usize) -> Result<Value, JsonataError> {
     })
 }
 
-/// A JSONata number as JSON: integral values within the exact range as integers (which also
-/// turns `-0` into `0`), others as floats, and the non-finite ones as `null`.
+/// A JSONata number as JSON, written as JavaScript writes it where JSON allows: integral
+/// values as integers (`-0` as `0`; beyond 2^53 with JavaScript's digits, `12345678901234567000`),
+/// others as floats, and the non-finite ones as `null`.
 pub fn number(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < EXACT_INTEGER_LIMIT {
         // In range and integral, so the cast is exact.
-        Value::Number(Number::from(n as i64))
-    } else {
-        Number::from_f64(n).map_or(Value::Null, Value::Number)
+        return Value::Number(Number::from(n as i64));
     }
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        let digits = super::messages::js_number(n);
+        if let Ok(i) = digits.parse::<i64>() {
+            return Value::Number(Number::from(i));
+        }
+        if let Ok(u) = digits.parse::<u64>() {
+            return Value::Number(Number::from(u));
+        }
+    }
+    Number::from_f64(n).map_or(Value::Null, Value::Number)
 }
 
 fn too_deep() -> JsonataError {

@@ -32,6 +32,16 @@ fn templates_evaluate_every_expression_in_place() {
         (json!("{% -0 %}"), json!(0)),
         (json!("{% 1.5 %}"), json!(1.5)),
         (json!("{% 1e300 %}"), json!(1e300)),
+        // Beyond 2^53 an integral number keeps JavaScript's digits.
+        (
+            json!("{% 12345678901234567890 %}"),
+            json!(12345678901234567000_u64),
+        ),
+        (
+            json!("{% -9007199254740993 %}"),
+            json!(-9007199254740992_i64),
+        ),
+        (json!("{% 5e20 %}"), json!(5e20)),
         // Inside a value, undefined and functions are dropped as JSON.stringify drops them.
         (json!("{% {'a': $nothing, 'b': 1} %}"), json!({"b": 1})),
         (json!("{% [1, function($x){$x}] %}"), json!([1, null])),
@@ -239,4 +249,21 @@ fn templates_nested_too_deep_are_refused() {
         err.is_some_and(|e| e.contains("nested")),
         "deep template accepted"
     );
+}
+
+#[test]
+fn compiled_templates_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone>(_: &T) {}
+    let template = JsonataTemplate::parse(&json!({"a": "{% $states.input %}"})).expect("compiles");
+    shareable(&template);
+    let copy = template.clone();
+    let handle = std::thread::spawn(move || {
+        let (states, vars) = (states(json!(5)), serde_json::Map::new());
+        let env = crate::jsonata::JsonataEnv {
+            states: &states,
+            vars: &vars,
+        };
+        copy.eval("Output", &env, &mut crate::vars::SeededEntropy::new(1))
+    });
+    assert_eq!(handle.join().ok(), Some(Ok(json!({"a": 5}))));
 }
