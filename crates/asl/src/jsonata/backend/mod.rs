@@ -17,7 +17,7 @@ use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptio
 use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 
-pub use analyze::{Needs, Reach};
+pub use analyze::Needs;
 
 use super::engine::{EvalSession, Evaluated, JsonataError, JsonataEvaluator, Scope};
 use crate::vars::{Entropy, SeededEntropy};
@@ -69,12 +69,7 @@ impl JsonataEvaluator for CoreEvaluator {
         for (name, reach) in &needs.names {
             match scope.vars.get_var(name) {
                 Some(value) => {
-                    let bound = match reach {
-                        Reach::Whole => convert::to_jvalue(value)?,
-                        Reach::Members(members) => {
-                            convert::to_jvalue_members(value, members.iter())?
-                        }
-                    };
+                    let bound = convert::to_jvalue_reach(value, reach)?;
                     ctx.bind(name.clone(), bound);
                 }
                 // AWS removed `$eval`: the name is unbound, so calling it is T1006.

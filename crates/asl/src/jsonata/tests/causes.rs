@@ -166,3 +166,20 @@ fn a_single_expression_must_be_written_in_its_delimiters() {
         Ok(json!(42))
     );
 }
+
+#[test]
+fn a_value_too_deep_to_bind_fails_the_first_expression() {
+    let mut deep = json!(1);
+    for _ in 0..1001 {
+        deep = json!([deep]);
+    }
+    let vars = json!({"deep": deep});
+    let template = json!({"a": 1, "b": {"c": "{% $count($deep) %}", "d": "{% 2 %}"}});
+    let failure = eval_with(&template, "Output", &states(json!({})), &vars, 1)
+        .expect_err("expected a failure");
+    assert_eq!(failure.error, ErrorName::QueryEvaluationError);
+    assert_eq!(
+        failure.cause,
+        "The JSONata expression '$count($deep)' specified for the field 'Output/b/c' threw an error during evaluation. The value is nested more than 1000 levels deep"
+    );
+}

@@ -32,6 +32,16 @@ fn templates_evaluate_every_expression_in_place() {
         (json!("{% -0 %}"), json!(0)),
         (json!("{% 1.5 %}"), json!(1.5)),
         (json!("{% 1e300 %}"), json!(1e300)),
+        // Beyond 2^53 an integral number keeps JavaScript's digits.
+        (
+            json!("{% 12345678901234567890 %}"),
+            json!(12345678901234567000_u64),
+        ),
+        (
+            json!("{% -9007199254740993 %}"),
+            json!(-9007199254740992_i64),
+        ),
+        (json!("{% 5e20 %}"), json!(5e20)),
         // Inside a value, undefined and functions are dropped as JSON.stringify drops them.
         (json!("{% {'a': $nothing, 'b': 1} %}"), json!({"b": 1})),
         (json!("{% [1, function($x){$x}] %}"), json!([1, null])),
@@ -52,6 +62,80 @@ fn templates_evaluate_every_expression_in_place() {
     for (template, expected) in cases {
         let got = eval_with(&template, "Output", &states(input.clone()), &vars, 1);
         assert_eq!(got, Ok(expected), "template {template}");
+    }
+}
+
+/// Variables are bound with only the parts an expression's paths reach; whatever the path, the
+/// result must be what the whole value gives.
+#[test]
+fn narrowed_bindings_give_the_results_of_whole_ones() {
+    let input = json!({
+        "order": {
+            "id": "o-1",
+            "customer": {"name": "Ada", "tier": "gold"},
+            "items": [
+                {"sku": "a", "price": 5, "tags": ["x", "y"], "dims": [[1, 2], [3]]},
+                {"sku": "b", "price": 15, "tags": [], "dims": []},
+                [{"sku": "c", "price": 1}]
+            ]
+        },
+        "list": [{"v": 1}, {"v": 2}]
+    });
+    // (expression, value)
+    let cases: Vec<(&str, Value)> = vec![
+        ("$states.input.order.id", json!("o-1")),
+        ("$states.input.order.items.sku", json!(["a", "b", "c"])),
+        (
+            "$states.input.order.items[price < 10].sku",
+            json!(["a", "c"]),
+        ),
+        (
+            "$states.input.order.items[0]",
+            json!({"sku": "a", "price": 5, "tags": ["x", "y"], "dims": [[1, 2], [3]]}),
+        ),
+        ("$states.input.order.items.tags", json!(["x", "y"])),
+        ("$states.input.order.items.dims", json!([[1, 2], [3]])),
+        ("$sum($states.input.order.items.price)", json!(21)),
+        (
+            "$keys($states.input.order.customer)",
+            json!(["name", "tier"]),
+        ),
+        (
+            "$states.input.order.items.{'s': sku, 'c': %.id}",
+            json!([{"s": "a", "c": "o-1"}, {"s": "b", "c": "o-1"}, {"s": "c", "c": "o-1"}]),
+        ),
+        (
+            "$states.input.order.items@$i.$i.sku",
+            json!(["a", "b", "c"]),
+        ),
+        ("$states.input.order.items#$n[$n = 1].sku", json!("b")),
+        (
+            "$states.input.order.(customer.name & ' ' & id)",
+            json!("Ada o-1"),
+        ),
+        ("$states.input.order.*.name", json!("Ada")),
+        ("$states.input.**.v", json!([1, 2])),
+        ("$states.input.list.v", json!([1, 2])),
+        (
+            "[$states.input.order.id, $states.input.order.customer]",
+            json!(["o-1", {"name": "Ada", "tier": "gold"}]),
+        ),
+        (
+            "$string($states.input.order.customer)",
+            json!("{\"name\":\"Ada\",\"tier\":\"gold\"}"),
+        ),
+    ];
+    for (expr, expected) in cases {
+        let narrowed = json!(format!("{{% {expr} %}}"));
+        // Read through a local alias, `$states` is used whole.
+        let whole = json!(format!(
+            "{{% ($all := $states; {}) %}}",
+            expr.replace("$states", "$all")
+        ));
+        for template in [narrowed, whole] {
+            let got = eval_with(&template, "Output", &states(input.clone()), &json!({}), 1);
+            assert_eq!(got, Ok(expected.clone()), "{template}");
+        }
     }
 }
 
@@ -165,4 +249,21 @@ fn templates_nested_too_deep_are_refused() {
         err.is_some_and(|e| e.contains("nested")),
         "deep template accepted"
     );
+}
+
+#[test]
+fn compiled_templates_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone>(_: &T) {}
+    let template = JsonataTemplate::parse(&json!({"a": "{% $states.input %}"})).expect("compiles");
+    shareable(&template);
+    let copy = template.clone();
+    let handle = std::thread::spawn(move || {
+        let (states, vars) = (states(json!(5)), serde_json::Map::new());
+        let env = crate::jsonata::JsonataEnv {
+            states: &states,
+            vars: &vars,
+        };
+        copy.eval("Output", &env, &mut crate::vars::SeededEntropy::new(1))
+    });
+    assert_eq!(handle.join().ok(), Some(Ok(json!({"a": 5}))));
 }
