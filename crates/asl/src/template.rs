@@ -150,7 +150,7 @@ fn eval_node(node: &Node, env: &Env<'_>, entropy: &mut dyn Entropy) -> Result<Va
     match node {
         Node::Literal(v) => Ok(v.clone()),
         Node::Object(entries) => {
-            let mut out = Map::new();
+            let mut out = Map::with_capacity(entries.len());
             for (key, child) in entries {
                 out.insert(key.clone(), eval_node(child, env, entropy)?);
             }

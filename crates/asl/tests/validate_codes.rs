@@ -114,25 +114,31 @@ fn rows() -> Vec<Row> {
             &[(S, "/QueryLanguage", Some("/QueryLanguage"), "Value should be one of the following: [JSONPath, JSONata]")]),
         row("top-level TimeoutSeconds", "{\"TimeoutSeconds\": «0, \"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Succeed\"}}}",
             &[(S, "/TimeoutSeconds", Some("/TimeoutSeconds"), "Value should be greater than or equal to 1")]),
-        row("empty States", "{\"StartAt\": «\"A\", \"States\": »{}}",
-            &[(T, "/StartAt", Some("/StartAt"), "Missing 'Next' target: A"), (S, "/States", Some("/States"), "Value cannot be empty")]),
+        row("empty States", "{\"StartAt\": »\"A\", \"States\": «{}}",
+            &[(S, "/States", Some("/States"), "Value cannot be empty"), (T, "/StartAt", Some("/StartAt"), "Missing 'Next' target: A")]),
         // Transitions and reachability.
-        row("StartAt names no state", "{\"StartAt\": «\"B\", \"States\": {\"A\": {\"Type\": \"Succeed\"}}}",
-            &[(T, "/StartAt", Some("/StartAt"), "Missing 'Next' target: B")]),
+        row("StartAt names no state", "{\"StartAt\": «\"B\", \"States\": {\"A\": »{\"Type\": \"Succeed\"}}}",
+            &[(T, "/StartAt", Some("/StartAt"), "Missing 'Next' target: B"), (T, "/States/A", Some("/States/A"), "State \"A\" is not reachable.")]),
         row("Next names no state", "{\"StartAt\": \"A\", \"States\": {\n  \"A\": {\"Type\": \"Pass\", \"Next\": «\"B\"},\n  \"C\": »{\"Type\": \"Succeed\"}}}",
             &[(T, "/States/A/Next", Some("/States/A/Next"), "Missing 'Next' target: B"),
-              (T, "/States/C", None, "State \"C\" is not reachable.")]),
+              (T, "/States/C", Some("/States/C"), "State \"C\" is not reachable.")]),
         row("unreachable state", "{\"StartAt\": \"A\", \"States\": {\n  \"A\": {\"Type\": \"Succeed\"},\n  \"B\": «{\"Type\": \"Succeed\"}}}",
-            &[(T, "/States/B", None, "State \"B\" is not reachable.")]),
+            &[(T, "/States/B", Some("/States/B"), "State \"B\" is not reachable.")]),
         row("Catch Next names no state", &task("\"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"Next\": «\"Nowhere\"}]"),
             &[(T, "/States/A/Catch/0/Next", Some("/States/A/Catch[0]/Next"), "Missing 'Next' target: Nowhere")]),
         row("Choice Default names no state", &choice("[{\"Variable\": \"$.x\", \"IsPresent\": true, \"Next\": \"B\"}], \"Default\": «\"Z\"", ""),
             &[(T, "/States/A/Default", Some("/States/A/Default"), "Missing 'Next' target: Z")]),
-        row("Next cannot leave a branch", "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Parallel\", \"End\": true, \"Branches\": [\n  {\"StartAt\": \"Q\", \"States\": «{\"Q\": {\"Type\": \"Pass\", \"Next\": »\"P\"}}}]}}}",
-            &[("MISSING_END_STATE", "/States/P/Branches/0/States", None, "Workflow has no terminal state"),
-              (T, "/States/P/Branches/0/States/Q/Next", Some("/States/P/Branches[0]/States/Q/Next"), "Missing 'Next' target: P")]),
+        row("Next cannot leave a branch", "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Parallel\", \"End\": true, \"Branches\": [\n  {\"StartAt\": \"Q\", \"States\": {\"Q\": {\"Type\": \"Pass\", \"Next\": «\"P\"}}}]}}}",
+            &[(T, "/States/P/Branches/0/States/Q/Next", Some("/States/P/Branches[0]/States/Q/Next"), "Missing 'Next' target: P")]),
         row("no terminal state", "{\"StartAt\": \"A\", \"States\": «{\n  \"A\": {\"Type\": \"Pass\", \"Next\": \"B\"},\n  \"B\": {\"Type\": \"Pass\", \"Next\": \"A\"}}}",
             &[("MISSING_END_STATE", "/States", None, "Workflow has no terminal state")]),
+        row("no terminal state hides unreachable states", "{\"StartAt\": \"A\", \"States\": «{\"A\": {\"Type\": \"Pass\", \"Next\": \"B\"}, \"B\": {\"Type\": \"Pass\", \"Next\": \"A\"}, \"C\": {\"Type\": \"Pass\", \"Next\": \"A\"}}}",
+            &[("MISSING_END_STATE", "/States", None, "Workflow has no terminal state")]),
+        row("dangling Next and no terminal state", "{\"StartAt\": \"A\", \"States\": »{\"A\": {\"Type\": \"Pass\", \"Next\": «\"NOPE\"}}}",
+            &[(T, "/States/A/Next", Some("/States/A/Next"), "Missing 'Next' target: NOPE"),
+              ("MISSING_END_STATE", "/States", None, "Workflow has no terminal state")]),
+        row("a branch is only walked for reachability", "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Parallel\", \"End\": true, \"Branches\": [\n  {\"StartAt\": \"Q\", \"States\": {\"Q\": {\"Type\": \"Pass\", \"Next\": \"R\"}, \"R\": {\"Type\": \"Pass\", \"Next\": \"Q\"}, \"S\": «{\"Type\": \"Succeed\"}}}]}}}",
+            &[(T, "/States/P/Branches/0/States/S", Some("/States/P/Branches[0]/States/S"), "State \"S\" is not reachable.")]),
         // State names.
         row("state name reused in a branch", "{\"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Parallel\", \"End\": true, \"Branches\": [\n  {\"StartAt\": \"P\", \"States\": {\"P\": «{\"Type\": \"Succeed\"}}}]}}}",
             &[("DUPLICATE_STATE_NAME", "/States/P/Branches/0/States/P", Some("/States/P/Branches[0]/States/P"), "Duplicate State name: P")]),
@@ -150,16 +156,19 @@ fn rows() -> Vec<Row> {
         row("unknown state field", &one("«{\"Type\": \"Pass\", \"End\": true, \"Foo\": 1}"), &[(S, "/States/A", Some("/States/A"), "Field 'Foo' is not supported")]),
         row("Next on a Succeed state", &one("«{\"Type\": \"Succeed\", \"Next\": \"A\"}"), &[(S, "/States/A", Some("/States/A"), "Field 'Next' is not supported")]),
         row("Next and End", &one("«{\"Type\": \"Pass\", \"End\": true, \"Next\": \"A\"}"), &[(S, "/States/A", Some("/States/A"), "These fields are mutually exclusive: [Next, End]")]),
-        row("neither Next nor End", &one("«{\"Type\": \"Pass\"}"),
-            &[(S, "/States/A", Some("/States/A"), "Exactly one of these fields is required: [Next, End]")]),
-        row("Comment not a string", &one("{\"Type\": \"Succeed\", \"Comment\": «1}"), &[(S, "/States/A/Comment", Some("/States/A/Comment"), "Value should be a string")]),
+        row("neither Next nor End", "{\"StartAt\": \"A\", \"States\": »{\"A\": «{\"Type\": \"Pass\"}}}",
+            &[(S, "/States/A", Some("/States/A"), "Exactly one of these fields is required: [Next, End]"),
+              ("MISSING_END_STATE", "/States", None, "Workflow has no terminal state")]),
+        row("Comment not a string", &one("{\"Type\": \"Succeed\", \"Comment\": «1}"), &[(S, "/States/A/Comment", Some("/States/A/Comment"), "Expected value of type [STRING]")]),
         // Query languages.
         row("JSONata field in a JSONPath state", &one("«{\"Type\": \"Pass\", \"End\": true, \"Output\": {}}"),
             &[(S, "/States/A", Some("/States/A"), "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage")]),
         row("JSONPath field in a JSONata state", &one("«{\"Type\": \"Pass\", \"QueryLanguage\": \"JSONata\", \"End\": true, \"InputPath\": \"$\"}"),
             &[(S, "/States/A", Some("/States/A"), "The QueryLanguage is set to 'JSONata', but field 'InputPath' is only supported for the 'JSONPath' QueryLanguage")]),
-        row("JSONPath state in a JSONata machine", "{\"QueryLanguage\": \"JSONata\", \"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"QueryLanguage\": «\"JSONPath\", \"End\": true}}}",
-            &[(S, "/States/A/QueryLanguage", Some("/States/A/QueryLanguage"), "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")]),
+        row("JSONPath state in a JSONata machine", "{\"QueryLanguage\": \"JSONata\", \"StartAt\": \"A\", \"States\": {\"A\": «{\"Type\": \"Pass\", \"QueryLanguage\": \"JSONPath\", \"End\": true, \"InputPath\": \"$\"}}}",
+            &[(S, "/States/A", Some("/States/A"), "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")]),
+        row("QueryLanguage neither name", &one("{\"Type\": \"Pass\", \"End\": true, \"QueryLanguage\": «\"jsonata\", \"Output\": 1}"),
+            &[(S, "/States/A/QueryLanguage", Some("/States/A/QueryLanguage"), "Value should be one of the following: [JSONPath, JSONata]")]),
         // Wait and Fail.
         row("Wait with two durations", &one("«{\"Type\": \"Wait\", \"Seconds\": 1, \"Timestamp\": \"2016-03-14T01:59:00Z\", \"End\": true}"),
             &[(S, "/States/A", Some("/States/A"), "These fields are mutually exclusive: [Seconds, Timestamp]")]),
@@ -211,7 +220,7 @@ fn rows() -> Vec<Row> {
             &[(S, "/States/A/Catch/0", Some("/States/A/Catch[0]"), "Field '_comment' is not supported")]),
         // Choice.
         row("empty Choices", &choice("«[]", ""), &[(S, "/States/A/Choices", Some("/States/A/Choices"), "Value cannot be empty"),
-            (T, "/States/B", None, "State \"B\" is not reachable.")]),
+            (T, "/States/B", Some("/States/B"), "State \"B\" is not reachable.")]),
         row("two comparison operators", &choice("[«{\"Variable\": \"$.x\", \"IsPresent\": true, \"IsNull\": false, \"Next\": \"B\"}]", ""),
             &[(S, "/States/A/Choices/0", Some("/States/A/Choices[0]"), "There should only be one of the following fields: [StringEquals, StringEqualsPath, …")]),
         row("rule without a test", &choice("[«{\"Next\": \"B\"}]", ""),
@@ -221,10 +230,10 @@ fn rows() -> Vec<Row> {
         row("Next inside Not", &choice("[{\"Not\": «{\"Variable\": \"$.x\", \"IsPresent\": true, \"Next\": \"B\"}, \"Next\": \"B\"}]", ""),
             &[(S, "/States/A/Choices/0/Not", Some("/States/A/Choices[0]/Not"), "Field 'Next' is not supported")]),
         row("comparison with the wrong operand type", &choice("[{\"Variable\": \"$.x\", \"NumericEquals\": «\"1\", \"Next\": \"B\"}]", ""),
-            &[(S, "/States/A/Choices/0/NumericEquals", Some("/States/A/Choices[0]/NumericEquals"), "Value should be a number")]),
+            &[(S, "/States/A/Choices/0/NumericEquals", Some("/States/A/Choices[0]/NumericEquals"), "Expected value of type [NUMBER]")]),
         row("Choice rule without Next", &choice("[«{\"Variable\": \"$.x\", \"IsPresent\": true}]", ""),
             &[(S, "/States/A/Choices/0", Some("/States/A/Choices[0]"), "These fields are required: [Next]"),
-              (T, "/States/B", None, "State \"B\" is not reachable.")]),
+              (T, "/States/B", Some("/States/B"), "State \"B\" is not reachable.")]),
         row("JSONata rule without Condition", &choice("[«{\"Next\": \"B\"}]", " \"QueryLanguage\": \"JSONata\","),
             &[(S, "/States/A/Choices/0", Some("/States/A/Choices[0]"), "These fields are required: [Condition]")]),
         row("Variable in a JSONata rule", &choice("[«{\"Variable\": \"$.x\", \"Condition\": true, \"Next\": \"B\"}]", " \"QueryLanguage\": \"JSONata\","),
@@ -249,7 +258,7 @@ fn rows() -> Vec<Row> {
         row("ItemReader without Resource", &map("\"ItemReader\": «{\"ReaderConfig\": {}},", "\"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"},"),
             &[(S, "/States/M/ItemReader", Some("/States/M/ItemReader"), "The field 'Resource' is required but was missing")]),
         row("ItemReader resource", &map("\"ItemReader\": {\"Resource\": «\"arn:aws:states:::s3:putObject\"},", "\"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"},"),
-            &[(S, "/States/M/ItemReader/Resource", Some("/States/M/ItemReader/Resource"), "The field 'Resource' does not match any of the allowed values")]),
+            &[(S, "/States/M/ItemReader/Resource", Some("/States/M/ItemReader/Resource"), "The field 'Resource' does not match any of the allowed values. Examples: [arn:<partition>:states:::s3:getObject, arn:<partition>:states:::s3:listObjectsV2]")]),
         Row { name: "DISTRIBUTED Map in an Express machine", express: true,
             text: map("", "\"ProcessorConfig\": {\"Mode\": «\"DISTRIBUTED\", \"ExecutionType\": \"EXPRESS\"},"),
             expect: vec![(S, "/States/M/ItemProcessor/ProcessorConfig/Mode", Some("/States/M/ItemProcessor/ProcessorConfig/Mode"),
@@ -259,6 +268,8 @@ fn rows() -> Vec<Row> {
             &[(S, "/States/A/InputPath", Some("/States/A/InputPath"), "Value must be a valid JSONPath.")]),
         row("ResultPath not a reference path", &one("{\"Type\": \"Pass\", \"End\": true, \"ResultPath\": «\"foo\"}"),
             &[(S, "/States/A/ResultPath", Some("/States/A/ResultPath"), "Value is not a Reference Path: Reference path didn't start with '$'")]),
+        row("Parameters not an object", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": «[1]}"),
+            &[(S, "/States/A/Parameters", Some("/States/A/Parameters"), "Expected value of type [OBJECT]")]),
         row("payload template value not a path", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": {\"in\": «{\"x.$\": \"foo\"}}}"),
             &[(S, "/States/A/Parameters/in", Some("/States/A/Parameters/in"), "The value for the field 'x.$' must be a valid JSONPath or a valid intrinsic function call")]),
         row("intrinsic with an illegal escape", &one("{\"Type\": \"Pass\", \"End\": true, \"Parameters\": «{\"x.$\": \"States.Format('a\\\\\\\"b')\"}}"),
@@ -268,7 +279,7 @@ fn rows() -> Vec<Row> {
         row("unterminated JSONata", &one("{\"Type\": \"Pass\", \"QueryLanguage\": \"JSONata\", \"End\": true, \"Output\": {\"a\": «\"{% $x\"}}"),
             &[(S, "/States/A/Output/a", Some("/States/A/Output/a"), "JSONata string must start with {% and end with %}")]),
         row("JSONata syntax error", &one("{\"Type\": \"Pass\", \"QueryLanguage\": \"JSONata\", \"End\": true, \"Output\": «\"{% 1 + %}\"}"),
-            &[(S, "/States/A/Output", Some("/States/A/Output"), "The value for the field 'Output' must be a valid JSONata expression…")]),
+            &[("INVALID_JSONATA_EXPRESSION", "/States/A/Output", Some("/States/A/Output"), "Unexpected end of expression")]),
         row("assigning $states", &one("{\"Type\": \"Pass\", \"End\": true, \"Assign\": «{\"states\": 1}}"),
             &[("RESERVED_VARIABLE_NAME", "/States/A/Assign", Some("/States/A/Assign"), "Cannot assign to reserved variable '$states'.")]),
         row("invalid variable name", &one("{\"Type\": \"Pass\", \"End\": true, \"Assign\": «{\"1abc.$\": \"$.x\"}}"),
@@ -416,18 +427,44 @@ fn invalid_definition_message_quotes_each_error() {
             Some("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: m at /States/A/Next'"),
         ),
         (
+            vec![d("MISSING_END_STATE", None, "Workflow has no terminal state")],
+            Some("Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'"),
+        ),
+        (
             vec![
-                d("DUPLICATE_STATE_NAME", Some("/States/A"), "Duplicate State name: A"),
+                d("MISSING_TRANSITION_TARGET", Some("/States/pass1/Next"), "Missing 'Next' target: pass3"),
                 warning,
-                d("MISSING_TRANSITION_TARGET", None, "State \"B\" is not reachable."),
+                d("MISSING_TRANSITION_TARGET", Some("/States/pass2"), "State \"pass2\" is not reachable."),
             ],
             Some(
-                "Invalid State Machine Definition: ''DUPLICATE_STATE_NAME: Duplicate State name: A \
-                 at /States/A', 'MISSING_TRANSITION_TARGET: State \"B\" is not reachable.''",
+                "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: \
+                 pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State \"pass2\" is not \
+                 reachable. at /States/pass2'",
             ),
         ),
     ];
     for (diags, want) in cases {
         assert_eq!(invalid_definition_message(&diags).as_deref(), want);
+    }
+}
+
+#[test]
+fn a_lone_state_is_checked_without_its_transitions() {
+    use baton_asl::parse::parse;
+    use baton_asl::validate::validate_state;
+    let rows: [(&str, Vec<(&str, &str)>); 3] = [
+        ("{\"Type\": \"Pass\", \"Next\": \"Elsewhere\"}", vec![]),
+        (
+            "{\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", \"End\": true, \
+             \"Catch\": [{\"ErrorEquals\": [\"States.ALL\"], \"Next\": \"Handler\"}], \"Foo\": 1}",
+            vec![("SCHEMA_VALIDATION_FAILED", "Field 'Foo' is not supported")],
+        ),
+        ("[]", vec![("SCHEMA_VALIDATION_FAILED", "Definition must be a valid JSON object")]),
+    ];
+    for (text, want) in rows {
+        let doc = parse(text, false).unwrap_or_else(|d| panic!("{text}: {d:?}"));
+        let diags = validate_state(&doc, &Options::default());
+        let got: Vec<(&str, &str)> = diags.iter().map(|d| (d.code, d.message.as_str())).collect();
+        assert_eq!(got, want, "{text}");
     }
 }

@@ -322,9 +322,13 @@ fn format(call: &Call, args: &[Cow<'_, Value>]) -> Result<Value, String> {
         return Err(invalid());
     };
     // A literal template knows which braces were escaped; one read from the input does not.
-    let chars: Vec<(char, bool)> = match call.args.first() {
-        Some(Arg::Str(lit)) => lit.chars.clone(),
-        _ => text.chars().map(|c| (c, false)).collect(),
+    let read: Vec<(char, bool)>;
+    let chars: &[(char, bool)] = match call.args.first() {
+        Some(Arg::Str(lit)) => &lit.chars,
+        _ => {
+            read = text.chars().map(|c| (c, false)).collect();
+            &read
+        }
     };
     enum Part {
         Text(String),

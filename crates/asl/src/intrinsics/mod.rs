@@ -155,10 +155,8 @@ fn eval_call(call: &Call, env: &Env<'_>, entropy: &mut dyn Entropy) -> Result<Va
     let mut args: Vec<Cow<'_, Value>> = Vec::with_capacity(call.args.len());
     for arg in &call.args {
         args.push(match arg {
-            Arg::Str(lit) => Cow::Owned(Value::String(lit.value.clone())),
-            Arg::Num(n) => Cow::Owned(Value::Number(n.clone())),
-            Arg::Bool(b) => Cow::Owned(Value::Bool(*b)),
-            Arg::Null => Cow::Owned(Value::Null),
+            Arg::Str(lit) => Cow::Borrowed(&lit.value),
+            Arg::Value(v) => Cow::Borrowed(v),
             Arg::Path(path) => path.eval_ref(env).map_err(|_| {
                 failure(
                     call,

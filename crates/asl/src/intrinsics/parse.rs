@@ -2,7 +2,7 @@
 //! string (escapes `\'`, `\{`, `\}`, `\\` only), a number, `true`, `false`, `null`, a path
 //! (`$...`, `$$...`, `$name...`) or a nested call. Whitespace between tokens is ignored.
 
-use serde_json::Number;
+use serde_json::{Number, Value};
 
 use crate::path::{Path, PathError};
 
@@ -22,9 +22,8 @@ pub(crate) struct Call {
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     Str(Literal),
-    Num(Number),
-    Bool(bool),
-    Null,
+    /// A number, `true`, `false` or `null`.
+    Value(Value),
     Path(Path),
     Call(Box<Call>),
 }
@@ -33,7 +32,8 @@ pub(crate) enum Arg {
 /// `States.Format` needs to tell `\{` from a placeholder brace.
 #[derive(Debug, Clone)]
 pub(crate) struct Literal {
-    pub(crate) value: String,
+    /// The string's value as a JSON string.
+    pub(crate) value: Value,
     pub(crate) chars: Vec<(char, bool)>,
 }
 
@@ -140,19 +140,21 @@ impl<'s> Parser<'s> {
         match self.peek() {
             Some('\'') => self.string().map(Arg::Str),
             Some('$') => self.path().map(Arg::Path),
-            Some(c) if c == '-' || c.is_ascii_digit() => self.number().map(Arg::Num),
+            Some(c) if c == '-' || c.is_ascii_digit() => {
+                self.number().map(|n| Arg::Value(Value::Number(n)))
+            }
             Some('S') => self.call(depth + 1).map(|c| Arg::Call(Box::new(c))),
             _ => {
                 for (word, arg) in [
-                    ("true", Arg::Bool(true)),
-                    ("false", Arg::Bool(false)),
-                    ("null", Arg::Null),
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
                 ] {
                     if self.rest().starts_with(word) {
                         let after = self.rest()[word.len()..].chars().next();
                         if !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                             self.pos += word.len();
-                            return Ok(arg);
+                            return Ok(Arg::Value(arg));
                         }
                     }
                 }
@@ -182,7 +184,10 @@ impl<'s> Parser<'s> {
                 }
             }
         }
-        Ok(Literal { value, chars })
+        Ok(Literal {
+            value: Value::String(value),
+            chars,
+        })
     }
 
     /// A path runs to the next `,` or `)` or whitespace outside brackets and quotes.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::cause::{self, JsonType};
 use super::engine::{
-    Compiled, Engine, EvalSession, Evaluated, JsonataEvaluator, Limits, Needs, Scope,
+    Compiled, Engine, EvalSession, Evaluated, JsonataError, JsonataEvaluator, Limits, Needs, Scope,
 };
 use super::{expression_text, JsonataEnv};
 use crate::error::Failure;
@@ -50,7 +50,8 @@ impl JsonataExpr {
         entropy: &mut dyn Entropy,
     ) -> Result<Value, Failure> {
         let needs = Engine::needs(&self.compiled);
-        let mut session = open(needs, env, entropy, &self.text, field)?;
+        let mut session =
+            open(needs, env, entropy).map_err(|e| cause::threw(&self.text, field, &e))?;
         self.eval_in(&mut session, field)
     }
 
@@ -147,9 +148,11 @@ impl JsonataTemplate {
         if let Node::Literal(v) = &self.root {
             return Ok(v.clone());
         }
-        let first = first_expr(&self.root);
-        let (text, at) = first.unwrap_or(("", String::new()));
-        let mut session = open(&self.needs, env, entropy, text, &join(field, &at))?;
+        let mut session = open(&self.needs, env, entropy).map_err(|e| {
+            // Blamed on the first expression, which is the first that could not have run.
+            let (text, at) = first_expr(&self.root).unwrap_or(("", String::new()));
+            cause::threw(text, &format!("{field}{at}"), &e)
+        })?;
         walk(&self.root, &mut session, field)
     }
 
@@ -226,10 +229,6 @@ fn first_expr(node: &Node) -> Option<(&str, String)> {
     }
 }
 
-fn join(field: &str, at: &str) -> String {
-    format!("{field}{at}")
-}
-
 fn walk(
     node: &Node,
     session: &mut <Engine as JsonataEvaluator>::Session<'_>,
@@ -296,9 +295,7 @@ fn open<'s>(
     needs: &Needs,
     env: &JsonataEnv<'_>,
     entropy: &'s mut dyn Entropy,
-    text: &str,
-    field: &str,
-) -> Result<<Engine as JsonataEvaluator>::Session<'s>, Failure> {
+) -> Result<<Engine as JsonataEvaluator>::Session<'s>, JsonataError> {
     let now_millis = if needs.clock {
         state_time(env.states)
     } else {
@@ -315,5 +312,5 @@ fn open<'s>(
         now_millis,
         limits: Limits::default(),
     };
-    Engine::session(needs, scope).map_err(|e| cause::threw(text, field, &e))
+    Engine::session(needs, scope)
 }

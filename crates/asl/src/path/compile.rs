@@ -119,6 +119,8 @@ pub(crate) struct Compiled {
     /// `path_definite[i]`: every token from `i` to the end is definite.
     path_definite: Vec<bool>,
     pub(crate) is_root_path: bool,
+    /// Only member names and non-negative indexes after the root.
+    simple: bool,
 }
 
 impl Compiled {
@@ -135,6 +137,29 @@ impl Compiled {
             return own;
         }
         self.path_definite.get(i - 1).copied().unwrap_or(false)
+    }
+
+    /// For a plain chain of names and indexes, the value it names if present; `None` when
+    /// the path is not such a chain or misses (the full evaluator then reports why).
+    pub(crate) fn quick_get<'a>(
+        &self,
+        doc: &'a serde_json::Value,
+    ) -> Option<&'a serde_json::Value> {
+        use serde_json::Value;
+        if !self.simple {
+            return None;
+        }
+        let mut v = doc;
+        for t in self.tokens.iter().skip(1) {
+            v = match (t, v) {
+                (Token::Property(names), Value::Object(m)) => super::member(m, names.first()?)?,
+                (Token::Array(ArrayOp::Single(n)), Value::Array(items)) => {
+                    items.get(usize::try_from(*n).ok()?)?
+                }
+                _ => return None,
+            };
+        }
+        Some(v)
     }
 
     pub(crate) fn normalized(&self) -> String {
@@ -241,10 +266,16 @@ pub(crate) fn compile(text: &str, depth: usize) -> Result<Compiled, String> {
         definite_tail = definite_tail && token.is_definite();
         path_definite[idx] = definite_tail;
     }
+    let simple = tokens.iter().skip(1).all(|t| match t {
+        Token::Property(names) => names.len() == 1,
+        Token::Array(ArrayOp::Single(n)) => *n >= 0,
+        _ => false,
+    });
     Ok(Compiled {
         tokens,
         path_definite,
         is_root_path,
+        simple,
     })
 }
 

@@ -80,6 +80,9 @@ impl<'a> Evaluator<'a> {
         doc: &'a Value,
         require_properties: bool,
     ) -> Result<Cow<'a, Value>, JErr> {
+        if let Some(v) = path.quick_get(doc) {
+            return Ok(Cow::Borrowed(v));
+        }
         let inner = Evaluator::new(self.root, require_properties);
         let results = inner.run(path, doc)?;
         results
@@ -179,7 +182,7 @@ impl<'a> Evaluator<'a> {
         name: &str,
     ) -> Result<(), JErr> {
         let leaf = i + 1 == path.tokens.len();
-        match map.get(name) {
+        match super::member(map, name) {
             Some(v) if leaf => {
                 w.results.push(Cow::Borrowed(v));
                 Ok(())

@@ -278,6 +278,8 @@ enum JVal<'a, 'f> {
     Bool(bool),
     Num(Cow<'a, serde_json::Number>),
     Str(Cow<'a, str>),
+    /// A string written in the filter.
+    Lit(&'f str),
     /// An object or array from the document.
     Doc(&'a Value),
     Pattern(&'f Regex),
@@ -337,7 +339,7 @@ fn operand_value<'a, 'f>(
     ev: &Evaluator<'a>,
 ) -> Result<Option<JVal<'a, 'f>>, JErr> {
     Ok(Some(match op {
-        Operand::Str(s) => JVal::Str(Cow::Owned(s.clone())),
+        Operand::Str(s) => JVal::Lit(s.as_str()),
         Operand::Pattern(p) => JVal::Pattern(p),
         Operand::Path(path) => {
             let doc = if path.is_root_path { ev.root() } else { item };
@@ -374,12 +376,19 @@ fn owned_jval<'a, 'f>(v: Value) -> JVal<'a, 'f> {
     }
 }
 
-fn is_nullish(v: &JVal<'_, '_>) -> bool {
-    match v {
-        JVal::Null => true,
-        JVal::Str(s) => s == "null",
-        _ => false,
+impl JVal<'_, '_> {
+    /// The value when it is a Java `String`.
+    fn text(&self) -> Option<&str> {
+        match self {
+            JVal::Str(s) => Some(s),
+            JVal::Lit(s) => Some(s),
+            _ => None,
+        }
     }
+}
+
+fn is_nullish(v: &JVal<'_, '_>) -> bool {
+    matches!(v, JVal::Null) || v.text() == Some("null")
 }
 
 fn compare(op: CmpOp, expected: &JVal<'_, '_>, model: &JVal<'_, '_>) -> Result<bool, JErr> {
@@ -416,6 +425,7 @@ fn regex_match(expected: &JVal<'_, '_>, model: &JVal<'_, '_>) -> Result<bool, JE
     let text = match target {
         JVal::Null => return Ok(false),
         JVal::Str(s) => s.to_string(),
+        JVal::Lit(s) => s.to_string(),
         JVal::Bool(b) => b.to_string(),
         JVal::Num(n) => java_number(n),
         JVal::Doc(v) => to_java_string(v),
@@ -432,7 +442,7 @@ fn java_class(v: &JVal<'_, '_>) -> &'static str {
         JVal::Null => "null",
         JVal::Bool(_) => "java.lang.Boolean",
         JVal::Num(_) => "java.lang.Number",
-        JVal::Str(_) => "java.lang.String",
+        JVal::Str(_) | JVal::Lit(_) => "java.lang.String",
         JVal::Doc(Value::Array(_)) => "java.util.ArrayList",
         JVal::Doc(_) => "java.util.LinkedHashMap",
         JVal::Pattern(_) => "java.util.regex.Pattern",
@@ -453,26 +463,26 @@ fn safe_compare(left: &JVal<'_, '_>, right: &JVal<'_, '_>) -> Result<Ordering, C
         (true, true) => return Ok(Ordering::Equal),
         _ => {}
     }
-    match (left, right) {
-        (JVal::Str(l), JVal::Str(r)) => {
+    match (left.text(), right.text(), left, right) {
+        (Some(l), Some(r), _, _) => {
             let l = if l.contains('\'') {
                 Cow::Owned(l.replace("\\'", "'"))
             } else {
-                Cow::Borrowed(l.as_ref())
+                Cow::Borrowed(l)
             };
             Ok(java_string_cmp(&l, r))
         }
-        (JVal::Num(l), JVal::Num(r)) => {
+        (_, _, JVal::Num(l), JVal::Num(r)) => {
             decimal_cmp(&java_number(l), &java_number(r)).ok_or(CmpErr::Incomparable)
         }
-        (JVal::Str(l), JVal::Num(r)) => match decimal_cmp(l, &java_number(r)) {
+        (Some(l), _, _, JVal::Num(r)) => match decimal_cmp(l, &java_number(r)) {
             Some(o) => Ok(o),
             None => Err(CmpErr::Hard(format!(
                 "Character array is missing \"exponent\" mark 'e' or 'E'. ({l})"
             ))),
         },
-        (JVal::Str(l), JVal::Bool(r)) => Ok(l.eq_ignore_ascii_case("true").cmp(r)),
-        (JVal::Bool(l), JVal::Bool(r)) => Ok(l.cmp(r)),
+        (Some(l), _, _, JVal::Bool(r)) => Ok(l.eq_ignore_ascii_case("true").cmp(r)),
+        (_, _, JVal::Bool(l), JVal::Bool(r)) => Ok(l.cmp(r)),
         _ => Err(CmpErr::Incomparable),
     }
 }

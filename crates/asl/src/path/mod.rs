@@ -22,7 +22,7 @@ use serde_json::Value;
 use crate::error::ErrorName;
 use crate::vars::Env;
 
-use compile::{compile, ArrayOp, Compiled, Token};
+use compile::{compile, Compiled};
 use eval::{Evaluator, JErr};
 pub use reference::ReferencePath;
 
@@ -92,21 +92,12 @@ impl From<JErr> for PathFailure {
     }
 }
 
-/// A step of a path made only of member names and indexes, walked without the evaluator.
-#[derive(Debug, Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
 /// A parsed JSONPath. Parse once; evaluating never re-parses.
 #[derive(Debug, Clone)]
 pub struct Path {
     text: String,
     root: Root,
     compiled: Compiled,
-    /// Set when the path is a plain chain of names and indexes (the common case).
-    simple: Option<Vec<Step>>,
 }
 
 impl PartialEq for Path {
@@ -140,12 +131,10 @@ impl Path {
             return Err(err(format!("Invalid path {t}: a path must start with '$'")));
         };
         let compiled = compile(&jayway, 0).map_err(err)?;
-        let simple = simple_steps(&compiled);
         Ok(Path {
             text: text.to_string(),
             root,
             compiled,
-            simple,
         })
     }
 
@@ -190,10 +179,8 @@ impl Path {
 
     /// Applies the path to `doc`, whatever root the path was written with.
     pub fn apply<'a>(&self, doc: &'a Value) -> Result<Cow<'a, Value>, PathFailure> {
-        if let Some(steps) = &self.simple {
-            if let Some(v) = walk_simple(steps, doc) {
-                return Ok(Cow::Borrowed(v));
-            }
+        if let Some(v) = self.compiled.quick_get(doc) {
+            return Ok(Cow::Borrowed(v));
         }
         let results = Evaluator::new(doc, false).run(&self.compiled, doc)?;
         if self.compiled.is_definite() {
@@ -217,25 +204,12 @@ impl Path {
     }
 }
 
-fn simple_steps(c: &Compiled) -> Option<Vec<Step>> {
-    let mut steps = Vec::new();
-    for t in c.tokens.iter().skip(1) {
-        match t {
-            Token::Property(names) if names.len() == 1 => steps.push(Step::Key(names[0].clone())),
-            Token::Array(ArrayOp::Single(n)) if *n >= 0 => steps.push(Step::Index(*n as usize)),
-            _ => return None,
-        }
+/// A member of an object. Small objects are scanned rather than hashed, which is faster
+/// for the handful of members a state's data usually has.
+pub(crate) fn member<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
     }
-    Some(steps)
-}
-
-fn walk_simple<'a>(steps: &[Step], mut v: &'a Value) -> Option<&'a Value> {
-    for s in steps {
-        v = match (s, v) {
-            (Step::Key(k), Value::Object(m)) => m.get(k)?,
-            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
-            _ => return None,
-        };
-    }
-    Some(v)
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::ctx::{list, require, Ctx, Loc, Ql, SCHEMA};
+use super::ctx::{list, require, Ctx, Loc, Ql};
 use super::fields::{wrong_language, Lang};
 use super::machine::{StateInfo, Transition};
 use super::{syntax, values};
@@ -92,7 +92,7 @@ pub(super) fn check_choice(
     for (i, rule) in rules.iter().enumerate() {
         let at = rules_loc.index(i);
         let Value::Object(rule) = rule else {
-            cx.schema(&at, "Value should be an object".to_string());
+            cx.wrong_type(&at, "OBJECT");
             continue;
         };
         require(cx, rule, &at, &["Next"]);
@@ -135,12 +135,12 @@ fn check_jsonata_rule(cx: &mut Ctx<'_>, rule: &Map<String, Value>, at: &Loc) {
     if let Some(c) = rule.get("Condition") {
         match c {
             Value::Bool(_) => {}
-            Value::String(_) => syntax::jsonata_string(cx, c, &at.key("Condition"), "Condition"),
-            _ => cx.schema(&at.key("Condition"), "Value should be a string".to_string()),
+            Value::String(_) => syntax::jsonata_string(cx, c, &at.key("Condition")),
+            _ => cx.wrong_type(&at.key("Condition"), "STRING"),
         }
     }
     if let Some(v) = rule.get("Output") {
-        syntax::jsonata_value(cx, v, &at.key("Output"), "Output");
+        syntax::jsonata_value(cx, v, &at.key("Output"));
     }
 }
 
@@ -194,7 +194,7 @@ fn check_rule(cx: &mut Ctx<'_>, rule: &Map<String, Value>, at: &Loc, top: bool, 
                 let sub_at = subs_at.index(i);
                 match sub {
                     Value::Object(s) => check_rule(cx, s, &sub_at, false, depth + 1),
-                    _ => cx.schema(&sub_at, "Value should be an object".to_string()),
+                    _ => cx.wrong_type(&sub_at, "OBJECT"),
                 }
             }
             no_operators(cx, rule, at);
@@ -219,7 +219,7 @@ fn check_comparison(cx: &mut Ctx<'_>, rule: &Map<String, Value>, at: &Loc) {
     if let Some(Value::String(v)) = rule.get("Variable") {
         syntax::choice_path(cx, v, &at.key("Variable"));
     } else if rule.contains_key("Variable") {
-        cx.schema(&at.key("Variable"), "Value should be a string".to_string());
+        cx.wrong_type(&at.key("Variable"), "STRING");
     }
     let ops: Vec<(&str, Operand)> = OPERATORS
         .iter()
@@ -264,12 +264,12 @@ fn check_comparison(cx: &mut Ctx<'_>, rule: &Map<String, Value>, at: &Loc) {
             },
         };
         if !ok {
-            let what = match operand {
-                Operand::Number => "a number",
-                Operand::Boolean | Operand::TypeTest => "a boolean",
-                _ => "a string",
+            let json_type = match operand {
+                Operand::Number => "NUMBER",
+                Operand::Boolean | Operand::TypeTest => "BOOLEAN",
+                _ => "STRING",
             };
-            cx.push(SCHEMA, &op_at, true, format!("Value should be {what}"));
+            cx.wrong_type(&op_at, json_type);
         }
     }
 }

@@ -30,14 +30,6 @@ impl Ql {
             Ql::Jsonata => "JSONata",
         }
     }
-
-    pub(super) fn parse(s: &str) -> Option<Ql> {
-        match s {
-            "JSONPath" => Some(Ql::JsonPath),
-            "JSONata" => Some(Ql::Jsonata),
-            _ => None,
-        }
-    }
 }
 
 /// A place in the definition: its JSON pointer and AWS's location string for it.
@@ -76,16 +68,38 @@ impl Loc {
     }
 }
 
+/// Where a diagnostic goes when sorted: the positions of the sub-machines (Parallel branches,
+/// Map item processors) it is inside, then its own. A scope's own findings (unreachable states,
+/// a missing terminal state) come after everything inside the scope, as AWS lists them.
+type SortKey = Vec<(u32, u32)>;
+
+const SCOPE_END: (u32, u32) = (u32::MAX, u32::MAX);
+
 pub(super) struct Ctx<'a> {
     doc: &'a Document,
     pub options: &'a Options,
-    diags: Vec<Diagnostic>,
+    diags: Vec<(SortKey, Diagnostic)>,
+    /// Positions of the sub-machines being checked, outermost first.
+    scopes: Vec<(u32, u32)>,
     /// Every state name seen so far in the whole machine, for DUPLICATE_STATE_NAME.
     pub names: HashSet<String>,
     /// Pointers of repeated keys, by the pointer of the object holding them.
     duplicates: HashMap<String, Vec<String>>,
     /// The machine's top-level query language.
     pub top_ql: Ql,
+}
+
+/// How a diagnostic is placed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Place {
+    /// At its own position, with AWS's location.
+    At,
+    /// At its own position, without a location (AWS gives none).
+    Unlocated,
+    /// After everything else in the current scope, with AWS's location.
+    ScopeEnd,
+    /// After everything else in the current scope, without a location.
+    ScopeEndUnlocated,
 }
 
 impl<'a> Ctx<'a> {
@@ -103,6 +117,7 @@ impl<'a> Ctx<'a> {
             doc,
             options,
             diags: Vec::new(),
+            scopes: Vec::new(),
             names: HashSet::new(),
             duplicates,
             top_ql: Ql::JsonPath,
@@ -121,53 +136,80 @@ impl<'a> Ctx<'a> {
             .unwrap_or_default()
     }
 
-    pub(super) fn push(&mut self, code: &'static str, loc: &Loc, location: bool, message: String) {
+    /// Diagnostics found until [`Ctx::leave_scope`] belong to the sub-machine at `loc`.
+    pub(super) fn enter_scope(&mut self, loc: &Loc) {
+        let at = self.doc.position(&loc.pointer);
+        self.scopes.push(at);
+    }
+
+    pub(super) fn leave_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    pub(super) fn emit(
+        &mut self,
+        code: &'static str,
+        severity: Severity,
+        loc: &Loc,
+        place: Place,
+        message: String,
+    ) {
         let (line, column) = self.doc.position(&loc.pointer);
-        self.diags.push(Diagnostic {
-            code,
-            severity: Severity::Error,
-            pointer: loc.pointer.clone(),
-            location: location.then(|| loc.aws()),
-            line,
-            column,
-            message,
+        let mut key = self.scopes.clone();
+        key.push(match place {
+            Place::At | Place::Unlocated => (line, column),
+            Place::ScopeEnd | Place::ScopeEndUnlocated => SCOPE_END,
         });
+        let located = matches!(place, Place::At | Place::ScopeEnd);
+        self.diags.push((
+            key,
+            Diagnostic {
+                code,
+                severity,
+                pointer: loc.pointer.clone(),
+                location: located.then(|| loc.aws()),
+                line,
+                column,
+                message,
+            },
+        ));
+    }
+
+    pub(super) fn push(&mut self, code: &'static str, loc: &Loc, place: Place, message: String) {
+        self.emit(code, Severity::Error, loc, place, message);
     }
 
     pub(super) fn warn(&mut self, code: &'static str, loc: &Loc, message: String) {
-        let (line, column) = self.doc.position(&loc.pointer);
-        self.diags.push(Diagnostic {
-            code,
-            severity: Severity::Warning,
-            pointer: loc.pointer.clone(),
-            location: Some(loc.aws()),
-            line,
-            column,
-            message,
-        });
+        self.emit(code, Severity::Warning, loc, Place::At, message);
     }
 
     pub(super) fn error(&mut self, code: &'static str, loc: &Loc, message: String) {
-        self.push(code, loc, true, message);
+        self.push(code, loc, Place::At, message);
     }
 
     pub(super) fn schema(&mut self, loc: &Loc, message: String) {
-        self.push(SCHEMA, loc, true, message);
+        self.push(SCHEMA, loc, Place::At, message);
+    }
+
+    /// A value of the wrong JSON type, as AWS words it (`Expected value of type [STRING]`).
+    pub(super) fn wrong_type(&mut self, loc: &Loc, json_type: &str) {
+        self.schema(loc, format!("Expected value of type [{json_type}]"));
     }
 
     /// How many errors have been found so far.
     pub(super) fn count(&self) -> usize {
         self.diags
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|(_, d)| d.severity == Severity::Error)
             .count()
     }
 
     /// Diagnostics in document order; those at the same place keep the order found.
     pub(super) fn finish(mut self) -> Vec<Diagnostic> {
-        self.diags.sort_by_key(|d| (d.line, d.column));
-        self.diags.dedup();
-        self.diags
+        self.diags.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<Diagnostic> = self.diags.into_iter().map(|(_, d)| d).collect();
+        out.dedup();
+        out
     }
 }
 

@@ -152,19 +152,21 @@ pub(super) fn lang_of(state_type: &str, field: &str) -> Option<Lang> {
         .map(|(_, l)| *l)
 }
 
-/// Reports every field the state type does not have, and every field of the other query
-/// language.
+/// Reports every field the state type does not have and, with `languages`, every field of the
+/// other query language.
 pub(super) fn check_state_fields(
     cx: &mut Ctx<'_>,
     obj: &Map<String, Value>,
     loc: &Loc,
     state_type: &str,
     ql: Ql,
+    languages: bool,
 ) {
     for key in obj.keys() {
         match lang_of(state_type, key) {
             None => cx.schema(loc, format!("Field '{key}' is not supported")),
-            Some(lang) => wrong_language(cx, loc, key, lang, ql),
+            Some(lang) if languages => wrong_language(cx, loc, key, lang, ql),
+            Some(_) => {}
         }
     }
 }

@@ -1,14 +1,19 @@
 //! The state machine and its scopes (the top level, each Parallel branch, each Map item
 //! processor): `StartAt`, `States`, state names, transitions that stay inside their scope,
-//! reachability and the existence of a terminal state.
+//! reachability, and the terminal state a workflow needs.
+//!
+//! As AWS does it: a dangling transition is reported where it is written; the states nothing
+//! reaches are reported after the scope's other findings; a top level with no terminal state
+//! gets `MISSING_END_STATE` (last, without a location) instead of reachability findings, and
+//! sub-machines are only walked for reachability.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use serde_json::{Map, Value};
 
 use super::ctx::{
-    only, require, Ctx, Loc, Ql, DUPLICATE_STATE_NAME, INVALID_STATE_NAME, MISSING_END_STATE,
-    MISSING_TARGET, TOO_DEEPLY_NESTED,
+    only, require, Ctx, Loc, Place, Ql, DUPLICATE_STATE_NAME, INVALID_STATE_NAME,
+    MISSING_END_STATE, MISSING_TARGET, SCHEMA, TOO_DEEPLY_NESTED,
 };
 use super::{states, values};
 
@@ -24,25 +29,15 @@ pub(super) struct Transition {
     pub at: Loc,
 }
 
-/// What a scope needs to know about one of its states.
+/// The transitions out of one state.
 #[derive(Default)]
 pub(super) struct StateInfo {
     pub transitions: Vec<Transition>,
-    /// `End: true`, or a Succeed or Fail state.
-    pub terminal: bool,
-    /// The state is too broken to tell whether it ends the scope (no usable `Type`, or neither
-    /// `Next` nor `End`): a missing terminal state would only repeat its own diagnostic.
-    pub unknown_end: bool,
 }
 
 pub(super) fn check_definition(cx: &mut Ctx<'_>, value: &Value) {
     let Value::Object(root) = value else {
-        cx.push(
-            super::ctx::SCHEMA,
-            &Loc::root(),
-            false,
-            not_object_message(),
-        );
+        cx.push(SCHEMA, &Loc::root(), Place::Unlocated, not_object_message());
         return;
     };
     let loc = Loc::root();
@@ -60,18 +55,31 @@ pub(super) fn check_definition(cx: &mut Ctx<'_>, value: &Value) {
         ],
     );
     require(cx, root, &loc, &["States", "StartAt"]);
-    if let Some(q) = values::enumeration(cx, root, &loc, "QueryLanguage", &["JSONPath", "JSONata"])
-    {
-        cx.top_ql = Ql::parse(q).unwrap_or(Ql::JsonPath);
-    }
+    cx.top_ql = states::query_language(cx, root, &loc, Ql::JsonPath);
     values::string(cx, root, &loc, "Comment");
     values::string(cx, root, &loc, "Version");
     values::integer(cx, root, &loc, "TimeoutSeconds", 1, 99_999_999);
     check_scope(cx, root, &loc, 0);
 }
 
+pub(super) fn check_lone_state(cx: &mut Ctx<'_>, value: &Value) {
+    if !value.is_object() {
+        cx.push(SCHEMA, &Loc::root(), Place::Unlocated, not_object_message());
+        return;
+    }
+    states::check_state(cx, value, &Loc::root(), 0);
+}
+
 fn not_object_message() -> String {
     "Definition must be a valid JSON object".to_string()
+}
+
+/// True when the state ends its workflow: a Succeed or Fail state, or `"End": true`.
+fn is_terminal(state: &Value) -> bool {
+    matches!(
+        state.get("Type").and_then(Value::as_str),
+        Some("Succeed" | "Fail")
+    ) || state.get("End") == Some(&Value::Bool(true))
 }
 
 /// Checks the states of one scope. The caller has checked the scope object's own fields.
@@ -107,10 +115,6 @@ pub(super) fn check_scope(cx: &mut Ctx<'_>, scope: &Map<String, Value>, loc: &Lo
         let at = states_loc.key(name);
         check_name(cx, name, &at);
         let info = states::check_state(cx, state, &at, depth);
-        infos.push((name, at, info));
-    }
-
-    for (_, _, info) in &infos {
         for t in &info.transitions {
             if !states.contains_key(&t.target) {
                 cx.error(
@@ -120,26 +124,29 @@ pub(super) fn check_scope(cx: &mut Ctx<'_>, scope: &Map<String, Value>, loc: &Lo
                 );
             }
         }
+        infos.push((name, at, info));
     }
-    if let Some(start) = start_at {
-        if !states.contains_key(start) {
-            cx.error(
-                MISSING_TARGET,
-                &loc.key("StartAt"),
-                format!("Missing 'Next' target: {start}"),
-            );
-        } else {
-            report_unreachable(cx, start, &infos);
-        }
-    }
-    if !infos.is_empty() && !infos.iter().any(|(_, _, i)| i.terminal || i.unknown_end) {
+
+    let top = depth == 0;
+    if top && !states.is_empty() && !states.values().any(is_terminal) {
         cx.push(
             MISSING_END_STATE,
             &states_loc,
-            false,
-            "Workflow has no terminal state".into(),
+            Place::ScopeEndUnlocated,
+            "Workflow has no terminal state".to_string(),
+        );
+        return;
+    }
+    let Some(start) = start_at else { return };
+    if !states.contains_key(start) {
+        cx.push(
+            MISSING_TARGET,
+            &loc.key("StartAt"),
+            Place::ScopeEnd,
+            format!("Missing 'Next' target: {start}"),
         );
     }
+    report_unreachable(cx, start, &infos);
 }
 
 fn check_name(cx: &mut Ctx<'_>, name: &str, at: &Loc) {
@@ -162,13 +169,16 @@ fn check_name(cx: &mut Ctx<'_>, name: &str, at: &Loc) {
     }
 }
 
+/// Every state not reachable from `start` (all of them when `start` names no state).
 fn report_unreachable(cx: &mut Ctx<'_>, start: &str, infos: &[(&String, Loc, StateInfo)]) {
     let by_name: HashMap<&str, &StateInfo> =
         infos.iter().map(|(n, _, i)| (n.as_str(), i)).collect();
     let mut seen: HashSet<&str> = HashSet::new();
     let mut queue: VecDeque<&str> = VecDeque::new();
-    seen.insert(start);
-    queue.push_back(start);
+    if by_name.contains_key(start) {
+        seen.insert(start);
+        queue.push_back(start);
+    }
     while let Some(name) = queue.pop_front() {
         let Some(info) = by_name.get(name) else {
             continue;
@@ -184,7 +194,7 @@ fn report_unreachable(cx: &mut Ctx<'_>, start: &str, infos: &[(&String, Loc, Sta
             cx.push(
                 MISSING_TARGET,
                 at,
-                false,
+                Place::ScopeEnd,
                 format!("State \"{name}\" is not reachable."),
             );
         }
@@ -192,7 +202,7 @@ fn report_unreachable(cx: &mut Ctx<'_>, start: &str, infos: &[(&String, Loc, Sta
 }
 
 /// Checks a Parallel branch or a Map item processor (`ItemProcessor`/`Iterator`) object, then
-/// the scope it holds.
+/// the scope it holds. Its states take the machine's query language, not the enclosing state's.
 pub(super) fn check_sub_machine(
     cx: &mut Ctx<'_>,
     value: &Value,
@@ -201,11 +211,13 @@ pub(super) fn check_sub_machine(
     depth: usize,
 ) {
     let Value::Object(obj) = value else {
-        cx.schema(loc, "Value should be an object".to_string());
+        cx.wrong_type(loc, "OBJECT");
         return;
     };
+    cx.enter_scope(loc);
     only(cx, obj, loc, allowed);
     require(cx, obj, loc, &["States", "StartAt"]);
     values::string(cx, obj, loc, "Comment");
     check_scope(cx, obj, loc, depth + 1);
+    cx.leave_scope();
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::ctx::{exclusive, only, require, Ctx, Loc, Ql, INVALID_LABEL_NAME};
+use super::ctx::{exclusive, list, only, require, Ctx, Loc, Ql, INVALID_LABEL_NAME};
 use super::fields::{wrong_language, Lang};
 use super::machine::check_sub_machine;
 use super::{syntax, values};
@@ -63,7 +63,7 @@ pub(super) fn check_map(
         loc,
         &["ToleratedFailureCount", "ToleratedFailureCountPath"],
     );
-    values::integer_or_expr(cx, obj, loc, "MaxConcurrency", ql, 0, i64::from(i32::MAX));
+    values::integer_or_expr(cx, obj, loc, "MaxConcurrency", ql, 0, i64::MAX);
     values::number_or_expr(cx, obj, loc, "ToleratedFailurePercentage", ql, 0.0, 100.0);
     values::integer_or_expr(
         cx,
@@ -82,7 +82,7 @@ pub(super) fn check_map(
                 "ToleratedFailurePercentagePath",
                 "ToleratedFailureCountPath",
             ] {
-                syntax::path_field(cx, obj, loc, key, false);
+                syntax::value_path_field(cx, obj, loc, key);
             }
             syntax::payload_template_field(cx, obj, loc, "ItemSelector");
         }
@@ -90,13 +90,13 @@ pub(super) fn check_map(
             if let Some(items) = obj.get("Items") {
                 let at = loc.key("Items");
                 match items {
-                    Value::Array(_) => syntax::jsonata_value(cx, items, &at, "Items"),
-                    Value::String(_) => syntax::jsonata_string(cx, items, &at, "Items"),
-                    _ => cx.schema(&at, "Value should be an array".to_string()),
+                    Value::Array(_) => syntax::jsonata_value(cx, items, &at),
+                    Value::String(_) => syntax::jsonata_string(cx, items, &at),
+                    _ => cx.wrong_type(&at, "ARRAY"),
                 }
             }
             if let Some(v) = obj.get("ItemSelector") {
-                syntax::jsonata_value(cx, v, &loc.key("ItemSelector"), "ItemSelector");
+                syntax::jsonata_value(cx, v, &loc.key("ItemSelector"));
             }
         }
     }
@@ -172,7 +172,7 @@ fn call_payload(cx: &mut Ctx<'_>, obj: &Map<String, Value>, at: &Loc, ql: Ql) {
         Ql::JsonPath => syntax::payload_template_field(cx, obj, at, "Parameters"),
         Ql::Jsonata => {
             if let Some(v) = obj.get("Arguments") {
-                syntax::jsonata_value(cx, v, &at.key("Arguments"), "Arguments");
+                syntax::jsonata_value(cx, v, &at.key("Arguments"));
             }
         }
     }
@@ -187,9 +187,16 @@ fn s3_resource(cx: &mut Ctx<'_>, resource: &str, at: &Loc, actions: &[&str]) {
         .and_then(|(_, rest)| rest.strip_prefix("states:::s3:"))
         .is_some_and(|action| actions.contains(&action));
     if !allowed {
+        let examples: Vec<String> = actions
+            .iter()
+            .map(|a| format!("arn:<partition>:states:::s3:{a}"))
+            .collect();
         cx.schema(
             at,
-            "The field 'Resource' does not match any of the allowed values".to_string(),
+            format!(
+                "The field 'Resource' does not match any of the allowed values. Examples: [{}]",
+                examples.join(", ")
+            ),
         );
     }
 }
@@ -238,13 +245,18 @@ fn item_reader(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
             "ManifestType",
         ],
     );
-    values::enumeration(
-        cx,
-        config,
-        &config_at,
-        "InputType",
-        &["CSV", "JSON", "JSONL", "MANIFEST", "PARQUET"],
-    );
+    if let Some(v) = config.get("InputType") {
+        const INPUT_TYPES: [&str; 5] = ["MANIFEST", "JSON", "CSV", "JSONL", "PARQUET"];
+        if !v.as_str().is_some_and(|t| INPUT_TYPES.contains(&t)) {
+            cx.schema(
+                &config_at.key("InputType"),
+                format!(
+                    "The field 'InputType' should have one of these values: {}",
+                    list(&INPUT_TYPES)
+                ),
+            );
+        }
+    }
     let header = values::enumeration(
         cx,
         config,
@@ -258,10 +270,7 @@ fn item_reader(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
     if let Some(headers) = values::array(cx, config, &config_at, "CSVHeaders", false) {
         for (i, h) in headers.iter().enumerate() {
             if !h.is_string() {
-                cx.schema(
-                    &config_at.key("CSVHeaders").index(i),
-                    "Value should be a string".into(),
-                );
+                cx.wrong_type(&config_at.key("CSVHeaders").index(i), "STRING");
             }
         }
     }
@@ -282,7 +291,7 @@ fn item_reader(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
     exclusive(cx, config, &config_at, &["MaxItems", "MaxItemsPath"]);
     values::integer_or_expr(cx, config, &config_at, "MaxItems", ql, 0, 100_000_000);
     if ql == Ql::JsonPath {
-        syntax::path_field(cx, config, &config_at, "MaxItemsPath", false);
+        syntax::value_path_field(cx, config, &config_at, "MaxItemsPath");
     } else if config.contains_key("MaxItemsPath") {
         wrong_language(cx, &config_at, "MaxItemsPath", Lang::JsonPath, ql);
     }
@@ -329,7 +338,7 @@ fn item_batcher(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
     values::integer_or_expr(cx, batcher, &at, "MaxInputBytesPerBatch", ql, 1, 262_144);
     for key in ["MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"] {
         if ql == Ql::JsonPath {
-            syntax::path_field(cx, batcher, &at, key, false);
+            syntax::value_path_field(cx, batcher, &at, key);
         } else if batcher.contains_key(key) {
             wrong_language(cx, &at, key, Lang::JsonPath, ql);
         }
@@ -338,7 +347,7 @@ fn item_batcher(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
         Ql::JsonPath => syntax::payload_template_field(cx, batcher, &at, "BatchInput"),
         Ql::Jsonata => {
             if let Some(v) = batcher.get("BatchInput") {
-                syntax::jsonata_value(cx, v, &at.key("BatchInput"), "BatchInput");
+                syntax::jsonata_value(cx, v, &at.key("BatchInput"));
             }
         }
     }

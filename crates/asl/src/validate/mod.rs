@@ -38,6 +38,7 @@ pub struct Diagnostic {
     pub pointer: String,
     /// Where AWS says the problem is (`/States/A/Catch[0]/Next`, `/` for the root), or `None`
     /// where AWS gives no location.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
     pub line: u32,
     pub column: u32,
@@ -46,12 +47,10 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// The diagnostic as AWS writes it inside an `InvalidDefinition` message:
-    /// `CODE: message at /location`.
+    /// `CODE: message at /location`, where a diagnostic without a location reads `at null`.
     pub fn aws_text(&self) -> String {
-        match &self.location {
-            Some(loc) => format!("{}: {} at {}", self.code, self.message, loc),
-            None => format!("{}: {}", self.code, self.message),
-        }
+        let location = self.location.as_deref().unwrap_or("null");
+        format!("{}: {} at {}", self.code, self.message, location)
     }
 }
 
@@ -81,6 +80,14 @@ pub fn validate_with(doc: &Document, options: &Options) -> Vec<Diagnostic> {
     cx.finish()
 }
 
+/// Every diagnostic for a definition that is a single state, as the TestState API takes one:
+/// the state's own rules, without the transitions (its `Next` names a state that is not there).
+pub fn validate_state(doc: &Document, options: &Options) -> Vec<Diagnostic> {
+    let mut cx = ctx::Ctx::new(doc, options);
+    machine::check_lone_state(&mut cx, &doc.value);
+    cx.finish()
+}
+
 /// Parses and validates definition text: the JSON syntax error alone if there is one,
 /// otherwise every diagnostic.
 pub fn validate_text(text: &str, allow_comments: bool, options: &Options) -> Vec<Diagnostic> {
@@ -98,23 +105,20 @@ pub fn is_valid(diagnostics: &[Diagnostic]) -> bool {
 /// The message of the `InvalidDefinition` error that `CreateStateMachine` and
 /// `UpdateStateMachine` return, or `None` when no diagnostic is an error.
 ///
-/// AWS quotes a single error (`Invalid State Machine Definition: 'CODE: msg at /loc'`) and, for
-/// several, quotes each one and joins them with `, ` inside the outer quotes
-/// (`Invalid State Machine Definition: ''CODE: a at /x', 'CODE: b at /y''`).
+/// AWS joins the errors with `, ` inside one pair of quotes:
+/// `Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at
+/// /States/A/Next, MISSING_TRANSITION_TARGET: State "C" is not reachable. at /States/C'`.
 pub fn invalid_definition_message(diagnostics: &[Diagnostic]) -> Option<String> {
     let errors: Vec<String> = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .map(Diagnostic::aws_text)
         .collect();
-    let inner = match errors.as_slice() {
-        [] => return None,
-        [one] => one.clone(),
-        many => many
-            .iter()
-            .map(|e| format!("'{e}'"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
-    Some(format!("Invalid State Machine Definition: '{inner}'"))
+    if errors.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Invalid State Machine Definition: '{}'",
+        errors.join(", ")
+    ))
 }

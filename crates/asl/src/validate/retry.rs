@@ -19,7 +19,7 @@ pub(super) fn check_retry(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc)
     for (i, r) in retriers.iter().enumerate() {
         let at = list_loc.index(i);
         let Value::Object(r) = r else {
-            cx.schema(&at, "Value should be an object".to_string());
+            cx.wrong_type(&at, "OBJECT");
             continue;
         };
         only(
@@ -62,7 +62,7 @@ pub(super) fn check_catch(
     for (i, c) in catchers.iter().enumerate() {
         let at = list_loc.index(i);
         let Value::Object(c) = c else {
-            cx.schema(&at, "Value should be an object".to_string());
+            cx.wrong_type(&at, "OBJECT");
             continue;
         };
         const FIELDS: [(&str, Lang); 6] = [
@@ -92,7 +92,7 @@ pub(super) fn check_catch(
             Ql::JsonPath => syntax::reference_path_field(cx, c, &at, "ResultPath"),
             Ql::Jsonata => {
                 if let Some(v) = c.get("Output") {
-                    syntax::jsonata_value(cx, v, &at.key("Output"), "Output");
+                    syntax::jsonata_value(cx, v, &at.key("Output"));
                 }
             }
         }
@@ -110,7 +110,7 @@ fn error_equals(cx: &mut Ctx<'_>, entry: &Map<String, Value>, at: &Loc, last: bo
         match n.as_str() {
             Some("States.ALL") => has_all = true,
             Some(_) => {}
-            None => cx.schema(&list_at.index(i), "Value should be a string".to_string()),
+            None => cx.wrong_type(&list_at.index(i), "STRING"),
         }
     }
     if has_all && (names.len() > 1 || !last) {

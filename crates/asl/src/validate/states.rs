@@ -9,15 +9,24 @@ use super::machine::{check_sub_machine, StateInfo, Transition};
 use super::{choice, map, retry, syntax, task, values, warnings};
 
 pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usize) -> StateInfo {
-    let mut info = StateInfo {
-        unknown_end: true,
-        ..StateInfo::default()
-    };
+    let mut info = StateInfo::default();
     let Value::Object(obj) = value else {
-        cx.schema(loc, "Value should be an object".to_string());
+        cx.wrong_type(loc, "OBJECT");
         return info;
     };
-    let ql = state_ql(cx, obj, loc);
+    let top = cx.top_ql;
+    let ql = query_language(cx, obj, loc, top);
+    // A JSONata machine cannot go back to JSONPath state by state; that refusal is the whole
+    // answer about the state's language (its JSONPath fields are not named on top of it).
+    let downgraded =
+        top == Ql::Jsonata && obj.get("QueryLanguage").and_then(Value::as_str) == Some("JSONPath");
+    if downgraded {
+        cx.schema(
+            loc,
+            "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine"
+                .to_string(),
+        );
+    }
     let state_type = match obj.get("Type") {
         None => {
             require(cx, obj, loc, &["Type"]);
@@ -49,24 +58,19 @@ pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usi
         }
         return info;
     };
-    fields::check_state_fields(cx, obj, loc, state_type, ql);
-    info.unknown_end = false;
+    fields::check_state_fields(cx, obj, loc, state_type, ql, !downgraded);
 
-    match state_type {
-        "Succeed" | "Fail" => info.terminal = true,
-        "Choice" => {}
-        _ => next_or_end(cx, obj, loc, &mut info),
+    if !matches!(state_type, "Succeed" | "Fail" | "Choice") {
+        next_or_end(cx, obj, loc, &mut info);
     }
     io_fields(cx, obj, loc, state_type, ql);
     if ql == Ql::JsonPath {
         warnings::check(cx, obj, loc, state_type);
     }
     match state_type {
-        "Pass" => {}
         "Task" => task::check_task(cx, obj, loc, ql),
         "Choice" => choice::check_choice(cx, obj, loc, ql, &mut info),
         "Wait" => check_wait(cx, obj, loc, ql),
-        "Succeed" => {}
         "Fail" => check_fail(cx, obj, loc, ql),
         "Parallel" => check_parallel(cx, obj, loc, depth),
         "Map" => map::check_map(cx, obj, loc, ql, depth),
@@ -79,31 +83,34 @@ pub(super) fn check_state(cx: &mut Ctx<'_>, value: &Value, loc: &Loc, depth: usi
     info
 }
 
-/// The state's query language: its own `QueryLanguage`, else the machine's. A JSONata machine
-/// cannot hold JSONPath states.
-fn state_ql(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc) -> Ql {
-    let top = cx.top_ql;
-    match values::enumeration(cx, obj, loc, "QueryLanguage", &["JSONPath", "JSONata"]) {
-        Some(q) => {
-            let ql = Ql::parse(q).unwrap_or(top);
-            if top == Ql::Jsonata && ql == Ql::JsonPath {
-                cx.schema(
-                    &loc.key("QueryLanguage"),
-                    "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state \
-                     machine"
-                        .to_string(),
-                );
-            }
-            ql
-        }
-        None => top,
+/// The query language of a state (or of the machine): its own `QueryLanguage` when it has one,
+/// else `inherited`. AWS takes anything but exactly `JSONPath` as JSONata, and reports a value
+/// outside the two names at the field.
+pub(super) fn query_language(
+    cx: &mut Ctx<'_>,
+    obj: &Map<String, Value>,
+    loc: &Loc,
+    inherited: Ql,
+) -> Ql {
+    let Some(declared) = obj.get("QueryLanguage") else {
+        return inherited;
+    };
+    let at = loc.key("QueryLanguage");
+    match declared.as_str() {
+        Some("JSONPath") => return Ql::JsonPath,
+        Some("JSONata") => {}
+        Some(_) => cx.schema(
+            &at,
+            "Value should be one of the following: [JSONPath, JSONata]".into(),
+        ),
+        None => cx.wrong_type(&at, "STRING"),
     }
+    Ql::Jsonata
 }
 
 fn next_or_end(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, info: &mut StateInfo) {
     let end = values::boolean(cx, obj, loc, "End");
-    let next = values::string(cx, obj, loc, "Next");
-    if let Some(target) = next {
+    if let Some(target) = values::string(cx, obj, loc, "Next") {
         info.transitions.push(Transition {
             target: target.to_string(),
             at: loc.key("Next"),
@@ -111,22 +118,15 @@ fn next_or_end(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, info: &mut
     }
     match (obj.contains_key("Next"), end) {
         (true, Some(true)) => exclusive(cx, obj, loc, &["Next", "End"]),
-        (false, Some(false)) => {
-            cx.schema(
-                loc,
-                "Exactly one of these fields is required: [Next, End]".to_string(),
-            );
-            info.unknown_end = true;
-        }
-        (false, None) => {
-            if !obj.contains_key("End") {
-                one_of_required(cx, obj, loc, &["Next", "End"]);
-            }
-            info.unknown_end = true;
+        (false, Some(false)) => cx.schema(
+            loc,
+            "Exactly one of these fields is required: [Next, End]".to_string(),
+        ),
+        (false, None) if !obj.contains_key("End") => {
+            one_of_required(cx, obj, loc, &["Next", "End"])
         }
         _ => {}
     }
-    info.terminal = end == Some(true);
 }
 
 /// The input and output fields a state may have, by query language.
@@ -135,7 +135,7 @@ fn io_fields(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, state_type: 
     if ql == Ql::JsonPath {
         for key in ["InputPath", "OutputPath"] {
             if allowed(key) {
-                syntax::path_field(cx, obj, loc, key, true);
+                syntax::path_field(cx, obj, loc, key);
             }
         }
         if allowed("ResultPath") {
@@ -150,7 +150,7 @@ fn io_fields(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, state_type: 
         for key in ["Arguments", "Output"] {
             if allowed(key) {
                 if let Some(v) = obj.get(key) {
-                    syntax::jsonata_value(cx, v, &loc.key(key), key);
+                    syntax::jsonata_value(cx, v, &loc.key(key));
                 }
             }
         }
@@ -172,19 +172,19 @@ fn check_wait(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
         let at = loc.key("Timestamp");
         match v {
             Value::String(s) if ql == Ql::Jsonata && crate::jsonata::is_expression(s) => {
-                syntax::jsonata_string(cx, v, &at, "Timestamp");
+                syntax::jsonata_string(cx, v, &at);
             }
             Value::String(s) => {
                 if !syntax::is_rfc3339(s) {
                     cx.schema(&at, "String does not match RFC3339 timestamp".to_string());
                 }
             }
-            _ => cx.schema(&at, "Value should be a string".to_string()),
+            _ => cx.wrong_type(&at, "STRING"),
         }
     }
     if ql == Ql::JsonPath {
-        syntax::path_field(cx, obj, loc, "SecondsPath", false);
-        syntax::path_field(cx, obj, loc, "TimestampPath", false);
+        syntax::value_path_field(cx, obj, loc, "SecondsPath");
+        syntax::value_path_field(cx, obj, loc, "TimestampPath");
     }
 }
 
@@ -195,7 +195,7 @@ fn check_fail(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
         if let Some(s) = values::string(cx, obj, loc, key) {
             if ql == Ql::Jsonata && crate::jsonata::is_expression(s) {
                 if let Some(v) = obj.get(key) {
-                    syntax::jsonata_string(cx, v, &loc.key(key), key);
+                    syntax::jsonata_string(cx, v, &loc.key(key));
                 }
             }
         }

@@ -20,25 +20,33 @@ const MAX_VALUE_DEPTH: usize = 1000;
 /// The longest variable name, in UTF-16 code units.
 const MAX_VARIABLE_NAME: usize = 80;
 
-/// A `Path` field (`InputPath`, `ItemsPath`, `SecondsPath`, …). With `nullable`, `null` is
-/// allowed (it means "discard").
-pub(super) fn path_field(
-    cx: &mut Ctx<'_>,
-    obj: &Map<String, Value>,
-    loc: &Loc,
-    key: &str,
-    nullable: bool,
-) {
+/// `InputPath` or `OutputPath`: a path, or `null` (which discards the value).
+pub(super) fn path_field(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, key: &str) {
     let Some(v) = obj.get(key) else { return };
     let at = loc.key(key);
     match v {
-        Value::Null if nullable => {}
+        Value::Null => {}
         Value::String(s) => {
             if Path::parse(s).is_err() {
                 cx.schema(&at, "Value must be a valid JSONPath.".to_string());
             }
         }
-        _ => cx.schema(&at, "Value should be a string".to_string()),
+        _ => cx.wrong_type(&at, "STRING"),
+    }
+}
+
+/// A path to one value (`ItemsPath`, `SecondsPath`, `TimeoutSecondsPath`, `MaxConcurrencyPath`,
+/// …): it may start at the input, the context object or a variable, but must be definite.
+pub(super) fn value_path_field(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, key: &str) {
+    let Some(v) = obj.get(key) else { return };
+    let at = loc.key(key);
+    match v {
+        Value::String(s) => match Path::parse(s) {
+            Ok(p) if p.is_definite() => {}
+            Ok(_) => cx.schema(&at, reference_path_message(s)),
+            Err(_) => cx.schema(&at, "Value must be a valid JSONPath.".to_string()),
+        },
+        _ => cx.wrong_type(&at, "STRING"),
     }
 }
 
@@ -58,7 +66,7 @@ pub(super) fn reference_path_field(
                 cx.schema(&at, reference_path_message(s));
             }
         }
-        _ => cx.schema(&at, "Value should be a string".to_string()),
+        _ => cx.wrong_type(&at, "STRING"),
     }
 }
 
@@ -98,7 +106,7 @@ pub(super) fn path_or_intrinsic_field(
                 );
             }
         }
-        _ => cx.schema(&at, "Value should be a string".to_string()),
+        _ => cx.wrong_type(&at, "STRING"),
     }
 }
 
@@ -110,8 +118,8 @@ fn path_or_intrinsic(s: &str) -> bool {
     }
 }
 
-/// A payload template field (`Parameters`, `ResultSelector`, `ItemSelector`, …): every
-/// `key.$` inside it must hold a path or an intrinsic call.
+/// A payload template field (`Parameters`, `ResultSelector`, `ItemSelector`, …): a JSON object
+/// in which every `key.$` must hold a path or an intrinsic call.
 pub(super) fn payload_template_field(
     cx: &mut Ctx<'_>,
     obj: &Map<String, Value>,
@@ -120,6 +128,10 @@ pub(super) fn payload_template_field(
 ) {
     let Some(v) = obj.get(key) else { return };
     let at = loc.key(key);
+    if !v.is_object() {
+        cx.wrong_type(&at, "OBJECT");
+        return;
+    }
     let before = cx.count();
     template_value(cx, v, &at, 0);
     if cx.count() == before {
@@ -175,7 +187,7 @@ pub(super) fn assign(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: 
     let Some(v) = obj.get("Assign") else { return };
     let at = loc.key("Assign");
     let Value::Object(vars) = v else {
-        cx.schema(&at, "Value should be an object".to_string());
+        cx.wrong_type(&at, "OBJECT");
         return;
     };
     for key in vars.keys() {
@@ -199,7 +211,7 @@ pub(super) fn assign(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: 
     }
     match ql {
         Ql::JsonPath => payload_template_field(cx, obj, loc, "Assign"),
-        Ql::Jsonata => jsonata_value(cx, v, &at, "Assign"),
+        Ql::Jsonata => jsonata_value(cx, v, &at),
     }
 }
 
@@ -215,40 +227,31 @@ pub(super) fn is_variable_name(name: &str) -> bool {
 }
 
 /// Every `{% %}` string anywhere inside `v` must be a valid JSONata expression.
-pub(super) fn jsonata_value(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str) {
+pub(super) fn jsonata_value(cx: &mut Ctx<'_>, v: &Value, at: &Loc) {
     let before = cx.count();
-    jsonata_walk(cx, v, at, field, 0);
+    jsonata_walk(cx, v, at, 0);
     if cx.count() == before {
         if let Err(e) = JsonataTemplate::parse(v) {
-            cx.schema(
-                at,
-                format!(
-                    "The value for the field '{field}' must be a valid JSONata expression: {e}"
-                ),
-            );
+            invalid_jsonata(cx, at, &e);
         }
     }
 }
 
-fn jsonata_walk(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str, depth: usize) {
+fn jsonata_walk(cx: &mut Ctx<'_>, v: &Value, at: &Loc, depth: usize) {
     if depth > MAX_VALUE_DEPTH {
         return;
     }
     match v {
-        Value::String(s) => {
-            let t = s.trim();
-            if t.starts_with("{%") {
-                jsonata_string(cx, v, at, field);
-            }
-        }
+        // Only a string that starts with `{%` is meant as an expression: `" {% x %}"` is text.
+        Value::String(s) if s.starts_with("{%") => jsonata_string(cx, v, at),
         Value::Object(m) => {
             for (k, child) in m {
-                jsonata_walk(cx, child, &at.key(k), field, depth + 1);
+                jsonata_walk(cx, child, &at.key(k), depth + 1);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                jsonata_walk(cx, child, &at.index(i), field, depth + 1);
+                jsonata_walk(cx, child, &at.index(i), depth + 1);
             }
         }
         _ => {}
@@ -256,9 +259,9 @@ fn jsonata_walk(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str, depth: usize
 }
 
 /// A string that must be one JSONata expression, `{% … %}`.
-pub(super) fn jsonata_string(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str) {
+pub(super) fn jsonata_string(cx: &mut Ctx<'_>, v: &Value, at: &Loc) {
     let Value::String(s) = v else {
-        cx.schema(at, "Value should be a string".to_string());
+        cx.wrong_type(at, "STRING");
         return;
     };
     if !jsonata::is_expression(s) {
@@ -269,11 +272,25 @@ pub(super) fn jsonata_string(cx: &mut Ctx<'_>, v: &Value, at: &Loc, field: &str)
         return;
     }
     if let Err(e) = JsonataTemplate::parse(v) {
-        cx.schema(
-            at,
-            format!("The value for the field '{field}' must be a valid JSONata expression: {e}"),
-        );
+        invalid_jsonata(cx, at, &e);
     }
+}
+
+/// A JSONata expression that does not parse: AWS gives the parser's message without its
+/// `S0207:`-style code, at the string.
+fn invalid_jsonata(cx: &mut Ctx<'_>, at: &Loc, error: &str) {
+    let message = match error.split_once(": ") {
+        Some((code, rest)) if is_jsonata_code(code) => rest,
+        _ => error,
+    };
+    cx.error("INVALID_JSONATA_EXPRESSION", at, message.to_string());
+}
+
+fn is_jsonata_code(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('S' | 'T' | 'D' | 'U'))
+        && s.len() == 5
+        && chars.all(|c| c.is_ascii_digit())
 }
 
 /// A top-level JSONPath Choice rule that passed the structural checks must also be one the

@@ -30,8 +30,8 @@ pub(super) fn check_task(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, 
         }
     }
     if ql == Ql::JsonPath {
-        syntax::path_field(cx, obj, loc, "TimeoutSecondsPath", false);
-        syntax::path_field(cx, obj, loc, "HeartbeatSecondsPath", false);
+        syntax::value_path_field(cx, obj, loc, "TimeoutSecondsPath");
+        syntax::value_path_field(cx, obj, loc, "HeartbeatSecondsPath");
     }
     check_credentials(cx, obj, loc, ql);
 }
@@ -73,32 +73,23 @@ pub(super) fn check_resource(cx: &mut Ctx<'_>, resource: &str, at: &Loc) {
     }
 }
 
-/// `Credentials` names the role to assume: `RoleArn` (or `RoleArn.$` in JSONPath).
+/// `Credentials` names the role to assume: `RoleArn` (or `RoleArn.$` in JSONPath). AWS does not
+/// parse a JSONata `RoleArn` when the definition is created, only when the state runs.
 fn check_credentials(cx: &mut Ctx<'_>, obj: &Map<String, Value>, loc: &Loc, ql: Ql) {
     let Some(creds) = values::object(cx, obj, loc, "Credentials") else {
         return;
     };
     let at = loc.key("Credentials");
-    let role_key = match ql {
-        Ql::JsonPath if creds.contains_key("RoleArn.$") => "RoleArn.$",
-        _ => "RoleArn",
-    };
+    let dynamic = ql == Ql::JsonPath && creds.contains_key("RoleArn.$");
+    let role_key = if dynamic { "RoleArn.$" } else { "RoleArn" };
     match creds.get(role_key) {
         None => cx.schema(
             &at,
             "The field 'RoleArn' is required but was missing".to_string(),
         ),
-        Some(v) => {
-            let v_at = at.key(role_key);
-            match (ql, role_key, v) {
-                (_, _, v) if !v.is_string() => cx.schema(&v_at, "Value should be a string".into()),
-                (Ql::JsonPath, "RoleArn.$", _) => {
-                    syntax::payload_template_field(cx, obj, loc, "Credentials")
-                }
-                (Ql::Jsonata, _, v) => syntax::jsonata_value(cx, v, &v_at, "RoleArn"),
-                _ => {}
-            }
-        }
+        Some(v) if !v.is_string() => cx.wrong_type(&at.key(role_key), "STRING"),
+        Some(_) if dynamic => syntax::payload_template_field(cx, obj, loc, "Credentials"),
+        Some(_) => {}
     }
     if ql == Ql::JsonPath {
         exclusive(cx, creds, &at, &["RoleArn", "RoleArn.$"]);

@@ -1,5 +1,6 @@
 //! Typed reads of definition fields: each reports a wrong type or an out-of-range value at the
-//! field, with AWS's `Value …` wording, and yields the value only when it is usable.
+//! field, in AWS's words (`Expected value of type [STRING]`, `Value cannot be empty`, `Value
+//! should be one of the following: […]`), and yields the value only when it is usable.
 
 use serde_json::{Map, Value};
 
@@ -15,7 +16,7 @@ pub(super) fn string<'v>(
     match obj.get(key)? {
         Value::String(s) => Some(s),
         _ => {
-            cx.schema(&loc.key(key), "Value should be a string".to_string());
+            cx.wrong_type(&loc.key(key), "STRING");
             None
         }
     }
@@ -30,7 +31,7 @@ pub(super) fn boolean(
     match obj.get(key)? {
         Value::Bool(b) => Some(*b),
         _ => {
-            cx.schema(&loc.key(key), "Value should be a boolean".to_string());
+            cx.wrong_type(&loc.key(key), "BOOLEAN");
             None
         }
     }
@@ -45,7 +46,7 @@ pub(super) fn object<'v>(
     match obj.get(key)? {
         Value::Object(m) => Some(m),
         _ => {
-            cx.schema(&loc.key(key), "Value should be an object".to_string());
+            cx.wrong_type(&loc.key(key), "OBJECT");
             None
         }
     }
@@ -67,7 +68,7 @@ pub(super) fn array<'v>(
             Some(a)
         }
         _ => {
-            cx.schema(&loc.key(key), "Value should be an array".to_string());
+            cx.wrong_type(&loc.key(key), "ARRAY");
             None
         }
     }
@@ -81,14 +82,17 @@ pub(super) fn enumeration<'v>(
     key: &str,
     allowed: &[&str],
 ) -> Option<&'v str> {
-    let v = obj.get(key)?;
-    match v.as_str() {
+    match obj.get(key)?.as_str() {
         Some(s) if allowed.contains(&s) => Some(s),
-        _ => {
+        Some(_) => {
             cx.schema(
                 &loc.key(key),
                 format!("Value should be one of the following: {}", list(allowed)),
             );
+            None
+        }
+        None => {
+            cx.wrong_type(&loc.key(key), "STRING");
             None
         }
     }
@@ -122,7 +126,7 @@ pub(super) fn check_integer(
         _ => None,
     };
     let Some(n) = n else {
-        cx.schema(at, "Value should be an integer".to_string());
+        cx.wrong_type(at, "INTEGER");
         return None;
     };
     range(
@@ -148,7 +152,7 @@ pub(super) fn number(
 ) -> Option<f64> {
     let at = loc.key(key);
     let Some(n) = obj.get(key)?.as_f64() else {
-        cx.schema(&at, "Value should be a number".to_string());
+        cx.wrong_type(&at, "NUMBER");
         return None;
     };
     range(cx, &at, n, min, max, &fmt_num(min), &fmt_num(max)).then_some(n)
@@ -188,7 +192,7 @@ pub(super) fn integer_or_expr(
     let v = obj.get(key)?;
     if ql == Ql::Jsonata {
         if let Value::String(_) = v {
-            syntax::jsonata_string(cx, v, &loc.key(key), key);
+            syntax::jsonata_string(cx, v, &loc.key(key));
             return None;
         }
     }
@@ -208,7 +212,7 @@ pub(super) fn number_or_expr(
     let v = obj.get(key)?;
     if ql == Ql::Jsonata {
         if let Value::String(_) = v {
-            syntax::jsonata_string(cx, v, &loc.key(key), key);
+            syntax::jsonata_string(cx, v, &loc.key(key));
             return None;
         }
     }

@@ -1,29 +1,44 @@
 //! What a parsed expression refers to: the `$names` it reads or calls (and, for a variable only
-//! ever read as `$name.member…`, which members), whether it draws random values or reads the
-//! clock, and whether it uses syntax newer than the JSONata AWS runs.
+//! ever read through paths such as `$name.a.b`, which parts of it), whether it draws random
+//! values or reads the clock, and whether it uses syntax newer than the JSONata AWS runs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
 
 use crate::jsonata::engine::JsonataError;
 
-/// How much of a bound variable an expression can reach.
+/// How much of a bound value an expression can reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
     /// The whole value.
     Whole,
-    /// Only these top-level members: every use is a path `$name.member…`.
-    Members(BTreeSet<String>),
+    /// Only these members of an object (of each object in an array, as a path step maps over
+    /// arrays), each to its own reach: every use goes through named steps such as `$name.a.b`.
+    Members(BTreeMap<String, Reach>),
 }
 
 impl Reach {
+    /// What the named steps `chain` reach: the last one whole.
+    fn along(chain: &[&str]) -> Reach {
+        chain.iter().rev().fold(Reach::Whole, |inner, step| {
+            Reach::Members(BTreeMap::from([(step.to_string(), inner)]))
+        })
+    }
+
     fn widen(&mut self, other: &Reach) {
         match (&mut *self, other) {
             (Reach::Whole, _) => {}
             (_, Reach::Whole) => *self = Reach::Whole,
             (Reach::Members(mine), Reach::Members(theirs)) => {
-                mine.extend(theirs.iter().cloned());
+                for (k, reach) in theirs {
+                    match mine.get_mut(k) {
+                        Some(m) => m.widen(reach),
+                        None => {
+                            mine.insert(k.clone(), reach.clone());
+                        }
+                    }
+                }
             }
         }
     }
@@ -38,6 +53,8 @@ pub struct Needs {
     pub random: bool,
     /// Calls `$now` or `$millis`.
     pub clock: bool,
+    /// The function called, when the expression makes exactly one call and names it.
+    pub sole_call: Option<String>,
 }
 
 impl Needs {
@@ -52,6 +69,7 @@ impl Needs {
         }
         self.random |= other.random;
         self.clock |= other.clock;
+        self.sole_call = None;
     }
 
     pub fn names_any(&self, names: &[&str]) -> bool {
@@ -78,6 +96,7 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
     let mut needs = Needs::default();
     let mut stack: Vec<&AstNode> = vec![root];
     let mut steps: Vec<&PathStep> = Vec::new();
+    let mut calls: Vec<Option<&str>> = Vec::new();
     while let Some(node) = stack.pop() {
         match node {
             AstNode::Variable(name) => needs.note(name, Reach::Whole),
@@ -89,12 +108,13 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
                 if *is_builtin {
                     needs.note(name, Reach::Whole);
                 }
+                calls.push(is_builtin.then_some(name.as_str()));
                 stack.extend(args.iter());
             }
             AstNode::Path { steps: path } => {
                 let rest = match member_access(path) {
-                    Some((name, member)) => {
-                        needs.note(name, Reach::Members(BTreeSet::from([member.to_string()])));
+                    Some((name, chain)) => {
+                        needs.note(name, Reach::along(&chain));
                         path.get(1..).unwrap_or_default()
                     }
                     None => path.as_slice(),
@@ -112,6 +132,7 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
             }
             AstNode::Unary { operand, .. } => stack.push(operand),
             AstNode::Call { procedure, args } => {
+                calls.push(None);
                 stack.push(procedure);
                 stack.extend(args.iter());
             }
@@ -182,26 +203,45 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
             }
         }
     }
+    if let [Some(name)] = calls.as_slice() {
+        needs.sole_call = Some(name.to_string());
+    }
     needs.random = needs.names_any(&["random", "uuid", "shuffle"]);
     needs.clock = needs.names_any(&["now", "millis"]);
     Ok(needs)
 }
 
-/// `$name.member…` with nothing attached to the `$name` step: the variable and the member.
-fn member_access(path: &[PathStep]) -> Option<(&str, &str)> {
-    let [head, next, ..] = path else { return None };
+/// `$name.a.b…` with nothing attached to the `$name` step: the variable and the run of named
+/// steps after it, up to and including the first one with a predicate or sort (whose value is
+/// then reached whole). `None` when the path keeps ancestors or positions (`%`, `@`, `#`),
+/// which can see more of the value than the named steps do.
+fn member_access(path: &[PathStep]) -> Option<(&str, Vec<&str>)> {
+    let [head, rest @ ..] = path else { return None };
     let AstNode::Variable(name) = &head.node else {
         return None;
     };
-    let AstNode::Name(member) = &next.node else {
+    let keeps_context = path.iter().any(|s| {
+        s.focus.is_some()
+            || s.index_var.is_some()
+            || s.ancestor_label.is_some()
+            || s.is_tuple
+            || s.inner_tuple
+            || matches!(s.node, AstNode::Parent(_))
+    });
+    if name.is_empty() || !head.stages.is_empty() || keeps_context {
         return None;
-    };
-    let plain = head.stages.is_empty()
-        && head.focus.is_none()
-        && head.index_var.is_none()
-        && head.ancestor_label.is_none()
-        && !name.is_empty();
-    plain.then_some((name.as_str(), member.as_str()))
+    }
+    let mut chain = Vec::new();
+    for step in rest {
+        let AstNode::Name(member) = &step.node else {
+            break;
+        };
+        chain.push(member.as_str());
+        if !step.stages.is_empty() {
+            break;
+        }
+    }
+    (!chain.is_empty()).then_some((name.as_str(), chain))
 }
 
 fn newer_operator(symbol: &str) -> JsonataError {

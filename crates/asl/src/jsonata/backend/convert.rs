@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use jsonata_core::value::{JArray, JValue};
 use serde_json::{Map, Number, Value};
 
+use super::analyze::Reach;
 use crate::jsonata::engine::{Evaluated, JsonataError};
 
 /// Deepest value either conversion walks; JSON text that serde_json parses is at most 128 deep.
@@ -47,21 +48,40 @@ fn to_jvalue_at(value: &Value, depth: usize) -> Result<JValue, JsonataError> {
     })
 }
 
-/// An object holding only `members` of `value` (all of it when `value` is not an object).
-pub fn to_jvalue_members<'a>(
-    value: &Value,
-    members: impl Iterator<Item = &'a String>,
-) -> Result<JValue, JsonataError> {
-    let Value::Object(all) = value else {
-        return to_jvalue(value);
+/// The parts of `value` that `reach` covers: of an object only the members named, of an
+/// array each item so narrowed (a named path step maps over arrays); the rest as it is.
+pub fn to_jvalue_reach(value: &Value, reach: &Reach) -> Result<JValue, JsonataError> {
+    to_jvalue_reach_at(value, reach, 0)
+}
+
+fn to_jvalue_reach_at(value: &Value, reach: &Reach, depth: usize) -> Result<JValue, JsonataError> {
+    let Reach::Members(members) = reach else {
+        return to_jvalue_at(value, depth);
     };
-    let mut out = IndexMap::new();
-    for name in members {
-        if let Some(v) = all.get(name) {
-            out.insert(name.clone(), to_jvalue_at(v, 1)?);
-        }
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
     }
-    Ok(JValue::object(out))
+    Ok(match value {
+        Value::Object(all) => {
+            let mut out = IndexMap::with_capacity(members.len());
+            for (name, inner) in members {
+                if let Some(v) = all.get(name) {
+                    out.insert(name.clone(), to_jvalue_reach_at(v, inner, depth + 1)?);
+                }
+            }
+            JValue::object(out)
+        }
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut flat = true;
+            for item in items {
+                flat &= !item.is_array();
+                out.push(to_jvalue_reach_at(item, reach, depth + 1)?);
+            }
+            JValue::Array(JArray::new_flat(out, flat))
+        }
+        other => to_jvalue_at(other, depth)?,
+    })
 }
 
 /// What an evaluation returned, as JSON. Inside arrays and objects a function or an undefined
@@ -103,15 +123,24 @@ fn from_jvalue_at(value: &JValue, depth: usize) -> Result<Value, JsonataError> {
     })
 }
 
-/// A JSONata number as JSON: integral values within the exact range as integers (which also
-/// turns `-0` into `0`), others as floats, and the non-finite ones as `null`.
+/// A JSONata number as JSON, written as JavaScript writes it where JSON allows: integral
+/// values as integers (`-0` as `0`; beyond 2^53 with JavaScript's digits, `12345678901234567000`),
+/// others as floats, and the non-finite ones as `null`.
 pub fn number(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < EXACT_INTEGER_LIMIT {
         // In range and integral, so the cast is exact.
-        Value::Number(Number::from(n as i64))
-    } else {
-        Number::from_f64(n).map_or(Value::Null, Value::Number)
+        return Value::Number(Number::from(n as i64));
     }
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        let digits = super::messages::js_number(n);
+        if let Ok(i) = digits.parse::<i64>() {
+            return Value::Number(Number::from(i));
+        }
+        if let Ok(u) = digits.parse::<u64>() {
+            return Value::Number(Number::from(u));
+        }
+    }
+    Number::from_f64(n).map_or(Value::Null, Value::Number)
 }
 
 fn too_deep() -> JsonataError {

@@ -113,6 +113,98 @@ const CATALOG: &[(&str, &str)] = &[
     ("D3141", "{{{message}}}"),
 ];
 
+/// The signatures jsonata-js 2.0.6 gives its built-in functions (src/jsonata.js).
+const SIGNATURES: &[(&str, &str)] = &[
+    ("sum", "<a<n>:n>"),
+    ("count", "<a:n>"),
+    ("max", "<a<n>:n>"),
+    ("min", "<a<n>:n>"),
+    ("average", "<a<n>:n>"),
+    ("string", "<x-b?:s>"),
+    ("substring", "<s-nn?:s>"),
+    ("substringBefore", "<s-s:s>"),
+    ("substringAfter", "<s-s:s>"),
+    ("lowercase", "<s-:s>"),
+    ("uppercase", "<s-:s>"),
+    ("length", "<s-:n>"),
+    ("trim", "<s-:s>"),
+    ("pad", "<s-ns?:s>"),
+    ("match", "<s-f<s:o>n?:a<o>>"),
+    ("contains", "<s-(sf):b>"),
+    ("replace", "<s-(sf)(sf)n?:s>"),
+    ("split", "<s-(sf)n?:a<s>>"),
+    ("join", "<a<s>s?:s>"),
+    ("formatNumber", "<n-so?:s>"),
+    ("formatBase", "<n-n?:s>"),
+    ("formatInteger", "<n-s:s>"),
+    ("parseInteger", "<s-s:n>"),
+    ("number", "<(nsb)-:n>"),
+    ("floor", "<n-:n>"),
+    ("ceil", "<n-:n>"),
+    ("round", "<n-n?:n>"),
+    ("abs", "<n-:n>"),
+    ("sqrt", "<n-:n>"),
+    ("power", "<n-n:n>"),
+    ("random", "<:n>"),
+    ("boolean", "<x-:b>"),
+    ("not", "<x-:b>"),
+    ("map", "<af>"),
+    ("zip", "<a+>"),
+    ("filter", "<af>"),
+    ("single", "<af?>"),
+    ("reduce", "<afj?:j>"),
+    ("sift", "<o-f?:o>"),
+    ("keys", "<x-:a<s>>"),
+    ("lookup", "<x-s:x>"),
+    ("append", "<xx:a>"),
+    ("exists", "<x:b>"),
+    ("spread", "<x-:a<o>>"),
+    ("merge", "<a<o>:o>"),
+    ("reverse", "<a:a>"),
+    ("each", "<o-f:a>"),
+    ("error", "<s?:x>"),
+    ("assert", "<bs?:x>"),
+    ("type", "<x:s>"),
+    ("sort", "<af?:a>"),
+    ("shuffle", "<a:a>"),
+    ("distinct", "<x:x>"),
+    ("encodeUrlComponent", "<s-:s>"),
+    ("encodeUrl", "<s-:s>"),
+    ("decodeUrlComponent", "<s-:s>"),
+    ("decodeUrl", "<s-:s>"),
+    ("eval", "<sx?:x>"),
+    ("toMillis", "<s-s?:n>"),
+    ("fromMillis", "<n-s?s?:s>"),
+    ("clone", "<(oa)-:o>"),
+    ("base64encode", "<s-:s>"),
+    ("base64decode", "<s-:s>"),
+    ("now", "<s?s?:s>"),
+    ("millis", "<:n>"),
+];
+
+/// How many parameters a built-in takes, per its jsonata-js signature; `None` for an unknown
+/// function or one taking any number (`+`).
+fn parameter_count(function: &str) -> Option<usize> {
+    let (_, sig) = SIGNATURES.iter().find(|(name, _)| *name == function)?;
+    let (mut count, mut depth) = (0usize, 0usize);
+    for c in sig.strip_prefix('<')?.chars() {
+        match c {
+            ':' | '>' if depth == 0 => break,
+            '(' | '<' => {
+                if depth == 0 && c == '(' {
+                    count += 1;
+                }
+                depth += 1;
+            }
+            ')' | '>' => depth = depth.saturating_sub(1),
+            '+' if depth == 0 => return None,
+            c if depth == 0 && "snbloafjx".contains(c) => count += 1,
+            _ => {}
+        }
+    }
+    Some(count)
+}
+
 /// jsonata-js's template for `code`.
 pub fn template(code: &str) -> Option<&'static str> {
     CATALOG.iter().find(|(c, _)| *c == code).map(|(_, t)| *t)
@@ -127,8 +219,10 @@ fn split_code(text: &str) -> Option<(&str, &str)> {
 }
 
 /// A jsonata-core message (`T1006: Attempted to invoke a non-function: $f`) as jsonata-js
-/// 2.0.6 would have worded it (`T1006`, `Attempted to invoke a non-function`).
-pub fn normalize(text: &str) -> JsonataError {
+/// 2.0.6 would have worded it (`T1006`, `Attempted to invoke a non-function`). `call` is the
+/// function the expression calls, when it calls exactly one: jsonata-js names it in argument
+/// errors where jsonata-core does not.
+pub fn normalize(text: &str, call: Option<&str>) -> JsonataError {
     // jsonata-core sometimes puts a description of its own before the code
     // ("Invalid syntax: T1006: …").
     static CODE: OnceLock<Option<Regex>> = OnceLock::new();
@@ -141,7 +235,7 @@ pub fn normalize(text: &str) -> JsonataError {
     };
     let message = match template(code) {
         Some(t) if !t.contains("{{") => t.to_string(),
-        Some(t) => fill(code, t, rest).unwrap_or_else(|| rest.to_string()),
+        Some(t) => fill(code, t, rest, call).unwrap_or_else(|| rest.to_string()),
         None => rest.to_string(),
     };
     JsonataError::new(Some(code), message)
@@ -151,10 +245,34 @@ fn pattern(cell: &'static OnceLock<Option<Regex>>, re: &str) -> Option<&'static 
     cell.get_or_init(|| Regex::new(re).ok()).as_ref()
 }
 
+/// The argument index and function name an argument error is about: from the text when
+/// jsonata-core names the function, else `call`.
+fn argument(rest: &str, call: Option<&str>) -> Option<(String, String)> {
+    static NAMED: OnceLock<Option<Regex>> = OnceLock::new();
+    static UNNAMED: OnceLock<Option<Regex>> = OnceLock::new();
+    static COUNT: OnceLock<Option<Regex>> = OnceLock::new();
+    if let Some(c) = pattern(&NAMED, r"rgument (\d+) of function \$?([A-Za-z_]\w*)")?.captures(rest)
+    {
+        return Some((
+            c.get(1)?.as_str().to_string(),
+            c.get(2)?.as_str().to_string(),
+        ));
+    }
+    let call = call?.to_string();
+    if let Some(c) = pattern(&UNNAMED, r"rgument (\d+) ")?.captures(rest) {
+        return Some((c.get(1)?.as_str().to_string(), call));
+    }
+    // A wrong number of arguments: jsonata-js blames the first extra one, or the first missing.
+    let c =
+        pattern(&COUNT, r"^Argument count mismatch: expected \d+, got (\d+)")?.captures(rest)?;
+    let got: usize = c.get(1)?.as_str().parse().ok()?;
+    let params = parameter_count(&call)?;
+    Some((params.min(got).saturating_add(1).to_string(), call))
+}
+
 /// Fills `template` with the inserts read out of jsonata-core's `rest`, for the codes whose
 /// inserts it carries in a recognisable form.
-fn fill(code: &str, template: &str, rest: &str) -> Option<String> {
-    static ARGUMENT: OnceLock<Option<Regex>> = OnceLock::new();
+fn fill(code: &str, template: &str, rest: &str, call: Option<&str>) -> Option<String> {
     static ARRAY_OF: OnceLock<Option<Regex>> = OnceLock::new();
     static OPERATOR: OnceLock<Option<Regex>> = OnceLock::new();
     static TRAILING: OnceLock<Option<Regex>> = OnceLock::new();
@@ -162,22 +280,19 @@ fn fill(code: &str, template: &str, rest: &str) -> Option<String> {
     static GOT: OnceLock<Option<Regex>> = OnceLock::new();
     match code {
         "T0410" | "T0411" => {
-            let re = pattern(&ARGUMENT, r"rgument (\d+) of function \$?([A-Za-z_]\w*)")?;
-            let c = re.captures(rest)?;
+            let (index, token) = argument(rest, call)?;
             Some(
                 template
-                    .replace("{{index}}", c.get(1)?.as_str())
-                    .replace("{{token}}", &json_string(c.get(2)?.as_str())),
+                    .replace("{{index}}", &index)
+                    .replace("{{token}}", &json_string(&token)),
             )
         }
         "T0412" => {
-            let re = pattern(
-                &ARRAY_OF,
-                r"rgument (\d+) of function \$?([A-Za-z_]\w*) must be an array of (\w+)",
-            )?;
-            let c = re.captures(rest)?;
-            let kind = match c
-                .get(3)?
+            let (index, token) = argument(rest, call)?;
+            let re = pattern(&ARRAY_OF, r"must be an array of (\w+)")?;
+            let kind = match re
+                .captures(rest)?
+                .get(1)?
                 .as_str()
                 .to_ascii_lowercase()
                 .trim_end_matches('s')
@@ -192,8 +307,8 @@ fn fill(code: &str, template: &str, rest: &str) -> Option<String> {
             };
             Some(
                 template
-                    .replace("{{index}}", c.get(1)?.as_str())
-                    .replace("{{token}}", &json_string(c.get(2)?.as_str()))
+                    .replace("{{index}}", &index)
+                    .replace("{{token}}", &json_string(&token))
                     .replace("{{type}}", &json_string(kind)),
             )
         }
@@ -218,7 +333,12 @@ fn fill(code: &str, template: &str, rest: &str) -> Option<String> {
         }
         "D1009" => {
             let value = rest.strip_prefix("Multiple key definitions evaluate to same key: ")?;
-            Some(template.replace("{{value}}", &json_string(value)))
+            let quoted = if value.starts_with('"') {
+                value.to_string()
+            } else {
+                json_string(value)
+            };
+            Some(template.replace("{{value}}", &quoted))
         }
         "D3100" => {
             let re = pattern(&GOT, r"got (\S+)$")?;

@@ -17,7 +17,7 @@ use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptio
 use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 
-pub use analyze::{Needs, Reach};
+pub use analyze::Needs;
 
 use super::engine::{EvalSession, Evaluated, JsonataError, JsonataEvaluator, Scope};
 use crate::vars::{Entropy, SeededEntropy};
@@ -49,8 +49,8 @@ impl JsonataEvaluator for CoreEvaluator {
     fn compile(source: &str) -> Result<CoreCompiled, JsonataError> {
         let ast = parser::parse(source).map_err(|e| match e {
             // The one parse error jsonata-core reports without its code.
-            ParserError::UnclosedComment => messages::normalize("S0106: "),
-            e => messages::normalize(&e.to_string()),
+            ParserError::UnclosedComment => messages::normalize("S0106: ", None),
+            e => messages::normalize(&e.to_string(), None),
         })?;
         let needs = analyze::analyze(&ast)?;
         Ok(CoreCompiled { ast, needs })
@@ -69,12 +69,7 @@ impl JsonataEvaluator for CoreEvaluator {
         for (name, reach) in &needs.names {
             match scope.vars.get_var(name) {
                 Some(value) => {
-                    let bound = match reach {
-                        Reach::Whole => convert::to_jvalue(value)?,
-                        Reach::Members(members) => {
-                            convert::to_jvalue_members(value, members.iter())?
-                        }
-                    };
+                    let bound = convert::to_jvalue_reach(value, reach)?;
                     ctx.bind(name.clone(), bound);
                 }
                 // AWS removed `$eval`: the name is unbound, so calling it is T1006.
@@ -118,10 +113,12 @@ impl EvalSession for CoreSession<'_> {
             let seed = self.entropy.next_u64();
             *self.rng.borrow_mut() = Some(SeededEntropy::new(seed));
         }
-        let result = self
-            .evaluator
-            .evaluate(&expr.ast, &self.input)
-            .map_err(|e: EvaluatorError| messages::normalize(e.message()))?;
+        let result =
+            self.evaluator
+                .evaluate(&expr.ast, &self.input)
+                .map_err(|e: EvaluatorError| {
+                    messages::normalize(e.message(), expr.needs.sole_call.as_deref())
+                })?;
         convert::from_jvalue(&result)
     }
 }
