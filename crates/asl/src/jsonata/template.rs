@@ -52,7 +52,7 @@ impl JsonataExpr {
         let needs = Engine::needs(&self.compiled);
         let mut session =
             open(needs, env, entropy).map_err(|e| cause::threw(&self.text, field, &e))?;
-        self.eval_in(&mut session, field)
+        self.eval_at(&mut session, field, &[])
     }
 
     /// Evaluates the expression and checks that the result is of type `expected` (Map
@@ -76,17 +76,23 @@ impl JsonataExpr {
         }
     }
 
-    fn eval_in(
+    /// Evaluates in `session`; a cause names the field as `field/at…` (spelled out only then).
+    fn eval_at(
         &self,
         session: &mut <Engine as JsonataEvaluator>::Session<'_>,
         field: &str,
+        at: &[Step<'_>],
     ) -> Result<Value, Failure> {
-        match session.eval(&self.compiled) {
-            Ok(Evaluated::Value(v)) => Ok(v),
-            Ok(Evaluated::Undefined) => Err(cause::returned_nothing(&self.text, field)),
-            Ok(Evaluated::Function) => Err(cause::unsupported_type(&self.text, field)),
-            Err(e) => Err(cause::threw(&self.text, field, &e)),
+        let outcome = session.eval(&self.compiled);
+        if let Ok(Evaluated::Value(v)) = outcome {
+            return Ok(v);
         }
+        let field = spell(field, at);
+        Err(match outcome {
+            Ok(Evaluated::Function) => cause::unsupported_type(&self.text, &field),
+            Err(e) => cause::threw(&self.text, &field, &e),
+            _ => cause::returned_nothing(&self.text, &field),
+        })
     }
 }
 
@@ -153,7 +159,35 @@ impl JsonataTemplate {
             let (text, at) = first_expr(&self.root).unwrap_or(("", String::new()));
             cause::threw(text, &format!("{field}{at}"), &e)
         })?;
-        walk(&self.root, &mut session, field)
+        walk(&self.root, &mut session, field, &mut Vec::new())
+    }
+
+    /// Evaluates several templates against the same bindings (a state's `Assign` and
+    /// `Output`, which both see the state's `$states` and the variables as they were before
+    /// it), converting each variable they name once for all of them. The first failure, in
+    /// order, is returned.
+    pub fn eval_all(
+        templates: &[(&JsonataTemplate, &str)],
+        env: &JsonataEnv<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Vec<Value>, Failure> {
+        let mut needs = Needs::default();
+        for (t, _) in templates {
+            Engine::add_needs(&mut needs, &t.needs);
+        }
+        let active = templates.iter().find(|(t, _)| !t.is_literal());
+        let Some((first, field)) = active else {
+            return Ok(templates.iter().map(|(t, _)| t.source.clone()).collect());
+        };
+        let mut session = open(&needs, env, entropy).map_err(|e| {
+            let (text, at) = first_expr(&first.root).unwrap_or(("", String::new()));
+            cause::threw(text, &format!("{field}{at}"), &e)
+        })?;
+        let mut at = Vec::new();
+        templates
+            .iter()
+            .map(|(t, field)| walk(&t.root, &mut session, field, &mut at))
+            .collect()
     }
 
     /// Evaluates the template and, when it is a single expression, checks that the result is
@@ -229,18 +263,44 @@ fn first_expr(node: &Node) -> Option<(&str, String)> {
     }
 }
 
-fn walk(
-    node: &Node,
+/// One step below a field: a member's key or an item's index.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// `field/key/index…`, as AWS names a nested place in causes.
+fn spell(field: &str, at: &[Step<'_>]) -> String {
+    let mut out = field.to_string();
+    for step in at {
+        match step {
+            Step::Key(k) => {
+                out.push('/');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("/{i}")),
+        }
+    }
+    out
+}
+
+fn walk<'t>(
+    node: &'t Node,
     session: &mut <Engine as JsonataEvaluator>::Session<'_>,
     field: &str,
+    at: &mut Vec<Step<'t>>,
 ) -> Result<Value, Failure> {
     match node {
         Node::Literal(v) => Ok(v.clone()),
-        Node::Expr(e) => e.eval_in(session, field),
+        Node::Expr(e) => e.eval_at(session, field, at),
         Node::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                out.push(walk(item, session, &format!("{field}/{i}"))?);
+                at.push(Step::Index(i));
+                let v = walk(item, session, field, at);
+                at.pop();
+                out.push(v?);
             }
             Ok(Value::Array(out))
         }
@@ -249,7 +309,12 @@ fn walk(
             for (k, n) in members {
                 let v = match n {
                     Node::Literal(v) => v.clone(),
-                    n => walk(n, session, &format!("{field}/{k}"))?,
+                    n => {
+                        at.push(Step::Key(k));
+                        let v = walk(n, session, field, at);
+                        at.pop();
+                        v?
+                    }
                 };
                 out.insert(k.clone(), v);
             }

@@ -373,6 +373,9 @@ pub fn js_number(n: f64) -> String {
         return sci;
     };
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return sci;
+    }
     let sign = if n < 0.0 { "-" } else { "" };
     let k = digits.len() as i32;
     let body = if (-6..21).contains(&exp) {

@@ -1,7 +1,8 @@
 //! [`JsonataEvaluator`] on jsonata-core: the only place Baton names that crate. A session
-//! converts each variable its expressions name once (only the members they reach, when they
-//! only ever read `$name.member`), binds them on one tree-walking evaluator with AWS's
-//! functions, and evaluates every expression there.
+//! converts each variable its expressions name once (only the parts their paths reach, when
+//! they only ever read it through paths such as `$name.a.b`), binds them on one tree-walking
+//! evaluator (bindings and host functions need the tree-walker) with AWS's functions, and
+//! evaluates every expression there.
 
 mod analyze;
 mod convert;

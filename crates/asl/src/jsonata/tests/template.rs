@@ -267,3 +267,52 @@ fn compiled_templates_can_be_shared_between_threads() {
     });
     assert_eq!(handle.join().ok(), Some(Ok(json!({"a": 5}))));
 }
+
+#[test]
+fn several_templates_share_one_evaluation() {
+    let assign =
+        JsonataTemplate::parse(&json!({"seen": "{% $states.input.n %}", "id": "{% $uuid() %}"}))
+            .expect("compiles");
+    let output =
+        JsonataTemplate::parse(&json!({"double": "{% $states.input.n * 2 %}", "v": "{% $v %}"}))
+            .expect("compiles");
+    let literal = JsonataTemplate::parse(&json!({"k": 1})).expect("compiles");
+    let (states, vars) = (states(json!({"n": 4})), json!({"v": "old"}));
+    let vars = vars.as_object().cloned().unwrap_or_default();
+    let env = crate::jsonata::JsonataEnv {
+        states: &states,
+        vars: &vars,
+    };
+    let run = |seed| {
+        let mut entropy = crate::vars::SeededEntropy::new(seed);
+        JsonataTemplate::eval_all(
+            &[
+                (&assign, "Assign"),
+                (&output, "Output"),
+                (&literal, "Parameters"),
+            ],
+            &env,
+            &mut entropy,
+        )
+    };
+    let Ok(values) = run(3) else {
+        panic!("evaluation failed: {:?}", run(3))
+    };
+    assert_eq!(values.get(1), Some(&json!({"double": 8, "v": "old"})));
+    assert_eq!(values.get(2), Some(&json!({"k": 1})));
+    assert_eq!(values.first().and_then(|v| v.get("seen")), Some(&json!(4)));
+    assert_eq!(run(3), run(3), "the same entropy gives the same values");
+    // Each template keeps its own field in causes.
+    let broken = JsonataTemplate::parse(&json!({"x": "{% $missing %}"})).expect("compiles");
+    let mut entropy = crate::vars::SeededEntropy::new(1);
+    let failure = JsonataTemplate::eval_all(
+        &[(&output, "Output"), (&broken, "Assign")],
+        &env,
+        &mut entropy,
+    )
+    .expect_err("expected a failure");
+    assert_eq!(
+        failure.cause,
+        "The JSONata expression '$missing' specified for the field 'Assign/x' returned nothing (undefined)."
+    );
+}
