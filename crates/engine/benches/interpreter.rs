@@ -60,17 +60,38 @@ fn jsonata_chain(n: usize) -> Value {
 
 /// Runs one execution; returns its number of state transitions (entered events).
 fn run(machine: &Arc<StateMachine>, input: &Value) -> usize {
-    let mut execution = Execution::new(machine.clone(), Limits { max_history_events: usize::MAX, ..Limits::default() });
+    let mut execution = Execution::new(
+        machine.clone(),
+        Limits {
+            max_history_events: usize::MAX,
+            ..Limits::default()
+        },
+    );
     let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "bench", "run");
     let mut clock = VirtualClock::starting_at(0);
-    let outcome = run_to_end(&mut execution, info, input.clone(), 1, &mut clock, &mut NoTasks);
+    let outcome = run_to_end(
+        &mut execution,
+        info,
+        input.clone(),
+        1,
+        &mut clock,
+        &mut NoTasks,
+    );
     assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    execution.history().iter().filter(|e| e.details.type_name().ends_with("StateEntered")).count()
+    execution
+        .history()
+        .iter()
+        .filter(|e| e.details.type_name().ends_with("StateEntered"))
+        .count()
 }
 
 fn bench(c: &mut Criterion) {
     let cases: Vec<(&str, Value, Value)> = vec![
-        ("pass_chain_100", pass_chain(100), json!({"order": {"id": 7, "items": [1, 2, 3]}})),
+        (
+            "pass_chain_100",
+            pass_chain(100),
+            json!({"order": {"id": 7, "items": [1, 2, 3]}}),
+        ),
         ("choice_loop_10000", choice_loop(10_000), json!({})),
         {
             let (d, i) = map_over(10_000);
