@@ -108,6 +108,8 @@ pub(crate) struct Run {
     pub state: usize,
     /// The raw input of the current state.
     pub input: Value,
+    /// `input` as JSON text, when the previous state's exit already wrote it.
+    pub input_text: Option<String>,
     /// The last event this run wrote (`previousEventId` of its next one).
     pub prev: u64,
     pub scope: Scope,
@@ -290,6 +292,7 @@ impl Execution {
             set: Arc::from(Vec::new()),
             state: start_at,
             input,
+            input_text: None,
             prev: 0,
             scope: Scope::default(),
             parent: None,

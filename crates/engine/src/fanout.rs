@@ -229,6 +229,7 @@ impl Execution {
                 set: branch_set,
                 state: start_at,
                 input,
+                input_text: None,
                 prev,
                 scope: Scope {
                     own: Map::new(),

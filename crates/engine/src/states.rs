@@ -2,7 +2,8 @@
 //! Retry/Catch decision when a state fails.
 
 use baton_asl::model::{
-    ChoiceCondition, DataFlow, Dynamic, Jitter, State, StateKind, StateSet, Transition, Wait,
+    ChoiceCondition, DataFlow, Dynamic, Jitter, PathSpec, ResultPathSpec, State, StateKind,
+    StateSet, Transition, Wait,
 };
 use baton_asl::vars::Entropy;
 use baton_asl::ErrorName;
@@ -123,11 +124,12 @@ impl Execution {
             EventDetails::StateExited {
                 state_type: state.type_name(),
                 name: state.name.clone(),
-                output: output_text,
+                output: output_text.clone(),
                 assigned: assigned_text,
             },
         );
         let run = self.run_mut(rid);
+        run.input_text = next.is_some().then_some(output_text);
         if let Some(vars) = assigned {
             for (k, v) in vars {
                 run.scope.own.insert(k, v);
@@ -148,10 +150,12 @@ impl Execution {
 
     fn enter(&mut self, rid: RunId, state: &State) {
         let entered_prev = self.run(rid).prev;
+        // The previous state's exit already wrote this value as text: reuse it.
+        let cached = self.run_mut(rid).input_text.take();
         let input = if self.run(rid).silent {
             String::new()
         } else {
-            self.run(rid).input.to_string()
+            cached.unwrap_or_else(|| self.run(rid).input.to_string())
         };
         let id = self.emit_in(
             rid,
@@ -206,6 +210,8 @@ impl Execution {
     /// Pass, Choice, Wait, Succeed and Fail: no waiting on anything but a timer.
     fn simple(&mut self, rid: RunId, state: &State) -> Step {
         let context = self.context_for(rid, state, None);
+        // Simple states have no Retry or Catch, so nothing needs the raw input after this.
+        let raw = std::mem::take(&mut self.run_mut(rid).input);
         let run = self.runs[rid].as_ref().expect("live run");
         let ctx = Ctx {
             state,
@@ -215,7 +221,6 @@ impl Execution {
             now: self.now,
         };
         let entropy = &mut self.entropy;
-        let raw = run.input.clone();
         let result = match &state.flow {
             DataFlow::JsonPath(flow) => simple_jsonpath(&ctx, state, flow, raw, entropy),
             DataFlow::Jsonata(flow) => simple_jsonata(&ctx, state, flow, raw, entropy),
@@ -412,7 +417,11 @@ fn simple_jsonpath(
 ) -> Result<Simple, Fault> {
     match &state.kind {
         StateKind::Pass { result } => {
-            let effective = ctx.select(&flow.input_path, raw.clone())?;
+            // The raw input is only needed again when ResultPath merges into it.
+            let (effective, raw) = match (&flow.input_path, &flow.result_path) {
+                (PathSpec::Identity, ResultPathSpec::Replace) => (raw, Value::Null),
+                _ => (ctx.select(&flow.input_path, raw.clone())?, raw),
+            };
             let value = match (&flow.parameters, result) {
                 (Some(p), _) => ctx.template(p, &effective, entropy)?,
                 (None, Some(r)) => r.clone(),
