@@ -1,0 +1,368 @@
+//! The `baton` binary as a user runs it: the `--output json` contract, exit codes (0
+//! succeeded, 1 another final status, 2 invalid definition or input), `--history`,
+//! `--time virtual`, mocked responses, and `baton validate`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn data(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn example(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn baton(args: &[&str]) -> Ran {
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .output()
+        .expect("baton runs");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// One JSON object on stdout and nothing else.
+fn json_out(r: &Ran) -> Value {
+    let v: Value = serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+            r.stdout, r.stderr
+        )
+    });
+    assert_eq!(
+        r.stdout.trim().lines().count(),
+        1,
+        "exactly one line: {}",
+        r.stdout
+    );
+    v
+}
+
+struct Case {
+    name: &'static str,
+    args: Vec<String>,
+    code: i32,
+    /// Expected `status`, `output` (parsed), `error` in the JSON result; None when the run must
+    /// not produce one (exit 2).
+    result: Option<(&'static str, Option<Value>, Option<&'static str>)>,
+    /// Text the diagnostics on stderr must contain.
+    stderr: Vec<&'static str>,
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+#[test]
+fn run_cases() {
+    let cases = vec![
+        Case {
+            name: "the README example succeeds",
+            args: s(&[
+                "run",
+                &example("hello.asl.json"),
+                "--time",
+                "virtual",
+                "--output",
+                "json",
+                "--input",
+                r#"{"orders":[{"id":1,"total":40},{"id":2,"total":1200}]}"#,
+            ]),
+            code: 0,
+            result: Some((
+                "SUCCEEDED",
+                Some(serde_json::json!({
+                "greeting": "Pricing 2 orders", "count": 2, "total": 1240, "needApproval": 2})),
+                None,
+            )),
+            stderr: vec![],
+        },
+        Case {
+            name: "a year-long wait finishes at once under virtual time",
+            args: s(&[
+                "run",
+                &data("year-wait.asl.json"),
+                "--time",
+                "virtual",
+                "--output",
+                "json",
+                "--input",
+                "[1]",
+            ]),
+            code: 0,
+            result: Some(("SUCCEEDED", Some(serde_json::json!([1])), None)),
+            stderr: vec![],
+        },
+        Case {
+            name: "mocked task, happy path",
+            args: s(&[
+                "run",
+                &data("order.asl.json"),
+                "--name",
+                "order",
+                "--time",
+                "virtual",
+                "--output",
+                "json",
+                "--mock-config",
+                &data("mock-config.json"),
+                "--test-case",
+                "HappyPath",
+            ]),
+            code: 0,
+            result: Some(("SUCCEEDED", Some(serde_json::json!({"charged": 42})), None)),
+            stderr: vec![],
+        },
+        Case {
+            name: "mocked task retried twice, then succeeds",
+            args: s(&[
+                "run",
+                &data("order.asl.json"),
+                "--name",
+                "order",
+                "--time",
+                "virtual",
+                "--output",
+                "json",
+                "--mock-config",
+                &data("mock-config.json"),
+                "--test-case",
+                "RetryThenOk",
+            ]),
+            code: 0,
+            result: Some(("SUCCEEDED", Some(serde_json::json!({"charged": 42})), None)),
+            stderr: vec![],
+        },
+        Case {
+            name: "input of the wrong type fails the execution with AWS's error",
+            args: s(&[
+                "run",
+                &data("map-needs-array.asl.json"),
+                "--output",
+                "json",
+                "--input",
+                r#"{"items": 5}"#,
+            ]),
+            code: 1,
+            result: Some(("FAILED", None, Some("States.Runtime"))),
+            stderr: vec![],
+        },
+        Case {
+            name: "invalid JSON in the definition: exit 2 with line and column",
+            args: s(&["run", &data("bad-json.asl.json"), "--output", "json"]),
+            code: 2,
+            result: None,
+            stderr: vec!["bad-json.asl.json:3:", "INVALID_JSON_DESCRIPTION"],
+        },
+        Case {
+            name: "unknown field, unknown state type, broken path, missing target: all reported",
+            args: s(&["run", &data("bad-structure.asl.json"), "--output", "json"]),
+            code: 2,
+            result: None,
+            stderr: vec![
+                "MISSING_TRANSITION_TARGET",
+                "/States/A/Next",
+                "Colour",
+                "/States/B/Type",
+                "/States/C/InputPath",
+            ],
+        },
+        Case {
+            name: "invalid execution input: exit 2",
+            args: s(&["run", &data("year-wait.asl.json"), "--input", "{not json"]),
+            code: 2,
+            result: None,
+            stderr: vec!["invalid execution input"],
+        },
+        Case {
+            name: "a test case the mock config lacks: exit 2",
+            args: s(&[
+                "run",
+                &data("order.asl.json"),
+                "--name",
+                "order",
+                "--mock-config",
+                &data("mock-config.json"),
+                "--test-case",
+                "NoSuchCase",
+            ]),
+            code: 2,
+            result: None,
+            stderr: vec!["NoSuchCase"],
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in &cases {
+        let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+        let r = baton(&args);
+        let mut problems = Vec::new();
+        if r.code != case.code {
+            problems.push(format!("exit {} (stderr: {})", r.code, r.stderr.trim()));
+        }
+        match &case.result {
+            Some((status, output, error)) => {
+                let v = json_out(&r);
+                if v["status"] != *status {
+                    problems.push(format!("status {}", v["status"]));
+                }
+                if let Some(expected) = output {
+                    let got: Option<Value> = v["output"]
+                        .as_str()
+                        .and_then(|t| serde_json::from_str(t).ok());
+                    if got.as_ref() != Some(expected) {
+                        problems.push(format!("output {}", v["output"]));
+                    }
+                }
+                if v["error"].as_str() != *error {
+                    problems.push(format!("error {}", v["error"]));
+                }
+                for key in ["status", "output", "error", "cause"] {
+                    if v.get(key).is_none() {
+                        problems.push(format!("no {key} member"));
+                    }
+                }
+            }
+            None => {
+                if !r.stdout.trim().is_empty() {
+                    problems.push(format!("stdout should be empty: {}", r.stdout));
+                }
+            }
+        }
+        for needle in &case.stderr {
+            if !r.stderr.contains(needle) {
+                problems.push(format!("stderr lacks {needle:?}: {}", r.stderr.trim()));
+            }
+        }
+        if r.stderr.contains("panicked") {
+            problems.push("panicked".into());
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{}: {}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+#[test]
+fn history_is_aws_shaped() {
+    let r = baton(&[
+        "run",
+        &data("order.asl.json"),
+        "--name",
+        "order",
+        "--time",
+        "virtual",
+        "--output",
+        "json",
+        "--history",
+        "--mock-config",
+        &data("mock-config.json"),
+        "--test-case",
+        "RetryThenOk",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = json_out(&r);
+    let events = v["events"].as_array().expect("events");
+    let types: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let scheduled = &events[2];
+    assert_eq!(
+        scheduled["taskScheduledEventDetails"]["resourceType"],
+        "lambda"
+    );
+    assert_eq!(scheduled["taskScheduledEventDetails"]["resource"], "invoke");
+    let params: Value = serde_json::from_str(
+        scheduled["taskScheduledEventDetails"]["parameters"]
+            .as_str()
+            .unwrap(),
+    )
+    .expect("parameters are JSON text");
+    assert_eq!(params["FunctionName"], "charge");
+    assert_eq!(
+        events[4]["taskFailedEventDetails"]["error"],
+        "Payment.Unavailable"
+    );
+    // Retries wait 60 s then 120 s (BackoffRate 2.0): virtual time moved, the ids chain.
+    let t = |i: usize| events[i]["timestamp"].as_f64().unwrap();
+    assert_eq!(t(5) - t(4), 60.0);
+    assert_eq!(t(8) - t(7), 120.0);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e["id"], i + 1);
+    }
+    assert_eq!(
+        events[5]["previousEventId"], 5,
+        "a retry's TaskScheduled follows the TaskFailed"
+    );
+}
+
+#[test]
+fn validate_reports_every_problem() {
+    let r = baton(&["validate", &data("bad-structure.asl.json")]);
+    assert_eq!(r.code, 1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines.len() >= 4,
+        "several diagnostics in one pass: {}",
+        r.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("bad-structure.asl.json:") && l.contains("(at /")),
+        "{}",
+        r.stdout
+    );
+    let ok = baton(&["validate", &example("hello.asl.json")]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    let json = baton(&[
+        "validate",
+        &data("bad-structure.asl.json"),
+        "--output",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&json.stdout).expect("JSON diagnostics");
+    let first = &v.as_array().expect("array")[0];
+    for key in ["code", "pointer", "line", "column", "message", "severity"] {
+        assert!(first.get(key).is_some(), "diagnostic lacks {key}: {first}");
+    }
+}
