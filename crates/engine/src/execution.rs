@@ -160,6 +160,9 @@ pub struct Execution {
     history: Vec<HistoryEvent>,
     pub(crate) runs: Vec<Option<Run>>,
     free_runs: Vec<RunId>,
+    /// Runs dropped during this drain: their ids are reused only once the ready queue is
+    /// empty, so a queued action for a dropped run finds an empty slot and is skipped.
+    retired_runs: Vec<RunId>,
     pub(crate) tasks: HashMap<TaskId, RunId>,
     pub(crate) timers: HashMap<TimerId, TimerPurpose>,
     next_id: u64,
@@ -186,6 +189,7 @@ impl Execution {
             history: Vec::new(),
             runs: Vec::new(),
             free_runs: Vec::new(),
+            retired_runs: Vec::new(),
             tasks: HashMap::new(),
             timers: HashMap::new(),
             next_id: 1,
@@ -317,6 +321,7 @@ impl Execution {
                 self.step(rid, action);
             }
         }
+        self.free_runs.append(&mut self.retired_runs);
     }
 
     /// Appends a history event and returns its id.
@@ -362,7 +367,7 @@ impl Execution {
     pub(crate) fn drop_run(&mut self, rid: RunId) -> Option<Run> {
         let run = self.runs.get_mut(rid).and_then(Option::take);
         if run.is_some() {
-            self.free_runs.push(rid);
+            self.retired_runs.push(rid);
         }
         run
     }

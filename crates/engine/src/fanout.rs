@@ -1,7 +1,7 @@
 //! Parallel branches and Map iterations: forking child runs, MaxConcurrency, tolerated
 //! failures, and joining their results in order.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use baton_asl::model::{
@@ -27,7 +27,8 @@ pub(crate) struct Fanout {
     /// Iterations not started yet.
     pub queue: VecDeque<(usize, Value)>,
     /// Running children by slot.
-    pub running: Vec<(usize, RunId)>,
+    /// Running children by slot (ordered, so aborts happen in slot order).
+    pub running: BTreeMap<usize, RunId>,
     pub max_concurrency: usize,
     pub failures: usize,
     pub tolerated_count: Option<u64>,
@@ -107,7 +108,7 @@ impl Execution {
             distributed: false,
             results: Vec::new(),
             queue: VecDeque::new(),
-            running: Vec::new(),
+            running: BTreeMap::new(),
             max_concurrency: 0,
             failures: 0,
             tolerated_count: None,
@@ -215,12 +216,13 @@ impl Execution {
                     },
                 );
             }
-            let branch_set = {
+            // Every Map iteration runs the same processor; a Parallel branch is its own set.
+            let branch_set = if is_map {
+                set
+            } else {
                 let mut p = set.to_vec();
                 if let Some(last) = p.last_mut() {
-                    if !is_map {
-                        last.1 = slot as u32;
-                    }
+                    last.1 = slot as u32;
                 }
                 Arc::<[(u32, u32)]>::from(p)
             };
@@ -245,7 +247,7 @@ impl Execution {
                 silent: distributed || self.run(rid).silent,
             });
             if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
-                f.running.push((slot, child));
+                f.running.insert(slot, child);
             }
             self.ready.push_back((child, Action::Enter));
         }
@@ -268,7 +270,7 @@ impl Execution {
         let Pending::Fanout(f) = &mut self.run_mut(parent).pending else {
             return;
         };
-        f.running.retain(|(s, _)| *s != slot);
+        f.running.remove(&slot);
         let is_map = f.is_map;
         let distributed = f.distributed;
         let distributed = distributed || self.runs[parent].as_ref().is_some_and(|r| r.silent);
@@ -397,7 +399,6 @@ impl Execution {
             }
             Pending::None => {}
         }
-        self.ready.retain(|(r, _)| *r != rid);
     }
 
     /// Every child is done: the results in order become the state's result.
