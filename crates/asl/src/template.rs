@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::error::Failure;
 use crate::intrinsics::Intrinsic;
 use crate::path::java::to_json;
-use crate::path::{Path, PathError};
+use crate::path::{Path, PathError, PathFailure};
 use crate::vars::{Entropy, Env};
 
 /// A template deeper than this is refused when parsed.
@@ -163,6 +163,7 @@ fn eval_node(node: &Node, env: &Env<'_>, entropy: &mut dyn Entropy) -> Result<Va
             .map(Value::Array),
         Node::Path { field, path } => match path.eval_ref(env) {
             Ok(v) => Ok(v.into_owned()),
+            Err(PathFailure::NullInput) => Err(Failure::runtime(PathFailure::NullInput.to_string())),
             Err(_) => Err(Failure::runtime(format!(
                 "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
                 path.text(),

@@ -3,7 +3,7 @@
 
 use baton_asl::choice::Condition;
 use baton_asl::intrinsics::Intrinsic;
-use baton_asl::path::{Path, ReferencePath};
+use baton_asl::path::{Path, PathFailure, ReferencePath};
 use baton_asl::template::Template;
 use baton_asl::vars::{Env, SeededEntropy};
 use proptest::prelude::*;
@@ -168,6 +168,7 @@ proptest! {
         }
         let p = Path::parse(&path).unwrap();
         let vars = Map::new();
-        prop_assert_eq!(p.eval(&env_for(&doc, &Value::Null, &vars)), Ok(node.clone()));
+        let want = if doc.is_null() { Err(PathFailure::NullInput) } else { Ok(node.clone()) };
+        prop_assert_eq!(p.eval(&env_for(&doc, &Value::Null, &vars)), want);
     }
 }

@@ -115,6 +115,21 @@ fn a_path_that_matches_nothing_names_field_and_input() {
 }
 
 #[test]
+fn a_null_input_takes_no_path() {
+    assert_eq!(
+        eval(&json!({"Input.$": "$", "ApiEndpoint": "x"}), &Value::Null),
+        Err((
+            ErrorName::Runtime,
+            "Unable to apply Path transformation to null or empty input.".to_string()
+        ))
+    );
+    assert_eq!(
+        eval(&json!({"ctx.$": "$$.Execution.Name"}), &Value::Null),
+        Ok(json!({"ctx": "exec-1"}))
+    );
+}
+
+#[test]
 fn an_indefinite_path_that_matches_nothing_is_an_empty_list() {
     assert_eq!(
         eval(&json!({"item.$": "$.items[*]"}), &json!({})),

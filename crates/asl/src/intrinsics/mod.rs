@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::error::{ErrorName, Failure};
 use crate::path::java::to_json;
-use crate::path::PathError;
+use crate::path::{PathError, PathFailure};
 use crate::vars::{Entropy, Env};
 
 use parse::{parse_call, Arg, Call};
@@ -157,8 +157,9 @@ fn eval_call(call: &Call, env: &Env<'_>, entropy: &mut dyn Entropy) -> Result<Va
         args.push(match arg {
             Arg::Str(lit) => Cow::Borrowed(&lit.value),
             Arg::Value(v) => Cow::Borrowed(v),
-            Arg::Path(path) => path.eval_ref(env).map_err(|_| {
-                failure(
+            Arg::Path(path) => path.eval_ref(env).map_err(|e| match e {
+                PathFailure::NullInput => Failure::new(INTRINSIC_ERROR, e.to_string()),
+                _ => failure(
                     call,
                     &format!(
                         "The JsonPath argument for the field '{}' could not be found in the input '{}'",

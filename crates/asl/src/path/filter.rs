@@ -12,7 +12,7 @@ use super::compile::{compile, Compiled};
 use super::eval::{Evaluator, JErr};
 use super::java::{java_number, to_java_string};
 
-/// A parsed filter; `source` is the bracketed text it came from.
+/// A parsed filter: criteria combined with `&&` and `||` the way Jayway stacks them.
 #[derive(Debug, Clone)]
 pub(crate) struct Filter {
     root: Pred,

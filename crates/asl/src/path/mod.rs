@@ -69,6 +69,10 @@ pub enum PathFailure {
     /// element). `input` is the target as compact JSON.
     #[error("Unable to apply ReferencePath {path} to input {input}")]
     ReferenceMismatch { path: String, input: String },
+    /// The document is `null`: AWS refuses to apply any path to it (Jayway itself would
+    /// throw `root can not be null`).
+    #[error("Unable to apply Path transformation to null or empty input.")]
+    NullInput,
 }
 
 impl PathFailure {
@@ -169,16 +173,26 @@ impl Path {
         let doc: &'a Value = match &self.root {
             Root::Input => env.input,
             Root::Context => env.context,
-            Root::Variable(name) => env
-                .vars
-                .get_var(name)
-                .ok_or_else(|| PathFailure::UndefinedVariable { name: name.clone() })?,
+            Root::Variable(name) => {
+                let value = env
+                    .vars
+                    .get_var(name)
+                    .ok_or_else(|| PathFailure::UndefinedVariable { name: name.clone() })?;
+                // A bare `$name` is the variable itself, whatever its value, null included.
+                if self.compiled.tokens.len() == 1 {
+                    return Ok(Cow::Borrowed(value));
+                }
+                value
+            }
         };
         self.apply(doc)
     }
 
     /// Applies the path to `doc`, whatever root the path was written with.
     pub fn apply<'a>(&self, doc: &'a Value) -> Result<Cow<'a, Value>, PathFailure> {
+        if doc.is_null() {
+            return Err(PathFailure::NullInput);
+        }
         if let Some(v) = self.compiled.quick_get(doc) {
             return Ok(Cow::Borrowed(v));
         }

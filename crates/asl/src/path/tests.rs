@@ -295,6 +295,18 @@ fn indefinite_paths_on_missing_input_select_nothing() {
 }
 
 #[test]
+fn no_path_applies_to_a_null_document() {
+    for path in ["$", "$.a", "$[*]", "$..a"] {
+        let failure = eval_on(path, &Value::Null).unwrap_err();
+        assert_eq!(failure, PathFailure::NullInput, "{path}");
+        assert_eq!(
+            failure.to_string(),
+            "Unable to apply Path transformation to null or empty input."
+        );
+    }
+}
+
+#[test]
 fn indefinite_paths_still_fail_where_jayway_does() {
     let doc = json!({"a": {"x": 1}, "b": {}});
     assert_eq!(
@@ -399,6 +411,7 @@ fn roots_select_input_context_or_variable() {
     let mut vars = Map::new();
     vars.insert("myVar".into(), json!({"field": ["first", "second"]}));
     vars.insert("n".into(), json!(5));
+    vars.insert("nothing".into(), Value::Null);
     let env = Env {
         input: &input,
         context: &context,
@@ -412,6 +425,8 @@ fn roots_select_input_context_or_variable() {
         ("$myVar.field[0]", Ok(json!("first"))),
         ("$myVar.field[*]", Ok(json!(["first", "second"]))),
         ("$n", Ok(json!(5))),
+        ("$nothing", Ok(Value::Null)),
+        ("$nothing.x", Err(PathFailure::NullInput)),
         (
             "$nope",
             Err(PathFailure::UndefinedVariable {
