@@ -117,6 +117,7 @@ fn run_corpus(corpus: &str, mocked: bool, known_file: &str, bar: f64) {
     let mut per_suite: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut passed, mut failed, mut ev_ok, mut ev_total) = (0usize, 0usize, 0usize, 0usize);
     let mut unexpected = Vec::new();
+    let mut ev_differ = Vec::new();
     let mut stale = Vec::new();
     for case in support::cases(&dir) {
         let name = case
@@ -138,6 +139,9 @@ fn run_corpus(corpus: &str, mocked: bool, known_file: &str, bar: f64) {
         if let Some(ok) = r.events {
             ev_total += 1;
             ev_ok += usize::from(ok);
+            if !ok {
+                ev_differ.push(name.clone());
+            }
         }
         match &r.outcome {
             Ok(()) => {
@@ -161,6 +165,9 @@ fn run_corpus(corpus: &str, mocked: bool, known_file: &str, bar: f64) {
         println!("  {suite:<22} {p} passed, {f} failed");
     }
     println!("  event sequences: {ev_ok} of {ev_total} comparable cases match");
+    for name in &ev_differ {
+        println!("    events differ: {name}");
+    }
     println!("{passed} passed, {failed} failed");
     let total = (passed + failed).max(1) as f64;
     assert!(

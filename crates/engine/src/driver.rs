@@ -79,7 +79,16 @@ pub fn run_to_end(
                 match effect {
                     Effect::ScheduleTask(req) => {
                         let time = clock.now();
-                        match tasks.run(&req) {
+                        let reply = tasks.run(&req);
+                        if reply != TaskReply::Pending {
+                            // The handler took the task (an activity worker's `ActivityStarted`).
+                            queue.push_back(Event::TaskStarted {
+                                task: req.id,
+                                time,
+                                worker: None,
+                            });
+                        }
+                        match reply {
                             TaskReply::Succeeded(output) => queue.push_back(Event::TaskSucceeded {
                                 task: req.id,
                                 output,

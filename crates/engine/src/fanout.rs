@@ -33,6 +33,8 @@ pub(crate) struct Fanout {
     pub failures: usize,
     pub tolerated_count: Option<u64>,
     pub tolerated_percentage: Option<f64>,
+    /// A distributed Map's bad tolerance setting, raised once `MapStateStarted` is written.
+    pub tolerance_error: Option<Fault>,
     /// The event the next iteration's first event follows.
     pub last_child_event: u64,
     /// The latest `MapIterationSucceeded`, which `MapStateSucceeded` follows.
@@ -56,6 +58,9 @@ impl Execution {
             EventDetails::ParallelStateStarted
         };
         let mut last = self.emit_in(rid, started);
+        if let Some(fault) = fanout.tolerance_error.take() {
+            return Step::Fail(fault);
+        }
         if fanout.distributed {
             let label = match &state.kind {
                 StateKind::Map(m) => m.label.clone(),
@@ -113,6 +118,7 @@ impl Execution {
             failures: 0,
             tolerated_count: None,
             tolerated_percentage: None,
+            tolerance_error: None,
             last_child_event: 0,
             last_done_event: 0,
             set: Arc::from(Vec::new()),
@@ -156,14 +162,22 @@ impl Execution {
                     entropy,
                 )?
                 .unwrap_or(0) as usize;
-                let tolerated_count = map_number(
+                // A distributed Map reads its tolerance when its map run starts, after
+                // `MapStateStarted`: an error there is reported after that event.
+                let tolerance = map_number(
                     &ctx,
                     &input,
                     m.tolerated_failure_count.as_ref(),
                     "ToleratedFailureCount",
                     entropy,
-                )?;
-                let tolerated_percentage = tolerated_percentage(&ctx, &input, m, entropy)?;
+                )
+                .and_then(|count| Ok((count, tolerated_percentage(&ctx, &input, m, entropy)?)));
+                let distributed = m.mode == MapMode::Distributed;
+                let (tolerated_count, tolerated_percentage, tolerance_error) = match tolerance {
+                    Ok((c, p)) => (c, p, None),
+                    Err(f) if distributed => (None, None, Some(f)),
+                    Err(f) => return Err(f),
+                };
                 let selector_input = input;
                 let inputs = select_items(&ctx, state, m, items, &selector_input, entropy)?;
                 path.push((state_index, 0));
@@ -171,10 +185,11 @@ impl Execution {
                     inputs,
                     Fanout {
                         is_map: true,
-                        distributed: m.mode == MapMode::Distributed,
+                        distributed,
                         max_concurrency,
                         tolerated_count,
                         tolerated_percentage,
+                        tolerance_error,
                         set: Arc::from(path),
                         ..base
                     },

@@ -251,6 +251,11 @@ impl Execution {
         state: &State,
         fault: Fault,
     ) -> Option<Action> {
+        // `States.Runtime` and engine limits end the run at once: no Retry, no Catch, and no
+        // `ParallelStateFailed`/`MapStateFailed` either.
+        if fault.terminal || fault.error == Some(ErrorName::Runtime) {
+            return self.fail_run(rid, fault);
+        }
         let name = fault.name();
         if let Some((i, r)) = state
             .kind
