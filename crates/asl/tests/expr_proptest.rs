@@ -112,6 +112,14 @@ proptest! {
     }
 
     #[test]
+    fn timestamp_parsing_never_panics(text in "[0-9T:.+Zz -]{0,30}|.{0,30}") {
+        let parsed = baton_asl::choice::parse_timestamp(&text);
+        if baton_asl::choice::is_rfc3339(&text) {
+            prop_assert!(parsed.is_some(), "{text} is RFC 3339 but did not parse");
+        }
+    }
+
+    #[test]
     fn intrinsic_parse_never_panics(text in ".{0,40}") {
         let _ = Intrinsic::parse(&text);
     }

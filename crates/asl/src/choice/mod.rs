@@ -21,7 +21,7 @@ use crate::path::{decimal_cmp, java::java_number, java_string_cmp, Path};
 use crate::vars::Env;
 
 use rule::{Cmp, Expr, Kind, Operand, Test, TypeCheck};
-pub use timestamp::{parse_timestamp, Timestamp};
+pub use timestamp::{is_rfc3339, parse_timestamp, Timestamp};
 
 /// A Boolean expression of a Choice rule (without its `Next`).
 #[derive(Debug, Clone, PartialEq)]

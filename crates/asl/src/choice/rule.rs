@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::path::Path;
 
-use super::timestamp::{parse_timestamp, Timestamp};
+use super::timestamp::{is_rfc3339, parse_timestamp, Timestamp};
 
 /// Rules nest through `And`/`Or`/`Not`; deeper than this is refused.
 const MAX_DEPTH: usize = 64;
@@ -257,9 +257,13 @@ fn literal(key: &str, kind: Kind, value: &Value) -> Result<Operand, String> {
         Kind::Numeric => value.is_number(),
         Kind::Boolean => value.is_boolean(),
         Kind::Timestamp => {
-            let t = value.as_str().and_then(parse_timestamp).ok_or_else(|| {
-                format!("String does not match RFC3339 timestamp at field '{key}'")
-            })?;
+            let t = value
+                .as_str()
+                .filter(|s| is_rfc3339(s))
+                .and_then(parse_timestamp)
+                .ok_or_else(|| {
+                    format!("String does not match RFC3339 timestamp at field '{key}'")
+                })?;
             return Ok(Operand::Timestamp(t));
         }
     };

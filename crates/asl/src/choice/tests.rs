@@ -491,6 +491,7 @@ fn parse_rejects_malformed_rules() {
         json!({"Variable": "$.a", "BooleanEquals": "true"}),
         json!({"Variable": "$.a", "IsNull": "yes"}),
         json!({"Variable": "$.a", "TimestampEquals": "2016-12-05T21:29:29"}),
+        json!({"Variable": "$.a", "TimestampLessThan": "2016-12-05T21:29Z"}),
         json!({"Variable": "$.a", "StringMatchesPath": "$.b"}),
         json!({"Variable": "$.a", "StringEqualsPath": "not a path"}),
         json!({"Variable": "a.b", "StringEquals": "x"}),

@@ -156,6 +156,38 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     })
 }
 
+/// Whether `s` is an RFC 3339 date-time, the form AWS requires of timestamps written in a
+/// definition: like [`parse_timestamp`] but with seconds required, a four-digit year and an
+/// offset of hours and minutes only.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let t_at = 10;
+    let seconds_end = 19;
+    if b.len() < 20
+        || !s.is_char_boundary(seconds_end)
+        || !b[..4].iter().all(u8::is_ascii_digit)
+        || !b[t_at].eq_ignore_ascii_case(&b'T')
+    {
+        return false;
+    }
+    if b.get(16) != Some(&b':') || !b[17..seconds_end].iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let mut rest = &s[seconds_end..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    let offset_ok = rest.eq_ignore_ascii_case("z")
+        || (rest.len() == 6
+            && matches!(rest.as_bytes()[0], b'+' | b'-')
+            && rest.as_bytes()[3] == b':');
+    offset_ok && parse_timestamp(s).is_some()
+}
+
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -183,6 +215,25 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_requires_seconds_and_a_minute_offset() {
+        let table = [
+            ("2016-03-14T01:59:00Z", true),
+            ("2016-03-14t01:59:00.5z", true),
+            ("2016-03-14T01:59:00.123456789+05:30", true),
+            ("2016-03-14T01:59Z", false),
+            ("2016-03-14T01:59:00", false),
+            ("2016-03-14T01:59:00+05:30:00", false),
+            ("2016-03-14T01:59:00.Z", false),
+            ("+2016-03-14T01:59:00Z", false),
+            ("2016-02-30T01:59:00Z", false),
+            ("2016-03-1é01:59:00Z", false),
+        ];
+        for (text, want) in table {
+            assert_eq!(is_rfc3339(text), want, "is_rfc3339({text:?})");
+        }
+    }
 
     #[test]
     fn accepts_what_iso_offset_date_time_accepts() {
