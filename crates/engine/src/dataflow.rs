@@ -217,7 +217,9 @@ pub(crate) fn kind_name(v: &Value) -> &'static str {
 /// The text of a JSONata field's expression, for messages (`{% 1 %}` → `1`).
 pub(crate) fn expression_text(t: &JsonataTemplate) -> String {
     match t.source() {
-        Value::String(s) => baton_asl::jsonata::expression_text(s).unwrap_or(s).to_string(),
+        Value::String(s) => baton_asl::jsonata::expression_text(s)
+            .unwrap_or(s)
+            .to_string(),
         other => other.to_string(),
     }
 }

@@ -50,7 +50,8 @@ fn arb_body() -> impl Strategy<Value = Body> {
     ];
     leaf.prop_recursive(2, 16, 3, |inner| {
         prop_oneof![
-            prop::collection::vec(prop::collection::vec(inner.clone(), 1..3), 1..3).prop_map(Body::Parallel),
+            prop::collection::vec(prop::collection::vec(inner.clone(), 1..3), 1..3)
+                .prop_map(Body::Parallel),
             (prop::collection::vec(inner, 1..3), 0u64..3).prop_map(|(b, c)| Body::Map(b, c)),
         ]
     })
@@ -82,7 +83,10 @@ fn set(bodies: &[Body], prefix: &str) -> Value {
             // stays reachable.
             Body::Fail => {
                 let fail = format!("{}f", name(i));
-                states.insert(fail.clone(), json!({"Type": "Fail", "Error": "Generated", "Cause": "generated"}));
+                states.insert(
+                    fail.clone(),
+                    json!({"Type": "Fail", "Error": "Generated", "Cause": "generated"}),
+                );
                 json!({"Type": "Choice", "Choices": [{"Variable": "$.payload", "IsNull": true, "Next": fail}],
                     "Default": name(i + 1)})
             }
@@ -97,9 +101,11 @@ fn set(bodies: &[Body], prefix: &str) -> Value {
                 "Branches": branches.iter().enumerate()
                     .map(|(k, b)| set(b, &format!("{prefix}{i}b{k}x"))).collect::<Vec<_>>(),
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": name(0)}]})),
-            Body::Map(b, c) => next(json!({"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": c,
+            Body::Map(b, c) => next(
+                json!({"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": c,
                 "ResultPath": "$.mapped", "ItemProcessor": set(b, &format!("{prefix}{i}m")),
-                "Retry": [{"ErrorEquals": ["Generated"], "MaxAttempts": 1}]})),
+                "Retry": [{"ErrorEquals": ["Generated"], "MaxAttempts": 1}]}),
+            ),
         };
         states.insert(name(i), state);
     }
@@ -107,12 +113,26 @@ fn set(bodies: &[Body], prefix: &str) -> Value {
     json!({"StartAt": name(0), "States": states})
 }
 
-fn run(machine: &Arc<StateMachine>, input: &Value, seed: u64) -> (Status, Vec<baton_engine::HistoryEvent>) {
-    let limits = Limits { max_history_events: 400, ..Limits::default() };
+fn run(
+    machine: &Arc<StateMachine>,
+    input: &Value,
+    seed: u64,
+) -> (Status, Vec<baton_engine::HistoryEvent>) {
+    let limits = Limits {
+        max_history_events: 400,
+        ..Limits::default()
+    };
     let mut execution = Execution::new(machine.clone(), limits);
     let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "prop", "run");
     let mut clock = VirtualClock::starting_at(1_700_000_000_000);
-    let outcome = run_to_end(&mut execution, info, input.clone(), seed, &mut clock, &mut NoTasks);
+    let outcome = run_to_end(
+        &mut execution,
+        info,
+        input.clone(),
+        seed,
+        &mut clock,
+        &mut NoTasks,
+    );
     (outcome.status, execution.history().to_vec())
 }
 
