@@ -3,15 +3,16 @@
 //! every evaluation error.
 
 use baton_asl::intrinsics::Intrinsic;
-use baton_asl::jsonata::{JsonataEnv, JsonataTemplate};
-use baton_asl::model::{Assign, PathSpec, ResultPathSpec, State};
+use baton_asl::jsonata::{JsonType, JsonataEnv, JsonataTemplate};
+use baton_asl::model::{Assign, Dynamic, PathSpec, ResultPathSpec, State};
 use baton_asl::path::{Path, PathFailure};
 use baton_asl::template::Template;
 use baton_asl::vars::Entropy;
 use baton_asl::{Env, ErrorName, Failure};
 use serde_json::{Map, Value};
 
-use crate::execution::{Fault, Scope};
+use crate::execution::{Fault, Run, Scope};
+use crate::history::Millis;
 
 /// What every expression of one state sees.
 pub(crate) struct Ctx<'a> {
@@ -19,10 +20,82 @@ pub(crate) struct Ctx<'a> {
     pub entered_id: u64,
     pub context: &'a Value,
     pub vars: &'a Scope,
-    pub now: crate::history::Millis,
+    pub now: Millis,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of `run` in `state`.
+    pub fn of(run: &'a Run, state: &'a State, context: &'a Value, now: Millis) -> Ctx<'a> {
+        Ctx {
+            state,
+            entered_id: run.entered_id,
+            context,
+            vars: &run.scope,
+            now,
+        }
+    }
+
+    /// A JSONata field whose value must be of one JSON type, with AWS's message otherwise.
+    pub fn jsonata_as(
+        &self,
+        t: &JsonataTemplate,
+        field: &str,
+        expected: JsonType,
+        states: &Value,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Value, Fault> {
+        let env = JsonataEnv {
+            states,
+            vars: self.vars,
+        };
+        t.eval_as(field, expected, &env, entropy).map_err(|f| {
+            let mut fault = self.fault(f);
+            fault.evaluation = matches!(fault.error, Some(ErrorName::QueryEvaluationError));
+            fault
+        })
+    }
+
+    /// A count (`TimeoutSeconds`, `MaxConcurrency`, `ToleratedFailureCount`, …): a literal,
+    /// its `…Path` twin (a numeric string counts, as on AWS), or a JSONata expression.
+    /// `input` is what the path reads and what `$states.input` is.
+    pub fn count(
+        &self,
+        d: Option<&Dynamic<u64>>,
+        field: &str,
+        input: &Value,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Option<u64>, Fault> {
+        match d {
+            None | Some(Dynamic::Intrinsic(_)) => Ok(None),
+            Some(Dynamic::Literal(n)) => Ok(Some(*n)),
+            Some(Dynamic::Path(p)) => {
+                let v = self.path(p, input)?;
+                let n = v
+                    .as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+                match n {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(self.runtime(&format!(
+                        "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
+                        display_value(&v),
+                        p.text()
+                    ))),
+                }
+            }
+            Some(Dynamic::Jsonata(t)) => {
+                let states = self.states(input, None, None);
+                let v = self.jsonata_as(t, field, JsonType::Integer, &states, entropy)?;
+                match v.as_u64() {
+                    Some(n) => Ok(Some(n)),
+                    None => Err(self.query_error(&format!(
+                        "The JSONata expression '{}' specified for the field '{field}' returned a negative number: {v}",
+                        expression_text(t)
+                    ))),
+                }
+            }
+        }
+    }
+
     /// AWS's prefix on the cause of every error raised while evaluating a state's fields.
     pub fn prefix(&self, message: &str) -> String {
         format!(
@@ -202,15 +275,11 @@ pub(crate) fn error_output(f: &Fault) -> Value {
     Value::Object(m)
 }
 
-/// The name AWS uses for a JSON value's type in messages.
-pub(crate) fn kind_name(v: &Value) -> &'static str {
+/// How AWS quotes a value in `…Path` messages: strings bare, anything else as JSON.
+pub(crate) fn display_value(v: &Value) -> String {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

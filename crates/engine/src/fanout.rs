@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use baton_asl::jsonata::JsonType;
 use baton_asl::model::{
     BatchInput, DataFlow, Dynamic, ItemSelector, Map as MapState, MapMode, State, StateKind,
     StateSet,
@@ -13,7 +14,7 @@ use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
 use crate::context::{self, StateContext};
-use crate::dataflow::{error_output, expression_text, kind_name, Ctx};
+use crate::dataflow::{display_value, error_output, Ctx};
 use crate::execution::{Action, Execution, Fault, Pending, Run, RunId, Scope, SetPath};
 use crate::history::EventDetails;
 use crate::states::Step;
@@ -96,13 +97,7 @@ impl Execution {
     fn prepare_fanout(&mut self, rid: RunId, state: &State) -> Result<(Vec<Value>, Fanout), Fault> {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx {
-            state,
-            entered_id: run.entered_id,
-            context: &context,
-            vars: &run.scope,
-            now: self.now,
-        };
+        let ctx = Ctx::of(run, state, &context, self.now);
         let entropy = &mut self.entropy;
         let raw = run.input.clone();
         let state_index = run.state as u32;
@@ -154,24 +149,24 @@ impl Execution {
             }
             StateKind::Map(m) => {
                 let (items, input) = map_items(&ctx, state, m, raw, entropy)?;
-                let max_concurrency = map_number(
-                    &ctx,
-                    &input,
-                    m.max_concurrency.as_ref(),
-                    "MaxConcurrency",
-                    entropy,
-                )?
-                .unwrap_or(0) as usize;
+                let max_concurrency = ctx
+                    .count(
+                        m.max_concurrency.as_ref(),
+                        "MaxConcurrency",
+                        &input,
+                        entropy,
+                    )?
+                    .unwrap_or(0) as usize;
                 // A distributed Map reads its tolerance when its map run starts, after
                 // `MapStateStarted`: an error there is reported after that event.
-                let tolerance = map_number(
-                    &ctx,
-                    &input,
-                    m.tolerated_failure_count.as_ref(),
-                    "ToleratedFailureCount",
-                    entropy,
-                )
-                .and_then(|count| Ok((count, tolerated_percentage(&ctx, &input, m, entropy)?)));
+                let tolerance = ctx
+                    .count(
+                        m.tolerated_failure_count.as_ref(),
+                        "ToleratedFailureCount",
+                        &input,
+                        entropy,
+                    )
+                    .and_then(|count| Ok((count, tolerated_percentage(&ctx, &input, m, entropy)?)));
                 let distributed = m.mode == MapMode::Distributed;
                 let (tolerated_count, tolerated_percentage, tolerance_error) = match tolerance {
                     Ok((c, p)) => (c, p, None),
@@ -497,16 +492,9 @@ fn map_items(
             let items = match &m.items {
                 Some(Dynamic::Jsonata(t)) => {
                     let states = ctx.states(&raw, None, None);
-                    let v = ctx.jsonata(t, "Items", &states, entropy)?;
-                    match v {
+                    match ctx.jsonata_as(t, "Items", JsonType::Array, &states, entropy)? {
                         Value::Array(a) => a,
-                        other => {
-                            return Err(ctx.query_error(&format!(
-                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
-                                expression_text(t),
-                                kind_name(&other)
-                            )))
-                        }
+                        _ => Vec::new(),
                     }
                 }
                 Some(Dynamic::Literal(Value::Array(a))) => a.clone(),
@@ -574,15 +562,15 @@ fn select_items(
     match &m.item_batcher {
         None => Ok(out),
         Some(b) => {
-            let max_items = map_number(
-                ctx,
-                selector_input,
-                b.max_items_per_batch.as_ref(),
-                "MaxItemsPerBatch",
-                entropy,
-            )?
-            .filter(|&n| n > 0)
-            .unwrap_or(u64::MAX) as usize;
+            let max_items = ctx
+                .count(
+                    b.max_items_per_batch.as_ref(),
+                    "MaxItemsPerBatch",
+                    selector_input,
+                    entropy,
+                )?
+                .filter(|&n| n > 0)
+                .unwrap_or(u64::MAX) as usize;
             let batch_input = match &b.batch_input {
                 None => None,
                 Some(BatchInput::JsonPath(t)) => Some(ctx.template(t, selector_input, entropy)?),
@@ -603,48 +591,6 @@ fn select_items(
                 })
                 .collect())
         }
-    }
-}
-
-/// MaxConcurrency, ToleratedFailureCount and friends: a literal, a `…Path`, or JSONata.
-fn map_number(
-    ctx: &Ctx<'_>,
-    input: &Value,
-    d: Option<&Dynamic<u64>>,
-    field: &str,
-    entropy: &mut dyn Entropy,
-) -> Result<Option<u64>, Fault> {
-    match d {
-        None => Ok(None),
-        Some(Dynamic::Literal(n)) => Ok(Some(*n)),
-        Some(Dynamic::Path(p)) => {
-            let v = ctx.path(p, input)?;
-            // AWS reads a numeric string as its number here.
-            let n = v
-                .as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-            match n {
-                Some(n) => Ok(Some(n)),
-                None => Err(ctx.runtime(&format!(
-                    "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
-                    display_value(&v),
-                    p.text()
-                ))),
-            }
-        }
-        Some(Dynamic::Jsonata(t)) => {
-            let states = ctx.states(input, None, None);
-            let v = ctx.jsonata(t, field, &states, entropy)?;
-            match v.as_u64() {
-                Some(n) => Ok(Some(n)),
-                None => Err(ctx.query_error(&format!(
-                    "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'integer', but was '{}' for value: {v}",
-                    expression_text(t),
-                    kind_name(&v)
-                ))),
-            }
-        }
-        Some(Dynamic::Intrinsic(_)) => Ok(None),
     }
 }
 
@@ -672,17 +618,9 @@ fn tolerated_percentage(
         }
         Some(Dynamic::Jsonata(t)) => {
             let states = ctx.states(input, None, None);
-            let v = ctx.jsonata(t, "ToleratedFailurePercentage", &states, entropy)?;
-            match v.as_f64() {
-                Some(n) => n,
-                None => {
-                    return Err(ctx.query_error(&format!(
-                        "The JSONata expression '{}' specified for the field 'ToleratedFailurePercentage' returned an unexpected result type. Expected 'number', but was '{}' for value: {v}",
-                        expression_text(t),
-                        kind_name(&v)
-                    )))
-                }
-            }
+            let field = "ToleratedFailurePercentage";
+            let v = ctx.jsonata_as(t, field, JsonType::Number, &states, entropy)?;
+            v.as_f64().unwrap_or_default()
         }
         Some(Dynamic::Intrinsic(_)) => return Ok(None),
     };
@@ -690,12 +628,4 @@ fn tolerated_percentage(
         return Err(ctx.runtime("ToleratedFailurePercentage must be between 0 and 100."));
     }
     Ok(Some(value))
-}
-
-/// How AWS quotes a value in these messages: strings bare, anything else as JSON.
-fn display_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

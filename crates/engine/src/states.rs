@@ -1,6 +1,7 @@
 //! Stepping a run through its states: entering, each state type's work, exiting, and the
 //! Retry/Catch decision when a state fails.
 
+use baton_asl::jsonata::JsonType;
 use baton_asl::model::{
     ChoiceCondition, DataFlow, Dynamic, Jitter, PathSpec, ResultPathSpec, State, StateKind,
     StateSet, Transition, Wait,
@@ -10,7 +11,7 @@ use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
 use crate::context::{self, StateContext};
-use crate::dataflow::{error_output, expression_text, kind_name, Ctx};
+use crate::dataflow::{error_output, Ctx};
 use crate::execution::{Action, Execution, Fault, Pending, RunId, TimerPurpose};
 use crate::history::{EventDetails, Millis};
 
@@ -213,13 +214,7 @@ impl Execution {
         // Simple states have no Retry or Catch, so nothing needs the raw input after this.
         let raw = std::mem::take(&mut self.run_mut(rid).input);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx {
-            state,
-            entered_id: run.entered_id,
-            context: &context,
-            vars: &run.scope,
-            now: self.now,
-        };
+        let ctx = Ctx::of(run, state, &context, self.now);
         let entropy = &mut self.entropy;
         let result = match &state.flow {
             DataFlow::JsonPath(flow) => simple_jsonpath(&ctx, state, flow, raw, entropy),
@@ -294,13 +289,7 @@ impl Execution {
             let err_out = error_output(&fault);
             let context = self.context_for(rid, state, None);
             let run = self.runs[rid].as_ref().expect("live run");
-            let ctx = Ctx {
-                state,
-                entered_id: run.entered_id,
-                context: &context,
-                vars: &run.scope,
-                now: self.now,
-            };
+            let ctx = Ctx::of(run, state, &context, self.now);
             let entropy = &mut self.entropy;
             let raw = run.input.clone();
             let caught = (|| -> Result<(Value, Option<Map<String, Value>>), Fault> {
@@ -574,17 +563,10 @@ fn simple_jsonata(
                 };
                 let hit = match cond {
                     Dynamic::Literal(b) => *b,
-                    Dynamic::Jsonata(t) => match ctx.jsonata(t, "Condition", &states, entropy)? {
-                        Value::Bool(b) => b,
-                        other => {
-                            return Err(ctx.query_error(&format!(
-                                "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
-                                expression_text(t),
-                                kind_name(&other),
-                                other
-                            )))
-                        }
-                    },
+                    Dynamic::Jsonata(t) => ctx
+                        .jsonata_as(t, "Condition", JsonType::Boolean, &states, entropy)?
+                        .as_bool()
+                        .unwrap_or(false),
                     Dynamic::Path(_) | Dynamic::Intrinsic(_) => false,
                 };
                 if hit {
@@ -630,24 +612,18 @@ fn simple_jsonata(
             })
         }
         StateKind::Fail(fail) => {
-            let mut eval = |d: &Option<Dynamic<String>>,
-                            field: &str|
-             -> Result<Option<String>, Fault> {
-                match d {
-                    None => Ok(None),
-                    Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
-                    Some(Dynamic::Jsonata(t)) => match ctx.jsonata(t, field, &states, entropy)? {
-                        Value::String(s) => Ok(Some(s)),
-                        other => Err(ctx.query_error(&format!(
-                            "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'string', but was '{}' for value: {}",
-                            expression_text(t),
-                            kind_name(&other),
-                            other
-                        ))),
-                    },
-                    Some(Dynamic::Path(_) | Dynamic::Intrinsic(_)) => Ok(None),
-                }
-            };
+            let mut eval =
+                |d: &Option<Dynamic<String>>, field: &str| -> Result<Option<String>, Fault> {
+                    match d {
+                        None => Ok(None),
+                        Some(Dynamic::Literal(s)) => Ok(Some(s.clone())),
+                        Some(Dynamic::Jsonata(t)) => Ok(ctx
+                            .jsonata_as(t, field, JsonType::String, &states, entropy)?
+                            .as_str()
+                            .map(str::to_string)),
+                        Some(Dynamic::Path(_) | Dynamic::Intrinsic(_)) => Ok(None),
+                    }
+                };
             let error = eval(&fail.error, "Error")?;
             let cause = eval(&fail.cause, "Cause")?;
             Ok(Simple::Done(Step::Terminal(Fault::new(error, cause))))
@@ -728,16 +704,10 @@ fn wait_until_jsonata(
     let now = ctx_now(ctx);
     match wait {
         Wait::Seconds(Dynamic::Literal(n)) => Ok(now + *n as Millis * 1000),
-        Wait::Seconds(Dynamic::Jsonata(t)) => {
-            let v = ctx.jsonata(t, "Seconds", states, entropy)?;
-            match v.as_i64() {
-                Some(n) if n >= 0 => Ok(now + n * 1000),
-                _ => Err(ctx.query_error(&format!(
-                    "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {v}",
-                    expression_text(t),
-                    kind_name(&v)
-                ))),
-            }
+        Wait::Seconds(d @ Dynamic::Jsonata(_)) => {
+            let input = states.get("input").unwrap_or(&Value::Null);
+            let seconds = ctx.count(Some(d), "Seconds", input, entropy)?.unwrap_or(0);
+            Ok(now + seconds as Millis * 1000)
         }
         Wait::Timestamp(Dynamic::Literal(s)) => parse_timestamp(s).ok_or_else(|| {
             ctx.query_error(&format!(

@@ -1,12 +1,12 @@
 //! Task states: what kind of resource a `Resource` names, scheduling one attempt, and turning
 //! its result or failure into the state's output.
 
-use baton_asl::model::{DataFlow, Dynamic, State, StateKind};
+use baton_asl::model::{DataFlow, State, StateKind};
 use baton_asl::vars::Entropy;
 use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
-use crate::dataflow::{expression_text, kind_name, Ctx};
+use crate::dataflow::Ctx;
 use crate::execution::{Execution, Fault, Pending, RunId, TaskWait, TimerPurpose};
 use crate::history::{EventDetails, Millis, TaskFamily, TaskResource};
 use crate::signal::{Effect, TaskRequest};
@@ -96,13 +96,7 @@ impl Execution {
         };
         let context = self.context_for(rid, state, context_token);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx {
-            state,
-            entered_id: run.entered_id,
-            context: &context,
-            vars: &run.scope,
-            now: self.now,
-        };
+        let ctx = Ctx::of(run, state, &context, self.now);
         let entropy = &mut self.entropy;
         let raw = &run.input;
         let prepared = (|| -> Result<(Value, Option<u64>, Option<u64>), Fault> {
@@ -122,15 +116,13 @@ impl Execution {
                     None => raw.clone(),
                 },
             };
-            let timeout = seconds(
-                &ctx,
+            let timeout = ctx.count(
                 task.timeout_seconds.as_ref(),
                 "TimeoutSeconds",
                 raw,
                 entropy,
             )?;
-            let heartbeat = seconds(
-                &ctx,
+            let heartbeat = ctx.count(
                 task.heartbeat_seconds.as_ref(),
                 "HeartbeatSeconds",
                 raw,
@@ -270,13 +262,7 @@ impl Execution {
     ) -> Step {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx {
-            state,
-            entered_id: run.entered_id,
-            context: &context,
-            vars: &run.scope,
-            now: self.now,
-        };
+        let ctx = Ctx::of(run, state, &context, self.now);
         let entropy = &mut self.entropy;
         let raw = run.input.clone();
         let done = (|| -> Result<(Value, Option<Map<String, Value>>), Fault> {
@@ -315,44 +301,6 @@ impl Execution {
             },
             Err(f) => Step::Fail(f),
         }
-    }
-}
-
-/// `TimeoutSeconds`/`HeartbeatSeconds` and their `…Path` and JSONata forms.
-pub(crate) fn seconds(
-    ctx: &Ctx<'_>,
-    d: Option<&Dynamic<u64>>,
-    field: &str,
-    raw: &Value,
-    entropy: &mut dyn Entropy,
-) -> Result<Option<u64>, Fault> {
-    match d {
-        None => Ok(None),
-        Some(Dynamic::Literal(n)) => Ok(Some(*n)),
-        Some(Dynamic::Path(p)) => {
-            let v = ctx.path(p, raw)?;
-            match v.as_u64() {
-                Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(ctx.runtime(&format!(
-                    "The {field}Path field refers to value \"{}\" which is not a valid positive integer: {}",
-                    v,
-                    p.text()
-                ))),
-            }
-        }
-        Some(Dynamic::Jsonata(t)) => {
-            let states = ctx.states(raw, None, None);
-            let v = ctx.jsonata(t, field, &states, entropy)?;
-            match v.as_u64() {
-                Some(n) => Ok(Some(n)),
-                None => Err(ctx.query_error(&format!(
-                    "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'integer', but was '{}' for value: {v}",
-                    expression_text(t),
-                    kind_name(&v)
-                ))),
-            }
-        }
-        Some(Dynamic::Intrinsic(_)) => Ok(None),
     }
 }
 
