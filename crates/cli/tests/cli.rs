@@ -92,7 +92,28 @@ fn run_cases() {
             result: Some((
                 "SUCCEEDED",
                 Some(serde_json::json!({
-                "greeting": "Pricing 2 orders", "count": 2, "total": 1240, "needApproval": 2})),
+                "greeting": "Pricing 2 orders", "count": 2, "total": 1240, "needApproval": [2]})),
+                None,
+            )),
+            stderr: vec![],
+        },
+        Case {
+            name: "the README example with no orders",
+            args: s(&[
+                "run",
+                &example("hello.asl.json"),
+                "--time",
+                "virtual",
+                "--output",
+                "json",
+                "--input",
+                r#"{"orders":[]}"#,
+            ]),
+            code: 0,
+            result: Some((
+                "SUCCEEDED",
+                Some(serde_json::json!({
+                "greeting": "Pricing 0 orders", "count": 0, "total": 0, "needApproval": []})),
                 None,
             )),
             stderr: vec![],
