@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use baton_asl::model::StateMachine;
-use baton_asl::validate::{Diagnostic, Severity};
+use baton_asl::validate::{Diagnostic, MachineType, Options as ValidateOptions, Severity};
 use baton_engine::driver::{run_to_end, Clock, VirtualClock};
 use baton_engine::{Execution, ExecutionInfo, HistoryEvent, Limits, Outcome};
 use baton_mock::MockSession;
@@ -18,14 +18,16 @@ pub enum LoadError {
     Model(baton_asl::model::ModelError),
 }
 
-/// Parses, validates and builds a definition. Warnings are returned alongside the machine.
+/// Parses, validates (with the rules of `machine_type`) and builds a definition. Warnings are
+/// returned alongside the machine.
 pub fn load(
     text: &str,
     allow_comments: bool,
+    machine_type: MachineType,
 ) -> Result<(StateMachine, Vec<Diagnostic>), LoadError> {
     let doc =
         baton_asl::parse::parse(text, allow_comments).map_err(|d| LoadError::Invalid(vec![d]))?;
-    let diagnostics = baton_asl::validate::validate(&doc);
+    let diagnostics = baton_asl::validate::validate_with(&doc, &ValidateOptions { machine_type });
     if diagnostics.iter().any(|d| d.severity == Severity::Error) {
         return Err(LoadError::Invalid(diagnostics));
     }

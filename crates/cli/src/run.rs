@@ -1,6 +1,7 @@
 //! `baton run FILE`: one execution in-process, its result on stdout.
 
 use anyhow::{bail, Context};
+use baton_asl::validate::MachineType;
 use baton_asl::vars::{Entropy, SeededEntropy};
 use baton_cli::exec::{execute, load, Executed, LoadError, Options};
 use baton_cli::local::system_now;
@@ -18,6 +19,13 @@ pub enum TimeMode {
     Real,
     /// Time jumps to the next timer: waits take no real time.
     Virtual,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum ExecutionType {
+    Standard,
+    Express,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,6 +48,15 @@ pub struct RunArgs {
     history: bool,
     #[arg(long, value_enum, default_value = "text")]
     output: OutputFormat,
+    /// The state machine's type: Express machines refuse some resources, and their executions
+    /// have an `express:` ARN.
+    #[arg(
+        long = "type",
+        value_enum,
+        default_value = "STANDARD",
+        ignore_case = true
+    )]
+    machine_type: ExecutionType,
     /// The state machine's name (default: the file's stem).
     #[arg(long)]
     name: Option<String>,
@@ -66,7 +83,11 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let path = args.file.display().to_string();
-    let machine = match load(&text, true) {
+    let machine_type = match args.machine_type {
+        ExecutionType::Standard => MachineType::Standard,
+        ExecutionType::Express => MachineType::Express,
+    };
+    let machine = match load(&text, true, machine_type) {
         Ok((machine, warnings)) => {
             for d in &warnings {
                 eprintln!("{}", render(&path, d));
@@ -131,7 +152,22 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         Some(n) => n.clone(),
         None => SeededEntropy::new(seed ^ 0x5eed).uuid_v4(),
     };
-    let info = ExecutionInfo::standard("aws", &args.region, &args.account, &name, &execution_name);
+    let info = match args.machine_type {
+        ExecutionType::Standard => {
+            ExecutionInfo::standard("aws", &args.region, &args.account, &name, &execution_name)
+        }
+        ExecutionType::Express => {
+            let id = SeededEntropy::new(seed ^ 0xe7).uuid_v4();
+            ExecutionInfo::express(
+                "aws",
+                &args.region,
+                &args.account,
+                &name,
+                &execution_name,
+                &id,
+            )
+        }
+    };
     let executed = execute(
         machine,
         Options {

@@ -285,6 +285,44 @@ fn run_cases() {
 }
 
 #[test]
+fn execution_type_sets_the_execution_identity() {
+    let run = |ty: &str| {
+        let r = baton(&[
+            "run",
+            &data("context.asl.json"),
+            "--name",
+            "m",
+            "--execution-name",
+            "e",
+            "--type",
+            ty,
+            "--output",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let out: Value =
+            serde_json::from_str(json_out(&r)["output"].as_str().expect("output")).expect("JSON");
+        out
+    };
+    let standard = run("STANDARD");
+    assert_eq!(
+        standard["id"],
+        "arn:aws:states:us-east-1:123456789012:execution:m:e"
+    );
+    assert_eq!(standard["execution"]["RedriveCount"], 0);
+    let express = run("EXPRESS");
+    let id = express["id"].as_str().expect("id");
+    assert!(
+        id.starts_with("arn:aws:states:us-east-1:123456789012:express:m:e:"),
+        "{id}"
+    );
+    assert!(
+        express["execution"].get("RedriveCount").is_none(),
+        "Express executions have no RedriveCount"
+    );
+}
+
+#[test]
 fn history_is_aws_shaped() {
     let r = baton(&[
         "run",

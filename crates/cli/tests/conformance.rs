@@ -7,6 +7,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use baton_asl::validate::MachineType;
 use baton_cli::exec::{execute, load, Options};
 use baton_engine::ExecutionInfo;
 use serde_json::Value;
@@ -28,9 +29,15 @@ fn run_case(dir: &Path, mocked: bool) -> Result {
         .find_map(|l| l.strip_prefix("suite:"))
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|| "?".into());
+    let express = expected_json.get("execution_type").and_then(Value::as_str) == Some("EXPRESS");
+    let machine_type = if express {
+        MachineType::Express
+    } else {
+        MachineType::Standard
+    };
     let outcome = (|| -> std::result::Result<Actual, String> {
-        let (machine, _) =
-            load(&read("definition.json"), false).map_err(|e| format!("load: {e:?}"))?;
+        let (machine, _) = load(&read("definition.json"), false, machine_type)
+            .map_err(|e| format!("load: {e:?}"))?;
         let input: Value =
             serde_json::from_str(&read("input.json")).map_err(|e| format!("input: {e}"))?;
         let name = if mocked {
