@@ -1,0 +1,373 @@
+//! Baton's embedded store: one SQLite database file in a data directory, in WAL mode.
+//!
+//! Writes go to ONE connection on a dedicated thread, which commits every batch waiting in its
+//! channel in a single transaction (group commit) and answers each caller once that transaction
+//! is durable. Reads run on a small pool of read-only connections, each on its own thread, so
+//! neither kind of work ever blocks an async executor.
+//!
+//! Durability: a batch whose commit returned is in the WAL file, written with `write(2)`
+//! before the commit returned, so it survives the process being killed (`kill -9`): the OS
+//! holds the data. With the default [`Synchronous::Normal`], the WAL is fsynced only at
+//! checkpoints, so a power loss or OS crash may lose the last commits (never corrupting the
+//! database); [`Synchronous::Full`] fsyncs at every group commit and survives those too.
+
+mod apply;
+mod read;
+mod rows;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_store::{
+    Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
+    JournalEntry, MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine,
+    StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task, Timer,
+    WriteBatch,
+};
+use crossbeam_channel::unbounded;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::rows::backend;
+use crate::writer::Request;
+
+/// The database file's name inside the data directory.
+pub const DATABASE_FILE: &str = "baton.sqlite3";
+
+/// When SQLite forces the WAL to stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// At checkpoints only: commits survive the process dying, not the machine losing power.
+    #[default]
+    Normal,
+    /// At every group commit: commits survive power loss too, for one fsync per group.
+    Full,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub synchronous: Synchronous,
+    /// Read-only connections, each on its own thread.
+    pub readers: usize,
+    /// At most this many requests share one transaction.
+    pub max_group: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            synchronous: Synchronous::Normal,
+            readers: 2,
+            max_group: 1024,
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce(&Connection) + Send>;
+
+/// The SQLite store. Dropping it finishes the requests already sent, then closes the database.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Option<mpsc::Sender<Request>>,
+    readers: Option<crossbeam_channel::Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and the directory if needed) the store in `dir`, with default options.
+    pub fn open(dir: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with(dir, Options::default())
+    }
+
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<SqliteStore> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Backend(format!("creating {}: {e}", dir.display())))?;
+        let path = dir.join(DATABASE_FILE);
+        let context = |e: Error| Error::Backend(format!("opening {}: {e}", path.display()));
+
+        let mut conn = Connection::open(&path).map_err(|e| context(backend(e)))?;
+        configure_writer(&conn, options.synchronous).map_err(|e| context(backend(e)))?;
+        schema::migrate(&mut conn).map_err(context)?;
+
+        let mut threads = Vec::new();
+        // Readers open after the writer made the database a WAL database with this schema.
+        let (job_tx, job_rx) = unbounded::<Job>();
+        for i in 0..options.readers.max(1) {
+            let reader = open_reader(&path).map_err(|e| context(backend(e)))?;
+            let jobs = job_rx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("baton-store-reader-{i}"))
+                .spawn(move || {
+                    while let Ok(job) = jobs.recv() {
+                        job(&reader);
+                    }
+                })
+                .map_err(|e| context(Error::backend(e)))?;
+            threads.push(handle);
+        }
+        // Bounded: when the disk falls behind, producers wait (asynchronously) instead of queueing
+        // without limit.
+        let (write_tx, write_rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
+        let max_group = options.max_group.max(1);
+        let handle = std::thread::Builder::new()
+            .name("baton-store-writer".into())
+            .spawn(move || writer::run(conn, write_rx, max_group))
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
+        Ok(SqliteStore {
+            path,
+            writer: Some(write_tx),
+            readers: Some(job_tx),
+            threads,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version this build writes (`PRAGMA user_version` of an up-to-date database).
+    pub fn schema_version() -> u32 {
+        schema::latest()
+    }
+
+    async fn write<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<Result<T>>) -> Request,
+    ) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        let writer = self.writer.as_ref().ok_or(Error::Closed)?;
+        writer.send(request(tx)).await.map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        let readers = self.readers.as_ref().ok_or(Error::Closed)?;
+        let job: Job = Box::new(move |conn| {
+            let _ = tx.send(f(conn));
+        });
+        readers.send(job).map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the channels ends the threads once they have done what was sent.
+        self.writer.take();
+        self.readers.take();
+        for handle in self.threads.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn configure_writer(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidQuery);
+    }
+    let sync = match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // 32 MiB of page cache (negative: KiB).
+    conn.pragma_update(None, "cache_size", -32_768)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "cache_size", -16_384)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn commit(&self, batch: WriteBatch) -> Result<()> {
+        self.write(|reply| Request::Commit { batch, reply }).await
+    }
+
+    async fn claim_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<Task>> {
+        let activity_arn = activity_arn.to_string();
+        let worker_name = worker_name.map(str::to_string);
+        self.write(|reply| Request::Claim {
+            activity_arn,
+            worker_name,
+            now,
+            reply,
+        })
+        .await
+    }
+
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::state_machine(c, &arn)).await
+    }
+
+    async fn state_machines(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachine>> {
+        let (scope, page) = (scope.clone(), page.clone());
+        self.read(move |c| read::state_machines(c, &scope, &page))
+            .await
+    }
+
+    async fn revision(
+        &self,
+        state_machine_arn: &str,
+        revision_id: &str,
+    ) -> Result<Option<StateMachineRevision>> {
+        let (arn, id) = (state_machine_arn.to_string(), revision_id.to_string());
+        self.read(move |c| read::revision(c, &arn, &id)).await
+    }
+
+    async fn version(&self, arn: &str) -> Result<Option<StateMachineVersion>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::version(c, &arn)).await
+    }
+
+    async fn versions(
+        &self,
+        state_machine_arn: &str,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineVersion>> {
+        let (arn, page) = (state_machine_arn.to_string(), page.clone());
+        self.read(move |c| read::versions(c, &arn, &page)).await
+    }
+
+    async fn alias(&self, arn: &str) -> Result<Option<StateMachineAlias>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::alias(c, &arn)).await
+    }
+
+    async fn aliases(
+        &self,
+        of: AliasesOf<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineAlias>> {
+        let page = page.clone();
+        match of {
+            AliasesOf::Machine(arn) => {
+                let arn = arn.to_string();
+                self.read(move |c| read::aliases(c, AliasesOf::Machine(&arn), &page))
+                    .await
+            }
+            AliasesOf::Version(arn) => {
+                let arn = arn.to_string();
+                self.read(move |c| read::aliases(c, AliasesOf::Version(&arn), &page))
+                    .await
+            }
+        }
+    }
+
+    async fn activity(&self, arn: &str) -> Result<Option<Activity>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::activity(c, &arn)).await
+    }
+
+    async fn activities(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
+        let (scope, page) = (scope.clone(), page.clone());
+        self.read(move |c| read::activities(c, &scope, &page)).await
+    }
+
+    async fn tags(&self, resource_arn: &str) -> Result<Vec<Tag>> {
+        let arn = resource_arn.to_string();
+        self.read(move |c| read::tags(c, &arn)).await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<Option<Execution>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::execution(c, &arn)).await
+    }
+
+    async fn executions(
+        &self,
+        filter: &ExecutionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ExecutionSummary>> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read(move |c| read::executions(c, &filter, &page))
+            .await
+    }
+
+    async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
+        self.read(read::unfinished_executions).await
+    }
+
+    async fn history(
+        &self,
+        execution_arn: &str,
+        reverse: bool,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryRecord>> {
+        let (arn, page) = (execution_arn.to_string(), page.clone());
+        self.read(move |c| read::history(c, &arn, reverse, &page))
+            .await
+    }
+
+    async fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| read::journal(c, &arn)).await
+    }
+
+    async fn due_timers(&self, now: Millis, limit: usize) -> Result<Vec<Timer>> {
+        self.read(move |c| read::due_timers(c, now, limit)).await
+    }
+
+    async fn next_timer_at(&self) -> Result<Option<Millis>> {
+        self.read(read::next_timer_at).await
+    }
+
+    async fn task(&self, execution_arn: &str, task_id: u64) -> Result<Option<Task>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| read::task(c, &arn, task_id)).await
+    }
+
+    async fn task_by_token(&self, token: &str) -> Result<Option<Task>> {
+        let token = token.to_string();
+        self.read(move |c| read::task_by_token(c, &token)).await
+    }
+
+    async fn tasks(&self, execution_arn: &str) -> Result<Vec<Task>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| read::tasks(c, &arn)).await
+    }
+
+    async fn map_run(&self, arn: &str) -> Result<Option<MapRun>> {
+        let arn = arn.to_string();
+        self.read(move |c| read::map_run(c, &arn)).await
+    }
+
+    async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>> {
+        let (arn, page) = (execution_arn.to_string(), page.clone());
+        self.read(move |c| read::map_runs(c, &arn, &page)).await
+    }
+}

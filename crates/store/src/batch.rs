@@ -1,0 +1,161 @@
+//! `WriteBatch`: the writes of one step, applied in order and atomically — all or nothing.
+//!
+//! The runtime commits what the engine produced (history, journal, timers, tasks, the execution
+//! row) as one batch *before* acting on it, so after a crash the store holds either the whole
+//! step or none of it.
+
+use crate::{
+    Activity, Execution, HistoryRecord, JournalEntry, MapRun, StateMachine, StateMachineAlias,
+    StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
+};
+
+/// One write. Creates fail with [`crate::Error::AlreadyExists`] when the key is taken; updates
+/// and task completions with [`crate::Error::NotFound`] when the record is absent; deletes of
+/// absent records do nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Fails if the ARN is taken (`StateMachineAlreadyExists`, once the runtime has ruled out an
+    /// idempotent repeat).
+    CreateStateMachine(StateMachine),
+    /// Replaces the record with this ARN.
+    UpdateStateMachine(StateMachine),
+    /// Deletes the machine with its versions, aliases and tags. Its revisions and executions
+    /// stay: executions still describe and finish on them.
+    DeleteStateMachine {
+        arn: String,
+    },
+    /// Writes a revision; writing the same (machine, revision id) again does nothing.
+    PutRevision(StateMachineRevision),
+    /// Fails if the ARN is taken.
+    CreateVersion(StateMachineVersion),
+    /// Fails with [`crate::Error::Conflict`] while an alias routes to the version.
+    DeleteVersion {
+        arn: String,
+    },
+    /// Fails if the ARN is taken (the runtime then compares for idempotency, or answers
+    /// `ConflictException`).
+    CreateAlias(StateMachineAlias),
+    UpdateAlias(StateMachineAlias),
+    DeleteAlias {
+        arn: String,
+    },
+    /// Fails if the ARN is taken (`CreateActivity` is idempotent by name on AWS: the runtime
+    /// answers the existing activity).
+    CreateActivity(Activity),
+    /// Deletes the activity and its tags.
+    DeleteActivity {
+        arn: String,
+    },
+    /// Adds tags, replacing the values of keys already present. The resource (a state machine
+    /// or an activity) must exist.
+    TagResource {
+        arn: String,
+        tags: Vec<Tag>,
+    },
+    /// Removes these keys; absent keys are ignored.
+    UntagResource {
+        arn: String,
+        keys: Vec<String>,
+    },
+    /// Fails if the ARN is taken: the name is in use for this machine (`ExecutionAlreadyExists`,
+    /// once the runtime has compared inputs for idempotency).
+    CreateExecution(Execution),
+    /// Replaces the record with this ARN.
+    UpdateExecution(Execution),
+    /// Fails if an event id is taken.
+    AppendHistory {
+        execution_arn: String,
+        events: Vec<HistoryRecord>,
+    },
+    /// Fails if a sequence number is taken.
+    AppendJournal {
+        execution_arn: String,
+        entries: Vec<JournalEntry>,
+    },
+    /// Starts a timer, or moves it if this (execution, timer id) exists.
+    PutTimer(Timer),
+    DeleteTimer {
+        execution_arn: String,
+        timer_id: u64,
+    },
+    /// Deletes every timer of the execution (it ended or stopped).
+    DeleteTimers {
+        execution_arn: String,
+    },
+    /// Fails if (execution, task id) or the token is taken.
+    CreateTask(Task),
+    /// Replaces the record with this (execution, task id) — a heartbeat, a new deadline.
+    UpdateTask(Task),
+    /// Closes an open task: it takes no more results. Fails with [`crate::Error::Conflict`] if
+    /// it is closed already, so of two racing completions exactly one wins.
+    CompleteTask {
+        execution_arn: String,
+        task_id: u64,
+    },
+    DeleteTask {
+        execution_arn: String,
+        task_id: u64,
+    },
+    /// Fails if the ARN is taken.
+    CreateMapRun(MapRun),
+    UpdateMapRun(MapRun),
+}
+
+/// An ordered list of writes, applied atomically by [`crate::Store::commit`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    ops: Vec<Op>,
+}
+
+impl WriteBatch {
+    pub fn new() -> WriteBatch {
+        WriteBatch::default()
+    }
+
+    pub fn push(&mut self, op: Op) -> &mut WriteBatch {
+        self.ops.push(op);
+        self
+    }
+
+    /// The batch with one more write.
+    pub fn with(mut self, op: Op) -> WriteBatch {
+        self.ops.push(op);
+        self
+    }
+
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    pub fn into_ops(self) -> Vec<Op> {
+        self.ops
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+impl From<Vec<Op>> for WriteBatch {
+    fn from(ops: Vec<Op>) -> WriteBatch {
+        WriteBatch { ops }
+    }
+}
+
+impl FromIterator<Op> for WriteBatch {
+    fn from_iter<I: IntoIterator<Item = Op>>(iter: I) -> WriteBatch {
+        WriteBatch {
+            ops: iter.into_iter().collect(),
+        }
+    }
+}
+
+impl Extend<Op> for WriteBatch {
+    fn extend<I: IntoIterator<Item = Op>>(&mut self, iter: I) {
+        self.ops.extend(iter);
+    }
+}

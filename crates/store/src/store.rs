@@ -1,0 +1,118 @@
+//! The `Store` trait: atomic batched writes and the reads the API and the runtime need.
+
+use async_trait::async_trait;
+
+use crate::{
+    Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, JournalEntry,
+    MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine, StateMachineAlias,
+    StateMachineRevision, StateMachineVersion, Tag, Task, Timer, WriteBatch,
+};
+
+/// A persistence backend.
+///
+/// Every method is async (a boxed future, so the trait stays object-safe and the runtime can
+/// hold an `Arc<dyn Store>`): a commit is durable on the backend's own writer — a thread for
+/// SQLite, a connection for PostgreSQL — and the caller waits for it without holding an
+/// executor thread. The futures need no particular async runtime.
+///
+/// Reads see every batch whose commit has returned. Gets return `Ok(None)` for absent records;
+/// listings of absent parents are empty.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies the batch atomically; durable when this returns `Ok`. On `Err` nothing of the
+    /// batch was applied. Once called, dropping the future does not withdraw the batch: it is
+    /// either applied or not, and a read tells which.
+    async fn commit(&self, batch: WriteBatch) -> Result<()>;
+
+    /// Hands the oldest scheduled task of this activity to one worker: marks it started (with
+    /// the worker's name and `now`) and returns it. Each task is handed out at most once, however
+    /// many callers race. `None` when no task is waiting.
+    async fn claim_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<Task>>;
+
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>>;
+
+    /// The scope's state machines by name, as `ListStateMachines` orders them.
+    async fn state_machines(&self, scope: &Scope, page: &PageRequest)
+        -> Result<Page<StateMachine>>;
+
+    async fn revision(
+        &self,
+        state_machine_arn: &str,
+        revision_id: &str,
+    ) -> Result<Option<StateMachineRevision>>;
+
+    async fn version(&self, arn: &str) -> Result<Option<StateMachineVersion>>;
+
+    /// The machine's versions, newest (highest number) first.
+    async fn versions(
+        &self,
+        state_machine_arn: &str,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineVersion>>;
+
+    async fn alias(&self, arn: &str) -> Result<Option<StateMachineAlias>>;
+
+    /// Aliases, most recently created first.
+    async fn aliases(
+        &self,
+        of: AliasesOf<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineAlias>>;
+
+    async fn activity(&self, arn: &str) -> Result<Option<Activity>>;
+
+    /// The scope's activities by name.
+    async fn activities(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>>;
+
+    /// The resource's tags by key.
+    async fn tags(&self, resource_arn: &str) -> Result<Vec<Tag>>;
+
+    async fn execution(&self, arn: &str) -> Result<Option<Execution>>;
+
+    /// Executions newest first (see [`Execution::list_date`]); among equal dates, the one
+    /// created last first.
+    async fn executions(
+        &self,
+        filter: &ExecutionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ExecutionSummary>>;
+
+    /// Every execution still to be driven (`RUNNING`, `PENDING_REDRIVE`), oldest first: what
+    /// recovery resumes at start.
+    async fn unfinished_executions(&self) -> Result<Vec<Execution>>;
+
+    /// A page of the execution's history, by event id ascending, or descending when `reverse`.
+    async fn history(
+        &self,
+        execution_arn: &str,
+        reverse: bool,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryRecord>>;
+
+    /// The execution's whole journal, by sequence number.
+    async fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>>;
+
+    /// Timers with `fire_at <= now`, earliest first (then by execution and timer id), at most
+    /// `limit`.
+    async fn due_timers(&self, now: Millis, limit: usize) -> Result<Vec<Timer>>;
+
+    /// When the earliest timer fires.
+    async fn next_timer_at(&self) -> Result<Option<Millis>>;
+
+    async fn task(&self, execution_arn: &str, task_id: u64) -> Result<Option<Task>>;
+
+    async fn task_by_token(&self, token: &str) -> Result<Option<Task>>;
+
+    /// The execution's tasks, by task id.
+    async fn tasks(&self, execution_arn: &str) -> Result<Vec<Task>>;
+
+    async fn map_run(&self, arn: &str) -> Result<Option<MapRun>>;
+
+    /// The execution's map runs, most recently started first.
+    async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>>;
+}
