@@ -165,7 +165,11 @@ fn check_mock(
                 "A test mock should have only one of the following fields: [result, errorOutput].",
             )),
             (None, Some(e)) => return Ok(Mock::Error(e.clone())),
-            (None, None) => return Ok(Mock::None),
+            (None, None) => {
+                return Err(invalid(
+                    "A test mock should have one of the following fields: [result, errorOutput].",
+                ))
+            }
             (Some(t), None) => serde_json::from_str::<Value>(t)
                 .map_err(|_| invalid("Mocked result must be valid JSON"))?,
         };
