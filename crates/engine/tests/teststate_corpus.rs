@@ -13,8 +13,9 @@ use baton_engine::teststate::{
 use regex::Regex;
 use serde_json::{Map, Value};
 
-/// The share of the corpus that must match AWS.
-const PASS_BAR: f64 = 0.97;
+/// The share of the corpus that must match AWS: the issue asks for 97%; this is what Baton
+/// reaches (118 of 119), so a regression fails.
+const PASS_BAR: f64 = 0.99;
 
 /// Cases known to differ from AWS, with the reason; kept honest in both directions.
 const KNOWN_DIFFERENCES: &str = include_str!("teststate_known_differences.txt");

@@ -24,8 +24,8 @@ impl Session {
         match self.mock.clone() {
             Mock::Error(e) => Ending::Fail(Fault::new(e.error, e.cause)),
             Mock::Result(result) => {
-                if let StateKind::Map(m) = &state.kind {
-                    if let Some(f) = self.threshold_exceeded(state, m, items, &result) {
+                if matches!(state.kind, StateKind::Map(_)) {
+                    if let Some(f) = self.threshold_exceeded(items, &result) {
                         return Ending::Fail(f);
                     }
                 }
@@ -149,13 +149,7 @@ impl Session {
 
     /// `mapIterationFailureCount` failed iterations against the Map's tolerated failures: past
     /// the threshold the Map fails as a run's would. Without a threshold nothing is simulated.
-    fn threshold_exceeded(
-        &self,
-        _state: &State,
-        _m: &MapState,
-        items: Option<usize>,
-        result: &Value,
-    ) -> Option<Fault> {
+    fn threshold_exceeded(&self, items: Option<usize>, result: &Value) -> Option<Fault> {
         let failures = self.config.map_iteration_failure_count.filter(|&n| n > 0)?;
         let count = self.probe.tolerated_failure_count;
         let percentage = self.probe.tolerated_failure_percentage;

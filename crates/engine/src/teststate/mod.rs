@@ -30,7 +30,7 @@ pub use types::{
 use crate::execution::Limits;
 use crate::history::Millis;
 use crate::signal::TaskRequest;
-use run::{Ending, Session};
+use run::Session;
 
 /// Where and when the test runs: what the made-up context object shows, the seed of every
 /// random value, and the service models mocked results are checked against.
@@ -132,14 +132,5 @@ pub fn test_state(
         StateKind::Parallel(_) | StateKind::Map(_) => session.fanout(&state),
         _ => session.simple(&state),
     };
-    Ok(TestStateStep::Done(respond(session, &state, ending, level)))
-}
-
-fn respond(
-    session: Session,
-    state: &State,
-    ending: Ending,
-    level: InspectionLevel,
-) -> TestStateResponse {
-    session.respond(state, ending, level)
+    Ok(TestStateStep::Done(session.respond(&state, ending, level)))
 }
