@@ -97,7 +97,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// AWS's prefix on the cause of every error raised while evaluating a state's fields.
+    /// A state tested alone (TestState) has no history, so no entered event to name: there
+    /// `entered_id` is 0 and the message stands bare.
     pub fn prefix(&self, message: &str) -> String {
+        if self.entered_id == 0 {
+            return message.to_string();
+        }
         format!(
             "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
             self.state.name, self.entered_id, message

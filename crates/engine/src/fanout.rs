@@ -466,7 +466,7 @@ impl Execution {
 }
 
 /// The Map's items, and the value `$` is in ItemSelector (JSONPath: the effective input).
-fn map_items(
+pub(crate) fn map_items(
     ctx: &Ctx<'_>,
     state: &State,
     m: &MapState,
@@ -514,7 +514,7 @@ fn map_items(
 }
 
 /// ItemSelector per item, then ItemBatcher.
-fn select_items(
+pub(crate) fn select_items(
     ctx: &Ctx<'_>,
     state: &State,
     m: &MapState,
@@ -594,7 +594,7 @@ fn select_items(
     }
 }
 
-fn tolerated_percentage(
+pub(crate) fn tolerated_percentage(
     ctx: &Ctx<'_>,
     input: &Value,
     m: &MapState,

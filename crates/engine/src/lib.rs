@@ -14,6 +14,7 @@ pub mod history;
 pub mod signal;
 mod states;
 mod task;
+pub mod teststate;
 
 pub use context::iso_time;
 pub use execution::{Execution, Limits};

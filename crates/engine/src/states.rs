@@ -392,7 +392,7 @@ pub(crate) fn next_of(state: &State) -> Option<usize> {
     }
 }
 
-enum Simple {
+pub(crate) enum Simple {
     Done(Step),
     /// Variables are written when the state exits, so they wait with the output.
     Wait {
@@ -520,7 +520,7 @@ fn text_of(v: Value) -> String {
     }
 }
 
-fn simple_jsonata(
+pub(crate) fn simple_jsonata(
     ctx: &Ctx<'_>,
     state: &State,
     flow: &baton_asl::model::JsonataFlow,
@@ -634,7 +634,7 @@ fn simple_jsonata(
     }
 }
 
-fn wait_until_jsonpath(
+pub(crate) fn wait_until_jsonpath(
     ctx: &Ctx<'_>,
     wait: &Wait,
     input: &Value,

@@ -305,7 +305,7 @@ impl Execution {
 }
 
 /// A task token: opaque, unique, reproducible from the execution's seed.
-fn task_token(entropy: &mut dyn Entropy) -> String {
+pub(crate) fn task_token(entropy: &mut dyn Entropy) -> String {
     let mut s = String::with_capacity(64);
     for _ in 0..4 {
         s.push_str(&format!("{:016x}", entropy.next_u64()));
