@@ -6,9 +6,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod botocore;
 
 use baton_engine::teststate::{
-    test_state, InspectionData, TestStateEnv, TestStateRequest, TestStateStep,
+    test_state, InspectionData, ServiceModels, TestStateEnv, TestStateRequest, TestStateStep,
 };
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -222,7 +225,7 @@ fn inspection_value(data: &InspectionData) -> Result<Value, String> {
 }
 
 /// `None` when our answer is AWS's, else why not.
-fn compare(case: &Path) -> Option<String> {
+fn compare(case: &Path, models: &Arc<ServiceModels>) -> Option<String> {
     let text = fs::read_to_string(case.join("request.json")).ok()?;
     let request: TestStateRequest = match serde_json::from_str(&text) {
         Ok(r) => r,
@@ -234,7 +237,8 @@ fn compare(case: &Path) -> Option<String> {
         masks: &masks,
         bindings: HashMap::new(),
     };
-    let env = TestStateEnv::new("us-east-1", "111111111111", NOW, 7);
+    let mut env = TestStateEnv::new("us-east-1", "111111111111", NOW, 7);
+    env.models = models.clone();
     let answer = test_state(&request, &env);
     if expected["outcome"] == "error" {
         let code = expected["exception"]["code"].as_str().unwrap_or_default();
@@ -319,6 +323,12 @@ fn teststate_answers_as_aws_did() {
     let Some(dir) = corpus("aws-recorded-teststate/public") else {
         return;
     };
+    // Mocked results are checked against AWS's service models, read from an installed botocore
+    // (Baton does not ship them).
+    let Some(models) = botocore::models() else {
+        return;
+    };
+    let models = Arc::new(models);
     let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -336,7 +346,7 @@ fn teststate_answers_as_aws_did() {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        match compare(case) {
+        match compare(case, &models) {
             None => passed += 1,
             Some(why) => {
                 failed.insert(name, why);

@@ -61,7 +61,8 @@ impl TestStateEnv {
             seed,
             state_machine_name: None,
             execution_name: None,
-            models: ServiceModels::builtin(),
+            // No service models unless the caller loads them (from botocore's data).
+            models: Arc::new(ServiceModels::empty()),
             limits: Limits::default(),
         }
     }

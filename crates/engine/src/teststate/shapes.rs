@@ -4,7 +4,7 @@
 //! cut down to output shapes by `models/generate.py`; a caller can add more services.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -108,7 +108,6 @@ fn required_of(v: Option<&Value>) -> Vec<String> {
 }
 
 impl ServiceModel {
-    /// Reads the compact form `models/generate.py` writes.
     pub fn from_compact(v: &Value) -> Result<ServiceModel, ModelFormatError> {
         let bad = |m: &str| ModelFormatError(m.to_string());
         let to_ref = |r: &Value| -> Result<ShapeRef, ModelFormatError> {
@@ -236,55 +235,10 @@ pub struct ServiceModels {
     services: HashMap<String, Arc<ServiceModel>>,
 }
 
-/// The models that ship with Baton: Step Functions' optimized integrations and the most used
-/// SDK services.
-const BUILTIN: &[(&str, &str)] = &[
-    ("athena", include_str!("models/athena.json")),
-    ("batch", include_str!("models/batch.json")),
-    (
-        "bedrock-runtime",
-        include_str!("models/bedrock-runtime.json"),
-    ),
-    ("codebuild", include_str!("models/codebuild.json")),
-    ("dynamodb", include_str!("models/dynamodb.json")),
-    ("ecs", include_str!("models/ecs.json")),
-    ("eks", include_str!("models/eks.json")),
-    ("emr", include_str!("models/emr.json")),
-    ("emr-containers", include_str!("models/emr-containers.json")),
-    ("emr-serverless", include_str!("models/emr-serverless.json")),
-    ("events", include_str!("models/events.json")),
-    ("kms", include_str!("models/kms.json")),
-    ("lambda", include_str!("models/lambda.json")),
-    ("s3", include_str!("models/s3.json")),
-    ("secretsmanager", include_str!("models/secretsmanager.json")),
-    ("sns", include_str!("models/sns.json")),
-    ("sqs", include_str!("models/sqs.json")),
-    ("stepfunctions", include_str!("models/stepfunctions.json")),
-];
-
 impl ServiceModels {
     /// No models: nothing is checked.
     pub fn empty() -> ServiceModels {
         ServiceModels::default()
-    }
-
-    /// The models that ship with Baton, read once.
-    pub fn builtin() -> Arc<ServiceModels> {
-        static MODELS: OnceLock<Arc<ServiceModels>> = OnceLock::new();
-        MODELS
-            .get_or_init(|| {
-                let mut models = ServiceModels::default();
-                for (name, text) in BUILTIN {
-                    let parsed = serde_json::from_str::<Value>(text)
-                        .ok()
-                        .and_then(|v| ServiceModel::from_compact(&v).ok());
-                    if let Some(model) = parsed {
-                        models.services.insert((*name).to_string(), Arc::new(model));
-                    }
-                }
-                Arc::new(models)
-            })
-            .clone()
     }
 
     /// Adds (or replaces) the model of `service` (botocore's name: `s3`, `stepfunctions`, …).
