@@ -210,18 +210,17 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
             execution_arn,
             events,
         } => {
+            let execution = execution_seq(conn, execution_arn)?;
             let mut s = conn
-                .prepare_cached(
-                    "INSERT INTO history (execution_arn, id, event) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("INSERT INTO history (key, event) VALUES (?1, ?2)")
                 .map_err(backend)?;
             for ev in events {
-                s.execute(params![execution_arn, ev.id, ev.json])
-                    .map_err(|e| {
-                        insert_error(e, Record::HistoryEvent, || {
-                            format!("{execution_arn} event {}", ev.id)
-                        })
-                    })?;
+                let key = rows::child_key(execution, ev.id)?;
+                s.execute(params![key, ev.json]).map_err(|e| {
+                    insert_error(e, Record::HistoryEvent, || {
+                        format!("{execution_arn} event {}", ev.id)
+                    })
+                })?;
             }
             Ok(())
         }
@@ -229,18 +228,17 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
             execution_arn,
             entries,
         } => {
+            let execution = execution_seq(conn, execution_arn)?;
             let mut s = conn
-                .prepare_cached(
-                    "INSERT INTO journal (execution_arn, seq, event) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("INSERT INTO journal (key, event) VALUES (?1, ?2)")
                 .map_err(backend)?;
             for en in entries {
-                s.execute(params![execution_arn, en.seq, en.json])
-                    .map_err(|e| {
-                        insert_error(e, Record::JournalEntry, || {
-                            format!("{execution_arn} entry {}", en.seq)
-                        })
-                    })?;
+                let key = rows::child_key(execution, en.seq)?;
+                s.execute(params![key, en.json]).map_err(|e| {
+                    insert_error(e, Record::JournalEntry, || {
+                        format!("{execution_arn} entry {}", en.seq)
+                    })
+                })?;
             }
             Ok(())
         }
@@ -313,6 +311,14 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
         Op::CreateMapRun(r) => write_map_run(conn, r, true),
         Op::UpdateMapRun(r) => write_map_run(conn, r, false),
     }
+}
+
+/// The execution's row number, which keys its history and journal.
+fn execution_seq(conn: &Connection, arn: &str) -> Result<i64> {
+    conn.prepare_cached("SELECT seq FROM executions WHERE arn = ?1")
+        .and_then(|mut s| s.query_row([arn], |r| r.get(0)).optional())
+        .map_err(backend)?
+        .ok_or_else(|| Error::not_found(Record::Execution, arn))
 }
 
 fn write_machine(conn: &Connection, m: &StateMachine, create: bool) -> Result<()> {

@@ -12,12 +12,15 @@
 //! database); [`Synchronous::Full`] fsyncs at every group commit and survives those too.
 
 mod apply;
+mod checkpoint;
 mod read;
 mod rows;
 mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -56,6 +59,9 @@ pub struct Options {
     pub readers: usize,
     /// At most this many requests share one transaction.
     pub max_group: usize,
+    /// Pages (4 KiB) the WAL may hold before the writer makes it start afresh, after the
+    /// checkpointer copied them back: the WAL file's size, roughly.
+    pub wal_pages: u32,
 }
 
 impl Default for Options {
@@ -64,11 +70,23 @@ impl Default for Options {
             synchronous: Synchronous::Normal,
             readers: 2,
             max_group: 1024,
+            wal_pages: 4096,
         }
     }
 }
 
 type Job = Box<dyn FnOnce(&Connection) + Send>;
+
+/// What the writer has done since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (or failed).
+    pub groups: u64,
+    /// Requests (batches and claims) they carried.
+    pub requests: u64,
+    /// Groups applied again, each request in its own savepoint, because one of them failed.
+    pub retried: u64,
+}
 
 /// The SQLite store. Dropping it finishes the requests already sent, then closes the database.
 pub struct SqliteStore {
@@ -76,6 +94,7 @@ pub struct SqliteStore {
     writer: Option<mpsc::Sender<Request>>,
     readers: Option<crossbeam_channel::Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
+    counters: Arc<writer::Counters>,
 }
 
 impl SqliteStore {
@@ -111,13 +130,36 @@ impl SqliteStore {
                 .map_err(|e| context(Error::backend(e)))?;
             threads.push(handle);
         }
+        let checkpointer = Connection::open(&path).map_err(|e| context(backend(e)))?;
+        configure_checkpointer(&checkpointer, options.synchronous)
+            .map_err(|e| context(backend(e)))?;
+        let (nudge_tx, nudge_rx) = crossbeam_channel::bounded::<()>(1);
+        let shared = Arc::new(checkpoint::Shared::default());
+        let checkpointer_shared = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("baton-store-checkpointer".into())
+            .spawn(move || checkpoint::run(checkpointer, nudge_rx, checkpointer_shared))
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
+        let nudge = checkpoint::Nudge::new(nudge_tx, shared, options.wal_pages);
+
         // Bounded: when the disk falls behind, producers wait (asynchronously) instead of queueing
         // without limit.
         let (write_tx, write_rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
+        let (reply_tx, reply_rx) = unbounded::<writer::Answers>();
+        let handle = std::thread::Builder::new()
+            .name("baton-store-replier".into())
+            .spawn(move || writer::reply(reply_rx))
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
         let max_group = options.max_group.max(1);
+        let counters = Arc::new(writer::Counters::default());
+        let writer_counters = counters.clone();
         let handle = std::thread::Builder::new()
             .name("baton-store-writer".into())
-            .spawn(move || writer::run(conn, write_rx, max_group))
+            .spawn(move || {
+                writer::run(conn, write_rx, max_group, &writer_counters, nudge, reply_tx)
+            })
             .map_err(|e| context(Error::backend(e)))?;
         threads.push(handle);
         Ok(SqliteStore {
@@ -125,12 +167,21 @@ impl SqliteStore {
             writer: Some(write_tx),
             readers: Some(job_tx),
             threads,
+            counters,
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            groups: self.counters.groups.load(Ordering::Relaxed),
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retried: self.counters.retried.load(Ordering::Relaxed),
+        }
     }
 
     /// The schema version this build writes (`PRAGMA user_version` of an up-to-date database).
@@ -173,21 +224,34 @@ impl Drop for SqliteStore {
     }
 }
 
+fn sync_pragma(synchronous: Synchronous) -> &'static str {
+    match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    }
+}
+
 fn configure_writer(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(rusqlite::Error::InvalidQuery);
     }
-    let sync = match synchronous {
-        Synchronous::Normal => "NORMAL",
-        Synchronous::Full => "FULL",
-    };
-    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "synchronous", sync_pragma(synchronous))?;
+    // Checkpoints are the checkpointer thread's job (see `checkpoint`), not the commit's.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // 32 MiB of page cache (negative: KiB).
     conn.pragma_update(None, "cache_size", -32_768)?;
     conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn configure_checkpointer(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // A checkpoint syncs the WAL before and the database after copying, as this says.
+    conn.pragma_update(None, "synchronous", sync_pragma(synchronous))?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }
 
