@@ -1,9 +1,15 @@
 //! Baton's embedded store: one SQLite database file in a data directory, in WAL mode.
 //!
-//! Writes go to ONE connection on a dedicated thread, which commits every batch waiting in its
-//! channel in a single transaction (group commit) and answers each caller once that transaction
-//! is durable. Reads run on a small pool of read-only connections, each on its own thread, so
-//! neither kind of work ever blocks an async executor.
+//! Threads, each with its own connection:
+//! * the **writer** — the only connection that writes. It commits every batch waiting in its
+//!   channel in a single transaction (group commit); callers are answered once that transaction
+//!   is durable, by a **replier** thread, so the writer is already on the next group;
+//! * the **checkpointer** copies committed pages from the WAL back into the database file (see
+//!   `checkpoint`), so the writer does not wait for that or its fsyncs;
+//! * a small pool of **readers**, read-only.
+//!
+//! So no store call ever blocks an async executor: each is a message to a thread and a future
+//! that completes when the answer comes back.
 //!
 //! Durability: a batch whose commit returned is in the WAL file, written with `write(2)`
 //! before the commit returned, so it survives the process being killed (`kill -9`): the OS
@@ -60,7 +66,8 @@ pub struct Options {
     /// At most this many requests share one transaction.
     pub max_group: usize,
     /// Pages (4 KiB) the WAL may hold before the writer makes it start afresh, after the
-    /// checkpointer copied them back: the WAL file's size, roughly.
+    /// checkpointer copied them back: the WAL file's size, roughly. Each restart holds the
+    /// writer for two fsyncs, so fewer, larger restarts keep commit latency lower.
     pub wal_pages: u32,
 }
 
@@ -70,7 +77,8 @@ impl Default for Options {
             synchronous: Synchronous::Normal,
             readers: 2,
             max_group: 1024,
-            wal_pages: 4096,
+            // 64 MiB.
+            wal_pages: 16_384,
         }
     }
 }
@@ -88,7 +96,8 @@ pub struct WriterStats {
     pub retried: u64,
 }
 
-/// The SQLite store. Dropping it finishes the requests already sent, then closes the database.
+/// The SQLite store. Dropping it finishes the requests already sent, then closes the database
+/// (joining its threads: drop it outside an async executor, or accept that short wait there).
 pub struct SqliteStore {
     path: PathBuf,
     writer: Option<mpsc::Sender<Request>>,

@@ -139,7 +139,13 @@ pub(crate) fn reply(answers: crossbeam_channel::Receiver<Answers>) {
 fn run_request(conn: &Connection, request: &Request) -> Outcome {
     match request {
         Request::Commit { batch, .. } => {
-            Outcome::Committed(batch.ops().iter().try_for_each(|op| apply(conn, op)))
+            let mut last = None;
+            Outcome::Committed(
+                batch
+                    .ops()
+                    .iter()
+                    .try_for_each(|op| apply(conn, op, &mut last)),
+            )
         }
         Request::Claim {
             activity_arn,
