@@ -20,7 +20,11 @@ fn must_change(changed: usize, record: Record, key: impl FnOnce() -> String) -> 
     }
 }
 
-pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
+/// The execution a batch wrote last, by ARN and row number: the history and journal appends
+/// that usually follow need its number, without looking it up again.
+pub(crate) type LastExecution = Option<(String, i64)>;
+
+pub(crate) fn apply(conn: &Connection, op: &Op, last: &mut LastExecution) -> Result<()> {
     match op {
         Op::CreateStateMachine(m) => write_machine(conn, m, true),
         Op::UpdateStateMachine(m) => write_machine(conn, m, false),
@@ -204,24 +208,29 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
             }
             Ok(())
         }
-        Op::CreateExecution(e) => write_execution(conn, e, true),
-        Op::UpdateExecution(e) => write_execution(conn, e, false),
+        Op::CreateExecution(e) => {
+            *last = Some((e.arn.clone(), write_execution(conn, e, true)?));
+            Ok(())
+        }
+        Op::UpdateExecution(e) => {
+            *last = Some((e.arn.clone(), write_execution(conn, e, false)?));
+            Ok(())
+        }
         Op::AppendHistory {
             execution_arn,
             events,
         } => {
+            let execution = execution_seq(conn, execution_arn, last)?;
             let mut s = conn
-                .prepare_cached(
-                    "INSERT INTO history (execution_arn, id, event) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("INSERT INTO history (key, event) VALUES (?1, ?2)")
                 .map_err(backend)?;
             for ev in events {
-                s.execute(params![execution_arn, ev.id, ev.json])
-                    .map_err(|e| {
-                        insert_error(e, Record::HistoryEvent, || {
-                            format!("{execution_arn} event {}", ev.id)
-                        })
-                    })?;
+                let key = rows::child_key(execution, ev.id)?;
+                s.execute(params![key, ev.json]).map_err(|e| {
+                    insert_error(e, Record::HistoryEvent, || {
+                        format!("{execution_arn} event {}", ev.id)
+                    })
+                })?;
             }
             Ok(())
         }
@@ -229,18 +238,17 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
             execution_arn,
             entries,
         } => {
+            let execution = execution_seq(conn, execution_arn, last)?;
             let mut s = conn
-                .prepare_cached(
-                    "INSERT INTO journal (execution_arn, seq, event) VALUES (?1, ?2, ?3)",
-                )
+                .prepare_cached("INSERT INTO journal (key, event) VALUES (?1, ?2)")
                 .map_err(backend)?;
             for en in entries {
-                s.execute(params![execution_arn, en.seq, en.json])
-                    .map_err(|e| {
-                        insert_error(e, Record::JournalEntry, || {
-                            format!("{execution_arn} entry {}", en.seq)
-                        })
-                    })?;
+                let key = rows::child_key(execution, en.seq)?;
+                s.execute(params![key, en.json]).map_err(|e| {
+                    insert_error(e, Record::JournalEntry, || {
+                        format!("{execution_arn} entry {}", en.seq)
+                    })
+                })?;
             }
             Ok(())
         }
@@ -315,6 +323,19 @@ pub(crate) fn apply(conn: &Connection, op: &Op) -> Result<()> {
     }
 }
 
+/// The execution's row number, which keys its history and journal.
+fn execution_seq(conn: &Connection, arn: &str, last: &LastExecution) -> Result<i64> {
+    if let Some((last_arn, seq)) = last {
+        if last_arn == arn {
+            return Ok(*seq);
+        }
+    }
+    conn.prepare_cached("SELECT seq FROM executions WHERE arn = ?1")
+        .and_then(|mut s| s.query_row([arn], |r| r.get(0)).optional())
+        .map_err(backend)?
+        .ok_or_else(|| Error::not_found(Record::Execution, arn))
+}
+
 fn write_machine(conn: &Connection, m: &StateMachine, create: bool) -> Result<()> {
     let sql = if create {
         "INSERT INTO state_machines (arn, name, account, region, definition, role_arn, type, \
@@ -384,50 +405,52 @@ fn ensure_taggable(conn: &Connection, arn: &str) -> Result<()> {
     }
 }
 
-fn write_execution(conn: &Connection, e: &Execution, create: bool) -> Result<()> {
+/// Writes the execution; returns its row number.
+fn write_execution(conn: &Connection, e: &Execution, create: bool) -> Result<i64> {
     let sql = if create {
         "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, \
          revision_id, type, status, input, output, error, cause, start_date, stop_date, \
          redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
-         VALUES (:arn, :name, :machine, :version, :alias, :revision, :type, :status, :input, \
-         :output, :error, :cause, :start, :stop, :redrive_count, :redrive_date, :map_run, \
-         :parent, :trace, :list_date)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+         ?18, ?19, ?20) RETURNING seq"
     } else {
-        "UPDATE executions SET name = :name, state_machine_arn = :machine, \
-         version_arn = :version, alias_arn = :alias, revision_id = :revision, type = :type, \
-         status = :status, input = :input, output = :output, error = :error, cause = :cause, \
-         start_date = :start, stop_date = :stop, redrive_count = :redrive_count, \
-         redrive_date = :redrive_date, map_run_arn = :map_run, parent_arn = :parent, \
-         trace_header = :trace, list_date = :list_date WHERE arn = :arn"
+        "UPDATE executions SET name = ?2, state_machine_arn = ?3, version_arn = ?4, \
+         alias_arn = ?5, revision_id = ?6, type = ?7, status = ?8, input = ?9, output = ?10, \
+         error = ?11, cause = ?12, start_date = ?13, stop_date = ?14, redrive_count = ?15, \
+         redrive_date = ?16, map_run_arn = ?17, parent_arn = ?18, trace_header = ?19, \
+         list_date = ?20 WHERE arn = ?1 RETURNING seq"
     };
-    let changed = conn
-        .prepare_cached(sql)
+    conn.prepare_cached(sql)
         .and_then(|mut s| {
-            s.execute(named_params! {
-                ":arn": e.arn,
-                ":name": e.name,
-                ":machine": e.state_machine_arn,
-                ":version": e.version_arn,
-                ":alias": e.alias_arn,
-                ":revision": e.revision_id,
-                ":type": e.machine_type.as_str(),
-                ":status": e.status.as_str(),
-                ":input": e.input,
-                ":output": e.output,
-                ":error": e.error,
-                ":cause": e.cause,
-                ":start": e.start_date,
-                ":stop": e.stop_date,
-                ":redrive_count": e.redrive_count,
-                ":redrive_date": e.redrive_date,
-                ":map_run": e.map_run_arn,
-                ":parent": e.parent_arn,
-                ":trace": e.trace_header,
-                ":list_date": list_date(e.status, e.start_date, e.stop_date, e.redrive_date),
-            })
+            s.query_row(
+                params![
+                    e.arn,
+                    e.name,
+                    e.state_machine_arn,
+                    e.version_arn,
+                    e.alias_arn,
+                    e.revision_id,
+                    e.machine_type.as_str(),
+                    e.status.as_str(),
+                    e.input,
+                    e.output,
+                    e.error,
+                    e.cause,
+                    e.start_date,
+                    e.stop_date,
+                    e.redrive_count,
+                    e.redrive_date,
+                    e.map_run_arn,
+                    e.parent_arn,
+                    e.trace_header,
+                    list_date(e.status, e.start_date, e.stop_date, e.redrive_date),
+                ],
+                |r| r.get(0),
+            )
+            .optional()
         })
-        .map_err(|err| insert_error(err, Record::Execution, || e.arn.clone()))?;
-    must_change(changed, Record::Execution, || e.arn.clone())
+        .map_err(|err| insert_error(err, Record::Execution, || e.arn.clone()))?
+        .ok_or_else(|| Error::not_found(Record::Execution, e.arn.clone()))
 }
 
 fn write_task(conn: &Connection, t: &Task, create: bool) -> Result<()> {

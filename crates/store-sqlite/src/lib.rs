@@ -1,9 +1,15 @@
 //! Baton's embedded store: one SQLite database file in a data directory, in WAL mode.
 //!
-//! Writes go to ONE connection on a dedicated thread, which commits every batch waiting in its
-//! channel in a single transaction (group commit) and answers each caller once that transaction
-//! is durable. Reads run on a small pool of read-only connections, each on its own thread, so
-//! neither kind of work ever blocks an async executor.
+//! Threads, each with its own connection:
+//! * the **writer** — the only connection that writes. It commits every batch waiting in its
+//!   channel in a single transaction (group commit); callers are answered once that transaction
+//!   is durable, by a **replier** thread, so the writer is already on the next group;
+//! * the **checkpointer** copies committed pages from the WAL back into the database file (see
+//!   `checkpoint`), so the writer does not wait for that or its fsyncs;
+//! * a small pool of **readers**, read-only.
+//!
+//! So no store call ever blocks an async executor: each is a message to a thread and a future
+//! that completes when the answer comes back.
 //!
 //! Durability: a batch whose commit returned is in the WAL file, written with `write(2)`
 //! before the commit returned, so it survives the process being killed (`kill -9`): the OS
@@ -12,12 +18,15 @@
 //! database); [`Synchronous::Full`] fsyncs at every group commit and survives those too.
 
 mod apply;
+mod checkpoint;
 mod read;
 mod rows;
 mod schema;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -56,6 +65,10 @@ pub struct Options {
     pub readers: usize,
     /// At most this many requests share one transaction.
     pub max_group: usize,
+    /// Pages (4 KiB) the WAL may hold before the writer makes it start afresh, after the
+    /// checkpointer copied them back: the WAL file's size, roughly. Each restart holds the
+    /// writer for two fsyncs, so fewer, larger restarts keep commit latency lower.
+    pub wal_pages: u32,
 }
 
 impl Default for Options {
@@ -64,18 +77,33 @@ impl Default for Options {
             synchronous: Synchronous::Normal,
             readers: 2,
             max_group: 1024,
+            // 64 MiB.
+            wal_pages: 16_384,
         }
     }
 }
 
 type Job = Box<dyn FnOnce(&Connection) + Send>;
 
-/// The SQLite store. Dropping it finishes the requests already sent, then closes the database.
+/// What the writer has done since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (or failed).
+    pub groups: u64,
+    /// Requests (batches and claims) they carried.
+    pub requests: u64,
+    /// Groups applied again, each request in its own savepoint, because one of them failed.
+    pub retried: u64,
+}
+
+/// The SQLite store. Dropping it finishes the requests already sent, then closes the database
+/// (joining its threads: drop it outside an async executor, or accept that short wait there).
 pub struct SqliteStore {
     path: PathBuf,
     writer: Option<mpsc::Sender<Request>>,
     readers: Option<crossbeam_channel::Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
+    counters: Arc<writer::Counters>,
 }
 
 impl SqliteStore {
@@ -111,13 +139,36 @@ impl SqliteStore {
                 .map_err(|e| context(Error::backend(e)))?;
             threads.push(handle);
         }
+        let checkpointer = Connection::open(&path).map_err(|e| context(backend(e)))?;
+        configure_checkpointer(&checkpointer, options.synchronous)
+            .map_err(|e| context(backend(e)))?;
+        let (nudge_tx, nudge_rx) = crossbeam_channel::bounded::<()>(1);
+        let shared = Arc::new(checkpoint::Shared::default());
+        let checkpointer_shared = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("baton-store-checkpointer".into())
+            .spawn(move || checkpoint::run(checkpointer, nudge_rx, checkpointer_shared))
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
+        let nudge = checkpoint::Nudge::new(nudge_tx, shared, options.wal_pages);
+
         // Bounded: when the disk falls behind, producers wait (asynchronously) instead of queueing
         // without limit.
         let (write_tx, write_rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
+        let (reply_tx, reply_rx) = unbounded::<writer::Answers>();
+        let handle = std::thread::Builder::new()
+            .name("baton-store-replier".into())
+            .spawn(move || writer::reply(reply_rx))
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
         let max_group = options.max_group.max(1);
+        let counters = Arc::new(writer::Counters::default());
+        let writer_counters = counters.clone();
         let handle = std::thread::Builder::new()
             .name("baton-store-writer".into())
-            .spawn(move || writer::run(conn, write_rx, max_group))
+            .spawn(move || {
+                writer::run(conn, write_rx, max_group, &writer_counters, nudge, reply_tx)
+            })
             .map_err(|e| context(Error::backend(e)))?;
         threads.push(handle);
         Ok(SqliteStore {
@@ -125,12 +176,21 @@ impl SqliteStore {
             writer: Some(write_tx),
             readers: Some(job_tx),
             threads,
+            counters,
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            groups: self.counters.groups.load(Ordering::Relaxed),
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retried: self.counters.retried.load(Ordering::Relaxed),
+        }
     }
 
     /// The schema version this build writes (`PRAGMA user_version` of an up-to-date database).
@@ -173,21 +233,34 @@ impl Drop for SqliteStore {
     }
 }
 
+fn sync_pragma(synchronous: Synchronous) -> &'static str {
+    match synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    }
+}
+
 fn configure_writer(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(rusqlite::Error::InvalidQuery);
     }
-    let sync = match synchronous {
-        Synchronous::Normal => "NORMAL",
-        Synchronous::Full => "FULL",
-    };
-    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "synchronous", sync_pragma(synchronous))?;
+    // Checkpoints are the checkpointer thread's job (see `checkpoint`), not the commit's.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // 32 MiB of page cache (negative: KiB).
     conn.pragma_update(None, "cache_size", -32_768)?;
     conn.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn configure_checkpointer(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // A checkpoint syncs the WAL before and the database after copying, as this says.
+    conn.pragma_update(None, "synchronous", sync_pragma(synchronous))?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     Ok(())
 }
 

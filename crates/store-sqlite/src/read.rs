@@ -9,8 +9,8 @@ use baton_store::{
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 
 use crate::rows::{
-    self, backend, ACTIVITY_COLUMNS, EXECUTION_COLUMNS, MACHINE_COLUMNS, MAP_RUN_COLUMNS,
-    REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, VERSION_COLUMNS,
+    self, backend, child_key, ACTIVITY_COLUMNS, CHILD_BITS, EXECUTION_COLUMNS, MACHINE_COLUMNS,
+    MAP_RUN_COLUMNS, REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, VERSION_COLUMNS,
 };
 
 type Result<T> = std::result::Result<T, Error>;
@@ -346,25 +346,48 @@ pub(crate) fn history(
 ) -> Result<Page<HistoryRecord>> {
     let listing = if reverse { HISTORY_REVERSE } else { HISTORY };
     let after = match &page.token {
-        None if reverse => i64::MAX,
-        None => i64::MIN,
+        None => None,
         Some(token) => {
             let mut c = Cursor::parse(listing, token)?;
             let id = c.int()?;
             c.end()?;
-            id
+            Some(u64::try_from(id).map_err(|_| Error::InvalidToken)?)
         }
     };
-    let sql = if reverse {
-        "SELECT id, event FROM history WHERE execution_arn = ?1 AND id < ?2 \
-         ORDER BY id DESC LIMIT ?3"
-    } else {
-        "SELECT id, event FROM history WHERE execution_arn = ?1 AND id > ?2 \
-         ORDER BY id LIMIT ?3"
+    let Some(execution) = execution_seq(conn, execution_arn)? else {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
     };
-    let rows = all(conn, sql, params![execution_arn, after, fetch(page)], |r| {
+    // Keys of this execution's events lie in [first, last].
+    let first = child_key(execution, 0)?;
+    let last = first | ((1 << CHILD_BITS) - 1);
+    let bound = |id: u64| child_key(execution, id.min((1 << CHILD_BITS) - 1));
+    let (sql, low, high) = if reverse {
+        let high = match after {
+            Some(id) => bound(id)? - 1,
+            None => last,
+        };
+        (
+            "SELECT key, event FROM history WHERE key BETWEEN ?1 AND ?2 ORDER BY key DESC LIMIT ?3",
+            first,
+            high,
+        )
+    } else {
+        let low = match after {
+            Some(id) => bound(id)? + 1,
+            None => first,
+        };
+        (
+            "SELECT key, event FROM history WHERE key BETWEEN ?1 AND ?2 ORDER BY key LIMIT ?3",
+            low,
+            last,
+        )
+    };
+    let rows = all(conn, sql, params![low, high, fetch(page)], |r| {
         Ok(HistoryRecord {
-            id: r.get(0)?,
+            id: (r.get::<_, i64>(0)? - first) as u64,
             json: r.get(1)?,
         })
     })?;
@@ -373,14 +396,28 @@ pub(crate) fn history(
     }))
 }
 
+/// The row number keying an execution's history and journal.
+fn execution_seq(conn: &Connection, arn: &str) -> Result<Option<i64>> {
+    one(
+        conn,
+        "SELECT seq FROM executions WHERE arn = ?1",
+        [arn],
+        |r| r.get(0),
+    )
+}
+
 pub(crate) fn journal(conn: &Connection, execution_arn: &str) -> Result<Vec<JournalEntry>> {
+    let Some(execution) = execution_seq(conn, execution_arn)? else {
+        return Ok(Vec::new());
+    };
+    let first = child_key(execution, 0)?;
     all(
         conn,
-        "SELECT seq, event FROM journal WHERE execution_arn = ?1 ORDER BY seq",
-        [execution_arn],
+        "SELECT key, event FROM journal WHERE key BETWEEN ?1 AND ?2 ORDER BY key",
+        params![first, first | ((1 << CHILD_BITS) - 1)],
         |r| {
             Ok(JournalEntry {
-                seq: r.get(0)?,
+                seq: (r.get::<_, i64>(0)? - first) as u64,
                 json: r.get(1)?,
             })
         },

@@ -36,6 +36,23 @@ pub(crate) fn insert_error(
     }
 }
 
+/// Bits of a history or journal key that hold the event id (the rest hold the execution's seq).
+pub(crate) const CHILD_BITS: u32 = 24;
+
+/// The key of event `id` of the execution numbered `execution`.
+pub(crate) fn child_key(execution: i64, id: u64) -> Result<i64, Error> {
+    if id >> CHILD_BITS != 0 {
+        return Err(Error::Backend(format!(
+            "event id {id} is past this store's limit of {}",
+            (1u64 << CHILD_BITS) - 1
+        )));
+    }
+    execution
+        .checked_mul(1 << CHILD_BITS)
+        .map(|k| k | id as i64)
+        .ok_or_else(|| Error::Backend(format!("execution number {execution} is too large")))
+}
+
 /// A stored name (status, type) read back; an unknown one is a corrupt row.
 fn name<T: FromStr<Err = Error>>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
     let text: String = row.get(idx)?;

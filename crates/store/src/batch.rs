@@ -62,12 +62,13 @@ pub enum Op {
     CreateExecution(Execution),
     /// Replaces the record with this ARN.
     UpdateExecution(Execution),
-    /// Fails if an event id is taken.
+    /// Fails if an event id is taken, or the execution does not exist (write it first, in this
+    /// batch or an earlier one).
     AppendHistory {
         execution_arn: String,
         events: Vec<HistoryRecord>,
     },
-    /// Fails if a sequence number is taken.
+    /// Fails if a sequence number is taken, or the execution does not exist.
     AppendJournal {
         execution_arn: String,
         entries: Vec<JournalEntry>,

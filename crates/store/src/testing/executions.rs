@@ -502,6 +502,7 @@ fn journal_in_order(s: &Arc<dyn Store>) -> Outcome {
             },
         ]))),
     )?;
+    let other = execution("m", "other", 1);
     ok(
         "write",
         wait(s.commit(batch([
@@ -509,8 +510,9 @@ fn journal_in_order(s: &Arc<dyn Store>) -> Outcome {
                 execution_arn: e.arn.clone(),
                 entries: entries(2..=4),
             },
+            Op::CreateExecution(other.clone()),
             Op::AppendJournal {
-                execution_arn: execution_arn("m", "other"),
+                execution_arn: other.arn.clone(),
                 entries: entries(1..=2),
             },
         ]))),
@@ -537,10 +539,32 @@ fn journal_in_order(s: &Arc<dyn Store>) -> Outcome {
         "journal after refusal"
     );
     check_eq!(
+        ok("journal", wait(s.journal(&other.arn)))?,
+        entries(1..=2),
+        "the other journal"
+    );
+    check_eq!(
         ok("journal", wait(s.journal("nothing")))?,
         vec![],
         "journal of nothing"
     );
+    let absent = execution_arn("m", "absent");
+    for op in [
+        Op::AppendJournal {
+            execution_arn: absent.clone(),
+            entries: entries(1..=1),
+        },
+        Op::AppendHistory {
+            execution_arn: absent.clone(),
+            events: events(1..=1),
+        },
+    ] {
+        check_eq!(
+            wait(s.commit(batch([op]))),
+            Err(Error::not_found(Record::Execution, absent.clone())),
+            "appending to an absent execution"
+        );
+    }
     Ok(())
 }
 
