@@ -271,14 +271,48 @@ pub struct Map {
     /// `ItemSelector` or its older name `Parameters` (JSONPath), or a JSONata template.
     pub item_selector: Option<ItemSelector>,
     pub item_batcher: Option<ItemBatcher>,
-    pub item_reader: Option<Value>,
-    pub result_writer: Option<Value>,
+    pub item_reader: Option<ItemReader>,
+    pub result_writer: Option<ResultWriter>,
     pub max_concurrency: Option<Dynamic<u64>>,
     pub tolerated_failure_count: Option<Dynamic<u64>>,
     pub tolerated_failure_percentage: Option<Dynamic<f64>>,
     pub label: Option<String>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+}
+
+/// A distributed Map's `ItemReader`: where its items come from.
+#[derive(Debug, Clone)]
+pub struct ItemReader {
+    /// `arn:aws:states:::s3:getObject` or `arn:aws:states:::s3:listObjectsV2`.
+    pub resource: String,
+    /// `Parameters` (JSONPath) or `Arguments` (JSONata): the bucket, key or prefix.
+    pub arguments: Option<Payload>,
+    /// `ReaderConfig` as written; `MaxItems` is read from [`ItemReader::max_items`].
+    pub reader_config: serde_json::Map<String, Value>,
+    /// `ReaderConfig.MaxItems`, `MaxItemsPath` or a JSONata expression.
+    pub max_items: Option<Dynamic<u64>>,
+}
+
+/// A distributed Map's `ResultWriter`: where the child executions' results go, and in what
+/// shape the Map returns them.
+#[derive(Debug, Clone)]
+pub struct ResultWriter {
+    /// `arn:aws:states:::s3:putObject`; absent when only `WriterConfig` is given.
+    pub resource: Option<String>,
+    /// `Parameters` (JSONPath) or `Arguments` (JSONata): `Bucket` and `Prefix`.
+    pub arguments: Option<Payload>,
+    /// `WriterConfig.Transformation`: `NONE`, `COMPACT` or `FLATTEN`.
+    pub transformation: Option<String>,
+    /// `WriterConfig.OutputType`: `JSON` or `JSONL`.
+    pub output_type: Option<String>,
+}
+
+/// A JSON value to evaluate: a JSONPath template (`Parameters`) or a JSONata one (`Arguments`).
+#[derive(Debug, Clone)]
+pub enum Payload {
+    JsonPath(Template),
+    Jsonata(JsonataTemplate),
 }
 
 #[derive(Debug, Clone)]

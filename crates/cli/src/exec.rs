@@ -9,7 +9,7 @@ use baton_engine::{Execution, ExecutionInfo, HistoryEvent, Limits, Outcome};
 use baton_mock::MockSession;
 use serde_json::Value;
 
-use crate::local::{system_now, Mocks, SystemClock};
+use crate::local::{system_now, Integrated, Mocks, SystemClock};
 
 /// Why a definition could not be loaded.
 #[derive(Debug)]
@@ -52,9 +52,19 @@ pub struct Executed {
 }
 
 pub fn execute(machine: StateMachine, options: Options) -> Executed {
+    execute_with(machine, options, None)
+}
+
+/// As [`execute`], with tasks that have no mock served by `integrations`.
+pub fn execute_with(
+    machine: StateMachine,
+    options: Options,
+    integrations: Option<Integrated>,
+) -> Executed {
     let mut execution = Execution::new(Arc::new(machine), Limits::default());
     let mut tasks = Mocks {
         session: options.mocks,
+        integrations,
     };
     let start = system_now();
     let arn = options.info.execution_arn.clone();

@@ -1,9 +1,12 @@
-//! Tasks and time for `baton run`: mocked responses, and a clock that is either the system's
-//! or virtual.
+//! Tasks and time for `baton run`: mocked responses, the configured resources
+//! (`--config`) for tasks without a mock, and a clock that is either the system's or virtual.
+
+use std::sync::Arc;
 
 use baton_engine::driver::{Clock, TaskHandler, TaskReply};
-use baton_engine::{Millis, TaskRequest};
+use baton_engine::{resource_kind, ExecutionInfo, Millis, TaskPurpose, TaskRequest};
 use baton_mock::{MockResponse, MockSession};
+use baton_runtime::integration::{Integrations, TaskResult};
 
 /// The system clock: waits really wait.
 pub struct SystemClock;
@@ -27,18 +30,83 @@ impl Clock for SystemClock {
     }
 }
 
-/// Serves Task states from a Step Functions Local mock configuration.
+/// The configured resources, called synchronously: the local driver waits for each task.
+pub struct Integrated {
+    runtime: tokio::runtime::Runtime,
+    resources: Arc<dyn Integrations>,
+    info: ExecutionInfo,
+    /// False when nothing is configured: only a distributed Map's item reader and result
+    /// writer reach the resources (the buckets under the data folder); Task states without a
+    /// mock fail with `States.Runtime`.
+    serves_tasks: bool,
+}
+
+impl Integrated {
+    pub fn new(resources: Arc<dyn Integrations>, info: ExecutionInfo) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Integrated {
+            runtime,
+            resources,
+            info,
+            serves_tasks: true,
+        })
+    }
+
+    /// As [`Integrated::new`], but Task states are not served: only a distributed Map's
+    /// item reader and result writer are.
+    pub fn storage_only(
+        resources: Arc<dyn Integrations>,
+        info: ExecutionInfo,
+    ) -> std::io::Result<Self> {
+        let mut integrated = Integrated::new(resources, info)?;
+        integrated.serves_tasks = false;
+        Ok(integrated)
+    }
+
+    fn run(&self, request: &TaskRequest) -> TaskReply {
+        let callback = resource_kind(&request.resource, &self.info.region).wait_for_token;
+        let result = self
+            .runtime
+            .block_on(self.resources.invoke(&self.info, request, callback));
+        match result {
+            TaskResult::Succeeded(v) => TaskReply::Succeeded(v),
+            TaskResult::Failed { error, cause } => TaskReply::Failed { error, cause },
+            // Nothing can send the token to an in-process run: only a timeout ends the task.
+            TaskResult::AwaitingCallback => TaskReply::Pending,
+        }
+    }
+}
+
+/// Serves Task states from a Step Functions Local mock configuration, and those without a
+/// mock from the configured resources.
 pub struct Mocks {
     pub session: Option<MockSession>,
+    pub integrations: Option<Integrated>,
+}
+
+impl Mocks {
+    fn unmocked(&self, request: &TaskRequest) -> TaskReply {
+        match &self.integrations {
+            Some(i) if i.serves_tasks || request.purpose != TaskPurpose::State => i.run(request),
+            _ => unconfigured(request),
+        }
+    }
 }
 
 impl TaskHandler for Mocks {
     fn run(&mut self, request: &TaskRequest) -> TaskReply {
-        let Some(session) = self.session.as_mut() else {
-            return unconfigured(request);
+        // A mock answers a Task state; a Map's item reader or result writer goes to storage.
+        let Some(session) = self
+            .session
+            .as_mut()
+            .filter(|_| request.purpose == TaskPurpose::State)
+        else {
+            return self.unmocked(request);
         };
         match session.next(&request.state_name) {
-            None => unconfigured(request),
+            None => self.unmocked(request),
             Some(Ok(MockResponse::Return(v))) => TaskReply::Succeeded(v),
             Some(Ok(MockResponse::Throw { error, cause })) => TaskReply::Failed { error, cause },
             Some(Err(e)) => TaskReply::Failed {
@@ -52,9 +120,6 @@ impl TaskHandler for Mocks {
 fn unconfigured(request: &TaskRequest) -> TaskReply {
     TaskReply::Failed {
         error: Some("States.Runtime".into()),
-        cause: Some(format!(
-            "No mocked response or configured resource for state '{}' (resource '{}')",
-            request.state_name, request.resource
-        )),
+        cause: Some(baton_runtime::integration::unconfigured_cause(request)),
     }
 }

@@ -1,6 +1,9 @@
 //! `baton`: the command line. Thin: argument parsing, wiring, output.
 
+mod bench;
+mod graph;
 mod run;
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -20,16 +23,37 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Load a Step Functions endpoint over HTTP and report throughput, latency and memory.
+    Bench(bench::BenchArgs),
+    /// Draw a state machine as SVG, DOT or Mermaid
+    Graph(graph::GraphArgs),
     /// Run one execution in-process and print its result.
     Run(run::RunArgs),
+    /// Serve the AWS Step Functions API, with executions kept in a local store.
+    Serve(serve::ServeArgs),
     /// Check a definition and print every problem found.
     Validate(validate::ValidateArgs),
+}
+
+/// The configuration file to read: `--config`, else `./baton.toml` when it exists.
+fn config_file(given: Option<&std::path::Path>) -> anyhow::Result<Option<std::path::PathBuf>> {
+    match given {
+        Some(p) if !p.is_file() => anyhow::bail!("no configuration file {}", p.display()),
+        Some(p) => Ok(Some(p.to_path_buf())),
+        None => {
+            let default = std::path::PathBuf::from("baton.toml");
+            Ok(default.is_file().then_some(default))
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Bench(args) => bench::main(args),
+        Command::Graph(args) => graph::main(args),
         Command::Run(args) => run::main(args),
+        Command::Serve(args) => serve::main(args),
         Command::Validate(args) => validate::main(args),
     };
     match code {

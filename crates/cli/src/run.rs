@@ -3,8 +3,9 @@
 use anyhow::{bail, Context};
 use baton_asl::validate::MachineType;
 use baton_asl::vars::{Entropy, SeededEntropy};
-use baton_cli::exec::{execute, load, Executed, LoadError, Options};
+use baton_cli::exec::{execute_with, load, Executed, LoadError, Options};
 use baton_cli::local::system_now;
+use baton_cli::local::Integrated;
 use baton_engine::{ExecutionInfo, Status};
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
@@ -76,6 +77,19 @@ pub struct RunArgs {
     region: String,
     #[arg(long, default_value = "123456789012")]
     account: String,
+    /// Task resources for tasks without a mock (default: ./baton.toml when it exists).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// `AWS_ENDPOINT_URL` for the processes tasks start (e.g. a running `baton serve`).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3` for the processes tasks start (e.g. a running `baton serve`'s S3
+    /// endpoint); without it they keep the one in Baton's environment, if any.
+    #[arg(long)]
+    s3_endpoint_url: Option<String>,
+    /// Where ECS task logs and default buckets go.
+    #[arg(long, default_value = ".baton")]
+    data_dir: PathBuf,
 }
 
 /// Exit codes: 0 succeeded, 1 another final status, 2 invalid definition or input.
@@ -168,7 +182,32 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
             )
         }
     };
-    let executed = execute(
+    let config = match crate::config_file(args.config.as_deref())
+        .and_then(|f| Ok(baton_integrations::config::Config::load(f.as_deref())?))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("baton: {e:#}");
+            return Ok(2);
+        }
+    };
+    // Without any configuration, a Task state without a mock fails with `States.Runtime`;
+    // a distributed Map still reads and writes the buckets under the data folder.
+    let resources = std::sync::Arc::new(baton_integrations::Resources::new(
+        &config,
+        baton_integrations::Environment {
+            endpoint_url: args.endpoint_url.clone(),
+            s3_endpoint_url: args.s3_endpoint_url.clone(),
+            data_dir: std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone()),
+        },
+    ));
+    let integrated = if config == baton_integrations::config::Config::default() {
+        Integrated::storage_only(resources, info.clone())
+    } else {
+        Integrated::new(resources, info.clone())
+    };
+    let integrated = Some(integrated.context("starting the async runtime")?);
+    let executed = execute_with(
         machine,
         Options {
             info,
@@ -177,6 +216,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
             virtual_time: args.time == TimeMode::Virtual,
             mocks,
         },
+        integrated,
     );
     if executed.outcome.status == Status::Running {
         bail!("the execution cannot make progress: a task never answered and has no timeout");

@@ -89,6 +89,23 @@ pub(crate) enum Pending {
     },
     /// Parallel branches or Map iterations.
     Fanout(Box<Fanout>),
+    /// A distributed Map's ItemReader or ResultWriter task.
+    Io(Box<IoWait>),
+}
+
+/// A distributed Map waiting on its item reader or result writer.
+#[derive(Debug)]
+pub(crate) struct IoWait {
+    pub id: TaskId,
+    pub kind: IoKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum IoKind {
+    /// Reading the items; the Map starts once they are read.
+    Reader,
+    /// Writing the results of the map run `map_run_arn`; the Map ends once they are written.
+    Writer { map_run_arn: String },
 }
 
 #[derive(Debug)]
@@ -135,6 +152,8 @@ pub(crate) enum Action {
     TaskResult(Result<Value, Fault>),
     /// The task's `TimeoutSeconds` or heartbeat deadline passed.
     TaskTimedOut(Fault),
+    /// The runtime could not run the task.
+    TaskRejected(String),
     WaitElapsed,
     FanoutDone(Result<Value, Fault>),
 }
@@ -171,8 +190,45 @@ pub struct Execution {
     outcome: Option<Outcome>,
     pub(crate) effects: Vec<Effect>,
     pub(crate) ready: VecDeque<(RunId, Action)>,
-    /// `$$` without its `State` member, built once.
-    pub(crate) base_context: Map<String, Value>,
+    /// `$$` without its `State` member: built when a state first reads the context object, and
+    /// dropped when the execution waits (most executions never need it).
+    base_context: std::cell::OnceCell<Map<String, Value>>,
+    /// History events handed to the caller by [`Execution::take_history`].
+    history_taken: usize,
+    /// The id of the last history event written (0: none).
+    last_event_id: u64,
+    /// Where a redrive continues: the top-level state the execution was in when it failed,
+    /// was stopped or timed out, with its input and variables.
+    redrive_point: Option<RedrivePoint>,
+    /// The results a redriven top-level Parallel or Map keeps from the attempt before.
+    pub(crate) redrive_done: Option<Vec<Option<Value>>>,
+    /// What the top-level Parallel or Map that failed last had finished: (state, results).
+    pub(crate) root_fanout_done: Option<(usize, Vec<Option<Value>>)>,
+}
+
+/// The top-level state an unsuccessful execution did not leave.
+#[derive(Debug, Clone)]
+struct RedrivePoint {
+    state: usize,
+    input: Value,
+    scope: Scope,
+    /// For a Parallel or Map state: the branches or iterations that succeeded, which a
+    /// redrive does not run again.
+    done: Option<Vec<Option<Value>>>,
+}
+
+impl RedrivePoint {
+    fn of(run: &Run) -> RedrivePoint {
+        RedrivePoint {
+            state: run.state,
+            input: run.input.clone(),
+            scope: run.scope.clone(),
+            done: match &run.pending {
+                Pending::Fanout(f) => Some(f.succeeded()),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl Execution {
@@ -187,7 +243,8 @@ impl Execution {
             entropy: SeededEntropy::new(0),
             limits,
             history: Vec::new(),
-            runs: Vec::new(),
+            // Most executions have one run: no room reserved for more.
+            runs: Vec::with_capacity(1),
             free_runs: Vec::new(),
             retired_runs: Vec::new(),
             tasks: HashMap::new(),
@@ -198,13 +255,37 @@ impl Execution {
             outcome: None,
             effects: Vec::new(),
             ready: VecDeque::new(),
-            base_context: Map::new(),
+            base_context: std::cell::OnceCell::new(),
+            history_taken: 0,
+            last_event_id: 0,
+            redrive_point: None,
+            redrive_done: None,
+            root_fanout_done: None,
         }
     }
 
-    /// Every history event written so far, in order.
+    /// Every history event written so far, in order, except those already taken with
+    /// [`Execution::take_history`].
     pub fn history(&self) -> &[HistoryEvent] {
         &self.history
+    }
+
+    /// Moves the history events written since the last call out of the execution (a durable
+    /// driver persists them and keeps no copy). Ids and limits are unaffected.
+    pub fn take_history(&mut self) -> Vec<HistoryEvent> {
+        self.history_taken += self.history.len();
+        std::mem::take(&mut self.history)
+    }
+
+    /// How many history events the execution has written in all.
+    pub fn history_len(&self) -> usize {
+        self.history_taken + self.history.len()
+    }
+
+    /// `$$` without its `State` member.
+    pub(crate) fn base_context(&self) -> &Map<String, Value> {
+        self.base_context
+            .get_or_init(|| crate::context::base(&self.info, &self.input, self.start_time))
     }
 
     pub fn status(&self) -> Status {
@@ -223,6 +304,15 @@ impl Execution {
     /// Applies one event and returns what must happen next. The history events this step
     /// wrote are `history()[before..]`, where `before` is the length before the call.
     pub fn apply(&mut self, event: Event) -> Vec<Effect> {
+        if let Event::Redriven { time } = event {
+            if self.can_redrive() {
+                self.now = self.now.max(time);
+                self.redrive();
+                self.drain();
+                self.idle();
+            }
+            return std::mem::take(&mut self.effects);
+        }
         if self.status != Status::Running {
             return Vec::new();
         }
@@ -259,6 +349,12 @@ impl Execution {
                     self.ready.push_back((rid, Action::TaskResult(Err(fault))));
                 }
             }
+            Event::TaskRejected { task, cause, time } => {
+                self.now = self.now.max(time);
+                if let Some(rid) = self.tasks.remove(&task) {
+                    self.ready.push_back((rid, Action::TaskRejected(cause)));
+                }
+            }
             Event::TimerFired { timer, time } => {
                 self.now = self.now.max(time);
                 self.timer_fired(timer);
@@ -267,9 +363,34 @@ impl Execution {
                 self.now = self.now.max(time);
                 self.stop(error, cause);
             }
+            Event::Redriven { .. } => {}
+            Event::MapRunUpdated {
+                map_run_arn,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+                time,
+            } => {
+                self.now = self.now.max(time);
+                self.update_map_run(
+                    &map_run_arn,
+                    max_concurrency,
+                    tolerated_count,
+                    tolerated_percentage,
+                );
+            }
         }
         self.drain();
+        self.idle();
         std::mem::take(&mut self.effects)
+    }
+
+    /// Between events: what only a step needs is dropped, so a waiting execution stays small.
+    fn idle(&mut self) {
+        self.base_context.take();
+        if self.ready.capacity() > 0 {
+            self.ready = VecDeque::new();
+        }
     }
 
     fn start(&mut self, info: ExecutionInfo, input: Value, time: Millis, seed: u64) {
@@ -277,7 +398,7 @@ impl Execution {
         self.start_time = time;
         self.now = time;
         self.entropy = SeededEntropy::new(seed);
-        self.base_context = crate::context::base(&self.info, &input, time);
+        self.base_context = std::cell::OnceCell::new();
         let input_text = input.to_string();
         self.input = input.clone();
         self.emit(
@@ -328,6 +449,7 @@ impl Execution {
     pub(crate) fn emit(&mut self, prev: u64, details: EventDetails) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
+        self.last_event_id = id;
         self.history.push(HistoryEvent {
             id,
             previous_event_id: prev,
@@ -351,7 +473,7 @@ impl Execution {
 
     /// True when the history has no room for more events; the caller fails the execution.
     pub(crate) fn history_full(&self) -> bool {
-        self.history.len() >= self.limits.max_history_events
+        self.history_len() >= self.limits.max_history_events
     }
 
     pub(crate) fn new_run(&mut self, run: Run) -> RunId {
@@ -438,7 +560,8 @@ impl Execution {
                 }
             }
             TimerPurpose::ExecutionTimeout => {
-                let prev = self.history.last().map_or(0, |e| e.id);
+                let prev = self.last_event_id;
+                self.capture_root();
                 self.abort_all();
                 self.emit(
                     prev,
@@ -452,7 +575,7 @@ impl Execution {
         }
     }
 
-    fn task_started(&mut self, task: TaskId, _worker: Option<String>) {
+    fn task_started(&mut self, task: TaskId, worker: Option<String>) {
         let Some(&rid) = self.tasks.get(&task) else {
             return;
         };
@@ -463,7 +586,13 @@ impl Execution {
             }
             let resource = w.resource.clone();
             let prev = run.prev;
-            let id = self.emit(prev, EventDetails::TaskStarted { resource });
+            let id = self.emit(
+                prev,
+                EventDetails::TaskStarted {
+                    resource,
+                    worker_name: worker,
+                },
+            );
             let run = self.run_mut(rid);
             run.prev = id;
             if let Pending::Task(w) = &mut run.pending {
@@ -494,6 +623,7 @@ impl Execution {
     }
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
+        self.capture_root();
         self.abort_all();
         // AWS chains `ExecutionAborted` to nothing (previousEventId 0).
         self.emit(
@@ -570,8 +700,86 @@ impl Execution {
 
     /// The execution fails at once (history limit, internal inconsistency).
     pub(crate) fn fail_execution(&mut self, failure: Fault) {
-        let prev = self.history.last().map_or(0, |e| e.id);
+        let prev = self.last_event_id;
         self.root_done(prev, Err(failure));
+    }
+
+    /// Remembers where the top-level run is, before an abort or a timeout drops it.
+    fn capture_root(&mut self) {
+        let root = self
+            .runs
+            .iter()
+            .flatten()
+            .find(|r| r.parent.is_none() && !r.silent);
+        if let Some(run) = root {
+            self.redrive_point = Some(RedrivePoint::of(run));
+        }
+    }
+
+    /// The top-level run failed in its current state.
+    pub(crate) fn root_failed(&mut self, run: &Run) {
+        let mut point = RedrivePoint::of(run);
+        if let Some((state, done)) = self.root_fanout_done.take() {
+            if state == run.state {
+                point.done = Some(done);
+            }
+        }
+        self.redrive_point = Some(point);
+    }
+
+    /// Whether `Event::Redriven` would continue this execution: it failed, was stopped or
+    /// timed out in a state, and its history has room for more.
+    pub fn can_redrive(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Failed | Status::Aborted | Status::TimedOut
+        ) && self.redrive_point.is_some()
+            && !self.history_full()
+    }
+
+    /// Continues an unsuccessful execution at the top-level state it did not leave, with that
+    /// state's input and variables. The execution timeout starts again.
+    ///
+    /// A Parallel or Map state is entered again, and runs only the branches or iterations that
+    /// did not succeed (deeper nesting runs again whole).
+    fn redrive(&mut self) {
+        let Some(point) = self.redrive_point.take() else {
+            return;
+        };
+        self.redrive_done = point.done;
+        self.status = Status::Running;
+        self.outcome = None;
+        self.info.redrive_count += 1;
+        self.base_context = std::cell::OnceCell::new();
+        let prev = self.last_event_id;
+        let id = self.emit(
+            prev,
+            EventDetails::ExecutionRedriven {
+                redrive_count: self.info.redrive_count,
+            },
+        );
+        if let Some(secs) = self.machine.timeout_seconds {
+            let at = self.now + secs as Millis * 1000;
+            self.start_timer(at, TimerPurpose::ExecutionTimeout);
+        }
+        let now = self.now;
+        let root = self.new_run(Run {
+            set: Arc::from(Vec::new()),
+            state: point.state,
+            input: point.input,
+            input_text: None,
+            prev: id,
+            scope: point.scope,
+            parent: None,
+            entered_id: 0,
+            entered_prev: 0,
+            entered_time: now,
+            retry_counts: Vec::new(),
+            retry_total: 0,
+            pending: Pending::None,
+            silent: false,
+        });
+        self.ready.push_back((root, Action::Enter));
     }
 }
 

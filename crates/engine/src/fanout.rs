@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::context::{self, StateContext};
 use crate::dataflow::{display_value, error_output, Ctx};
+use crate::distributed::ChildMeta;
 use crate::execution::{Action, Execution, Fault, Pending, Run, RunId, Scope, SetPath};
 use crate::history::EventDetails;
 use crate::states::Step;
@@ -42,11 +43,43 @@ pub(crate) struct Fanout {
     pub last_done_event: u64,
     pub set: SetPath,
     pub scope: Arc<Map<String, Value>>,
+    /// A distributed Map's run, once `MapRunStarted` is written.
+    pub map_run_arn: Option<String>,
+    /// Slots whose child failed (their result, if any, is the error output).
+    pub failed_slots: Vec<usize>,
+    /// A distributed Map with a `ResultWriter`: what it writes of each child execution.
+    pub export: Option<Vec<ChildMeta>>,
+}
+
+impl Fanout {
+    /// The results of the children that succeeded, by slot: what a redrive keeps.
+    pub(crate) fn succeeded(&self) -> Vec<Option<Value>> {
+        self.results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.clone().filter(|_| !self.failed_slots.contains(&i)))
+            .collect()
+    }
 }
 
 impl Execution {
     pub(crate) fn start_fanout(&mut self, rid: RunId, state: &State, _set: &StateSet) -> Step {
-        let prepared = self.prepare_fanout(rid, state);
+        if let StateKind::Map(m) = &state.kind {
+            if let (MapMode::Distributed, Some(reader)) = (m.mode, &m.item_reader) {
+                return self.start_reader(rid, state, reader);
+            }
+        }
+        self.start_fanout_with(rid, state, None)
+    }
+
+    /// Starts the branches or iterations; `read` holds the items an ItemReader read.
+    pub(crate) fn start_fanout_with(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        read: Option<Vec<Value>>,
+    ) -> Step {
+        let prepared = self.prepare_fanout(rid, state, read);
         let (inputs, mut fanout) = match prepared {
             Ok(p) => p,
             Err(f) => return Step::Fail(f),
@@ -78,12 +111,36 @@ impl Execution {
                 name,
                 run_id
             );
-            last = self.emit_in(rid, EventDetails::MapRunStarted { map_run_arn: arn });
+            last = self.emit_in(
+                rid,
+                EventDetails::MapRunStarted {
+                    map_run_arn: arn.clone(),
+                    items: inputs.len() as u64,
+                    max_concurrency: fanout.max_concurrency as u64,
+                    tolerated_count: fanout.tolerated_count,
+                    tolerated_percentage: fanout.tolerated_percentage,
+                },
+            );
+            fanout.map_run_arn = Some(arn);
+            if matches!(&state.kind, StateKind::Map(m) if m.result_writer.is_some()) {
+                fanout.export = Some(inputs.iter().map(ChildMeta::new).collect());
+            }
         }
         fanout.last_child_event = last;
         fanout.last_done_event = last;
         fanout.results = vec![None; inputs.len()];
         fanout.queue = inputs.into_iter().enumerate().collect();
+        // A redrive keeps what succeeded in the attempt before, if the state has the same
+        // branches or items.
+        if self.run(rid).parent.is_none() {
+            if let Some(done) = self.redrive_done.take() {
+                if done.len() == fanout.results.len() {
+                    fanout.results = done;
+                    let results = &fanout.results;
+                    fanout.queue.retain(|(slot, _)| results[*slot].is_none());
+                }
+            }
+        }
         if fanout.queue.is_empty() {
             self.run_mut(rid).pending = Pending::Fanout(Box::new(fanout));
             return self.join(rid, state);
@@ -94,7 +151,12 @@ impl Execution {
     }
 
     /// Evaluates the state's input side: branch input, or the Map's items and settings.
-    fn prepare_fanout(&mut self, rid: RunId, state: &State) -> Result<(Vec<Value>, Fanout), Fault> {
+    fn prepare_fanout(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        read: Option<Vec<Value>>,
+    ) -> Result<(Vec<Value>, Fanout), Fault> {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
         let ctx = Ctx::of(run, state, &context, self.now);
@@ -118,6 +180,9 @@ impl Execution {
             last_done_event: 0,
             set: Arc::from(Vec::new()),
             scope,
+            map_run_arn: None,
+            failed_slots: Vec::new(),
+            export: None,
         };
         match &state.kind {
             StateKind::Parallel(p) => {
@@ -148,7 +213,7 @@ impl Execution {
                 ))
             }
             StateKind::Map(m) => {
-                let (items, input) = map_items(&ctx, state, m, raw, entropy)?;
+                let (items, input) = map_items(&ctx, state, m, raw, read, entropy)?;
                 let max_concurrency = ctx
                     .count(
                         m.max_concurrency.as_ref(),
@@ -195,6 +260,40 @@ impl Execution {
     }
 
     /// Starts children up to MaxConcurrency.
+    /// New limits for the running distributed Map `map_run_arn`; a higher concurrency starts
+    /// more children at once.
+    pub(crate) fn update_map_run(
+        &mut self,
+        map_run_arn: &str,
+        max_concurrency: Option<u64>,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
+    ) {
+        let found = self.runs.iter().position(|r| {
+            r.as_ref().is_some_and(|r| {
+                matches!(&r.pending, Pending::Fanout(f)
+                    if f.map_run_arn.as_deref() == Some(map_run_arn))
+            })
+        });
+        let Some(rid) = found else { return };
+        if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
+            if let Some(n) = max_concurrency {
+                f.max_concurrency = usize::try_from(n).unwrap_or(usize::MAX);
+            }
+            if tolerated_count.is_some() {
+                f.tolerated_count = tolerated_count;
+            }
+            if tolerated_percentage.is_some() {
+                f.tolerated_percentage = tolerated_percentage;
+            }
+        }
+        let machine = self.machine.clone();
+        let run = self.run(rid);
+        let set = Execution::set_of(&machine, &run.set);
+        let state = &set.states[run.state];
+        self.launch(rid, state);
+    }
+
     fn launch(&mut self, rid: RunId, state: &State) {
         let machine = self.machine.clone();
         let parent_silent = self.run(rid).silent;
@@ -256,8 +355,17 @@ impl Execution {
                 pending: Pending::None,
                 silent: distributed || self.run(rid).silent,
             });
+            let now = self.now;
+            let named = match &self.run(rid).pending {
+                Pending::Fanout(f) => f.export.is_some(),
+                _ => false,
+            };
+            let name = named.then(|| self.entropy.uuid_v4());
             if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
                 f.running.insert(slot, child);
+                if let Some(meta) = f.export.as_mut().and_then(|e| e.get_mut(slot)) {
+                    meta.started(name.unwrap_or_default(), now);
+                }
             }
             self.ready.push_back((child, Action::Enter));
         }
@@ -277,10 +385,14 @@ impl Execution {
             (run.set.clone(), run.state)
         };
         let state = &Execution::set_of(&machine, &set_path).states[state_idx];
+        let now = self.now;
         let Pending::Fanout(f) = &mut self.run_mut(parent).pending else {
             return;
         };
         f.running.remove(&slot);
+        if let Some(meta) = f.export.as_mut().and_then(|e| e.get_mut(slot)) {
+            meta.stopped(now, result.as_ref().err());
+        }
         let is_map = f.is_map;
         let distributed = f.distributed;
         let distributed = distributed || self.runs[parent].as_ref().is_some_and(|r| r.silent);
@@ -320,12 +432,18 @@ impl Execution {
                 if let Some(r) = f.results.get_mut(slot) {
                     *r = Some(error_output(&fault));
                 }
+                f.failed_slots.push(slot);
                 f.last_child_event = last;
                 f.last_done_event = last;
                 if is_map && !distributed {
                     self.emit(last, EventDetails::MapIterationFailed { index: slot, name });
                 }
                 if !tolerated {
+                    if self.run(parent).parent.is_none() {
+                        if let Pending::Fanout(f) = &self.run(parent).pending {
+                            self.root_fanout_done = Some((state_idx, f.succeeded()));
+                        }
+                    }
                     self.abort_children(parent, state);
                     let fault = if is_map && has_tolerance {
                         Fault::of(
@@ -336,6 +454,25 @@ impl Execution {
                         fault
                     };
                     self.run_mut(parent).prev = last;
+                    let map_run = match &self.run(parent).pending {
+                        Pending::Fanout(f) => f
+                            .map_run_arn
+                            .clone()
+                            .map(|arn| (arn, f.failures as u64, f.results.len() as u64)),
+                        _ => None,
+                    };
+                    if let Some((map_run_arn, failed, total)) = map_run {
+                        self.emit_in(
+                            parent,
+                            EventDetails::MapRunFailed {
+                                map_run_arn,
+                                failed,
+                                total,
+                                error: fault.error_text(),
+                                cause: fault.cause.clone(),
+                            },
+                        );
+                    }
                     self.run_mut(parent).pending = Pending::None;
                     self.ready
                         .push_back((parent, Action::FanoutDone(Err(fault))));
@@ -407,6 +544,11 @@ impl Execution {
                     self.abort_run(child);
                 }
             }
+            Pending::Io(w) => {
+                if self.tasks.remove(&w.id).is_some() {
+                    self.effects.push(crate::signal::Effect::CancelTask(w.id));
+                }
+            }
             Pending::None => {}
         }
     }
@@ -417,20 +559,48 @@ impl Execution {
         else {
             return Step::Block;
         };
-        let results: Vec<Value> = f
-            .results
-            .into_iter()
-            .map(|r| r.unwrap_or(Value::Null))
-            .collect();
-        let done = f.last_done_event;
-        if f.distributed {
-            let id = self.emit_in(rid, EventDetails::MapRunSucceeded);
+        let writer = match &state.kind {
+            StateKind::Map(m) if f.distributed => m.result_writer.as_ref(),
+            _ => None,
+        };
+        let map_run_arn = f.map_run_arn.clone();
+        let results: Vec<Value> = match writer {
+            Some(w) => match self.export_results(rid, state, w, *f) {
+                Ok(results) => results,
+                Err(step) => return *step,
+            },
+            None => {
+                let done = f.last_done_event;
+                let map_run_arn = f.map_run_arn.filter(|_| f.distributed);
+                let results = f
+                    .results
+                    .into_iter()
+                    .map(|r| r.unwrap_or(Value::Null))
+                    .collect();
+                return self.finish_fanout(rid, state, map_run_arn, done, Value::Array(results));
+            }
+        };
+        self.finish_fanout(rid, state, map_run_arn, 0, Value::Array(results))
+    }
+
+    /// The last events of a Parallel or Map that succeeded (`MapRunSucceeded` for a distributed
+    /// Map), then its result; `done` is the event a Parallel's or inline Map's end follows.
+    pub(crate) fn finish_fanout(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        map_run_arn: Option<String>,
+        done: u64,
+        result: Value,
+    ) -> Step {
+        if let Some(map_run_arn) = map_run_arn {
+            let id = self.emit_in(rid, EventDetails::MapRunSucceeded { map_run_arn });
             self.run_mut(rid).prev = id;
         } else {
             self.run_mut(rid).prev = done;
         }
         let prev = self.run(rid).prev;
-        let details = if f.is_map {
+        let details = if matches!(state.kind, StateKind::Map(_)) {
             EventDetails::MapStateSucceeded
         } else {
             EventDetails::ParallelStateSucceeded
@@ -438,7 +608,7 @@ impl Execution {
         if !self.run(rid).silent {
             self.emit(prev, details);
         }
-        self.complete_with_result(rid, state, Value::Array(results))
+        self.complete_with_result(rid, state, result)
     }
 
     pub(crate) fn fanout_done(
@@ -471,8 +641,16 @@ pub(crate) fn map_items(
     state: &State,
     m: &MapState,
     raw: Value,
+    read: Option<Vec<Value>>,
     entropy: &mut dyn Entropy,
 ) -> Result<(Vec<Value>, Value), Fault> {
+    if let Some(items) = read {
+        let input = match &state.flow {
+            DataFlow::JsonPath(flow) => ctx.select(&flow.input_path, raw)?,
+            DataFlow::Jsonata(_) => raw,
+        };
+        return Ok((items, input));
+    }
     match &state.flow {
         DataFlow::JsonPath(flow) => {
             let effective = ctx.select(&flow.input_path, raw)?;

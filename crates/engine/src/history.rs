@@ -41,6 +41,9 @@ pub struct TaskResource {
 /// The closed set of event kinds Baton writes, with their details.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDetails {
+    ExecutionRedriven {
+        redrive_count: u32,
+    },
     ExecutionStarted {
         input: String,
         role_arn: String,
@@ -101,11 +104,23 @@ pub enum EventDetails {
         index: usize,
         name: String,
     },
+    /// The other members are not in the event AWS writes: they let the runtime keep the
+    /// map run's record (`DescribeMapRun`).
     MapRunStarted {
         map_run_arn: String,
+        items: u64,
+        max_concurrency: u64,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
     },
-    MapRunSucceeded,
+    MapRunSucceeded {
+        map_run_arn: String,
+    },
     MapRunFailed {
+        map_run_arn: String,
+        /// Items that failed, of `total`.
+        failed: u64,
+        total: u64,
         error: Option<String>,
         cause: Option<String>,
     },
@@ -117,6 +132,8 @@ pub enum EventDetails {
     },
     TaskStarted {
         resource: TaskResource,
+        /// The `workerName` of the activity worker that took the task.
+        worker_name: Option<String>,
     },
     TaskSubmitted {
         resource: TaskResource,
@@ -151,6 +168,7 @@ impl EventDetails {
         use EventDetails as E;
         let fixed = match self {
             E::ExecutionStarted { .. } => "ExecutionStarted",
+            E::ExecutionRedriven { .. } => "ExecutionRedriven",
             E::ExecutionSucceeded { .. } => "ExecutionSucceeded",
             E::ExecutionFailed { .. } => "ExecutionFailed",
             E::ExecutionAborted { .. } => "ExecutionAborted",
@@ -171,10 +189,10 @@ impl EventDetails {
             E::MapIterationFailed { .. } => "MapIterationFailed",
             E::MapIterationAborted { .. } => "MapIterationAborted",
             E::MapRunStarted { .. } => "MapRunStarted",
-            E::MapRunSucceeded => "MapRunSucceeded",
+            E::MapRunSucceeded { .. } => "MapRunSucceeded",
             E::MapRunFailed { .. } => "MapRunFailed",
             E::TaskScheduled { resource, .. } => return task_type(resource, "Scheduled"),
-            E::TaskStarted { resource } => return task_type(resource, "Started"),
+            E::TaskStarted { resource, .. } => return task_type(resource, "Started"),
             E::TaskSubmitted { .. } => "TaskSubmitted",
             E::TaskSucceeded { resource, .. } => return task_type(resource, "Succeeded"),
             E::TaskFailed { resource, .. } => return task_type(resource, "Failed"),
@@ -250,6 +268,10 @@ impl HistoryEvent {
             }
         };
         let d = match &self.details {
+            E::ExecutionRedriven { redrive_count } => (
+                "executionRedrivenEventDetails",
+                json!({ "redriveCount": redrive_count }),
+            ),
             E::ExecutionStarted { input, role_arn } => (
                 "executionStartedEventDetails",
                 strip_nulls(
@@ -316,11 +338,11 @@ impl HistoryEvent {
                 "mapIterationAbortedEventDetails",
                 json!({"name": name, "index": index}),
             ),
-            E::MapRunStarted { map_run_arn } => (
+            E::MapRunStarted { map_run_arn, .. } => (
                 "mapRunStartedEventDetails",
                 json!({"mapRunArn": map_run_arn}),
             ),
-            E::MapRunFailed { error, cause } => {
+            E::MapRunFailed { error, cause, .. } => {
                 ("mapRunFailedEventDetails", error_cause(error, cause))
             }
             E::TaskScheduled {
@@ -360,13 +382,19 @@ impl HistoryEvent {
                 };
                 (key, Value::Object(m))
             }
-            E::TaskStarted { resource } => match resource.family {
+            E::TaskStarted {
+                resource,
+                worker_name,
+            } => match resource.family {
                 TaskFamily::Integration => (
                     "taskStartedEventDetails",
                     json!({"resourceType": resource.resource_type, "resource": resource.resource}),
                 ),
                 TaskFamily::Lambda => return None,
-                TaskFamily::Activity => ("activityStartedEventDetails", json!({})),
+                TaskFamily::Activity => (
+                    "activityStartedEventDetails",
+                    strip_nulls(json!({ "workerName": worker_name })),
+                ),
             },
             E::TaskSubmitted { resource, output } => (
                 "taskSubmittedEventDetails",
@@ -425,7 +453,7 @@ impl HistoryEvent {
             | E::MapStateSucceeded
             | E::MapStateFailed
             | E::MapStateAborted
-            | E::MapRunSucceeded => return None,
+            | E::MapRunSucceeded { .. } => return None,
         };
         Some(d)
     }

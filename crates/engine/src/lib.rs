@@ -7,6 +7,7 @@
 
 mod context;
 mod dataflow;
+mod distributed;
 pub mod driver;
 mod execution;
 mod fanout;
@@ -19,5 +20,8 @@ pub mod teststate;
 pub use context::iso_time;
 pub use execution::{Execution, Limits};
 pub use history::{EventDetails, HistoryEvent, Millis};
-pub use signal::{Effect, Event, ExecutionInfo, Outcome, Status, TaskId, TaskRequest, TimerId};
+pub use signal::{
+    ChildResult, Effect, Event, ExecutionInfo, Outcome, ResultExport, Status, TaskId, TaskPurpose,
+    TaskRequest, TimerId,
+};
 pub use task::{resource_kind, ResourceKind};

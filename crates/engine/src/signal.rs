@@ -114,6 +114,26 @@ pub enum Event {
         cause: Option<String>,
         time: Millis,
     },
+    /// `RedriveExecution`: a failed, aborted or timed-out execution continues from the state
+    /// it did not leave (see [`crate::Execution::can_redrive`]).
+    Redriven {
+        time: Millis,
+    },
+    /// The runtime cannot run the task (its activity does not exist): the state fails with
+    /// `States.Runtime` and this cause, which no Retry or Catch sees.
+    TaskRejected {
+        task: TaskId,
+        cause: String,
+        time: Millis,
+    },
+    /// `UpdateMapRun`: a running distributed Map takes new limits (absent ones stay).
+    MapRunUpdated {
+        map_run_arn: String,
+        max_concurrency: Option<u64>,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
+        time: Millis,
+    },
 }
 
 /// A task the runtime must run: one attempt of one Task state.
@@ -130,6 +150,48 @@ pub struct TaskRequest {
     pub timeout_seconds: Option<u64>,
     pub heartbeat_seconds: Option<u64>,
     pub credentials: Option<Value>,
+    /// What the task is for; most are a Task state's call.
+    pub purpose: TaskPurpose,
+}
+
+/// What a scheduled task is for. A distributed Map reads its items and writes its results as
+/// tasks, so a runtime runs, journals and recovers them as it does any other; they write no
+/// history events.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum TaskPurpose {
+    /// A Task state calls its `resource` with `input`.
+    #[default]
+    State,
+    /// A distributed Map's `ItemReader`: `resource` and `input` are the reader's `Resource` and
+    /// evaluated `Parameters`/`Arguments`. The task answers with the items, a JSON array;
+    /// it fails with `States.ItemReaderFailed`.
+    ItemReader {
+        /// `ReaderConfig`, with `MaxItems` evaluated (absent or 0: every item).
+        reader_config: Box<Value>,
+    },
+    /// A distributed Map's `ResultWriter`: `resource` and `input` are the writer's `Resource`
+    /// and evaluated `Parameters`/`Arguments` (`Bucket`, `Prefix`). The task writes the
+    /// results and answers with `ResultWriterDetails` (`Bucket`, `Key` of the manifest); it
+    /// fails with `States.ResultWriterFailed`.
+    ResultWriter(Box<ResultExport>),
+}
+
+/// What a distributed Map's `ResultWriter` writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultExport {
+    pub map_run_arn: String,
+    /// `JSON` (one array per file) or `JSONL` (one result per line).
+    pub output_type: String,
+    /// One result per child execution, in item order, already in `WriterConfig`'s shape.
+    pub results: Vec<ChildResult>,
+}
+
+/// One child execution's result as a `ResultWriter` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildResult {
+    /// `SUCCEEDED`, `FAILED` or `PENDING`: the file it goes to.
+    pub status: &'static str,
+    pub value: Value,
 }
 
 /// Something that must happen next. The history events of the same step are in

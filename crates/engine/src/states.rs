@@ -54,8 +54,12 @@ impl Execution {
                     self.execute(rid, state, set)
                 }
                 Action::Execute => self.execute(rid, state, set),
+                Action::TaskResult(result) if matches!(self.run(rid).pending, Pending::Io(_)) => {
+                    self.io_result(rid, state, result)
+                }
                 Action::TaskResult(result) => self.task_result(rid, state, result, false),
                 Action::TaskTimedOut(fault) => self.task_result(rid, state, Err(fault), true),
+                Action::TaskRejected(message) => self.task_rejected(rid, state, &message),
                 Action::WaitElapsed => {
                     match std::mem::replace(&mut self.run_mut(rid).pending, Pending::None) {
                         Pending::Wait {
@@ -189,7 +193,7 @@ impl Execution {
             _ => None,
         };
         context::build(
-            &self.base_context,
+            self.base_context(),
             &StateContext {
                 name: &state.name,
                 entered: run.entered_time,
@@ -361,7 +365,11 @@ impl Execution {
         let parent = self.run(rid).parent;
         match parent {
             None => {
-                self.drop_run(rid);
+                if let Some(run) = self.drop_run(rid) {
+                    if result.is_err() {
+                        self.root_failed(&run);
+                    }
+                }
                 self.root_done(prev, result);
             }
             Some((parent, slot)) => {

@@ -149,6 +149,7 @@ impl Execution {
                 rid,
                 EventDetails::TaskStarted {
                     resource: kind.resource.clone(),
+                    worker_name: None,
                 },
             );
         }
@@ -163,6 +164,7 @@ impl Execution {
             timeout_seconds: timeout,
             heartbeat_seconds: heartbeat,
             credentials: task.credentials.clone(),
+            purpose: Default::default(),
         }));
         let now = self.now;
         let timeout_timer = timeout.map(|t| {
@@ -182,6 +184,31 @@ impl Execution {
             started,
         });
         Step::Block
+    }
+
+    /// The runtime could not run the task: the state fails with `States.Runtime`, worded as
+    /// the engine's own runtime errors are.
+    pub(crate) fn task_rejected(&mut self, rid: RunId, state: &State, message: &str) -> Step {
+        let Pending::Task(wait) = std::mem::replace(&mut self.run_mut(rid).pending, Pending::None)
+        else {
+            return Step::Block;
+        };
+        if let Some(t) = wait.timeout_timer {
+            self.cancel_timer(t);
+        }
+        if let Some((t, _)) = wait.heartbeat {
+            self.cancel_timer(t);
+        }
+        let entered = self.run(rid).entered_id;
+        let mut fault = Fault::of(
+            ErrorName::Runtime,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{entered}). {message}",
+                state.name
+            ),
+        );
+        fault.terminal = true;
+        Step::Terminal(fault)
     }
 
     pub(crate) fn task_result(

@@ -1,1 +1,121 @@
-//! placeholder
+//! The Step Functions API over HTTP, as AWS's SDKs and CLI speak it: [`app`] puts any
+//! [`StepFunctions`] implementation behind an axum [`Router`]; [`serve`] runs one.
+//!
+//! # The protocol
+//!
+//! AWS JSON 1.0 on `POST /`:
+//!
+//! * `X-Amz-Target: AWSStepFunctions.<Operation>` names the operation. A missing or unknown
+//!   target is `UnknownOperationException` (HTTP 400).
+//! * The body is the operation's input as JSON; an empty body reads as `{}`. `Content-Type` is
+//!   not checked (clients send `application/x-amz-json-1.0`, but not all of them). A body that
+//!   is not JSON, or has a member of the wrong type, is `SerializationException`; one that
+//!   breaks the model's constraints is `ValidationException` in AWS's words (`1 validation
+//!   error detected: Value '' at 'executionArn' failed to satisfy constraint: …`).
+//! * Every response is `application/x-amz-json-1.0` and carries `x-amzn-RequestId`, a fresh
+//!   UUID that the service also sees as [`RequestContext::request_id`].
+//! * Errors have the status of [`ApiError::status`] and the body of [`ApiError::body`]:
+//!   `__type` as `<namespace>#<code>` with AWS's namespaces, and the message. There is no
+//!   `x-amzn-ErrorType` header: clients take the code from `__type` when it is absent
+//!   (botocore's JSON parser reads only the body; smithy-rs prefers the header and falls back
+//!   to the body), and whether Step Functions sends it could not be confirmed.
+//! * Bodies over [`BODY_LIMIT`] are refused with HTTP 413 and
+//!   `com.amazon.coral.service#RequestEntityTooLargeException`. (The code is the one other
+//!   emulators use; AWS's own answer to an oversize request is not recorded here.)
+//! * `GET /health` answers `{"status":"ok"}`, for readiness probes.
+//! * `GET /` and `/console/…` are the web console ([`baton_console::router`]): the method
+//!   tells the console's page from the API on the same path.
+//!
+//! # Account and region
+//!
+//! **Signatures are not verified**: any credentials are accepted. The caller is read from the
+//! SigV4 credential scope in `Authorization`
+//! (`AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/states/aws4_request, …`): the region
+//! is the scope's, and the account is the access key id when that is exactly 12 digits (as
+//! LocalStack does), so `AWS_ACCESS_KEY_ID=111122223333` acts in account `111122223333`. What
+//! is missing, or could not go into an ARN, comes from [`Config`].
+//!
+//! # Host names: StartSyncExecution and TestState
+//!
+//! The service model gives these two operations the host prefix `sync-`, and SDKs prepend it
+//! to custom endpoints too: `http://localhost:8083` becomes `http://sync-localhost:8083`. The
+//! server accepts any `Host`; the problem is the client reaching it, since neither
+//! `sync-localhost` (not a name under `.localhost`, so RFC 6761's loopback rule does not cover
+//! it) nor `sync-127.0.0.1` resolves by default. Per client:
+//!
+//! * botocore, so boto3 and AWS CLI v1: `AWS_DISABLE_HOST_PREFIX_INJECTION=true`, or
+//!   `disable_host_prefix_injection = true` in the shared config file (the setting of AWS's
+//!   "SDKs and Tools" reference guide; checked with botocore 1.43.11 and AWS CLI 1.45.11), or
+//!   `botocore.config.Config(inject_host_prefix=False)` in code. The CLI has no command-line
+//!   switch for it (aws/aws-cli#6898).
+//! * aws-sdk-rust: no setting (none in aws-sdk-sfn 1.125 / aws-smithy-runtime 1.16). Either
+//!   make the prefixed name resolve (`127.0.0.1 sync-localhost` in `/etc/hosts`) or strip the
+//!   prefix with an interceptor in `modify_before_transmit`, as `tests/sdk.rs` does.
+//! * Anything else: the same environment variable or config-file setting where the SDK
+//!   supports it, or a hosts-file entry.
+
+mod credential;
+mod rpc;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use baton_api::StepFunctions;
+#[cfg(doc)]
+use baton_api::{ApiError, RequestContext};
+use serde_json::{json, Value};
+
+/// The largest request body read, in bytes: 8 MiB. AWS's own limits are lower (a definition of
+/// up to 1 MiB, an input of up to 256 KiB), but both travel as JSON strings inside the body,
+/// where escaping can multiply their size.
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Who the caller is when the request does not say: the account and region used when the
+/// `Authorization` header has no usable credential scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The account of callers whose access key id is not a 12-digit account id.
+    pub account_id: String,
+    /// The region of callers whose request has no credential scope.
+    pub region: String,
+}
+
+impl Default for Config {
+    /// Account `123456789012` in `us-east-1`.
+    fn default() -> Self {
+        Self {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// The HTTP API: `POST /` for every operation of `service`, `GET /health` for probes, and the
+/// web console (`GET /`, `/console/…`). Any `Host` is accepted.
+pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
+    let shared = Arc::new(rpc::Shared { service, config });
+    Router::new()
+        .route("/", post(rpc::call))
+        .route("/health", get(health))
+        .merge(baton_console::router())
+        .with_state(shared)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections and
+/// returns once the requests in flight are answered.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `GET /health`: the server is up and answering.
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}

@@ -571,8 +571,8 @@ fn map(cx: &Ctx<'_>, depth: usize) -> Result<Map, ModelError> {
         items,
         item_selector,
         item_batcher,
-        item_reader: cx.get("ItemReader").cloned(),
-        result_writer: cx.get("ResultWriter").cloned(),
+        item_reader: item_reader(cx)?,
+        result_writer: result_writer(cx)?,
         max_concurrency: cx.dyn_u64("MaxConcurrency")?,
         tolerated_failure_count: cx.dyn_u64("ToleratedFailureCount")?,
         tolerated_failure_percentage: cx.dyn_f64("ToleratedFailurePercentage")?,
@@ -580,6 +580,72 @@ fn map(cx: &Ctx<'_>, depth: usize) -> Result<Map, ModelError> {
         retry: cx.retriers()?,
         catch: cx.catchers()?,
     })
+}
+
+/// A sub-object's context (`ItemReader`, `ReaderConfig`, …) under `cx`; `None` when absent.
+fn sub<'a>(cx: &Ctx<'a>, key: &str, ptr: &'a str) -> Result<Option<Ctx<'a>>, ModelError> {
+    let Some(v) = cx.obj.get(key) else {
+        return Ok(None);
+    };
+    Ok(Some(Ctx {
+        obj: as_object(v, ptr)?,
+        ptr,
+        ql: cx.ql,
+        names: cx.names,
+    }))
+}
+
+/// `Parameters` (JSONPath) or `Arguments` (JSONata) of an ItemReader or ResultWriter.
+fn payload(cx: &Ctx<'_>) -> Result<Option<Payload>, ModelError> {
+    Ok(match cx.ql {
+        QueryLanguage::JsonPath => cx.template("Parameters")?.map(Payload::JsonPath),
+        QueryLanguage::Jsonata => cx.jsonata("Arguments")?.map(Payload::Jsonata),
+    })
+}
+
+fn item_reader(cx: &Ctx<'_>) -> Result<Option<ItemReader>, ModelError> {
+    let ptr = cx.p("ItemReader");
+    let Some(rcx) = sub(cx, "ItemReader", &ptr)? else {
+        return Ok(None);
+    };
+    let resource = match rcx.get("Resource") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return err(&rcx.p("Resource"), "expected a string"),
+    };
+    let config_ptr = rcx.p("ReaderConfig");
+    let (reader_config, max_items) = match sub(&rcx, "ReaderConfig", &config_ptr)? {
+        Some(ccx) => (ccx.obj.clone(), ccx.dyn_u64("MaxItems")?),
+        None => (JsonMap::new(), None),
+    };
+    Ok(Some(ItemReader {
+        resource,
+        arguments: payload(&rcx)?,
+        reader_config,
+        max_items,
+    }))
+}
+
+fn result_writer(cx: &Ctx<'_>) -> Result<Option<ResultWriter>, ModelError> {
+    let ptr = cx.p("ResultWriter");
+    let Some(wcx) = sub(cx, "ResultWriter", &ptr)? else {
+        return Ok(None);
+    };
+    let resource = match wcx.get("Resource") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return err(&wcx.p("Resource"), "expected a string"),
+    };
+    let config_ptr = wcx.p("WriterConfig");
+    let (transformation, output_type) = match sub(&wcx, "WriterConfig", &config_ptr)? {
+        Some(ccx) => (ccx.string("Transformation")?, ccx.string("OutputType")?),
+        None => (None, None),
+    };
+    Ok(Some(ResultWriter {
+        resource,
+        arguments: payload(&wcx)?,
+        transformation,
+        output_type,
+    }))
 }
 
 /// Conservative: any string in the state that mentions `$$` or `$states` (nested states

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod compare;
+pub mod server;
 
 use std::path::PathBuf;
 
@@ -49,4 +50,33 @@ pub fn known_differences(file: &str) -> std::collections::BTreeMap<String, Strin
             None => (l.trim().to_string(), String::new()),
         })
         .collect()
+}
+
+/// The path of `examples/<name>`.
+pub fn example(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// What one run of the `baton` binary printed, and its exit code.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `baton` binary with `args`.
+pub fn baton(args: &[&str]) -> Ran {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .output()
+        .expect("baton runs");
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }

@@ -94,7 +94,7 @@ impl Session {
             (DataFlow::Jsonata(_), Some(data)) if m.item_reader.is_some() => (data.clone(), raw),
             (DataFlow::Jsonata(_), _) if m.item_reader.is_some() => (Value::Null, raw),
             (DataFlow::Jsonata(_), _) => {
-                let (items, input) = map_items(&ctx, state, m, raw, entropy)?;
+                let (items, input) = map_items(&ctx, state, m, raw, None, entropy)?;
                 (Value::Array(items), input)
             }
         };

@@ -91,6 +91,7 @@ impl Session {
                 timeout_seconds: timeout,
                 heartbeat_seconds: heartbeat,
                 credentials: task.credentials.clone(),
+                purpose: Default::default(),
             }),
         }
     }

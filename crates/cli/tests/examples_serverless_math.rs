@@ -1,0 +1,116 @@
+//! `examples/serverless-math` (seed 000): the seed's state machine running the calculator (a
+//! boto3 program) as its ECS task, input and output in Baton's buckets through its S3
+//! endpoint. The happy path runs the example's own command (`run.py`, through `baton serve`);
+//! the missing-input path runs through `baton run --time virtual`, so the seed's 15 s and
+//! 22.5 s back-off take no real time, with a `baton serve` only for its S3 endpoint.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::server::Server;
+
+fn example() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/serverless-math")
+}
+
+#[test]
+fn run_py_writes_f_of_5_to_the_output_bucket() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("python3")
+        .arg(example().join("run.py"))
+        .env("BATON_BIN", env!("CARGO_BIN_EXE_baton"))
+        .env("BATON_DATA_DIR", data.path())
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "run.py failed:\n{stderr}");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("the output object is JSON");
+    assert_eq!(result["input_x"], 5, "{result}");
+    assert_eq!(result["result_fx"], 30, "{result}");
+    assert_eq!(result["function_expression"], "f(x) = x^2 + x");
+    assert!(result["calculatedAt"].is_string(), "{result}");
+    // The object the calculator wrote through the S3 endpoint is a file in the bucket folder.
+    let stored = data
+        .path()
+        .join("storage/math-output/output/result-for-5.json");
+    let on_disk: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stored).expect("written")).expect("JSON");
+    assert_eq!(on_disk, result);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn a_missing_input_key_is_tried_three_times_then_fails_through_the_pass_state() {
+    let served = tempfile::tempdir().expect("tempdir");
+    let s3 = format!("127.0.0.1:{}", free_port());
+    let _server = Server::start(served.path(), &["--s3-bind", &s3]);
+    // A bucket is a folder: the input bucket exists, the key does not.
+    std::fs::create_dir_all(served.path().join("storage/math-input")).expect("bucket");
+    let run = tempfile::tempdir().expect("tempdir");
+    let input = json!({
+        "inputDetails": {"bucket": "math-input", "key": "input/nonexistent-file.json"},
+        "outputDetails": {"bucket": "math-output", "key": "output/result.json"}
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .arg("run")
+        .arg(example().join("math-workflow.asl.json"))
+        .arg("--config")
+        .arg(example().join("baton.toml"))
+        .args(["--time", "virtual", "--history", "--output", "json"])
+        .args(["--s3-endpoint-url", &format!("http://{s3}")])
+        .arg("--data-dir")
+        .arg(run.path())
+        .args(["--input", &input.to_string()])
+        .output()
+        .expect("baton run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(result["status"], "FAILED");
+    assert_eq!(result["error"], "CalculationJobFailedError");
+    let events = result["events"].as_array().expect("events");
+    let of_type = |t: &str| -> Vec<&Value> { events.iter().filter(|e| e["type"] == t).collect() };
+    let scheduled = of_type("TaskScheduled");
+    let failed = of_type("TaskFailed");
+    assert_eq!((scheduled.len(), failed.len()), (3, 3), "{events:#?}");
+    for f in &failed {
+        assert_eq!(f["taskFailedEventDetails"]["error"], "States.TaskFailed");
+    }
+    // The seed's back-off, in the virtual clock: 15 s, then 15 × 1.5 = 22.5 s.
+    let at = |e: &Value| e["timestamp"].as_f64().expect("timestamp");
+    let gaps: Vec<f64> = (0..2)
+        .map(|i| at(scheduled[i + 1]) - at(failed[i]))
+        .collect();
+    assert!((gaps[0] - 15.0).abs() < 0.01, "{gaps:?}");
+    assert!((gaps[1] - 22.5).abs() < 0.01, "{gaps:?}");
+    let entered: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
+        .collect();
+    assert_eq!(
+        entered,
+        [
+            "RunFargateMathTask",
+            "CalculationFailedNotification",
+            "CalculationFailedFinal"
+        ]
+    );
+    // Each attempt's log shows the calculator's S3 error.
+    let logs: Vec<String> = std::fs::read_dir(run.path().join("logs/ecs"))
+        .expect("task logs")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("log"))
+        .collect();
+    assert_eq!(logs.len(), 3);
+    for log in &logs {
+        assert!(log.contains("NoSuchKey"), "{log}");
+    }
+}

@@ -1,0 +1,124 @@
+//! `baton serve` as a real process on a loopback port, and an aws-sdk-sfn client for it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_sdk_sfn::config::{BehaviorVersion, Credentials, Region};
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    pub endpoint: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `baton serve` on a free port with its data in `data_dir`.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("baton serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines
+            .next()
+            .expect("a line from baton serve")
+            .expect("readable");
+        let endpoint = first
+            .strip_prefix("baton: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string();
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            endpoint,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, and the exit status once it has shut down.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("baton serve did not stop within 10 s of SIGTERM");
+    }
+
+    /// A client signed with access key id `account` (a 12-digit id acts in that account).
+    pub fn client(&self, account: &str) -> aws_sdk_sfn::Client {
+        let config = aws_sdk_sfn::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(Credentials::new(account, "secret", None, None, "test"))
+            .build();
+        aws_sdk_sfn::Client::from_conf(config)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a state machine (role `arn:aws:iam::<account>:role/baton` of the ARN's account
+/// does not matter to the server) and answers its ARN.
+pub async fn create_machine(
+    client: &aws_sdk_sfn::Client,
+    name: &str,
+    definition: &serde_json::Value,
+) -> String {
+    client
+        .create_state_machine()
+        .name(name)
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::111111111111:role/baton")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create {name}: {:?}", e.into_service_error()))
+        .state_machine_arn
+}
+
+/// Waits up to 30 s for the execution to end and answers how it ended.
+pub async fn finished(
+    client: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    for _ in 0..600 {
+        let d = client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("describe");
+        if d.status != aws_sdk_sfn::types::ExecutionStatus::Running {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{arn} did not finish within 30 s");
+}

@@ -1,0 +1,228 @@
+//! The console's routes without a socket: the page and its assets with their content types, the
+//! graph endpoint's SVG with status colours, and the API still answering `POST /` when the
+//! console is merged into `baton_server::app`.
+
+// The server's stand-in service: the console is tested inside the real `app`.
+#[path = "../../server/tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use support::FakeService;
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+}
+
+fn app() -> (Arc<FakeService>, Router) {
+    let service = Arc::new(FakeService::default());
+    let app = baton_server::app(service.clone(), baton_server::Config::default());
+    (service, app)
+}
+
+async fn send(app: Router, request: Request<Body>) -> Answer {
+    let response = app.oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().expect("ASCII").to_string())
+        .unwrap_or_default();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    Answer {
+        status,
+        content_type,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8"),
+    }
+}
+
+async fn get(path: &str) -> Answer {
+    send(app().1, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+async fn graph(body: Value) -> Answer {
+    let request = Request::post("/console/api/graph")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    send(app().1, request).await
+}
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_with_their_types() {
+    let cases = [
+        ("/", "text/html; charset=utf-8", "<script type=\"module\""),
+        ("/console/", "text/html; charset=utf-8", "/console/app.js"),
+        (
+            "/console/app.js",
+            "text/javascript; charset=utf-8",
+            "import",
+        ),
+        (
+            "/console/execution.js",
+            "text/javascript; charset=utf-8",
+            "GetExecutionHistory",
+        ),
+        (
+            "/console/history.js",
+            "text/javascript; charset=utf-8",
+            "export function analyse",
+        ),
+        (
+            "/console/api.js",
+            "text/javascript; charset=utf-8",
+            "X-Amz-Target",
+        ),
+        (
+            "/console/pages.js",
+            "text/javascript; charset=utf-8",
+            "ListStateMachines",
+        ),
+        ("/console/style.css", "text/css; charset=utf-8", ".graph"),
+        ("/console/favicon.svg", "image/svg+xml", "<svg"),
+    ];
+    for (path, content_type, needle) in cases {
+        let answer = get(path).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        assert_eq!(answer.content_type, content_type, "{path}");
+        assert!(answer.body.contains(needle), "{path} lacks {needle:?}");
+    }
+    let missing = get("/console/nope.js").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// Offline: nothing the page loads comes from another host.
+#[tokio::test]
+async fn the_assets_name_no_other_host() {
+    for path in [
+        "/",
+        "/console/app.js",
+        "/console/api.js",
+        "/console/pages.js",
+        "/console/execution.js",
+        "/console/history.js",
+        "/console/style.css",
+    ] {
+        let body = get(path).await.body;
+        assert!(
+            !body.contains("https://") && !body.contains("http://"),
+            "{path} names a URL"
+        );
+    }
+}
+
+const DEFINITION: &str = r#"{
+  "StartAt": "First",
+  "States": {
+    "First": {"Type": "Pass", "Next": "Try"},
+    "Try": {
+      "Type": "Parallel",
+      "Branches": [{"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Oops"}}}],
+      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handle"}],
+      "Next": "Done"
+    },
+    "Handle": {"Type": "Pass", "Next": "Wait"},
+    "Wait": {"Type": "Wait", "Seconds": 10, "Next": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}"#;
+
+#[tokio::test]
+async fn the_graph_endpoint_draws_statuses() {
+    let answer = graph(json!({
+        "definition": DEFINITION,
+        "statuses": {"First": "succeeded", "Try": "caught", "Boom": "failed", "Handle": "succeeded", "Wait": "running"},
+        "badges": {"Try": "1/1 branches"}
+    }))
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.content_type, "image/svg+xml");
+    let svg = &answer.body;
+    assert!(svg.starts_with("<svg"), "{svg}");
+    for (state, status) in [
+        ("First", "succeeded"),
+        ("Try", "caught"),
+        ("Boom", "failed"),
+        ("Handle", "succeeded"),
+        ("Wait", "running"),
+        ("Done", "not-reached"),
+    ] {
+        let marker = format!("status-{status}\" data-id=\"");
+        let at = svg
+            .find(&format!("data-state=\"{state}\""))
+            .unwrap_or_else(|| panic!("no node for {state}"));
+        let open = svg[..at].rfind("<g class=").expect("the node's group");
+        assert!(
+            svg[open..at].contains(&marker),
+            "{state} is not {status}: {}",
+            &svg[open..at + 20]
+        );
+    }
+    assert!(svg.contains("1/1 branches"));
+    // The colours themselves travel in the picture's style sheet.
+    assert!(svg.contains(".status-running>rect{fill:#d2e3fc"));
+    assert!(svg.contains(".status-caught>rect{fill:#feefc3"));
+}
+
+#[tokio::test]
+async fn the_graph_endpoint_takes_an_object_and_no_statuses() {
+    let definition: Value = serde_json::from_str(DEFINITION).unwrap();
+    let answer = graph(json!({ "definition": definition })).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.body.contains("data-state=\"Handle\""));
+    assert!(!answer.body.contains("class=\"state pass status-"));
+}
+
+#[tokio::test]
+async fn a_bad_definition_or_body_is_a_400_with_a_message() {
+    for body in [
+        json!({"definition": "{"}),
+        json!({"definition": {"StartAt": "Nowhere", "States": {}}}),
+        json!({"definition": DEFINITION, "statuses": {"First": "purple"}}),
+        json!({"nothing": true}),
+    ] {
+        let answer = graph(body.clone()).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        let message: Value = serde_json::from_str(&answer.body).expect("JSON");
+        assert!(message["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+}
+
+/// `GET /` is the console, `POST /` is still the API, and `/health` is untouched.
+#[tokio::test]
+async fn the_api_still_answers_post_on_the_same_path() {
+    let (service, app) = app();
+    let request = Request::post("/")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+        .body(Body::from("{}"))
+        .unwrap();
+    let answer = send(app.clone(), request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.content_type, "application/x-amz-json-1.0");
+    let body: Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(body["stateMachines"][0]["name"], "Hello");
+    assert_eq!(service.seen().len(), 1);
+
+    let health = send(
+        app.clone(),
+        Request::get("/health").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(health.body, r#"{"status":"ok"}"#);
+    let page = send(app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(page.content_type.starts_with("text/html"));
+}

@@ -1,0 +1,317 @@
+//! A distributed Map's `ItemReader` and `ResultWriter`: the Map reads its items, and writes its
+//! children's results, through tasks the runtime runs ([`TaskPurpose`]), so reading and writing
+//! are journaled and recovered like any other task and write no history events.
+//!
+//! The shapes written follow the developer guide ("ResultWriter (Map)"): each child execution
+//! becomes a record (`ExecutionArn`, `Input`, `Output` or `Error`/`Cause`, dates, `Status`, …),
+//! or only its output under `WriterConfig`'s `COMPACT` and `FLATTEN`. The Map's result is
+//! `{"MapRunArn", "ResultWriterDetails"}` when the results were exported.
+
+use baton_asl::model::{ItemReader, Payload, ResultWriter, State};
+use baton_asl::ErrorName;
+use serde_json::{json, Map, Value};
+
+use crate::context::iso_time;
+use crate::dataflow::Ctx;
+use crate::execution::{Execution, Fault, IoKind, IoWait, Pending, RunId};
+use crate::fanout::Fanout;
+use crate::history::{EventDetails, Millis};
+use crate::signal::{ChildResult, Effect, ResultExport, TaskPurpose, TaskRequest};
+use crate::states::Step;
+
+/// What a `ResultWriter` writes of one child execution, gathered while it runs.
+#[derive(Debug)]
+pub(crate) struct ChildMeta {
+    input: Value,
+    name: String,
+    start: Millis,
+    stop: Millis,
+    /// Error and cause of a child that failed.
+    failure: Option<(Option<String>, Option<String>)>,
+}
+
+impl ChildMeta {
+    pub(crate) fn new(input: &Value) -> ChildMeta {
+        ChildMeta {
+            input: input.clone(),
+            name: String::new(),
+            start: 0,
+            stop: 0,
+            failure: None,
+        }
+    }
+
+    pub(crate) fn started(&mut self, name: String, now: Millis) {
+        self.name = name;
+        self.start = now;
+    }
+
+    pub(crate) fn stopped(&mut self, now: Millis, fault: Option<&Fault>) {
+        self.stop = now;
+        self.failure = fault.map(|f| (f.error_text(), f.cause.clone()));
+    }
+}
+
+/// `WriterConfig.Transformation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transformation {
+    /// Every child's whole record.
+    None,
+    /// A succeeded child's output; a failed child's record.
+    Compact,
+    /// As `Compact`, with an output that is an array spread into its elements.
+    Flatten,
+}
+
+impl Execution {
+    /// Evaluates the reader's arguments and `MaxItems`, then asks for the items.
+    pub(crate) fn start_reader(&mut self, rid: RunId, state: &State, reader: &ItemReader) -> Step {
+        let evaluated = self.payload_input(rid, state).and_then(|input| {
+            let args = self.evaluate_payload(rid, state, reader.arguments.as_ref(), &input)?;
+            let context = self.context_for(rid, state, None);
+            let run = self.runs[rid].as_ref().expect("live run");
+            let ctx = Ctx::of(run, state, &context, self.now);
+            let max = ctx.count(
+                reader.max_items.as_ref(),
+                "MaxItems",
+                &input,
+                &mut self.entropy,
+            )?;
+            let mut config = reader.reader_config.clone();
+            config.remove("MaxItemsPath");
+            match max {
+                Some(n) => config.insert("MaxItems".into(), n.into()),
+                None => config.remove("MaxItems"),
+            };
+            Ok((args, Value::Object(config)))
+        });
+        let (args, reader_config) = match evaluated {
+            Ok(v) => v,
+            Err(fault) => return Step::Fail(fault),
+        };
+        self.schedule_io(
+            rid,
+            state,
+            reader.resource.clone(),
+            args,
+            TaskPurpose::ItemReader {
+                reader_config: Box::new(reader_config),
+            },
+            IoKind::Reader,
+        );
+        Step::Block
+    }
+
+    /// A distributed Map's children are done: with a `ResultWriter` that exports, asks for the
+    /// results to be written (`Err(Step::Block)`); with only a `WriterConfig`, the results in
+    /// its shape.
+    pub(crate) fn export_results(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        writer: &ResultWriter,
+        f: Fanout,
+    ) -> Result<Vec<Value>, Box<Step>> {
+        let map_run_arn = f.map_run_arn.clone().unwrap_or_default();
+        let transformation = match writer.transformation.as_deref() {
+            Some("NONE") => Transformation::None,
+            Some("FLATTEN") => Transformation::Flatten,
+            Some("COMPACT") => Transformation::Compact,
+            _ if writer.resource.is_some() => Transformation::None,
+            _ => Transformation::Compact,
+        };
+        let results = self.child_results(&f, &map_run_arn, transformation);
+        let Some(resource) = writer.resource.clone() else {
+            return Ok(results.into_iter().map(|r| r.value).collect());
+        };
+        let args = self
+            .payload_input(rid, state)
+            .and_then(|input| self.evaluate_payload(rid, state, writer.arguments.as_ref(), &input));
+        let args = match args {
+            Ok(args) => args,
+            Err(fault) => return Err(Box::new(Step::Fail(fault))),
+        };
+        let export = ResultExport {
+            map_run_arn: map_run_arn.clone(),
+            output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
+            results,
+        };
+        self.schedule_io(
+            rid,
+            state,
+            resource,
+            args,
+            TaskPurpose::ResultWriter(Box::new(export)),
+            IoKind::Writer { map_run_arn },
+        );
+        Err(Box::new(Step::Block))
+    }
+
+    /// The reader's or writer's task ended.
+    pub(crate) fn io_result(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        result: Result<Value, Fault>,
+    ) -> Step {
+        let Pending::Io(wait) = std::mem::replace(&mut self.run_mut(rid).pending, Pending::None)
+        else {
+            return Step::Block;
+        };
+        match (wait.kind, result) {
+            (IoKind::Reader, Ok(Value::Array(items))) => {
+                self.start_fanout_with(rid, state, Some(items))
+            }
+            (IoKind::Reader, Ok(other)) => Step::Fail(Fault::of(
+                ErrorName::ItemReaderFailed,
+                format!("The item reader returned {other}, not an array of items."),
+            )),
+            (IoKind::Reader, Err(fault)) => Step::Fail(fault),
+            (IoKind::Writer { map_run_arn }, Ok(details)) => {
+                let output = json!({"MapRunArn": map_run_arn, "ResultWriterDetails": details});
+                self.finish_fanout(rid, state, Some(map_run_arn), 0, output)
+            }
+            (IoKind::Writer { map_run_arn }, Err(fault)) => {
+                self.emit_in(
+                    rid,
+                    EventDetails::MapRunFailed {
+                        map_run_arn,
+                        failed: 0,
+                        total: 0,
+                        error: fault.error_text(),
+                        cause: fault.cause.clone(),
+                    },
+                );
+                Step::Fail(fault)
+            }
+        }
+    }
+
+    fn schedule_io(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        resource: String,
+        input: Value,
+        purpose: TaskPurpose,
+        kind: IoKind,
+    ) {
+        let id = self.next_task_id();
+        self.tasks.insert(id, rid);
+        self.effects.push(Effect::ScheduleTask(TaskRequest {
+            id,
+            state_name: state.name.clone(),
+            resource,
+            input,
+            token: None,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            credentials: None,
+            purpose,
+        }));
+        self.run_mut(rid).pending = Pending::Io(Box::new(IoWait { id, kind }));
+    }
+
+    /// The value a reader's or writer's `Parameters` see: the state's input after `InputPath`
+    /// (JSONPath), or the state's input (JSONata).
+    fn payload_input(&self, rid: RunId, state: &State) -> Result<Value, Fault> {
+        let context = self.context_for(rid, state, None);
+        let run = self.runs[rid].as_ref().expect("live run");
+        let ctx = Ctx::of(run, state, &context, self.now);
+        match &state.flow {
+            baton_asl::model::DataFlow::JsonPath(flow) => {
+                ctx.select(&flow.input_path, run.input.clone())
+            }
+            baton_asl::model::DataFlow::Jsonata(_) => Ok(run.input.clone()),
+        }
+    }
+
+    fn evaluate_payload(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        payload: Option<&Payload>,
+        input: &Value,
+    ) -> Result<Value, Fault> {
+        let context = self.context_for(rid, state, None);
+        let run = self.runs[rid].as_ref().expect("live run");
+        let ctx = Ctx::of(run, state, &context, self.now);
+        match payload {
+            None => Ok(Value::Object(Map::new())),
+            Some(Payload::JsonPath(t)) => ctx.template(t, input, &mut self.entropy),
+            Some(Payload::Jsonata(t)) => {
+                let states = ctx.states(input, None, None);
+                ctx.jsonata(t, "Arguments", &states, &mut self.entropy)
+            }
+        }
+    }
+
+    /// Each child's result in `transformation`'s shape, in item order.
+    fn child_results(
+        &self,
+        f: &Fanout,
+        map_run_arn: &str,
+        transformation: Transformation,
+    ) -> Vec<ChildResult> {
+        // `arn:…:mapRun:MACHINE/LABEL:ID` names the children `arn:…:execution:MACHINE/LABEL:NAME`
+        // of the state machine `arn:…:stateMachine:MACHINE/LABEL`.
+        let (head, _) = map_run_arn.rsplit_once(':').unwrap_or((map_run_arn, ""));
+        let execution_prefix = head.replacen(":mapRun:", ":execution:", 1);
+        let machine_arn = head.replacen(":mapRun:", ":stateMachine:", 1);
+        let metas = f.export.as_deref().unwrap_or_default();
+        let mut out = Vec::with_capacity(metas.len());
+        for (slot, meta) in metas.iter().enumerate() {
+            let output = f.results.get(slot).cloned().flatten();
+            let mut record = Map::new();
+            record.insert(
+                "ExecutionArn".into(),
+                format!("{execution_prefix}:{}", meta.name).into(),
+            );
+            record.insert("Input".into(), meta.input.to_string().into());
+            record.insert("InputDetails".into(), json!({"Included": true}));
+            record.insert("Name".into(), meta.name.clone().into());
+            let status = match &meta.failure {
+                Some((error, cause)) => {
+                    if let Some(e) = error {
+                        record.insert("Error".into(), e.clone().into());
+                    }
+                    if let Some(c) = cause {
+                        record.insert("Cause".into(), c.clone().into());
+                    }
+                    "FAILED"
+                }
+                None => {
+                    let text = output.as_ref().unwrap_or(&Value::Null).to_string();
+                    record.insert("Output".into(), text.into());
+                    record.insert("OutputDetails".into(), json!({"Included": true}));
+                    "SUCCEEDED"
+                }
+            };
+            record.insert("RedriveCount".into(), 0.into());
+            record.insert("RedriveStatus".into(), "NOT_REDRIVABLE".into());
+            record.insert(
+                "RedriveStatusReason".into(),
+                format!("Execution is {status} and cannot be redriven").into(),
+            );
+            record.insert("StartDate".into(), iso_time(meta.start).into());
+            record.insert("StateMachineArn".into(), machine_arn.clone().into());
+            record.insert("Status".into(), status.into());
+            record.insert("StopDate".into(), iso_time(meta.stop).into());
+            let record = Value::Object(record);
+            match (transformation, status, output) {
+                (Transformation::None, _, _) | (_, "FAILED", _) => out.push(ChildResult {
+                    status,
+                    value: record,
+                }),
+                (Transformation::Flatten, _, Some(Value::Array(items))) => {
+                    out.extend(items.into_iter().map(|value| ChildResult { status, value }))
+                }
+                (_, _, output) => out.push(ChildResult {
+                    status,
+                    value: output.unwrap_or(Value::Null),
+                }),
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,386 @@
+//! `baton.toml`: the Task resources an operator makes reachable (functions, ECS task
+//! definitions, object storage), each key also settable by a `BATON_*` environment variable.
+//!
+//! ```toml
+//! [functions.ValidateOrder]
+//! command = ["python3", "functions/validate_order.py"]   # argv, never through a shell
+//! cwd = "."                       # default: the folder of baton.toml
+//! env = { STAGE = "local" }
+//! timeout_seconds = 30            # default 900 (Lambda's maximum)
+//!
+//! [functions.Remote]
+//! url = "http://127.0.0.1:9000/invoke"
+//!
+//! [ecs.fargate-math-task]         # a task definition family
+//! command = ["node", "dist/index.js"]
+//! cwd = "calculator"
+//! env = { NODE_ENV = "production" }
+//!
+//! [storage]
+//! root = "buckets"
+//!
+//! [http]                          # the HTTP task (`arn:aws:states:::http:invoke`)
+//! allow = ["http://127.0.0.1:"]   # URL prefixes it may reach; default: any http:// URL
+//!
+//! [http.connections.orders-api]   # an EventBridge connection, by name
+//! username = "baton"              # basic authentication, or
+//! password = "secret"
+//! # api_key_name = "x-api-key"    # an API key header (neither: no authentication)
+//! # api_key_value = "..."
+//! ```
+//!
+//! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`;
+//! `NAME` as written in the definition, case kept; `KEY` in any case), or
+//! `BATON_STORAGE__ROOT`, `BATON_HTTP__ALLOW`, `BATON_HTTP__CONNECTIONS__<NAME>__<KEY>`;
+//! `BATON_FUNCTIONS__Hello__ENV__STAGE=dev` sets one `env` entry. A
+//! value is read as a TOML value when it is one (`["python3","f.py"]`, `30`), as a string
+//! otherwise. Variables win over the file. Relative paths resolve against the folder of the
+//! file (the current folder when there is no file).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Lambda's longest timeout, the default for a function without `timeout_seconds`.
+pub const DEFAULT_FUNCTION_TIMEOUT_SECONDS: u64 = 900;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// The configured resources, paths resolved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub functions: BTreeMap<String, Function>,
+    pub ecs: BTreeMap<String, EcsTask>,
+    pub storage: Storage,
+    pub http: Http,
+}
+
+/// The HTTP task: which URLs it may reach and the connections (authentication) it may use.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Http {
+    /// URL prefixes `ApiEndpoint` must start with (`None`: any `http://` URL).
+    pub allow: Option<Vec<String>>,
+    pub connections: BTreeMap<String, Connection>,
+}
+
+/// An EventBridge connection: how the HTTP task authenticates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    None,
+    Basic { username: String, password: String },
+    ApiKey { name: String, value: String },
+}
+
+/// A local process: argv (the program first), its working folder and extra environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command {
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Command(Command),
+    /// The event is POSTed to this `http://` URL.
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub target: Target,
+    pub timeout_seconds: u64,
+}
+
+/// An ECS task definition family run as a local process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcsTask {
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Storage {
+    /// The folder buckets live in (`None`: the caller's default, under the data folder).
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    functions: BTreeMap<String, RawFunction>,
+    #[serde(default)]
+    ecs: BTreeMap<String, RawCommand>,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    allow: Option<Vec<String>>,
+    #[serde(default)]
+    connections: BTreeMap<String, RawConnection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConnection {
+    username: Option<String>,
+    password: Option<String>,
+    api_key_name: Option<String>,
+    api_key_value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    command: Option<Vec<String>>,
+    url: Option<String>,
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    command: Vec<String>,
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    root: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads `path` (when given) and the `BATON_*` variables of this process.
+    pub fn load(path: Option<&Path>) -> Result<Config, Error> {
+        let (text, origin, base) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| Error::Read {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
+                let base = p
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("."));
+                (text, p.display().to_string(), base)
+            }
+            None => (String::new(), "environment".to_string(), PathBuf::from(".")),
+        };
+        let base = std::path::absolute(&base).unwrap_or(base);
+        Config::parse(&text, &origin, &base, std::env::vars())
+    }
+
+    /// Parses `text` (TOML) and then applies `vars`; relative paths resolve against `base`.
+    /// `origin` names the text in messages.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        base: &Path,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, Error> {
+        let invalid = |origin: &str, message: String| Error::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(origin, e.to_string()))?;
+        let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+        vars.sort();
+        for (name, value) in vars {
+            let Some(path) = env_path(&name) else {
+                continue;
+            };
+            set(&mut table, &path, parse_value(&value)).map_err(|m| invalid(&name, m))?;
+        }
+        let raw: RawConfig = toml::Table::try_into(table)
+            .map_err(|e| invalid(origin, e.to_string().trim_end().to_string()))?;
+        let mut config = Config::default();
+        for (name, f) in raw.functions {
+            let place = format!("functions.{name}");
+            let target = match (f.command, f.url) {
+                (Some(argv), None) => Target::Command(
+                    command(base, &place, argv, f.cwd, f.env).map_err(|m| invalid(origin, m))?,
+                ),
+                (None, Some(url)) => {
+                    if f.cwd.is_some() || !f.env.is_empty() {
+                        return Err(invalid(
+                            origin,
+                            format!("{place}: `cwd` and `env` apply to a `command`, not a `url`"),
+                        ));
+                    }
+                    if !url.starts_with("http://") {
+                        return Err(invalid(
+                            origin,
+                            format!("{place}: `url` must start with http:// (got {url:?})"),
+                        ));
+                    }
+                    Target::Url(url)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        origin,
+                        format!("{place}: give either `command` or `url`, not both"),
+                    ))
+                }
+                (None, None) => {
+                    return Err(invalid(
+                        origin,
+                        format!("{place}: missing `command` (argv list) or `url`"),
+                    ))
+                }
+            };
+            let timeout_seconds = f
+                .timeout_seconds
+                .unwrap_or(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
+            if timeout_seconds == 0 {
+                return Err(invalid(
+                    origin,
+                    format!("{place}: `timeout_seconds` must be at least 1"),
+                ));
+            }
+            config.functions.insert(
+                name,
+                Function {
+                    target,
+                    timeout_seconds,
+                },
+            );
+        }
+        for (family, t) in raw.ecs {
+            let place = format!("ecs.{family}");
+            let command =
+                command(base, &place, t.command, t.cwd, t.env).map_err(|m| invalid(origin, m))?;
+            config.ecs.insert(family, EcsTask { command });
+        }
+        config.storage.root = raw.storage.root.map(|r| base.join(r));
+        config.http.allow = raw.http.allow;
+        for (name, c) in raw.http.connections {
+            let connection = match (c.username, c.password, c.api_key_name, c.api_key_value) {
+                (None, None, None, None) => Connection::None,
+                (Some(username), Some(password), None, None) => {
+                    Connection::Basic { username, password }
+                }
+                (None, None, Some(name), Some(value)) if !name.is_empty() => {
+                    Connection::ApiKey { name, value }
+                }
+                _ => {
+                    return Err(invalid(
+                        origin,
+                        format!("http.connections.{name}: give `username` and `password` (basic), or `api_key_name` and `api_key_value`, or neither"),
+                    ))
+                }
+            };
+            config.http.connections.insert(name, connection);
+        }
+        Ok(config)
+    }
+}
+
+fn command(
+    base: &Path,
+    place: &str,
+    mut argv: Vec<String>,
+    cwd: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+) -> Result<Command, String> {
+    if argv.first().is_none_or(|p| p.is_empty()) {
+        return Err(format!(
+            "{place}: `command` needs at least the program, e.g. [\"python3\", \"handler.py\"]"
+        ));
+    }
+    let cwd = match cwd {
+        Some(c) => base.join(c),
+        None => base.to_path_buf(),
+    };
+    // A relative program with a folder in it (`./bin/f`, `bin/f`) is relative to `cwd`; a
+    // bare name (`python3`) is looked up on PATH.
+    let program = Path::new(&argv[0]);
+    if program.is_relative() && program.components().count() > 1 {
+        argv[0] = cwd.join(program).display().to_string();
+    }
+    Ok(Command { argv, cwd, env })
+}
+
+/// `BATON_FUNCTIONS__Hello__COMMAND` → `["functions", "Hello", "command"]`; `None` for a
+/// variable that is not configuration (`BATON_CI_STRICT`, …).
+fn env_path(name: &str) -> Option<Vec<String>> {
+    let rest = name.strip_prefix("BATON_")?;
+    let parts: Vec<&str> = rest.split("__").collect();
+    let section = parts[0].to_ascii_lowercase();
+    let path = match (section.as_str(), parts.len()) {
+        ("storage" | "http", 2) => vec![section, parts[1].to_ascii_lowercase()],
+        ("http", 4) if parts[1].eq_ignore_ascii_case("connections") => vec![
+            section,
+            "connections".to_string(),
+            parts[2].to_string(),
+            parts[3].to_ascii_lowercase(),
+        ],
+        ("functions" | "ecs", 3) => {
+            vec![section, parts[1].to_string(), parts[2].to_ascii_lowercase()]
+        }
+        // `…__ENV__NAME`: one environment entry, its name as written.
+        ("functions" | "ecs", 4) if parts[2].eq_ignore_ascii_case("env") => vec![
+            section,
+            parts[1].to_string(),
+            "env".to_string(),
+            parts[3].to_string(),
+        ],
+        ("storage" | "functions" | "ecs" | "http", _) => vec![section, String::new()],
+        _ => return None,
+    };
+    Some(path)
+}
+
+fn parse_value(text: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {text}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(text.into())),
+        Err(_) => toml::Value::String(text.to_string()),
+    }
+}
+
+fn set(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    if path.iter().any(String::is_empty) {
+        return Err(
+            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
+                .into(),
+        );
+    }
+    let (last, parents) = path.split_last().ok_or("an empty key")?;
+    let mut here = table;
+    for key in parents {
+        let entry = here
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        here = match entry {
+            toml::Value::Table(t) => t,
+            _ => return Err(format!("`{key}` is not a table")),
+        };
+    }
+    here.insert(last.clone(), value);
+    Ok(())
+}

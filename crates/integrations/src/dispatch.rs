@@ -1,0 +1,201 @@
+//! `Resources`: one Task resource to the module that serves it. Only what the configuration
+//! names is reachable; any other resource fails the task (see the README's "Task resources and
+//! the trust model").
+
+use std::path::PathBuf;
+use std::sync::Weak;
+
+use async_trait::async_trait;
+use baton_api::StepFunctions;
+use baton_engine::history::TaskFamily;
+use baton_engine::{resource_kind, ExecutionInfo, TaskPurpose, TaskRequest};
+use baton_runtime::integration::{Integrations, TaskResult};
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::ecs::{Ecs, Mode};
+use crate::functions::{CallContext, Functions};
+use crate::http::Http;
+use crate::nested::{self, Nested};
+use crate::storage::Storage;
+use crate::Failure;
+
+/// Where Baton keeps what its integrations produce, and how processes reach it.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// `AWS_ENDPOINT_URL` for the processes Baton starts (`baton serve`'s address).
+    pub endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3` for the processes Baton starts (`baton serve`'s S3 endpoint).
+    pub s3_endpoint_url: Option<String>,
+    /// The data folder: ECS logs go to `<data>/logs/ecs/`, function stderr to
+    /// `<data>/logs/functions/`, buckets to `<data>/storage/` unless `[storage] root` says.
+    pub data_dir: PathBuf,
+}
+
+/// The configured Task resources.
+pub struct Resources {
+    functions: Functions,
+    ecs: Ecs,
+    storage: Storage,
+    http: Http,
+    nested: Nested,
+    endpoint_url: Option<String>,
+    s3_endpoint_url: Option<String>,
+}
+
+impl Resources {
+    pub fn new(config: &Config, environment: Environment) -> Resources {
+        let logs = environment.data_dir.join("logs");
+        let root = config
+            .storage
+            .root
+            .clone()
+            .unwrap_or_else(|| environment.data_dir.join("storage"));
+        Resources {
+            functions: Functions::new(config, Some(logs.join("functions"))),
+            ecs: Ecs::new(config, logs.join("ecs")),
+            storage: Storage::new(root),
+            http: Http::new(config),
+            nested: Nested::default(),
+            endpoint_url: environment.endpoint_url,
+            s3_endpoint_url: environment.s3_endpoint_url,
+        }
+    }
+
+    /// Gives nested executions (`states:startExecution`) the service to start children on:
+    /// the runtime these resources serve, once it is open. Held weakly (the runtime owns the
+    /// resources); the first call wins.
+    pub fn attach(&self, service: Weak<dyn StepFunctions>) {
+        self.nested.attach(service);
+    }
+
+    /// The buckets `aws-sdk:s3` tasks use, which the S3 endpoint serves too.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The log file of the ECS task `id`.
+    pub fn ecs_log(&self, id: &str) -> PathBuf {
+        self.ecs.log_path(id)
+    }
+
+    async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Failure> {
+        let kind = resource_kind(&request.resource, &info.region);
+        let cx = CallContext {
+            region: kind.resource.region.clone(),
+            account: info.account.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            s3_endpoint_url: self.s3_endpoint_url.clone(),
+        };
+        let input = &request.input;
+        match kind.resource.family {
+            TaskFamily::Lambda => {
+                return self
+                    .functions
+                    .invoke_arn(&cx, &request.resource, input)
+                    .await
+            }
+            // Activities are taken by workers; they never reach the integrations.
+            TaskFamily::Activity => return Err(no_handler(request)),
+            TaskFamily::Integration => {}
+        }
+        let action = kind.resource.resource.as_str();
+        let base = action.strip_suffix(".waitForTaskToken").unwrap_or(action);
+        match (kind.resource.resource_type.as_str(), base) {
+            ("lambda", "invoke") => self.functions.invoke_service(&cx, input).await,
+            ("ecs", "runTask") => self.ecs.run_task(&cx, input, Mode::Start).await,
+            ("ecs", "runTask.sync") => self.ecs.run_task(&cx, input, Mode::Sync).await,
+            ("aws-sdk:s3", action) => self.storage.s3_action(action, input).await,
+            ("http", "invoke") => self.http.invoke(input).await,
+            ("states", "startExecution") => {
+                let mode = nested::Mode::Start;
+                self.nested.start_execution(info, input, mode).await
+            }
+            ("states", "startExecution.sync") => {
+                let mode = nested::Mode::Sync;
+                self.nested.start_execution(info, input, mode).await
+            }
+            ("states", "startExecution.sync:2") => {
+                let mode = nested::Mode::Sync2;
+                self.nested.start_execution(info, input, mode).await
+            }
+            _ => Err(no_handler(request)),
+        }
+    }
+}
+
+/// A resource Baton does not serve: `States.Runtime`, as `baton run` answers a task without a
+/// mock and as Step Functions Local answers a resource it cannot call.
+fn no_handler(request: &TaskRequest) -> Failure {
+    (
+        "States.Runtime".into(),
+        format!(
+            "{}: Baton serves Lambda functions and ECS task definitions named in its configuration, the aws-sdk:s3 actions, http:invoke and states:startExecution",
+            baton_runtime::integration::unconfigured_cause(request)
+        ),
+    )
+}
+
+#[async_trait]
+impl Integrations for Resources {
+    async fn invoke(
+        &self,
+        info: &ExecutionInfo,
+        request: &TaskRequest,
+        callback: bool,
+    ) -> TaskResult {
+        match &request.purpose {
+            TaskPurpose::State => {}
+            TaskPurpose::ItemReader { reader_config } => {
+                let (storage, request, config) =
+                    (self.storage.clone(), request.clone(), reader_config.clone());
+                return blocking(move || {
+                    storage
+                        .item_reader(&request.resource, &request.input, &config)
+                        .map(Value::Array)
+                })
+                .await;
+            }
+            TaskPurpose::ResultWriter(export) => {
+                let (storage, input, export) =
+                    (self.storage.clone(), request.input.clone(), export.clone());
+                return blocking(move || storage.result_writer(&input, &export)).await;
+            }
+        }
+        let kind = resource_kind(&request.resource, &info.region);
+        let served = matches!(
+            (kind.resource.family, kind.resource.resource_type.as_str()),
+            (TaskFamily::Lambda, _) | (_, "lambda" | "ecs" | "aws-sdk:s3" | "http" | "states")
+        );
+        // A callback to a service Baton does not serve still waits for its token: a worker
+        // may send it (the token is in the history's TaskScheduled parameters).
+        if callback && !served {
+            return TaskResult::AwaitingCallback;
+        }
+        match self.call(info, request).await {
+            Ok(_) if callback => TaskResult::AwaitingCallback,
+            Ok(output) => TaskResult::Succeeded(output),
+            Err((error, cause)) => TaskResult::Failed {
+                error: Some(error),
+                cause: Some(cause),
+            },
+        }
+    }
+}
+
+/// Runs storage work on Tokio's blocking pool and answers it as a task's result.
+async fn blocking(work: impl FnOnce() -> Result<Value, Failure> + Send + 'static) -> TaskResult {
+    let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err((
+            "States.Runtime".into(),
+            format!("the storage task failed: {e}"),
+        ))
+    });
+    match result {
+        Ok(output) => TaskResult::Succeeded(output),
+        Err((error, cause)) => TaskResult::Failed {
+            error: Some(error),
+            cause: Some(cause),
+        },
+    }
+}

@@ -1,0 +1,508 @@
+//! Lambda functions on this machine: a Lambda ARN used as a `Resource`, and
+//! `arn:aws:states:::lambda:invoke` (`FunctionName`, `Payload`), resolved to a configured
+//! command (event JSON on stdin, result JSON on stdout) or HTTP endpoint (event POSTed, result
+//! in the body).
+//!
+//! Failures take the names Lambda and Step Functions give them:
+//!
+//! * the function reports an error (non-zero exit or non-2xx answer with Lambda's error shape
+//!   `{"errorType", "errorMessage", …}` on stdout, stderr or in the body): error = `errorType`,
+//!   cause = that JSON as the function wrote it;
+//! * an error payload without `errorType`: `Lambda.Unknown`, with the cause Step Functions
+//!   writes ("The cause could not be determined because Lambda did not return an error type.");
+//! * a process that exits non-zero without that shape: `Runtime.ExitError`, as Lambda reports a
+//!   runtime that exited;
+//! * success with stdout that is not JSON: `Runtime.MarshalError`;
+//! * the function's `timeout_seconds` passes: the process is killed, `Sandbox.Timedout`;
+//! * no such function: `Lambda.ResourceNotFoundException` with Lambda's "Function not found"
+//!   message; an HTTP endpoint that cannot be reached: `Lambda.ServiceException`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::AsyncWriteExt;
+
+use crate::config::{Command, Config, Function, Target};
+use crate::Failure;
+
+/// Where a call comes from: the execution's region and account (for ARNs and the SDK
+/// environment given to processes) and the endpoint Baton serves.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub region: String,
+    pub account: String,
+    /// `AWS_ENDPOINT_URL` for processes Baton starts.
+    pub endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_S3` for processes Baton starts (`baton serve`'s S3 endpoint); without
+    /// it they keep the one they inherit.
+    pub s3_endpoint_url: Option<String>,
+}
+
+impl CallContext {
+    /// The environment an AWS SDK inside a started process needs to talk to Baton.
+    pub fn sdk_env(&self) -> BTreeMap<String, String> {
+        let mut env = BTreeMap::new();
+        if let Some(url) = &self.endpoint_url {
+            env.insert("AWS_ENDPOINT_URL".into(), url.clone());
+        }
+        // Read by the AWS SDKs (boto3, JS v3, Java v2, Go v2, Rust) before AWS_ENDPOINT_URL for
+        // S3. Its host is an IP address, so they address buckets path-style without being
+        // told (there is no standard variable for path style to set besides).
+        if let Some(url) = &self.s3_endpoint_url {
+            env.insert("AWS_ENDPOINT_URL_S3".into(), url.clone());
+        }
+        env.insert("AWS_ACCESS_KEY_ID".into(), self.account.clone());
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), "baton".into());
+        env.insert("AWS_SESSION_TOKEN".into(), String::new());
+        env.insert("AWS_REGION".into(), self.region.clone());
+        env.insert("AWS_DEFAULT_REGION".into(), self.region.clone());
+        env
+    }
+}
+
+/// A function reference parsed from a Lambda ARN or a `FunctionName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    pub name: String,
+    pub qualifier: Option<String>,
+    pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+impl FunctionRef {
+    /// `my-function`, `my-function:v1`, `123456789012:function:my-function[:v1]`,
+    /// `arn:aws:lambda:us-east-1:123456789012:function:my-function[:v1]`.
+    pub fn parse(text: &str) -> Option<FunctionRef> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let (region, account, rest) = match parts.as_slice() {
+            ["arn", _partition, "lambda", region, account, "function", rest @ ..] => {
+                (Some(*region), Some(*account), rest)
+            }
+            [account, "function", rest @ ..] => (None, Some(*account), rest),
+            rest => (None, None, rest),
+        };
+        let (name, qualifier) = match rest {
+            [name] => (*name, None),
+            [name, qualifier] if !qualifier.is_empty() => (*name, Some(*qualifier)),
+            _ => return None,
+        };
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 140
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !valid(name) {
+            return None;
+        }
+        Some(FunctionRef {
+            name: name.to_string(),
+            qualifier: qualifier.map(str::to_string),
+            region: region.filter(|r| !r.is_empty()).map(str::to_string),
+            account: account.filter(|a| !a.is_empty()).map(str::to_string),
+        })
+    }
+
+    /// The qualified ARN Lambda names in its messages.
+    fn arn(&self, cx: &CallContext) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}:{}",
+            self.region.as_deref().unwrap_or(&cx.region),
+            self.account.as_deref().unwrap_or(&cx.account),
+            self.name,
+            self.qualifier.as_deref().unwrap_or("$LATEST")
+        )
+    }
+}
+
+/// What the function answered: its result payload, and the version that ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invoked {
+    pub payload: Value,
+    /// Bytes of the payload as the function wrote them.
+    pub length: usize,
+    pub executed_version: String,
+    pub request_id: String,
+}
+
+/// The configured functions.
+pub struct Functions {
+    functions: BTreeMap<String, Function>,
+    /// Where each command function's stderr is appended (`<NAME>.log`), if anywhere.
+    log_dir: Option<PathBuf>,
+}
+
+impl Functions {
+    pub fn new(config: &Config, log_dir: Option<PathBuf>) -> Functions {
+        Functions {
+            functions: config.functions.clone(),
+            log_dir,
+        }
+    }
+
+    /// A Lambda ARN as the `Resource`: the effective input is the event, the result is the
+    /// function's payload.
+    pub async fn invoke_arn(
+        &self,
+        cx: &CallContext,
+        arn: &str,
+        input: &Value,
+    ) -> Result<Value, Failure> {
+        let Some(f) = FunctionRef::parse(arn) else {
+            return Err(not_found_text(arn));
+        };
+        let event = input.to_string();
+        self.invoke(cx, &f, event.as_bytes())
+            .await
+            .map(|i| i.payload)
+    }
+
+    /// `arn:aws:states:::lambda:invoke`: `FunctionName` and `Payload` from the parameters;
+    /// the result as Step Functions shapes Lambda's Invoke response.
+    pub async fn invoke_service(&self, cx: &CallContext, params: &Value) -> Result<Value, Failure> {
+        let Some(name) = params.get("FunctionName").and_then(Value::as_str) else {
+            return Err(lambda_client_error(
+                "InvalidParameterValueException",
+                400,
+                "FunctionName is required",
+            ));
+        };
+        let Some(mut f) = FunctionRef::parse(name) else {
+            return Err(not_found_text(name));
+        };
+        if let Some(q) = params.get("Qualifier").and_then(Value::as_str) {
+            f.qualifier = Some(q.to_string());
+        }
+        // A string Payload is sent as its text (AWS: `"Payload": "0"` reaches the function
+        // as the number 0); anything else as JSON; none as `{}`.
+        let event = match params.get("Payload") {
+            None => "{}".to_string(),
+            Some(Value::String(s)) => {
+                if serde_json::from_str::<Value>(s).is_err() {
+                    return Err(lambda_client_error(
+                        "InvalidRequestContentException",
+                        400,
+                        "Could not parse request body into json: Unexpected character: was expecting a JSON value",
+                    ));
+                }
+                s.clone()
+            }
+            Some(v) => v.to_string(),
+        };
+        let invoked = self.invoke(cx, &f, event.as_bytes()).await?;
+        Ok(invoke_response(&invoked))
+    }
+
+    /// Runs the function `f` with `event`.
+    pub async fn invoke(
+        &self,
+        cx: &CallContext,
+        f: &FunctionRef,
+        event: &[u8],
+    ) -> Result<Invoked, Failure> {
+        let Some(function) = self.functions.get(&f.name) else {
+            return Err(not_found(f, cx));
+        };
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let timeout = Duration::from_secs(function.timeout_seconds);
+        let answer = match &function.target {
+            Target::Command(command) => {
+                let mut env = cx.sdk_env();
+                env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone());
+                env.insert(
+                    "AWS_LAMBDA_FUNCTION_VERSION".into(),
+                    executed_version(f).to_string(),
+                );
+                env.insert(
+                    "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
+                    function.timeout_seconds.to_string(),
+                );
+                tokio::time::timeout(timeout, run_command(command, &env, event)).await
+            }
+            Target::Url(url) => tokio::time::timeout(timeout, post(url, event, &request_id)).await,
+        };
+        let answer = match answer {
+            Ok(a) => a,
+            Err(_) => return Err(timed_out(&request_id, function.timeout_seconds)),
+        };
+        if let (Ok(a), Some(dir)) = (&answer, &self.log_dir) {
+            if !a.err.is_empty() {
+                append_log(dir, &f.name, &request_id, &a.err).await;
+            }
+        }
+        let answer = answer.map_err(|message| {
+            failure(
+                "Lambda.ServiceException",
+                format!(
+                    "{message} (Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: {request_id}; Proxy: null)"
+                ),
+            )
+        })?;
+        if !answer.ok {
+            return Err(function_error(&answer, &request_id));
+        }
+        let text = String::from_utf8_lossy(&answer.out);
+        let trimmed = text.trim();
+        let payload = if trimmed.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(trimmed).map_err(|e| {
+                let message = format!("Unable to marshal response: {e}");
+                failure(
+                    "Runtime.MarshalError",
+                    json!({"errorType": "Runtime.MarshalError", "errorMessage": message})
+                        .to_string(),
+                )
+            })?
+        };
+        Ok(Invoked {
+            payload,
+            length: trimmed.len(),
+            executed_version: executed_version(f).to_string(),
+            request_id,
+        })
+    }
+}
+
+fn executed_version(f: &FunctionRef) -> &str {
+    match f.qualifier.as_deref() {
+        Some(q) if q.chars().all(|c| c.is_ascii_digit()) => q,
+        _ => "$LATEST",
+    }
+}
+
+/// Lambda's Invoke response as Step Functions' `lambda:invoke` returns it.
+fn invoke_response(invoked: &Invoked) -> Value {
+    let date = http_date();
+    let trace = format!(
+        "Root=1-{:08x}-{};Parent={};Sampled=0;Lineage=1:{}:0",
+        crate::now_millis() / 1000,
+        &uuid::Uuid::new_v4().simple().to_string()[..24],
+        &uuid::Uuid::new_v4().simple().to_string()[..16],
+        &uuid::Uuid::new_v4().simple().to_string()[..8],
+    );
+    let length = invoked.length.to_string();
+    json!({
+        "ExecutedVersion": invoked.executed_version,
+        "Payload": invoked.payload,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "X-Amz-Executed-Version": [invoked.executed_version],
+                "x-amzn-Remapped-Content-Length": ["0"],
+                "Connection": ["keep-alive"],
+                "x-amzn-RequestId": [invoked.request_id],
+                "Content-Length": [length],
+                "Date": [date],
+                "X-Amzn-Trace-Id": [trace],
+                "Content-Type": ["application/json"]
+            },
+            "HttpHeaders": {
+                "Connection": "keep-alive",
+                "Content-Length": length,
+                "Content-Type": "application/json",
+                "Date": date,
+                "X-Amz-Executed-Version": invoked.executed_version,
+                "x-amzn-Remapped-Content-Length": "0",
+                "x-amzn-RequestId": invoked.request_id,
+                "X-Amzn-Trace-Id": trace
+            },
+            "HttpStatusCode": 200
+        },
+        "SdkResponseMetadata": { "RequestId": invoked.request_id },
+        "StatusCode": 200
+    })
+}
+
+/// `Date` header form: `Tue, 05 Mar 2024 10:00:00 GMT`.
+pub(crate) fn http_date() -> String {
+    let now: chrono::DateTime<chrono::Utc> = std::time::SystemTime::now().into();
+    now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn failure(error: &str, cause: String) -> Failure {
+    (error.to_string(), cause)
+}
+
+fn lambda_client_error(code: &str, status: u16, message: &str) -> Failure {
+    let request_id = uuid::Uuid::new_v4();
+    failure(
+        &format!("Lambda.{code}"),
+        format!(
+            "{message} (Service: AWSLambda; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)"
+        ),
+    )
+}
+
+fn not_found(f: &FunctionRef, cx: &CallContext) -> Failure {
+    not_found_text(&f.arn(cx))
+}
+
+fn not_found_text(what: &str) -> Failure {
+    lambda_client_error(
+        "ResourceNotFoundException",
+        404,
+        &format!("Function not found: {what}"),
+    )
+}
+
+fn timed_out(request_id: &str, seconds: u64) -> Failure {
+    failure(
+        "Sandbox.Timedout",
+        json!({
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": format!("RequestId: {request_id} Error: Task timed out after {seconds}.00 seconds"),
+        })
+        .to_string(),
+    )
+}
+
+/// What a function answered: `ok` (exit 0 / 2xx), its output and its diagnostics.
+struct Answer {
+    ok: bool,
+    out: Vec<u8>,
+    err: Vec<u8>,
+    /// How it ended, for `Runtime.ExitError`'s message: `exit status 3`, `signal: 9`.
+    status: String,
+}
+
+/// The error a failed function reports, as Step Functions names it.
+fn function_error(answer: &Answer, request_id: &str) -> Failure {
+    let out = String::from_utf8_lossy(&answer.out);
+    let err = String::from_utf8_lossy(&answer.err);
+    let candidates = [out.trim(), last_line(&out), err.trim(), last_line(&err)];
+    let mut untyped = None;
+    for text in candidates {
+        let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        match map.get("errorType") {
+            Some(Value::String(t)) if !t.is_empty() => return failure(t, text.to_string()),
+            _ if map.contains_key("errorMessage") && untyped.is_none() => {
+                untyped = Some(text.to_string())
+            }
+            _ => {}
+        }
+    }
+    if let Some(payload) = untyped {
+        return failure(
+            "Lambda.Unknown",
+            format!(
+                "The cause could not be determined because Lambda did not return an error type. Returned payload: {payload}"
+            ),
+        );
+    }
+    failure(
+        "Runtime.ExitError",
+        json!({
+            "errorType": "Runtime.ExitError",
+            "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {}", answer.status),
+        })
+        .to_string(),
+    )
+}
+
+/// Appends one invocation's stderr to `<dir>/<NAME>.log`; logging never fails a task.
+async fn append_log(dir: &std::path::Path, name: &str, request_id: &str, err: &[u8]) {
+    let write = async {
+        tokio::fs::create_dir_all(dir).await?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{name}.log")))
+            .await?;
+        let mut text = format!("--- RequestId: {request_id}\n").into_bytes();
+        text.extend_from_slice(err);
+        if !err.ends_with(b"\n") {
+            text.push(b'\n');
+        }
+        file.write_all(&text).await
+    };
+    if let Err(e) = write.await {
+        tracing::warn!(function = name, error = %e, "cannot write the function's log");
+    }
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// Runs `command` with `event` on stdin (never through a shell); killed when dropped.
+async fn run_command(
+    command: &Command,
+    sdk_env: &BTreeMap<String, String>,
+    event: &[u8],
+) -> Result<Answer, String> {
+    let mut child = tokio::process::Command::new(&command.argv[0])
+        .args(&command.argv[1..])
+        .current_dir(&command.cwd)
+        .envs(sdk_env)
+        .envs(&command.env)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {:?} in {}: {e}",
+                command.argv[0],
+                command.cwd.display()
+            )
+        })?;
+    let stdin = child.stdin.take();
+    let event = event.to_vec();
+    let writer = async move {
+        if let Some(mut stdin) = stdin {
+            // A function that does not read its event closes the pipe: not an error.
+            let _ = stdin.write_all(&event).await;
+            let _ = stdin.shutdown().await;
+        }
+    };
+    let (_, output) = tokio::join!(writer, child.wait_with_output());
+    let output = output.map_err(|e| format!("waiting for {:?}: {e}", command.argv[0]))?;
+    Ok(Answer {
+        ok: output.status.success(),
+        out: output.stdout,
+        err: output.stderr,
+        status: exit_status(&output.status),
+    })
+}
+
+pub(crate) fn exit_status(status: &std::process::ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("signal: {signal}");
+        }
+    }
+    "unknown exit status".to_string()
+}
+
+/// POSTs `event` to `url` (`http://host[:port]/path`).
+async fn post(url: &str, event: &[u8], request_id: &str) -> Result<Answer, String> {
+    let headers = [
+        ("content-type".to_string(), "application/json".to_string()),
+        (
+            "lambda-runtime-aws-request-id".to_string(),
+            request_id.to_string(),
+        ),
+    ];
+    let response = crate::client::send("POST", url, &headers, event.to_vec()).await?;
+    Ok(Answer {
+        ok: response.status.is_success(),
+        out: response.body.to_vec(),
+        err: Vec::new(),
+        status: format!("HTTP status {}", response.status.as_u16()),
+    })
+}

@@ -1,0 +1,38 @@
+//! Task resources for the runtime (`baton_runtime::integration::Integrations`): what a Task
+//! state's `Resource` reaches on this machine. A definition can only reach what the operator
+//! configured (`config`); anything else fails the task as AWS fails an unknown resource.
+//!
+//! * `config` — `baton.toml` and `BATON_*` variables: functions, ECS task definitions, object
+//!   storage, HTTP connections.
+//! * `functions` — Lambda function ARNs and `arn:aws:states:::lambda:invoke` as local commands
+//!   (event JSON on stdin, result on stdout) or HTTP endpoints.
+//! * `ecs` — `arn:aws:states:::ecs:runTask(.sync)` as local processes.
+//! * `storage` — buckets in a local folder; the `aws-sdk:s3` actions.
+//! * `s3_endpoint` — S3's REST protocol over the same buckets, for programs using an AWS SDK.
+//! * `http` — `arn:aws:states:::http:invoke`, with connections' authentication.
+//! * `nested` — `arn:aws:states:::states:startExecution(.sync, .sync:2)`: child executions.
+//! * `client` — one HTTP/1.1 exchange, for URL functions and the HTTP task.
+//! * `dispatch` — one resource to its module.
+
+mod client;
+pub mod config;
+mod dispatch;
+pub mod ecs;
+pub mod functions;
+pub mod http;
+pub mod nested;
+pub mod s3_endpoint;
+pub mod storage;
+
+pub use dispatch::{Environment, Resources};
+
+/// How a call failed: the error name Retry and Catch match, and the cause.
+pub type Failure = (String, String);
+
+/// Milliseconds since the Unix epoch, as ECS and Lambda write times.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

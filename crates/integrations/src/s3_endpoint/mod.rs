@@ -1,0 +1,183 @@
+//! The S3-compatible endpoint `baton serve` offers over its buckets, so that a program using an
+//! unmodified AWS SDK (`AWS_ENDPOINT_URL_S3`) reads and writes the objects a definition's
+//! `aws-sdk:s3` tasks see. The `s3s` crate speaks S3's REST protocol; [`operations`] implements
+//! its `S3` trait over [`crate::storage`]'s folders, with the same key checks (a key never
+//! leaves its bucket's folder), the same metadata sidecars and the same listing order.
+//!
+//! Path-style addressing only (`http://127.0.0.1:PORT/bucket/key`); every SDK uses it for an
+//! endpoint whose host is an IP address. Requests are not authenticated: any credentials are
+//! accepted and signatures are not checked (the endpoint is for this machine, like the Step
+//! Functions API beside it). So [`unsigned`] drops the `Authorization` header and presigned
+//! URLs' query parameters before `s3s` sees them (`s3s` refuses a signed request when it has no
+//! credentials to check it with), and decodes an `aws-chunked` body (whose chunk signatures
+//! it would otherwise check) to the plain body.
+//!
+//! Operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, PutObject, GetObject,
+//! HeadObject, DeleteObject, CopyObject, ListObjectsV2, ListObjects. Anything else answers
+//! `NotImplemented`.
+
+mod chunked;
+mod operations;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::Body;
+use tokio::net::TcpListener;
+
+use crate::storage::Storage;
+
+/// Serves S3 on `listener` over `storage`'s buckets until `shutdown` resolves. Connections
+/// still open then are dropped (S3 clients retry).
+pub async fn serve(listener: TcpListener, storage: &Storage, shutdown: impl Future<Output = ()>) {
+    let service = service(storage.root.clone());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!("S3 endpoint: accepting a connection: {e}");
+                    continue;
+                }
+            },
+        };
+        let service = service.clone();
+        tokio::spawn(async move {
+            let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let service = service.clone();
+                async move {
+                    let request = unsigned(request).await;
+                    match service.call(request).await {
+                        Ok(response) => Ok::<_, Infallible>(response),
+                        Err(e) => {
+                            tracing::warn!("S3 endpoint: {e:?}");
+                            let mut response = hyper::Response::new(Body::empty());
+                            *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                            Ok(response)
+                        }
+                    }
+                }
+            });
+            // A client that goes away mid-request is not Baton's error.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), handler)
+                .await;
+        });
+    }
+}
+
+/// The `s3s` service over the buckets under `root`.
+pub fn service(root: PathBuf) -> S3Service {
+    S3ServiceBuilder::new(operations::Endpoint::new(root)).build()
+}
+
+/// The request without what would make `s3s` check a signature: no `Authorization` header, no
+/// `X-Amz-*` presigning query parameters, and an `aws-chunked` body decoded.
+async fn unsigned(request: Request<Incoming>) -> Request<Body> {
+    let (mut parts, body) = request.into_parts();
+    parts.headers.remove(hyper::header::AUTHORIZATION);
+    if let Some(uri) = without_presigning(&parts.uri) {
+        parts.uri = uri;
+    }
+    let streaming = parts
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("STREAMING-"));
+    if !streaming {
+        return Request::from_parts(parts, Body::from(body));
+    }
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        // The client went away; s3s answers the empty body as it would any short one.
+        Err(_) => Vec::new(),
+    };
+    let decoded = chunked::decode(&bytes).unwrap_or(bytes);
+    let headers = &mut parts.headers;
+    headers.insert(
+        HeaderName::from_static("x-amz-content-sha256"),
+        HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+    );
+    headers.insert(
+        hyper::header::CONTENT_LENGTH,
+        HeaderValue::from(decoded.len()),
+    );
+    headers.remove("x-amz-decoded-content-length");
+    headers.remove("x-amz-trailer");
+    let encodings: Vec<String> = headers
+        .get(hyper::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    match HeaderValue::from_str(&encodings.join(", ")) {
+        Ok(value) if !encodings.is_empty() => {
+            headers.insert(hyper::header::CONTENT_ENCODING, value);
+        }
+        _ => {
+            headers.remove(hyper::header::CONTENT_ENCODING);
+        }
+    }
+    Request::from_parts(parts, Body::from(decoded))
+}
+
+/// The URI without the query parameters of a presigned URL (`X-Amz-Signature`, …,
+/// `AWSAccessKeyId`, `Signature`, `Expires`); `None` when it has none.
+fn without_presigning(uri: &Uri) -> Option<Uri> {
+    let query = uri.query()?;
+    let is_presigning = |pair: &&str| {
+        let name = pair.split('=').next().unwrap_or("");
+        // SigV4 (`X-Amz-*`) and SigV2 (`AWSAccessKeyId`, `Signature`, `Expires`) presigning.
+        name.get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+            || matches!(name, "AWSAccessKeyId" | "Signature" | "Expires")
+    };
+    if !query.split('&').any(|pair| is_presigning(&pair)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(|p| !is_presigning(p)).collect();
+    let path = uri.path();
+    let path_and_query = if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    Uri::from_parts(parts).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presigning_parameters_are_dropped() {
+        let uri: Uri = "/b/k?X-Amz-Signature=abc&versionId=1&x-amz-date=2"
+            .parse()
+            .unwrap();
+        assert_eq!(without_presigning(&uri).unwrap(), "/b/k?versionId=1");
+        let uri: Uri = "/b/k?AWSAccessKeyId=x&Signature=s&Expires=1"
+            .parse()
+            .unwrap();
+        assert_eq!(without_presigning(&uri).unwrap(), "/b/k");
+        let uri: Uri = "/b/k?X-Amz-Credential=a".parse().unwrap();
+        assert_eq!(without_presigning(&uri).unwrap(), "/b/k");
+        let uri: Uri = "/b?list-type=2".parse().unwrap();
+        assert_eq!(without_presigning(&uri), None);
+    }
+}

@@ -1,0 +1,545 @@
+//! `s3s`'s `S3` trait over the buckets of [`crate::storage`]: objects through
+//! [`Bucket`](crate::storage::objects::Bucket) (bytes as they are, binary included), buckets,
+//! CopyObject and the listings through the `aws-sdk:s3` actions, so both paths agree on
+//! metadata, ETags, conditions, continuation tokens and errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use s3s::dto::*;
+use s3s::{Body, S3ErrorCode, S3Request, S3Response, S3Result, S3};
+use serde_json::{json, Map, Value};
+
+use crate::storage::actions;
+use crate::storage::error::S3Error;
+use crate::storage::objects::{Bucket, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE};
+use crate::storage::paths::META_DIR;
+
+/// The largest object PutObject and GetObject hold in memory (S3's single-PUT limit).
+const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// The buckets under one root.
+#[derive(Debug, Clone)]
+pub(super) struct Endpoint {
+    root: PathBuf,
+}
+
+impl Endpoint {
+    pub(super) fn new(root: PathBuf) -> Endpoint {
+        Endpoint { root }
+    }
+
+    /// Runs file work on Tokio's blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Path) -> Result<T, S3Error> + Send + 'static,
+    ) -> S3Result<T> {
+        let root = self.root.clone();
+        match tokio::task::spawn_blocking(move || work(&root)).await {
+            Ok(result) => result.map_err(to_s3s),
+            Err(e) => Err(to_s3s(S3Error::Internal(format!(
+                "the storage task failed: {e}"
+            )))),
+        }
+    }
+
+    async fn action(&self, action: &'static str, params: Value) -> S3Result<Value> {
+        self.blocking(move |root| actions::run_s3(root, action, &params))
+            .await
+    }
+}
+
+/// Storage's error as the S3 protocol answers it: the same code, status and message.
+fn to_s3s(e: S3Error) -> s3s::S3Error {
+    let code = S3ErrorCode::from_bytes(e.code().as_bytes())
+        .unwrap_or_else(|| S3ErrorCode::Custom(e.code().into()));
+    let mut error = s3s::S3Error::with_message(code, e.message());
+    if let Ok(status) = hyper::StatusCode::from_u16(e.status()) {
+        error.set_status_code(status);
+    }
+    error
+}
+
+fn condition_text(condition: &ETagCondition) -> String {
+    match condition {
+        ETagCondition::Any => "*".to_string(),
+        ETagCondition::ETag(etag) => etag.value().to_string(),
+    }
+}
+
+fn condition_holds(condition: &ETagCondition, info: &ObjectInfo) -> bool {
+    match condition {
+        ETagCondition::Any => true,
+        ETagCondition::ETag(etag) => etag.value() == info.md5_hex,
+    }
+}
+
+/// GetObject's and HeadObject's `If-Match` / `If-None-Match`.
+fn check_read_conditions(
+    if_match: Option<&ETagCondition>,
+    if_none_match: Option<&ETagCondition>,
+    info: &ObjectInfo,
+) -> S3Result<()> {
+    if if_match.is_some_and(|c| !condition_holds(c, info)) {
+        return Err(to_s3s(S3Error::PreconditionFailed));
+    }
+    if if_none_match.is_some_and(|c| condition_holds(c, info)) {
+        return Err(to_s3s(S3Error::NotModified));
+    }
+    Ok(())
+}
+
+fn metadata(info: &ObjectInfo) -> Option<Metadata> {
+    let m = &info.headers.metadata;
+    (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn content_type(info: &ObjectInfo) -> String {
+    info.headers
+        .content_type
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string())
+}
+
+fn headers(
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    storage_class: Option<&StorageClass>,
+    metadata: Option<Metadata>,
+) -> Headers {
+    Headers {
+        content_type,
+        cache_control,
+        content_disposition,
+        content_encoding,
+        content_language,
+        storage_class: storage_class.map(|c| c.as_str().to_string()),
+        // S3 returns user metadata keys lower-cased.
+        metadata: metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// A listing's `Contents` and `CommonPrefixes` from the action's JSON result.
+fn listed(result: &Value) -> (Option<Vec<Object>>, Option<Vec<CommonPrefix>>) {
+    let text = |v: &Value, name: &str| v.get(name).and_then(Value::as_str).map(String::from);
+    let contents = result
+        .get("Contents")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| Object {
+                    key: text(item, "Key"),
+                    size: item.get("Size").and_then(Value::as_i64),
+                    e_tag: text(item, "ETag")
+                        .map(|e| ETag::Strong(e.trim_matches('"').to_string())),
+                    last_modified: text(item, "LastModified")
+                        .and_then(|t| Timestamp::parse(TimestampFormat::DateTime, &t).ok()),
+                    storage_class: text(item, "StorageClass").map(ObjectStorageClass::from),
+                    ..Default::default()
+                })
+                .collect()
+        });
+    let prefixes = result
+        .get("CommonPrefixes")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| CommonPrefix {
+                    prefix: text(item, "Prefix"),
+                })
+                .collect()
+        });
+    (contents, prefixes)
+}
+
+fn string(v: &Value, name: &str) -> Option<String> {
+    v.get(name).and_then(Value::as_str).map(String::from)
+}
+
+fn max_keys(v: &Value) -> Option<i32> {
+    v.get("MaxKeys")
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
+}
+
+/// The members of a listing request that are set.
+fn list_params(members: Vec<(&str, Option<Value>)>) -> Value {
+    let map: Map<String, Value> = members
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v)))
+        .collect();
+    Value::Object(map)
+}
+
+#[async_trait::async_trait]
+impl S3 for Endpoint {
+    async fn list_buckets(
+        &self,
+        _req: S3Request<ListBucketsInput>,
+    ) -> S3Result<S3Response<ListBucketsOutput>> {
+        let buckets = self
+            .blocking(|root| {
+                let entries = match std::fs::read_dir(root) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(S3Error::io(&e)),
+                };
+                let mut buckets = Vec::new();
+                for entry in entries {
+                    let entry = entry.map_err(|e| S3Error::io(&e))?;
+                    let Some(name) = entry.file_name().to_str().map(String::from) else {
+                        continue;
+                    };
+                    let Ok(meta) = entry.metadata() else { continue };
+                    if !meta.is_dir() || name == META_DIR || !s3s::path::check_bucket_name(&name) {
+                        continue;
+                    }
+                    let created = meta
+                        .created()
+                        .or(meta.modified())
+                        .unwrap_or(SystemTime::UNIX_EPOCH);
+                    buckets.push(s3s::dto::Bucket {
+                        name: Some(name),
+                        creation_date: Some(Timestamp::from(created)),
+                        bucket_region: None,
+                    });
+                }
+                buckets.sort_by(|a, b| a.name.cmp(&b.name));
+                Ok(buckets)
+            })
+            .await?;
+        Ok(S3Response::new(ListBucketsOutput {
+            buckets: Some(buckets),
+            ..Default::default()
+        }))
+    }
+
+    async fn create_bucket(
+        &self,
+        req: S3Request<CreateBucketInput>,
+    ) -> S3Result<S3Response<CreateBucketOutput>> {
+        let name = req.input.bucket;
+        let result = self
+            .action("createBucket", json!({ "Bucket": name }))
+            .await?;
+        Ok(S3Response::new(CreateBucketOutput {
+            location: string(&result, "Location"),
+        }))
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<HeadBucketInput>,
+    ) -> S3Result<S3Response<HeadBucketOutput>> {
+        self.action("headBucket", json!({ "Bucket": req.input.bucket }))
+            .await?;
+        Ok(S3Response::new(HeadBucketOutput::default()))
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<DeleteBucketInput>,
+    ) -> S3Result<S3Response<DeleteBucketOutput>> {
+        self.action("deleteBucket", json!({ "Bucket": req.input.bucket }))
+            .await?;
+        Ok(S3Response::new(DeleteBucketOutput::default()))
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let input = req.input;
+        let bytes = match input.body {
+            None => Vec::new(),
+            Some(blob) => Body::from(blob)
+                .store_all_limited(MAX_OBJECT_BYTES as usize)
+                .await
+                .map_err(|e| to_s3s(S3Error::InvalidRequest(format!("reading the body: {e}"))))?
+                .to_vec(),
+        };
+        let headers = headers(
+            input.content_type,
+            input.cache_control,
+            input.content_disposition,
+            input.content_encoding,
+            input.content_language,
+            input.storage_class.as_ref(),
+            input.metadata,
+        );
+        let condition = WriteCondition {
+            if_match: input.if_match.as_ref().map(condition_text),
+            if_none_match: input.if_none_match.as_ref().map(condition_text),
+        };
+        let (bucket, key) = (input.bucket, input.key);
+        let info = self
+            .blocking(move |root| {
+                Bucket::open(root, &bucket)?.write(&key, &bytes, headers, &condition)
+            })
+            .await?;
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(ETag::Strong(info.md5_hex)),
+            checksum_crc32: Some(info.crc32),
+            checksum_type: Some(ChecksumType::from_static(ChecksumType::FULL_OBJECT)),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let input = req.input;
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let (info, bytes) = self
+            .blocking(move |root| Bucket::open(root, &bucket)?.read(&key, MAX_OBJECT_BYTES))
+            .await?;
+        check_read_conditions(input.if_match.as_ref(), input.if_none_match.as_ref(), &info)?;
+        let size = bytes.len() as u64;
+        let (body, content_range) = match &input.range {
+            None => (bytes, None),
+            Some(range) => {
+                let r = range.check(size)?;
+                let part = bytes[r.start as usize..r.end as usize].to_vec();
+                (
+                    part,
+                    Some(format!("bytes {}-{}/{size}", r.start, r.end - 1)),
+                )
+            }
+        };
+        let whole = content_range.is_none();
+        let stored = &info.headers;
+        Ok(S3Response::new(GetObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(body.len() as i64),
+            body: Some(StreamingBlob::from(Body::from(body))),
+            content_range,
+            content_type: Some(
+                input
+                    .response_content_type
+                    .unwrap_or_else(|| content_type(&info)),
+            ),
+            cache_control: input
+                .response_cache_control
+                .or_else(|| stored.cache_control.clone()),
+            content_disposition: input
+                .response_content_disposition
+                .or_else(|| stored.content_disposition.clone()),
+            content_encoding: input
+                .response_content_encoding
+                .or_else(|| stored.content_encoding.clone()),
+            content_language: input
+                .response_content_language
+                .or_else(|| stored.content_language.clone()),
+            // S3 sends the checksum only with the whole object.
+            checksum_crc32: whole.then(|| info.crc32.clone()),
+            e_tag: Some(ETag::Strong(info.md5_hex.clone())),
+            last_modified: Some(Timestamp::from(info.modified)),
+            metadata: metadata(&info),
+            storage_class: stored.storage_class.clone().map(StorageClass::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let input = req.input;
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let info = self
+            .blocking(move |root| Bucket::open(root, &bucket)?.head(&key))
+            .await?;
+        check_read_conditions(input.if_match.as_ref(), input.if_none_match.as_ref(), &info)?;
+        let stored = &info.headers;
+        Ok(S3Response::new(HeadObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(info.size as i64),
+            content_type: Some(content_type(&info)),
+            cache_control: stored.cache_control.clone(),
+            content_disposition: stored.content_disposition.clone(),
+            content_encoding: stored.content_encoding.clone(),
+            content_language: stored.content_language.clone(),
+            checksum_crc32: Some(info.crc32.clone()),
+            e_tag: Some(ETag::Strong(info.md5_hex.clone())),
+            last_modified: Some(Timestamp::from(info.modified)),
+            metadata: metadata(&info),
+            storage_class: stored.storage_class.clone().map(StorageClass::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let (bucket, key) = (req.input.bucket, req.input.key);
+        self.blocking(move |root| Bucket::open(root, &bucket)?.delete(&key))
+            .await?;
+        Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let input = req.input;
+        let CopySource::Bucket {
+            bucket: source_bucket,
+            key: source_key,
+            version_id,
+        } = &input.copy_source
+        else {
+            return Err(to_s3s(S3Error::NotImplemented(
+                "access point copy sources".into(),
+            )));
+        };
+        if version_id.is_some() {
+            return Err(to_s3s(S3Error::NotImplemented(
+                "CopySource versionId".into(),
+            )));
+        }
+        let mut params = Map::new();
+        params.insert("Bucket".into(), json!(input.bucket));
+        params.insert("Key".into(), json!(input.key));
+        params.insert(
+            "CopySource".into(),
+            json!(format!(
+                "{source_bucket}/{}",
+                crate::storage::url_encode_key(source_key)
+            )),
+        );
+        let mut set = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                params.insert(name.into(), json!(value));
+            }
+        };
+        set(
+            "CopySourceIfMatch",
+            input.copy_source_if_match.as_ref().map(condition_text),
+        );
+        set(
+            "CopySourceIfNoneMatch",
+            input.copy_source_if_none_match.as_ref().map(condition_text),
+        );
+        set(
+            "MetadataDirective",
+            input.metadata_directive.map(|d| d.as_str().to_string()),
+        );
+        set("ContentType", input.content_type);
+        set("CacheControl", input.cache_control);
+        set("ContentDisposition", input.content_disposition);
+        set("ContentEncoding", input.content_encoding);
+        set("ContentLanguage", input.content_language);
+        set(
+            "StorageClass",
+            input.storage_class.map(|c| c.as_str().to_string()),
+        );
+        if let Some(metadata) = input.metadata {
+            let metadata: Map<String, Value> =
+                metadata.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            params.insert("Metadata".into(), Value::Object(metadata));
+        }
+        let (bucket, key) = (input.bucket, input.key);
+        let info = self
+            .blocking(move |root| {
+                actions::run_s3(root, "copyObject", &Value::Object(params))?;
+                Bucket::open(root, &bucket)?.head(&key)
+            })
+            .await?;
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(ETag::Strong(info.md5_hex)),
+                last_modified: Some(Timestamp::from(info.modified)),
+                checksum_crc32: Some(info.crc32),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let input = req.input;
+        let params = list_params(vec![
+            ("Bucket", Some(json!(input.bucket))),
+            ("Prefix", input.prefix.map(Value::from)),
+            ("Delimiter", input.delimiter.map(Value::from)),
+            ("MaxKeys", input.max_keys.map(Value::from)),
+            (
+                "ContinuationToken",
+                input.continuation_token.map(Value::from),
+            ),
+            ("StartAfter", input.start_after.map(Value::from)),
+            (
+                "EncodingType",
+                input.encoding_type.map(|e| Value::from(e.as_str())),
+            ),
+        ]);
+        let result = self.action("listObjectsV2", params).await?;
+        let (contents, common_prefixes) = listed(&result);
+        Ok(S3Response::new(ListObjectsV2Output {
+            name: string(&result, "Name"),
+            prefix: string(&result, "Prefix"),
+            max_keys: max_keys(&result),
+            key_count: result
+                .get("KeyCount")
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok()),
+            continuation_token: string(&result, "ContinuationToken"),
+            next_continuation_token: string(&result, "NextContinuationToken"),
+            is_truncated: result.get("IsTruncated").and_then(Value::as_bool),
+            contents,
+            common_prefixes,
+            delimiter: string(&result, "Delimiter"),
+            encoding_type: string(&result, "EncodingType").map(EncodingType::from),
+            start_after: string(&result, "StartAfter"),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<ListObjectsInput>,
+    ) -> S3Result<S3Response<ListObjectsOutput>> {
+        let input = req.input;
+        let params = list_params(vec![
+            ("Bucket", Some(json!(input.bucket))),
+            ("Prefix", input.prefix.map(Value::from)),
+            ("Delimiter", input.delimiter.map(Value::from)),
+            ("MaxKeys", input.max_keys.map(Value::from)),
+            ("Marker", input.marker.map(Value::from)),
+            (
+                "EncodingType",
+                input.encoding_type.map(|e| Value::from(e.as_str())),
+            ),
+        ]);
+        let result = self.action("listObjects", params).await?;
+        let (contents, common_prefixes) = listed(&result);
+        Ok(S3Response::new(ListObjectsOutput {
+            name: string(&result, "Name"),
+            prefix: string(&result, "Prefix"),
+            marker: string(&result, "Marker"),
+            next_marker: string(&result, "NextMarker"),
+            max_keys: max_keys(&result),
+            is_truncated: result.get("IsTruncated").and_then(Value::as_bool),
+            contents,
+            common_prefixes,
+            delimiter: string(&result, "Delimiter"),
+            encoding_type: string(&result, "EncodingType").map(EncodingType::from),
+            ..Default::default()
+        }))
+    }
+}

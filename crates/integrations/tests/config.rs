@@ -1,0 +1,174 @@
+//! `baton.toml` and `BATON_*` variables: what loads, what is refused, and how paths resolve.
+
+use std::path::Path;
+
+use baton_integrations::config::{Config, Target, DEFAULT_FUNCTION_TIMEOUT_SECONDS};
+
+fn parse(text: &str, vars: &[(&str, &str)]) -> Result<Config, String> {
+    let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Config::parse(text, "baton.toml", Path::new("/srv/app"), vars).map_err(|e| e.to_string())
+}
+
+#[test]
+fn sections_load_with_paths_resolved_against_the_file_folder() {
+    let config = parse(
+        r#"
+        [functions.Validate]
+        command = ["bin/validate", "--strict"]
+        cwd = "functions"
+        env = { STAGE = "local" }
+        timeout_seconds = 5
+
+        [functions.Remote]
+        url = "http://127.0.0.1:9000/invoke"
+
+        [functions.Py]
+        command = ["python3", "f.py"]
+
+        [ecs.math]
+        command = ["python3", "calc.py"]
+
+        [storage]
+        root = "buckets"
+        "#,
+        &[],
+    )
+    .expect("valid");
+    let v = &config.functions["Validate"];
+    assert_eq!(v.timeout_seconds, 5);
+    let Target::Command(c) = &v.target else {
+        panic!("a command")
+    };
+    assert_eq!(c.cwd, Path::new("/srv/app/functions"));
+    assert_eq!(c.argv, ["/srv/app/functions/bin/validate", "--strict"]);
+    assert_eq!(c.env["STAGE"], "local");
+    assert_eq!(
+        config.functions["Remote"].target,
+        Target::Url("http://127.0.0.1:9000/invoke".into())
+    );
+    let Target::Command(py) = &config.functions["Py"].target else {
+        panic!("a command")
+    };
+    // A bare program name is looked up on PATH, not joined to a folder.
+    assert_eq!(py.argv[0], "python3");
+    assert_eq!(py.cwd, Path::new("/srv/app"));
+    assert_eq!(
+        config.functions["Py"].timeout_seconds,
+        DEFAULT_FUNCTION_TIMEOUT_SECONDS
+    );
+    assert_eq!(config.ecs["math"].command.argv, ["python3", "calc.py"]);
+    assert_eq!(
+        config.storage.root.as_deref(),
+        Some(Path::new("/srv/app/buckets"))
+    );
+}
+
+#[test]
+fn variables_set_and_override_keys() {
+    let config = parse(
+        r#"
+        [functions.Hello]
+        command = ["python3", "old.py"]
+        "#,
+        &[
+            (
+                "BATON_FUNCTIONS__Hello__COMMAND",
+                r#"["python3", "hello.py"]"#,
+            ),
+            ("BATON_FUNCTIONS__Hello__TIMEOUT_SECONDS", "7"),
+            ("BATON_FUNCTIONS__Hello__ENV__STAGE", "dev"),
+            ("BATON_ECS__math__COMMAND", r#"["./calc"]"#),
+            ("BATON_STORAGE__ROOT", "/data/buckets"),
+            // Not configuration: ignored.
+            ("BATON_CI_STRICT", "1"),
+            ("PATH", "/usr/bin"),
+        ],
+    )
+    .expect("valid");
+    let hello = &config.functions["Hello"];
+    assert_eq!(hello.timeout_seconds, 7);
+    let Target::Command(c) = &hello.target else {
+        panic!("a command")
+    };
+    assert_eq!(c.argv, ["python3", "hello.py"]);
+    assert_eq!(c.env["STAGE"], "dev");
+    assert_eq!(config.ecs["math"].command.argv, ["/srv/app/./calc"]);
+    assert_eq!(
+        config.storage.root.as_deref(),
+        Some(Path::new("/data/buckets"))
+    );
+}
+
+/// A file's text, the variables set, and a part of the message expected.
+type Mistake<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
+#[test]
+fn mistakes_are_refused_with_a_message_that_names_them() {
+    let cases: &[Mistake] = &[
+        (
+            "[functions.F]\ncommand = [\"a\"]\ncomand = 1\n",
+            &[],
+            "unknown field `comand`",
+        ),
+        (
+            "[function.F]\ncommand = [\"a\"]\n",
+            &[],
+            "unknown field `function`",
+        ),
+        (
+            "[functions.F]\ncwd = \"x\"\n",
+            &[],
+            "functions.F: missing `command`",
+        ),
+        (
+            "[functions.F]\ncommand = []\n",
+            &[],
+            "needs at least the program",
+        ),
+        (
+            "[functions.F]\ncommand = [\"a\"]\nurl = \"http://x\"\n",
+            &[],
+            "either `command` or `url`",
+        ),
+        (
+            "[functions.F]\nurl = \"https://x\"\n",
+            &[],
+            "must start with http://",
+        ),
+        (
+            "[functions.F]\ncommand = \"python3 f.py\"\n",
+            &[],
+            "invalid type",
+        ),
+        ("[functions.F\n", &[], "baton.toml"),
+        (
+            "",
+            &[("BATON_FUNCTIONS__F__COLOUR", "red")],
+            "unknown field `colour`",
+        ),
+        (
+            "",
+            &[("BATON_FUNCTIONS__F", "x")],
+            "BATON_FUNCTIONS__<NAME>__<KEY>",
+        ),
+        (
+            "[ecs.math]\ncommand = [\"a\"]\nurl = \"http://x\"\n",
+            &[],
+            "unknown field `url`",
+        ),
+    ];
+    for (text, vars, expected) in cases {
+        let err = parse(text, vars).expect_err(text);
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_an_error() {
+    let err = Config::load(Some(Path::new("/nonexistent/baton.toml"))).expect_err("missing");
+    assert!(
+        err.to_string()
+            .contains("cannot read /nonexistent/baton.toml"),
+        "{err}"
+    );
+}

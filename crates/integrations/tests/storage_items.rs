@@ -1,0 +1,228 @@
+//! Distributed Map item readers over local buckets: JSON arrays, JSON Lines, CSV with headers,
+//! and object listings; and result writers: the files per status and the manifest.
+
+use std::fs;
+
+use baton_integrations::storage::Storage;
+use serde_json::{json, Value};
+
+fn storage() -> (tempfile::TempDir, Storage) {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::new(dir.path().join("buckets"));
+    storage.create_bucket("bucket-name").unwrap();
+    (dir, storage)
+}
+
+fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write(s: &Storage, key: &str, text: &str) {
+    let path = s.root.join("bucket-name").join(key);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn items(
+    s: &Storage,
+    resource: &str,
+    args: Value,
+    config: Value,
+) -> Result<Vec<Value>, (String, String)> {
+    s.item_reader(resource, &args, &config)
+}
+
+#[test]
+fn item_reader_json_jsonl_csv() {
+    let (_dir, s) = storage();
+    write(&s, "items.json", "[1, {\"a\": 2}, \"three\"]");
+    write(&s, "items.jsonl", "{\"a\":1}\n\n{\"a\":2}\r\n");
+    write(
+        &s,
+        "items.csv",
+        "\u{feff}name,qty\r\nbolt,3\n\"nut, hex\",\"1\"\n",
+    );
+    write(&s, "items.tsv", "bolt\t3\nnut\t1\n");
+    write(&s, "ragged.csv", "a,b\n1\n");
+    let get = "arn:aws:states:::s3:getObject";
+    let obj = |key: &str| json!({"Bucket": "bucket-name", "Key": key});
+    assert_eq!(
+        items(&s, get, obj("items.json"), json!({"InputType": "JSON"})).unwrap(),
+        vec![json!(1), json!({"a": 2}), json!("three")]
+    );
+    assert_eq!(
+        items(&s, get, obj("items.jsonl"), json!({"InputType": "JSONL"})).unwrap(),
+        vec![json!({"a": 1}), json!({"a": 2})]
+    );
+    assert_eq!(
+        items(
+            &s,
+            get,
+            obj("items.csv"),
+            json!({"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"})
+        )
+        .unwrap(),
+        vec![
+            json!({"name": "bolt", "qty": "3"}),
+            json!({"name": "nut, hex", "qty": "1"})
+        ]
+    );
+    assert_eq!(
+        items(
+            &s,
+            get,
+            obj("items.tsv"),
+            json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["part", "n"], "CSVDelimiter": "TAB", "MaxItems": 1})
+        )
+        .unwrap(),
+        vec![json!({"part": "bolt", "n": "3"})]
+    );
+    for (key, config) in [
+        ("items.jsonl", json!({"InputType": "JSON"})),
+        ("items.json", json!({})),
+        ("missing.json", json!({"InputType": "JSON"})),
+        ("ragged.csv", json!({"InputType": "CSV"})),
+        ("items.json", json!({"InputType": "MANIFEST"})),
+    ] {
+        let e = items(&s, get, obj(key), config.clone()).unwrap_err();
+        assert_eq!(e.0, "States.ItemReaderFailed", "{key} {config}: {e:?}");
+    }
+    let e = items(&s, get, obj("missing.json"), json!({"InputType": "JSON"})).unwrap_err();
+    assert!(
+        e.1.starts_with("The specified key does not exist. (Service: S3, Status Code: 404"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn item_reader_listing() {
+    let (_dir, s) = storage();
+    for i in 0..3 {
+        write(&s, &format!("images/{i}.jpg"), "jpg");
+    }
+    write(&s, "other", "x");
+    let out = items(
+        &s,
+        "arn:aws:states:::s3:listObjectsV2",
+        json!({"Bucket": "bucket-name", "Prefix": "images/"}),
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(out.len(), 3);
+    let first = &out[0];
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["Etag", "Key", "LastModified", "Size", "StorageClass"]
+    );
+    assert_eq!(first["Key"], "images/0.jpg");
+    assert_eq!(first["Etag"], format!("\"{}\"", md5_hex(b"jpg")));
+    assert!(first["LastModified"].is_u64());
+    assert_eq!(
+        (first["Size"].clone(), first["StorageClass"].clone()),
+        (json!(3), json!("STANDARD"))
+    );
+    let all = items(
+        &s,
+        "listObjectsV2",
+        json!({"Bucket": "bucket-name"}),
+        json!({"MaxItems": 2}),
+    )
+    .unwrap();
+    assert_eq!(all.len(), 2);
+    let e = items(&s, "listObjectsV2", json!({"Bucket": "nope"}), json!({})).unwrap_err();
+    assert_eq!(e.0, "States.ItemReaderFailed");
+}
+
+fn export(output_type: &str) -> baton_engine::ResultExport {
+    use baton_engine::ChildResult;
+    baton_engine::ResultExport {
+        map_run_arn: "arn:aws:states:us-east-1:123456789012:mapRun:m/L:run-1".into(),
+        output_type: output_type.into(),
+        results: vec![
+            ChildResult {
+                status: "SUCCEEDED",
+                value: json!({"n": 1}),
+            },
+            ChildResult {
+                status: "FAILED",
+                value: json!({"Status": "FAILED"}),
+            },
+            ChildResult {
+                status: "SUCCEEDED",
+                value: json!({"n": 2}),
+            },
+        ],
+    }
+}
+
+fn read_json(s: &Storage, key: &str) -> Value {
+    serde_json::from_slice(&fs::read(s.root.join("bucket-name").join(key)).unwrap()).unwrap()
+}
+
+#[test]
+fn result_writer_files_per_status_and_a_manifest() {
+    let (_dir, s) = storage();
+    let details = s
+        .result_writer(
+            &json!({"Bucket": "bucket-name", "Prefix": "out/"}),
+            &export("JSON"),
+        )
+        .unwrap();
+    assert_eq!(
+        details,
+        json!({"Bucket": "bucket-name", "Key": "out/run-1/manifest.json"})
+    );
+    let manifest = read_json(&s, "out/run-1/manifest.json");
+    let succeeded = fs::read(s.root.join("bucket-name/out/run-1/SUCCEEDED_0.json")).unwrap();
+    assert_eq!(
+        manifest,
+        json!({"DestinationBucket": "bucket-name",
+            "MapRunArn": "arn:aws:states:us-east-1:123456789012:mapRun:m/L:run-1",
+            "ResultFiles": {
+                "SUCCEEDED": [{"Key": "out/run-1/SUCCEEDED_0.json", "Size": succeeded.len()}],
+                "FAILED": [{"Key": "out/run-1/FAILED_0.json", "Size": 21}],
+                "PENDING": []}})
+    );
+    assert_eq!(
+        read_json(&s, "out/run-1/SUCCEEDED_0.json"),
+        json!([{"n": 1}, {"n": 2}])
+    );
+    assert_eq!(
+        read_json(&s, "out/run-1/FAILED_0.json"),
+        json!([{"Status": "FAILED"}])
+    );
+
+    // JSON Lines, and no prefix: the files sit under the map run's id.
+    let details = s
+        .result_writer(&json!({"Bucket": "bucket-name"}), &export("JSONL"))
+        .unwrap();
+    assert_eq!(details["Key"], "run-1/manifest.json");
+    let lines = fs::read_to_string(s.root.join("bucket-name/run-1/SUCCEEDED_0.json")).unwrap();
+    assert_eq!(lines, "{\"n\":1}\n{\"n\":2}\n");
+}
+
+#[test]
+fn result_writer_failures_are_result_writer_failed() {
+    let (_dir, s) = storage();
+    for args in [
+        json!({"Bucket": "no-such-bucket", "Prefix": "p"}),
+        json!({"Prefix": "p"}),
+        json!({"Bucket": "bucket-name", "Prefix": "../escape"}),
+        json!({"Bucket": "bucket-name", "Prefix": 5}),
+    ] {
+        let (error, cause) = s.result_writer(&args, &export("JSON")).unwrap_err();
+        assert_eq!(error, "States.ResultWriterFailed", "{args}: {cause}");
+        assert!(!cause.is_empty());
+    }
+    assert!(!s.root.join("escape").exists());
+}

@@ -1,0 +1,587 @@
+//! Executions: start (Standard here, Express in `express`), stop, describe, list, history.
+
+use std::sync::Arc;
+
+use baton_api::arn::{ExecutionArn, StateMachineArn};
+use baton_api::model::*;
+use baton_api::{ApiError, RequestContext, Timestamp};
+use baton_engine::{Event, Execution as Engine, ExecutionInfo};
+use baton_store::{
+    self as store, ExecutionFilter, ExecutionsOf, MachineType, Op, PageRequest, PageToken,
+    WriteBatch,
+};
+use serde_json::Value;
+
+use crate::live::{Applied, Live};
+use crate::resolve::{self, Target};
+use crate::{express, internal, Runtime};
+
+/// The input text of a start request, checked as AWS checks it: a syntax error is worded as
+/// AWS's JSON reader words it, and text with no value at all is refused as such.
+pub(crate) fn parse_input(input: Option<&str>) -> Result<(String, Value), ApiError> {
+    let text = input.unwrap_or("{}");
+    if let Ok(v) = serde_json::from_str::<Value>(text) {
+        return Ok((text.to_string(), v));
+    }
+    let detail = match baton_asl::parse::parse(text, false) {
+        Err(d) if !text.trim().is_empty() => d.message,
+        _ => "Invalid execution input.".to_string(),
+    };
+    Err(ApiError::invalid_execution_input(&detail))
+}
+
+/// A random seed for an execution's engine (task tokens, `States.UUID`, jitter).
+pub(crate) fn seed() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+pub(crate) fn engine_info(
+    target: &Target,
+    execution_arn: &str,
+    name: &str,
+    express: bool,
+) -> ExecutionInfo {
+    let sm = StateMachineArn::parse(&target.machine.arn).ok();
+    let (partition, region, account) = match &sm {
+        Some(a) => (
+            a.scope.partition.clone(),
+            a.scope.region.clone(),
+            a.scope.account.clone(),
+        ),
+        None => (
+            "aws".into(),
+            target.machine.region.clone(),
+            target.machine.account.clone(),
+        ),
+    };
+    ExecutionInfo {
+        execution_arn: execution_arn.to_string(),
+        execution_name: name.to_string(),
+        // `$$.StateMachine.Id` is the ARN the execution was started with (version or alias).
+        state_machine_arn: target
+            .alias_arn
+            .clone()
+            .or_else(|| target.version_arn().map(str::to_string))
+            .unwrap_or_else(|| target.machine.arn.clone()),
+        state_machine_name: target.machine.name.clone(),
+        role_arn: target.role_arn().to_string(),
+        region,
+        account,
+        partition,
+        redrive_count: 0,
+        express,
+    }
+}
+
+pub(crate) async fn start_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: StartExecutionInput,
+) -> Result<StartExecutionOutput, ApiError> {
+    let target = resolve::target(rt, &input.state_machine_arn).await?;
+    if let Some(name) = &input.name {
+        baton_api::names::check_name(name)?;
+    }
+    let (input_text, input_value) = parse_input(input.input.as_deref())?;
+    let name = input
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    if target.machine_type() == MachineType::Express {
+        return express::start(rt, target, name, input_value).await;
+    }
+    let machine_arn = StateMachineArn::parse(&target.machine.arn)?;
+    let arn = ExecutionArn::standard(&machine_arn, &name).to_string();
+    let machine = rt.definitions.get(
+        &target.machine.arn,
+        target.revision_id(),
+        target.definition(),
+    )?;
+    let now = crate::now();
+    let info = engine_info(&target, &arn, &name, false);
+    let record = store::Execution {
+        arn: arn.clone(),
+        name: name.clone(),
+        state_machine_arn: target.machine.arn.clone(),
+        version_arn: target.version_arn().map(str::to_string),
+        alias_arn: target.alias_arn.clone(),
+        revision_id: target.revision_id().to_string(),
+        machine_type: MachineType::Standard,
+        status: store::ExecutionStatus::Running,
+        input: input_text.clone(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date: now,
+        stop_date: None,
+        redrive_count: 0,
+        redrive_date: None,
+        map_run_arn: None,
+        parent_arn: None,
+        trace_header: input.trace_header.clone(),
+    };
+    let engine = Engine::new(machine, rt.config.limits);
+    let handle = Arc::new(tokio::sync::Mutex::new(Live::new(engine, record.clone())));
+    // Registered (and locked) before the commit: a worker or callback that sees the committed
+    // rows waits for this step to finish instead of finding no execution.
+    let mut live = handle.clone().lock_owned().await;
+    if let Err(other) = rt.live.insert_new(arn.clone(), handle) {
+        // The same name is starting or running here: wait for its first step to be durable.
+        drop(other.lock().await);
+        return already_started(rt, &arn, &input_text).await;
+    }
+    let event = Event::Started {
+        info: info.clone(),
+        input: input_value,
+        time: now,
+        seed: seed(),
+    };
+    let (batch, acts) = live.step(event, vec![Op::CreateExecution(record)]);
+    let batch = created_as_it_ended(batch);
+    match rt.store.commit(batch).await {
+        Ok(()) => {}
+        Err(store::Error::AlreadyExists { .. }) => {
+            drop(live);
+            rt.live.remove(&arn);
+            return already_started(rt, &arn, &input_text).await;
+        }
+        Err(e) => {
+            drop(live);
+            rt.live.remove(&arn);
+            return Err(internal(e));
+        }
+    }
+    drop(live);
+    rt.act(&arn, &info, acts);
+    Ok(StartExecutionOutput {
+        execution_arn: arn,
+        start_date: Timestamp::from_millis(now),
+    })
+}
+
+/// The first step's batch creates the row as RUNNING; when the same step also ended the
+/// execution, the row is created as it ended instead of created and then updated.
+fn created_as_it_ended(batch: WriteBatch) -> WriteBatch {
+    let mut ops = batch.into_ops();
+    let ended = ops
+        .iter()
+        .rposition(|op| matches!(op, Op::UpdateExecution(_)));
+    if let (Some(i), Some(Op::CreateExecution(_))) = (ended, ops.first()) {
+        if let Op::UpdateExecution(row) = ops.remove(i) {
+            ops[0] = Op::CreateExecution(row);
+        }
+    }
+    WriteBatch::from(ops)
+}
+
+/// A start with a name already taken: the same input while it runs is the same execution (AWS's
+/// idempotency); anything else is `ExecutionAlreadyExists`.
+async fn already_started(
+    rt: &Runtime,
+    arn: &str,
+    input: &str,
+) -> Result<StartExecutionOutput, ApiError> {
+    let existing = rt.store.execution(arn).await.map_err(internal)?;
+    match existing {
+        Some(e) if e.status == store::ExecutionStatus::Running && e.input == input => {
+            Ok(StartExecutionOutput {
+                execution_arn: e.arn,
+                start_date: Timestamp::from_millis(e.start_date),
+            })
+        }
+        _ => Err(ApiError::execution_already_exists(arn)),
+    }
+}
+
+pub(crate) async fn start_sync_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: StartSyncExecutionInput,
+) -> Result<StartSyncExecutionOutput, ApiError> {
+    let target = resolve::target(rt, &input.state_machine_arn).await?;
+    if target.machine_type() != MachineType::Express {
+        return Err(ApiError::state_machine_type_not_supported());
+    }
+    if let Some(name) = &input.name {
+        baton_api::names::check_name(name)?;
+    }
+    let (input_text, input_value) = parse_input(input.input.as_deref())?;
+    let name = input
+        .name
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let include_data = input.included_data != Some(IncludedData::MetadataOnly);
+    express::run_sync(rt, target, name, input_text, input_value, include_data).await
+}
+
+/// The stored execution `arn`, or `ExecutionDoesNotExist`.
+async fn execution(rt: &Runtime, arn: &str) -> Result<store::Execution, ApiError> {
+    ExecutionArn::parse(arn)?;
+    rt.store
+        .execution(arn)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::execution_does_not_exist(arn))
+}
+
+pub(crate) fn api_status(s: store::ExecutionStatus) -> ExecutionStatus {
+    match s {
+        store::ExecutionStatus::Running => ExecutionStatus::Running,
+        store::ExecutionStatus::Succeeded => ExecutionStatus::Succeeded,
+        store::ExecutionStatus::Failed => ExecutionStatus::Failed,
+        store::ExecutionStatus::TimedOut => ExecutionStatus::TimedOut,
+        store::ExecutionStatus::Aborted => ExecutionStatus::Aborted,
+        store::ExecutionStatus::PendingRedrive => ExecutionStatus::PendingRedrive,
+    }
+}
+
+fn store_status(s: ExecutionStatus) -> store::ExecutionStatus {
+    match s {
+        ExecutionStatus::Running => store::ExecutionStatus::Running,
+        ExecutionStatus::Succeeded => store::ExecutionStatus::Succeeded,
+        ExecutionStatus::Failed => store::ExecutionStatus::Failed,
+        ExecutionStatus::TimedOut => store::ExecutionStatus::TimedOut,
+        ExecutionStatus::Aborted => store::ExecutionStatus::Aborted,
+        ExecutionStatus::PendingRedrive => store::ExecutionStatus::PendingRedrive,
+    }
+}
+
+/// Why an execution cannot be redriven, as DescribeExecution reports it.
+fn redrive_status(e: &store::Execution) -> (ExecutionRedriveStatus, String) {
+    let reason = match e.status {
+        store::ExecutionStatus::Running | store::ExecutionStatus::PendingRedrive => {
+            "Execution is RUNNING and cannot be redriven".to_string()
+        }
+        store::ExecutionStatus::Succeeded => {
+            "Execution is SUCCEEDED and cannot be redriven".to_string()
+        }
+        _ if e.machine_type == MachineType::Express => {
+            "Redrive is not supported for EXPRESS executions".to_string()
+        }
+        _ => return (ExecutionRedriveStatus::Redrivable, String::new()),
+    };
+    (ExecutionRedriveStatus::NotRedrivable, reason)
+}
+
+pub(crate) async fn describe_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: DescribeExecutionInput,
+) -> Result<DescribeExecutionOutput, ApiError> {
+    if ExecutionArn::parse(&input.execution_arn)?.is_express() {
+        return express::describe(rt, &input.execution_arn);
+    }
+    let e = execution(rt, &input.execution_arn).await?;
+    let data = input.included_data != Some(IncludedData::MetadataOnly);
+    let (redrive_status, reason) = redrive_status(&e);
+    Ok(DescribeExecutionOutput {
+        execution_arn: e.arn.clone(),
+        state_machine_arn: e.state_machine_arn.clone(),
+        name: Some(e.name.clone()),
+        status: api_status(e.status),
+        start_date: Timestamp::from_millis(e.start_date),
+        stop_date: e.stop_date.map(Timestamp::from_millis),
+        input: data.then(|| e.input.clone()),
+        input_details: Some(CloudWatchEventsExecutionDataDetails {
+            included: Some(data),
+        }),
+        output: e.output.clone().filter(|_| data),
+        output_details: e
+            .output
+            .as_ref()
+            .map(|_| CloudWatchEventsExecutionDataDetails {
+                included: Some(data),
+            }),
+        trace_header: e.trace_header.clone(),
+        map_run_arn: e.map_run_arn.clone(),
+        error: e.error.clone(),
+        cause: e.cause.clone(),
+        state_machine_version_arn: e.version_arn.clone(),
+        state_machine_alias_arn: e.alias_arn.clone(),
+        redrive_count: Some(e.redrive_count as i32),
+        redrive_date: e.redrive_date.map(Timestamp::from_millis),
+        redrive_status: Some(redrive_status),
+        redrive_status_reason: (!reason.is_empty()).then_some(reason),
+    })
+}
+
+pub(crate) async fn describe_state_machine_for_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: DescribeStateMachineForExecutionInput,
+) -> Result<DescribeStateMachineForExecutionOutput, ApiError> {
+    let e = execution(rt, &input.execution_arn).await?;
+    let revision = rt
+        .store
+        .revision(&e.state_machine_arn, &e.revision_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ApiError::internal("the execution's revision is missing"))?;
+    let name = StateMachineArn::parse(&e.state_machine_arn)
+        .map(|a| a.name)
+        .unwrap_or_default();
+    Ok(DescribeStateMachineForExecutionOutput {
+        state_machine_arn: e.state_machine_arn.clone(),
+        name,
+        definition: revision.definition,
+        role_arn: revision.role_arn,
+        update_date: Timestamp::from_millis(revision.creation_date),
+        logging_configuration: revision
+            .logging_configuration
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        tracing_configuration: revision
+            .tracing_configuration
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        map_run_arn: e.map_run_arn,
+        label: None,
+        revision_id: crate::control::public_revision_id(&revision.revision_id).map(str::to_string),
+        encryption_configuration: revision
+            .encryption_configuration
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        variable_references: None,
+    })
+}
+
+fn page_request(max_results: Option<i32>, next_token: Option<String>) -> PageRequest {
+    let limit = match max_results {
+        Some(n) if n > 0 => n as usize,
+        _ => 100,
+    };
+    PageRequest {
+        limit,
+        token: next_token.map(PageToken::new),
+    }
+}
+
+/// A page token the store refused, as AWS reports it.
+fn bad_token(e: store::Error) -> ApiError {
+    match e {
+        store::Error::InvalidToken => ApiError::InvalidToken {
+            message: "Invalid Token: 'Invalid pagination token'".into(),
+        },
+        other => internal(other),
+    }
+}
+
+pub(crate) async fn list_executions(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: ListExecutionsInput,
+) -> Result<ListExecutionsOutput, ApiError> {
+    let of = match (&input.state_machine_arn, &input.map_run_arn) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(ApiError::validation(
+                "Must provide a StateMachine ARN or MapRun ARN",
+            ))
+        }
+        (Some(arn), None) => {
+            let parsed = StateMachineArn::parse(arn)?;
+            let unqualified = parsed.unqualified().to_string();
+            if rt
+                .store
+                .state_machine(&unqualified)
+                .await
+                .map_err(internal)?
+                .is_none()
+            {
+                return Err(ApiError::state_machine_does_not_exist(arn));
+            }
+            match parsed.qualifier {
+                None => ExecutionsOf::Machine(arn.clone()),
+                Some(baton_api::arn::Qualifier::Version(_)) => ExecutionsOf::Version(arn.clone()),
+                Some(baton_api::arn::Qualifier::Alias(_)) => ExecutionsOf::Alias(arn.clone()),
+            }
+        }
+        (None, Some(arn)) => {
+            baton_api::arn::MapRunArn::parse(arn)?;
+            ExecutionsOf::MapRun(arn.clone())
+        }
+    };
+    let filter = ExecutionFilter {
+        of,
+        status: input.status_filter.map(store_status),
+        redriven: input
+            .redrive_filter
+            .map(|f| f == ExecutionRedriveFilter::Redriven),
+    };
+    let page = rt
+        .store
+        .executions(&filter, &page_request(input.max_results, input.next_token))
+        .await
+        .map_err(bad_token)?;
+    Ok(ListExecutionsOutput {
+        executions: page
+            .items
+            .into_iter()
+            .map(|e| ExecutionListItem {
+                execution_arn: e.arn,
+                state_machine_arn: e.state_machine_arn,
+                name: e.name,
+                status: api_status(e.status),
+                start_date: Timestamp::from_millis(e.start_date),
+                stop_date: e.stop_date.map(Timestamp::from_millis),
+                map_run_arn: e.map_run_arn,
+                item_count: None,
+                state_machine_version_arn: e.version_arn,
+                state_machine_alias_arn: e.alias_arn,
+                redrive_count: Some(e.redrive_count as i32),
+                redrive_date: e.redrive_date.map(Timestamp::from_millis),
+            })
+            .collect(),
+        next_token: page.next.map(PageToken::into_string),
+    })
+}
+
+/// Removes the payloads from an event, as `includeExecutionData: false` asks: `input` and
+/// `output` of the details that carry them (the `*Details` siblings stay).
+pub(crate) fn strip_data(event: &mut Value) {
+    let Some(obj) = event.as_object_mut() else {
+        return;
+    };
+    for (key, details) in obj.iter_mut() {
+        if !key.ends_with("EventDetails") {
+            continue;
+        }
+        if let Some(d) = details.as_object_mut() {
+            if d.contains_key("inputDetails") {
+                d.remove("input");
+            }
+            if d.contains_key("outputDetails") {
+                d.remove("output");
+            }
+        }
+    }
+}
+
+pub(crate) async fn get_execution_history(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: GetExecutionHistoryInput,
+) -> Result<GetExecutionHistoryOutput, ApiError> {
+    if ExecutionArn::parse(&input.execution_arn)?.is_express() {
+        return Err(ApiError::execution_does_not_exist(&input.execution_arn));
+    }
+    execution(rt, &input.execution_arn).await?;
+    let page = rt
+        .store
+        .history(
+            &input.execution_arn,
+            input.reverse_order.unwrap_or(false),
+            &page_request(input.max_results, input.next_token),
+        )
+        .await
+        .map_err(bad_token)?;
+    let data = input.include_execution_data.unwrap_or(true);
+    let mut events = Vec::with_capacity(page.items.len());
+    for record in page.items {
+        let mut v: Value = serde_json::from_str(&record.json)
+            .map_err(|e| ApiError::internal(format!("stored history event: {e}")))?;
+        if !data {
+            strip_data(&mut v);
+        }
+        events.push(
+            serde_json::from_value::<HistoryEvent>(v)
+                .map_err(|e| ApiError::internal(format!("stored history event: {e}")))?,
+        );
+    }
+    Ok(GetExecutionHistoryOutput {
+        events,
+        next_token: page.next.map(PageToken::into_string),
+    })
+}
+
+pub(crate) async fn stop_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: StopExecutionInput,
+) -> Result<StopExecutionOutput, ApiError> {
+    if ExecutionArn::parse(&input.execution_arn)?.is_express() {
+        return Err(ApiError::execution_does_not_exist(&input.execution_arn));
+    }
+    execution(rt, &input.execution_arn).await?;
+    let time = crate::now();
+    let event = Event::StopRequested {
+        error: input.error,
+        cause: input.cause,
+        time,
+    };
+    match rt
+        .offer(&input.execution_arn, event, None)
+        .await
+        .map_err(internal)?
+    {
+        Applied::Yes => Ok(StopExecutionOutput {
+            stop_date: Timestamp::from_millis(time),
+        }),
+        Applied::NotRunning | Applied::Stale => {
+            // Already ended: AWS answers with the time it ended.
+            let e = execution(rt, &input.execution_arn).await?;
+            Ok(StopExecutionOutput {
+                stop_date: Timestamp::from_millis(e.stop_date.unwrap_or(time)),
+            })
+        }
+    }
+}
+
+fn not_redrivable(reason: &str) -> ApiError {
+    ApiError::ExecutionNotRedrivable {
+        message: format!("Execution not redrivable: {reason}"),
+    }
+}
+
+pub(crate) async fn redrive_execution(
+    rt: &Runtime,
+    _ctx: &RequestContext,
+    input: RedriveExecutionInput,
+) -> Result<RedriveExecutionOutput, ApiError> {
+    if ExecutionArn::parse(&input.execution_arn)?.is_express() {
+        return Err(not_redrivable(
+            "Redrive is not supported for EXPRESS executions",
+        ));
+    }
+    let e = execution(rt, &input.execution_arn).await?;
+    let (status, reason) = redrive_status(&e);
+    if status != ExecutionRedriveStatus::Redrivable {
+        return Err(not_redrivable(&reason));
+    }
+    let arn = e.arn.clone();
+    let rebuilt = crate::recovery::rebuild(rt, e).await.map_err(internal)?;
+    let mut live = rebuilt.live;
+    if !live.engine.can_redrive() {
+        return Err(not_redrivable(
+            "The execution did not stop in a state it can continue from",
+        ));
+    }
+    let now = crate::now();
+    let r = &mut live.record;
+    r.status = store::ExecutionStatus::Running;
+    r.redrive_count += 1;
+    r.redrive_date = Some(now);
+    r.stop_date = None;
+    r.output = None;
+    r.error = None;
+    r.cause = None;
+    let row = Op::UpdateExecution(r.clone());
+    let handle = Arc::new(tokio::sync::Mutex::new(live));
+    let mut guard = handle.clone().lock_owned().await;
+    if rt.live.insert_new(arn.clone(), handle).is_err() {
+        return Err(not_redrivable(
+            "Execution is RUNNING and cannot be redriven",
+        ));
+    }
+    let (batch, acts) = guard.step(Event::Redriven { time: now }, vec![row]);
+    let info = guard.engine.info().clone();
+    if let Err(e) = rt.store.commit(batch).await {
+        drop(guard);
+        rt.live.remove(&arn);
+        return Err(internal(e));
+    }
+    drop(guard);
+    rt.act(&arn, &info, acts);
+    Ok(RedriveExecutionOutput {
+        redrive_date: Timestamp::from_millis(now),
+    })
+}

@@ -1,0 +1,66 @@
+//! The seam to Task resources other than activities: service integrations, Lambda functions.
+//! The runtime hands each such task to an [`Integrations`] and feeds its answer back to the
+//! engine. Activities never come here (workers take them with `GetActivityTask`).
+
+use async_trait::async_trait;
+use baton_engine::{ExecutionInfo, TaskRequest};
+use serde_json::Value;
+
+/// How a task ended, as the engine takes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskResult {
+    Succeeded(Value),
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    /// The call was made and the task now waits for its token (`.waitForTaskToken`): only
+    /// `SendTaskSuccess`/`SendTaskFailure`, a timeout or a stop ends it.
+    AwaitingCallback,
+}
+
+/// Runs Task resources.
+#[async_trait]
+pub trait Integrations: Send + Sync + 'static {
+    /// Runs one attempt. `callback` is set for `.waitForTaskToken` resources: the call carries
+    /// the token (in `request.input`) and the task ends by callback, so a call that was made
+    /// answers [`TaskResult::AwaitingCallback`].
+    async fn invoke(
+        &self,
+        info: &ExecutionInfo,
+        request: &TaskRequest,
+        callback: bool,
+    ) -> TaskResult;
+}
+
+/// No resource is configured: `.waitForTaskToken` tasks wait for their callback (the token is
+/// in the history's `TaskScheduled` parameters and in the task's input), every other task fails
+/// with `States.Runtime`, as `baton run` does without a mock.
+pub struct Unconfigured;
+
+#[async_trait]
+impl Integrations for Unconfigured {
+    async fn invoke(
+        &self,
+        _info: &ExecutionInfo,
+        request: &TaskRequest,
+        callback: bool,
+    ) -> TaskResult {
+        if callback {
+            return TaskResult::AwaitingCallback;
+        }
+        TaskResult::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some(unconfigured_cause(request)),
+        }
+    }
+}
+
+/// The cause of the `States.Runtime` failure of a task nothing serves (no mock, no configured
+/// resource), as `baton run` and `baton serve` both word it.
+pub fn unconfigured_cause(request: &TaskRequest) -> String {
+    format!(
+        "No mocked response or configured resource for state '{}' (resource '{}')",
+        request.state_name, request.resource
+    )
+}

@@ -1,0 +1,225 @@
+//! The durable Step Functions service: [`Runtime`] implements `baton_api::StepFunctions` over a
+//! [`Store`], and drives the engine for every execution.
+//!
+//! * The control plane (state machines, versions, aliases, activities, tags) reads and writes the
+//!   store directly (`control`).
+//! * A Standard execution lives in memory while it runs (`live`): each event the engine applies
+//!   becomes one write batch — the journal entry, the history events it wrote, the execution row,
+//!   timers and tasks — and only once the batch is durable does the runtime act on the effects
+//!   (commit, then act). On start, every unfinished execution is rebuilt by replaying its journal
+//!   (`recovery`).
+//! * Timers are rows in the store; one task per runtime keeps the pending ones in order and fires
+//!   them (`timers`), so no task sleeps per waiting execution.
+//! * Activity tasks and callbacks are task rows: workers claim them with `GetActivityTask` (long
+//!   polling), and `SendTask*` complete them by token (`tasks`).
+//! * Express executions run in memory only (`express`).
+
+pub mod botocore;
+mod control;
+mod definition;
+mod executions;
+mod express;
+mod guard;
+pub mod integration;
+mod journal;
+mod live;
+mod recovery;
+mod resolve;
+mod service;
+mod tasks;
+mod timers;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use baton_engine::teststate::ServiceModels;
+use baton_engine::Limits;
+use baton_store::{Millis, Store};
+
+pub use baton_store::Error as StoreError;
+
+/// What a runtime is configured with.
+pub struct Config {
+    /// AWS's limits: payload bytes, history events.
+    pub limits: Limits,
+    /// AWS service models TestState checks mocked results against (empty: no checks).
+    pub service_models: ServiceModels,
+    /// The longest `GetActivityTask` waits for a task (AWS: 60 s).
+    pub activity_poll: std::time::Duration,
+    /// What runs Task resources other than activities.
+    pub integrations: Arc<dyn integration::Integrations>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            limits: Limits::default(),
+            service_models: ServiceModels::empty(),
+            activity_poll: std::time::Duration::from_secs(60),
+            integrations: Arc::new(integration::Unconfigured),
+        }
+    }
+}
+
+/// The service: one per process, shared as `Arc<Runtime>`.
+pub struct Runtime {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) config: Config,
+    /// Parsed definitions by (state machine ARN, revision id): revisions never change.
+    pub(crate) definitions: definition::Cache,
+    pub(crate) live: live::Registry,
+    /// State machine records by ARN, as starts read them; dropped on every update or delete.
+    pub(crate) machines: Sharded<Arc<baton_store::StateMachine>>,
+    pub(crate) timers: timers::Timers,
+    pub(crate) activities: tasks::Waiters,
+    pub(crate) express: express::Recent,
+    /// Set once the service stops: long polls answer at once.
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    /// The runtime itself, for the tasks it spawns.
+    pub(crate) this: Weak<Runtime>,
+}
+
+impl Runtime {
+    /// Opens the service on `store`: resumes every unfinished execution and starts the timer
+    /// task. Must be called within a Tokio runtime.
+    pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Arc<Runtime>, StoreError> {
+        let runtime = Arc::new_cyclic(|this| Runtime {
+            store,
+            config,
+            definitions: Default::default(),
+            live: Default::default(),
+            machines: Default::default(),
+            timers: Default::default(),
+            activities: Default::default(),
+            express: Default::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
+            this: this.clone(),
+        });
+        recovery::recover(&runtime).await?;
+        timers::spawn(&runtime);
+        Ok(runtime)
+    }
+
+    /// The store this runtime writes to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// How many Standard executions are running in memory.
+    pub fn running(&self) -> usize {
+        self.live.len()
+    }
+
+    /// The state machine record `arn` names (unqualified), from memory when it is there.
+    pub(crate) async fn machine(
+        &self,
+        arn: &str,
+    ) -> Result<Option<Arc<baton_store::StateMachine>>, StoreError> {
+        if let Some(m) = self.machines.get(arn) {
+            return Ok(Some(m));
+        }
+        let Some(m) = self.store.state_machine(arn).await? else {
+            return Ok(None);
+        };
+        let m = Arc::new(m);
+        self.machines.insert(arn.to_string(), m.clone());
+        Ok(Some(m))
+    }
+
+    /// Drops a state machine's record from memory: it changed or went.
+    pub(crate) fn forget_machine(&self, arn: &str) {
+        self.machines.remove(arn);
+    }
+
+    pub(crate) fn arc(&self) -> Arc<Runtime> {
+        self.this
+            .upgrade()
+            .expect("the runtime is alive while it serves")
+    }
+
+    /// Stops the timer task and answers every waiting `GetActivityTask` with no task;
+    /// executions stay in the store and resume at the next `open`.
+    pub fn shutdown(&self) {
+        self.stopping.send_replace(true);
+        self.timers.shutdown();
+    }
+}
+
+pub(crate) use guard::guard;
+
+/// The system clock, in milliseconds since the Unix epoch.
+pub(crate) fn now() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// A store failure as the API reports it: an internal error (HTTP 500); records the API names
+/// are looked up before they are written, so other errors mean a race or a broken store.
+pub(crate) fn internal(error: StoreError) -> baton_api::ApiError {
+    tracing::error!(%error, "store");
+    baton_api::ApiError::internal(format!("Internal failure: {error}"))
+}
+
+/// A `HashMap` behind a mutex, split into shards so unrelated executions do not contend.
+pub(crate) struct Sharded<V> {
+    shards: Vec<Mutex<HashMap<String, V>>>,
+}
+
+impl<V> Default for Sharded<V> {
+    fn default() -> Self {
+        Sharded {
+            shards: (0..32).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+}
+
+impl<V: Clone> Sharded<V> {
+    fn shard(&self, key: &str) -> &Mutex<HashMap<String, V>> {
+        use std::hash::{Hash, Hasher};
+        let mut h = FnvHasher(0xcbf2_9ce4_8422_2325);
+        key.hash(&mut h);
+        &self.shards[(h.finish() as usize) % self.shards.len()]
+    }
+
+    pub fn get(&self, key: &str) -> Option<V> {
+        self.shard(key).lock().expect("shard").get(key).cloned()
+    }
+
+    pub fn insert(&self, key: String, value: V) {
+        self.shard(&key).lock().expect("shard").insert(key, value);
+    }
+
+    pub fn remove(&self, key: &str) -> Option<V> {
+        self.shard(key).lock().expect("shard").remove(key)
+    }
+
+    /// Inserts `make()` unless the key is present; returns the value in the map.
+    pub fn get_or_insert_with(&self, key: &str, make: impl FnOnce() -> V) -> V {
+        let mut shard = self.shard(key).lock().expect("shard");
+        shard.entry(key.to_string()).or_insert_with(make).clone()
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().expect("shard").len())
+            .sum()
+    }
+}
+
+/// FNV-1a: a stable, fast hash for shard selection.
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}

@@ -1,0 +1,574 @@
+//! Running Standard executions: one engine per execution in memory, stepped one event at a
+//! time under the execution's lock. Each step is committed as one write batch before any of its
+//! effects is acted on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use baton_api::arn::MapRunArn;
+use baton_engine::EventDetails;
+use baton_engine::{
+    resource_kind, Effect, Event, Execution as Engine, HistoryEvent, Status, TaskId, TaskRequest,
+    TimerId,
+};
+use baton_store::{
+    Execution as Record, ExecutionStatus, HistoryRecord, JournalEntry, MapRun, MapRunCounts,
+    MapRunStatus, Millis, Op, Task, TaskKind, TaskStatus, Timer, WriteBatch,
+};
+
+use crate::integration::TaskResult;
+use crate::{journal, Runtime, Sharded};
+
+/// An open task, as the runtime must remember it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OpenTask {
+    pub kind: TaskKind,
+    pub activity_arn: Option<String>,
+}
+
+/// One running execution.
+pub(crate) struct Live {
+    pub engine: Engine,
+    pub record: Record,
+    /// The sequence number of the last journal entry written.
+    pub journal_seq: u64,
+    /// How many of the engine's history events are in the store.
+    pub history_len: usize,
+    pub open_tasks: HashMap<TaskId, OpenTask>,
+    pub timers: HashMap<TimerId, Millis>,
+    /// Distributed Map runs started and not ended, by ARN.
+    pub map_runs: HashMap<String, MapRun>,
+}
+
+pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
+
+/// The running executions by ARN.
+#[derive(Default)]
+pub(crate) struct Registry(Sharded<Handle>);
+
+impl Registry {
+    pub fn get(&self, arn: &str) -> Option<Handle> {
+        self.0.get(arn)
+    }
+    pub fn insert(&self, arn: String, handle: Handle) {
+        self.0.insert(arn, handle)
+    }
+    /// Inserts unless the ARN is present; `Err` holds the handle already there.
+    pub fn insert_new(&self, arn: String, handle: Handle) -> Result<(), Handle> {
+        let mut inserted = false;
+        let present = self.0.get_or_insert_with(&arn, || {
+            inserted = true;
+            handle
+        });
+        if inserted {
+            Ok(())
+        } else {
+            Err(present)
+        }
+    }
+    pub fn remove(&self, arn: &str) {
+        self.0.remove(arn);
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What acting on a committed step means.
+pub(crate) enum Act {
+    StartTimer(TimerId, Millis),
+    CancelTimer(TimerId, Millis),
+    /// A worker may take this activity's task (if the activity exists).
+    Activity {
+        activity: String,
+        task: TaskId,
+    },
+    /// Hand this task to the integrations.
+    Invoke {
+        request: Box<TaskRequest>,
+        callback: bool,
+    },
+    Finished,
+}
+
+/// The outcome of offering an event to an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    Yes,
+    /// The execution is not running (it ended, or never existed here).
+    NotRunning,
+    /// The task or timer the event is about is no longer open.
+    Stale,
+}
+
+impl Live {
+    pub fn new(engine: Engine, record: Record) -> Live {
+        Live {
+            engine,
+            record,
+            journal_seq: 0,
+            history_len: 0,
+            open_tasks: HashMap::new(),
+            timers: HashMap::new(),
+            map_runs: HashMap::new(),
+        }
+    }
+
+    /// Whether `event` still means something to this execution: its task is open, its timer
+    /// set (at `fire_at`, for timers).
+    pub fn accepts(&self, event: &Event, fire_at: Option<Millis>) -> bool {
+        match event {
+            Event::TaskStarted { task, .. }
+            | Event::TaskHeartbeat { task, .. }
+            | Event::TaskSucceeded { task, .. }
+            | Event::TaskFailed { task, .. }
+            | Event::TaskRejected { task, .. } => self.open_tasks.contains_key(task),
+            Event::TimerFired { timer, .. } => match (self.timers.get(timer), fire_at) {
+                (Some(at), Some(want)) => *at == want,
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
+            Event::MapRunUpdated { map_run_arn, .. } => self.map_runs.contains_key(map_run_arn),
+            Event::Started { .. } | Event::StopRequested { .. } | Event::Redriven { .. } => true,
+        }
+    }
+
+    /// Applies `event` and returns the batch that makes the step durable and what to do once
+    /// it is. `ops` go first in the batch (the execution row of a new execution).
+    pub fn step(&mut self, event: Event, ops: Vec<Op>) -> (WriteBatch, Vec<Act>) {
+        let arn = self.record.arn.clone();
+        let mut batch = WriteBatch::from(ops);
+        let mut acts = Vec::new();
+        self.journal_seq += 1;
+        batch.push(Op::AppendJournal {
+            execution_arn: arn.clone(),
+            entries: vec![JournalEntry {
+                seq: self.journal_seq,
+                json: journal::encode(&event),
+            }],
+        });
+        // What the event itself closes.
+        match &event {
+            Event::TaskSucceeded { task, .. }
+            | Event::TaskFailed { task, .. }
+            | Event::TaskRejected { task, .. }
+                if self.open_tasks.remove(task).is_some() =>
+            {
+                batch.push(Op::CompleteTask {
+                    execution_arn: arn.clone(),
+                    task_id: *task,
+                });
+            }
+            Event::MapRunUpdated {
+                map_run_arn,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+                ..
+            } => {
+                if let Some(run) = self.map_runs.get_mut(map_run_arn) {
+                    if let Some(n) = max_concurrency {
+                        run.max_concurrency = u32::try_from(*n).unwrap_or(u32::MAX);
+                    }
+                    if let Some(n) = tolerated_count {
+                        run.tolerated_failure_count = *n;
+                    }
+                    if let Some(p) = tolerated_percentage {
+                        run.tolerated_failure_percentage = *p;
+                    }
+                    batch.push(Op::UpdateMapRun(run.clone()));
+                }
+            }
+            Event::TimerFired { timer, .. } if self.timers.remove(timer).is_some() => {
+                batch.push(Op::DeleteTimer {
+                    execution_arn: arn.clone(),
+                    timer_id: *timer,
+                });
+            }
+            _ => {}
+        }
+        let time = event_time(&event);
+        let effects = self.engine.apply(event);
+        let written = self.engine.take_history();
+        let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
+        let map_run_ops = map_run_changes(&arn, &mut self.map_runs, &written);
+        self.history_len = self.engine.history_len();
+        if !history.is_empty() {
+            batch.push(Op::AppendHistory {
+                execution_arn: arn.clone(),
+                events: history,
+            });
+        }
+        batch.extend(map_run_ops);
+        let region = self.engine.info().region.clone();
+        for effect in effects {
+            match effect {
+                Effect::ScheduleTask(request) => {
+                    let kind = resource_kind(&request.resource, &region);
+                    let (task_kind, activity_arn) = match kind.resource.family {
+                        baton_engine::history::TaskFamily::Activity => {
+                            (TaskKind::Activity, Some(request.resource.clone()))
+                        }
+                        _ if kind.wait_for_token => (TaskKind::Callback, None),
+                        _ => (TaskKind::Other, None),
+                    };
+                    batch.push(Op::CreateTask(Task {
+                        execution_arn: arn.clone(),
+                        task_id: request.id,
+                        kind: task_kind,
+                        token: request.token.clone(),
+                        activity_arn: activity_arn.clone(),
+                        input: request.input.to_string(),
+                        status: TaskStatus::Scheduled,
+                        worker_name: None,
+                        scheduled_at: time,
+                        started_at: None,
+                        heartbeat_deadline: None,
+                        timeout_deadline: None,
+                    }));
+                    self.open_tasks.insert(
+                        request.id,
+                        OpenTask {
+                            kind: task_kind,
+                            activity_arn: activity_arn.clone(),
+                        },
+                    );
+                    match activity_arn {
+                        Some(a) => acts.push(Act::Activity {
+                            activity: a,
+                            task: request.id,
+                        }),
+                        None => acts.push(Act::Invoke {
+                            callback: kind.wait_for_token,
+                            request: Box::new(request),
+                        }),
+                    }
+                }
+                Effect::CancelTask(task) => {
+                    if self.open_tasks.remove(&task).is_some() {
+                        batch.push(Op::CompleteTask {
+                            execution_arn: arn.clone(),
+                            task_id: task,
+                        });
+                    }
+                }
+                Effect::StartTimer { timer, at } => {
+                    if let Some(old) = self.timers.insert(timer, at) {
+                        acts.push(Act::CancelTimer(timer, old));
+                    }
+                    batch.push(Op::PutTimer(Timer {
+                        execution_arn: arn.clone(),
+                        timer_id: timer,
+                        fire_at: at,
+                    }));
+                    acts.push(Act::StartTimer(timer, at));
+                }
+                Effect::CancelTimer(timer) => {
+                    if let Some(at) = self.timers.remove(&timer) {
+                        batch.push(Op::DeleteTimer {
+                            execution_arn: arn.clone(),
+                            timer_id: timer,
+                        });
+                        acts.push(Act::CancelTimer(timer, at));
+                    }
+                }
+                Effect::Finished(_) => {}
+            }
+        }
+        if self.engine.status() != Status::Running {
+            // Whatever is still open ends with the execution.
+            for (task, _) in self.open_tasks.drain() {
+                batch.push(Op::CompleteTask {
+                    execution_arn: arn.clone(),
+                    task_id: task,
+                });
+            }
+            for (timer, at) in self.timers.drain() {
+                batch.push(Op::DeleteTimer {
+                    execution_arn: arn.clone(),
+                    timer_id: timer,
+                });
+                acts.push(Act::CancelTimer(timer, at));
+            }
+            for (_, mut run) in self.map_runs.drain() {
+                run.status = MapRunStatus::Aborted;
+                run.stop_date = Some(time);
+                batch.push(Op::UpdateMapRun(run));
+            }
+            let outcome = self.engine.outcome().cloned();
+            let r = &mut self.record;
+            r.status = status_of(self.engine.status());
+            if let Some(o) = outcome {
+                r.output = o.output;
+                r.error = o.error;
+                r.cause = o.cause;
+            }
+            r.stop_date = Some(time);
+            batch.push(Op::UpdateExecution(self.record.clone()));
+            acts.push(Act::Finished);
+        }
+        (batch, acts)
+    }
+}
+
+/// The map run records the new history events start or end.
+fn map_run_changes(
+    execution_arn: &str,
+    open: &mut HashMap<String, MapRun>,
+    events: &[HistoryEvent],
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for event in events {
+        match &event.details {
+            EventDetails::MapRunStarted {
+                map_run_arn,
+                items,
+                max_concurrency,
+                tolerated_count,
+                tolerated_percentage,
+            } => {
+                let counts = MapRunCounts {
+                    running: *items,
+                    total: *items,
+                    ..MapRunCounts::default()
+                };
+                let state_machine_arn = MapRunArn::parse(map_run_arn)
+                    .map(|a| a.child_state_machine_arn().to_string())
+                    .unwrap_or_default();
+                let run = MapRun {
+                    arn: map_run_arn.clone(),
+                    execution_arn: execution_arn.to_string(),
+                    state_machine_arn,
+                    status: MapRunStatus::Running,
+                    max_concurrency: u32::try_from(*max_concurrency).unwrap_or(u32::MAX),
+                    tolerated_failure_percentage: tolerated_percentage.unwrap_or(0.0),
+                    tolerated_failure_count: tolerated_count.unwrap_or(0),
+                    item_counts: counts,
+                    execution_counts: counts,
+                    start_date: event.timestamp,
+                    stop_date: None,
+                    redrive_count: 0,
+                    redrive_date: None,
+                };
+                ops.push(Op::CreateMapRun(run.clone()));
+                open.insert(map_run_arn.clone(), run);
+            }
+            EventDetails::MapRunSucceeded { map_run_arn } => {
+                if let Some(mut run) = open.remove(map_run_arn) {
+                    let total = run.item_counts.total;
+                    let counts = MapRunCounts {
+                        succeeded: total,
+                        total,
+                        results_written: 0,
+                        ..MapRunCounts::default()
+                    };
+                    run.status = MapRunStatus::Succeeded;
+                    run.item_counts = counts;
+                    run.execution_counts = counts;
+                    run.stop_date = Some(event.timestamp);
+                    ops.push(Op::UpdateMapRun(run));
+                }
+            }
+            EventDetails::MapRunFailed {
+                map_run_arn,
+                failed,
+                total,
+                ..
+            } => {
+                if let Some(mut run) = open.remove(map_run_arn) {
+                    let succeeded = total.saturating_sub(*failed);
+                    let counts = MapRunCounts {
+                        succeeded,
+                        failed: *failed,
+                        aborted: 0,
+                        total: *total,
+                        ..MapRunCounts::default()
+                    };
+                    run.status = MapRunStatus::Failed;
+                    run.item_counts = counts;
+                    run.execution_counts = counts;
+                    run.stop_date = Some(event.timestamp);
+                    ops.push(Op::UpdateMapRun(run));
+                }
+            }
+            _ => {}
+        }
+    }
+    ops
+}
+
+fn event_time(event: &Event) -> Millis {
+    match event {
+        Event::Started { time, .. }
+        | Event::TaskStarted { time, .. }
+        | Event::TaskHeartbeat { time, .. }
+        | Event::TaskSucceeded { time, .. }
+        | Event::TaskFailed { time, .. }
+        | Event::TaskRejected { time, .. }
+        | Event::TimerFired { time, .. }
+        | Event::StopRequested { time, .. }
+        | Event::Redriven { time }
+        | Event::MapRunUpdated { time, .. } => *time,
+    }
+}
+
+pub(crate) fn record_of(event: &HistoryEvent) -> HistoryRecord {
+    HistoryRecord {
+        id: event.id,
+        json: event.to_json(true).to_string(),
+    }
+}
+
+pub(crate) fn status_of(status: Status) -> ExecutionStatus {
+    match status {
+        Status::Running => ExecutionStatus::Running,
+        Status::Succeeded => ExecutionStatus::Succeeded,
+        Status::Failed => ExecutionStatus::Failed,
+        Status::TimedOut => ExecutionStatus::TimedOut,
+        Status::Aborted => ExecutionStatus::Aborted,
+    }
+}
+
+impl Runtime {
+    /// Offers `event` to the running execution `arn`: applies it, commits the step, then acts.
+    /// `fire_at` identifies a timer's setting (a timer moved since is stale).
+    pub(crate) async fn offer(
+        &self,
+        arn: &str,
+        event: Event,
+        fire_at: Option<Millis>,
+    ) -> Result<Applied, crate::StoreError> {
+        let Some(handle) = self.live.get(arn) else {
+            return Ok(Applied::NotRunning);
+        };
+        let mut live = handle.lock().await;
+        if live.engine.status() != Status::Running {
+            return Ok(Applied::NotRunning);
+        }
+        if !live.accepts(&event, fire_at) {
+            return Ok(Applied::Stale);
+        }
+        let (batch, acts) = live.step(event, Vec::new());
+        if let Err(e) = self.store.commit(batch).await {
+            // The engine moved on but the store did not: forget this copy; the store's is
+            // the truth, and the execution is rebuilt from it.
+            drop(live);
+            self.live.remove(arn);
+            crate::recovery::reload(self, arn).await;
+            return Err(e);
+        }
+        let info = live.engine.info().clone();
+        drop(live);
+        self.act(arn, &info, acts);
+        Ok(Applied::Yes)
+    }
+
+    /// Acts on a committed step's effects.
+    pub(crate) fn act(&self, arn: &str, info: &baton_engine::ExecutionInfo, acts: Vec<Act>) {
+        for act in acts {
+            match act {
+                Act::StartTimer(timer, at) => self.timers.schedule(arn, timer, at),
+                Act::CancelTimer(timer, at) => self.timers.cancel(arn, timer, at),
+                Act::Activity { activity, task } => {
+                    self.activities.notify(&activity);
+                    let runtime = self.arc();
+                    let arn = arn.to_string();
+                    tokio::spawn(async move {
+                        runtime.reject_if_missing(arn, activity, task).await;
+                    });
+                }
+                Act::Invoke { request, callback } => {
+                    let runtime = self.arc();
+                    let arn = arn.to_string();
+                    let info = info.clone();
+                    tokio::spawn(async move {
+                        runtime.invoke(arn, info, *request, callback).await;
+                    });
+                }
+                Act::Finished => {
+                    self.live.remove(arn);
+                }
+            }
+        }
+    }
+
+    /// Runs one task through the integrations and feeds its result back.
+    async fn invoke(
+        &self,
+        arn: String,
+        info: baton_engine::ExecutionInfo,
+        request: TaskRequest,
+        callback: bool,
+    ) {
+        let result = self
+            .config
+            .integrations
+            .invoke(&info, &request, callback)
+            .await;
+        let time = crate::now();
+        let event = match result {
+            TaskResult::AwaitingCallback => {
+                if let Err(e) = self.mark_called(&arn, request.id).await {
+                    tracing::error!(%arn, error = %e, "could not record a callback's call");
+                }
+                return;
+            }
+            TaskResult::Succeeded(output) => Event::TaskSucceeded {
+                task: request.id,
+                output,
+                time,
+            },
+            TaskResult::Failed { error, cause } => Event::TaskFailed {
+                task: request.id,
+                error,
+                cause,
+                time,
+            },
+        };
+        if let Err(e) = self.offer(&arn, event, None).await {
+            tracing::error!(%arn, error = %e, "could not record a task's result");
+        }
+    }
+
+    /// Fails an activity task whose activity does not exist, as AWS does when the state
+    /// schedules it.
+    async fn reject_if_missing(&self, arn: String, activity: String, task: TaskId) {
+        match self.store.activity(&activity).await {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                let event = Event::TaskRejected {
+                    task,
+                    cause: format!("The activity {activity} does not exist."),
+                    time: crate::now(),
+                };
+                if let Err(e) = self.offer(&arn, event, None).await {
+                    tracing::error!(%arn, error = %e, "could not fail a task of a missing activity");
+                }
+            }
+            Err(e) => tracing::error!(%arn, error = %e, "could not look up an activity"),
+        }
+    }
+
+    /// Records that a callback task's call was made (its row turns `STARTED`), so recovery
+    /// does not make it again.
+    async fn mark_called(&self, arn: &str, task_id: TaskId) -> Result<(), crate::StoreError> {
+        let Some(handle) = self.live.get(arn) else {
+            return Ok(());
+        };
+        let live = handle.lock().await;
+        if !live.open_tasks.contains_key(&task_id) {
+            return Ok(());
+        }
+        let Some(mut task) = self.store.task(arn, task_id).await? else {
+            return Ok(());
+        };
+        task.status = TaskStatus::Started;
+        task.started_at = Some(crate::now());
+        let result = self
+            .store
+            .commit(WriteBatch::new().with(Op::UpdateTask(task)))
+            .await;
+        drop(live);
+        result
+    }
+}

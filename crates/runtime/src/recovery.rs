@@ -1,0 +1,189 @@
+//! Recovery: every unfinished execution is rebuilt by replaying its journal into a new engine,
+//! then its open timers are set again and its open tasks offered again (commit, then act: a
+//! crash between the two leaves durable rows whose effects were never carried out).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use baton_engine::{Event, Execution as Engine, TaskId};
+use baton_store::{
+    Error, Execution as Record, ExecutionStatus, PageRequest, Result, TaskKind, TaskStatus,
+};
+
+use crate::live::{Act, Live};
+use crate::{journal, Runtime};
+
+/// Resumes every unfinished execution in the store.
+pub(crate) async fn recover(rt: &Arc<Runtime>) -> Result<()> {
+    let records = rt.store.unfinished_executions().await?;
+    for record in records {
+        let arn = record.arn.clone();
+        if let Err(e) = resume(rt, record).await {
+            tracing::error!(%arn, error = %e, "could not resume an execution");
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds one execution after its in-memory copy was dropped (a failed commit).
+pub(crate) fn reload<'a>(
+    rt: &'a Runtime,
+    arn: &'a str,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>> {
+    Box::pin(reload_now(rt, arn))
+}
+
+async fn reload_now(rt: &Runtime, arn: &str) {
+    let record = match rt.store.execution(arn).await {
+        Ok(Some(r)) if r.status == ExecutionStatus::Running => r,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(%arn, error = %e, "could not reload an execution");
+            return;
+        }
+    };
+    if let Err(e) = resume(&rt.arc(), record).await {
+        tracing::error!(%arn, error = %e, "could not reload an execution");
+    }
+}
+
+/// An execution rebuilt from its journal, with what its replay asked for.
+pub(crate) struct Rebuilt {
+    pub live: Live,
+    /// The last request of every task the replay scheduled.
+    invokes: HashMap<TaskId, Act>,
+    /// Tasks whose start the journal records.
+    journaled_starts: HashSet<TaskId>,
+}
+
+/// Rebuilds an execution by replaying its journal into a new engine, and checks that the
+/// replay wrote exactly the history the store has.
+pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
+    let arn = record.arn.clone();
+    let revision = rt
+        .store
+        .revision(&record.state_machine_arn, &record.revision_id)
+        .await?
+        .ok_or_else(|| Error::not_found(baton_store::Record::Revision, &record.revision_id))?;
+    let machine = rt
+        .definitions
+        .get(
+            &record.state_machine_arn,
+            &record.revision_id,
+            &revision.definition,
+        )
+        .map_err(|e| Error::Backend(format!("definition of {arn}: {e:?}")))?;
+    let stored = record.clone();
+    let mut live = Live::new(Engine::new(machine, rt.config.limits), record);
+    let mut invokes: HashMap<TaskId, Act> = HashMap::new();
+    let mut journaled_starts: HashSet<TaskId> = HashSet::new();
+    for entry in rt.store.journal(&arn).await? {
+        let event = journal::decode(&entry.json).map_err(|e| Error::Backend(e.to_string()))?;
+        if let Event::TaskStarted { task, .. } = &event {
+            journaled_starts.insert(*task);
+        }
+        let (_, acts) = live.step(event, Vec::new());
+        for act in acts {
+            if let Act::Invoke { request, .. } = &act {
+                invokes.insert(request.id, act);
+            }
+        }
+        if live.journal_seq != entry.seq {
+            return Err(Error::Backend(format!(
+                "{arn}: journal entry {} out of sequence",
+                entry.seq
+            )));
+        }
+    }
+    // The replay must write exactly the history the store has: anything else means the
+    // engine is not deterministic for this execution.
+    let last = rt
+        .store
+        .history(&arn, true, &PageRequest::first(1))
+        .await?
+        .items
+        .first()
+        .map_or(0, |h| h.id);
+    if last != live.history_len as u64 {
+        return Err(Error::Backend(format!(
+            "{arn}: replay wrote {} history events, the store has {last}",
+            live.history_len
+        )));
+    }
+    // The replay rewrote the row's fields as it went; the store's row is the current one.
+    live.record = stored;
+    Ok(Rebuilt {
+        live,
+        invokes,
+        journaled_starts,
+    })
+}
+
+async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
+    if record.status != ExecutionStatus::Running {
+        // PENDING_REDRIVE is never left behind: a redrive's first step is one batch.
+        return Ok(());
+    }
+    let arn = record.arn.clone();
+    let Rebuilt {
+        live,
+        mut invokes,
+        journaled_starts,
+    } = rebuild(rt, record).await?;
+    if live.engine.status() != baton_engine::Status::Running {
+        return Err(Error::Backend(format!(
+            "{arn}: the journal ends the execution but its row says RUNNING"
+        )));
+    }
+    let info = live.engine.info().clone();
+    let mut acts = Vec::new();
+    for (timer, at) in &live.timers {
+        acts.push(Act::StartTimer(*timer, *at));
+    }
+    let stored: HashMap<TaskId, baton_store::Task> = rt
+        .store
+        .tasks(&arn)
+        .await?
+        .into_iter()
+        .map(|t| (t.task_id, t))
+        .collect();
+    let mut unjournaled_starts = Vec::new();
+    for (task, open) in &live.open_tasks {
+        let row = stored.get(task);
+        match open.kind {
+            TaskKind::Activity => {
+                if let Some(activity) = &open.activity_arn {
+                    acts.push(Act::Activity {
+                        activity: activity.clone(),
+                        task: *task,
+                    });
+                }
+                // A worker took it but the crash came before its start was journaled.
+                if let Some(r) = row.filter(|r| r.status == TaskStatus::Started) {
+                    if !journaled_starts.contains(task) {
+                        unjournaled_starts.push(Event::TaskStarted {
+                            task: *task,
+                            time: r.started_at.unwrap_or(r.scheduled_at),
+                            worker: r.worker_name.clone(),
+                        });
+                    }
+                }
+            }
+            // A callback whose call was made waits for its token; one whose call may not have
+            // been made is made again.
+            TaskKind::Callback if row.is_some_and(|r| r.status == TaskStatus::Started) => {}
+            TaskKind::Callback | TaskKind::Other => {
+                if let Some(act) = invokes.remove(task) {
+                    acts.push(act);
+                }
+            }
+        }
+    }
+    rt.live
+        .insert(arn.clone(), Arc::new(tokio::sync::Mutex::new(live)));
+    rt.act(&arn, &info, acts);
+    for event in unjournaled_starts {
+        rt.offer(&arn, event, None).await?;
+    }
+    Ok(())
+}

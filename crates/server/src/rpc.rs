@@ -1,0 +1,161 @@
+//! `POST /`: one AWS JSON 1.0 call, from the target and body of the request to the response
+//! AWS would send, errors included.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use baton_api::error::PROTOCOL_NAMESPACE;
+use baton_api::{ApiError, Operation, RequestContext, StepFunctions, TARGET_PREFIX};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{json, Value};
+
+use crate::{credential, Config, BODY_LIMIT};
+
+/// The content type of every AWS JSON 1.0 response, errors included.
+pub(crate) const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
+/// `X-Amz-Target: AWSStepFunctions.<Operation>`.
+const TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+/// The response's request id (AWS spells it `x-amzn-RequestId`; header names are
+/// case-insensitive and HTTP/1 servers send them in lower case).
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+
+/// What every request needs: the service and the defaults for the caller.
+pub(crate) struct Shared {
+    pub service: Arc<dyn StepFunctions>,
+    pub config: Config,
+}
+
+/// Everything `POST /` can answer with instead of an operation's output.
+#[derive(Debug)]
+enum Failure {
+    /// An error of the API: the service's, a model constraint, or the protocol's own.
+    Api(ApiError),
+    /// The body is larger than [`BODY_LIMIT`]. `ApiError` has no such variant: AWS's front end
+    /// answers it before any operation is involved.
+    TooLarge,
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Api(error) => {
+                StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// The JSON body: `__type` (`<namespace>#<code>`), the message and the error's members.
+    fn body(&self) -> Value {
+        match self {
+            Self::Api(error) => error.body(),
+            Self::TooLarge => json!({
+                "__type": format!("{PROTOCOL_NAMESPACE}#RequestEntityTooLargeException"),
+                "message": format!("Request body must be at most {BODY_LIMIT} bytes"),
+            }),
+        }
+    }
+
+    fn is_server_error(&self) -> bool {
+        match self {
+            Self::Api(error) => error.is_server_error(),
+            Self::TooLarge => false,
+        }
+    }
+}
+
+/// Answers one call. The caller's account and region come from the credential scope, the
+/// request id is new (a UUID) and goes both to the service and into `x-amzn-RequestId`.
+pub(crate) async fn call(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let caller = credential::caller(&headers, &shared.config);
+    let ctx = RequestContext {
+        account_id: caller.account_id,
+        region: caller.region,
+        request_id,
+    };
+    match answer(shared.service.as_ref(), &ctx, &headers, body).await {
+        Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
+        Err(failure) => {
+            let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
+            // Server errors are logged once, here; the caller's own errors are not news.
+            if failure.is_server_error() {
+                tracing::error!(request_id = %ctx.request_id, ?target, error = ?failure, "request failed");
+            } else {
+                tracing::debug!(request_id = %ctx.request_id, ?target, error = ?failure, "request rejected");
+            }
+            let body = failure.body().to_string().into_bytes();
+            respond(failure.status(), &ctx.request_id, body)
+        }
+    }
+}
+
+/// The response body of a call, or why there is none. The size limit is checked first (it is
+/// the front end's), then the target, then the body as the operation's input.
+async fn answer(
+    service: &dyn StepFunctions,
+    ctx: &RequestContext,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, Failure> {
+    let body = read_body(headers, body).await?;
+    let operation = operation(headers)?;
+    // Clients send no body at all for an operation without members; AWS reads that as `{}`.
+    let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
+    Ok(baton_api::invoke(service, ctx, operation, body).await?)
+}
+
+/// The operation `X-Amz-Target` names: `AWSStepFunctions.<Operation>`, exactly.
+fn operation(headers: &HeaderMap) -> Result<Operation, ApiError> {
+    headers
+        .get(TARGET)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(Operation::from_name)
+        .ok_or(ApiError::UnknownOperationException)
+}
+
+/// The whole body, refused as soon as it is known to exceed [`BODY_LIMIT`]: from
+/// `Content-Length` before reading anything, otherwise while reading.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Failure> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(Failure::TooLarge);
+    }
+    match Limited::new(body, BODY_LIMIT).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(Failure::TooLarge),
+        Err(error) => Err(Failure::Api(ApiError::SerializationException {
+            message: Some(format!("Could not read the request body: {error}")),
+        })),
+    }
+}
+
+/// A response with AWS JSON 1.0's content type and the request id.
+fn respond(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON_1_0));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, id);
+    }
+    response
+}
