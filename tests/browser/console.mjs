@@ -1,6 +1,7 @@
 // The console in headless Chromium, against a `baton serve` that crates/cli/tests/browser.rs
-// has filled: machines console-ok, console-fail, console-caught, console-wait, console-map and
-// activity console-activity, one execution each. Usage: node console.mjs <endpoint>
+// has filled: machines console-ok, console-fail, console-caught, console-wait, console-map,
+// console-redrive, console-logs, console-parallel and console-big, and activity
+// console-activity, one execution each. Usage: node console.mjs <endpoint>
 //
 // Exits non-zero on the first failed check. Screenshots go to $BATON_BROWSER_ARTIFACTS
 // (default target/browser-artifacts). Prints the render time of the 1,000-event execution.
@@ -153,6 +154,13 @@ try {
   await clickState('Sleep');
   assert.match(await page.textContent('#inspector'), /still running/);
   await shot('execution-running');
+  // Live polling fetches only what is new: a page of the newest events, not the whole history.
+  const received = async () => Number(await page.$eval('main', (m) => m.dataset.eventsReceived));
+  const first = await received();
+  assert.ok(first >= await historyLength(wait), `the first load reads the whole history (${first})`);
+  await page.waitForTimeout(2500);
+  const polled = (await received()) - first;
+  assert.ok(polled > 0 && polled <= 3 * 25, `two polls read ${polled} events, not the whole history again`);
   await page.click('#stop');
   await page.waitForSelector('#exec-status .badge.ABORTED', { timeout: 10000 });
 
@@ -193,6 +201,75 @@ try {
   assert.ok(badge.includes('250/250 iterations'), 'the Map shows its iteration count');
   await shot('execution-map');
   console.log(`browser: execution page with ${events} history events rendered in ${inPage} ms (in page, fetch to table), ${wall} ms (navigation to ready)`);
+
+  check('a timed-out execution, redriven, then worked');
+  const redrive = await executionOf('console-redrive');
+  await open(`#/executions/${encodeURIComponent(redrive)}`);
+  await expectStatuses({ Work: 'failed', Finish: 'not-reached' });
+  assert.match(await page.textContent('#exec-meta'), /States\.Timeout/);
+  const activityArn = (await sfn('ListActivities', {})).activities.find((a) => a.name === 'console-activity').activityArn;
+  const polling = sfn('GetActivityTask', { activityArn, workerName: 'browser-test' });
+  await page.click('#redrive');
+  const task = await polling;
+  assert.ok(task.taskToken, 'the redriven execution schedules the task again');
+  assert.deepEqual(JSON.parse(task.input), { job: 7 });
+  await sfn('SendTaskSuccess', { taskToken: task.taskToken, output: JSON.stringify({ worked: true }) });
+  await page.waitForSelector('#exec-status .badge.SUCCEEDED', { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('#graph g.state[data-state="Finish"].status-succeeded'), null, { timeout: 10000 });
+  assert.equal(await page.isEnabled('#redrive'), false, 'a succeeded execution cannot be redriven');
+  assert.match(await page.textContent('#exec-output'), /"worked": true/);
+  assert.ok((await historyLength(redrive)) > 0);
+  await page.fill('#event-filter', 'ExecutionRedriven');
+  assert.deepEqual(await page.$$eval('#events tbody tr[data-type]', (r) => r.map((x) => x.dataset.type)), ['ExecutionRedriven']);
+  await shot('execution-redriven');
+
+  check('task logs in the inspector');
+  const logs = await executionOf('console-logs');
+  await open(`#/executions/${encodeURIComponent(logs)}`);
+  await expectStatuses({ Container: 'succeeded', Function: 'succeeded' });
+  await clickState('Container');
+  await page.waitForFunction(() => /task stderr line/.test(document.querySelector('#inspector pre.task-log')?.textContent || ''), null, { timeout: 10000 });
+  assert.match(await page.textContent('#inspector'), /Logs: ECS task [0-9a-f]{32}/);
+  assert.match(await page.textContent('#inspector pre.task-log'), /task args:/);
+  await shot('execution-logs-ecs');
+  await clickState('Function');
+  await page.waitForFunction(() => /echo: got an event/.test(document.querySelector('#inspector pre.task-log')?.textContent || ''), null, { timeout: 10000 });
+  const fnLog = await page.textContent('#inspector pre.task-log');
+  assert.equal(fnLog.trim(), 'echo: got an event', 'only this invocation\'s log');
+  assert.match(await page.textContent('#inspector'), /Logs: function ConsoleEcho, request /);
+  await shot('execution-logs-function');
+
+  check('a Parallel shows how many of its branches are done');
+  const parallel = await executionOf('console-parallel');
+  await open(`#/executions/${encodeURIComponent(parallel)}`);
+  await expectStatuses({ Fan: 'running', Quick: 'succeeded', Slow: 'running', Slower: 'running' });
+  assert.ok((await page.textContent('#graph svg')).includes('1/3 branches'), 'the Parallel shows 1/3 branches');
+  await shot('execution-parallel');
+  await page.click('#stop');
+  await page.waitForSelector('#exec-status .badge.ABORTED', { timeout: 10000 });
+
+  check('sixty states stay readable');
+  const big = await executionOf('console-big');
+  await open(`#/executions/${encodeURIComponent(big)}`);
+  const boxes = await page.$$eval('#graph svg g.state', (nodes) => nodes.map((n) => {
+    const r = n.getBoundingClientRect();
+    const label = n.querySelector('text');
+    return { name: n.dataset.state, x: r.x, y: r.y, w: r.width, h: r.height, text: label ? label.getBoundingClientRect().height : 0 };
+  }));
+  assert.equal(boxes.length, 60, 'every state is drawn');
+  for (let i = 0; i < boxes.length; i++) {
+    const a = boxes[i];
+    assert.ok(a.text >= 9, `${a.name}'s label is at least 9 px high on screen (${a.text.toFixed(1)})`);
+    for (let j = i + 1; j < boxes.length; j++) {
+      const b = boxes[j];
+      const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      assert.ok(!overlap, `${a.name} and ${b.name} do not overlap`);
+    }
+  }
+  const bigOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(bigOverflow <= 0, `no horizontal scrolling with sixty states (overflow ${bigOverflow} px)`);
+  await expectStatuses({ Step00: 'succeeded', Step59: 'succeeded' });
+  await shot('execution-sixty-states');
 
   check('a laptop screen and a wide screen');
   for (const [name, width, height] of [['laptop', 1280, 800], ['wide', 2560, 1300]]) {

@@ -109,7 +109,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             account_id: args.account,
             region: args.region,
         },
-    );
+    )
+    .merge(baton_console::logs::router(data.join("logs")));
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
     let s3 = tokio::spawn({
         let integrations = integrations.clone();

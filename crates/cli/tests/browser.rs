@@ -1,6 +1,8 @@
 //! The web console in headless Chromium: `baton serve` on loopback, state machines and
 //! executions created through the API with aws-sdk-sfn (one that succeeds, one that fails, one
-//! whose failure is caught, one waiting, and a Map whose history has about 1,000 events), then
+//! whose failure is caught, one waiting, a Map whose history has about 1,000 events, one that
+//! times out and is redriven, one with an ECS task and a function whose logs show, a Parallel
+//! with branches waiting, and a 60-state machine), then
 //! `node tests/browser/console.mjs <endpoint>` drives the pages with `playwright-core` and
 //! checks what they show. Screenshots go to `target/browser-artifacts/`.
 //!
@@ -112,7 +114,9 @@ async fn populate(client: &Client) {
         &json!({
             "StartAt": "Before",
             "States": {
-                "Before": {"Type": "Pass", "Next": "Sleep"},
+                "Before": {"Type": "Pass", "Next": "Warm"},
+                "Warm": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": null, "Next": "Sleep",
+                    "ItemProcessor": {"StartAt": "Touch", "States": {"Touch": {"Type": "Pass", "End": true}}}},
                 "Sleep": {"Type": "Wait", "Seconds": 3600, "Next": "After"},
                 "After": {"Type": "Pass", "End": true}
             }
@@ -134,12 +138,84 @@ async fn populate(client: &Client) {
         }),
     )
     .await;
-    client
+    let activity = client
         .create_activity()
         .name("console-activity")
         .send()
         .await
-        .expect("create activity");
+        .expect("create activity")
+        .activity_arn;
+    // Times out waiting for a worker; the script redrives it and works the task.
+    let redrive = create_machine(
+        client,
+        "console-redrive",
+        &json!({
+            "StartAt": "Work",
+            "States": {
+                "Work": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 2, "Next": "Finish"},
+                "Finish": {"Type": "Pass", "End": true}
+            }
+        }),
+    )
+    .await;
+    // An ECS task and a command function: their logs show in the inspector.
+    let logs = create_machine(
+        client,
+        "console-logs",
+        &json!({
+            "StartAt": "Container",
+            "States": {
+                "Container": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+                    "Parameters": {"Cluster": "console", "TaskDefinition": "console-task"},
+                    "ResultPath": null, "Next": "Function"},
+                "Function": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "ConsoleEcho", "Payload": {"from": "console"}},
+                    "End": true}
+            }
+        }),
+    )
+    .await;
+    // Three branches that wait different times: the Parallel shows their progress.
+    let parallel = create_machine(
+        client,
+        "console-parallel",
+        &json!({
+            "StartAt": "Fan",
+            "States": {
+                "Fan": {"Type": "Parallel", "End": true, "Branches": [
+                    {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "End": true}}},
+                    {"StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 3600, "End": true}}},
+                    {"StartAt": "Slower", "States": {"Slower": {"Type": "Wait", "Seconds": 7200, "End": true}}}
+                ]}
+            }
+        }),
+    )
+    .await;
+    // Sixty states: the picture must stay readable.
+    let mut states = serde_json::Map::new();
+    for i in 0..60 {
+        let next = if i == 59 {
+            json!({"End": true})
+        } else {
+            json!({"Next": format!("Step{:02}", i + 1)})
+        };
+        let mut state = json!({"Type": "Pass"});
+        state
+            .as_object_mut()
+            .unwrap()
+            .extend(next.as_object().unwrap().clone());
+        if i % 10 == 5 {
+            state = json!({"Type": "Choice", "Default": format!("Step{:02}", i + 1),
+                "Choices": [{"Variable": "$.skip", "IsPresent": true, "Next": format!("Step{:02}", (i + 3).min(59))}]});
+        }
+        states.insert(format!("Step{i:02}"), state);
+    }
+    let big = create_machine(
+        client,
+        "console-big",
+        &json!({"StartAt": "Step00", "States": states}),
+    )
+    .await;
 
     let items: Vec<usize> = (0..MAP_ITEMS).collect();
     let ended = [
@@ -147,8 +223,14 @@ async fn populate(client: &Client) {
         start(client, &fail, "fail-1", &json!({"why": "testing"})).await,
         start(client, &caught, "caught-1", &json!({"k": 1})).await,
         start(client, &map, "map-1", &json!({"items": items})).await,
+        start(client, &redrive, "redrive-1", &json!({"job": 7})).await,
+        start(client, &logs, "logs-1", &json!({})).await,
+        start(client, &big, "big-1", &json!({})).await,
     ];
-    start(client, &wait, "wait-1", &json!({})).await;
+    // About 125 events before it waits: more than a poll's page of new events.
+    let warm: Vec<usize> = (0..30).collect();
+    start(client, &wait, "wait-1", &json!({"items": warm})).await;
+    start(client, &parallel, "parallel-1", &json!({})).await;
     for arn in &ended {
         finished(client, arn).await;
     }
@@ -165,7 +247,21 @@ async fn the_console_shows_machines_executions_and_histories() {
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(data.path(), &[]);
+    let fixtures = workspace().join("crates/integrations/tests/fixtures");
+    let config = data.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[ecs.console-task]\ncommand = [\"python3\", \"{f}/task.py\"]\n\
+             [functions.ConsoleEcho]\ncommand = [\"python3\", \"{f}/echo.py\"]\n",
+            f = fixtures.display()
+        ),
+    )
+    .expect("config written");
+    let server = Server::start(
+        &data.path().join("data"),
+        &["--config", config.to_str().expect("utf-8")],
+    );
     populate(&server.client(ACCOUNT)).await;
 
     let root = workspace();

@@ -11,7 +11,7 @@ use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
-use support::server::Server;
+use support::server::{http_get, Server};
 
 const ACCOUNT: &str = "111111111111";
 const ROLE: &str = "arn:aws:iam::111111111111:role/baton";
@@ -145,6 +145,25 @@ async fn lambda_arn_and_lambda_invoke_tasks_succeed() {
         types.contains(&HistoryEventType::TaskSucceeded),
         "{types:?}"
     );
+    // Each invocation's stderr, in the function's log, through Baton.
+    let endpoint = &env.server.endpoint;
+    let (status, log) = http_get(endpoint, "/console/api/logs/functions/Echo");
+    assert_eq!(status, 200);
+    assert_eq!(log.matches("echo: got an event").count(), 2, "{log}");
+    let request_id = log
+        .lines()
+        .find_map(|l| l.strip_prefix("--- RequestId: "))
+        .expect("a request id");
+    let one = format!("/console/api/logs/functions/Echo?requestId={request_id}");
+    assert_eq!(
+        http_get(endpoint, &one),
+        (200, "echo: got an event\n".into())
+    );
+    assert_eq!(
+        http_get(endpoint, "/console/api/logs/functions/Nobody").0,
+        404
+    );
+    assert_eq!(http_get(endpoint, "/console/api/logs/functions/a.b").0, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,6 +288,20 @@ async fn ecs_run_task_sync_success_and_non_zero_exit() {
     let log = std::fs::read_to_string(env.server.data_dir.join(format!("logs/ecs/{id}.log")))
         .expect("the task's log");
     assert!(log.contains("\"INPUT_KEY\": \"input/5.json\""), "{log}");
+    // The same log through Baton, as the console reads it.
+    let endpoint = &env.server.endpoint;
+    let (status, served) = http_get(endpoint, &format!("/console/api/logs/ecs/{id}"));
+    assert_eq!((status, served.as_str()), (200, log.as_str()));
+    assert!(log.contains("task stderr line"), "{log}");
+    let other = "0123456789abcdef0123456789abcdef";
+    assert_eq!(
+        http_get(endpoint, &format!("/console/api/logs/ecs/{other}")).0,
+        404
+    );
+    assert_eq!(
+        http_get(endpoint, "/console/api/logs/ecs/..%2F..%2Fbaton.toml").0,
+        400
+    );
     assert!(
         log.contains(&format!(
             "\"AWS_ENDPOINT_URL\": \"{}\"",

@@ -1,8 +1,13 @@
 // One execution: the graph coloured from the history, the state inspector, the event history
-// as a filterable table, Stop and Redrive, and polling every second while it runs.
+// as a filterable table, Stop and Redrive, and polling every second while it runs (each poll
+// fetches only the events after the last one it has).
 
 import { sfn, sfnAll, graphSvg, esc, time, duration, pretty, statusBadge, arnName, link } from './api.js';
-import { analyse } from './history.js';
+import { analyse, branchBadges } from './history.js';
+import { logSources, fetchLog } from './logs.js';
+
+// Events per page when polling for new ones.
+const HISTORY_PAGE = 25;
 
 const LEGEND = ['not-reached', 'running', 'succeeded', 'failed', 'caught']
   .map((s) => `<span class="${s}">${s.replace('-', ' ')}</span>`).join('');
@@ -37,8 +42,33 @@ export async function executionPage(main, arn, isCurrent) {
   let execution = null;
   let definition = null;
   let polling = false;
+  const logCache = new Map();
 
   const describeMachine = sfn('DescribeStateMachineForExecution', { executionArn: arn });
+
+  // History events received so far (the browser test reads it: polls fetch only new events).
+  main.dataset.eventsReceived = '0';
+  const counted = (list) => {
+    main.dataset.eventsReceived = String(Number(main.dataset.eventsReceived) + list.length);
+    return list;
+  };
+  // The events after `lastId`: newest first, a page at a time, until a known one.
+  const newerEvents = async (lastId) => {
+    const fresh = [];
+    let nextToken;
+    for (;;) {
+      const page = await sfn('GetExecutionHistory', {
+        executionArn: arn, reverseOrder: true, maxResults: HISTORY_PAGE, ...(nextToken ? { nextToken } : {}),
+      });
+      counted(page.events);
+      for (const e of page.events) {
+        if (e.id <= lastId) return fresh.reverse();
+        fresh.push(e);
+      }
+      nextToken = page.nextToken;
+      if (!nextToken) return fresh.reverse();
+    }
+  };
 
   const renderInspector = () => {
     const box = main.querySelector('#inspector');
@@ -60,9 +90,20 @@ export async function executionPage(main, arn, isCurrent) {
         <h3>Input</h3><pre class="state-input">${esc(pretty(v.input))}</pre>
         ${v.exited ? `<h3>Output</h3><pre class="state-output">${esc(pretty(v.output))}</pre>` : ''}
         ${v.failures.filter((f) => f.error || f.cause).map((f) => `<h3>Error (${esc(f.type)})</h3><pre class="state-error">${esc(f.error || '')}${f.cause ? `\n${esc(pretty(f.cause))}` : ''}</pre>`).join('')}
+        ${logSources(v).map((src) => `<h3>Logs: ${esc(src.label)}</h3><pre class="task-log" data-src="${esc(src.url)}">${esc(logCache.get(src.url) ?? 'Reading…')}</pre>`).join('')}
       </div>`;
     }
     box.innerHTML = html;
+    // A log is read once its visit has ended (a running task's log is read at each refresh).
+    for (const pre of box.querySelectorAll('pre.task-log')) {
+      const url = pre.dataset.src;
+      const done = !visits.some((v) => !v.exited && !v.failures.length && logSources(v).some((s) => s.url === url));
+      if (done && logCache.has(url)) continue;
+      fetchLog(url).then((text) => {
+        if (done) logCache.set(url, text);
+        for (const p of box.querySelectorAll('pre.task-log')) if (p.dataset.src === url) p.textContent = text;
+      });
+    }
   };
 
   const select = (name) => {
@@ -115,12 +156,19 @@ export async function executionPage(main, arn, isCurrent) {
   async function refresh() {
     const [described, history] = await Promise.all([
       sfn('DescribeExecution', { executionArn: arn }),
-      sfnAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events'),
+      events.length ? newerEvents(events[events.length - 1].id).then((fresh) => events.concat(fresh))
+        : sfnAll('GetExecutionHistory', { executionArn: arn, maxResults: 1000 }, 'events').then(counted),
     ]);
     if (!isCurrent()) return;
     execution = described;
     events = history;
+    if (definition === null) {
+      const machine = await describeMachine;
+      definition = machine.definition;
+      main.querySelector('#machine-link').innerHTML = link('machines', execution.stateMachineArn, machine.name || arnName(execution.stateMachineArn));
+    }
     model = analyse(events, execution.status);
+    Object.assign(model.badges, branchBadges(definition, model.visits));
     main.querySelector('#exec-name').textContent = execution.name;
     main.querySelector('#exec-status').innerHTML = statusBadge(execution.status);
     main.querySelector('#stop').disabled = execution.status !== 'RUNNING';
@@ -133,11 +181,6 @@ export async function executionPage(main, arn, isCurrent) {
       ${execution.cause ? `<dt>Cause</dt><dd class="mono">${esc(execution.cause)}</dd>` : ''}
       <dt>Input</dt><dd><pre>${esc(pretty(execution.input))}</pre></dd>
       ${execution.output !== undefined ? `<dt>Output</dt><dd><pre id="exec-output">${esc(pretty(execution.output))}</pre></dd>` : ''}`;
-    if (definition === null) {
-      const machine = await describeMachine;
-      definition = machine.definition;
-      main.querySelector('#machine-link').innerHTML = link('machines', execution.stateMachineArn, machine.name || arnName(execution.stateMachineArn));
-    }
     const key = JSON.stringify([model.statuses, model.badges]);
     if (key !== drawnKey) {
       drawnKey = key;

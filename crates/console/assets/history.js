@@ -120,3 +120,37 @@ export function analyse(events, executionStatus) {
   for (const [id, v] of visitOf) stateOf.set(id, v.name);
   return { statuses, badges, visits, stateOf };
 }
+
+// Per-branch progress of each Parallel state, as graph badges: "done/all branches" for its
+// latest visit. A branch is done once one of its last states (End, Succeed, Fail) has ended
+// after the Parallel was entered. (State names are unique across a whole state machine.)
+export function branchBadges(definition, visits) {
+  let machine;
+  try { machine = typeof definition === 'string' ? JSON.parse(definition) : definition; } catch { return {}; }
+  const badges = {};
+  const lastVisit = (name) => {
+    let found = null;
+    for (const v of visits) if (v.name === name) found = v;
+    return found;
+  };
+  const walk = (states) => {
+    for (const [name, state] of Object.entries(states || {})) {
+      if (!state || typeof state !== 'object') continue;
+      const nested = state.Type === 'Parallel' ? (state.Branches || [])
+        : state.Type === 'Map' ? [state.ItemProcessor || state.Iterator || {}] : [];
+      for (const set of nested) walk(set.States);
+      if (state.Type !== 'Parallel') continue;
+      const parallel = lastVisit(name);
+      if (!parallel) continue;
+      const since = parallel.entered.id;
+      const branches = state.Branches || [];
+      const done = branches.filter((branch) => Object.entries(branch.States || {}).some(([n, s]) => {
+        if (!(s.End || s.Type === 'Succeed' || s.Type === 'Fail')) return false;
+        return visits.some((v) => v.name === n && v.entered.id > since && (v.exited || v.kind === 'Fail'));
+      })).length;
+      badges[name] = `${done}/${branches.length} branches`;
+    }
+  };
+  walk(machine && machine.States);
+  return badges;
+}

@@ -12,9 +12,14 @@
 //!   name>: <text>}}` answered with `image/svg+xml`; a definition that does not parse or
 //!   validate is HTTP 400 with `{"message": …}`.
 //!
+//! [`logs::router`] answers `GET /console/api/logs/…` with the logs of the processes tasks ran
+//! (ECS tasks, command functions), for the state inspector.
+//!
 //! The page calls the API itself (`POST /` with `X-Amz-Target`), so everything it shows is
 //! what any SDK would see; status colours are computed in the browser from the event history
 //! (`assets/history.js`) and sent here only to be drawn.
+
+pub mod logs;
 
 use std::collections::BTreeMap;
 
@@ -64,6 +69,11 @@ const ASSETS: &[Asset] = &[
         name: "pages.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/pages.js"),
+    },
+    Asset {
+        name: "logs.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/logs.js"),
     },
     Asset {
         name: "execution.js",
