@@ -226,3 +226,73 @@ fn result_writer_failures_are_result_writer_failed() {
     }
     assert!(!s.root.join("escape").exists());
 }
+
+#[test]
+fn item_reader_s3_inventory_manifest() {
+    use std::io::Write;
+    let (_dir, s) = storage();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"\"bucket-name\",\"a.txt\",\"3\"\n\"bucket-name\",\"b, c.txt\",\"5\"\n")
+        .unwrap();
+    let path = s.root.join("bucket-name/inventory/data/one.csv.gz");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, gz.finish().unwrap()).unwrap();
+    write(&s, "inventory/data/two.csv", "bucket-name,d.txt,8\n");
+    write(
+        &s,
+        "inventory/manifest.json",
+        &json!({"sourceBucket": "bucket-name", "destinationBucket": "arn:aws:s3:::bucket-name",
+            "version": "2016-11-30", "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+            "files": [{"key": "inventory/data/one.csv.gz", "size": 60},
+                      {"key": "inventory/data/two.csv", "size": 20}]})
+        .to_string(),
+    );
+    let args = json!({"Bucket": "bucket-name", "Key": "inventory/manifest.json"});
+    let got = items(
+        &s,
+        "arn:aws:states:::s3:getObject",
+        args.clone(),
+        json!({"InputType": "MANIFEST"}),
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            json!({"Bucket": "bucket-name", "Key": "a.txt", "Size": "3"}),
+            json!({"Bucket": "bucket-name", "Key": "b, c.txt", "Size": "5"}),
+            json!({"Bucket": "bucket-name", "Key": "d.txt", "Size": "8"}),
+        ]
+    );
+    let two = items(
+        &s,
+        "arn:aws:states:::s3:getObject",
+        args,
+        json!({"InputType": "MANIFEST", "MaxItems": 2}),
+    )
+    .unwrap();
+    assert_eq!(two.len(), 2);
+
+    // Not CSV, or a listed file missing: States.ItemReaderFailed.
+    write(
+        &s,
+        "orc.json",
+        &json!({"fileFormat": "ORC", "fileSchema": "x", "files": []}).to_string(),
+    );
+    write(
+        &s,
+        "gone.json",
+        &json!({"fileFormat": "CSV", "fileSchema": "Bucket, Key",
+        "files": [{"key": "nothing.csv.gz"}]})
+        .to_string(),
+    );
+    for key in ["orc.json", "gone.json"] {
+        let e = items(
+            &s,
+            "arn:aws:states:::s3:getObject",
+            json!({"Bucket": "bucket-name", "Key": key}),
+            json!({"InputType": "MANIFEST"}),
+        )
+        .unwrap_err();
+        assert_eq!(e.0, "States.ItemReaderFailed", "{key}: {e:?}");
+    }
+}

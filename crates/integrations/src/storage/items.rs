@@ -1,5 +1,6 @@
 //! A Distributed Map's `ItemReader` over local buckets: the items a Map state iterates, read
-//! from one object (a JSON array, JSON Lines, CSV) or from a bucket listing.
+//! from one object (a JSON array, JSON Lines, CSV), from the files an S3 Inventory manifest
+//! lists, or from a bucket listing.
 //!
 //! Shapes follow the Step Functions developer guide ("ItemReader (Map)"): a listing item is
 //! `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`; a CSV row is an
@@ -33,7 +34,8 @@ fn s3_failed(e: S3Error) -> Failure {
 /// * `arguments` — its evaluated `Parameters`/`Arguments`: `Bucket` and `Key` for getObject,
 ///   `Bucket` and optionally `Prefix` for listObjectsV2.
 /// * `reader_config` — its `ReaderConfig`, with `MaxItemsPath` already resolved into
-///   `MaxItems`: `InputType` (`JSON`, `JSONL`, `CSV`; required for getObject),
+///   `MaxItems`: `InputType` (`JSON`, `JSONL`, `CSV`, `MANIFEST` for an S3 Inventory manifest; required
+///   for getObject),
 ///   `CSVHeaderLocation` (`FIRST_ROW`, the default, or `GIVEN` with `CSVHeaders`),
 ///   `CSVDelimiter` (`COMMA` default, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`), `MaxItems` (0 or
 ///   absent: all).
@@ -88,6 +90,11 @@ pub(crate) fn read_items(
                 _ => csv_rows(text, &key, &config)?,
             }
         }
+        ("getObject", Some("MANIFEST")) => {
+            let key = text_arg("Key")?
+                .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
+            inventory(root, &bucket, &bucket_name, &key)?
+        }
         ("getObject", None) => {
             return Err(failed(
                 "ReaderConfig.InputType is required to read items from an object.",
@@ -104,6 +111,95 @@ pub(crate) fn read_items(
         items.truncate(max);
     }
     Ok(items)
+}
+
+/// The objects an S3 Inventory report lists: its `manifest.json` (`fileFormat` CSV, `fileSchema`
+/// naming the columns, `files` in `destinationBucket`), then each listed file, gzipped or not.
+/// One item per row, from column name to text value (`{"Bucket", "Key", "Size", …}`).
+fn inventory(
+    root: &std::path::Path,
+    bucket: &Bucket,
+    bucket_name: &str,
+    key: &str,
+) -> Result<Vec<Value>, Failure> {
+    let (_, bytes) = bucket.read(key, MAX_SOURCE_BYTES).map_err(s3_failed)?;
+    let manifest: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| failed(format!("The manifest '{key}' is not valid JSON: {e}.")))?;
+    let field = |name: &str| manifest.get(name).and_then(Value::as_str);
+    match field("fileFormat") {
+        Some("CSV") => {}
+        other => {
+            return Err(failed(format!(
+                "The manifest '{key}' has fileFormat {}; only CSV inventories can be read.",
+                other.unwrap_or("(none)")
+            )))
+        }
+    }
+    let schema: Vec<String> = field("fileSchema")
+        .ok_or_else(|| failed(format!("The manifest '{key}' has no fileSchema.")))?
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .collect();
+    let destination = field("destinationBucket")
+        .map(|b| b.strip_prefix("arn:aws:s3:::").unwrap_or(b))
+        .unwrap_or(bucket_name);
+    let files = manifest
+        .get("files")
+        .and_then(Value::as_array)
+        .ok_or_else(|| failed(format!("The manifest '{key}' lists no files.")))?;
+    let data_bucket = Bucket::open(root, destination).map_err(s3_failed)?;
+    let mut items = Vec::new();
+    for file in files {
+        let file_key = file
+            .get("key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| failed(format!("A file of the manifest '{key}' has no key.")))?;
+        let (_, bytes) = data_bucket
+            .read(file_key, MAX_SOURCE_BYTES)
+            .map_err(s3_failed)?;
+        let bytes = if file_key.ends_with(".gz") {
+            gunzip(&bytes)
+                .map_err(|e| failed(format!("The inventory file '{file_key}' is not gzip: {e}.")))?
+        } else {
+            bytes
+        };
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            failed(format!(
+                "The inventory file '{file_key}' is not UTF-8: {e}."
+            ))
+        })?;
+        let rows = parse_csv(text, ',').map_err(|e| failed(format!("{e} in '{file_key}'.")))?;
+        for (i, row) in rows.into_iter().enumerate() {
+            if row.len() != schema.len() {
+                return Err(failed(format!(
+                    "Row {} of '{file_key}' has {} fields but the schema has {}.",
+                    i + 1,
+                    row.len(),
+                    schema.len()
+                )));
+            }
+            let item: Map<String, Value> = schema
+                .iter()
+                .cloned()
+                .zip(row.into_iter().map(Value::String))
+                .collect();
+            items.push(Value::Object(item));
+        }
+    }
+    Ok(items)
+}
+
+/// Decompresses gzip, refusing more than [`MAX_SOURCE_BYTES`].
+fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut out)?;
+    if out.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(std::io::Error::other("it holds more than 1 GiB"));
+    }
+    Ok(out)
 }
 
 /// Every object under `prefix`, described as the Distributed Map describes listed objects.
