@@ -1,8 +1,14 @@
-//! One HTTP/1.1 exchange over a fresh connection (`http://` only): what URL functions and the
-//! HTTP task send. Kept minimal on purpose: no pooling, no TLS, no redirects.
+//! One HTTP/1.1 exchange over a fresh connection, `http://` or `https://` (rustls, verified
+//! against the system's roots and any configured extra ones): what URL functions and the HTTP
+//! task send. Kept minimal on purpose: no pooling, no redirects.
+
+use std::sync::{Arc, OnceLock};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// What the server answered.
 pub(crate) struct Response {
@@ -14,24 +20,98 @@ pub(crate) struct Response {
 /// Why no answer came: the connection (could not connect, handshake, reading) or the request.
 pub(crate) type Error = String;
 
-/// Sends `method url` with `headers` (a `host` header is added) and `body`.
+/// Who `https://` servers must prove to be: the system's roots and the PEM certificates in
+/// `ca_file`.
+pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<ClientConfig>, String> {
+    let mut roots = RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    for e in &native.errors {
+        tracing::warn!(error = %e, "a system root certificate could not be read");
+    }
+    let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
+    if let Some(path) = ca_file {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("cannot read the certificates in {}: {e}", path.display()))?;
+        if certs.is_empty() {
+            return Err(format!("no PEM certificate in {}", path.display()));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("a certificate in {}: {e}", path.display()))?;
+        }
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The system's roots only, made once.
+pub(crate) fn default_tls() -> Result<Arc<ClientConfig>, String> {
+    static DEFAULT: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    DEFAULT.get_or_init(|| tls_config(None)).clone()
+}
+
+/// Sends `method url` with `headers` (a `host` header is added) and `body`; `tls` is whom an
+/// `https://` server must prove to be (`None`: the system's roots).
 pub(crate) async fn send(
     method: &str,
     url: &str,
     headers: &[(String, String)],
     body: Vec<u8>,
+    tls: Option<&Arc<ClientConfig>>,
 ) -> Result<Response, Error> {
     let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(format!("only http:// URLs can be reached (got {url})"));
-    }
+    let secure = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => {
+            return Err(format!(
+                "only http:// and https:// URLs can be reached (got {url})"
+            ))
+        }
+    };
     let host = uri.host().ok_or_else(|| format!("no host in {url}"))?;
     // `[::1]` in a URI is `::1` to connect to.
     let connect_host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri.port_u16().unwrap_or(80);
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
     let stream = tokio::net::TcpStream::connect((connect_host, port))
         .await
         .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    if !secure {
+        return exchange(stream, &uri, url, method, headers, body).await;
+    }
+    let config = match tls {
+        Some(c) => c.clone(),
+        None => default_tls()?,
+    };
+    let name = ServerName::try_from(connect_host.to_string())
+        .map_err(|e| format!("{connect_host} is not a TLS server name: {e}"))?;
+    let stream = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|e| format!("TLS handshake with {url}: {e}"))?;
+    exchange(stream, &uri, url, method, headers, body).await
+}
+
+/// The request and its answer over an open connection.
+async fn exchange<S>(
+    stream: S,
+    uri: &hyper::Uri,
+    url: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> Result<Response, Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let host = uri.host().unwrap_or_default();
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await

@@ -20,7 +20,8 @@
 //! root = "buckets"
 //!
 //! [http]                          # the HTTP task (`arn:aws:states:::http:invoke`)
-//! allow = ["http://127.0.0.1:"]   # URL prefixes it may reach; default: any http:// URL
+//! allow = ["http://127.0.0.1:"]   # URL prefixes it may reach; default: any http(s) URL
+//! ca_file = "certs/ca.pem"        # certificates trusted for https:// besides the system's
 //!
 //! [http.connections.orders-api]   # an EventBridge connection, by name
 //! username = "baton"              # basic authentication, or
@@ -31,7 +32,8 @@
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`;
 //! `NAME` as written in the definition, case kept; `KEY` in any case), or
-//! `BATON_STORAGE__ROOT`, `BATON_HTTP__ALLOW`, `BATON_HTTP__CONNECTIONS__<NAME>__<KEY>`;
+//! `BATON_STORAGE__ROOT`, `BATON_HTTP__ALLOW`, `BATON_HTTP__CA_FILE`,
+//! `BATON_HTTP__CONNECTIONS__<NAME>__<KEY>`;
 //! `BATON_FUNCTIONS__Hello__ENV__STAGE=dev` sets one `env` entry. A
 //! value is read as a TOML value when it is one (`["python3","f.py"]`, `30`), as a string
 //! otherwise. Variables win over the file. Relative paths resolve against the folder of the
@@ -69,8 +71,10 @@ pub struct Config {
 /// The HTTP task: which URLs it may reach and the connections (authentication) it may use.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Http {
-    /// URL prefixes `ApiEndpoint` must start with (`None`: any `http://` URL).
+    /// URL prefixes `ApiEndpoint` must start with (`None`: any `http://` or `https://` URL).
     pub allow: Option<Vec<String>>,
+    /// PEM certificates trusted for `https://` besides the system's roots.
+    pub ca_file: Option<PathBuf>,
     pub connections: BTreeMap<String, Connection>,
 }
 
@@ -93,7 +97,7 @@ pub struct Command {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Command(Command),
-    /// The event is POSTed to this `http://` URL.
+    /// The event is POSTed to this `http://` or `https://` URL.
     Url(String),
 }
 
@@ -132,6 +136,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawHttp {
     allow: Option<Vec<String>>,
+    ca_file: Option<PathBuf>,
     #[serde(default)]
     connections: BTreeMap<String, RawConnection>,
 }
@@ -277,6 +282,7 @@ impl Config {
         }
         config.storage.root = raw.storage.root.map(|r| base.join(r));
         config.http.allow = raw.http.allow;
+        config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {
             let connection = match (c.username, c.password, c.api_key_name, c.api_key_value) {
                 (None, None, None, None) => Connection::None,
@@ -366,7 +372,7 @@ fn parse_value(text: &str) -> toml::Value {
 fn set(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
     if path.iter().any(String::is_empty) {
         return Err(
-            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
+            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
                 .into(),
         );
     }

@@ -498,7 +498,7 @@ async fn post(url: &str, event: &[u8], request_id: &str) -> Result<Answer, Strin
             request_id.to_string(),
         ),
     ];
-    let response = crate::client::send("POST", url, &headers, event.to_vec()).await?;
+    let response = crate::client::send("POST", url, &headers, event.to_vec(), None).await?;
     Ok(Answer {
         ok: response.status.is_success(),
         out: response.body.to_vec(),

@@ -8,10 +8,12 @@
 //! JSON text in the cause; no answer at all (cannot connect, 60 s without an answer, as AWS's
 //! HTTP task times out) fails with `States.Http.Socket`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
+use tokio_rustls::rustls::ClientConfig;
 
 use crate::config::{Config, Connection, Http as HttpConfig};
 use crate::Failure;
@@ -22,12 +24,16 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// The HTTP task's configuration: reachable URLs and connections.
 pub struct Http {
     config: HttpConfig,
+    /// Whom `https://` endpoints must prove to be; an error (a bad `ca_file`) fails each
+    /// `https://` call with it.
+    tls: Result<Arc<ClientConfig>, String>,
 }
 
 impl Http {
     pub fn new(config: &Config) -> Http {
         Http {
             config: config.http.clone(),
+            tls: crate::client::tls_config(config.http.ca_file.as_deref()),
         }
     }
 
@@ -144,19 +150,26 @@ impl Http {
             Connection::ApiKey { name, value } => headers.push((name.clone(), value.clone())),
         }
 
-        let response =
-            match tokio::time::timeout(TIMEOUT, crate::client::send(&method, &url, &headers, body))
-                .await
-            {
-                Ok(Ok(r)) => r,
-                Ok(Err(message)) => return Err(("States.Http.Socket".into(), message)),
-                Err(_) => {
-                    return Err((
-                        "States.Http.Socket".into(),
-                        format!("no answer from {url} within {} seconds", TIMEOUT.as_secs()),
-                    ))
-                }
-            };
+        let tls = if url.starts_with("https://") {
+            Some(
+                self.tls
+                    .as_ref()
+                    .map_err(|e| ("States.Http.Socket".to_string(), e.clone()))?,
+            )
+        } else {
+            None
+        };
+        let call = crate::client::send(&method, &url, &headers, body, tls);
+        let response = match tokio::time::timeout(TIMEOUT, call).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(message)) => return Err(("States.Http.Socket".into(), message)),
+            Err(_) => {
+                return Err((
+                    "States.Http.Socket".into(),
+                    format!("no answer from {url} within {} seconds", TIMEOUT.as_secs()),
+                ))
+            }
+        };
         let result = shape(&response);
         if response.status.is_success() {
             Ok(result)

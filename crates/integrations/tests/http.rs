@@ -1,7 +1,7 @@
 //! The HTTP task (`arn:aws:states:::http:invoke`) against a loopback axum server that echoes
 //! what it received: request shaping (query, headers, JSON and URL-encoded bodies), result
-//! shape (JSON and text bodies), status errors, connection authentication, the allow list, and
-//! an endpoint nobody listens on.
+//! shape (JSON and text bodies), status errors, connection authentication, the allow list, an
+//! endpoint nobody listens on, and `https://` verified against configured certificates.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -310,13 +310,24 @@ fn http_configuration_from_the_file_and_variables() {
         ("BATON_HTTP__CONNECTIONS__keyed__API_KEY_VALUE", "from-env"),
         ("BATON_HTTP__CONNECTIONS__env-only__USERNAME", "u"),
         ("BATON_HTTP__CONNECTIONS__env-only__PASSWORD", "p"),
+        ("BATON_HTTP__CA_FILE", "certs/ca.pem"),
     ]
     .map(|(k, v)| (k.to_string(), v.to_string()));
-    let config =
-        Config::parse(CONFIG, "baton.toml", std::path::Path::new("."), vars).expect("valid config");
+    let config = Config::parse(
+        CONFIG,
+        "baton.toml",
+        std::path::Path::new("/etc/baton"),
+        vars,
+    )
+    .expect("valid config");
     assert_eq!(
         config.http.allow,
         Some(vec!["http://127.0.0.1:".to_string()])
+    );
+    // A relative ca_file is relative to the configuration's folder.
+    assert_eq!(
+        config.http.ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/baton/certs/ca.pem"))
     );
     let c = &config.http.connections;
     assert_eq!(c["open"], Connection::None);
@@ -360,4 +371,100 @@ fn http_configuration_from_the_file_and_variables() {
             .to_string();
         assert!(err.contains(expected), "{text:?}: {err}");
     }
+}
+
+/// An `https://` server for `localhost` with a self-signed certificate: answers every request
+/// with `{"tls": true, "request": <its first line>}`. Returns the base URL and the certificate
+/// as PEM.
+async fn tls_server() -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        certified.key_pair.serialize_der(),
+    ));
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let first = text.lines().next().unwrap_or("").to_string();
+                let body = json!({"tls": true, "request": first}).to_string();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(answer.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (format!("https://localhost:{port}"), certified.cert.pem())
+}
+
+#[tokio::test]
+async fn https_endpoints_are_verified_against_the_configured_certificates() {
+    let (base, pem) = tls_server().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, pem).expect("ca written");
+    let params = json!({"ApiEndpoint": format!("{base}/secure"), "Method": "GET",
+        "QueryParameters": {"q": "1"}, "Authentication": connection("open")});
+
+    let trusted = resources(&format!(
+        "{CONFIG}\n[http]\nca_file = {:?}\n",
+        ca.display().to_string()
+    ));
+    match call(&trusted, params.clone()).await {
+        TaskResult::Succeeded(result) => {
+            assert_eq!(result["StatusCode"], 200, "{result}");
+            assert_eq!(
+                result["ResponseBody"],
+                json!({"tls": true, "request": "GET /secure?q=1 HTTP/1.1"})
+            );
+        }
+        other => panic!("the https call should succeed: {other:?}"),
+    }
+
+    // Without the certificate, the server's is not trusted: a socket error naming TLS.
+    let untrusted = resources(CONFIG);
+    let (error, cause) = failed(call(&untrusted, params.clone()).await);
+    assert_eq!(error, "States.Http.Socket");
+    assert!(
+        cause.contains("TLS") && cause.to_lowercase().contains("certificate"),
+        "{cause}"
+    );
+
+    // A bad ca_file fails https calls with what is wrong with it.
+    std::fs::write(&ca, "not a certificate").expect("written");
+    let broken = resources(&format!(
+        "{CONFIG}\n[http]\nca_file = {:?}\n",
+        ca.display().to_string()
+    ));
+    let (error, cause) = failed(call(&broken, params).await);
+    assert_eq!(error, "States.Http.Socket");
+    assert!(cause.contains("ca.pem"), "{cause}");
 }
