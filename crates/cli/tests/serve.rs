@@ -1,7 +1,8 @@
 //! `baton serve` with aws-sdk-sfn over loopback: the main flows end to end, a graceful stop, and
 //! crash safety — kill -9 with executions in flight (activity tasks taken and not, Wait states,
-//! callbacks, Map iterations), restart, finish the work: every execution ends with the result
-//! and history it has without a crash; none lost, none doubled.
+//! callbacks, Map iterations, a distributed Map reading and writing storage), restart, finish
+//! the work: every execution ends with the result and history it has without a crash; none
+//! lost, none doubled.
 
 mod support;
 
@@ -135,12 +136,32 @@ fn machines(activity: &str) -> Vec<(&'static str, Value)> {
                     "Inc": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, 1)"}, "End": true}}},
                 "End": true}}}),
         ),
+        (
+            // Items read from the server's storage, children on timers, results written back.
+            "dmap",
+            json!({"StartAt": "Each", "States": {"Each": {
+                "Type": "Map",
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON"},
+                    "Parameters": {"Bucket": DMAP_BUCKET, "Key.$": "$.key"}},
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Nap", "States": {
+                    "Nap": {"Type": "Wait", "Seconds": 1, "Next": "Inc"},
+                    "Inc": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, 1)"}, "End": true}}},
+                "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": DMAP_BUCKET, "Prefix": "results"}},
+                "End": true}}}),
+        ),
     ]
 }
+
+/// The bucket the `dmap` machine reads its items from and writes its results to.
+const DMAP_BUCKET: &str = "crash-items";
 
 fn input_for(kind: &str, i: i64) -> Value {
     match kind {
         "map" => json!({"items": [i, i + 1, i + 2, i + 3, i + 4]}),
+        "dmap" => json!({"key": format!("in-{i}.json")}),
         _ => json!({"n": i}),
     }
 }
@@ -154,8 +175,12 @@ struct Ending {
     events: Vec<String>,
 }
 
-async fn ending(client: &Client, kind: &str, arn: &str) -> Ending {
-    let (status, output) = finished(client, arn).await;
+async fn ending(client: &Client, kind: &str, arn: &str, data: &std::path::Path) -> Ending {
+    let (status, mut output) = finished(client, arn).await;
+    if kind == "dmap" {
+        // The map run's id differs from run to run: compare what was written under it.
+        output = output.map(|o| written_outputs(data, &o));
+    }
     let events = history(client, arn).await;
     for (i, e) in events.iter().enumerate() {
         assert_eq!(e.id, i as i64 + 1, "{arn}: event ids run 1, 2, 3…");
@@ -164,7 +189,7 @@ async fn ending(client: &Client, kind: &str, arn: &str) -> Ending {
         .iter()
         .map(|e| e.r#type.as_str().to_string())
         .collect();
-    if kind == "map" {
+    if kind == "map" || kind == "dmap" {
         types.sort();
     }
     Ending {
@@ -174,10 +199,43 @@ async fn ending(client: &Client, kind: &str, arn: &str) -> Ending {
     }
 }
 
+/// The children's outputs a distributed Map wrote (its output names the manifest).
+fn written_outputs(data: &std::path::Path, output: &Value) -> Value {
+    let bucket = data.join("storage").join(DMAP_BUCKET);
+    let read = |key: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(bucket.join(key)).expect("a written file"))
+            .expect("JSON")
+    };
+    let manifest = read(
+        output["ResultWriterDetails"]["Key"]
+            .as_str()
+            .expect("a manifest key"),
+    );
+    let file = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .expect("a results file");
+    let outputs: Vec<Value> = read(file)
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| serde_json::from_str(r["Output"].as_str().expect("an output")).expect("JSON"))
+        .collect();
+    json!({"written": outputs, "failed": manifest["ResultFiles"]["FAILED"]})
+}
+
 /// Runs `per_kind` executions of every kind; with `crash`, kills the server with all of them in
 /// flight (some activity tasks already taken) and finishes the work on a restarted server.
 async fn run_workload(per_kind: i64, crash: bool) -> BTreeMap<(String, i64), Ending> {
     let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("storage").join(DMAP_BUCKET);
+    std::fs::create_dir_all(&items).unwrap();
+    for i in 0..per_kind {
+        std::fs::write(
+            items.join(format!("in-{i}.json")),
+            json!([i, i + 1, i + 2]).to_string(),
+        )
+        .unwrap();
+    }
     let server = Server::start(dir.path(), &["--activity-poll-seconds", "1"]);
     let client = server.client(ACCOUNT);
     let activity = client
@@ -229,7 +287,10 @@ async fn run_workload(per_kind: i64, crash: bool) -> BTreeMap<(String, i64), End
     }
     let mut endings = BTreeMap::new();
     for (kind, i, arn) in &started {
-        endings.insert((kind.clone(), *i), ending(&client, kind, arn).await);
+        endings.insert(
+            (kind.clone(), *i),
+            ending(&client, kind, arn, dir.path()).await,
+        );
     }
     // None lost, none doubled: each machine lists exactly the executions started on it.
     let machines = client.list_state_machines().send().await.unwrap();
@@ -264,6 +325,10 @@ async fn a_crash_loses_and_doubles_nothing() {
     assert_eq!(
         reference[&("map".to_string(), 1)].output,
         Some(json!([{"v": 2}, {"v": 3}, {"v": 4}, {"v": 5}, {"v": 6}]))
+    );
+    assert_eq!(
+        reference[&("dmap".to_string(), 2)].output,
+        Some(json!({"written": [{"v": 3}, {"v": 4}, {"v": 5}], "failed": []}))
     );
 }
 
