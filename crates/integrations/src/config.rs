@@ -236,10 +236,12 @@ impl Config {
                             format!("{place}: `cwd` and `env` apply to a `command`, not a `url`"),
                         ));
                     }
-                    if !url.starts_with("http://") {
+                    if !url.starts_with("http://") && !url.starts_with("https://") {
                         return Err(invalid(
                             origin,
-                            format!("{place}: `url` must start with http:// (got {url:?})"),
+                            format!(
+                                "{place}: `url` must start with http:// or https:// (got {url:?})"
+                            ),
                         ));
                     }
                     Target::Url(url)

@@ -131,9 +131,9 @@ fn mistakes_are_refused_with_a_message_that_names_them() {
             "either `command` or `url`",
         ),
         (
-            "[functions.F]\nurl = \"https://x\"\n",
+            "[functions.F]\nurl = \"ftp://x\"\n",
             &[],
-            "must start with http://",
+            "must start with http:// or https://",
         ),
         (
             "[functions.F]\ncommand = \"python3 f.py\"\n",
