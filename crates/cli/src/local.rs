@@ -39,6 +39,8 @@ pub struct Integrated {
     /// writer reach the resources (the buckets under the data folder); Task states without a
     /// mock fail with `States.Runtime`.
     serves_tasks: bool,
+    /// What must live as long as the run: the runtime nested executions start children on.
+    kept: Vec<Box<dyn std::any::Any>>,
 }
 
 impl Integrated {
@@ -51,7 +53,19 @@ impl Integrated {
             resources,
             info,
             serves_tasks: true,
+            kept: Vec::new(),
         })
+    }
+
+    /// Runs `future` on the runtime tasks run on (what it spawns goes on running while tasks
+    /// are served).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Keeps `thing` alive as long as these resources.
+    pub fn keep(&mut self, thing: Box<dyn std::any::Any>) {
+        self.kept.push(thing);
     }
 
     /// As [`Integrated::new`], but Task states are not served: only a distributed Map's

@@ -202,11 +202,18 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         },
     ));
     let integrated = if config == baton_integrations::config::Config::default() {
-        Integrated::storage_only(resources, info.clone())
+        Integrated::storage_only(resources.clone(), info.clone())
     } else {
-        Integrated::new(resources, info.clone())
+        Integrated::new(resources.clone(), info.clone())
     };
-    let integrated = Some(integrated.context("starting the async runtime")?);
+    let mut integrated = integrated.context("starting the async runtime")?;
+    if !config.machines.is_empty() {
+        if let Err(e) = nested_machines(&mut integrated, &resources, &config, &info) {
+            eprintln!("baton: {e:#}");
+            return Ok(2);
+        }
+    }
+    let integrated = Some(integrated);
     let executed = execute_with(
         machine,
         Options {
@@ -282,4 +289,63 @@ fn random_seed() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(system_now() as u64);
     h.finish()
+}
+
+/// The `[machines]` of the configuration, created on a runtime of this run's own (its store in
+/// a temporary folder) that nested executions (`states:startExecution`) start their children
+/// on, in the run's account and region.
+fn nested_machines(
+    integrated: &mut Integrated,
+    resources: &std::sync::Arc<baton_integrations::Resources>,
+    config: &baton_integrations::config::Config,
+    info: &ExecutionInfo,
+) -> anyhow::Result<()> {
+    use baton_api::model::{CreateStateMachineInput, StateMachineType};
+    use baton_api::{RequestContext, StepFunctions};
+    let dir = tempfile::Builder::new()
+        .prefix("baton-run.")
+        .tempdir()
+        .context("creating a folder for nested executions")?;
+    let store: std::sync::Arc<dyn baton_store::Store> = std::sync::Arc::new(
+        baton_store_sqlite::SqliteStore::open(dir.path())
+            .context("opening a store for nested executions")?,
+    );
+    let runtime_config = baton_runtime::Config {
+        integrations: resources.clone(),
+        ..baton_runtime::Config::default()
+    };
+    let runtime = integrated
+        .block_on(baton_runtime::Runtime::open(store, runtime_config))
+        .context("starting the runtime for nested executions")?;
+    let service: std::sync::Arc<dyn StepFunctions> = runtime.clone();
+    resources.attach(std::sync::Arc::downgrade(&service));
+    let ctx = RequestContext {
+        account_id: info.account.clone(),
+        region: info.region.clone(),
+        request_id: "baton-run".into(),
+    };
+    for (name, machine) in &config.machines {
+        let definition = std::fs::read_to_string(&machine.definition).with_context(|| {
+            format!(
+                "machines.{name}: cannot read {}",
+                machine.definition.display()
+            )
+        })?;
+        let input = CreateStateMachineInput {
+            name: name.clone(),
+            definition,
+            role_arn: format!("arn:aws:iam::{}:role/baton-run", info.account),
+            r#type: Some(if machine.machine_type == "EXPRESS" {
+                StateMachineType::Express
+            } else {
+                StateMachineType::Standard
+            }),
+            ..CreateStateMachineInput::default()
+        };
+        integrated
+            .block_on(service.create_state_machine(&ctx, input))
+            .map_err(|e| anyhow::anyhow!("machines.{name}: {e}"))?;
+    }
+    integrated.keep(Box::new((dir, runtime, service)));
+    Ok(())
 }

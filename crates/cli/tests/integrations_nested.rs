@@ -226,3 +226,80 @@ async fn wait_for_task_token_ends_by_callback() {
     let d = finished(&env.client, &parent_arn).await;
     assert_eq!(output(&d), json!({"answered": true}));
 }
+
+#[test]
+fn baton_run_starts_children_on_the_configured_machines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, value: Value| {
+        std::fs::write(dir.path().join(name), value.to_string()).expect("written");
+    };
+    write(
+        "child.asl.json",
+        json!({"StartAt": "Double", "States": {"Double": {"Type": "Pass",
+            "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true}}}),
+    );
+    write(
+        "failing.asl.json",
+        json!({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Child.Broken", "Cause": "no"}}}),
+    );
+    std::fs::write(
+        dir.path().join("baton.toml"),
+        "[machines.Child]\ndefinition = \"child.asl.json\"\n[machines.Failing]\ndefinition = \"failing.asl.json\"\n",
+    )
+    .expect("config written");
+    let machine = |name: &str| format!("arn:aws:states:us-east-1:111111111111:stateMachine:{name}");
+    write(
+        "parent.asl.json",
+        json!({"StartAt": "Call", "States": {
+            "Call": {"Type": "Task", "Resource": format!("{START}.sync:2"),
+                "Parameters": {"StateMachineArn": machine("Child"), "Input": {"n.$": "$.n"}},
+                "ResultSelector": {"child.$": "$.Output", "status.$": "$.Status"},
+                "Next": "Fail"},
+            "Fail": {"Type": "Task", "Resource": format!("{START}.sync"),
+                "Parameters": {"StateMachineArn": machine("Failing")},
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.caught", "Next": "Done"}],
+                "ResultPath": null, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": true}}}),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "parent.asl.json",
+            "--input",
+            r#"{"n": 21}"#,
+            "--output",
+            "json",
+        ])
+        .args(["--account", "111111111111", "--region", "us-east-1"])
+        .output()
+        .expect("baton run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_str(&stdout).expect("JSON");
+    let output: Value = serde_json::from_str(result["output"].as_str().expect("output")).unwrap();
+    assert_eq!(output["child"], json!({"doubled": 42}));
+    assert_eq!(output["status"], "SUCCEEDED");
+    assert_eq!(output["caught"]["Error"], "States.TaskFailed");
+    let cause: Value = serde_json::from_str(output["caught"]["Cause"].as_str().unwrap()).unwrap();
+    assert_eq!(cause["Status"], "FAILED");
+    assert_eq!(cause["Error"], "Child.Broken");
+
+    // A machine whose definition cannot be read: the run does not start.
+    std::fs::write(
+        dir.path().join("baton.toml"),
+        "[machines.Gone]\ndefinition = \"nothing.json\"\n",
+    )
+    .expect("config written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(dir.path())
+        .args(["run", "parent.asl.json", "--output", "json"])
+        .output()
+        .expect("baton run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("machines.Gone"));
+}

@@ -19,6 +19,9 @@
 //! [storage]
 //! root = "buckets"
 //!
+//! [machines.Child]                # for `baton run`: a machine nested executions can start
+//! definition = "child.asl.json"   # type = "EXPRESS" (default STANDARD)
+//!
 //! [http]                          # the HTTP task (`arn:aws:states:::http:invoke`)
 //! allow = ["http://127.0.0.1:"]   # URL prefixes it may reach; default: any http(s) URL
 //! ca_file = "certs/ca.pem"        # certificates trusted for https:// besides the system's
@@ -30,8 +33,8 @@
 //! # api_key_value = "..."
 //! ```
 //!
-//! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`;
-//! `NAME` as written in the definition, case kept; `KEY` in any case), or
+//! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
+//! `MACHINES`; `NAME` as written in the definition, case kept; `KEY` in any case), or
 //! `BATON_STORAGE__ROOT`, `BATON_HTTP__ALLOW`, `BATON_HTTP__CA_FILE`,
 //! `BATON_HTTP__CONNECTIONS__<NAME>__<KEY>`;
 //! `BATON_FUNCTIONS__Hello__ENV__STAGE=dev` sets one `env` entry. A
@@ -66,6 +69,17 @@ pub struct Config {
     pub ecs: BTreeMap<String, EcsTask>,
     pub storage: Storage,
     pub http: Http,
+    /// State machines `baton run` creates for nested executions (`states:startExecution`) to
+    /// start, by name.
+    pub machines: BTreeMap<String, Machine>,
+}
+
+/// A state machine from a definition file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Machine {
+    pub definition: PathBuf,
+    /// `STANDARD` or `EXPRESS`.
+    pub machine_type: String,
 }
 
 /// The HTTP task: which URLs it may reach and the connections (authentication) it may use.
@@ -130,6 +144,16 @@ struct RawConfig {
     storage: RawStorage,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
+    machines: BTreeMap<String, RawMachine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMachine {
+    definition: PathBuf,
+    #[serde(rename = "type")]
+    machine_type: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -283,6 +307,25 @@ impl Config {
             config.ecs.insert(family, EcsTask { command });
         }
         config.storage.root = raw.storage.root.map(|r| base.join(r));
+        for (name, m) in raw.machines {
+            let machine_type = m.machine_type.unwrap_or_else(|| "STANDARD".into());
+            if machine_type != "STANDARD" && machine_type != "EXPRESS" {
+                return Err(invalid(
+                    origin,
+                    format!(
+                        "machines.{name}: `type` is STANDARD or EXPRESS (got {machine_type:?})"
+                    ),
+                ));
+            }
+            let definition = base.join(m.definition);
+            config.machines.insert(
+                name,
+                Machine {
+                    definition,
+                    machine_type,
+                },
+            );
+        }
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {
@@ -346,7 +389,7 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             parts[2].to_string(),
             parts[3].to_ascii_lowercase(),
         ],
-        ("functions" | "ecs", 3) => {
+        ("functions" | "ecs" | "machines", 3) => {
             vec![section, parts[1].to_string(), parts[2].to_ascii_lowercase()]
         }
         // `…__ENV__NAME`: one environment entry, its name as written.
@@ -356,7 +399,7 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             "env".to_string(),
             parts[3].to_string(),
         ],
-        ("storage" | "functions" | "ecs" | "http", _) => vec![section, String::new()],
+        ("storage" | "functions" | "ecs" | "http" | "machines", _) => vec![section, String::new()],
         _ => return None,
     };
     Some(path)
@@ -374,7 +417,7 @@ fn parse_value(text: &str) -> toml::Value {
 fn set(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
     if path.iter().any(String::is_empty) {
         return Err(
-            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
+            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_MACHINES__<NAME>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
                 .into(),
         );
     }
