@@ -425,22 +425,20 @@ fn baton_run_without_config_reads_items_and_writes_results_in_the_data_folder() 
         .to_string(),
     )
     .expect("definition written");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .current_dir(dir.path())
-        .arg("run")
-        .arg(&definition)
-        .args(["--input", r#"{"key": "in.csv"}"#, "--output", "json"])
-        .args(["--data-dir", "data"])
-        .output()
-        .expect("baton run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&stdout).expect("JSON");
-    let output: Value = serde_json::from_str(result["output"].as_str().expect("output")).unwrap();
+    let output = support::baton_in(
+        dir.path(),
+        &[
+            "run",
+            "map.asl.json",
+            "--input",
+            r#"{"key": "in.csv"}"#,
+            "--output",
+            "json",
+            "--data-dir",
+            "data",
+        ],
+    )
+    .succeeded_output();
     let manifest_key = output["ResultWriterDetails"]["Key"].as_str().expect("key");
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(bucket.join(manifest_key)).expect("manifest"))

@@ -261,27 +261,22 @@ fn baton_run_starts_children_on_the_configured_machines() {
                 "ResultPath": null, "Next": "Done"},
             "Done": {"Type": "Pass", "End": true}}}),
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .current_dir(dir.path())
-        .args([
+    let output = support::baton_in(
+        dir.path(),
+        &[
             "run",
             "parent.asl.json",
             "--input",
             r#"{"n": 21}"#,
             "--output",
             "json",
-        ])
-        .args(["--account", "111111111111", "--region", "us-east-1"])
-        .output()
-        .expect("baton run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&stdout).expect("JSON");
-    let output: Value = serde_json::from_str(result["output"].as_str().expect("output")).unwrap();
+            "--account",
+            "111111111111",
+            "--region",
+            "us-east-1",
+        ],
+    )
+    .succeeded_output();
     assert_eq!(output["child"], json!({"doubled": 42}));
     assert_eq!(output["status"], "SUCCEEDED");
     assert_eq!(output["caught"]["Error"], "States.TaskFailed");
@@ -295,11 +290,7 @@ fn baton_run_starts_children_on_the_configured_machines() {
         "[machines.Gone]\ndefinition = \"nothing.json\"\n",
     )
     .expect("config written");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .current_dir(dir.path())
-        .args(["run", "parent.asl.json", "--output", "json"])
-        .output()
-        .expect("baton run");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("machines.Gone"));
+    let ran = support::baton_in(dir.path(), &["run", "parent.asl.json", "--output", "json"]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("machines.Gone"), "{}", ran.stderr);
 }

@@ -7,7 +7,7 @@
 pub mod compare;
 pub mod server;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `<workspace>/../shared/conformance/<name>`, if it is there. Without it the test prints why
 /// it skips, and fails when `BATON_CI_STRICT=1`.
@@ -70,7 +70,13 @@ pub struct Ran {
 
 /// Runs the `baton` binary with `args`.
 pub fn baton(args: &[&str]) -> Ran {
+    baton_in(Path::new("."), args)
+}
+
+/// Runs the `baton` binary with `args` in the folder `dir`.
+pub fn baton_in(dir: &Path, args: &[&str]) -> Ran {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(dir)
         .args(args)
         .output()
         .expect("baton runs");
@@ -78,5 +84,16 @@ pub fn baton(args: &[&str]) -> Ran {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+impl Ran {
+    /// The execution output of a `baton run --output json` that succeeded, as JSON.
+    #[allow(dead_code)] // Not every test binary runs executions.
+    pub fn succeeded_output(&self) -> serde_json::Value {
+        assert_eq!(self.code, 0, "{}\n{}", self.stdout, self.stderr);
+        let result: serde_json::Value = serde_json::from_str(&self.stdout).expect("JSON");
+        assert_eq!(result["status"], "SUCCEEDED", "{result}");
+        serde_json::from_str(result["output"].as_str().expect("an output")).expect("JSON output")
     }
 }
