@@ -68,7 +68,7 @@ pub fn run_to_end(
     let mut timers: BTreeMap<(Millis, TimerId), ()> = BTreeMap::new();
     let mut timer_at: std::collections::HashMap<TimerId, Millis> = Default::default();
     queue.push_back(Event::Started {
-        info,
+        info: Box::new(info),
         input,
         time: clock.now(),
         seed,

@@ -322,7 +322,7 @@ impl Execution {
                 input,
                 time,
                 seed,
-            } => self.start(info, input, time, seed),
+            } => self.start(*info, input, time, seed),
             Event::TaskStarted { task, time, worker } => {
                 self.now = self.now.max(time);
                 self.task_started(task, worker);

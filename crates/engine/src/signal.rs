@@ -20,6 +20,9 @@ pub struct ExecutionInfo {
     pub redrive_count: u32,
     /// An Express execution: its ARN has the `express:` form and `$$` has no `RedriveCount`.
     pub express: bool,
+    /// Activity ARNs the definition names that did not exist when the execution started: a
+    /// Task on one fails with `States.Runtime` before anything is scheduled, as on AWS.
+    pub missing_activities: Vec<String>,
 }
 
 impl ExecutionInfo {
@@ -46,6 +49,7 @@ impl ExecutionInfo {
             partition: partition.to_string(),
             redrive_count: 0,
             express: false,
+            missing_activities: Vec::new(),
         }
     }
 
@@ -77,7 +81,7 @@ pub enum Event {
     /// The execution starts with this input at this time; `seed` feeds every random value
     /// (`States.UUID`, `$random`, jitter, task tokens).
     Started {
-        info: ExecutionInfo,
+        info: Box<ExecutionInfo>,
         input: Value,
         time: Millis,
         seed: u64,

@@ -134,6 +134,12 @@ impl Execution {
             Ok(p) => p,
             Err(f) => return Step::Fail(f),
         };
+        if kind.resource.family == TaskFamily::Activity
+            && self.info.missing_activities.contains(&task.resource)
+        {
+            let message = format!("The activity {} does not exist.", task.resource);
+            return Step::Terminal(self.runtime_fault(rid, state, &message));
+        }
         self.emit_in(
             rid,
             EventDetails::TaskScheduled {
@@ -199,6 +205,12 @@ impl Execution {
         if let Some((t, _)) = wait.heartbeat {
             self.cancel_timer(t);
         }
+        Step::Terminal(self.runtime_fault(rid, state, message))
+    }
+
+    /// `States.Runtime` for the state `rid` is in, with AWS's cause prefix: no Retry or Catch
+    /// sees it.
+    fn runtime_fault(&self, rid: RunId, state: &State, message: &str) -> Fault {
         let entered = self.run(rid).entered_id;
         let mut fault = Fault::of(
             ErrorName::Runtime,
@@ -208,7 +220,7 @@ impl Execution {
             ),
         );
         fault.terminal = true;
-        Step::Terminal(fault)
+        fault
     }
 
     pub(crate) fn task_result(

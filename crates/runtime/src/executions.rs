@@ -70,7 +70,48 @@ pub(crate) fn engine_info(
         partition,
         redrive_count: 0,
         express,
+        missing_activities: Vec::new(),
     }
+}
+
+/// The activity ARNs `machine` names in its Task states (every level) that the store does not
+/// have.
+async fn missing_activities(
+    rt: &Runtime,
+    machine: &baton_asl::model::StateMachine,
+    region: &str,
+) -> Result<Vec<String>, ApiError> {
+    fn walk(set: &baton_asl::model::StateSet, region: &str, out: &mut Vec<String>) {
+        use baton_asl::model::StateKind;
+        for state in &set.states {
+            match &state.kind {
+                StateKind::Task(t) => {
+                    let kind = baton_engine::resource_kind(&t.resource, region);
+                    if kind.resource.family == baton_engine::history::TaskFamily::Activity
+                        && !out.contains(&t.resource)
+                    {
+                        out.push(t.resource.clone());
+                    }
+                }
+                StateKind::Parallel(p) => {
+                    for branch in &p.branches {
+                        walk(branch, region, out);
+                    }
+                }
+                StateKind::Map(m) => walk(&m.processor, region, out),
+                _ => {}
+            }
+        }
+    }
+    let mut named = Vec::new();
+    walk(&machine.states, region, &mut named);
+    let mut missing = Vec::new();
+    for arn in named {
+        if rt.store.activity(&arn).await.map_err(internal)?.is_none() {
+            missing.push(arn);
+        }
+    }
+    Ok(missing)
 }
 
 pub(crate) async fn start_execution(
@@ -98,7 +139,8 @@ pub(crate) async fn start_execution(
         target.definition(),
     )?;
     let now = crate::now();
-    let info = engine_info(&target, &arn, &name, false);
+    let mut info = engine_info(&target, &arn, &name, false);
+    info.missing_activities = missing_activities(rt, &machine, &info.region).await?;
     let record = store::Execution {
         arn: arn.clone(),
         name: name.clone(),
@@ -131,7 +173,7 @@ pub(crate) async fn start_execution(
         return already_started(rt, &arn, &input_text).await;
     }
     let event = Event::Started {
-        info: info.clone(),
+        info: Box::new(info.clone()),
         input: input_value,
         time: now,
         seed: seed(),

@@ -219,7 +219,7 @@ async fn drive(
     start: Millis,
 ) -> Outcome {
     let mut queue = VecDeque::from([Event::Started {
-        info: info.clone(),
+        info: Box::new(info.clone()),
         input,
         time: start,
         seed: seed(),

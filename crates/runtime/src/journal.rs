@@ -26,6 +26,7 @@ pub(crate) fn encode(event: &Event) -> String {
                     "partition": info.partition,
                     "redriveCount": info.redrive_count,
                     "express": info.express,
+                    "missingActivities": info.missing_activities,
                 },
                 "input": input,
                 "time": time,
@@ -114,7 +115,7 @@ pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
                     .ok_or_else(|| Corrupt(format!("Started.info.{k}")))
             };
             Event::Started {
-                info: ExecutionInfo {
+                info: Box::new(ExecutionInfo {
                     execution_arn: s("executionArn")?,
                     execution_name: s("executionName")?,
                     state_machine_arn: s("stateMachineArn")?,
@@ -131,7 +132,17 @@ pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
                         .get("express")
                         .and_then(Value::as_bool)
                         .unwrap_or(false),
-                },
+                    missing_activities: info
+                        .get("missingActivities")
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                }),
                 input: body.get("input").cloned().unwrap_or(Value::Null),
                 time,
                 seed: body
@@ -193,10 +204,11 @@ mod tests {
 
     #[test]
     fn every_event_survives_the_journal() {
-        let info = ExecutionInfo::standard("aws", "eu-west-1", "123456789012", "m", "e");
+        let mut info = ExecutionInfo::standard("aws", "eu-west-1", "123456789012", "m", "e");
+        info.missing_activities = vec!["arn:aws:states:eu-west-1:123456789012:activity:a".into()];
         let events = vec![
             Event::Started {
-                info,
+                info: Box::new(info),
                 input: json!({"a": [1, 2.5, "x", null]}),
                 time: 1_700_000_000_123,
                 seed: u64::MAX - 7,

@@ -1181,13 +1181,39 @@ async fn a_task_on_an_activity_that_does_not_exist_fails_the_execution() {
             "An error occurred while executing the state 'Work' (entered at the event id #2). The activity {missing} does not exist."
         ))
     );
+    // As AWS: the state fails before anything is scheduled.
     assert_eq!(
         types(&history(&rt, &arn).await),
-        [
-            "ExecutionStarted",
-            "TaskStateEntered",
-            "ActivityScheduled",
-            "ExecutionFailed"
-        ]
+        ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
     );
+
+    // An activity deleted after the execution started fails the task once it is scheduled.
+    let doomed = activity(&store, "doomed").await;
+    let m = machine(
+        &store,
+        "later",
+        MachineType::Standard,
+        json!({"StartAt": "Pause", "States": {
+            "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": doomed, "End": true}}}),
+    )
+    .await;
+    let arn = start(&rt, &m, "e", json!({})).await;
+    rt.delete_activity(
+        &ctx(),
+        DeleteActivityInput {
+            activity_arn: doomed.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    let d = finished(&rt, &arn).await;
+    assert_eq!(d.status, ExecutionStatus::Failed);
+    assert_eq!(
+        d.cause,
+        Some(format!(
+            "An error occurred while executing the state 'Work' (entered at the event id #4). The activity {doomed} does not exist."
+        ))
+    );
+    assert!(types(&history(&rt, &arn).await).contains(&"ActivityScheduled".to_string()));
 }
