@@ -287,6 +287,7 @@ impl Execution {
                     "SUCCEEDED"
                 }
             };
+            // From memory of AWS's exported records, not from a recording: the redrive fields.
             record.insert("RedriveCount".into(), 0.into());
             record.insert("RedriveStatus".into(), "NOT_REDRIVABLE".into());
             record.insert(
