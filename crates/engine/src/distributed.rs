@@ -7,7 +7,7 @@
 //! or only its output under `WriterConfig`'s `COMPACT` and `FLATTEN`. The Map's result is
 //! `{"MapRunArn", "ResultWriterDetails"}` when the results were exported.
 
-use baton_asl::model::{ItemReader, Payload, ResultWriter, State};
+use baton_asl::model::{DataFlow, Dynamic, ItemReader, Payload, ResultWriter, State};
 use baton_asl::ErrorName;
 use serde_json::{json, Map, Value};
 
@@ -66,25 +66,22 @@ enum Transformation {
 impl Execution {
     /// Evaluates the reader's arguments and `MaxItems`, then asks for the items.
     pub(crate) fn start_reader(&mut self, rid: RunId, state: &State, reader: &ItemReader) -> Step {
-        let evaluated = self.payload_input(rid, state).and_then(|input| {
-            let args = self.evaluate_payload(rid, state, reader.arguments.as_ref(), &input)?;
-            let context = self.context_for(rid, state, None);
-            let run = self.runs[rid].as_ref().expect("live run");
-            let ctx = Ctx::of(run, state, &context, self.now);
-            let max = ctx.count(
+        let evaluated = self
+            .io_arguments(
+                rid,
+                state,
+                reader.arguments.as_ref(),
                 reader.max_items.as_ref(),
-                "MaxItems",
-                &input,
-                &mut self.entropy,
-            )?;
-            let mut config = reader.reader_config.clone();
-            config.remove("MaxItemsPath");
-            match max {
-                Some(n) => config.insert("MaxItems".into(), n.into()),
-                None => config.remove("MaxItems"),
-            };
-            Ok((args, Value::Object(config)))
-        });
+            )
+            .map(|(args, max)| {
+                let mut config = reader.reader_config.clone();
+                config.remove("MaxItemsPath");
+                match max {
+                    Some(n) => config.insert("MaxItems".into(), n.into()),
+                    None => config.remove("MaxItems"),
+                };
+                (args, Value::Object(config))
+            });
         let (args, reader_config) = match evaluated {
             Ok(v) => v,
             Err(fault) => return Step::Fail(fault),
@@ -124,11 +121,9 @@ impl Execution {
         let Some(resource) = writer.resource.clone() else {
             return Ok(results.into_iter().map(|r| r.value).collect());
         };
-        let args = self
-            .payload_input(rid, state)
-            .and_then(|input| self.evaluate_payload(rid, state, writer.arguments.as_ref(), &input));
+        let args = self.io_arguments(rid, state, writer.arguments.as_ref(), None);
         let args = match args {
-            Ok(args) => args,
+            Ok((args, _)) => args,
             Err(fault) => return Err(Box::new(Step::Fail(fault))),
         };
         let export = ResultExport {
@@ -212,38 +207,34 @@ impl Execution {
         self.run_mut(rid).pending = Pending::Io(Box::new(IoWait { id, kind }));
     }
 
-    /// The value a reader's or writer's `Parameters` see: the state's input after `InputPath`
-    /// (JSONPath), or the state's input (JSONata).
-    fn payload_input(&self, rid: RunId, state: &State) -> Result<Value, Fault> {
-        let context = self.context_for(rid, state, None);
-        let run = self.runs[rid].as_ref().expect("live run");
-        let ctx = Ctx::of(run, state, &context, self.now);
-        match &state.flow {
-            baton_asl::model::DataFlow::JsonPath(flow) => {
-                ctx.select(&flow.input_path, run.input.clone())
-            }
-            baton_asl::model::DataFlow::Jsonata(_) => Ok(run.input.clone()),
-        }
-    }
-
-    fn evaluate_payload(
+    /// A reader's or writer's evaluated `Parameters`/`Arguments` (`{}` when absent) and
+    /// `MaxItems`. Both see the state's input after `InputPath` (JSONPath) or the state's input
+    /// (JSONata).
+    fn io_arguments(
         &mut self,
         rid: RunId,
         state: &State,
         payload: Option<&Payload>,
-        input: &Value,
-    ) -> Result<Value, Fault> {
+        max_items: Option<&Dynamic<u64>>,
+    ) -> Result<(Value, Option<u64>), Fault> {
         let context = self.context_for(rid, state, None);
         let run = self.runs[rid].as_ref().expect("live run");
         let ctx = Ctx::of(run, state, &context, self.now);
-        match payload {
-            None => Ok(Value::Object(Map::new())),
-            Some(Payload::JsonPath(t)) => ctx.template(t, input, &mut self.entropy),
+        let entropy = &mut self.entropy;
+        let input = match &state.flow {
+            DataFlow::JsonPath(flow) => ctx.select(&flow.input_path, run.input.clone())?,
+            DataFlow::Jsonata(_) => run.input.clone(),
+        };
+        let args = match payload {
+            None => Value::Object(Map::new()),
+            Some(Payload::JsonPath(t)) => ctx.template(t, &input, entropy)?,
             Some(Payload::Jsonata(t)) => {
-                let states = ctx.states(input, None, None);
-                ctx.jsonata(t, "Arguments", &states, &mut self.entropy)
+                let states = ctx.states(&input, None, None);
+                ctx.jsonata(t, "Arguments", &states, entropy)?
             }
-        }
+        };
+        let max = ctx.count(max_items, "MaxItems", &input, entropy)?;
+        Ok((args, max))
     }
 
     /// Each child's result in `transformation`'s shape, in item order.

@@ -169,22 +169,33 @@ fn inventory(
             ))
         })?;
         let rows = parse_csv(text, ',').map_err(|e| failed(format!("{e} in '{file_key}'.")))?;
-        for (i, row) in rows.into_iter().enumerate() {
-            if row.len() != schema.len() {
-                return Err(failed(format!(
-                    "Row {} of '{file_key}' has {} fields but the schema has {}.",
-                    i + 1,
-                    row.len(),
-                    schema.len()
-                )));
-            }
-            let item: Map<String, Value> = schema
-                .iter()
-                .cloned()
-                .zip(row.into_iter().map(Value::String))
-                .collect();
-            items.push(Value::Object(item));
+        items.extend(rows_as_items(&schema, rows, file_key)?);
+    }
+    Ok(items)
+}
+
+/// Each row as an object from column name to text value; a row of another width fails.
+fn rows_as_items(
+    headers: &[String],
+    rows: Vec<Vec<String>>,
+    key: &str,
+) -> Result<Vec<Value>, Failure> {
+    let mut items = Vec::with_capacity(rows.len());
+    for (i, row) in rows.into_iter().enumerate() {
+        if row.len() != headers.len() {
+            return Err(failed(format!(
+                "Row {} of '{key}' has {} fields but there are {} headers.",
+                i + 1,
+                row.len(),
+                headers.len()
+            )));
         }
+        let item: Map<String, Value> = headers
+            .iter()
+            .cloned()
+            .zip(row.into_iter().map(Value::String))
+            .collect();
+        items.push(Value::Object(item));
     }
     Ok(items)
 }
@@ -281,24 +292,7 @@ fn csv_rows(text: &str, key: &str, config: &Map<String, Value>) -> Result<Vec<Va
         },
         Some(other) => return Err(failed(format!("Unknown CSVHeaderLocation '{other}'."))),
     };
-    let mut items = Vec::with_capacity(rows.len());
-    for (i, row) in rows.into_iter().enumerate() {
-        if row.len() != headers.len() {
-            return Err(failed(format!(
-                "Row {} of '{key}' has {} fields but there are {} headers.",
-                i + 1,
-                row.len(),
-                headers.len()
-            )));
-        }
-        let item: Map<String, Value> = headers
-            .iter()
-            .cloned()
-            .zip(row.into_iter().map(Value::String))
-            .collect();
-        items.push(Value::Object(item));
-    }
-    Ok(items)
+    rows_as_items(&headers, rows, key)
 }
 
 /// RFC 4180 CSV: fields split at `delimiter`, `"` quoting with `""` for a quote, records ended
