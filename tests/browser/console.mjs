@@ -218,7 +218,6 @@ try {
   await page.waitForFunction(() => document.querySelector('#graph g.state[data-state="Finish"].status-succeeded'), null, { timeout: 10000 });
   assert.equal(await page.isEnabled('#redrive'), false, 'a succeeded execution cannot be redriven');
   assert.match(await page.textContent('#exec-output'), /"worked": true/);
-  assert.ok((await historyLength(redrive)) > 0);
   await page.fill('#event-filter', 'ExecutionRedriven');
   assert.deepEqual(await page.$$eval('#events tbody tr[data-type]', (r) => r.map((x) => x.dataset.type)), ['ExecutionRedriven']);
   await shot('execution-redriven');
