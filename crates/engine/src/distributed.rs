@@ -11,6 +11,7 @@ use baton_asl::model::{DataFlow, Dynamic, ItemReader, Payload, ResultWriter, Sta
 use baton_asl::ErrorName;
 use serde_json::{json, Map, Value};
 
+use crate::children::{child_execution_arn, child_state_machine_arn};
 use crate::context::iso_time;
 use crate::dataflow::Ctx;
 use crate::execution::{Execution, Fault, IoKind, IoWait, Pending, RunId};
@@ -244,11 +245,7 @@ impl Execution {
         map_run_arn: &str,
         transformation: Transformation,
     ) -> Vec<ChildResult> {
-        // `arn:…:mapRun:MACHINE/LABEL:ID` names the children `arn:…:execution:MACHINE/LABEL:NAME`
-        // of the state machine `arn:…:stateMachine:MACHINE/LABEL`.
-        let (head, _) = map_run_arn.rsplit_once(':').unwrap_or((map_run_arn, ""));
-        let execution_prefix = head.replacen(":mapRun:", ":execution:", 1);
-        let machine_arn = head.replacen(":mapRun:", ":stateMachine:", 1);
+        let machine_arn = child_state_machine_arn(map_run_arn);
         let metas = f.export.as_deref().unwrap_or_default();
         let mut out = Vec::with_capacity(metas.len());
         for (slot, meta) in metas.iter().enumerate() {
@@ -256,7 +253,7 @@ impl Execution {
             let mut record = Map::new();
             record.insert(
                 "ExecutionArn".into(),
-                format!("{execution_prefix}:{}", meta.name).into(),
+                child_execution_arn(map_run_arn, &meta.name).into(),
             );
             record.insert("Input".into(), meta.input.to_string().into());
             record.insert("InputDetails".into(), json!({"Included": true}));

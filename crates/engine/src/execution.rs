@@ -11,6 +11,7 @@ use baton_asl::vars::SeededEntropy;
 use baton_asl::{ErrorName, Failure, Vars};
 use serde_json::{Map, Value};
 
+use crate::children::{Children, Sink};
 use crate::fanout::Fanout;
 use crate::history::{EventDetails, HistoryEvent, Millis, TaskResource};
 use crate::signal::{Effect, Event, ExecutionInfo, Outcome, Status, TaskId, TimerId};
@@ -22,6 +23,10 @@ pub struct Limits {
     pub max_history_events: usize,
     /// Bytes of one input, output or result (AWS: 256 KiB).
     pub max_payload_bytes: usize,
+    /// Whether a distributed Map's Standard children write histories of their own, which
+    /// the caller takes with [`Execution::take_child_histories`] (see `children`). Off, they
+    /// run silently inside this execution.
+    pub child_executions: bool,
 }
 
 impl Default for Limits {
@@ -29,6 +34,7 @@ impl Default for Limits {
         Limits {
             max_history_events: 25_000,
             max_payload_bytes: 256 * 1024,
+            child_executions: false,
         }
     }
 }
@@ -140,8 +146,8 @@ pub(crate) struct Run {
     pub retry_counts: Vec<u32>,
     pub retry_total: u32,
     pub pending: Pending,
-    /// A distributed Map's child: its events belong to a child execution, not this history.
-    pub silent: bool,
+    /// Where its events go: this history, a child execution's, or nowhere.
+    pub sink: Sink,
 }
 
 /// Where a run goes next when it is resumed.
@@ -204,6 +210,8 @@ pub struct Execution {
     pub(crate) redrive_done: Option<Vec<Option<Value>>>,
     /// What the top-level Parallel or Map that failed last had finished: (state, results).
     pub(crate) root_fanout_done: Option<(usize, Vec<Option<Value>>)>,
+    /// The histories of a distributed Map's children, with `Limits::child_executions`.
+    pub(crate) children: Children,
 }
 
 /// The top-level state an unsuccessful execution did not leave.
@@ -261,6 +269,7 @@ impl Execution {
             redrive_point: None,
             redrive_done: None,
             root_fanout_done: None,
+            children: Children::default(),
         }
     }
 
@@ -427,7 +436,7 @@ impl Execution {
             retry_counts: Vec::new(),
             retry_total: 0,
             pending: Pending::None,
-            silent: false,
+            sink: Sink::Main,
         });
         self.ready.push_back((root, Action::Enter));
     }
@@ -459,14 +468,21 @@ impl Execution {
         id
     }
 
-    /// Appends an event that follows the run's last one, unless the run is silent; returns
-    /// the run's new last event id.
-    pub(crate) fn emit_in(&mut self, rid: RunId, details: EventDetails) -> u64 {
-        let run = self.run(rid);
-        if run.silent {
-            return run.prev;
+    /// Appends an event after `prev` to the history `rid` writes to (this one, a child
+    /// execution's, or none); returns its id, or `prev` when nothing was written.
+    pub(crate) fn emit_for(&mut self, rid: RunId, prev: u64, details: EventDetails) -> u64 {
+        match self.run(rid).sink {
+            Sink::Main => self.emit(prev, details),
+            Sink::Silent => prev,
+            Sink::Child(c) => self.emit_child(c, prev, details),
         }
-        let id = self.emit(run.prev, details);
+    }
+
+    /// Appends an event that follows the run's last one (see [`Execution::emit_for`]);
+    /// returns the run's new last event id.
+    pub(crate) fn emit_in(&mut self, rid: RunId, details: EventDetails) -> u64 {
+        let prev = self.run(rid).prev;
+        let id = self.emit_for(rid, prev, details);
         self.run_mut(rid).prev = id;
         id
     }
@@ -586,7 +602,8 @@ impl Execution {
             }
             let resource = w.resource.clone();
             let prev = run.prev;
-            let id = self.emit(
+            let id = self.emit_for(
+                rid,
                 prev,
                 EventDetails::TaskStarted {
                     resource,
@@ -659,6 +676,7 @@ impl Execution {
         cause: Option<String>,
     ) {
         self.abort_all();
+        self.abort_open_children();
         self.status = status;
         let outcome = Outcome {
             status,
@@ -710,7 +728,7 @@ impl Execution {
             .runs
             .iter()
             .flatten()
-            .find(|r| r.parent.is_none() && !r.silent);
+            .find(|r| r.parent.is_none() && r.sink == Sink::Main);
         if let Some(run) = root {
             self.redrive_point = Some(RedrivePoint::of(run));
         }
@@ -777,7 +795,7 @@ impl Execution {
             retry_counts: Vec::new(),
             retry_total: 0,
             pending: Pending::None,
-            silent: false,
+            sink: Sink::Main,
         });
         self.ready.push_back((root, Action::Enter));
     }

@@ -13,6 +13,7 @@ use baton_asl::vars::Entropy;
 use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
+use crate::children::Sink;
 use crate::context::{self, StateContext};
 use crate::dataflow::{display_value, error_output, Ctx};
 use crate::distributed::ChildMeta;
@@ -49,6 +50,8 @@ pub(crate) struct Fanout {
     pub failed_slots: Vec<usize>,
     /// A distributed Map with a `ResultWriter`: what it writes of each child execution.
     pub export: Option<Vec<ChildMeta>>,
+    /// A distributed Map whose children write histories of their own (see `children`).
+    pub child_executions: bool,
 }
 
 impl Fanout {
@@ -122,6 +125,11 @@ impl Execution {
                 },
             );
             fanout.map_run_arn = Some(arn);
+            // Express children are not recorded, on AWS either (their histories go to logs).
+            fanout.child_executions = self.limits.child_executions
+                && self.run(rid).sink == Sink::Main
+                && !matches!(&state.kind,
+                    StateKind::Map(m) if m.execution_type.as_deref() == Some("EXPRESS"));
             if matches!(&state.kind, StateKind::Map(m) if m.result_writer.is_some()) {
                 fanout.export = Some(inputs.iter().map(ChildMeta::new).collect());
             }
@@ -183,6 +191,7 @@ impl Execution {
             map_run_arn: None,
             failed_slots: Vec::new(),
             export: None,
+            child_executions: false,
         };
         match &state.kind {
             StateKind::Parallel(p) => {
@@ -296,7 +305,7 @@ impl Execution {
 
     fn launch(&mut self, rid: RunId, state: &State) {
         let machine = self.machine.clone();
-        let parent_silent = self.run(rid).silent;
+        let parent_sink = self.run(rid).sink;
         loop {
             let Pending::Fanout(f) = &mut self.run_mut(rid).pending else {
                 return;
@@ -313,11 +322,13 @@ impl Execution {
                 return;
             };
             let (is_map, set) = (f.is_map, f.set.clone());
-            let distributed = f.distributed || parent_silent;
+            let distributed = f.distributed;
+            let recorded = f.child_executions;
             let scope = f.scope.clone();
             let mut prev = f.last_child_event;
             if is_map && !distributed {
-                prev = self.emit(
+                prev = self.emit_for(
+                    rid,
                     prev,
                     EventDetails::MapIterationStarted {
                         index: slot,
@@ -353,14 +364,26 @@ impl Execution {
                 retry_counts: Vec::new(),
                 retry_total: 0,
                 pending: Pending::None,
-                silent: distributed || self.run(rid).silent,
+                // A recorded child's own history is opened below, once the run has its id.
+                sink: if distributed {
+                    Sink::Silent
+                } else {
+                    parent_sink
+                },
             });
             let now = self.now;
-            let named = match &self.run(rid).pending {
-                Pending::Fanout(f) => f.export.is_some(),
-                _ => false,
+            let (named, map_run_arn) = match &self.run(rid).pending {
+                Pending::Fanout(f) => (f.export.is_some() || recorded, f.map_run_arn.clone()),
+                _ => (false, None),
             };
             let name = named.then(|| self.entropy.uuid_v4());
+            if let (true, Some(arn), Some(name)) = (recorded, &map_run_arn, &name) {
+                let input = self.run(child).input.clone();
+                let (c, started) = self.open_child(arn, name.clone(), &input, child);
+                let run = self.run_mut(child);
+                run.sink = Sink::Child(c);
+                run.prev = started;
+            }
             if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
                 f.running.insert(slot, child);
                 if let Some(meta) = f.export.as_mut().and_then(|e| e.get_mut(slot)) {
@@ -395,7 +418,6 @@ impl Execution {
         }
         let is_map = f.is_map;
         let distributed = f.distributed;
-        let distributed = distributed || self.runs[parent].as_ref().is_some_and(|r| r.silent);
         let Pending::Fanout(f) = &mut self.run_mut(parent).pending else {
             return;
         };
@@ -407,7 +429,8 @@ impl Execution {
                 }
                 f.last_child_event = last;
                 if is_map && !distributed {
-                    let id = self.emit(
+                    let id = self.emit_for(
+                        parent,
                         last,
                         EventDetails::MapIterationSucceeded { index: slot, name },
                     );
@@ -436,7 +459,11 @@ impl Execution {
                 f.last_child_event = last;
                 f.last_done_event = last;
                 if is_map && !distributed {
-                    self.emit(last, EventDetails::MapIterationFailed { index: slot, name });
+                    self.emit_for(
+                        parent,
+                        last,
+                        EventDetails::MapIterationFailed { index: slot, name },
+                    );
                 }
                 if !tolerated {
                     if self.run(parent).parent.is_none() {
@@ -499,7 +526,7 @@ impl Execution {
             _ => return,
         };
         let (is_map, distributed) = match &self.run(rid).pending {
-            Pending::Fanout(f) => (f.is_map, f.distributed || self.run(rid).silent),
+            Pending::Fanout(f) => (f.is_map, f.distributed),
             _ => (false, false),
         };
         for (slot, child) in running {
@@ -510,7 +537,8 @@ impl Execution {
                 .map_or(0, |r| r.prev);
             self.abort_run(child);
             if is_map && !distributed {
-                self.emit(
+                self.emit_for(
+                    rid,
                     prev,
                     EventDetails::MapIterationAborted {
                         index: slot,
@@ -526,6 +554,11 @@ impl Execution {
         let Some(run) = self.drop_run(rid) else {
             return;
         };
+        if let Sink::Child(c) = run.sink {
+            if self.is_child_top(c, rid) {
+                self.abort_child(c);
+            }
+        }
         match run.pending {
             Pending::Task(w) => {
                 if self.tasks.remove(&w.id).is_some() {
@@ -605,9 +638,7 @@ impl Execution {
         } else {
             EventDetails::ParallelStateSucceeded
         };
-        if !self.run(rid).silent {
-            self.emit(prev, details);
-        }
+        self.emit_for(rid, prev, details);
         self.complete_with_result(rid, state, result)
     }
 

@@ -5,6 +5,7 @@
 //! start this timer, the execution ended), appending AWS-shaped [`HistoryEvent`]s as it goes.
 //! It never reads a clock, does no I/O and draws randomness only from the seed it is given.
 
+mod children;
 mod context;
 mod dataflow;
 mod distributed;
@@ -17,6 +18,7 @@ mod states;
 mod task;
 pub mod teststate;
 
+pub use children::{child_execution_arn, child_state_machine_arn, ChildHistory};
 pub use context::iso_time;
 pub use execution::{Execution, Limits};
 pub use history::{EventDetails, HistoryEvent, Millis};

@@ -10,6 +10,7 @@ use baton_asl::vars::Entropy;
 use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
+use crate::children::Sink;
 use crate::context::{self, StateContext};
 use crate::dataflow::{error_output, Ctx};
 use crate::execution::{Action, Execution, Fault, Pending, RunId, TimerPurpose};
@@ -157,7 +158,7 @@ impl Execution {
         let entered_prev = self.run(rid).prev;
         // The previous state's exit already wrote this value as text: reuse it.
         let cached = self.run_mut(rid).input_text.take();
-        let input = if self.run(rid).silent {
+        let input = if self.run(rid).sink == Sink::Silent {
             String::new()
         } else {
             cached.unwrap_or_else(|| self.run(rid).input.to_string())
@@ -338,7 +339,7 @@ impl Execution {
     /// the entered event's predecessor (for a Wait's `Timestamp`, the entered event itself).
     fn evaluation_failed(&mut self, rid: RunId, state: &State, fault: &Fault) {
         let run = self.run(rid);
-        if run.silent {
+        if run.sink == Sink::Silent {
             return;
         }
         let cause = fault.cause.clone().unwrap_or_default();
@@ -348,7 +349,8 @@ impl Execution {
         } else {
             run.entered_prev
         };
-        let id = self.emit(
+        let id = self.emit_for(
+            rid,
             prev,
             EventDetails::EvaluationFailed {
                 state: state.name.clone(),
@@ -373,8 +375,18 @@ impl Execution {
                 self.root_done(prev, result);
             }
             Some((parent, slot)) => {
-                self.drop_run(rid);
-                self.child_done(parent, slot, prev, result);
+                let mut last = prev;
+                if let Some(Sink::Child(c)) = self.drop_run(rid).map(|r| r.sink) {
+                    if self.is_child_top(c, rid) {
+                        // A child execution ended: its last event is in its own history, so
+                        // the Map carries on after the event it had before.
+                        self.close_child(c, prev, result.as_ref());
+                        if let Pending::Fanout(f) = &self.run(parent).pending {
+                            last = f.last_child_event;
+                        }
+                    }
+                }
+                self.child_done(parent, slot, last, result);
             }
         }
     }

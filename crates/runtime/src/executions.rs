@@ -297,6 +297,12 @@ fn redrive_status(e: &store::Execution) -> (ExecutionRedriveStatus, String) {
         store::ExecutionStatus::Succeeded => {
             "Execution is SUCCEEDED and cannot be redriven".to_string()
         }
+        // Not from a recording: a child runs inside its parent, and redriving the parent
+        // runs its failed children again.
+        _ if e.map_run_arn.is_some() => {
+            "Redrive is not supported for Distributed Map child executions; redrive the parent execution"
+                .to_string()
+        }
         _ if e.machine_type == MachineType::Express => {
             "Redrive is not supported for EXPRESS executions".to_string()
         }
@@ -353,19 +359,39 @@ pub(crate) async fn describe_state_machine_for_execution(
     input: DescribeStateMachineForExecutionInput,
 ) -> Result<DescribeStateMachineForExecutionOutput, ApiError> {
     let e = execution(rt, &input.execution_arn).await?;
+    let parsed = StateMachineArn::parse(&e.state_machine_arn)?;
+    // A distributed Map's child runs its parent's revision: the definition is the Map's
+    // `ItemProcessor`.
+    let (machine_arn, label) = match parsed.map_label.clone() {
+        Some(label) => (
+            StateMachineArn {
+                map_label: None,
+                ..parsed.clone()
+            }
+            .to_string(),
+            Some(label),
+        ),
+        None => (e.state_machine_arn.clone(), None),
+    };
     let revision = rt
         .store
-        .revision(&e.state_machine_arn, &e.revision_id)
+        .revision(&machine_arn, &e.revision_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| ApiError::internal("the execution's revision is missing"))?;
-    let name = StateMachineArn::parse(&e.state_machine_arn)
-        .map(|a| a.name)
-        .unwrap_or_default();
+    let definition = match &label {
+        Some(label) => crate::children::processor_definition(&revision.definition, label)
+            .ok_or_else(|| ApiError::internal("the child's Map state is missing"))?,
+        None => revision.definition,
+    };
+    let name = match &label {
+        Some(label) => format!("{}/{label}", parsed.name),
+        None => parsed.name.clone(),
+    };
     Ok(DescribeStateMachineForExecutionOutput {
         state_machine_arn: e.state_machine_arn.clone(),
         name,
-        definition: revision.definition,
+        definition,
         role_arn: revision.role_arn,
         update_date: Timestamp::from_millis(revision.creation_date),
         logging_configuration: revision
@@ -377,7 +403,7 @@ pub(crate) async fn describe_state_machine_for_execution(
             .as_deref()
             .and_then(|t| serde_json::from_str(t).ok()),
         map_run_arn: e.map_run_arn,
-        label: None,
+        label,
         revision_id: crate::control::public_revision_id(&revision.revision_id).map(str::to_string),
         encryption_configuration: revision
             .encryption_configuration
@@ -543,7 +569,13 @@ pub(crate) async fn stop_execution(
     if ExecutionArn::parse(&input.execution_arn)?.is_express() {
         return Err(ApiError::execution_does_not_exist(&input.execution_arn));
     }
-    execution(rt, &input.execution_arn).await?;
+    let e = execution(rt, &input.execution_arn).await?;
+    if e.map_run_arn.is_some() && e.status == store::ExecutionStatus::Running {
+        // Not from a recording: a child runs inside its parent and stops with it.
+        return Err(ApiError::validation(
+            "A Distributed Map child execution cannot be stopped by itself: stop its parent execution",
+        ));
+    }
     let time = crate::now();
     let event = Event::StopRequested {
         error: input.error,

@@ -10,8 +10,8 @@ use baton_api::model::*;
 use baton_api::{ApiError, Timestamp};
 use baton_engine::history::TaskFamily;
 use baton_engine::{
-    resource_kind, Effect, Event, Execution as Engine, ExecutionInfo, Millis, Outcome, Status,
-    TaskId, TimerId,
+    resource_kind, Effect, Event, Execution as Engine, ExecutionInfo, Limits, Millis, Outcome,
+    Status, TaskId, TimerId,
 };
 use serde_json::Value;
 use tokio::task::JoinSet;
@@ -73,7 +73,14 @@ fn prepare(rt: &Runtime, target: &Target, name: &str) -> Result<Prepared, ApiErr
     let arn = ExecutionArn::express(&sm, name, uuid::Uuid::new_v4().to_string()).to_string();
     let info = engine_info(target, &arn, name, true);
     Ok(Prepared {
-        engine: Engine::new(machine, rt.config.limits),
+        // An Express execution keeps nothing: its distributed Maps' children are not recorded.
+        engine: Engine::new(
+            machine,
+            Limits {
+                child_executions: false,
+                ..rt.config.limits
+            },
+        ),
         info,
         arn,
     })

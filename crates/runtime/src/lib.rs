@@ -15,6 +15,7 @@
 //! * Express executions run in memory only (`express`).
 
 pub mod botocore;
+mod children;
 mod control;
 mod definition;
 mod executions;
@@ -40,7 +41,9 @@ pub use baton_store::Error as StoreError;
 
 /// What a runtime is configured with.
 pub struct Config {
-    /// AWS's limits: payload bytes, history events.
+    /// AWS's limits: payload bytes, history events; whether a distributed Map's Standard
+    /// children are recorded as executions (on by default; Express executions never record
+    /// theirs).
     pub limits: Limits,
     /// AWS service models TestState checks mocked results against (empty: no checks).
     pub service_models: ServiceModels,
@@ -53,7 +56,10 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            limits: Limits::default(),
+            limits: Limits {
+                child_executions: true,
+                ..Limits::default()
+            },
             service_models: ServiceModels::empty(),
             activity_poll: std::time::Duration::from_secs(60),
             integrations: Arc::new(integration::Unconfigured),

@@ -16,6 +16,7 @@ use baton_store::{
     MapRunStatus, Millis, Op, Task, TaskKind, TaskStatus, Timer, WriteBatch,
 };
 
+use crate::children::OpenChildren;
 use crate::integration::TaskResult;
 use crate::{journal, Runtime, Sharded};
 
@@ -38,6 +39,8 @@ pub(crate) struct Live {
     pub timers: HashMap<TimerId, Millis>,
     /// Distributed Map runs started and not ended, by ARN.
     pub map_runs: HashMap<String, MapRun>,
+    /// The rows of its distributed Maps' children that have not ended.
+    pub children: OpenChildren,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -111,6 +114,7 @@ impl Live {
             open_tasks: HashMap::new(),
             timers: HashMap::new(),
             map_runs: HashMap::new(),
+            children: OpenChildren::default(),
         }
     }
 
@@ -191,7 +195,6 @@ impl Live {
         let effects = self.engine.apply(event);
         let written = self.engine.take_history();
         let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
-        let map_run_ops = map_run_changes(&arn, &mut self.map_runs, &written);
         self.history_len = self.engine.history_len();
         if !history.is_empty() {
             batch.push(Op::AppendHistory {
@@ -199,7 +202,17 @@ impl Live {
                 events: history,
             });
         }
-        batch.extend(map_run_ops);
+        // Map runs start, their children's rows and counts follow, then map runs end (with
+        // the counts of children that ended in this same step).
+        batch.extend(map_runs_started(&arn, &mut self.map_runs, &written));
+        let children = self.engine.take_child_histories();
+        if !children.is_empty() {
+            let ops = self
+                .children
+                .record(&self.record, children, &mut self.map_runs);
+            batch.extend(ops);
+        }
+        batch.extend(map_runs_ended(&mut self.map_runs, &written));
         let region = self.engine.info().region.clone();
         for effect in effects {
             match effect {
@@ -311,57 +324,67 @@ impl Live {
     }
 }
 
-/// The map run records the new history events start or end.
-fn map_run_changes(
+/// The map run records the new history events start.
+fn map_runs_started(
     execution_arn: &str,
     open: &mut HashMap<String, MapRun>,
     events: &[HistoryEvent],
 ) -> Vec<Op> {
     let mut ops = Vec::new();
     for event in events {
+        if let EventDetails::MapRunStarted {
+            map_run_arn,
+            items,
+            max_concurrency,
+            tolerated_count,
+            tolerated_percentage,
+        } = &event.details
+        {
+            // Recorded children move items to running, then to how they ended.
+            let counts = MapRunCounts {
+                pending: *items,
+                total: *items,
+                ..MapRunCounts::default()
+            };
+            let state_machine_arn = MapRunArn::parse(map_run_arn)
+                .map(|a| a.child_state_machine_arn().to_string())
+                .unwrap_or_default();
+            let run = MapRun {
+                arn: map_run_arn.clone(),
+                execution_arn: execution_arn.to_string(),
+                state_machine_arn,
+                status: MapRunStatus::Running,
+                max_concurrency: u32::try_from(*max_concurrency).unwrap_or(u32::MAX),
+                tolerated_failure_percentage: tolerated_percentage.unwrap_or(0.0),
+                tolerated_failure_count: tolerated_count.unwrap_or(0),
+                item_counts: counts,
+                execution_counts: counts,
+                start_date: event.timestamp,
+                stop_date: None,
+                redrive_count: 0,
+                redrive_date: None,
+            };
+            ops.push(Op::CreateMapRun(run.clone()));
+            open.insert(map_run_arn.clone(), run);
+        }
+    }
+    ops
+}
+
+/// The map run records the new history events end. A run whose children were recorded keeps
+/// their counts; otherwise the counts follow from the end event.
+fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for event in events {
         match &event.details {
-            EventDetails::MapRunStarted {
-                map_run_arn,
-                items,
-                max_concurrency,
-                tolerated_count,
-                tolerated_percentage,
-            } => {
-                let counts = MapRunCounts {
-                    running: *items,
-                    total: *items,
-                    ..MapRunCounts::default()
-                };
-                let state_machine_arn = MapRunArn::parse(map_run_arn)
-                    .map(|a| a.child_state_machine_arn().to_string())
-                    .unwrap_or_default();
-                let run = MapRun {
-                    arn: map_run_arn.clone(),
-                    execution_arn: execution_arn.to_string(),
-                    state_machine_arn,
-                    status: MapRunStatus::Running,
-                    max_concurrency: u32::try_from(*max_concurrency).unwrap_or(u32::MAX),
-                    tolerated_failure_percentage: tolerated_percentage.unwrap_or(0.0),
-                    tolerated_failure_count: tolerated_count.unwrap_or(0),
-                    item_counts: counts,
-                    execution_counts: counts,
-                    start_date: event.timestamp,
-                    stop_date: None,
-                    redrive_count: 0,
-                    redrive_date: None,
-                };
-                ops.push(Op::CreateMapRun(run.clone()));
-                open.insert(map_run_arn.clone(), run);
-            }
             EventDetails::MapRunSucceeded { map_run_arn } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let total = run.item_counts.total;
-                    let counts = MapRunCounts {
+                    let counts = ended_counts(&run.item_counts).unwrap_or(MapRunCounts {
                         succeeded: total,
                         total,
-                        results_written: 0,
                         ..MapRunCounts::default()
-                    };
+                    });
                     run.status = MapRunStatus::Succeeded;
                     run.item_counts = counts;
                     run.execution_counts = counts;
@@ -377,13 +400,12 @@ fn map_run_changes(
             } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let succeeded = total.saturating_sub(*failed);
-                    let counts = MapRunCounts {
+                    let counts = ended_counts(&run.item_counts).unwrap_or(MapRunCounts {
                         succeeded,
                         failed: *failed,
-                        aborted: 0,
                         total: *total,
                         ..MapRunCounts::default()
-                    };
+                    });
                     run.status = MapRunStatus::Failed;
                     run.item_counts = counts;
                     run.execution_counts = counts;
@@ -395,6 +417,16 @@ fn map_run_changes(
         }
     }
     ops
+}
+
+/// The final counts of a map run whose children were recorded: nothing runs any more.
+fn ended_counts(counts: &MapRunCounts) -> Option<MapRunCounts> {
+    let ended = counts.succeeded + counts.failed + counts.aborted + counts.timed_out;
+    (ended > 0 || counts.running > 0).then(|| MapRunCounts {
+        running: 0,
+        aborted: counts.aborted + counts.running,
+        ..*counts
+    })
 }
 
 fn event_time(event: &Event) -> Millis {

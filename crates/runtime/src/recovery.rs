@@ -120,8 +120,9 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
 }
 
 async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
-    if record.status != ExecutionStatus::Running {
-        // PENDING_REDRIVE is never left behind: a redrive's first step is one batch.
+    // PENDING_REDRIVE is never left behind: a redrive's first step is one batch. A distributed
+    // Map's child runs inside its parent, which resumes it.
+    if record.status != ExecutionStatus::Running || record.map_run_arn.is_some() {
         return Ok(());
     }
     let arn = record.arn.clone();

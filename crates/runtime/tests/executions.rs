@@ -1217,3 +1217,226 @@ async fn a_task_on_an_activity_that_does_not_exist_fails_the_execution() {
     );
     assert!(types(&history(&rt, &arn).await).contains(&"ActivityScheduled".to_string()));
 }
+
+async fn children(rt: &Runtime, map_run_arn: &str) -> Vec<ExecutionListItem> {
+    rt.list_executions(
+        &ctx(),
+        ListExecutionsInput {
+            map_run_arn: Some(map_run_arn.into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("list children")
+    .executions
+}
+
+fn checking_dmap(wait_seconds: u64) -> Value {
+    json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Label": "Items", "ToleratedFailureCount": 1,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Hold",
+            "States": {
+                "Hold": {"Type": "Wait", "Seconds": wait_seconds, "Next": "Check"},
+                "Check": {"Type": "Choice",
+                    "Choices": [{"Variable": "$.bad", "IsPresent": true, "Next": "Broken"}],
+                    "Default": "Fine"},
+                "Fine": {"Type": "Pass", "Result": "done", "ResultPath": "$.r", "End": true},
+                "Broken": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"}}},
+        "End": true}}})
+}
+
+#[tokio::test]
+async fn a_distributed_maps_children_are_executions_of_their_own() {
+    let (_d, store, rt) = setup().await;
+    let m = machine(&store, "kids", MachineType::Standard, checking_dmap(0)).await;
+    let arn = start(&rt, &m, "e", json!([{"n": 1}, {"bad": true}, {"n": 3}])).await;
+    assert_eq!(finished(&rt, &arn).await.status, ExecutionStatus::Succeeded);
+    let run = map_runs(&rt, &arn).await.map_runs[0].map_run_arn.clone();
+    let child_machine = format!("{m}/Items");
+
+    let listed = children(&rt, &run).await;
+    assert_eq!(listed.len(), 3);
+    let mut statuses: Vec<ExecutionStatus> = listed.iter().map(|c| c.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [
+            ExecutionStatus::Succeeded,
+            ExecutionStatus::Succeeded,
+            ExecutionStatus::Failed
+        ]
+    );
+    for child in &listed {
+        assert_eq!(child.state_machine_arn, child_machine);
+        assert_eq!(child.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!(
+            child.execution_arn,
+            format!(
+                "arn:aws:states:{REGION}:{ACCOUNT}:execution:kids/Items:{}",
+                child.name
+            )
+        );
+        assert!(child.stop_date.is_some());
+    }
+    // The machine's own list has the parent only.
+    let own = rt
+        .list_executions(
+            &ctx(),
+            ListExecutionsInput {
+                state_machine_arn: Some(m.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(own.executions.len(), 1);
+    assert_eq!(own.executions[0].execution_arn, arn);
+
+    for child in &listed {
+        let d = describe(&rt, &child.execution_arn).await;
+        assert_eq!(d.map_run_arn.as_deref(), Some(run.as_str()));
+        assert_eq!(d.state_machine_arn, child_machine);
+        let input: Value = serde_json::from_str(d.input.as_deref().unwrap()).unwrap();
+        let events = history(&rt, &child.execution_arn).await;
+        assert_ids_consecutive(&events);
+        assert_eq!(events[0]["type"], "ExecutionStarted");
+        if input == json!({"bad": true}) {
+            assert_eq!(d.status, ExecutionStatus::Failed);
+            assert_eq!(d.error.as_deref(), Some("Item.Bad"));
+            assert_eq!(d.cause.as_deref(), Some("a bad item"));
+            assert_eq!(
+                d.redrive_status,
+                Some(ExecutionRedriveStatus::NotRedrivable)
+            );
+            assert_eq!(events.last().unwrap()["type"], "ExecutionFailed");
+        } else {
+            assert_eq!(d.status, ExecutionStatus::Succeeded);
+            let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+            assert_eq!(output["r"], "done");
+            assert_eq!(
+                types(&events),
+                [
+                    "ExecutionStarted",
+                    "WaitStateEntered",
+                    "WaitStateExited",
+                    "ChoiceStateEntered",
+                    "ChoiceStateExited",
+                    "PassStateEntered",
+                    "PassStateExited",
+                    "ExecutionSucceeded"
+                ]
+            );
+        }
+    }
+    // The parent's history holds none of the children's states.
+    let parent = types(&history(&rt, &arn).await);
+    assert!(!parent
+        .iter()
+        .any(|t| t.starts_with("Wait") || t.starts_with("Pass")));
+
+    let described = rt
+        .describe_map_run(
+            &ctx(),
+            DescribeMapRunInput {
+                map_run_arn: run.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(described.status, MapRunStatus::Succeeded);
+    assert_eq!(described.execution_counts.succeeded, 2);
+    assert_eq!(described.execution_counts.failed, 1);
+    assert_eq!(described.execution_counts.running, 0);
+    assert_eq!(described.execution_counts.total, 3);
+
+    let definition = rt
+        .describe_state_machine_for_execution(
+            &ctx(),
+            DescribeStateMachineForExecutionInput {
+                execution_arn: listed[0].execution_arn.clone(),
+                included_data: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(definition.state_machine_arn, child_machine);
+    assert_eq!(definition.label.as_deref(), Some("Items"));
+    assert_eq!(definition.map_run_arn.as_deref(), Some(run.as_str()));
+    let processor: Value = serde_json::from_str(&definition.definition).unwrap();
+    assert_eq!(processor["StartAt"], "Hold");
+    assert!(processor.get("ProcessorConfig").is_none());
+}
+
+#[tokio::test]
+async fn running_children_resume_with_their_parent_and_stop_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let rt = open(store.clone(), Duration::from_secs(5)).await;
+    let m = machine(&store, "kids", MachineType::Standard, checking_dmap(1)).await;
+    let held = machine(&store, "held", MachineType::Standard, checking_dmap(600)).await;
+    let arn = start(&rt, &m, "e", json!([{"n": 1}, {"n": 2}])).await;
+    let stopped = start(&rt, &held, "s", json!([{"n": 1}, {"n": 2}])).await;
+    let run = map_runs(&rt, &arn).await.map_runs[0].map_run_arn.clone();
+    let listed = children(&rt, &run).await;
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|c| c.status == ExecutionStatus::Running));
+    rt.shutdown();
+    drop(rt);
+
+    let rt = open(store.clone(), Duration::from_secs(5)).await;
+    // The children resume inside their parents.
+    assert_eq!(rt.running(), 2);
+    assert_eq!(finished(&rt, &arn).await.status, ExecutionStatus::Succeeded);
+    for child in children(&rt, &run).await {
+        assert_eq!(child.status, ExecutionStatus::Succeeded);
+        let events = history(&rt, &child.execution_arn).await;
+        assert_ids_consecutive(&events);
+        assert_eq!(events.len(), 8, "{events:#?}");
+    }
+
+    // A child stops with its parent, not by itself.
+    let held_run = map_runs(&rt, &stopped).await.map_runs[0]
+        .map_run_arn
+        .clone();
+    let held_children = children(&rt, &held_run).await;
+    let alone = rt
+        .stop_execution(
+            &ctx(),
+            StopExecutionInput {
+                execution_arn: held_children[0].execution_arn.clone(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(alone, Err(ApiError::ValidationException { .. })),
+        "{alone:?}"
+    );
+    rt.stop_execution(
+        &ctx(),
+        StopExecutionInput {
+            execution_arn: stopped.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    for child in children(&rt, &held_run).await {
+        assert_eq!(child.status, ExecutionStatus::Aborted);
+        let events = history(&rt, &child.execution_arn).await;
+        assert_eq!(events.last().unwrap()["type"], "ExecutionAborted");
+    }
+    let d = rt
+        .describe_map_run(
+            &ctx(),
+            DescribeMapRunInput {
+                map_run_arn: held_run,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.status, MapRunStatus::Aborted);
+    assert_eq!(d.execution_counts.aborted, 2);
+}

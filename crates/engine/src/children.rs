@@ -1,0 +1,207 @@
+//! A distributed Map's children as executions of their own.
+//!
+//! With [`crate::Limits::child_executions`], each child of a distributed Map that runs Standard
+//! child workflows writes its own history: `ExecutionStarted`, its states' events,
+//! then `ExecutionSucceeded`, `ExecutionFailed` or `ExecutionAborted`, with ids that start at 1
+//! in each child. The parent's history keeps only the Map's own events, as on AWS. The caller
+//! collects what the children wrote with [`Execution::take_child_histories`] after each event
+//! and records them as executions (a durable runtime writes them in the same batch as the
+//! parent's step, so replaying the parent's journal writes them again identically).
+//!
+//! Without the flag (in-process runs, benchmarks, Express parents) the children stay silent.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::execution::{Execution, Fault, RunId};
+use crate::history::{EventDetails, HistoryEvent};
+
+/// Where a run's events go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// The execution's history.
+    Main,
+    /// Nowhere: a distributed Map's child that is not recorded.
+    Silent,
+    /// The history of the child execution with this id.
+    Child(u32),
+}
+
+/// One child execution's history while it runs.
+#[derive(Debug)]
+pub(crate) struct ChildLog {
+    map_run_arn: String,
+    name: String,
+    /// The child's top run: when it ends, the child ends.
+    top: RunId,
+    next_id: u64,
+    /// Written and not yet taken.
+    events: Vec<HistoryEvent>,
+    ended: bool,
+}
+
+/// The child executions of one execution.
+#[derive(Debug, Default)]
+pub(crate) struct Children {
+    logs: HashMap<u32, ChildLog>,
+    next: u32,
+    /// Logs written since the last take, in the order they were first written.
+    dirty: Vec<u32>,
+}
+
+/// What one child execution wrote since the last [`Execution::take_child_histories`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildHistory {
+    /// The map run the child belongs to.
+    pub map_run_arn: String,
+    /// The child's execution name (its ARN: [`child_execution_arn`]).
+    pub name: String,
+    /// New events, ids local to the child. The first batch starts with `ExecutionStarted`;
+    /// the last ends with `ExecutionSucceeded`, `ExecutionFailed` or `ExecutionAborted`.
+    pub events: Vec<HistoryEvent>,
+    /// The child ended with these events.
+    pub ended: bool,
+}
+
+/// `arn:…:mapRun:MACHINE/LABEL:ID` → `arn:…:stateMachine:MACHINE/LABEL`, the ARN AWS gives a
+/// distributed Map's child workflow.
+pub fn child_state_machine_arn(map_run_arn: &str) -> String {
+    let (head, _) = map_run_arn.rsplit_once(':').unwrap_or((map_run_arn, ""));
+    head.replacen(":mapRun:", ":stateMachine:", 1)
+}
+
+/// The ARN of the child execution `name` of a map run: `arn:…:execution:MACHINE/LABEL:NAME`.
+pub fn child_execution_arn(map_run_arn: &str, name: &str) -> String {
+    let (head, _) = map_run_arn.rsplit_once(':').unwrap_or((map_run_arn, ""));
+    format!("{}:{name}", head.replacen(":mapRun:", ":execution:", 1))
+}
+
+impl Execution {
+    /// Opens the history of a new child execution and writes its `ExecutionStarted`; answers
+    /// the child's id and the id of that event.
+    pub(crate) fn open_child(
+        &mut self,
+        map_run_arn: &str,
+        name: String,
+        input: &Value,
+        top: RunId,
+    ) -> (u32, u64) {
+        let c = self.children.next;
+        self.children.next += 1;
+        self.children.logs.insert(
+            c,
+            ChildLog {
+                map_run_arn: map_run_arn.to_string(),
+                name,
+                top,
+                next_id: 1,
+                events: Vec::new(),
+                ended: false,
+            },
+        );
+        let details = EventDetails::ExecutionStarted {
+            input: input.to_string(),
+            role_arn: self.info.role_arn.clone(),
+        };
+        let id = self.emit_child(c, 0, details);
+        (c, id)
+    }
+
+    /// Appends an event to a child's history; answers its id (`prev` for a child that ended).
+    pub(crate) fn emit_child(&mut self, c: u32, prev: u64, details: EventDetails) -> u64 {
+        let now = self.now;
+        let Some(log) = self.children.logs.get_mut(&c).filter(|l| !l.ended) else {
+            return prev;
+        };
+        let id = log.next_id;
+        log.next_id += 1;
+        if log.events.is_empty() {
+            self.children.dirty.push(c);
+        }
+        log.events.push(HistoryEvent {
+            id,
+            previous_event_id: prev,
+            timestamp: now,
+            details,
+        });
+        id
+    }
+
+    /// Whether `rid` is the top run of child `c`.
+    pub(crate) fn is_child_top(&self, c: u32, rid: RunId) -> bool {
+        self.children.logs.get(&c).is_some_and(|l| l.top == rid)
+    }
+
+    /// The child's top run ended with `result`; `prev` is its last event.
+    pub(crate) fn close_child(&mut self, c: u32, prev: u64, result: Result<&Value, &Fault>) {
+        let details = match result {
+            Ok(output) => EventDetails::ExecutionSucceeded {
+                output: output.to_string(),
+            },
+            Err(fault) => EventDetails::ExecutionFailed {
+                error: fault.error_text(),
+                cause: fault.cause.clone(),
+            },
+        };
+        self.end_child(c, prev, details);
+    }
+
+    /// The child was stopped (a sibling failed, the parent stopped, failed or timed out).
+    /// Like the parent's, its `ExecutionAborted` follows no event.
+    pub(crate) fn abort_child(&mut self, c: u32) {
+        self.end_child(
+            c,
+            0,
+            EventDetails::ExecutionAborted {
+                error: None,
+                cause: None,
+            },
+        );
+    }
+
+    /// Every child still running is stopped (the parent ended).
+    pub(crate) fn abort_open_children(&mut self) {
+        let mut open: Vec<u32> = self
+            .children
+            .logs
+            .iter()
+            .filter(|(_, l)| !l.ended)
+            .map(|(c, _)| *c)
+            .collect();
+        open.sort_unstable();
+        for c in open {
+            self.abort_child(c);
+        }
+    }
+
+    fn end_child(&mut self, c: u32, prev: u64, details: EventDetails) {
+        self.emit_child(c, prev, details);
+        if let Some(log) = self.children.logs.get_mut(&c) {
+            log.ended = true;
+        }
+    }
+
+    /// Moves out what the children wrote since the last call, in the order they first wrote;
+    /// children that ended are forgotten.
+    pub fn take_child_histories(&mut self) -> Vec<ChildHistory> {
+        let dirty = std::mem::take(&mut self.children.dirty);
+        let mut out = Vec::with_capacity(dirty.len());
+        for c in dirty {
+            let Some(log) = self.children.logs.get_mut(&c) else {
+                continue;
+            };
+            let ended = log.ended;
+            out.push(ChildHistory {
+                map_run_arn: log.map_run_arn.clone(),
+                name: log.name.clone(),
+                events: std::mem::take(&mut log.events),
+                ended,
+            });
+            if ended {
+                self.children.logs.remove(&c);
+            }
+        }
+        out
+    }
+}

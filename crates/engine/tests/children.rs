@@ -1,0 +1,278 @@
+//! A distributed Map's children as executions of their own (`Limits::child_executions`): each
+//! child writes its own history, numbered from 1, from `ExecutionStarted` to its end; the
+//! parent's history is the same as when the children are silent; stopping or failing ends the
+//! children that still run with `ExecutionAborted`.
+
+use std::sync::Arc;
+
+use baton_asl::model::StateMachine;
+use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
+use baton_engine::{
+    child_execution_arn, ChildHistory, Event, EventDetails, Execution, ExecutionInfo, HistoryEvent,
+    Limits, Status, TaskRequest,
+};
+use serde_json::{json, Value};
+
+struct NoTasks;
+
+impl TaskHandler for NoTasks {
+    fn run(&mut self, request: &TaskRequest) -> TaskReply {
+        panic!("no Task state in these machines: {request:?}")
+    }
+}
+
+fn limits(children: bool) -> Limits {
+    Limits {
+        child_executions: children,
+        ..Limits::default()
+    }
+}
+
+fn info() -> ExecutionInfo {
+    ExecutionInfo::standard("aws", "us-east-1", "123456789012", "m", "e")
+}
+
+/// A distributed Map over `$.items` whose processor is `processor`.
+fn machine(processor: Value, extra: Value) -> StateMachine {
+    let mut map = json!({
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": processor,
+        "End": true
+    });
+    if let (Some(m), Value::Object(more)) = (map.as_object_mut(), extra) {
+        m.extend(more);
+    }
+    StateMachine::from_value(&json!({"StartAt": "Each", "States": {"Each": map}})).expect("model")
+}
+
+fn checking_processor(execution_type: &str) -> Value {
+    json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice",
+                "Choices": [{"Variable": "$.bad", "IsPresent": true, "Next": "Broken"}],
+                "Default": "Fine"},
+            "Fine": {"Type": "Pass", "End": true},
+            "Broken": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"}
+        }
+    })
+}
+
+fn types(events: &[HistoryEvent]) -> Vec<String> {
+    events.iter().map(|e| e.details.type_name()).collect()
+}
+
+fn run(machine: StateMachine, children: bool, input: Value) -> (Execution, Vec<ChildHistory>) {
+    let mut execution = Execution::new(Arc::new(machine), limits(children));
+    let mut clock = VirtualClock::starting_at(1_700_000_000_000);
+    run_to_end(&mut execution, info(), input, 7, &mut clock, &mut NoTasks);
+    let written = execution.take_child_histories();
+    (execution, written)
+}
+
+fn map_run_arn(parent: &[HistoryEvent]) -> String {
+    parent
+        .iter()
+        .find_map(|e| match &e.details {
+            EventDetails::MapRunStarted { map_run_arn, .. } => Some(map_run_arn.clone()),
+            _ => None,
+        })
+        .expect("MapRunStarted")
+}
+
+/// Ids run 1, 2, … and every event follows one written before it.
+fn assert_numbered(child: &ChildHistory) {
+    for (i, e) in child.events.iter().enumerate() {
+        assert_eq!(e.id, i as u64 + 1, "{}", child.name);
+        assert!(e.previous_event_id < e.id, "{e:?}");
+    }
+    assert_eq!(child.events[0].previous_event_id, 0);
+}
+
+#[test]
+fn each_child_writes_its_own_history_and_the_parent_history_is_unchanged() {
+    let items = json!({"items": [{"n": 1}, {"bad": true}, {"n": 3}]});
+    let def = machine(
+        checking_processor("STANDARD"),
+        json!({"ToleratedFailureCount": 1}),
+    );
+    let (silent, none) = run(def.clone(), false, items.clone());
+    assert!(none.is_empty(), "children are silent without the flag");
+    let (parent, children) = run(def, true, items);
+    assert_eq!(parent.status(), Status::Succeeded);
+    assert_eq!(types(parent.history()), types(silent.history()));
+    assert_eq!(
+        parent.outcome().and_then(|o| o.output.clone()),
+        silent.outcome().and_then(|o| o.output.clone())
+    );
+
+    let arn = map_run_arn(parent.history());
+    assert_eq!(children.len(), 3);
+    let mut names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 3, "every child has a name of its own");
+    let mut ended = Vec::new();
+    for child in &children {
+        assert!(child.ended);
+        assert_eq!(child.map_run_arn, arn);
+        assert_numbered(child);
+        let EventDetails::ExecutionStarted { input, .. } = &child.events[0].details else {
+            panic!("{:?}", child.events[0]);
+        };
+        let input: Value = serde_json::from_str(input).expect("json");
+        match child.events.last().map(|e| &e.details) {
+            Some(EventDetails::ExecutionSucceeded { output }) => {
+                assert_eq!(
+                    types(&child.events),
+                    [
+                        "ExecutionStarted",
+                        "ChoiceStateEntered",
+                        "ChoiceStateExited",
+                        "PassStateEntered",
+                        "PassStateExited",
+                        "ExecutionSucceeded"
+                    ]
+                );
+                assert_eq!(serde_json::from_str::<Value>(output).expect("json"), input);
+                ended.push("succeeded");
+            }
+            Some(EventDetails::ExecutionFailed { error, cause }) => {
+                assert_eq!(input, json!({"bad": true}));
+                assert_eq!(error.as_deref(), Some("Item.Bad"));
+                assert_eq!(cause.as_deref(), Some("a bad item"));
+                ended.push("failed");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    ended.sort_unstable();
+    assert_eq!(ended, ["failed", "succeeded", "succeeded"]);
+    assert_eq!(
+        child_execution_arn(&arn, "c1"),
+        arn.rsplit_once(':')
+            .unwrap()
+            .0
+            .replace(":mapRun:", ":execution:")
+            + ":c1"
+    );
+}
+
+#[test]
+fn nested_states_of_a_child_write_into_the_child_history() {
+    let processor = json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Inner",
+        "States": {
+            "Inner": {"Type": "Map", "ItemsPath": "$.parts",
+                "ItemProcessor": {"StartAt": "Part", "States": {"Part": {"Type": "Pass", "End": true}}},
+                "End": true}
+        }
+    });
+    let (parent, children) = run(
+        machine(processor, json!({})),
+        true,
+        json!({"items": [{"parts": [1, 2]}]}),
+    );
+    assert_eq!(parent.status(), Status::Succeeded);
+    assert!(!types(parent.history())
+        .iter()
+        .any(|t| t == "MapIterationStarted"));
+    let [child] = children.as_slice() else {
+        panic!("{children:?}");
+    };
+    assert_numbered(child);
+    let t = types(&child.events);
+    assert_eq!(t.iter().filter(|t| **t == "MapIterationStarted").count(), 2);
+    assert_eq!(
+        t.iter().filter(|t| **t == "MapIterationSucceeded").count(),
+        2
+    );
+    assert_eq!(t.last().map(String::as_str), Some("ExecutionSucceeded"));
+}
+
+#[test]
+fn express_children_are_not_recorded() {
+    let (parent, children) = run(
+        machine(checking_processor("EXPRESS"), json!({})),
+        true,
+        json!({"items": [{"n": 1}]}),
+    );
+    assert_eq!(parent.status(), Status::Succeeded);
+    assert!(children.is_empty());
+}
+
+fn waiting_processor() -> Value {
+    json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice",
+                "Choices": [{"Variable": "$.bad", "IsPresent": true, "Next": "Broken"}],
+                "Default": "Hold"},
+            "Hold": {"Type": "Wait", "Seconds": 100, "End": true},
+            "Broken": {"Type": "Fail", "Error": "Item.Bad"}
+        }
+    })
+}
+
+fn start(machine: StateMachine, input: Value) -> Execution {
+    let mut execution = Execution::new(Arc::new(machine), limits(true));
+    execution.apply(Event::Started {
+        info: Box::new(info()),
+        input,
+        time: 1_000,
+        seed: 3,
+    });
+    execution
+}
+
+#[test]
+fn stopping_the_parent_aborts_the_children_that_run() {
+    let mut parent = start(
+        machine(waiting_processor(), json!({})),
+        json!({"items": [{"n": 1}, {"n": 2}]}),
+    );
+    let started = parent.take_child_histories();
+    assert_eq!(started.len(), 2);
+    assert!(started.iter().all(|c| !c.ended));
+    parent.apply(Event::StopRequested {
+        error: Some("E".into()),
+        cause: None,
+        time: 2_000,
+    });
+    assert_eq!(parent.status(), Status::Aborted);
+    let ended = parent.take_child_histories();
+    assert_eq!(ended.len(), 2);
+    for (before, after) in started.iter().zip(&ended) {
+        assert_eq!(before.name, after.name);
+        assert!(after.ended);
+        let last = after.events.last().expect("an end");
+        assert_eq!(last.details.type_name(), "ExecutionAborted");
+        assert_eq!(last.id, before.events.last().expect("events").id + 1);
+        assert_eq!(last.timestamp, 2_000);
+    }
+    assert!(parent.take_child_histories().is_empty(), "taken once");
+}
+
+#[test]
+fn a_failure_beyond_tolerance_aborts_the_running_siblings() {
+    let (parent, children) = run(
+        machine(waiting_processor(), json!({"MaxConcurrency": 3})),
+        true,
+        json!({"items": [{"n": 1}, {"n": 2}, {"bad": true}]}),
+    );
+    assert_eq!(parent.status(), Status::Failed);
+    let mut ends: Vec<String> = children
+        .iter()
+        .map(|c| c.events.last().expect("events").details.type_name())
+        .collect();
+    ends.sort_unstable();
+    assert_eq!(
+        ends,
+        ["ExecutionAborted", "ExecutionAborted", "ExecutionFailed"]
+    );
+    assert!(children.iter().all(|c| c.ended));
+}
