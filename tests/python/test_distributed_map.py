@@ -89,9 +89,25 @@ def test_items_from_a_json_object_and_results_written_to_the_bucket(sfn, s3, buc
         assert r["StartDate"] <= r["StopDate"]
     assert len({r["Name"] for r in records}) == 5
 
+    # The records are the map run's child executions, which the API lists and describes.
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    assert sorted(c["executionArn"] for c in children) == sorted(r["ExecutionArn"] for r in records)
+    for r in records:
+        child = sfn.describe_execution(executionArn=r["ExecutionArn"])
+        assert child["status"] == "SUCCEEDED" and child["mapRunArn"] == map_run
+        assert child["stateMachineArn"] == r["StateMachineArn"]
+        assert json.loads(child["input"]) == json.loads(r["Input"])
+        assert json.loads(child["output"]) == json.loads(r["Output"])
+    child_events = history(sfn, records[0]["ExecutionArn"])
+    assert [e["type"] for e in child_events] == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert [e["id"] for e in child_events] == [1, 2, 3, 4]
+
     described = sfn.describe_map_run(mapRunArn=map_run)
     assert described["status"] == "SUCCEEDED"
     assert described["itemCounts"]["total"] == 5 and described["itemCounts"]["succeeded"] == 5
+    assert described["executionCounts"]["succeeded"] == 5
+    assert described["executionCounts"]["running"] == 0
     events = history(sfn, arn)
     # Reading and writing write no events: the children's events are in their own histories.
     assert [e["type"] for e in events] == [

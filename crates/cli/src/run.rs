@@ -84,7 +84,8 @@ pub struct RunArgs {
     #[arg(long)]
     endpoint_url: Option<String>,
     /// `AWS_ENDPOINT_URL_S3` for the processes tasks start (e.g. a running `baton serve`'s S3
-    /// endpoint); without it they keep the one in Baton's environment, if any.
+    /// endpoint); without it, the `[storage] endpoint` when one is configured, else the one in
+    /// Baton's environment, if any.
     #[arg(long)]
     s3_endpoint_url: Option<String>,
     /// Where ECS task logs and default buckets go.

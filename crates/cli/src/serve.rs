@@ -1,6 +1,6 @@
 //! `baton serve`: the AWS Step Functions API on a local port, executions kept in an embedded
 //! SQLite store in a data folder, and an S3-compatible endpoint over the Task buckets on another
-//! port. Ctrl-C (or SIGTERM) stops accepting requests, answers those in flight and exits;
+//! port (unless the buckets are on an external endpoint already, `[storage] endpoint`). Ctrl-C (or SIGTERM) stops accepting requests, answers those in flight and exits;
 //! unfinished executions resume at the next start.
 
 use std::net::SocketAddr;
@@ -36,7 +36,8 @@ pub struct ServeArgs {
     #[arg(long)]
     config: Option<PathBuf>,
     /// The address of the S3-compatible endpoint over the same buckets (port 0: any free
-    /// port); processes Baton starts get it as `AWS_ENDPOINT_URL_S3`.
+    /// port); processes Baton starts get it as `AWS_ENDPOINT_URL_S3`. Not started when
+    /// `[storage] endpoint` puts the buckets on an external endpoint: processes get that one.
     #[arg(long, default_value = "127.0.0.1:0")]
     s3_bind: SocketAddr,
 }
@@ -59,15 +60,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.bind))?;
     let addr = listener.local_addr()?;
-    let s3_listener = tokio::net::TcpListener::bind(args.s3_bind)
-        .await
-        .with_context(|| format!("listening on {} (S3)", args.s3_bind))?;
-    let s3_addr = s3_listener.local_addr()?;
+    // Baton's own S3 endpoint serves buckets in a local folder; buckets on an external
+    // endpoint are reached there, by tasks and processes alike.
+    let s3_listener = match &resources.storage.endpoint {
+        Some(_) => None,
+        None => Some(
+            tokio::net::TcpListener::bind(args.s3_bind)
+                .await
+                .with_context(|| format!("listening on {} (S3)", args.s3_bind))?,
+        ),
+    };
+    let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let integrations = Arc::new(baton_integrations::Resources::new(
         &resources,
         baton_integrations::Environment {
             endpoint_url: Some(format!("http://{addr}")),
-            s3_endpoint_url: Some(format!("http://{s3_addr}")),
+            s3_endpoint_url: s3_addr.map(|a| format!("http://{a}")),
             data_dir: std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone()),
         },
     ));
@@ -97,7 +105,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     drop(service);
     let data = std::fs::canonicalize(&args.data_dir).unwrap_or(args.data_dir.clone());
     println!("baton: listening on http://{addr}");
-    println!("baton: S3 on http://{s3_addr}");
+    match (s3_addr, integrations.storage().endpoint_url()) {
+        (Some(s3_addr), _) => println!("baton: S3 on http://{s3_addr}"),
+        (None, Some(url)) => println!("baton: Task buckets at {url} (no S3 endpoint started)"),
+        (None, None) => {}
+    }
     println!("baton: data in {}", data.display());
     println!(
         "baton: {} unfinished execution(s) resumed",
@@ -112,16 +124,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .merge(baton_console::logs::router(data.join("logs")));
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
-    let s3 = tokio::spawn({
-        let integrations = integrations.clone();
-        async move {
+    let local_root = integrations.storage().local_root().map(|r| r.to_path_buf());
+    let s3 = match (s3_listener, local_root) {
+        (Some(s3_listener), Some(root)) => Some(tokio::spawn(async move {
             let stopped = async {
                 let _ = s3_stopped.await;
             };
-            baton_integrations::s3_endpoint::serve(s3_listener, integrations.storage(), stopped)
-                .await;
-        }
-    });
+            baton_integrations::s3_endpoint::serve(s3_listener, &root, stopped).await;
+        })),
+        _ => None,
+    };
     let stopping = runtime.clone();
     let shutdown = async move {
         shutdown_signal().await;
@@ -130,7 +142,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = s3_stop.send(());
     };
     baton_server::serve(listener, app, shutdown).await?;
-    let _ = s3.await;
+    if let Some(s3) = s3 {
+        let _ = s3.await;
+    }
     runtime.shutdown();
     println!("baton: stopped");
     Ok(())

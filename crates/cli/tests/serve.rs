@@ -173,11 +173,16 @@ struct Ending {
     status: ExecutionStatus,
     output: Option<Value>,
     events: Vec<String>,
+    /// A distributed Map's child executions, sorted: status, input, output, event types.
+    children: Vec<(String, Value, Option<Value>, Vec<String>)>,
 }
 
 async fn ending(client: &Client, kind: &str, arn: &str, data: &std::path::Path) -> Ending {
     let (status, mut output) = finished(client, arn).await;
+    let mut children = Vec::new();
     if kind == "dmap" {
+        let map_run = output.as_ref().and_then(|o| o["MapRunArn"].as_str());
+        children = child_endings(client, map_run.expect("a map run")).await;
         // The map run's id differs from run to run: compare what was written under it.
         output = output.map(|o| written_outputs(data, &o));
     }
@@ -196,7 +201,51 @@ async fn ending(client: &Client, kind: &str, arn: &str, data: &std::path::Path) 
         status,
         output,
         events: types,
+        children,
     }
+}
+
+/// Every child execution of a map run, described, with its history (ids 1, 2, 3…).
+async fn child_endings(
+    client: &Client,
+    map_run: &str,
+) -> Vec<(String, Value, Option<Value>, Vec<String>)> {
+    let listed = client
+        .list_executions()
+        .map_run_arn(map_run)
+        .send()
+        .await
+        .expect("children");
+    let mut out = Vec::new();
+    for child in listed.executions {
+        let d = client
+            .describe_execution()
+            .execution_arn(&child.execution_arn)
+            .send()
+            .await
+            .expect("a child");
+        let events = history(client, &child.execution_arn).await;
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(
+                e.id,
+                i as i64 + 1,
+                "{}: ids run 1, 2, 3…",
+                child.execution_arn
+            );
+        }
+        let parse = |t: &str| serde_json::from_str::<Value>(t).expect("JSON");
+        out.push((
+            d.status.as_str().to_string(),
+            parse(d.input.as_deref().unwrap_or("null")),
+            d.output.as_deref().map(parse),
+            events
+                .iter()
+                .map(|e| e.r#type.as_str().to_string())
+                .collect(),
+        ));
+    }
+    out.sort_by_key(|c| c.1.to_string());
+    out
 }
 
 /// The children's outputs a distributed Map wrote (its output names the manifest).
@@ -330,6 +379,18 @@ async fn a_crash_loses_and_doubles_nothing() {
         reference[&("dmap".to_string(), 2)].output,
         Some(json!({"written": [{"v": 3}, {"v": 4}, {"v": 5}], "failed": []}))
     );
+    let children = &reference[&("dmap".to_string(), 2)].children;
+    assert_eq!(children.len(), 3);
+    for (n, (status, input, output, events)) in children.iter().enumerate() {
+        assert_eq!(status, "SUCCEEDED");
+        assert_eq!(*input, json!(2 + n));
+        assert_eq!(*output, Some(json!({"v": 3 + n})));
+        assert_eq!(events.first().map(String::as_str), Some("ExecutionStarted"));
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some("ExecutionSucceeded")
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

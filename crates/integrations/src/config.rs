@@ -16,8 +16,15 @@
 //! cwd = "calculator"
 //! env = { NODE_ENV = "production" }
 //!
-//! [storage]
+//! [storage]                       # the Task buckets: a folder (default: <data>/storage) …
 //! root = "buckets"
+//! # … or an S3-compatible endpoint (not both):
+//! # endpoint = "http://127.0.0.1:9000"
+//! # region = "us-east-1"           # default us-east-1
+//! # access_key_id = "..."          # the key pair requests are signed with (default: a
+//! # secret_access_key = "..."      # placeholder, for endpoints that do not check signatures)
+//! # session_token = "..."          # optional
+//! # force_path_style = true        # default true: http://host/bucket/key
 //!
 //! [machines.Child]                # for `baton run`: a machine nested executions can start
 //! definition = "child.asl.json"   # type = "EXPRESS" (default STANDARD)
@@ -35,7 +42,9 @@
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
 //! `MACHINES`; `NAME` as written in the definition, case kept; `KEY` in any case), or
-//! `BATON_STORAGE__ROOT`, `BATON_HTTP__ALLOW`, `BATON_HTTP__CA_FILE`,
+//! `BATON_STORAGE__<KEY>` (`ROOT`, `ENDPOINT`, `REGION`, `ACCESS_KEY_ID`, `SECRET_ACCESS_KEY`,
+//! `SESSION_TOKEN`, `FORCE_PATH_STYLE`; the endpoint, region and credentials are always read as
+//! text), `BATON_HTTP__ALLOW`, `BATON_HTTP__CA_FILE`,
 //! `BATON_HTTP__CONNECTIONS__<NAME>__<KEY>`;
 //! `BATON_FUNCTIONS__Hello__ENV__STAGE=dev` sets one `env` entry. A
 //! value is read as a TOML value when it is one (`["python3","f.py"]`, `30`), as a string
@@ -127,11 +136,62 @@ pub struct EcsTask {
     pub command: Command,
 }
 
+/// Where the Task buckets are: a folder, or an S3-compatible endpoint.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Storage {
     /// The folder buckets live in (`None`: the caller's default, under the data folder).
     pub root: Option<PathBuf>,
+    /// An S3-compatible endpoint the buckets are on instead (never together with `root`).
+    pub endpoint: Option<StorageEndpoint>,
 }
+
+/// An S3-compatible endpoint (`[storage] endpoint`) and how to sign requests to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageEndpoint {
+    /// `http://host:port` or `https://…`.
+    pub url: String,
+    /// The region requests are signed for (default `us-east-1`).
+    pub region: String,
+    /// `None`: requests are signed with a placeholder key pair, which endpoints that do not
+    /// check signatures (Baton's own) accept.
+    pub credentials: Option<StorageCredentials>,
+    /// `http://host/bucket/key` rather than `http://bucket.host/key` (default true: most
+    /// S3-compatible servers and any endpoint named by an IP address need it).
+    pub force_path_style: bool,
+}
+
+/// The key pair (and optional session token) Baton signs storage requests with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageCredentials {
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+    pub session_token: Option<Secret>,
+}
+
+/// A credential: compared and cloned like a string, but never printed (`Debug` shows
+/// `"<redacted>"`), so a configuration can be logged without it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that signs with it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+/// The region storage requests are signed for when none is configured.
+pub const DEFAULT_STORAGE_REGION: &str = "us-east-1";
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -198,6 +258,14 @@ struct RawCommand {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     root: Option<PathBuf>,
+    endpoint: Option<String>,
+    region: Option<String>,
+    // Read as any TOML value so that a mistyped credential is refused without its value being
+    // quoted in the message (serde's type errors quote it).
+    access_key_id: Option<toml::Value>,
+    secret_access_key: Option<toml::Value>,
+    session_token: Option<toml::Value>,
+    force_path_style: Option<bool>,
 }
 
 impl Config {
@@ -242,7 +310,12 @@ impl Config {
             let Some(path) = env_path(&name) else {
                 continue;
             };
-            set(&mut table, &path, parse_value(&value)).map_err(|m| invalid(&name, m))?;
+            let value = if is_text_key(&path) {
+                toml::Value::String(value)
+            } else {
+                parse_value(&value)
+            };
+            set(&mut table, &path, value).map_err(|m| invalid(&name, m))?;
         }
         let raw: RawConfig = toml::Table::try_into(table)
             .map_err(|e| invalid(origin, e.to_string().trim_end().to_string()))?;
@@ -306,7 +379,7 @@ impl Config {
                 command(base, &place, t.command, t.cwd, t.env).map_err(|m| invalid(origin, m))?;
             config.ecs.insert(family, EcsTask { command });
         }
-        config.storage.root = raw.storage.root.map(|r| base.join(r));
+        config.storage = storage(base, raw.storage).map_err(|m| invalid(origin, m))?;
         for (name, m) in raw.machines {
             let machine_type = m.machine_type.unwrap_or_else(|| "STANDARD".into());
             if machine_type != "STANDARD" && machine_type != "EXPRESS" {
@@ -348,6 +421,110 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `[storage]`: a folder or an endpoint, and the endpoint's settings only with an endpoint.
+fn storage(base: &Path, raw: RawStorage) -> Result<Storage, String> {
+    let root = raw.root.map(|r| base.join(r));
+    let Some(url) = raw.endpoint else {
+        let endpoint_only = [
+            ("region", raw.region.is_some()),
+            ("access_key_id", raw.access_key_id.is_some()),
+            ("secret_access_key", raw.secret_access_key.is_some()),
+            ("session_token", raw.session_token.is_some()),
+            ("force_path_style", raw.force_path_style.is_some()),
+        ];
+        if let Some((key, _)) = endpoint_only.iter().find(|(_, set)| *set) {
+            return Err(format!(
+                "storage: `{key}` applies to an S3-compatible `endpoint`, and none is set"
+            ));
+        }
+        return Ok(Storage {
+            root,
+            endpoint: None,
+        });
+    };
+    if root.is_some() {
+        return Err(
+            "storage: `root` (buckets in a local folder) and `endpoint` (buckets on an \
+             S3-compatible endpoint) cannot both be set; remove one (BATON_STORAGE__ROOT and \
+             BATON_STORAGE__ENDPOINT set them too)"
+                .into(),
+        );
+    }
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return Err(format!(
+            "storage: `endpoint` must start with http:// or https:// (got {url:?})"
+        ));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        // Printed at start-up and given to processes: no place for credentials.
+        return Err(
+            "storage: `endpoint` must not hold credentials; set `access_key_id` and \
+             `secret_access_key`"
+                .into(),
+        );
+    }
+    if authority.is_empty() {
+        return Err(format!("storage: `endpoint` has no host (got {url:?})"));
+    }
+    let region = raw
+        .region
+        .unwrap_or_else(|| DEFAULT_STORAGE_REGION.to_string());
+    if region.is_empty() {
+        return Err("storage: `region` must not be empty".into());
+    }
+    let secret = |key: &str, value: Option<toml::Value>| match value {
+        None => Ok(None),
+        Some(toml::Value::String(s)) if !s.is_empty() => Ok(Some(Secret(s))),
+        Some(_) => Err(format!("storage: `{key}` must be a non-empty string")),
+    };
+    let access_key_id = secret("access_key_id", raw.access_key_id)?;
+    let secret_access_key = secret("secret_access_key", raw.secret_access_key)?;
+    let session_token = secret("session_token", raw.session_token)?;
+    let credentials = match (access_key_id, secret_access_key, session_token) {
+        (Some(access_key_id), Some(secret_access_key), session_token) => Some(StorageCredentials {
+            access_key_id,
+            secret_access_key,
+            session_token,
+        }),
+        (None, None, None) => None,
+        (None, None, Some(_)) => {
+            return Err(
+                "storage: `session_token` needs `access_key_id` and `secret_access_key`".into(),
+            )
+        }
+        (Some(_), None, _) | (None, Some(_), _) => {
+            return Err(
+                "storage: give both `access_key_id` and `secret_access_key`, or neither".into(),
+            )
+        }
+    };
+    Ok(Storage {
+        root: None,
+        endpoint: Some(StorageEndpoint {
+            url,
+            region,
+            credentials,
+            force_path_style: raw.force_path_style.unwrap_or(true),
+        }),
+    })
+}
+
+/// Variables whose value is text whatever it looks like: an endpoint, a region, credentials
+/// (a secret of digits stays a string).
+fn is_text_key(path: &[String]) -> bool {
+    matches!(
+        path,
+        [section, key] if section == "storage" && matches!(
+            key.as_str(),
+            "endpoint" | "region" | "access_key_id" | "secret_access_key" | "session_token"
+        )
+    )
 }
 
 fn command(
@@ -417,7 +594,7 @@ fn parse_value(text: &str) -> toml::Value {
 fn set(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
     if path.iter().any(String::is_empty) {
         return Err(
-            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_MACHINES__<NAME>__<KEY>, BATON_STORAGE__ROOT, BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
+            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_MACHINES__<NAME>__<KEY>, BATON_STORAGE__<KEY> (ROOT, ENDPOINT, REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, FORCE_PATH_STYLE), BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
                 .into(),
         );
     }

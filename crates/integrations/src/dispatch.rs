@@ -26,9 +26,11 @@ pub struct Environment {
     /// `AWS_ENDPOINT_URL` for the processes Baton starts (`baton serve`'s address).
     pub endpoint_url: Option<String>,
     /// `AWS_ENDPOINT_URL_S3` for the processes Baton starts (`baton serve`'s S3 endpoint).
+    /// `None`: the `[storage] endpoint` when one is configured.
     pub s3_endpoint_url: Option<String>,
     /// The data folder: ECS logs go to `<data>/logs/ecs/`, function stderr to
-    /// `<data>/logs/functions/`, buckets to `<data>/storage/` unless `[storage] root` says.
+    /// `<data>/logs/functions/`, buckets to `<data>/storage/` unless `[storage] root` or
+    /// `[storage] endpoint` says.
     pub data_dir: PathBuf,
 }
 
@@ -46,19 +48,28 @@ pub struct Resources {
 impl Resources {
     pub fn new(config: &Config, environment: Environment) -> Resources {
         let logs = environment.data_dir.join("logs");
-        let root = config
-            .storage
-            .root
-            .clone()
-            .unwrap_or_else(|| environment.data_dir.join("storage"));
+        let storage = match &config.storage.endpoint {
+            Some(endpoint) => Storage::remote(endpoint),
+            None => Storage::new(
+                config
+                    .storage
+                    .root
+                    .clone()
+                    .unwrap_or_else(|| environment.data_dir.join("storage")),
+            ),
+        };
+        // Processes see the buckets Task states see: on an external endpoint, that one.
+        let s3_endpoint_url = environment
+            .s3_endpoint_url
+            .or_else(|| storage.endpoint_url().map(str::to_string));
         Resources {
             functions: Functions::new(config, Some(logs.join("functions"))),
             ecs: Ecs::new(config, logs.join("ecs")),
-            storage: Storage::new(root),
+            storage,
             http: Http::new(config),
             nested: Nested::default(),
             endpoint_url: environment.endpoint_url,
-            s3_endpoint_url: environment.s3_endpoint_url,
+            s3_endpoint_url,
         }
     }
 
@@ -69,7 +80,8 @@ impl Resources {
         self.nested.attach(service);
     }
 
-    /// The buckets `aws-sdk:s3` tasks use, which the S3 endpoint serves too.
+    /// The buckets `aws-sdk:s3` tasks use, which the S3 endpoint serves too when they are in a
+    /// local folder.
     pub fn storage(&self) -> &Storage {
         &self.storage
     }
@@ -147,19 +159,14 @@ impl Integrations for Resources {
         match &request.purpose {
             TaskPurpose::State => {}
             TaskPurpose::ItemReader { reader_config } => {
-                let (storage, request, config) =
-                    (self.storage.clone(), request.clone(), reader_config.clone());
-                return blocking(move || {
-                    storage
-                        .item_reader(&request.resource, &request.input, &config)
-                        .map(Value::Array)
-                })
-                .await;
+                let items = self
+                    .storage
+                    .item_reader(&request.resource, &request.input, reader_config)
+                    .await;
+                return answer(items.map(Value::Array));
             }
             TaskPurpose::ResultWriter(export) => {
-                let (storage, input, export) =
-                    (self.storage.clone(), request.input.clone(), export.clone());
-                return blocking(move || storage.result_writer(&input, &export)).await;
+                return answer(self.storage.result_writer(&request.input, export).await);
             }
         }
         let kind = resource_kind(&request.resource, &info.region);
@@ -183,14 +190,8 @@ impl Integrations for Resources {
     }
 }
 
-/// Runs storage work on Tokio's blocking pool and answers it as a task's result.
-async fn blocking(work: impl FnOnce() -> Result<Value, Failure> + Send + 'static) -> TaskResult {
-    let result = tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
-        Err((
-            "States.Runtime".into(),
-            format!("the storage task failed: {e}"),
-        ))
-    });
+/// A storage result as a task's.
+fn answer(result: Result<Value, Failure>) -> TaskResult {
     match result {
         Ok(output) => TaskResult::Succeeded(output),
         Err((error, cause)) => TaskResult::Failed {

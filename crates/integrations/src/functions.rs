@@ -36,8 +36,8 @@ pub struct CallContext {
     pub account: String,
     /// `AWS_ENDPOINT_URL` for processes Baton starts.
     pub endpoint_url: Option<String>,
-    /// `AWS_ENDPOINT_URL_S3` for processes Baton starts (`baton serve`'s S3 endpoint); without
-    /// it they keep the one they inherit.
+    /// `AWS_ENDPOINT_URL_S3` for processes Baton starts (`baton serve`'s S3 endpoint, or the
+    /// `[storage] endpoint`); without it they keep the one they inherit.
     pub s3_endpoint_url: Option<String>,
 }
 
@@ -49,8 +49,12 @@ impl CallContext {
             env.insert("AWS_ENDPOINT_URL".into(), url.clone());
         }
         // Read by the AWS SDKs (boto3, JS v3, Java v2, Go v2, Rust) before AWS_ENDPOINT_URL for
-        // S3. Its host is an IP address, so they address buckets path-style without being
-        // told (there is no standard variable for path style to set besides).
+        // S3: Baton's own S3 endpoint, or the `[storage] endpoint` the Task buckets are on. An
+        // endpoint whose host is an IP address is addressed path-style without being told;
+        // for one named by a host name the program must ask for path style itself (there is
+        // no standard variable for it). The credentials below stay dummies either way: an
+        // external endpoint's are Baton's own and are not handed on (a function's or task's
+        // `env` can set others).
         if let Some(url) = &self.s3_endpoint_url {
             env.insert("AWS_ENDPOINT_URL_S3".into(), url.clone());
         }

@@ -7,7 +7,8 @@
 //! * `functions` — Lambda function ARNs and `arn:aws:states:::lambda:invoke` as local commands
 //!   (event JSON on stdin, result on stdout) or HTTP endpoints.
 //! * `ecs` — `arn:aws:states:::ecs:runTask(.sync)` as local processes.
-//! * `storage` — buckets in a local folder; the `aws-sdk:s3` actions.
+//! * `storage` — buckets in a local folder or on an S3-compatible endpoint; the `aws-sdk:s3`
+//!   actions, the Distributed Map's item reader and result writer.
 //! * `s3_endpoint` — S3's REST protocol over the same buckets, for programs using an AWS SDK.
 //! * `http` — `arn:aws:states:::http:invoke`, with connections' authentication.
 //! * `nested` — `arn:aws:states:::states:startExecution(.sync, .sync:2)`: child executions.

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use baton_integrations::config::{Config, Target, DEFAULT_FUNCTION_TIMEOUT_SECONDS};
+use baton_integrations::config::{
+    Config, Secret, StorageCredentials, StorageEndpoint, Target, DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+};
 
 fn parse(text: &str, vars: &[(&str, &str)]) -> Result<Config, String> {
     let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
@@ -160,6 +162,148 @@ fn mistakes_are_refused_with_a_message_that_names_them() {
     for (text, vars, expected) in cases {
         let err = parse(text, vars).expect_err(text);
         assert!(err.contains(expected), "{text:?}: {err}");
+    }
+}
+
+#[test]
+fn storage_on_an_s3_compatible_endpoint() {
+    let config = parse(
+        r#"
+        [storage]
+        endpoint = "http://127.0.0.1:9000"
+        access_key_id = "minio"
+        secret_access_key = "minio-secret"
+        "#,
+        &[],
+    )
+    .expect("valid");
+    assert_eq!(config.storage.root, None);
+    assert_eq!(
+        config.storage.endpoint,
+        Some(StorageEndpoint {
+            url: "http://127.0.0.1:9000".into(),
+            region: "us-east-1".into(),
+            credentials: Some(StorageCredentials {
+                access_key_id: Secret::new("minio"),
+                secret_access_key: Secret::new("minio-secret"),
+                session_token: None,
+            }),
+            force_path_style: true,
+        })
+    );
+    // The credentials are never printed.
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("minio-secret"), "{debug}");
+
+    // Every key from the environment; values that look like TOML numbers stay text.
+    let config = parse(
+        "",
+        &[
+            ("BATON_STORAGE__ENDPOINT", "https://s3.example.test"),
+            ("BATON_STORAGE__REGION", "eu-west-1"),
+            ("BATON_STORAGE__ACCESS_KEY_ID", "123456"),
+            ("BATON_STORAGE__SECRET_ACCESS_KEY", "0042"),
+            ("BATON_STORAGE__SESSION_TOKEN", "true"),
+            ("BATON_STORAGE__FORCE_PATH_STYLE", "false"),
+        ],
+    )
+    .expect("valid");
+    let endpoint = config.storage.endpoint.expect("an endpoint");
+    assert_eq!(endpoint.url, "https://s3.example.test");
+    assert_eq!(endpoint.region, "eu-west-1");
+    assert!(!endpoint.force_path_style);
+    let credentials = endpoint.credentials.expect("credentials");
+    assert_eq!(credentials.access_key_id.expose(), "123456");
+    assert_eq!(credentials.secret_access_key.expose(), "0042");
+    assert_eq!(
+        credentials.session_token.as_ref().map(Secret::expose),
+        Some("true")
+    );
+
+    // Without credentials: requests are signed with a placeholder pair.
+    let config = parse("[storage]\nendpoint = \"http://[::1]:9000\"\n", &[]).expect("valid");
+    assert_eq!(
+        config.storage.endpoint.expect("an endpoint").credentials,
+        None
+    );
+}
+
+#[test]
+fn storage_mistakes_are_refused() {
+    let cases: &[Mistake] = &[
+        (
+            "[storage]\nroot = \"b\"\nendpoint = \"http://127.0.0.1:9000\"\n",
+            &[],
+            "`root` (buckets in a local folder) and `endpoint` (buckets on an S3-compatible endpoint) cannot both be set",
+        ),
+        (
+            "[storage]\nroot = \"b\"\n",
+            &[("BATON_STORAGE__ENDPOINT", "http://127.0.0.1:9000")],
+            "cannot both be set",
+        ),
+        (
+            "[storage]\nendpoint = \"127.0.0.1:9000\"\n",
+            &[],
+            "`endpoint` must start with http:// or https://",
+        ),
+        (
+            "[storage]\nendpoint = \"http://key:secret@127.0.0.1:9000\"\n",
+            &[],
+            "`endpoint` must not hold credentials",
+        ),
+        (
+            "[storage]\nendpoint = \"http://\"\n",
+            &[],
+            "`endpoint` has no host",
+        ),
+        (
+            "[storage]\nregion = \"eu-west-1\"\n",
+            &[],
+            "storage: `region` applies to an S3-compatible `endpoint`",
+        ),
+        (
+            "",
+            &[("BATON_STORAGE__FORCE_PATH_STYLE", "false")],
+            "`force_path_style` applies to an S3-compatible `endpoint`",
+        ),
+        (
+            "[storage]\nendpoint = \"http://h\"\naccess_key_id = \"a\"\n",
+            &[],
+            "give both `access_key_id` and `secret_access_key`, or neither",
+        ),
+        (
+            "[storage]\nendpoint = \"http://h\"\nsession_token = \"t\"\n",
+            &[],
+            "`session_token` needs `access_key_id` and `secret_access_key`",
+        ),
+        (
+            "[storage]\nendpoint = \"http://h\"\nregion = \"\"\n",
+            &[],
+            "`region` must not be empty",
+        ),
+        (
+            "[storage]\nendpoint = \"http://h\"\naccess_key_id = \"a\"\nsecret_access_key = 12345678\n",
+            &[],
+            "`secret_access_key` must be a non-empty string",
+        ),
+        (
+            "[storage]\nendpoint = \"http://h\"\nforce_path_style = \"yes\"\n",
+            &[],
+            "invalid type",
+        ),
+        (
+            "[storage]\nbucket = \"b\"\n",
+            &[],
+            "unknown field `bucket`",
+        ),
+    ];
+    for (text, vars, expected) in cases {
+        let err = parse(text, vars).expect_err(text);
+        assert!(err.contains(expected), "{text:?} {vars:?}: {err}");
+        assert!(
+            !err.contains("12345678"),
+            "a credential is never quoted: {err}"
+        );
     }
 }
 

@@ -1,8 +1,10 @@
 //! The `aws-sdk:s3` actions over local buckets: result shapes, listing pages, errors, keys that
 //! try to leave their bucket, atomic overwrites, and Distributed Map item readers.
 
+mod support;
+
 use std::fs;
-use std::path::Path;
+use support::block_on;
 
 use baton_integrations::storage::Storage;
 use serde_json::{json, Value};
@@ -10,12 +12,12 @@ use serde_json::{json, Value};
 fn storage() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::new(dir.path().join("buckets"));
-    storage.create_bucket("bucket-name").unwrap();
+    block_on(storage.create_bucket("bucket-name")).unwrap();
     (dir, storage)
 }
 
 fn call(s: &Storage, action: &str, params: Value) -> Result<Value, (String, String)> {
-    s.s3_action_blocking(action, &params)
+    block_on(s.s3_action(action, &params))
 }
 
 fn ok(s: &Storage, action: &str, params: Value) -> Value {
@@ -69,7 +71,7 @@ fn assert_s3_error(e: &(String, String), name: &str, message: &str, status: u16)
 }
 
 fn bucket_dir(s: &Storage) -> std::path::PathBuf {
-    s.root.join("bucket-name")
+    s.local_root().unwrap().join("bucket-name")
 }
 
 #[test]
@@ -360,7 +362,7 @@ fn missing_keys_and_buckets() {
         );
     }
     assert!(
-        !s.root.join("other").exists(),
+        !s.local_root().unwrap().join("other").exists(),
         "PutObject does not create buckets"
     );
 }
@@ -371,7 +373,7 @@ fn keys_never_leave_their_bucket() {
     let outside = dir.path().join("outside");
     fs::create_dir_all(&outside).unwrap();
     fs::write(outside.join("secret"), "secret").unwrap();
-    fs::write(s.root.join("at-root"), "root file").unwrap();
+    fs::write(s.local_root().unwrap().join("at-root"), "root file").unwrap();
 
     for key in [
         "../at-root",
@@ -404,7 +406,7 @@ fn keys_never_leave_their_bucket() {
     );
     assert_s3_error(&e, "S3.S3Exception", "Your key is too long", 400);
     assert_eq!(
-        fs::read_to_string(s.root.join("at-root")).unwrap(),
+        fs::read_to_string(s.local_root().unwrap().join("at-root")).unwrap(),
         "root file"
     );
 
@@ -553,7 +555,7 @@ fn delete_object() {
 #[test]
 fn copy_object() {
     let (_dir, s) = storage();
-    s.create_bucket("other-bucket").unwrap();
+    block_on(s.create_bucket("other-bucket")).unwrap();
     ok(
         &s,
         "putObject",
@@ -688,9 +690,9 @@ fn buckets() {
         "a_b",
         "abc-s3alias",
     ] {
-        assert!(s.create_bucket(bad).is_err(), "{bad}");
+        assert!(block_on(s.create_bucket(bad)).is_err(), "{bad}");
     }
-    let e = s.create_bucket("bucket-name").unwrap_err();
+    let e = block_on(s.create_bucket("bucket-name")).unwrap_err();
     assert_eq!(e.0, "S3.BucketAlreadyOwnedByYouException");
     assert_eq!(
         ok(&s, "createBucket", json!({"Bucket": "new-bucket"})),
@@ -721,7 +723,7 @@ fn buckets() {
         ok(&s, "deleteBucket", json!({"Bucket": "new-bucket"})),
         json!({})
     );
-    assert!(!s.root.join("new-bucket").exists());
+    assert!(!s.local_root().unwrap().join("new-bucket").exists());
 }
 
 #[test]
@@ -782,7 +784,10 @@ fn overwrites_are_atomic() {
 
 #[tokio::test]
 async fn the_async_entry_point_runs_actions() {
-    let (_dir, s) = storage();
+    // Inside a runtime already: no `storage()`, which blocks on one.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Storage::new(dir.path().join("buckets"));
+    s.create_bucket("bucket-name").await.unwrap();
     let put = s
         .s3_action(
             "putObject",
@@ -809,13 +814,21 @@ fn sidecars_live_outside_the_buckets() {
         "putObject",
         json!({"Bucket": "bucket-name", "Key": "a/b.json", "Body": 1, "ContentType": "application/json"}),
     );
-    assert!(s.root.join(".baton-meta/bucket-name/a/b.json").is_file());
+    assert!(s
+        .local_root()
+        .unwrap()
+        .join(".baton-meta/bucket-name/a/b.json")
+        .is_file());
     let names: Vec<_> = fs::read_dir(bucket_dir(&s).join("a"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["b.json"]);
-    assert!(Path::new(&s.root).join("bucket-name/a/b.json").is_file());
+    assert!(s
+        .local_root()
+        .unwrap()
+        .join("bucket-name/a/b.json")
+        .is_file());
 }
 
 #[test]

@@ -1,7 +1,10 @@
 //! Distributed Map item readers over local buckets: JSON arrays, JSON Lines, CSV with headers,
 //! and object listings; and result writers: the files per status and the manifest.
 
+mod support;
+
 use std::fs;
+use support::block_on;
 
 use baton_integrations::storage::Storage;
 use serde_json::{json, Value};
@@ -9,7 +12,7 @@ use serde_json::{json, Value};
 fn storage() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::new(dir.path().join("buckets"));
-    storage.create_bucket("bucket-name").unwrap();
+    block_on(storage.create_bucket("bucket-name")).unwrap();
     (dir, storage)
 }
 
@@ -22,7 +25,7 @@ fn md5_hex(bytes: &[u8]) -> String {
 }
 
 fn write(s: &Storage, key: &str, text: &str) {
-    let path = s.root.join("bucket-name").join(key);
+    let path = s.local_root().unwrap().join("bucket-name").join(key);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
@@ -33,7 +36,7 @@ fn items(
     args: Value,
     config: Value,
 ) -> Result<Vec<Value>, (String, String)> {
-    s.item_reader(resource, &args, &config)
+    block_on(s.item_reader(resource, &args, &config))
 }
 
 #[test]
@@ -166,24 +169,31 @@ fn export(output_type: &str) -> baton_engine::ResultExport {
 }
 
 fn read_json(s: &Storage, key: &str) -> Value {
-    serde_json::from_slice(&fs::read(s.root.join("bucket-name").join(key)).unwrap()).unwrap()
+    serde_json::from_slice(
+        &fs::read(s.local_root().unwrap().join("bucket-name").join(key)).unwrap(),
+    )
+    .unwrap()
 }
 
 #[test]
 fn result_writer_files_per_status_and_a_manifest() {
     let (_dir, s) = storage();
-    let details = s
-        .result_writer(
-            &json!({"Bucket": "bucket-name", "Prefix": "out/"}),
-            &export("JSON"),
-        )
-        .unwrap();
+    let details = block_on(s.result_writer(
+        &json!({"Bucket": "bucket-name", "Prefix": "out/"}),
+        &export("JSON"),
+    ))
+    .unwrap();
     assert_eq!(
         details,
         json!({"Bucket": "bucket-name", "Key": "out/run-1/manifest.json"})
     );
     let manifest = read_json(&s, "out/run-1/manifest.json");
-    let succeeded = fs::read(s.root.join("bucket-name/out/run-1/SUCCEEDED_0.json")).unwrap();
+    let succeeded = fs::read(
+        s.local_root()
+            .unwrap()
+            .join("bucket-name/out/run-1/SUCCEEDED_0.json"),
+    )
+    .unwrap();
     assert_eq!(
         manifest,
         json!({"DestinationBucket": "bucket-name",
@@ -203,11 +213,15 @@ fn result_writer_files_per_status_and_a_manifest() {
     );
 
     // JSON Lines, and no prefix: the files sit under the map run's id.
-    let details = s
-        .result_writer(&json!({"Bucket": "bucket-name"}), &export("JSONL"))
-        .unwrap();
+    let details =
+        block_on(s.result_writer(&json!({"Bucket": "bucket-name"}), &export("JSONL"))).unwrap();
     assert_eq!(details["Key"], "run-1/manifest.json");
-    let lines = fs::read_to_string(s.root.join("bucket-name/run-1/SUCCEEDED_0.json")).unwrap();
+    let lines = fs::read_to_string(
+        s.local_root()
+            .unwrap()
+            .join("bucket-name/run-1/SUCCEEDED_0.json"),
+    )
+    .unwrap();
     assert_eq!(lines, "{\"n\":1}\n{\"n\":2}\n");
 }
 
@@ -220,11 +234,11 @@ fn result_writer_failures_are_result_writer_failed() {
         json!({"Bucket": "bucket-name", "Prefix": "../escape"}),
         json!({"Bucket": "bucket-name", "Prefix": 5}),
     ] {
-        let (error, cause) = s.result_writer(&args, &export("JSON")).unwrap_err();
+        let (error, cause) = block_on(s.result_writer(&args, &export("JSON"))).unwrap_err();
         assert_eq!(error, "States.ResultWriterFailed", "{args}: {cause}");
         assert!(!cause.is_empty());
     }
-    assert!(!s.root.join("escape").exists());
+    assert!(!s.local_root().unwrap().join("escape").exists());
 }
 
 #[test]
@@ -234,7 +248,10 @@ fn item_reader_s3_inventory_manifest() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(b"\"bucket-name\",\"a.txt\",\"3\"\n\"bucket-name\",\"b, c.txt\",\"5\"\n")
         .unwrap();
-    let path = s.root.join("bucket-name/inventory/data/one.csv.gz");
+    let path = s
+        .local_root()
+        .unwrap()
+        .join("bucket-name/inventory/data/one.csv.gz");
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, gz.finish().unwrap()).unwrap();
     write(&s, "inventory/data/two.csv", "bucket-name,d.txt,8\n");

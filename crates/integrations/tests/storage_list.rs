@@ -1,7 +1,10 @@
 //! ListObjectsV2 and ListObjects over local buckets: shapes, pages and continuation tokens,
 //! prefixes and delimiters, URL encoding, and what is not an object.
 
+mod support;
+
 use std::fs;
+use support::block_on;
 
 use baton_integrations::storage::Storage;
 use serde_json::{json, Value};
@@ -9,17 +12,17 @@ use serde_json::{json, Value};
 fn storage() -> (tempfile::TempDir, Storage) {
     let dir = tempfile::tempdir().unwrap();
     let storage = Storage::new(dir.path().join("buckets"));
-    storage.create_bucket("bucket-name").unwrap();
+    block_on(storage.create_bucket("bucket-name")).unwrap();
     (dir, storage)
 }
 
 fn ok(s: &Storage, action: &str, params: Value) -> Value {
-    s.s3_action_blocking(action, &params)
+    block_on(s.s3_action(action, &params))
         .unwrap_or_else(|e| panic!("{action} {params} failed: {e:?}"))
 }
 
 fn err(s: &Storage, action: &str, params: Value) -> (String, String) {
-    match s.s3_action_blocking(action, &params) {
+    match block_on(s.s3_action(action, &params)) {
         Ok(v) => panic!("{action} {params} succeeded: {v}"),
         Err(e) => e,
     }
@@ -47,7 +50,7 @@ fn masked(mut v: Value) -> Value {
 }
 
 fn write(s: &Storage, key: &str, text: &str) {
-    let path = s.root.join("bucket-name").join(key);
+    let path = s.local_root().unwrap().join("bucket-name").join(key);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
@@ -102,7 +105,7 @@ fn list_objects_v2_shape() {
         "Prefix": ""
     });
     assert_eq!(out.to_string(), expected.to_string());
-    fs::create_dir(s.root.join("empty-bucket")).unwrap();
+    fs::create_dir(s.local_root().unwrap().join("empty-bucket")).unwrap();
     let out = ok(&s, "listObjectsV2", json!({"Bucket": "empty-bucket"}));
     assert_eq!(
         out,

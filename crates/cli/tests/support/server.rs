@@ -12,6 +12,10 @@ pub struct Server {
     child: Child,
     pub endpoint: String,
     pub data_dir: PathBuf,
+    /// The second line it printed: `baton: S3 on URL`, or where the Task buckets are when they
+    /// are on an external endpoint.
+    #[allow(dead_code)] // Not every test binary looks at storage.
+    pub storage_line: String,
 }
 
 impl Server {
@@ -35,12 +39,17 @@ impl Server {
             .strip_prefix("baton: listening on ")
             .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
             .to_string();
+        let storage_line = lines
+            .next()
+            .expect("a second line from baton serve")
+            .expect("readable");
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Server {
             child,
             endpoint,
             data_dir: data_dir.to_path_buf(),
+            storage_line,
         }
     }
 

@@ -1,8 +1,10 @@
-//! The S3-compatible endpoint `baton serve` offers over its buckets, so that a program using an
-//! unmodified AWS SDK (`AWS_ENDPOINT_URL_S3`) reads and writes the objects a definition's
-//! `aws-sdk:s3` tasks see. The `s3s` crate speaks S3's REST protocol; [`operations`] implements
-//! its `S3` trait over [`crate::storage`]'s folders, with the same key checks (a key never
-//! leaves its bucket's folder), the same metadata sidecars and the same listing order.
+//! The S3-compatible endpoint `baton serve` offers over its buckets in a local folder, so that a
+//! program using an unmodified AWS SDK (`AWS_ENDPOINT_URL_S3`) reads and writes the objects a
+//! definition's `aws-sdk:s3` tasks see. (With `[storage] endpoint` the buckets are on an
+//! endpoint already, and this one is not started.) The `s3s` crate speaks S3's REST protocol;
+//! [`operations`] implements its `S3` trait over [`crate::storage`]'s folders, with the same key
+//! checks (a key never leaves its bucket's folder), the same metadata sidecars and the same
+//! listing order.
 //!
 //! Path-style addressing only (`http://127.0.0.1:PORT/bucket/key`); every SDK uses it for an
 //! endpoint whose host is an IP address. Requests are not authenticated: any credentials are
@@ -21,7 +23,7 @@ mod operations;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -32,12 +34,11 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::Body;
 use tokio::net::TcpListener;
 
-use crate::storage::Storage;
-
-/// Serves S3 on `listener` over `storage`'s buckets until `shutdown` resolves. Connections
+/// Serves S3 on `listener` over the buckets in the folder `root` (a local
+/// [`Storage`](crate::storage::Storage)'s `local_root`) until `shutdown` resolves. Connections
 /// still open then are dropped (S3 clients retry).
-pub async fn serve(listener: TcpListener, storage: &Storage, shutdown: impl Future<Output = ()>) {
-    let service = service(storage.root.clone());
+pub async fn serve(listener: TcpListener, root: &Path, shutdown: impl Future<Output = ()>) {
+    let service = service(root.to_path_buf());
     tokio::pin!(shutdown);
     loop {
         let (stream, _) = tokio::select! {

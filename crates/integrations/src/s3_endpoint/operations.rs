@@ -362,14 +362,27 @@ impl S3 for Endpoint {
             .await?;
         check_read_conditions(input.if_match.as_ref(), input.if_none_match.as_ref(), &info)?;
         let stored = &info.headers;
+        // S3 applies the `response-*` overrides to HEAD as to GET.
         Ok(S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some(info.size as i64),
-            content_type: Some(content_type(&info)),
-            cache_control: stored.cache_control.clone(),
-            content_disposition: stored.content_disposition.clone(),
-            content_encoding: stored.content_encoding.clone(),
-            content_language: stored.content_language.clone(),
+            content_type: Some(
+                input
+                    .response_content_type
+                    .unwrap_or_else(|| content_type(&info)),
+            ),
+            cache_control: input
+                .response_cache_control
+                .or_else(|| stored.cache_control.clone()),
+            content_disposition: input
+                .response_content_disposition
+                .or_else(|| stored.content_disposition.clone()),
+            content_encoding: input
+                .response_content_encoding
+                .or_else(|| stored.content_encoding.clone()),
+            content_language: input
+                .response_content_language
+                .or_else(|| stored.content_language.clone()),
             checksum_crc32: Some(info.crc32.clone()),
             e_tag: Some(ETag::Strong(info.md5_hex.clone())),
             last_modified: Some(Timestamp::from(info.modified)),

@@ -1,24 +1,23 @@
-//! The `aws-sdk:s3` actions over local buckets, with results shaped as Step Functions' AWS SDK
-//! integration returns them: the SDK's PascalCase members in alphabetical order (as recorded
-//! from AWS in the conformance corpus), GetObject's `Body` last, as text.
+//! The `aws-sdk:s3` actions over local buckets, with results shaped by [`super::shape`] as
+//! Step Functions' AWS SDK integration returns them.
 
 use std::fs;
 use std::path::Path;
-use std::time::SystemTime;
 
 use base64::Engine as _;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::error::S3Error;
 use super::list::{self, Entry, Marker};
 use super::objects::{self, Bucket, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE};
-use super::params::{self, Params, Refusal};
+use super::params::{self, Action, Params, Refusal};
 use super::paths::{self, META_DIR};
+use super::shape;
 use super::Failure;
 
 /// The largest object GetObject reads into a task result. The engine refuses results over the
 /// execution's payload limit anyway; this only keeps a huge file from being read into memory.
-const MAX_GET_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_GET_BYTES: u64 = 64 * 1024 * 1024;
 
 /// S3's limit for a single CopyObject.
 const MAX_COPY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
@@ -28,10 +27,7 @@ const MAX_KEYS: i64 = 1000;
 
 /// Runs one action (`getObject`, …, the ARN's lowerCamelCase name).
 pub(crate) fn run(root: &Path, action: &str, params: &Value) -> Result<Value, Failure> {
-    dispatch(root, action, params).map_err(|refusal| match refusal {
-        Refusal::UnknownField(cause) => ("States.Runtime".to_string(), cause),
-        Refusal::S3(e) => e.into_failure(),
-    })
+    dispatch(root, action, params).map_err(Refusal::into_failure)
 }
 
 /// [`run`] with S3's own error, for the S3 endpoint: a parameter the action does not take is
@@ -44,53 +40,20 @@ pub(crate) fn run_s3(root: &Path, action: &str, params: &Value) -> Result<Value,
 }
 
 fn dispatch(root: &Path, action: &str, params: &Value) -> Result<Value, Refusal> {
-    match action {
-        "getObject" => with(params, &params::GET_OBJECT, |p| get_object(root, p, true)),
-        "headObject" => with(params, &params::HEAD_OBJECT, |p| get_object(root, p, false)),
-        "putObject" => with(params, &params::PUT_OBJECT, |p| put_object(root, p)),
-        "copyObject" => with(params, &params::COPY_OBJECT, |p| copy_object(root, p)),
-        "deleteObject" => with(params, &params::DELETE_OBJECT, |p| delete_object(root, p)),
-        "listObjectsV2" => with(params, &params::LIST_OBJECTS_V2, |p| {
-            list_objects(root, p, true)
-        }),
-        "listObjects" => with(params, &params::LIST_OBJECTS, |p| {
-            list_objects(root, p, false)
-        }),
-        "headBucket" => with(params, &params::BUCKET_ONLY, |p| head_bucket(root, p)),
-        "createBucket" => with(params, &params::CREATE_BUCKET, |p| create_bucket(root, p)),
-        "deleteBucket" => with(params, &params::BUCKET_ONLY, |p| delete_bucket(root, p)),
-        other => Err(Refusal::S3(S3Error::NotImplemented(format!(
-            "the S3 action '{other}' (local storage implements getObject, headObject, \
-             putObject, copyObject, deleteObject, listObjectsV2, listObjects, headBucket, \
-             createBucket and deleteBucket)"
-        )))),
-    }
-}
-
-fn with(
-    params: &Value,
-    fields: &params::Fields,
-    action: impl FnOnce(&Params<'_>) -> Result<Value, S3Error>,
-) -> Result<Value, Refusal> {
-    let params = Params::read(params, fields)?;
-    Ok(action(&params)?)
-}
-
-/// An object built from members in alphabetical order.
-fn sorted(mut members: Vec<(&str, Value)>) -> Map<String, Value> {
-    members.sort_by(|a, b| a.0.cmp(b.0));
-    members
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
-}
-
-/// S3's timestamps as the integration renders them: ISO 8601, UTC, whole seconds.
-pub(crate) fn timestamp(t: SystemTime) -> String {
-    let (secs, _) = objects::epoch_parts(t);
-    chrono::DateTime::<chrono::Utc>::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let (action, p) = params::read(action, params)?;
+    let result = match action {
+        Action::GetObject => get_object(root, &p, true),
+        Action::HeadObject => get_object(root, &p, false),
+        Action::PutObject => put_object(root, &p),
+        Action::CopyObject => copy_object(root, &p),
+        Action::DeleteObject => delete_object(root, &p),
+        Action::ListObjectsV2 => list_objects(root, &p, true),
+        Action::ListObjects => list_objects(root, &p, false),
+        Action::HeadBucket => head_bucket(root, &p),
+        Action::CreateBucket => create_bucket(root, &p),
+        Action::DeleteBucket => delete_bucket(root, &p),
+    };
+    Ok(result?)
 }
 
 /// GetObject (`with_body`) and HeadObject.
@@ -121,75 +84,36 @@ fn get_object(root: &Path, p: &Params<'_>, with_body: bool) -> Result<Value, S3E
     let override_or = |name: &str, stored: &Option<String>| -> Result<Option<String>, S3Error> {
         Ok(p.owned_string(name)?.or_else(|| stored.clone()))
     };
-    let content_type = override_or("ResponseContentType", &headers.content_type)?
-        .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
-    let mut members: Vec<(&str, Value)> = vec![
-        ("AcceptRanges", json!("bytes")),
-        ("ContentType", json!(content_type)),
-        ("ETag", json!(info.etag())),
-        ("LastModified", json!(timestamp(info.modified))),
-        ("Metadata", json!(headers.metadata)),
-        ("ServerSideEncryption", json!("AES256")),
-    ];
-    for (member, param, stored) in [
-        (
-            "CacheControl",
-            "ResponseCacheControl",
-            &headers.cache_control,
-        ),
-        (
-            "ContentDisposition",
+    let checksum = matches!(p.string("ChecksumMode")?, Some("ENABLED")) && range.is_none();
+    let (start, end) = range.unwrap_or((0, info.size));
+    let answer = shape::ObjectAnswer {
+        accept_ranges: Some("bytes".into()),
+        cache_control: override_or("ResponseCacheControl", &headers.cache_control)?,
+        content_disposition: override_or(
             "ResponseContentDisposition",
             &headers.content_disposition,
-        ),
-        (
-            "ContentEncoding",
-            "ResponseContentEncoding",
-            &headers.content_encoding,
-        ),
-        (
-            "ContentLanguage",
-            "ResponseContentLanguage",
-            &headers.content_language,
-        ),
-    ] {
-        if let Some(value) = override_or(param, stored)? {
-            members.push((member, json!(value)));
-        }
-    }
-    if let Some(class) = headers.storage_class.as_ref().filter(|c| *c != "STANDARD") {
-        members.push(("StorageClass", json!(class)));
-    }
-    match p.string("ChecksumMode")? {
-        Some("ENABLED") if range.is_none() => {
-            members.push(("ChecksumCRC32", json!(info.crc32)));
-            members.push(("ChecksumType", json!("FULL_OBJECT")));
-        }
-        _ => {}
-    }
-    let (start, end) = range.unwrap_or((0, info.size));
-    members.push(("ContentLength", json!(end - start)));
-    if range.is_some() {
-        members.push((
-            "ContentRange",
-            json!(format!(
-                "bytes {start}-{}/{}",
-                end.saturating_sub(1),
-                info.size
-            )),
-        ));
-    }
-    let mut result = sorted(members);
-    if let Some(bytes) = bytes {
-        let slice = bytes.get(start as usize..end as usize).unwrap_or_default();
-        // The integration returns the body as text. Bytes that are not UTF-8 become U+FFFD,
-        // as Java's UTF-8 decoding does; `ContentLength` still counts the stored bytes.
-        result.insert(
-            "Body".into(),
-            json!(String::from_utf8_lossy(slice).into_owned()),
-        );
-    }
-    Ok(Value::Object(result))
+        )?,
+        content_encoding: override_or("ResponseContentEncoding", &headers.content_encoding)?,
+        content_language: override_or("ResponseContentLanguage", &headers.content_language)?,
+        content_length: end - start,
+        content_range: range
+            .map(|_| format!("bytes {start}-{}/{}", end.saturating_sub(1), info.size)),
+        content_type: override_or("ResponseContentType", &headers.content_type)?
+            .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string()),
+        etag: Some(info.etag()),
+        last_modified: Some(info.modified),
+        metadata: headers.metadata.clone(),
+        server_side_encryption: Some("AES256".into()),
+        storage_class: headers.storage_class.clone(),
+        checksum_crc32: checksum.then(|| info.crc32.clone()),
+        body: bytes.map(|bytes| {
+            bytes
+                .get(start as usize..end as usize)
+                .unwrap_or_default()
+                .to_vec()
+        }),
+    };
+    Ok(shape::object(answer))
 }
 
 /// An HTTP `Range: bytes=…` header as a half-open byte range. A header that is not a single
@@ -242,7 +166,7 @@ fn etag_matches(expected: &str, info: &ObjectInfo) -> bool {
 }
 
 /// The headers PutObject and CopyObject (with `REPLACE`) take from the parameters.
-fn headers_from(p: &Params<'_>) -> Result<Headers, S3Error> {
+pub(crate) fn headers_from(p: &Params<'_>) -> Result<Headers, S3Error> {
     Ok(Headers {
         content_type: p.owned_string("ContentType")?,
         cache_control: p.owned_string("CacheControl")?,
@@ -284,15 +208,20 @@ fn write_condition(p: &Params<'_>) -> Result<WriteCondition, S3Error> {
     })
 }
 
+/// The bytes PutObject stores. Step Functions sends the JSON text of `Body` whatever its type:
+/// a string keeps its quotes (recorded from AWS: Body "text data" stores `"text data"`, 11
+/// bytes).
+pub(crate) fn put_body(p: &Params<'_>) -> Vec<u8> {
+    match p.get("Body") {
+        None => Vec::new(),
+        Some(value) => value.to_string().into_bytes(),
+    }
+}
+
 fn put_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
     let bucket = Bucket::open(root, p.required("Bucket")?)?;
     let key = p.required("Key")?;
-    // Step Functions sends the JSON text of `Body` whatever its type: a string keeps its
-    // quotes (recorded from AWS: Body "text data" stores `"text data"`, 11 bytes).
-    let body = match p.get("Body") {
-        None => Vec::new(),
-        Some(value) => value.to_string().into_bytes(),
-    };
+    let body = put_body(p);
     let (md5_hex, crc32) = objects::digest(&body);
     if let Some(expected) = p.string("ContentMD5")? {
         let decoded = base64::engine::general_purpose::STANDARD
@@ -315,12 +244,12 @@ fn put_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
         }
     }
     let info = bucket.write(key, &body, headers_from(p)?, &write_condition(p)?)?;
-    Ok(Value::Object(sorted(vec![
-        ("ChecksumCRC32", json!(info.crc32)),
-        ("ChecksumType", json!("FULL_OBJECT")),
-        ("ETag", json!(info.etag())),
-        ("ServerSideEncryption", json!("AES256")),
-    ])))
+    Ok(shape::put(
+        Some(info.etag()),
+        Some(info.crc32),
+        Some("FULL_OBJECT".into()),
+        Some("AES256".into()),
+    ))
 }
 
 fn copy_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
@@ -365,13 +294,11 @@ fn copy_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
         ));
     }
     let written = target.write(key, &bytes, headers, &write_condition(p)?)?;
-    Ok(Value::Object(sorted(vec![
-        (
-            "CopyObjectResult",
-            json!({"ETag": written.etag(), "LastModified": timestamp(written.modified)}),
-        ),
-        ("ServerSideEncryption", json!("AES256")),
-    ])))
+    Ok(shape::copy(
+        Some(written.etag()),
+        Some(written.modified),
+        Some("AES256".into()),
+    ))
 }
 
 /// `CopySource`: `bucket/key` or `/bucket/key`, URL-encoded, without a `?versionId=`.
@@ -464,58 +391,48 @@ fn list_objects(root: &Path, p: &Params<'_>, v2: bool) -> Result<Value, S3Error>
                     Err(S3Error::NoSuchKey) => continue,
                     Err(e) => return Err(e),
                 };
-                contents.push(json!({
-                    "ETag": info.etag(),
-                    "Key": text(key),
-                    "LastModified": timestamp(info.modified),
-                    "Size": info.size,
-                    "StorageClass": info.headers.storage_class.as_deref().unwrap_or("STANDARD"),
-                }));
+                contents.push(listed(text(key), &info));
             }
-            Entry::Prefix(prefix) => common_prefixes.push(json!({"Prefix": text(prefix)})),
+            Entry::Prefix(prefix) => common_prefixes.push(text(prefix)),
         }
-    }
-    let key_count = contents.len() + common_prefixes.len();
-    let mut members: Vec<(&str, Value)> = vec![
-        ("IsTruncated", json!(page.truncated)),
-        ("MaxKeys", json!(max_keys)),
-        ("Name", json!(bucket.name)),
-        ("Prefix", json!(text(prefix))),
-    ];
-    if !contents.is_empty() {
-        members.push(("Contents", Value::Array(contents)));
-    }
-    if !common_prefixes.is_empty() {
-        members.push(("CommonPrefixes", Value::Array(common_prefixes)));
-    }
-    if let Some(d) = delimiter {
-        members.push(("Delimiter", json!(text(d))));
-    }
-    if encode {
-        members.push(("EncodingType", json!("url")));
     }
     let last = page.entries.last().filter(|_| page.truncated);
-    if v2 {
-        members.push(("KeyCount", json!(key_count)));
-        if let Some(token) = token {
-            members.push(("ContinuationToken", json!(token)));
-        }
-        if let Some(after) = start_after {
-            members.push(("StartAfter", json!(text(after))));
-        }
-        if let Some(entry) = last {
-            members.push(("NextContinuationToken", json!(Marker::token_after(entry))));
-        }
-    } else {
-        members.push(("Marker", json!(text(v1_marker.unwrap_or("")))));
+    Ok(shape::listing(shape::Listing {
+        v2,
+        name: bucket.name,
+        prefix: text(prefix),
+        delimiter: delimiter.map(text),
+        encoded: encode,
+        max_keys,
+        contents,
+        common_prefixes,
+        truncated: page.truncated,
+        continuation_token: token.map(str::to_string),
+        start_after: start_after.map(text),
+        next_continuation_token: last.filter(|_| v2).map(Marker::token_after),
+        marker: text(v1_marker.unwrap_or("")),
         // S3 returns NextMarker only when a delimiter was given; otherwise the last key is
         // the next marker.
-        if let (Some(entry), Some(_)) = (last, delimiter) {
+        next_marker: last.filter(|_| !v2 && delimiter.is_some()).map(|entry| {
             let (Entry::Key(name) | Entry::Prefix(name)) = entry;
-            members.push(("NextMarker", json!(text(name))));
-        }
+            text(name)
+        }),
+    }))
+}
+
+/// A local object as a listing describes it.
+pub(crate) fn listed(key: String, info: &ObjectInfo) -> shape::Listed {
+    shape::Listed {
+        key,
+        etag: info.etag(),
+        last_modified: info.modified,
+        size: info.size,
+        storage_class: info
+            .headers
+            .storage_class
+            .clone()
+            .unwrap_or_else(|| "STANDARD".into()),
     }
-    Ok(Value::Object(sorted(members)))
 }
 
 fn head_bucket(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {

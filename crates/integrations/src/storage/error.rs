@@ -6,6 +6,10 @@
 //! SDK's `(Service: S3, Status Code: …, Request ID: …, Extended Request ID: …)`. Both are as
 //! recorded from AWS in the conformance corpus (`error-handling-s3-no-such-key`,
 //! `error-handling-no-such-bucket`).
+//!
+//! An S3-compatible endpoint's errors (`[storage] endpoint`) keep the endpoint's code, status,
+//! message and request ids and are named by the same rule; a request that got no answer at all
+//! (connection refused, timed out) is the SDK's `S3.SdkClientException` with the cause.
 
 use base64::Engine as _;
 
@@ -36,11 +40,42 @@ pub(crate) enum S3Error {
     /// A key that is both an object and a folder of other keys: S3 allows it, files cannot.
     Conflict(String),
     Internal(String),
+    /// An error an S3-compatible endpoint answered.
+    Remote(Box<RemoteError>),
+    /// A request to the endpoint that got no answer (or one that could not be read): the cause.
+    Client(String),
 }
+
+/// One error answer of an S3-compatible endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RemoteError {
+    pub code: String,
+    pub status: u16,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub extended_request_id: Option<String>,
+}
+
+/// The error codes S3's service model declares: the Java SDK (which Step Functions uses) has
+/// an exception class for each, `S3.<Code>Exception`; every other code is `S3.S3Exception`.
+const MODELED_CODES: [&str; 12] = [
+    "BucketAlreadyExists",
+    "BucketAlreadyOwnedByYou",
+    "EncryptionTypeMismatch",
+    "InvalidObjectState",
+    "InvalidRequest",
+    "InvalidWriteOffset",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NoSuchUpload",
+    "ObjectAlreadyInActiveTierError",
+    "ObjectNotInActiveTierError",
+    "TooManyParts",
+];
 
 impl S3Error {
     /// S3's error code (the `<Code>` of its XML error).
-    pub(crate) fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &str {
         match self {
             S3Error::NoSuchKey => "NoSuchKey",
             S3Error::NoSuchBucket => "NoSuchBucket",
@@ -56,7 +91,8 @@ impl S3Error {
             S3Error::NotModified => "NotModified",
             S3Error::InvalidRange => "InvalidRange",
             S3Error::Conflict(_) => "OperationAborted",
-            S3Error::Internal(_) => "InternalError",
+            S3Error::Internal(_) | S3Error::Client(_) => "InternalError",
+            S3Error::Remote(e) => &e.code,
         }
     }
 
@@ -71,7 +107,8 @@ impl S3Error {
             S3Error::NotModified => 304,
             S3Error::InvalidRange => 416,
             S3Error::NotImplemented(_) => 501,
-            S3Error::Internal(_) => 500,
+            S3Error::Internal(_) | S3Error::Client(_) => 500,
+            S3Error::Remote(e) => e.status,
             S3Error::InvalidBucketName(_)
             | S3Error::KeyTooLong
             | S3Error::UnsupportedKey { .. }
@@ -107,25 +144,37 @@ impl S3Error {
             S3Error::InvalidRange => "The requested range is not satisfiable".into(),
             S3Error::Conflict(m) => m.clone(),
             S3Error::Internal(m) => format!("We encountered an internal error: {m}"),
+            S3Error::Remote(e) => e.message.clone(),
+            S3Error::Client(cause) => cause.clone(),
         }
     }
 
     /// The error name Retry and Catch match: the Java SDK's exception for the codes S3's
     /// service model declares (`NoSuchKey`, `NoSuchBucket`, `InvalidRequest`,
-    /// `BucketAlreadyOwnedByYou`), `S3Exception` for the rest.
+    /// `BucketAlreadyOwnedByYou`, …), `S3Exception` for the rest, `SdkClientException` when
+    /// no answer came.
     pub(crate) fn error_name(&self) -> String {
         match self {
-            S3Error::NoSuchKey
-            | S3Error::NoSuchBucket
-            | S3Error::InvalidRequest(_)
-            | S3Error::BucketAlreadyOwnedByYou => format!("S3.{}Exception", self.code()),
+            S3Error::Client(_) => "S3.SdkClientException".into(),
+            _ if MODELED_CODES.contains(&self.code()) => format!("S3.{}Exception", self.code()),
             _ => "S3.S3Exception".into(),
         }
     }
 
     /// `(error, cause)` for a failed task.
     pub(crate) fn into_failure(self) -> (String, String) {
-        let (request_id, extended) = request_ids();
+        let (request_id, extended) = match &self {
+            // The Java SDK's client exceptions carry only their message.
+            S3Error::Client(cause) => return (self.error_name(), cause.clone()),
+            S3Error::Remote(e) => {
+                let (made_up, made_up_extended) = request_ids();
+                (
+                    e.request_id.clone().unwrap_or(made_up),
+                    e.extended_request_id.clone().unwrap_or(made_up_extended),
+                )
+            }
+            _ => request_ids(),
+        };
         let cause = format!(
             "{} (Service: S3, Status Code: {}, Request ID: {request_id}, Extended Request ID: {extended})",
             self.message(),

@@ -1,6 +1,6 @@
-//! A Distributed Map's `ItemReader` over local buckets: the items a Map state iterates, read
-//! from one object (a JSON array, JSON Lines, CSV), from the files an S3 Inventory manifest
-//! lists, or from a bucket listing.
+//! A Distributed Map's `ItemReader`: the items a Map state iterates, read from one object (a
+//! JSON array, JSON Lines, CSV), from the files an S3 Inventory manifest lists, or from a bucket
+//! listing, on either backend ([`Storage::get_bytes`], [`Storage::list`]).
 //!
 //! Shapes follow the Step Functions developer guide ("ItemReader (Map)"): a listing item is
 //! `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`; a CSV row is an
@@ -10,8 +10,8 @@
 use serde_json::{json, Map, Value};
 
 use super::error::S3Error;
-use super::objects::{self, Bucket};
-use super::Failure;
+use super::objects;
+use super::{off_thread, Failure, Storage};
 
 /// The largest object an item reader reads.
 const MAX_SOURCE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -27,7 +27,7 @@ fn s3_failed(e: S3Error) -> Failure {
     failed(cause)
 }
 
-/// Reads the items of an `ItemReader` from the buckets under `root`.
+/// Reads the items of an `ItemReader` from `storage`.
 ///
 /// * `resource` — the reader's `Resource`: `arn:aws:states:::s3:getObject` or
 ///   `arn:aws:states:::s3:listObjectsV2` (or just the action name).
@@ -39,8 +39,8 @@ fn s3_failed(e: S3Error) -> Failure {
 ///   `CSVHeaderLocation` (`FIRST_ROW`, the default, or `GIVEN` with `CSVHeaders`),
 ///   `CSVDelimiter` (`COMMA` default, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`), `MaxItems` (0 or
 ///   absent: all).
-pub(crate) fn read_items(
-    root: &std::path::Path,
+pub(crate) async fn read_items(
+    storage: &Storage,
     resource: &str,
     arguments: &Value,
     reader_config: &Value,
@@ -60,9 +60,8 @@ pub(crate) fn read_items(
             ))),
         }
     };
-    let bucket_name =
+    let bucket =
         text_arg("Bucket")?.ok_or_else(|| failed("The ItemReader field 'Bucket' is required."))?;
-    let bucket = Bucket::open(root, &bucket_name).map_err(s3_failed)?;
     let input_type = config.get("InputType").and_then(Value::as_str);
     let max_items = match config.get("MaxItems") {
         None | Some(Value::Null) => None,
@@ -75,25 +74,24 @@ pub(crate) fn read_items(
     let mut items = match (action, input_type) {
         ("listObjectsV2", None) => {
             let prefix = text_arg("Prefix")?.unwrap_or_default();
-            listing(&bucket, &prefix)?
+            listing(storage, &bucket, &prefix).await?
         }
         ("getObject", Some(kind @ ("JSON" | "JSONL" | "CSV"))) => {
             let key = text_arg("Key")?
                 .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
-            let (_, bytes) = bucket.read(&key, MAX_SOURCE_BYTES).map_err(s3_failed)?;
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|e| failed(format!("The object '{key}' is not UTF-8 text: {e}.")))?;
-            let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-            match kind {
-                "JSON" => json_array(text, &key)?,
-                "JSONL" => json_lines(text, &key)?,
-                _ => csv_rows(text, &key, &config)?,
-            }
+            let bytes = storage
+                .get_bytes(&bucket, &key, MAX_SOURCE_BYTES)
+                .await
+                .map_err(s3_failed)?;
+            let kind = kind.to_string();
+            off_thread(move || parse_object(&kind, &bytes, &key, &config))
+                .await
+                .map_err(s3_failed)??
         }
         ("getObject", Some("MANIFEST")) => {
             let key = text_arg("Key")?
                 .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
-            inventory(root, &bucket, &bucket_name, &key)?
+            inventory(storage, &bucket, &key).await?
         }
         ("getObject", None) => {
             return Err(failed(
@@ -102,7 +100,7 @@ pub(crate) fn read_items(
         }
         (action, input_type) => {
             return Err(failed(format!(
-                "Local storage does not read items with {action} and InputType {}.",
+                "Baton does not read items with {action} and InputType {}.",
                 input_type.unwrap_or("(none)")
             )))
         }
@@ -113,16 +111,31 @@ pub(crate) fn read_items(
     Ok(items)
 }
 
+/// The items of one object's text (`kind`: `JSON`, `JSONL` or `CSV`).
+fn parse_object(
+    kind: &str,
+    bytes: &[u8],
+    key: &str,
+    config: &Map<String, Value>,
+) -> Result<Vec<Value>, Failure> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| failed(format!("The object '{key}' is not UTF-8 text: {e}.")))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match kind {
+        "JSON" => json_array(text, key),
+        "JSONL" => json_lines(text, key),
+        _ => csv_rows(text, key, config),
+    }
+}
+
 /// The objects an S3 Inventory report lists: its `manifest.json` (`fileFormat` CSV, `fileSchema`
 /// naming the columns, `files` in `destinationBucket`), then each listed file, gzipped or not.
 /// One item per row, from column name to text value (`{"Bucket", "Key", "Size", …}`).
-fn inventory(
-    root: &std::path::Path,
-    bucket: &Bucket,
-    bucket_name: &str,
-    key: &str,
-) -> Result<Vec<Value>, Failure> {
-    let (_, bytes) = bucket.read(key, MAX_SOURCE_BYTES).map_err(s3_failed)?;
+async fn inventory(storage: &Storage, bucket: &str, key: &str) -> Result<Vec<Value>, Failure> {
+    let bytes = storage
+        .get_bytes(bucket, key, MAX_SOURCE_BYTES)
+        .await
+        .map_err(s3_failed)?;
     let manifest: Value = serde_json::from_slice(&bytes)
         .map_err(|e| failed(format!("The manifest '{key}' is not valid JSON: {e}.")))?;
     let field = |name: &str| manifest.get(name).and_then(Value::as_str);
@@ -142,36 +155,51 @@ fn inventory(
         .collect();
     let destination = field("destinationBucket")
         .map(|b| b.strip_prefix("arn:aws:s3:::").unwrap_or(b))
-        .unwrap_or(bucket_name);
+        .unwrap_or(bucket)
+        .to_string();
     let files = manifest
         .get("files")
         .and_then(Value::as_array)
         .ok_or_else(|| failed(format!("The manifest '{key}' lists no files.")))?;
-    let data_bucket = Bucket::open(root, destination).map_err(s3_failed)?;
     let mut items = Vec::new();
     for file in files {
         let file_key = file
             .get("key")
             .and_then(Value::as_str)
-            .ok_or_else(|| failed(format!("A file of the manifest '{key}' has no key.")))?;
-        let (_, bytes) = data_bucket
-            .read(file_key, MAX_SOURCE_BYTES)
+            .ok_or_else(|| failed(format!("A file of the manifest '{key}' has no key.")))?
+            .to_string();
+        let bytes = storage
+            .get_bytes(&destination, &file_key, MAX_SOURCE_BYTES)
+            .await
             .map_err(s3_failed)?;
-        let bytes = if file_key.ends_with(".gz") {
-            gunzip(&bytes)
-                .map_err(|e| failed(format!("The inventory file '{file_key}' is not gzip: {e}.")))?
-        } else {
-            bytes
-        };
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
-            failed(format!(
-                "The inventory file '{file_key}' is not UTF-8: {e}."
-            ))
-        })?;
-        let rows = parse_csv(text, ',').map_err(|e| failed(format!("{e} in '{file_key}'.")))?;
-        items.extend(rows_as_items(&schema, rows, file_key)?);
+        let schema = schema.clone();
+        let rows = off_thread(move || inventory_rows(&schema, bytes, &file_key))
+            .await
+            .map_err(s3_failed)??;
+        items.extend(rows);
     }
     Ok(items)
+}
+
+/// The rows of one inventory file, gzipped or not.
+fn inventory_rows(
+    schema: &[String],
+    bytes: Vec<u8>,
+    file_key: &str,
+) -> Result<Vec<Value>, Failure> {
+    let bytes = if file_key.ends_with(".gz") {
+        gunzip(&bytes)
+            .map_err(|e| failed(format!("The inventory file '{file_key}' is not gzip: {e}.")))?
+    } else {
+        bytes
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        failed(format!(
+            "The inventory file '{file_key}' is not UTF-8: {e}."
+        ))
+    })?;
+    let rows = parse_csv(text, ',').map_err(|e| failed(format!("{e} in '{file_key}'.")))?;
+    rows_as_items(schema, rows, file_key)
 }
 
 /// Each row as an object from column name to text value; a row of another width fails.
@@ -214,25 +242,21 @@ fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// Every object under `prefix`, described as the Distributed Map describes listed objects.
-fn listing(bucket: &Bucket, prefix: &str) -> Result<Vec<Value>, Failure> {
-    let keys = bucket.keys(prefix).map_err(s3_failed)?;
-    let mut items = Vec::with_capacity(keys.len());
-    for key in keys {
-        let info = match bucket.head(&key) {
-            Ok(info) => info,
-            Err(S3Error::NoSuchKey) => continue,
-            Err(e) => return Err(s3_failed(e)),
-        };
-        let (secs, _) = objects::epoch_parts(info.modified);
-        items.push(json!({
-            "Etag": info.etag(),
-            "Key": key,
-            "LastModified": secs,
-            "Size": info.size,
-            "StorageClass": info.headers.storage_class.as_deref().unwrap_or("STANDARD"),
-        }));
-    }
-    Ok(items)
+async fn listing(storage: &Storage, bucket: &str, prefix: &str) -> Result<Vec<Value>, Failure> {
+    let objects = storage.list(bucket, prefix).await.map_err(s3_failed)?;
+    Ok(objects
+        .into_iter()
+        .map(|o| {
+            let (secs, _) = objects::epoch_parts(o.last_modified);
+            json!({
+                "Etag": o.etag,
+                "Key": o.key,
+                "LastModified": secs,
+                "Size": o.size,
+                "StorageClass": o.storage_class,
+            })
+        })
+        .collect())
 }
 
 fn json_array(text: &str, key: &str) -> Result<Vec<Value>, Failure> {

@@ -30,6 +30,79 @@ impl From<S3Error> for Refusal {
     }
 }
 
+impl Refusal {
+    /// `(error, cause)` for a failed task: an unknown field is `States.Runtime`, as AWS fails
+    /// it; anything else is S3's error.
+    pub(crate) fn into_failure(self) -> (String, String) {
+        match self {
+            Refusal::UnknownField(cause) => ("States.Runtime".to_string(), cause),
+            Refusal::S3(e) => e.into_failure(),
+        }
+    }
+}
+
+/// The `aws-sdk:s3` actions Baton runs, on either backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    GetObject,
+    HeadObject,
+    PutObject,
+    CopyObject,
+    DeleteObject,
+    ListObjectsV2,
+    ListObjects,
+    HeadBucket,
+    CreateBucket,
+    DeleteBucket,
+}
+
+impl Action {
+    /// The action an ARN names (`getObject`, …, lowerCamelCase); any other is
+    /// `NotImplemented`.
+    pub(crate) fn parse(name: &str) -> Result<Action, S3Error> {
+        Ok(match name {
+            "getObject" => Action::GetObject,
+            "headObject" => Action::HeadObject,
+            "putObject" => Action::PutObject,
+            "copyObject" => Action::CopyObject,
+            "deleteObject" => Action::DeleteObject,
+            "listObjectsV2" => Action::ListObjectsV2,
+            "listObjects" => Action::ListObjects,
+            "headBucket" => Action::HeadBucket,
+            "createBucket" => Action::CreateBucket,
+            "deleteBucket" => Action::DeleteBucket,
+            other => {
+                return Err(S3Error::NotImplemented(format!(
+                    "the S3 action '{other}' (Baton implements getObject, headObject, \
+                     putObject, copyObject, deleteObject, listObjectsV2, listObjects, headBucket, \
+                     createBucket and deleteBucket)"
+                )))
+            }
+        })
+    }
+
+    fn fields(self) -> &'static Fields {
+        match self {
+            Action::GetObject => &GET_OBJECT,
+            Action::HeadObject => &HEAD_OBJECT,
+            Action::PutObject => &PUT_OBJECT,
+            Action::CopyObject => &COPY_OBJECT,
+            Action::DeleteObject => &DELETE_OBJECT,
+            Action::ListObjectsV2 => &LIST_OBJECTS_V2,
+            Action::ListObjects => &LIST_OBJECTS,
+            Action::HeadBucket | Action::DeleteBucket => &BUCKET_ONLY,
+            Action::CreateBucket => &CREATE_BUCKET,
+        }
+    }
+}
+
+/// The action `name` names and its parameters, checked against its S3 operation: the one
+/// validation both backends run before anything reaches a folder or an endpoint.
+pub(crate) fn read<'a>(name: &str, params: &'a Value) -> Result<(Action, Params<'a>), Refusal> {
+    let action = Action::parse(name)?;
+    Ok((action, Params::read(params, action.fields())?))
+}
+
 pub(crate) struct Params<'a> {
     map: &'a Map<String, Value>,
 }

@@ -1,5 +1,5 @@
-//! A distributed Map's `ResultWriter` over local buckets: the child executions' results, one
-//! file per status, and a manifest naming the files.
+//! A distributed Map's `ResultWriter`, on either backend ([`Storage::put_bytes`]): the child
+//! executions' results, one file per status, and a manifest naming the files.
 //!
 //! Layout, as the developer guide describes it ("ResultWriter (Map)"): under
 //! `<Prefix>/<map run id>/`, `SUCCEEDED_0.json`, `FAILED_0.json` and `PENDING_0.json` (only
@@ -13,8 +13,7 @@ use baton_engine::ResultExport;
 use serde_json::{json, Map, Value};
 
 use super::error::S3Error;
-use super::objects::{Bucket, Headers, WriteCondition};
-use super::Failure;
+use super::{off_thread, Failure, Storage};
 
 const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
 
@@ -30,10 +29,10 @@ fn s3_failed(e: S3Error) -> Failure {
     failed(cause)
 }
 
-/// Writes `export` into the bucket named by `arguments` (`Bucket`, optional `Prefix`) under
-/// `root`; answers `ResultWriterDetails`: `{"Bucket", "Key"}` of the manifest.
-pub(crate) fn write_results(
-    root: &std::path::Path,
+/// Writes `export` into the bucket named by `arguments` (`Bucket`, optional `Prefix`);
+/// answers `ResultWriterDetails`: `{"Bucket", "Key"}` of the manifest.
+pub(crate) async fn write_results(
+    storage: &Storage,
     arguments: &Value,
     export: &ResultExport,
 ) -> Result<Value, Failure> {
@@ -46,10 +45,9 @@ pub(crate) fn write_results(
             ))),
         }
     };
-    let bucket_name =
+    let bucket =
         text("Bucket")?.ok_or_else(|| failed("The ResultWriter field 'Bucket' is required."))?;
     let prefix = text("Prefix")?.unwrap_or_default().trim_end_matches('/');
-    let bucket = Bucket::open(root, bucket_name).map_err(s3_failed)?;
     let run_id = export
         .map_run_arn
         .rsplit(':')
@@ -60,8 +58,38 @@ pub(crate) fn write_results(
     } else {
         format!("{prefix}/{run_id}")
     };
+    let files = {
+        let (folder, export) = (folder.clone(), export.clone());
+        off_thread(move || result_files(&folder, &export))
+            .await
+            .map_err(s3_failed)?
+    };
+    let mut listed = Map::new();
+    for status in STATUSES {
+        listed.insert(status.to_string(), Value::Array(Vec::new()));
+    }
+    for (status, key, body) in files {
+        let size = body.len();
+        put(storage, bucket, &key, body).await?;
+        if let Some(Value::Array(files)) = listed.get_mut(status) {
+            files.push(json!({"Key": key, "Size": size}));
+        }
+    }
+    let manifest = json!({
+        "DestinationBucket": bucket,
+        "MapRunArn": export.map_run_arn,
+        "ResultFiles": listed,
+    });
+    let key = format!("{folder}/manifest.json");
+    put(storage, bucket, &key, manifest.to_string().into_bytes()).await?;
+    Ok(json!({"Bucket": bucket, "Key": key}))
+}
+
+/// One file per status that has results: its status, key and bytes (a JSON array, or one
+/// result per line for `OutputType` `JSONL`).
+fn result_files(folder: &str, export: &ResultExport) -> Vec<(&'static str, String, Vec<u8>)> {
     let lines = export.output_type == "JSONL";
-    let mut files = Map::new();
+    let mut files = Vec::new();
     for status in STATUSES {
         let of_status: Vec<&Value> = export
             .results
@@ -69,41 +97,27 @@ pub(crate) fn write_results(
             .filter(|r| r.status == status)
             .map(|r| &r.value)
             .collect();
-        let mut listed = Vec::new();
-        if !of_status.is_empty() {
-            let body = if lines {
-                let mut body = String::new();
-                for value in &of_status {
-                    body.push_str(&value.to_string());
-                    body.push('\n');
-                }
-                body.into_bytes()
-            } else {
-                serde_json::to_vec(&of_status).expect("JSON values serialize")
-            };
-            let key = format!("{folder}/{status}_0.json");
-            put(&bucket, &key, &body)?;
-            listed.push(json!({"Key": key, "Size": body.len()}));
+        if of_status.is_empty() {
+            continue;
         }
-        files.insert(status.to_string(), Value::Array(listed));
+        let body = if lines {
+            let mut body = String::new();
+            for value in &of_status {
+                body.push_str(&value.to_string());
+                body.push('\n');
+            }
+            body.into_bytes()
+        } else {
+            serde_json::to_vec(&of_status).expect("JSON values serialize")
+        };
+        files.push((status, format!("{folder}/{status}_0.json"), body));
     }
-    let manifest = json!({
-        "DestinationBucket": bucket_name,
-        "MapRunArn": export.map_run_arn,
-        "ResultFiles": files,
-    });
-    let key = format!("{folder}/manifest.json");
-    put(&bucket, &key, manifest.to_string().as_bytes())?;
-    Ok(json!({"Bucket": bucket_name, "Key": key}))
+    files
 }
 
-fn put(bucket: &Bucket, key: &str, body: &[u8]) -> Result<(), Failure> {
-    let headers = Headers {
-        content_type: Some("application/json".into()),
-        ..Headers::default()
-    };
-    bucket
-        .write(key, body, headers, &WriteCondition::default())
-        .map(|_| ())
+async fn put(storage: &Storage, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), Failure> {
+    storage
+        .put_bytes(bucket, key, body, "application/json")
+        .await
         .map_err(s3_failed)
 }
