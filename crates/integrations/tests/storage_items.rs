@@ -1,12 +1,20 @@
 //! Distributed Map item readers over local buckets: JSON arrays, JSON Lines, CSV with headers,
-//! and object listings; and result writers: the files per status and the manifest.
+//! Parquet, object listings, S3 Inventory and Athena manifests; and result writers: the files
+//! per status and the manifest.
 
 mod support;
 
 use std::fs;
 use support::block_on;
 
+use std::sync::Arc;
+
 use baton_integrations::storage::Storage;
+use parquet::basic::Compression;
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
 use serde_json::{json, Value};
 
 fn storage() -> (tempfile::TempDir, Storage) {
@@ -24,10 +32,10 @@ fn md5_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn write(s: &Storage, key: &str, text: &str) {
+fn write(s: &Storage, key: &str, content: impl AsRef<[u8]>) {
     let path = s.local_root().unwrap().join("bucket-name").join(key);
     fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
+    fs::write(path, content).unwrap();
 }
 
 fn items(
@@ -258,7 +266,7 @@ fn item_reader_s3_inventory_manifest() {
     write(
         &s,
         "inventory/manifest.json",
-        &json!({"sourceBucket": "bucket-name", "destinationBucket": "arn:aws:s3:::bucket-name",
+        json!({"sourceBucket": "bucket-name", "destinationBucket": "arn:aws:s3:::bucket-name",
             "version": "2016-11-30", "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
             "files": [{"key": "inventory/data/one.csv.gz", "size": 60},
                       {"key": "inventory/data/two.csv", "size": 20}]})
@@ -293,12 +301,12 @@ fn item_reader_s3_inventory_manifest() {
     write(
         &s,
         "orc.json",
-        &json!({"fileFormat": "ORC", "fileSchema": "x", "files": []}).to_string(),
+        json!({"fileFormat": "ORC", "fileSchema": "x", "files": []}).to_string(),
     );
     write(
         &s,
         "gone.json",
-        &json!({"fileFormat": "CSV", "fileSchema": "Bucket, Key",
+        json!({"fileFormat": "CSV", "fileSchema": "Bucket, Key",
         "files": [{"key": "nothing.csv.gz"}]})
         .to_string(),
     );
@@ -311,5 +319,202 @@ fn item_reader_s3_inventory_manifest() {
         )
         .unwrap_err();
         assert_eq!(e.0, "States.ItemReaderFailed", "{key}: {e:?}");
+    }
+}
+
+/// A Parquet file of `(id, name, price)` rows, written with the parquet crate's low-level
+/// writer (`price` optional), compressed with `compression`.
+fn parquet_file(rows: &[(i64, &str, Option<f64>)], compression: Compression) -> Vec<u8> {
+    let schema = Arc::new(
+        parse_message_type(
+            "message item { REQUIRED INT64 id; REQUIRED BYTE_ARRAY name (UTF8); OPTIONAL DOUBLE price; }",
+        )
+        .unwrap(),
+    );
+    let props = Arc::new(
+        WriterProperties::builder()
+            .set_compression(compression)
+            .build(),
+    );
+    let mut out = Vec::new();
+    let mut writer = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let mut column = group.next_column().unwrap().unwrap();
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    column
+        .typed::<Int64Type>()
+        .write_batch(&ids, None, None)
+        .unwrap();
+    column.close().unwrap();
+    let mut column = group.next_column().unwrap().unwrap();
+    let names: Vec<ByteArray> = rows.iter().map(|r| ByteArray::from(r.1)).collect();
+    column
+        .typed::<ByteArrayType>()
+        .write_batch(&names, None, None)
+        .unwrap();
+    column.close().unwrap();
+    let mut column = group.next_column().unwrap().unwrap();
+    let prices: Vec<f64> = rows.iter().filter_map(|r| r.2).collect();
+    let levels: Vec<i16> = rows.iter().map(|r| i16::from(r.2.is_some())).collect();
+    column
+        .typed::<DoubleType>()
+        .write_batch(&prices, Some(&levels), None)
+        .unwrap();
+    column.close().unwrap();
+    group.close().unwrap();
+    writer.close().unwrap();
+    out
+}
+
+#[test]
+fn item_reader_parquet_rows() {
+    let (_dir, s) = storage();
+    let rows = [
+        (1, "bolt", Some(0.25)),
+        (2, "nut", None),
+        (3, "washer", Some(0.5)),
+    ];
+    write(
+        &s,
+        "items.parquet",
+        parquet_file(&rows, Compression::SNAPPY),
+    );
+    write(
+        &s,
+        "plain.parquet",
+        parquet_file(&rows[..1], Compression::UNCOMPRESSED),
+    );
+    write(&s, "not.parquet", "id,name\n1,bolt\n");
+    let get = "arn:aws:states:::s3:getObject";
+    let obj = |key: &str| json!({"Bucket": "bucket-name", "Key": key});
+    assert_eq!(
+        items(
+            &s,
+            get,
+            obj("items.parquet"),
+            json!({"InputType": "PARQUET"})
+        )
+        .unwrap(),
+        vec![
+            json!({"id": 1, "name": "bolt", "price": 0.25}),
+            json!({"id": 2, "name": "nut", "price": null}),
+            json!({"id": 3, "name": "washer", "price": 0.5}),
+        ]
+    );
+    assert_eq!(
+        items(
+            &s,
+            get,
+            obj("items.parquet"),
+            json!({"InputType": "PARQUET", "MaxItems": 2})
+        )
+        .unwrap()
+        .len(),
+        2
+    );
+    assert_eq!(
+        items(
+            &s,
+            get,
+            obj("plain.parquet"),
+            json!({"InputType": "PARQUET"})
+        )
+        .unwrap(),
+        vec![json!({"id": 1, "name": "bolt", "price": 0.25})]
+    );
+    let (error, cause) =
+        items(&s, get, obj("not.parquet"), json!({"InputType": "PARQUET"})).unwrap_err();
+    assert_eq!(error, "States.ItemReaderFailed");
+    assert!(
+        cause.contains("not.parquet") && cause.contains("Parquet"),
+        "{cause}"
+    );
+}
+
+#[test]
+fn item_reader_athena_data_manifest() {
+    let (_dir, s) = storage();
+    let first = [(1, "bolt", Some(0.25)), (2, "nut", None)];
+    let second = [(3, "washer", Some(0.5))];
+    let files: [(&str, Vec<u8>); 9] = [
+        (
+            "unload/part-0.parquet",
+            parquet_file(&first, Compression::GZIP(Default::default())),
+        ),
+        (
+            "unload/part-1.parquet",
+            parquet_file(&second, Compression::SNAPPY),
+        ),
+        (
+            "unload/q-manifest.csv",
+            b"s3://bucket-name/unload/part-0.parquet\ns3://bucket-name/unload/part-1.parquet\n"
+                .to_vec(),
+        ),
+        ("text/a.csv", b"bolt,3\nnut,1\n".to_vec()),
+        ("text/b.csv", b"washer,9\n".to_vec()),
+        (
+            "text/manifest.csv",
+            b"s3://bucket-name/text/a.csv\ns3://bucket-name/text/b.csv".to_vec(),
+        ),
+        ("json/a.jsonl", b"{\"n\":1}\n{\"n\":2}\n".to_vec()),
+        (
+            "json/manifest.csv",
+            b"s3://bucket-name/json/a.jsonl\n".to_vec(),
+        ),
+        (
+            "bad-manifest.csv",
+            b"s3://bucket-name/text/a.csv\nnot-a-location\n".to_vec(),
+        ),
+    ];
+    for (key, content) in files {
+        write(&s, key, content);
+    }
+    let get = "arn:aws:states:::s3:getObject";
+    let obj = |key: &str| json!({"Bucket": "bucket-name", "Key": key});
+    let athena = |input: &str| json!({"ManifestType": "ATHENA_DATA", "InputType": input});
+    assert_eq!(
+        items(&s, get, obj("unload/q-manifest.csv"), athena("PARQUET")).unwrap(),
+        vec![
+            json!({"id": 1, "name": "bolt", "price": 0.25}),
+            json!({"id": 2, "name": "nut", "price": null}),
+            json!({"id": 3, "name": "washer", "price": 0.5}),
+        ]
+    );
+    let mut limited = athena("PARQUET");
+    limited["MaxItems"] = json!(2);
+    assert_eq!(
+        items(&s, get, obj("unload/q-manifest.csv"), limited)
+            .unwrap()
+            .len(),
+        2
+    );
+    let mut csv = athena("CSV");
+    csv["CSVHeaderLocation"] = json!("GIVEN");
+    csv["CSVHeaders"] = json!(["part", "qty"]);
+    assert_eq!(
+        items(&s, get, obj("text/manifest.csv"), csv).unwrap(),
+        vec![
+            json!({"part": "bolt", "qty": "3"}),
+            json!({"part": "nut", "qty": "1"}),
+            json!({"part": "washer", "qty": "9"}),
+        ]
+    );
+    assert_eq!(
+        items(&s, get, obj("json/manifest.csv"), athena("JSONL")).unwrap(),
+        vec![json!({"n": 1}), json!({"n": 2})]
+    );
+    let failures = [
+        (obj("bad-manifest.csv"), athena("CSV"), "Line 2"),
+        (obj("json/manifest.csv"), athena("JSON"), "InputType JSON"),
+        (
+            obj("json/manifest.csv"),
+            json!({"ManifestType": "SOMETHING", "InputType": "CSV"}),
+            "SOMETHING",
+        ),
+    ];
+    for (args, config, said) in failures {
+        let (error, cause) = items(&s, get, args, config).unwrap_err();
+        assert_eq!(error, "States.ItemReaderFailed");
+        assert!(cause.contains(said), "{cause}");
     }
 }

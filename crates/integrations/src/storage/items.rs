@@ -1,6 +1,7 @@
 //! A Distributed Map's `ItemReader`: the items a Map state iterates, read from one object (a
-//! JSON array, JSON Lines, CSV), from the files an S3 Inventory manifest lists, or from a bucket
-//! listing, on either backend ([`Storage::get_bytes`], [`Storage::list`]).
+//! JSON array, JSON Lines, CSV, Parquet), from the files an S3 Inventory manifest or an Athena
+//! data manifest lists, or from a bucket listing, on either backend ([`Storage::get_bytes`],
+//! [`Storage::list`]).
 //!
 //! Shapes follow the Step Functions developer guide ("ItemReader (Map)"): a listing item is
 //! `{"Etag", "Key", "LastModified" (epoch seconds), "Size", "StorageClass"}`; a CSV row is an
@@ -34,8 +35,10 @@ fn s3_failed(e: S3Error) -> Failure {
 /// * `arguments` — its evaluated `Parameters`/`Arguments`: `Bucket` and `Key` for getObject,
 ///   `Bucket` and optionally `Prefix` for listObjectsV2.
 /// * `reader_config` — its `ReaderConfig`, with `MaxItemsPath` already resolved into
-///   `MaxItems`: `InputType` (`JSON`, `JSONL`, `CSV`, `MANIFEST` for an S3 Inventory manifest; required
-///   for getObject),
+///   `MaxItems`: `InputType` (`JSON`, `JSONL`, `CSV`, `PARQUET`, `MANIFEST` for an S3 Inventory
+///   manifest; required for getObject), `ManifestType` (`S3_INVENTORY` with `MANIFEST` or
+///   `CSV`; `ATHENA_DATA`: the object is an Athena manifest listing `s3://` data files, each read
+///   as `InputType` says, `CSV`, `JSONL` or `PARQUET`),
 ///   `CSVHeaderLocation` (`FIRST_ROW`, the default, or `GIVEN` with `CSVHeaders`),
 ///   `CSVDelimiter` (`COMMA` default, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`), `MaxItems` (0 or
 ///   absent: all).
@@ -71,34 +74,48 @@ pub(crate) async fn read_items(
             None => return Err(failed("MaxItems must be a non-negative integer.")),
         },
     };
-    let mut items = match (action, input_type) {
-        ("listObjectsV2", None) => {
-            let prefix = text_arg("Prefix")?.unwrap_or_default();
-            listing(storage, &bucket, &prefix).await?
-        }
-        ("getObject", Some(kind @ ("JSON" | "JSONL" | "CSV"))) => {
+    let manifest_type = config.get("ManifestType").and_then(Value::as_str);
+    let mut items = match (action, manifest_type, input_type) {
+        ("getObject", Some("ATHENA_DATA"), Some(kind @ ("CSV" | "JSONL" | "PARQUET"))) => {
             let key = text_arg("Key")?
                 .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
-            let bytes = storage
-                .get_bytes(&bucket, &key, MAX_SOURCE_BYTES)
-                .await
-                .map_err(s3_failed)?;
-            let kind = kind.to_string();
-            off_thread(move || parse_object(&kind, &bytes, &key, &config))
-                .await
-                .map_err(s3_failed)??
+            athena(storage, &bucket, &key, kind, &config, max_items).await?
         }
-        ("getObject", Some("MANIFEST")) => {
+        ("getObject", Some("ATHENA_DATA"), other) => {
+            return Err(failed(format!(
+                "An ATHENA_DATA manifest lists CSV, JSONL or PARQUET files, not InputType {}.",
+                other.unwrap_or("(none)")
+            )))
+        }
+        ("getObject", Some("S3_INVENTORY") | None, Some("MANIFEST"))
+        | ("getObject", Some("S3_INVENTORY"), Some("CSV")) => {
             let key = text_arg("Key")?
                 .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
             inventory(storage, &bucket, &key).await?
         }
-        ("getObject", None) => {
+        (_, Some(other), _) if other != "S3_INVENTORY" && other != "ATHENA_DATA" => {
+            return Err(failed(format!("Unknown ManifestType '{other}'.")))
+        }
+        (_, Some(other), _) => {
+            return Err(failed(format!(
+                "A {other} manifest is read with getObject and a matching InputType."
+            )))
+        }
+        ("listObjectsV2", None, None) => {
+            let prefix = text_arg("Prefix")?.unwrap_or_default();
+            listing(storage, &bucket, &prefix).await?
+        }
+        ("getObject", None, Some(kind @ ("JSON" | "JSONL" | "CSV" | "PARQUET"))) => {
+            let key = text_arg("Key")?
+                .ok_or_else(|| failed("The ItemReader field 'Key' is required."))?;
+            data_file(storage, &bucket, &key, kind, &config, max_items).await?
+        }
+        ("getObject", None, None) => {
             return Err(failed(
                 "ReaderConfig.InputType is required to read items from an object.",
             ))
         }
-        (action, input_type) => {
+        (action, None, input_type) => {
             return Err(failed(format!(
                 "Baton does not read items with {action} and InputType {}.",
                 input_type.unwrap_or("(none)")
@@ -107,6 +124,77 @@ pub(crate) async fn read_items(
     };
     if let Some(max) = max_items {
         items.truncate(max);
+    }
+    Ok(items)
+}
+
+/// An item source's bytes (up to [`MAX_SOURCE_BYTES`]).
+async fn fetch(storage: &Storage, bucket: &str, key: &str) -> Result<Vec<u8>, Failure> {
+    storage
+        .get_bytes(bucket, key, MAX_SOURCE_BYTES)
+        .await
+        .map_err(s3_failed)
+}
+
+/// The items of one object (`kind`: `JSON`, `JSONL`, `CSV` or `PARQUET`), up to `max`.
+async fn data_file(
+    storage: &Storage,
+    bucket: &str,
+    key: &str,
+    kind: &str,
+    config: &Map<String, Value>,
+    max: Option<usize>,
+) -> Result<Vec<Value>, Failure> {
+    let bytes = fetch(storage, bucket, key).await?;
+    let (kind, key, config) = (kind.to_string(), key.to_string(), config.clone());
+    off_thread(move || match kind.as_str() {
+        "PARQUET" => super::parquet::rows(bytes, max)
+            .map_err(|e| failed(format!("The object '{key}' is {e}."))),
+        _ => parse_object(&kind, &bytes, &key, &config),
+    })
+    .await
+    .map_err(s3_failed)?
+}
+
+/// The items of the data files an Athena manifest lists (`UNLOAD` writes one: a text file with
+/// one `s3://bucket/key` per line), each read as `kind`, in the manifest's order, up to `max`.
+async fn athena(
+    storage: &Storage,
+    bucket: &str,
+    key: &str,
+    kind: &str,
+    config: &Map<String, Value>,
+    max: Option<usize>,
+) -> Result<Vec<Value>, Failure> {
+    let bytes = fetch(storage, bucket, key).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| failed(format!("The manifest '{key}' is not UTF-8 text: {e}.")))?;
+    let mut files = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_matches('"');
+        if line.is_empty() {
+            continue;
+        }
+        let location = line
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(b, k)| !b.is_empty() && !k.is_empty());
+        let Some((file_bucket, file_key)) = location else {
+            return Err(failed(format!(
+                "Line {} of the manifest '{key}' is not an s3://bucket/key location.",
+                i + 1
+            )));
+        };
+        files.push((file_bucket.to_string(), file_key.to_string()));
+    }
+    let mut items = Vec::new();
+    for (file_bucket, file_key) in files {
+        let left = max.map(|m| m.saturating_sub(items.len()));
+        if left == Some(0) {
+            break;
+        }
+        let rows = data_file(storage, &file_bucket, &file_key, kind, config, left).await?;
+        items.extend(rows);
     }
     Ok(items)
 }
@@ -132,10 +220,7 @@ fn parse_object(
 /// naming the columns, `files` in `destinationBucket`), then each listed file, gzipped or not.
 /// One item per row, from column name to text value (`{"Bucket", "Key", "Size", …}`).
 async fn inventory(storage: &Storage, bucket: &str, key: &str) -> Result<Vec<Value>, Failure> {
-    let bytes = storage
-        .get_bytes(bucket, key, MAX_SOURCE_BYTES)
-        .await
-        .map_err(s3_failed)?;
+    let bytes = fetch(storage, bucket, key).await?;
     let manifest: Value = serde_json::from_slice(&bytes)
         .map_err(|e| failed(format!("The manifest '{key}' is not valid JSON: {e}.")))?;
     let field = |name: &str| manifest.get(name).and_then(Value::as_str);
@@ -168,10 +253,7 @@ async fn inventory(storage: &Storage, bucket: &str, key: &str) -> Result<Vec<Val
             .and_then(Value::as_str)
             .ok_or_else(|| failed(format!("A file of the manifest '{key}' has no key.")))?
             .to_string();
-        let bytes = storage
-            .get_bytes(&destination, &file_key, MAX_SOURCE_BYTES)
-            .await
-            .map_err(s3_failed)?;
+        let bytes = fetch(storage, &destination, &file_key).await?;
         let schema = schema.clone();
         let rows = off_thread(move || inventory_rows(&schema, bytes, &file_key))
             .await

@@ -40,6 +40,7 @@ mod items;
 mod list;
 pub(crate) mod objects;
 mod params;
+mod parquet;
 pub(crate) mod paths;
 mod remote;
 mod results;
