@@ -12,10 +12,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::execution::{Execution, Fault, RunId};
-use crate::history::{EventDetails, HistoryEvent};
+use crate::history::{EventDetails, HistoryEvent, Millis};
+use crate::signal::ExecutionInfo;
 
 /// Where a run's events go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub(crate) struct ChildLog {
     name: String,
     /// The child's top run: when it ends, the child ends.
     top: RunId,
+    /// Its input and start, for its context object.
+    input: Value,
+    start: Millis,
     next_id: u64,
     /// Written and not yet taken.
     events: Vec<HistoryEvent>,
@@ -95,6 +99,8 @@ impl Execution {
                 map_run_arn: map_run_arn.to_string(),
                 name,
                 top,
+                input: input.clone(),
+                start: self.now,
                 next_id: 1,
                 events: Vec::new(),
                 ended: false,
@@ -126,6 +132,26 @@ impl Execution {
             details,
         });
         id
+    }
+
+    /// `$$` without `State` for the runs of child `c`: the child's own execution and child
+    /// workflow (as for any execution, not from a recording). `None` for a child that ended.
+    pub(crate) fn child_context(&self, c: u32) -> Option<Map<String, Value>> {
+        let log = self.children.logs.get(&c)?;
+        let state_machine_arn = child_state_machine_arn(&log.map_run_arn);
+        let info = ExecutionInfo {
+            execution_arn: child_execution_arn(&log.map_run_arn, &log.name),
+            execution_name: log.name.clone(),
+            state_machine_name: state_machine_arn
+                .split_once(":stateMachine:")
+                .map_or_else(String::new, |(_, name)| name.to_string()),
+            state_machine_arn,
+            redrive_count: 0,
+            express: false,
+            missing_activities: Vec::new(),
+            ..self.info.clone()
+        };
+        Some(crate::context::base(&info, &log.input, log.start))
     }
 
     /// Whether `rid` is the top run of child `c`.

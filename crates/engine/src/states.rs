@@ -187,6 +187,10 @@ impl Execution {
             return Value::Null;
         }
         let run = self.run(rid);
+        let child = match run.sink {
+            Sink::Child(c) => self.child_context(c),
+            _ => None,
+        };
         let retry_count = match state.kind {
             StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
                 Some(run.retry_total)
@@ -194,7 +198,7 @@ impl Execution {
             _ => None,
         };
         context::build(
-            self.base_context(),
+            child.as_ref().unwrap_or_else(|| self.base_context()),
             &StateContext {
                 name: &state.name,
                 entered: run.entered_time,

@@ -276,3 +276,39 @@ fn a_failure_beyond_tolerance_aborts_the_running_siblings() {
     );
     assert!(children.iter().all(|c| c.ended));
 }
+
+#[test]
+fn a_child_sees_its_own_execution_in_the_context_object() {
+    let processor = json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Who",
+        "States": {"Who": {"Type": "Pass", "End": true, "Parameters": {
+            "id.$": "$$.Execution.Id",
+            "name.$": "$$.Execution.Name",
+            "input.$": "$$.Execution.Input",
+            "machine.$": "$$.StateMachine.Id",
+            "machineName.$": "$$.StateMachine.Name"}}}
+    });
+    let (parent, children) = run(
+        machine(processor, json!({"Label": "Items"})),
+        true,
+        json!({"items": [{"n": 1}]}),
+    );
+    let arn = map_run_arn(parent.history());
+    let [child] = children.as_slice() else {
+        panic!("{children:?}");
+    };
+    let Some(EventDetails::ExecutionSucceeded { output }) = child.events.last().map(|e| &e.details)
+    else {
+        panic!("{child:?}");
+    };
+    let seen: Value = serde_json::from_str(output).unwrap();
+    assert_eq!(seen["id"], json!(child_execution_arn(&arn, &child.name)));
+    assert_eq!(seen["name"], json!(child.name));
+    assert_eq!(seen["input"], json!({"n": 1}));
+    assert_eq!(
+        seen["machine"],
+        json!("arn:aws:states:us-east-1:123456789012:stateMachine:m/Items")
+    );
+    assert_eq!(seen["machineName"], json!("m/Items"));
+}
