@@ -1,7 +1,8 @@
 //! `[storage] endpoint`: Task buckets on an external S3-compatible endpoint, here another
 //! `baton serve`'s S3 endpoint. `baton run` and `baton serve` configured with it run a
 //! definition whose Task states put and get an object there, and the object is in that
-//! server's storage folder; a `baton serve` so configured starts no S3 endpoint of its own.
+//! server's storage folder; a `baton serve` so configured starts no S3 endpoint of its own, and
+//! runs a distributed Map whose reader and writer use the endpoint.
 
 mod support;
 
@@ -124,5 +125,98 @@ async fn baton_serve_puts_and_gets_objects_on_the_endpoint() {
         json!({"Body": r#"{"hello":"serve"}"#, "ContentLength": 17})
     );
     assert_eq!(stored(&storage), json!({"hello": "serve"}));
+    assert!(!dir.path().join("data/storage").exists());
+}
+
+/// A distributed Map on a server whose buckets are on the endpoint: items from an Athena
+/// manifest's JSON Lines files there, results written back there, and the children listed as
+/// executions of the map run.
+#[tokio::test]
+async fn a_distributed_map_reads_and_writes_on_the_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (storage, s3) = storage_server(dir.path());
+    let shared = storage.data_dir.join("storage/shared/athena");
+    std::fs::create_dir_all(&shared).expect("folder");
+    for (name, text) in [
+        ("part-0.jsonl", "{\"n\": 1}\n{\"n\": 2}\n"),
+        ("part-1.jsonl", "{\"n\": 3}\n"),
+        (
+            "manifest.csv",
+            "s3://shared/athena/part-0.jsonl\ns3://shared/athena/part-1.jsonl\n",
+        ),
+    ] {
+        std::fs::write(shared.join(name), text).expect("object written");
+    }
+    let config = write_config(dir.path(), &s3);
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--config", config.to_str().expect("utf-8")],
+    );
+    let client = server.client("111111111111");
+    let definition = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Label": "Doubling",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"ManifestType": "ATHENA_DATA", "InputType": "JSONL"},
+            "Parameters": {"Bucket": "shared", "Key": "athena/manifest.csv"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Double", "States": {"Double": {"Type": "Pass",
+                "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {"Bucket": "shared", "Prefix": "out"}},
+        "End": true}}});
+    let arn = create_machine(&client, "doubler", &definition).await;
+    let started = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .expect("started");
+    let done = finished(&client, &started.execution_arn).await;
+    assert_eq!(
+        done.status,
+        aws_sdk_sfn::types::ExecutionStatus::Succeeded,
+        "{:?} {:?}",
+        done.error,
+        done.cause
+    );
+    let output: Value = serde_json::from_str(done.output.as_deref().expect("output")).unwrap();
+    let map_run = output["MapRunArn"].as_str().expect("a map run");
+    let manifest_key = output["ResultWriterDetails"]["Key"]
+        .as_str()
+        .expect("a key");
+    let folder = storage.data_dir.join("storage/shared");
+    let read = |key: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(folder.join(key)).expect("written there")).unwrap()
+    };
+    let manifest = read(manifest_key);
+    let results = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .expect("a results file");
+    let mut outputs: Vec<Value> = read(results)
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| serde_json::from_str(r["Output"].as_str().expect("output")).unwrap())
+        .collect();
+    outputs.sort_by_key(|o| o["doubled"].as_i64());
+    assert_eq!(
+        outputs,
+        [
+            json!({"doubled": 2}),
+            json!({"doubled": 4}),
+            json!({"doubled": 6})
+        ]
+    );
+    let children = client
+        .list_executions()
+        .map_run_arn(map_run)
+        .send()
+        .await
+        .expect("children");
+    assert_eq!(children.executions.len(), 3);
+    assert!(children
+        .executions
+        .iter()
+        .all(|c| c.status == aws_sdk_sfn::types::ExecutionStatus::Succeeded));
     assert!(!dir.path().join("data/storage").exists());
 }
