@@ -52,6 +52,26 @@ fn stored(server: &Server) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("the object is in the folder")).unwrap()
 }
 
+/// Starts an execution of `machine` with `input` and answers its output once it succeeded.
+async fn succeeded(client: &aws_sdk_sfn::Client, machine: &str, input: Value) -> Value {
+    let started = client
+        .start_execution()
+        .state_machine_arn(machine)
+        .input(input.to_string())
+        .send()
+        .await
+        .expect("started");
+    let done = finished(client, &started.execution_arn).await;
+    assert_eq!(
+        done.status,
+        aws_sdk_sfn::types::ExecutionStatus::Succeeded,
+        "{:?} {:?}",
+        done.error,
+        done.cause
+    );
+    serde_json::from_str(done.output.as_deref().expect("output")).unwrap()
+}
+
 #[test]
 fn baton_run_puts_and_gets_objects_on_the_endpoint() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -104,22 +124,7 @@ async fn baton_serve_puts_and_gets_objects_on_the_endpoint() {
     );
     let client = server.client("111111111111");
     let arn = create_machine(&client, "greeter", &definition()).await;
-    let started = client
-        .start_execution()
-        .state_machine_arn(&arn)
-        .input(json!({"name": "serve"}).to_string())
-        .send()
-        .await
-        .expect("started");
-    let done = finished(&client, &started.execution_arn).await;
-    assert_eq!(
-        done.status,
-        aws_sdk_sfn::types::ExecutionStatus::Succeeded,
-        "{:?} {:?}",
-        done.error,
-        done.cause
-    );
-    let output: Value = serde_json::from_str(done.output.as_deref().expect("output")).unwrap();
+    let output = succeeded(&client, &arn, json!({"name": "serve"})).await;
     assert_eq!(
         output,
         json!({"Body": r#"{"hello":"serve"}"#, "ContentLength": 17})
@@ -165,21 +170,7 @@ async fn a_distributed_map_reads_and_writes_on_the_endpoint() {
             "Parameters": {"Bucket": "shared", "Prefix": "out"}},
         "End": true}}});
     let arn = create_machine(&client, "doubler", &definition).await;
-    let started = client
-        .start_execution()
-        .state_machine_arn(&arn)
-        .send()
-        .await
-        .expect("started");
-    let done = finished(&client, &started.execution_arn).await;
-    assert_eq!(
-        done.status,
-        aws_sdk_sfn::types::ExecutionStatus::Succeeded,
-        "{:?} {:?}",
-        done.error,
-        done.cause
-    );
-    let output: Value = serde_json::from_str(done.output.as_deref().expect("output")).unwrap();
+    let output = succeeded(&client, &arn, json!({})).await;
     let map_run = output["MapRunArn"].as_str().expect("a map run");
     let manifest_key = output["ResultWriterDetails"]["Key"]
         .as_str()
