@@ -380,7 +380,7 @@ fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -
             EventDetails::MapRunSucceeded { map_run_arn } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let total = run.item_counts.total;
-                    let counts = ended_counts(&run.item_counts).unwrap_or(MapRunCounts {
+                    let counts = ended_counts(&run.item_counts, true).unwrap_or(MapRunCounts {
                         succeeded: total,
                         total,
                         ..MapRunCounts::default()
@@ -400,7 +400,7 @@ fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -
             } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let succeeded = total.saturating_sub(*failed);
-                    let counts = ended_counts(&run.item_counts).unwrap_or(MapRunCounts {
+                    let counts = ended_counts(&run.item_counts, false).unwrap_or(MapRunCounts {
                         succeeded,
                         failed: *failed,
                         total: *total,
@@ -419,14 +419,26 @@ fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -
     ops
 }
 
-/// The final counts of a map run whose children were recorded: nothing runs any more.
-fn ended_counts(counts: &MapRunCounts) -> Option<MapRunCounts> {
+/// The final counts of a map run whose children were recorded: nothing runs any more. A map
+/// run that succeeded has every item done: those a redrive kept from the attempt before ran no
+/// child this time and count as succeeded.
+fn ended_counts(counts: &MapRunCounts, succeeded: bool) -> Option<MapRunCounts> {
     let ended = counts.succeeded + counts.failed + counts.aborted + counts.timed_out;
-    (ended > 0 || counts.running > 0).then(|| MapRunCounts {
+    if ended == 0 && counts.running == 0 {
+        return None;
+    }
+    let mut out = MapRunCounts {
         running: 0,
         aborted: counts.aborted + counts.running,
         ..*counts
-    })
+    };
+    if succeeded {
+        out.pending = 0;
+        out.succeeded = counts
+            .total
+            .saturating_sub(out.failed + out.aborted + out.timed_out);
+    }
+    Some(out)
 }
 
 fn event_time(event: &Event) -> Millis {

@@ -1440,3 +1440,120 @@ async fn running_children_resume_with_their_parent_and_stop_with_it() {
     assert_eq!(d.status, MapRunStatus::Aborted);
     assert_eq!(d.execution_counts.aborted, 2);
 }
+
+/// The task tokens the running children of a map run wait with, by the child's input `n`.
+async fn child_tokens(rt: &Runtime, map_run_arn: &str) -> Vec<(i64, String)> {
+    let mut tokens = Vec::new();
+    for child in children(rt, map_run_arn).await {
+        if child.status != ExecutionStatus::Running {
+            continue;
+        }
+        let events = history(rt, &child.execution_arn).await;
+        let scheduled = events
+            .iter()
+            .find(|e| e["type"] == "TaskScheduled")
+            .expect("scheduled");
+        let params: Value = serde_json::from_str(
+            scheduled["taskScheduledEventDetails"]["parameters"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+        let n = params["MessageBody"]["n"].as_i64().unwrap();
+        let token = params["MessageBody"]["token"].as_str().unwrap().to_string();
+        tokens.push((n, token));
+    }
+    tokens.sort();
+    tokens
+}
+
+#[tokio::test]
+async fn a_redriven_distributed_map_runs_new_children_for_what_did_not_succeed() {
+    let (_d, store, rt) = setup().await;
+    let m = machine(
+        &store,
+        "asks",
+        MachineType::Standard,
+        json!({"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "Label": "Asking",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Ask",
+                "States": {"Ask": {"Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": "q",
+                        "MessageBody": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+                    "End": true}}},
+            "End": true}}}),
+    )
+    .await;
+    let arn = start(&rt, &m, "e", json!([{"n": 0}, {"n": 1}, {"n": 2}])).await;
+    let first = map_runs(&rt, &arn).await.map_runs[0].map_run_arn.clone();
+    let tokens = child_tokens(&rt, &first).await;
+    assert_eq!(tokens.len(), 3);
+    succeed(&rt, tokens[0].1.clone(), r#"{"ok":0}"#).await;
+    rt.send_task_failure(
+        &ctx(),
+        SendTaskFailureInput {
+            task_token: tokens[1].1.clone(),
+            error: Some("Rejected".into()),
+            cause: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(finished(&rt, &arn).await.status, ExecutionStatus::Failed);
+    let mut ends: Vec<ExecutionStatus> = children(&rt, &first)
+        .await
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    ends.sort_unstable();
+    assert_eq!(
+        ends,
+        [
+            ExecutionStatus::Succeeded,
+            ExecutionStatus::Failed,
+            ExecutionStatus::Aborted
+        ]
+    );
+
+    redrive(&rt, &arn).await;
+    let runs = map_runs(&rt, &arn).await.map_runs;
+    assert_eq!(runs.len(), 2);
+    let second = runs
+        .iter()
+        .map(|r| r.map_run_arn.clone())
+        .find(|r| *r != first)
+        .expect("a second map run");
+    let tokens = child_tokens(&rt, &second).await;
+    assert_eq!(
+        tokens.iter().map(|t| t.0).collect::<Vec<_>>(),
+        [1, 2],
+        "only what did not succeed runs again"
+    );
+    for (n, token) in tokens {
+        succeed(&rt, token, format!(r#"{{"ok":{n}}}"#)).await;
+    }
+    let d = finished(&rt, &arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output, json!([{"ok": 0}, {"ok": 1}, {"ok": 2}]));
+    let described = rt
+        .describe_map_run(
+            &ctx(),
+            DescribeMapRunInput {
+                map_run_arn: second.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(described.status, MapRunStatus::Succeeded);
+    assert_eq!(described.execution_counts.succeeded, 3);
+    assert_eq!(described.execution_counts.pending, 0);
+    assert_eq!(described.execution_counts.total, 3);
+    for child in children(&rt, &second).await {
+        assert_eq!(child.status, ExecutionStatus::Succeeded);
+        assert_ids_consecutive(&history(&rt, &child.execution_arn).await);
+    }
+}
