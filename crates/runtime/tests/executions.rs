@@ -191,6 +191,17 @@ async fn redrive(rt: &Runtime, arn: impl Into<String>) {
     .expect("redrive");
 }
 
+async fn describe_run(rt: &Runtime, map_run_arn: impl Into<String>) -> DescribeMapRunOutput {
+    rt.describe_map_run(
+        &ctx(),
+        DescribeMapRunInput {
+            map_run_arn: map_run_arn.into(),
+        },
+    )
+    .await
+    .expect("describe map run")
+}
+
 async fn map_runs(rt: &Runtime, arn: &str) -> ListMapRunsOutput {
     rt.list_map_runs(
         &ctx(),
@@ -956,15 +967,7 @@ async fn a_distributed_map_keeps_a_map_run_record() {
         started["mapRunStartedEventDetails"]["mapRunArn"],
         json!(run.map_run_arn)
     );
-    let described = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: run.map_run_arn.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let described = describe_run(&rt, run.map_run_arn.clone()).await;
     assert_eq!(described.status, MapRunStatus::Succeeded);
     assert_eq!(described.execution_arn, arn);
     assert_eq!(described.max_concurrency, 3);
@@ -1035,15 +1038,7 @@ async fn update_map_run_raises_a_running_distributed_maps_concurrency() {
     let d = finished(&rt, &arn).await;
     assert_eq!(d.status, ExecutionStatus::Succeeded);
     assert_eq!(d.output.as_deref(), Some("[1,1,1]"));
-    let described = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: run_arn.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let described = describe_run(&rt, run_arn.clone()).await;
     assert_eq!(described.max_concurrency, 3);
     assert_eq!(described.status, MapRunStatus::Succeeded);
     let err = rt
@@ -1146,15 +1141,7 @@ async fn a_failing_distributed_map_fails_its_map_run() {
         .expect("MapStateFailed");
     assert!(run_failed < state_failed, "{types:?}");
     let runs = map_runs(&rt, &arn).await;
-    let described = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: runs.map_runs[0].map_run_arn.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let described = describe_run(&rt, runs.map_runs[0].map_run_arn.clone()).await;
     assert_eq!(described.status, MapRunStatus::Failed);
     assert_eq!(described.item_counts.failed, 1);
     assert_eq!(described.item_counts.total, 3);
@@ -1336,15 +1323,7 @@ async fn a_distributed_maps_children_are_executions_of_their_own() {
         .iter()
         .any(|t| t.starts_with("Wait") || t.starts_with("Pass")));
 
-    let described = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: run.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let described = describe_run(&rt, run.clone()).await;
     assert_eq!(described.status, MapRunStatus::Succeeded);
     assert_eq!(described.execution_counts.succeeded, 2);
     assert_eq!(described.execution_counts.failed, 1);
@@ -1428,15 +1407,7 @@ async fn running_children_resume_with_their_parent_and_stop_with_it() {
         let events = history(&rt, &child.execution_arn).await;
         assert_eq!(events.last().unwrap()["type"], "ExecutionAborted");
     }
-    let d = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: held_run,
-            },
-        )
-        .await
-        .unwrap();
+    let d = describe_run(&rt, held_run).await;
     assert_eq!(d.status, MapRunStatus::Aborted);
     assert_eq!(d.execution_counts.aborted, 2);
 }
@@ -1539,15 +1510,7 @@ async fn a_redriven_distributed_map_runs_new_children_for_what_did_not_succeed()
     assert_eq!(d.status, ExecutionStatus::Succeeded);
     let output: Value = serde_json::from_str(d.output.as_deref().unwrap()).unwrap();
     assert_eq!(output, json!([{"ok": 0}, {"ok": 1}, {"ok": 2}]));
-    let described = rt
-        .describe_map_run(
-            &ctx(),
-            DescribeMapRunInput {
-                map_run_arn: second.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let described = describe_run(&rt, second.clone()).await;
     assert_eq!(described.status, MapRunStatus::Succeeded);
     assert_eq!(described.execution_counts.succeeded, 3);
     assert_eq!(described.execution_counts.pending, 0);
