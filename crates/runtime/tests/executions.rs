@@ -191,6 +191,21 @@ async fn redrive(rt: &Runtime, arn: impl Into<String>) {
     .expect("redrive");
 }
 
+/// The parameters of the first task the execution scheduled (its `TaskScheduled` event).
+async fn scheduled_parameters(rt: &Runtime, arn: &str) -> Value {
+    let events = history(rt, arn).await;
+    let scheduled = events
+        .iter()
+        .find(|e| e["type"] == "TaskScheduled")
+        .expect("scheduled");
+    serde_json::from_str(
+        scheduled["taskScheduledEventDetails"]["parameters"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
 async fn describe_run(rt: &Runtime, map_run_arn: impl Into<String>) -> DescribeMapRunOutput {
     rt.describe_map_run(
         &ctx(),
@@ -591,17 +606,7 @@ async fn a_callback_task_ends_by_its_token() {
     )
     .await;
     let arn = start(&rt, &m, "e", json!({})).await;
-    let events = history(&rt, &arn).await;
-    let scheduled = events
-        .iter()
-        .find(|e| e["type"] == "TaskScheduled")
-        .expect("scheduled");
-    let params: Value = serde_json::from_str(
-        scheduled["taskScheduledEventDetails"]["parameters"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
+    let params = scheduled_parameters(&rt, &arn).await;
     let token = params["MessageBody"]["token"].as_str().unwrap().to_string();
     rt.send_task_failure(
         &ctx(),
@@ -1419,17 +1424,7 @@ async fn child_tokens(rt: &Runtime, map_run_arn: &str) -> Vec<(i64, String)> {
         if child.status != ExecutionStatus::Running {
             continue;
         }
-        let events = history(rt, &child.execution_arn).await;
-        let scheduled = events
-            .iter()
-            .find(|e| e["type"] == "TaskScheduled")
-            .expect("scheduled");
-        let params: Value = serde_json::from_str(
-            scheduled["taskScheduledEventDetails"]["parameters"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap();
+        let params = scheduled_parameters(rt, &child.execution_arn).await;
         let n = params["MessageBody"]["n"].as_i64().unwrap();
         let token = params["MessageBody"]["token"].as_str().unwrap().to_string();
         tokens.push((n, token));

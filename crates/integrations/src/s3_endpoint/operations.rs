@@ -95,6 +95,31 @@ fn metadata(info: &ObjectInfo) -> Option<Metadata> {
     (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
+/// The headers GetObject and HeadObject answer: the stored ones, or the request's
+/// `response-*` overrides (S3 applies them to HEAD as to GET).
+struct Shown {
+    content_type: String,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+}
+
+impl Shown {
+    /// `overrides`: content type, cache control, content disposition, encoding, language.
+    fn of(info: &ObjectInfo, overrides: [Option<String>; 5]) -> Shown {
+        let [ty, cache, disposition, encoding, language] = overrides;
+        let stored = &info.headers;
+        Shown {
+            content_type: ty.unwrap_or_else(|| content_type(info)),
+            cache_control: cache.or_else(|| stored.cache_control.clone()),
+            content_disposition: disposition.or_else(|| stored.content_disposition.clone()),
+            content_encoding: encoding.or_else(|| stored.content_encoding.clone()),
+            content_language: language.or_else(|| stored.content_language.clone()),
+        }
+    }
+}
+
 fn content_type(info: &ObjectInfo) -> String {
     info.headers
         .content_type
@@ -319,28 +344,26 @@ impl S3 for Endpoint {
         };
         let whole = content_range.is_none();
         let stored = &info.headers;
+        let shown = Shown::of(
+            &info,
+            [
+                input.response_content_type,
+                input.response_cache_control,
+                input.response_content_disposition,
+                input.response_content_encoding,
+                input.response_content_language,
+            ],
+        );
         Ok(S3Response::new(GetObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some(body.len() as i64),
             body: Some(StreamingBlob::from(Body::from(body))),
             content_range,
-            content_type: Some(
-                input
-                    .response_content_type
-                    .unwrap_or_else(|| content_type(&info)),
-            ),
-            cache_control: input
-                .response_cache_control
-                .or_else(|| stored.cache_control.clone()),
-            content_disposition: input
-                .response_content_disposition
-                .or_else(|| stored.content_disposition.clone()),
-            content_encoding: input
-                .response_content_encoding
-                .or_else(|| stored.content_encoding.clone()),
-            content_language: input
-                .response_content_language
-                .or_else(|| stored.content_language.clone()),
+            content_type: Some(shown.content_type),
+            cache_control: shown.cache_control,
+            content_disposition: shown.content_disposition,
+            content_encoding: shown.content_encoding,
+            content_language: shown.content_language,
             // S3 sends the checksum only with the whole object.
             checksum_crc32: whole.then(|| info.crc32.clone()),
             e_tag: Some(ETag::Strong(info.md5_hex.clone())),
@@ -362,27 +385,24 @@ impl S3 for Endpoint {
             .await?;
         check_read_conditions(input.if_match.as_ref(), input.if_none_match.as_ref(), &info)?;
         let stored = &info.headers;
-        // S3 applies the `response-*` overrides to HEAD as to GET.
+        let shown = Shown::of(
+            &info,
+            [
+                input.response_content_type,
+                input.response_cache_control,
+                input.response_content_disposition,
+                input.response_content_encoding,
+                input.response_content_language,
+            ],
+        );
         Ok(S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some(info.size as i64),
-            content_type: Some(
-                input
-                    .response_content_type
-                    .unwrap_or_else(|| content_type(&info)),
-            ),
-            cache_control: input
-                .response_cache_control
-                .or_else(|| stored.cache_control.clone()),
-            content_disposition: input
-                .response_content_disposition
-                .or_else(|| stored.content_disposition.clone()),
-            content_encoding: input
-                .response_content_encoding
-                .or_else(|| stored.content_encoding.clone()),
-            content_language: input
-                .response_content_language
-                .or_else(|| stored.content_language.clone()),
+            content_type: Some(shown.content_type),
+            cache_control: shown.cache_control,
+            content_disposition: shown.content_disposition,
+            content_encoding: shown.content_encoding,
+            content_language: shown.content_language,
             checksum_crc32: Some(info.crc32.clone()),
             e_tag: Some(ETag::Strong(info.md5_hex.clone())),
             last_modified: Some(Timestamp::from(info.modified)),
