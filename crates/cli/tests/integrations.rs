@@ -41,6 +41,7 @@ command = ["python3", "{f}/sleep.py", "30"]
 
 [ecs.math]
 command = ["python3", "{f}/task.py"]
+allow_env = ["EXIT_CODE", "INPUT_KEY"]
 "#
     );
     let path = dir.join("baton.toml");

@@ -15,6 +15,8 @@
 //! command = ["node", "dist/index.js"]
 //! cwd = "calculator"
 //! env = { NODE_ENV = "production" }
+//! allow_env = ["INPUT_KEY"]       # names a ContainerOverrides Environment may set (default none)
+//! allow_command = true            # ContainerOverrides Command may append arguments (default false)
 //!
 //! [storage]                       # the Task buckets: a folder (default: <data>/storage) …
 //! root = "buckets"
@@ -134,6 +136,14 @@ pub struct Function {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EcsTask {
     pub command: Command,
+    /// The environment names a definition's `ContainerOverrides[].Environment` may set. Any
+    /// other name fails the task: names such as `LD_PRELOAD`, `PYTHONPATH` or `NODE_OPTIONS`
+    /// choose code, so only the operator decides which ones are data.
+    pub allow_env: std::collections::BTreeSet<String>,
+    /// Whether a definition's `ContainerOverrides[].Command` may append arguments to
+    /// `command` (default no: an argument can choose code when the program interprets it so,
+    /// e.g. a script path given to an interpreter).
+    pub allow_command: bool,
 }
 
 /// Where the Task buckets are: a folder, or an S3-compatible endpoint.
@@ -199,7 +209,7 @@ struct RawConfig {
     #[serde(default)]
     functions: BTreeMap<String, RawFunction>,
     #[serde(default)]
-    ecs: BTreeMap<String, RawCommand>,
+    ecs: BTreeMap<String, RawEcsTask>,
     #[serde(default)]
     storage: RawStorage,
     #[serde(default)]
@@ -247,11 +257,15 @@ struct RawFunction {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawCommand {
+struct RawEcsTask {
     command: Vec<String>,
     cwd: Option<PathBuf>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_env: Vec<String>,
+    #[serde(default)]
+    allow_command: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -377,7 +391,26 @@ impl Config {
             let place = format!("ecs.{family}");
             let command =
                 command(base, &place, t.command, t.cwd, t.env).map_err(|m| invalid(origin, m))?;
-            config.ecs.insert(family, EcsTask { command });
+            if let Some(bad) = t
+                .allow_env
+                .iter()
+                .find(|n| n.is_empty() || n.contains(['=', '\0']))
+            {
+                return Err(invalid(
+                    origin,
+                    format!(
+                        "{place}: `allow_env` holds {bad:?}, which is no environment variable name"
+                    ),
+                ));
+            }
+            config.ecs.insert(
+                family,
+                EcsTask {
+                    command,
+                    allow_env: t.allow_env.into_iter().collect(),
+                    allow_command: t.allow_command,
+                },
+            );
         }
         config.storage = storage(base, raw.storage).map_err(|m| invalid(origin, m))?;
         for (name, m) in raw.machines {

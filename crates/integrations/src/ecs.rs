@@ -3,10 +3,19 @@
 //!
 //! The configured `command` plays the container's ENTRYPOINT: a `Command` container override
 //! is appended to it as arguments (as ECS does for an image with an ENTRYPOINT), so a
-//! definition passes arguments but never chooses the program. `Environment` overrides are
-//! added to the process's environment, after the configured `env` and after
-//! `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` and dummy credentials that point an AWS SDK at
-//! Baton. stdout and stderr go to `<log folder>/<task id>.log`.
+//! definition passes arguments but never chooses the program, and only when the family sets
+//! `allow_command`. `Environment` overrides are added to the process's environment, after the
+//! configured `env` and after `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3` and dummy credentials
+//! that point an AWS SDK at Baton, and only for the names the family's `allow_env` lists.
+//! stdout and stderr go to `<log folder>/<task id>.log`.
+//!
+//! Why the allowlists: on AWS a container's environment and command reach only that
+//! container's image; here they reach a process of the Baton user, where `LD_PRELOAD`,
+//! `PYTHONPATH`, `NODE_OPTIONS` or an interpreter's argument loads code from any file the
+//! user can read, such as an object uploaded through the S3 endpoint. A refused override fails
+//! the task before anything starts, as RunTask refuses a request it cannot accept: with
+//! `ECS.AmazonECSException` and an `InvalidParameterException` message
+//! (<https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html#API_RunTask_Errors>).
 //!
 //! Results are shaped as ECS answers: RunTask's `{"Tasks": [...], "Failures": []}` at once
 //! without `.sync`; with `.sync`, the stopped task as DescribeTasks describes it. A task whose
@@ -102,10 +111,18 @@ impl Ecs {
                 container = name.to_string();
             }
             if let Some(args) = o.get("Command").and_then(Value::as_array) {
+                if !args.is_empty() && !task.allow_command {
+                    return Err(ecs_error(
+                        "InvalidParameterException",
+                        &format!(
+                            "Command overrides are not allowed for the task definition family {family}: Baton's configuration ([ecs.{family}] in baton.toml) does not set allow_command = true."
+                        ),
+                    ));
+                }
                 for a in args {
                     match a.as_str() {
-                        Some(s) => argv.push(s.to_string()),
-                        None => {
+                        Some(s) if !s.contains('\0') => argv.push(s.to_string()),
+                        _ => {
                             return Err(ecs_error(
                                 "InvalidParameterException",
                                 "Command entries must be strings.",
@@ -120,15 +137,12 @@ impl Ecs {
                 .map(Vec::as_slice)
                 .unwrap_or(&[])
             {
-                match (
+                let (name, value) = match (
                     e.get("Name").and_then(Value::as_str),
                     e.get("Value").and_then(Value::as_str),
                 ) {
-                    (Some(n), Some(v)) if !n.is_empty() && !n.contains('=') => {
-                        env.insert(n.to_string(), v.to_string());
-                    }
-                    (Some(n), None) if !n.is_empty() && !n.contains('=') => {
-                        env.insert(n.to_string(), String::new());
+                    (Some(n), v) if !n.is_empty() && !n.contains(['=', '\0']) => {
+                        (n, v.unwrap_or(""))
                     }
                     _ => {
                         return Err(ecs_error(
@@ -136,7 +150,22 @@ impl Ecs {
                             "Environment entries need a Name (a string without '=') and a string Value.",
                         ))
                     }
+                };
+                if !task.allow_env.contains(name) {
+                    return Err(ecs_error(
+                        "InvalidParameterException",
+                        &format!(
+                            "The environment variable {name} cannot be overridden for the task definition family {family}: it is not in allow_env of [ecs.{family}] in Baton's configuration (baton.toml)."
+                        ),
+                    ));
                 }
+                if value.contains('\0') {
+                    return Err(ecs_error(
+                        "InvalidParameterException",
+                        &format!("The value of the environment variable {name} contains NUL."),
+                    ));
+                }
+                env.insert(name.to_string(), value.to_string());
             }
         }
         let id = uuid::Uuid::new_v4().simple().to_string();

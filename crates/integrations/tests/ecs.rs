@@ -14,6 +14,8 @@ fn ecs(logs: &Path) -> Ecs {
         [ecs.math]
         command = ["python3", "task.py", "--from-config"]
         env = { STAGE = "ecs" }
+        allow_env = ["INPUT_KEY", "OUT_FILE", "AWS_REGION", "EXIT_CODE"]
+        allow_command = true
         [ecs.broken]
         command = ["./no-such-program"]
     "#;
@@ -183,4 +185,116 @@ async fn unknown_families_and_bad_parameters_fail_as_ecs_does() {
     assert_eq!(error, "States.TaskFailed");
     let task: Value = serde_json::from_str(&cause).expect("JSON");
     assert_eq!(task["StopCode"], "TaskFailedToStart");
+}
+
+/// A definition can choose code through the environment (`LD_PRELOAD`, `PYTHONPATH`) or an
+/// interpreter's arguments; only what the family's configuration allows gets through, and
+/// nothing starts otherwise.
+#[tokio::test]
+async fn overrides_the_family_does_not_allow_fail_before_anything_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let logs = dir.path().join("logs");
+    let fixtures = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"));
+    let text = r#"
+        [ecs.math]
+        command = ["python3", "task.py"]
+        allow_env = ["INPUT_KEY"]
+        [ecs.strict]
+        command = ["python3", "task.py"]
+    "#;
+    let config = Config::parse(text, "test", fixtures, Vec::new()).expect("valid config");
+    let ecs = Ecs::new(&config, logs.clone());
+    for (family, name) in [
+        ("math", "LD_PRELOAD"),
+        ("math", "PYTHONPATH"),
+        ("math", "NODE_OPTIONS"),
+        ("math", "input_key"),
+        ("strict", "INPUT_KEY"),
+    ] {
+        let (error, cause) = ecs
+            .run_task(
+                &cx(),
+                &params(family, json!([{"Name": name, "Value": "/tmp/x"}])),
+                Mode::Sync,
+            )
+            .await
+            .expect_err(name);
+        assert_eq!(error, "ECS.AmazonECSException", "{name}");
+        assert!(
+            cause.starts_with(&format!(
+                "The environment variable {name} cannot be overridden for the task definition family {family}: it is not in allow_env of [ecs.{family}]"
+            )) && cause.contains("Error Code: InvalidParameterException"),
+            "{cause}"
+        );
+    }
+    let mut p = params("math", json!([{"Name": "INPUT_KEY", "Value": "k"}]));
+    p["Overrides"]["ContainerOverrides"][0]["Command"] = json!(["-c", "print(1)"]);
+    let (error, cause) = ecs
+        .run_task(&cx(), &p, Mode::Sync)
+        .await
+        .expect_err("no allow_command");
+    assert_eq!(error, "ECS.AmazonECSException");
+    assert!(
+        cause.starts_with("Command overrides are not allowed for the task definition family math"),
+        "{cause}"
+    );
+    // Nothing ran: no task log was even created.
+    assert!(!logs.exists() || std::fs::read_dir(&logs).expect("logs").next().is_none());
+    // An allowed name still works.
+    let task = ecs
+        .run_task(
+            &cx(),
+            &params("math", json!([{"Name": "INPUT_KEY", "Value": "k"}])),
+            Mode::Sync,
+        )
+        .await
+        .expect("allowed");
+    assert_eq!(task["Containers"][0]["ExitCode"], 0);
+}
+
+#[test]
+fn allow_env_and_allow_command_come_from_the_file_or_variables() {
+    let base = Path::new("/srv/app");
+    let config = Config::parse(
+        "[ecs.math]\ncommand = [\"calc\"]\n",
+        "test",
+        base,
+        vec![
+            (
+                "BATON_ECS__math__ALLOW_ENV".to_string(),
+                r#"["INPUT_KEY", "AWS_REGION"]"#.to_string(),
+            ),
+            (
+                "BATON_ECS__math__ALLOW_COMMAND".to_string(),
+                "true".to_string(),
+            ),
+        ],
+    )
+    .expect("valid");
+    let math = &config.ecs["math"];
+    assert!(math.allow_command);
+    assert_eq!(
+        math.allow_env
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["AWS_REGION", "INPUT_KEY"]
+    );
+    let defaults = Config::parse(
+        "[ecs.math]\ncommand = [\"calc\"]\n",
+        "test",
+        base,
+        Vec::new(),
+    )
+    .expect("valid");
+    assert!(defaults.ecs["math"].allow_env.is_empty());
+    assert!(!defaults.ecs["math"].allow_command);
+    let bad = Config::parse(
+        "[ecs.math]\ncommand = [\"calc\"]\nallow_env = [\"A=B\"]\n",
+        "test",
+        base,
+        Vec::new(),
+    )
+    .expect_err("not a name");
+    assert!(bad.to_string().contains("allow_env"), "{bad}");
 }
