@@ -111,6 +111,11 @@ impl Http {
                 return Err(invalid("Headers must be an object"));
             };
             for (name, value) in h {
+                if is_reserved_header(name) {
+                    return Err(invalid(&format!(
+                        "the header '{name}' cannot be set in an HTTP Task definition"
+                    )));
+                }
                 let value = match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -230,6 +235,57 @@ fn shape(response: &crate::client::Response) -> Value {
         "StatusCode": response.status.as_u16(),
         "StatusText": response.status.canonical_reason().unwrap_or(""),
     })
+}
+
+/// The headers a definition may not set. AWS lists them under "Unsupported HTTP request
+/// headers" in "Call HTTPS APIs in Step Functions workflows"
+/// (<https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html>): using one
+/// fails the task with `States.Runtime`. `Content-Length` is not on AWS's list because AWS
+/// computes it whatever the definition says; Baton refuses it too, since a second, different
+/// length (like a second `Host` or a `Transfer-Encoding`) would change how the target reads
+/// the request's framing.
+const RESERVED_HEADERS: &[&str] = &[
+    "a-im",
+    "accept-charset",
+    "accept-datetime",
+    "accept-encoding",
+    "cache-control",
+    "connection",
+    "content-encoding",
+    "content-length",
+    "content-md5",
+    "date",
+    "expect",
+    "forwarded",
+    "from",
+    "host",
+    "http2-settings",
+    "if-match",
+    "if-modified-since",
+    "if-none-match",
+    "if-range",
+    "if-unmodified-since",
+    "max-forwards",
+    "origin",
+    "pragma",
+    "proxy-authorization",
+    "referer",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+    "warning",
+];
+
+/// Prefixes AWS reserves the same way (`x-forwarded-*`, `x-amz-*`, `x-amzn-*`).
+const RESERVED_PREFIXES: &[&str] = &["x-forwarded-", "x-amz-", "x-amzn-"];
+
+fn is_reserved_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    RESERVED_HEADERS.contains(&name.as_str())
+        || RESERVED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// A definition the HTTP task cannot run: `States.Runtime`, as for a resource Baton does not
