@@ -11,6 +11,10 @@
 //! So no store call ever blocks an async executor: each is a message to a thread and a future
 //! that completes when the answer comes back.
 //!
+//! One process at a time: opening takes an exclusive lock on the data folder (see `lock`),
+//! held until the store is dropped, so a second server on the same folder refuses to start
+//! instead of running every task a second time.
+//!
 //! Durability: a batch whose commit returned is in the WAL file, written with `write(2)`
 //! before the commit returned, so it survives the process being killed (`kill -9`): the OS
 //! holds the data. With the default [`Synchronous::Normal`], the WAL is fsynced only at
@@ -19,6 +23,7 @@
 
 mod apply;
 mod checkpoint;
+mod lock;
 mod read;
 mod rows;
 mod schema;
@@ -43,6 +48,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::rows::backend;
 use crate::writer::Request;
+
+pub use crate::lock::LOCK_FILE;
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "baton.sqlite3";
@@ -104,10 +111,13 @@ pub struct SqliteStore {
     readers: Option<crossbeam_channel::Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
     counters: Arc<writer::Counters>,
+    /// Released last, after `Drop` joined the threads that use the database.
+    _lock: lock::DirLock,
 }
 
 impl SqliteStore {
     /// Opens (creating it and the directory if needed) the store in `dir`, with default options.
+    /// [`Error::InUse`] when another process (or another store in this one) has it open.
     pub fn open(dir: impl AsRef<Path>) -> Result<SqliteStore> {
         SqliteStore::open_with(dir, Options::default())
     }
@@ -116,6 +126,8 @@ impl SqliteStore {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Backend(format!("creating {}: {e}", dir.display())))?;
+        // Before the database is touched: a second process must not even run migrations.
+        let dir_lock = lock::DirLock::acquire(dir)?;
         let path = dir.join(DATABASE_FILE);
         let context = |e: Error| Error::Backend(format!("opening {}: {e}", path.display()));
 
@@ -177,6 +189,7 @@ impl SqliteStore {
             readers: Some(job_tx),
             threads,
             counters,
+            _lock: dir_lock,
         })
     }
 

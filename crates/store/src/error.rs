@@ -71,6 +71,15 @@ pub enum Error {
     /// The store was shut down.
     #[error("store is closed")]
     Closed,
+    /// Another process has the store open (its data folder is locked). Two servers on one
+    /// store would both resume the same executions and run every task twice.
+    #[error("{path} is in use by another process ({holder}); stop that process or use another data folder")]
+    InUse {
+        /// The data folder.
+        path: String,
+        /// Who holds it, as that process wrote it (its id, start time and command line).
+        holder: String,
+    },
 }
 
 impl Error {
