@@ -25,7 +25,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Uri};
@@ -82,7 +81,8 @@ pub fn service(root: PathBuf) -> S3Service {
 }
 
 /// The request without what would make `s3s` check a signature: no `Authorization` header, no
-/// `X-Amz-*` presigning query parameters, and an `aws-chunked` body decoded.
+/// `X-Amz-*` presigning query parameters, and an `aws-chunked` body decoded as it streams in
+/// (never collected: an upload's size costs no memory here).
 async fn unsigned(request: Request<Incoming>) -> Request<Body> {
     let (mut parts, body) = request.into_parts();
     parts.headers.remove(hyper::header::AUTHORIZATION);
@@ -97,21 +97,24 @@ async fn unsigned(request: Request<Incoming>) -> Request<Body> {
     if !streaming {
         return Request::from_parts(parts, Body::from(body));
     }
-    let bytes = match body.collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
-        // The client went away; s3s answers the empty body as it would any short one.
-        Err(_) => Vec::new(),
-    };
-    let decoded = chunked::decode(&bytes).unwrap_or(bytes);
     let headers = &mut parts.headers;
+    let decoded_length = headers
+        .get("x-amz-decoded-content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
     headers.insert(
         HeaderName::from_static("x-amz-content-sha256"),
         HeaderValue::from_static("UNSIGNED-PAYLOAD"),
     );
-    headers.insert(
-        hyper::header::CONTENT_LENGTH,
-        HeaderValue::from(decoded.len()),
-    );
+    // The length of what `s3s` will read: the decoded payload's, when the client gave it.
+    match decoded_length {
+        Some(n) => {
+            headers.insert(hyper::header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        None => {
+            headers.remove(hyper::header::CONTENT_LENGTH);
+        }
+    }
     headers.remove("x-amz-decoded-content-length");
     headers.remove("x-amz-trailer");
     let encodings: Vec<String> = headers
@@ -133,7 +136,8 @@ async fn unsigned(request: Request<Incoming>) -> Request<Body> {
             headers.remove(hyper::header::CONTENT_ENCODING);
         }
     }
-    Request::from_parts(parts, Body::from(decoded))
+    let decoded = chunked::Decoded::new(body, decoded_length);
+    Request::from_parts(parts, Body::http_body_unsync(decoded))
 }
 
 /// The URI without the query parameters of a presigned URL (`X-Amz-Signature`, …,

@@ -2,10 +2,22 @@
 //! [`Bucket`](crate::storage::objects::Bucket) (bytes as they are, binary included), buckets,
 //! CopyObject and the listings through the `aws-sdk:s3` actions, so both paths agree on
 //! metadata, ETags, conditions, continuation tokens and errors.
+//!
+//! Object bodies stream: PutObject writes the body to a temporary file in the bucket's folder
+//! as it arrives, computing the ETag (MD5) and CRC32 on the way, and renames it into place;
+//! GetObject sends the open file a piece at a time. An object's size costs disk, not memory.
 
 use std::collections::BTreeMap;
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::SystemTime;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::{Frame, SizeHint};
+use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
 use s3s::dto::*;
 use s3s::{Body, S3ErrorCode, S3Request, S3Response, S3Result, S3};
@@ -13,11 +25,16 @@ use serde_json::{json, Map, Value};
 
 use crate::storage::actions;
 use crate::storage::error::S3Error;
-use crate::storage::objects::{Bucket, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE};
+use crate::storage::objects::{
+    Bucket, Digester, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE,
+};
 use crate::storage::paths::META_DIR;
 
-/// The largest object PutObject and GetObject hold in memory (S3's single-PUT limit).
+/// The largest object PutObject accepts (S3's single-PUT limit).
 const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// How much of a file GetObject reads at a time.
+const READ_PIECE: usize = 64 * 1024;
 
 /// The buckets under one root.
 #[derive(Debug, Clone)]
@@ -206,6 +223,66 @@ fn list_params(members: Vec<(&str, Option<Value>)>) -> Value {
     Value::Object(map)
 }
 
+/// An open object file (positioned at its first byte to send) as a response body of
+/// `remaining` bytes, read a piece at a time as the client takes them.
+struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buf: Vec<u8>,
+}
+
+impl FileBody {
+    fn new(file: tokio::fs::File, remaining: u64) -> FileBody {
+        FileBody {
+            file,
+            remaining,
+            buf: vec![0; READ_PIECE],
+        }
+    }
+}
+
+impl hyper::body::Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = (this.remaining as usize).min(this.buf.len());
+        let mut read = ReadBuf::new(&mut this.buf[..want]);
+        match Pin::new(&mut this.file).poll_read(cx, &mut read) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) => {
+                let filled = read.filled();
+                if filled.is_empty() {
+                    // The file is shorter than its description: a writer truncated it in
+                    // place (Baton's writers never do; a person might).
+                    return Poll::Ready(Some(Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the object's file ended early",
+                    ))));
+                }
+                this.remaining -= filled.len() as u64;
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
 #[async_trait::async_trait]
 impl S3 for Endpoint {
     async fn list_buckets(
@@ -225,8 +302,11 @@ impl S3 for Endpoint {
                     let Some(name) = entry.file_name().to_str().map(String::from) else {
                         continue;
                     };
+                    // `file_type` does not follow links: a linked folder is no bucket (see
+                    // `Bucket::open`).
+                    let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
                     let Ok(meta) = entry.metadata() else { continue };
-                    if !meta.is_dir() || name == META_DIR || !s3s::path::check_bucket_name(&name) {
+                    if !is_dir || name == META_DIR || !s3s::path::check_bucket_name(&name) {
                         continue;
                     }
                     let created = meta
@@ -285,14 +365,6 @@ impl S3 for Endpoint {
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
-        let bytes = match input.body {
-            None => Vec::new(),
-            Some(blob) => Body::from(blob)
-                .store_all_limited(MAX_OBJECT_BYTES as usize)
-                .await
-                .map_err(|e| to_s3s(S3Error::InvalidRequest(format!("reading the body: {e}"))))?
-                .to_vec(),
-        };
         let headers = headers(
             input.content_type,
             input.cache_control,
@@ -307,10 +379,47 @@ impl S3 for Endpoint {
             if_none_match: input.if_none_match.as_ref().map(condition_text),
         };
         let (bucket, key) = (input.bucket, input.key);
-        let info = self
+        let (bucket, mut pending) = self
             .blocking(move |root| {
-                Bucket::open(root, &bucket)?.write(&key, &bytes, headers, &condition)
+                let bucket = Bucket::open(root, &bucket)?;
+                let pending = bucket.begin_write(&key)?;
+                Ok((bucket, pending))
             })
+            .await?;
+        // Dropping `pending` on any early return removes the temporary file.
+        let file = pending
+            .take_file()
+            .ok_or_else(|| to_s3s(S3Error::Internal("no temporary file".into())))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut digester = Digester::default();
+        let mut size = 0u64;
+        if let Some(blob) = input.body {
+            let mut body = Body::from(blob);
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| {
+                    to_s3s(S3Error::InvalidRequest(format!("reading the body: {e}")))
+                })?;
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                size += data.len() as u64;
+                if size > MAX_OBJECT_BYTES {
+                    // S3's answer to a single PUT over 5 GiB.
+                    return Err(s3s::S3Error::with_message(
+                        S3ErrorCode::EntityTooLarge,
+                        "Your proposed upload exceeds the maximum allowed size",
+                    ));
+                }
+                digester.update(&data);
+                file.write_all(&data)
+                    .await
+                    .map_err(|e| to_s3s(S3Error::io(&e)))?;
+            }
+        }
+        file.flush().await.map_err(|e| to_s3s(S3Error::io(&e)))?;
+        pending.put_file(file.into_std().await);
+        let info = self
+            .blocking(move |_| bucket.commit(pending, digester, headers, &condition))
             .await?;
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(info.md5_hex)),
@@ -326,22 +435,27 @@ impl S3 for Endpoint {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let (info, bytes) = self
-            .blocking(move |root| Bucket::open(root, &bucket)?.read(&key, MAX_OBJECT_BYTES))
+        let (info, mut file) = self
+            .blocking(move |root| Bucket::open(root, &bucket)?.open_read(&key))
             .await?;
         check_read_conditions(input.if_match.as_ref(), input.if_none_match.as_ref(), &info)?;
-        let size = bytes.len() as u64;
-        let (body, content_range) = match &input.range {
-            None => (bytes, None),
+        let size = info.size;
+        let (start, length, content_range) = match &input.range {
+            None => (0, size, None),
             Some(range) => {
                 let r = range.check(size)?;
-                let part = bytes[r.start as usize..r.end as usize].to_vec();
                 (
-                    part,
+                    r.start,
+                    r.end - r.start,
                     Some(format!("bytes {}-{}/{size}", r.start, r.end - 1)),
                 )
             }
         };
+        if start > 0 {
+            file.seek(SeekFrom::Start(start))
+                .map_err(|e| to_s3s(S3Error::io(&e)))?;
+        }
+        let body = FileBody::new(tokio::fs::File::from_std(file), length);
         let whole = content_range.is_none();
         let stored = &info.headers;
         let shown = Shown::of(
@@ -356,8 +470,8 @@ impl S3 for Endpoint {
         );
         Ok(S3Response::new(GetObjectOutput {
             accept_ranges: Some("bytes".into()),
-            content_length: Some(body.len() as i64),
-            body: Some(StreamingBlob::from(Body::from(body))),
+            content_length: Some(length as i64),
+            body: Some(StreamingBlob::from(Body::http_body_unsync(body))),
             content_range,
             content_type: Some(shown.content_type),
             cache_control: shown.cache_control,

@@ -11,7 +11,7 @@ use super::error::S3Error;
 use super::list::{self, Entry, Marker};
 use super::objects::{self, Bucket, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE};
 use super::params::{self, Action, Params, Refusal};
-use super::paths::{self, META_DIR};
+use super::paths;
 use super::shape;
 use super::Failure;
 
@@ -463,12 +463,7 @@ pub(crate) fn create_bucket_folder(root: &Path, name: &str) -> Result<(), S3Erro
 fn delete_bucket(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
     let bucket = Bucket::open(root, p.required("Bucket")?)?;
     remove_folders(bucket.dir())?;
-    let meta = root.join(META_DIR).join(&bucket.name);
-    match fs::remove_dir_all(meta) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(S3Error::io(&e)),
-    }
+    bucket.remove_meta_dir()?;
     Ok(json!({}))
 }
 

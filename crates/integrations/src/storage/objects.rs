@@ -8,15 +8,16 @@
 //! and the headers fall back to S3's defaults. Files dropped into a bucket folder by hand are
 //! therefore objects too.
 //!
-//! Writes are atomic: the bytes go to a temporary file in the destination folder, are flushed
-//! to disk, and the file is renamed over the old one; the sidecar is written the same way
+//! Writes are atomic: the bytes go to a temporary file in the destination folder (streamed
+//! there by the S3 endpoint, never held whole in memory), are flushed to disk, and the file is
+//! renamed over the old one; the sidecar is written the same way
 //! afterwards. A reader between the two renames sees the new file with the old sidecar, which
 //! no longer matches, so it never reports the old ETag for the new bytes. Writers of one key in
 //! this process are serialised so a file and its sidecar come from the same write.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -111,23 +112,28 @@ fn lock_for(path: &Path) -> MutexGuard<'static, ()> {
 #[derive(Debug, Clone)]
 pub(crate) struct Bucket {
     pub name: String,
+    root: PathBuf,
     dir: PathBuf,
     canonical: PathBuf,
     meta_dir: PathBuf,
 }
 
 impl Bucket {
-    /// The bucket named in a request: `NoSuchBucket` unless its folder exists.
+    /// The bucket named in a request: `NoSuchBucket` unless its folder exists as a real
+    /// folder of the root. A bucket folder that is a symbolic link (out of the root, or to
+    /// another bucket) is no bucket either: S3 answers `NoSuchBucket` for a name that names
+    /// no bucket, and Baton never makes such a link, so nothing reached through one is served.
     pub(crate) fn open(root: &Path, name: &str) -> Result<Bucket, S3Error> {
         let dir = paths::bucket_dir(root, name)?;
-        let canonical = match fs::canonicalize(&dir) {
-            Ok(c) if c.is_dir() => c,
-            Ok(_) => return Err(S3Error::NoSuchBucket),
+        let canonical = match paths::own_folder(root, name) {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(S3Error::NoSuchBucket),
             Err(e) if is_missing(&e) => return Err(S3Error::NoSuchBucket),
             Err(e) => return Err(S3Error::io(&e)),
         };
         Ok(Bucket {
             name: name.to_string(),
+            root: root.to_path_buf(),
             dir,
             canonical,
             meta_dir: root.join(META_DIR).join(name),
@@ -157,6 +163,59 @@ impl Bucket {
         paths::join(&self.meta_dir, &refs)
     }
 
+    /// The canonical metadata folder of this bucket when `.baton-meta` and the bucket's folder
+    /// in it are real folders of the root (no link leads the sidecars elsewhere); `None` when
+    /// they are missing (and `create` is false) or are not. `create` makes them first.
+    fn meta_canonical(&self, create: bool) -> Result<Option<PathBuf>, S3Error> {
+        let make = |dir: &Path| match fs::create_dir(dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(S3Error::io(&e)),
+        };
+        let own = |parent: &Path, name: &str| match paths::own_folder(parent, name) {
+            Ok(found) => Ok(found),
+            Err(e) if is_missing(&e) => Ok(None),
+            Err(e) => Err(S3Error::io(&e)),
+        };
+        let top = self.root.join(META_DIR);
+        if create {
+            make(&top)?;
+        }
+        // The top folder is checked before anything is made inside it.
+        if own(&self.root, META_DIR)?.is_none() {
+            return Ok(None);
+        }
+        if create {
+            make(&self.meta_dir)?;
+        }
+        own(&top, &self.name)
+    }
+
+    /// Removes the bucket's metadata folder (DeleteBucket), only when it is a real folder of
+    /// the root: through a link, `remove_dir_all` would empty a folder elsewhere.
+    pub(crate) fn remove_meta_dir(&self) -> Result<(), S3Error> {
+        if self.meta_canonical(false)?.is_none() {
+            return Ok(());
+        }
+        match fs::remove_dir_all(&self.meta_dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(S3Error::io(&e)),
+        }
+    }
+
+    /// The object's file, opened, and checked to be inside the bucket once open.
+    fn open_object(&self, key: &str) -> Result<(fs::File, fs::Metadata, Vec<String>), S3Error> {
+        let (path, segments) = self.object_file(key)?;
+        let file = fs::File::open(&path).map_err(|e| missing_as_no_such_key(&e))?;
+        paths::check_opened(&file, &self.canonical)?;
+        let meta = file.metadata().map_err(|e| S3Error::io(&e))?;
+        if !meta.is_file() {
+            return Err(S3Error::NoSuchKey);
+        }
+        Ok((file, meta, segments))
+    }
+
     /// HeadObject: the object's description without its bytes.
     pub(crate) fn head(&self, key: &str) -> Result<ObjectInfo, S3Error> {
         self.head_inner(key, true)
@@ -165,44 +224,45 @@ impl Bucket {
     /// `cache`: whether a description computed from the file may be stored as its sidecar
     /// (not while a writer of the key holds its lock).
     fn head_inner(&self, key: &str, cache: bool) -> Result<ObjectInfo, S3Error> {
-        let (path, segments) = self.object_file(key)?;
-        let meta = fs::metadata(&path).map_err(|e| missing_as_no_such_key(&e))?;
-        if !meta.is_file() {
-            return Err(S3Error::NoSuchKey);
-        }
+        let (path, _) = self.object_file(key)?;
+        let (mut file, meta, segments) = self.open_object(key)?;
         if let Some(info) = self.sidecar_for(&segments, &meta) {
             return Ok(info);
         }
-        let mut file = fs::File::open(&path).map_err(|e| missing_as_no_such_key(&e))?;
-        let meta = file.metadata().map_err(|e| S3Error::io(&e))?;
         let (md5_hex, crc32) = digest_reader(&mut file).map_err(|e| S3Error::io(&e))?;
         Ok(self.described(&path, &segments, &meta, md5_hex, crc32, cache))
     }
 
-    /// GetObject: the object's description and bytes, read from one open file so they agree
-    /// even while a writer replaces it. Objects over `limit` bytes are refused before reading.
-    pub(crate) fn read(&self, key: &str, limit: u64) -> Result<(ObjectInfo, Vec<u8>), S3Error> {
-        let (path, segments) = self.object_file(key)?;
-        let mut file = fs::File::open(&path).map_err(|e| missing_as_no_such_key(&e))?;
-        let meta = file.metadata().map_err(|e| S3Error::io(&e))?;
-        if !meta.is_file() {
-            return Err(S3Error::NoSuchKey);
-        }
-        if meta.len() > limit {
-            return Err(S3Error::InvalidRequest(format!(
-                "The object is {} bytes, more than the {limit} bytes a task result can hold.",
-                meta.len()
-            )));
-        }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes).map_err(|e| S3Error::io(&e))?;
+    /// GetObject: the object's description and its open file, positioned at the start, so
+    /// the description and the bytes agree even while a writer replaces the object (the
+    /// writer renames a new file into place; this one stays as it was).
+    pub(crate) fn open_read(&self, key: &str) -> Result<(ObjectInfo, fs::File), S3Error> {
+        let (path, _) = self.object_file(key)?;
+        let (mut file, meta, segments) = self.open_object(key)?;
         let info = match self.sidecar_for(&segments, &meta) {
             Some(info) => info,
             None => {
-                let (md5_hex, crc32) = digest(&bytes);
+                let (md5_hex, crc32) = digest_reader(&mut file).map_err(|e| S3Error::io(&e))?;
+                file.seek(io::SeekFrom::Start(0))
+                    .map_err(|e| S3Error::io(&e))?;
                 self.described(&path, &segments, &meta, md5_hex, crc32, true)
             }
         };
+        Ok((info, file))
+    }
+
+    /// GetObject for a task: the description and the bytes. Objects over `limit` bytes are
+    /// refused before reading.
+    pub(crate) fn read(&self, key: &str, limit: u64) -> Result<(ObjectInfo, Vec<u8>), S3Error> {
+        let (info, mut file) = self.open_read(key)?;
+        if info.size > limit {
+            return Err(S3Error::InvalidRequest(format!(
+                "The object is {} bytes, more than the {limit} bytes a task result can hold.",
+                info.size
+            )));
+        }
+        let mut bytes = Vec::with_capacity(info.size as usize);
+        file.read_to_end(&mut bytes).map_err(|e| S3Error::io(&e))?;
         Ok((info, bytes))
     }
 
@@ -214,19 +274,83 @@ impl Bucket {
         headers: Headers,
         condition: &WriteCondition,
     ) -> Result<ObjectInfo, S3Error> {
+        let mut pending = self.begin_write(key)?;
+        let mut digester = Digester::default();
+        digester.update(bytes);
+        pending
+            .file_mut()
+            .write_all(bytes)
+            .map_err(|e| S3Error::io(&e))?;
+        self.commit(pending, digester, headers, condition)
+    }
+
+    /// The start of a write: the key checked, its folders made, and an empty temporary file
+    /// beside where the object goes, for the caller to fill (computing its [`Digester`]) and
+    /// hand to [`Bucket::commit`].
+    pub(crate) fn begin_write(&self, key: &str) -> Result<PendingObject, S3Error> {
         let segments = paths::key_segments(key)?;
         let (folders, _) = segments.split_at(segments.len() - 1);
         let path = paths::join(&self.dir, &segments);
-        let _guard = lock_for(&path);
-        self.check_condition(key, condition)?;
         let dir = paths::ensure_dirs(&self.dir, &self.canonical, folders, key)?;
         if !paths::resolves_inside(&dir, &self.canonical).map_err(|e| S3Error::io(&e))? {
             return Err(S3Error::AccessDenied);
         }
-        make_room_for_file(&path, key)?;
-        write_atomically(&dir, &path, bytes, true).map_err(|e| S3Error::io(&e))?;
-        let meta = fs::metadata(&path).map_err(|e| S3Error::io(&e))?;
-        let (md5_hex, crc32) = digest(bytes);
+        let temp = dir.join(format!("{TEMP_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| S3Error::io(&e))?;
+        let pending = PendingObject {
+            key: key.to_string(),
+            segments: segments.iter().map(|s| s.to_string()).collect(),
+            dir,
+            path,
+            temp,
+            file: Some(file),
+            committed: false,
+        };
+        paths::check_opened(pending.file(), &self.canonical)?;
+        Ok(pending)
+    }
+
+    /// The end of a write: the temporary file flushed to disk and, if `condition` holds,
+    /// renamed over the object, with its sidecar. On any failure the temporary file is gone.
+    pub(crate) fn commit(
+        &self,
+        mut pending: PendingObject,
+        digester: Digester,
+        headers: Headers,
+        condition: &WriteCondition,
+    ) -> Result<ObjectInfo, S3Error> {
+        if let Some(file) = pending.file.take() {
+            file.sync_all().map_err(|e| S3Error::io(&e))?;
+        }
+        let _guard = lock_for(&pending.path);
+        let result = self
+            .check_condition(&pending.key, condition)
+            .and_then(|()| {
+                // Checked again just before the rename: the folder may have changed meanwhile.
+                if !paths::resolves_inside(&pending.dir, &self.canonical)
+                    .map_err(|e| S3Error::io(&e))?
+                {
+                    return Err(S3Error::AccessDenied);
+                }
+                // The sidecar will be needed: a metadata folder that leads elsewhere refuses
+                // the write before the object changes, not after.
+                if self.meta_canonical(true)?.is_none() {
+                    return Err(S3Error::AccessDenied);
+                }
+                make_room_for_file(&pending.path, &pending.key)?;
+                fs::rename(&pending.temp, &pending.path).map_err(|e| S3Error::io(&e))
+            });
+        if let Err(e) = result {
+            drop(pending);
+            return Err(e);
+        }
+        pending.committed = true;
+        let meta = fs::metadata(&pending.path).map_err(|e| S3Error::io(&e))?;
+        let (md5_hex, crc32) = digester.finish();
         let info = ObjectInfo {
             size: meta.len(),
             modified: meta.modified().unwrap_or(UNIX_EPOCH),
@@ -234,8 +358,7 @@ impl Bucket {
             crc32,
             headers,
         };
-        let owned: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
-        self.store_sidecar(&owned, &info)?;
+        self.store_sidecar(&pending.segments, &info)?;
         Ok(info)
     }
 
@@ -288,14 +411,27 @@ impl Bucket {
             Err(e) if is_missing(&e) => {}
             Err(e) => return Err(S3Error::io(&e)),
         }
+        prune_empty(&path, &self.dir);
         let owned: Vec<String> = segments.iter().map(|s| s.to_string()).collect();
         let sidecar = self.sidecar_path(&owned);
+        let Some(meta_canonical) = self.meta_canonical(false)? else {
+            return Ok(());
+        };
+        match sidecar
+            .parent()
+            .map(|p| paths::resolves_inside(p, &meta_canonical))
+        {
+            Some(Ok(true)) => {}
+            Some(Ok(false)) => return Err(S3Error::AccessDenied),
+            Some(Err(e)) if is_missing(&e) => return Ok(()),
+            Some(Err(e)) => return Err(S3Error::io(&e)),
+            None => return Ok(()),
+        }
         match fs::remove_file(&sidecar) {
             Ok(()) => {}
             Err(e) if is_missing(&e) => {}
             Err(e) => return Err(S3Error::io(&e)),
         }
-        prune_empty(&path, &self.dir);
         prune_empty(&sidecar, &self.meta_dir);
         Ok(())
     }
@@ -373,7 +509,11 @@ impl Bucket {
 
     /// The sidecar's description when it still describes the file `meta` is of.
     fn sidecar_for(&self, segments: &[String], meta: &fs::Metadata) -> Option<ObjectInfo> {
-        let text = fs::read(self.sidecar_path(segments)).ok()?;
+        let canonical = self.meta_canonical(false).ok()??;
+        let mut file = fs::File::open(self.sidecar_path(segments)).ok()?;
+        paths::check_opened(&file, &canonical).ok()?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text).ok()?;
         let sidecar: Sidecar = serde_json::from_slice(&text).ok()?;
         let modified = meta.modified().ok()?;
         let (secs, nanos) = epoch_parts(modified);
@@ -424,8 +564,9 @@ impl Bucket {
     fn store_sidecar(&self, segments: &[String], info: &ObjectInfo) -> Result<(), S3Error> {
         let refs: Vec<&str> = segments.iter().map(String::as_str).collect();
         let (folders, _) = refs.split_at(refs.len().saturating_sub(1));
-        fs::create_dir_all(&self.meta_dir).map_err(|e| S3Error::io(&e))?;
-        let canonical = fs::canonicalize(&self.meta_dir).map_err(|e| S3Error::io(&e))?;
+        let Some(canonical) = self.meta_canonical(true)? else {
+            return Err(S3Error::AccessDenied);
+        };
         let key = refs.join("/");
         // Sidecars of objects removed by hand may stand where this one's folders or file go;
         // the object folder is the truth, so they are cleared away.
@@ -452,6 +593,72 @@ impl Bucket {
         };
         let text = serde_json::to_vec(&sidecar).map_err(|e| S3Error::Internal(e.to_string()))?;
         write_atomically(&dir, &path, &text, false).map_err(|e| S3Error::io(&e))
+    }
+}
+
+/// An object being written (see [`Bucket::begin_write`]): its temporary file, removed when
+/// this is dropped without a commit (a failed condition, a client gone mid-body).
+#[derive(Debug)]
+pub(crate) struct PendingObject {
+    key: String,
+    segments: Vec<String>,
+    dir: PathBuf,
+    path: PathBuf,
+    temp: PathBuf,
+    file: Option<fs::File>,
+    committed: bool,
+}
+
+impl PendingObject {
+    fn file(&self) -> &fs::File {
+        self.file
+            .as_ref()
+            .expect("the file is present until the commit")
+    }
+
+    /// The temporary file to fill.
+    pub(crate) fn file_mut(&mut self) -> &mut fs::File {
+        self.file
+            .as_mut()
+            .expect("the file is present until the commit")
+    }
+
+    /// The temporary file, taken out to be filled elsewhere (an async writer) and put back
+    /// with [`PendingObject::put_file`] before the commit.
+    pub(crate) fn take_file(&mut self) -> Option<fs::File> {
+        self.file.take()
+    }
+
+    pub(crate) fn put_file(&mut self, file: fs::File) {
+        self.file = Some(file);
+    }
+}
+
+impl Drop for PendingObject {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.file.take();
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// MD5 and CRC32 of bytes seen one piece at a time.
+#[derive(Default)]
+pub(crate) struct Digester {
+    md5: Md5,
+    crc: u32,
+}
+
+impl Digester {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        self.md5.update(bytes);
+        self.crc = crc32_update(self.crc, bytes);
+    }
+
+    /// MD5 (hex) and CRC32 (base64, big-endian).
+    pub(crate) fn finish(self) -> (String, String) {
+        (hex(&self.md5.finalize()), crc32_base64(self.crc))
     }
 }
 

@@ -4,7 +4,16 @@
 //! path component: not empty, not `.` or `..`, no NUL, no path separator of the platform. The
 //! segments are pushed one by one, never joined as a string, so no segment can be read as an
 //! absolute path or a drive. Symbolic links are the remaining way out, so every read and write
-//! also checks the canonical path against the bucket's canonical folder.
+//! also checks the canonical path against the bucket's canonical folder, and a bucket folder
+//! (or the metadata folder) that is itself a link is no bucket at all.
+//!
+//! Checking a path and then using it leaves a window in which someone with access to the
+//! storage folder could swap a folder for a link. Reads close it: the file is opened first and
+//! where the open file really is (Linux: `/proc/self/fd`) is checked afterwards, so what is
+//! read is what was checked. Writes create their temporary file the same way, then rename it
+//! within that folder, and deletes remove by path: for those the window between the check and
+//! the rename or unlink remains, and only a local user who can already write in the storage
+//! folder can use it (the S3 endpoint and the tasks create no links).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -189,6 +198,42 @@ fn folder_conflict(key: &str, folder: &[&str]) -> S3Error {
          keys as files, so one key cannot also be a folder of other keys.",
         folder.join("/")
     ))
+}
+
+/// Refuses a file opened through a link that led out of `canonical_base`, judged by where the
+/// open file is rather than by its path, so no swap after the open can change the answer.
+/// Where the platform cannot say, the check made on the path before the open stands.
+pub(crate) fn check_opened(file: &fs::File, canonical_base: &Path) -> Result<(), S3Error> {
+    match opened_path(file) {
+        Some(real) if !real.starts_with(canonical_base) => Err(S3Error::AccessDenied),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn opened_path(file: &fs::File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd;
+    fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn opened_path(_file: &fs::File) -> Option<PathBuf> {
+    None
+}
+
+/// The canonical folder of `name` under `root` when it is a real folder directly in the
+/// canonical root: not a link (to another bucket or out of the root), not a file.
+pub(crate) fn own_folder(root: &Path, name: &str) -> io::Result<Option<PathBuf>> {
+    let dir = root.join(name);
+    match fs::symlink_metadata(&dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let canonical = fs::canonicalize(&dir)?;
+    let expected = fs::canonicalize(root)?.join(name);
+    Ok((canonical == expected).then_some(canonical))
 }
 
 /// Whether `path` resolves (through any links) to somewhere inside `canonical_base`.
