@@ -53,6 +53,12 @@ impl Server {
         }
     }
 
+    /// The server's process id (to read its memory use from `/proc`).
+    #[allow(dead_code)] // Not every test binary looks at the process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no shutdown, no flush.
     pub fn kill_9(mut self) {
         self.child.kill().expect("kill -9");
