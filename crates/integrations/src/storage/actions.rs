@@ -2,6 +2,7 @@
 //! Step Functions' AWS SDK integration returns them.
 
 use std::fs;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -9,7 +10,9 @@ use serde_json::{json, Value};
 
 use super::error::S3Error;
 use super::list::{self, Entry, Marker};
-use super::objects::{self, Bucket, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE};
+use super::objects::{
+    self, Bucket, Digester, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE,
+};
 use super::params::{self, Action, Params, Refusal};
 use super::paths;
 use super::shape;
@@ -258,7 +261,12 @@ fn copy_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
     let source = p.required("CopySource")?;
     let (source_bucket, source_key) = parse_copy_source(source)?;
     let source = Bucket::open(root, &source_bucket)?;
-    let (info, bytes) = source.read(&source_key, MAX_COPY_BYTES)?;
+    let (info, mut file) = source.open_read(&source_key)?;
+    if info.size > MAX_COPY_BYTES {
+        return Err(S3Error::InvalidRequest(format!(
+            "The specified copy source is larger than the maximum allowable size for a copy source: {MAX_COPY_BYTES}"
+        )));
+    }
     if let Some(expected) = p.string("CopySourceIfMatch")? {
         if !etag_matches(expected, &info) {
             return Err(S3Error::PreconditionFailed);
@@ -293,7 +301,23 @@ fn copy_object(root: &Path, p: &Params<'_>) -> Result<Value, S3Error> {
                 .into(),
         ));
     }
-    let written = target.write(key, &bytes, headers, &write_condition(p)?)?;
+    let condition = write_condition(p)?;
+    // Copied a piece at a time: a copy of any size costs no memory.
+    let mut pending = target.begin_write(key)?;
+    let mut digester = Digester::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| S3Error::io(&e))?;
+        if n == 0 {
+            break;
+        }
+        digester.update(&buf[..n]);
+        pending
+            .file_mut()
+            .write_all(&buf[..n])
+            .map_err(|e| S3Error::io(&e))?;
+    }
+    let written = target.commit(pending, digester, headers, &condition)?;
     Ok(shape::copy(
         Some(written.etag()),
         Some(written.modified),
