@@ -9,6 +9,7 @@ pub mod arn;
 mod context;
 mod decode;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod names;
 pub mod schema;

@@ -119,7 +119,7 @@ impl OpenChildren {
 /// when no Map carries `label`, the only distributed Map without a `Label` is the one.
 /// (Not from a recording: what AWS answers for a child's definition.)
 pub(crate) fn processor_definition(definition: &str, label: &str) -> Option<String> {
-    let root: Value = serde_json::from_str(definition).ok()?;
+    let root: Value = baton_api::json::from_str(definition).ok()?;
     let mut maps = Vec::new();
     distributed_maps(&root, &mut maps);
     let found = maps

@@ -43,7 +43,8 @@ pub(crate) fn check(text: &str, machine_type: MachineType) -> Result<StateMachin
 
 /// Builds the model of a definition known to be valid.
 fn build(text: &str) -> Result<StateMachine, ApiError> {
-    let value: serde_json::Value = serde_json::from_str(text)
+    // Validated already, so nested at most 1,000 levels: past serde_json's own limit of 128.
+    let value: serde_json::Value = baton_api::json::from_str(text)
         .map_err(|e| ApiError::invalid_definition(&format!("Invalid JSON: {e}")))?;
     StateMachine::from_value(&value).map_err(|e| ApiError::invalid_definition(&e.to_string()))
 }

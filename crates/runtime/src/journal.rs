@@ -88,7 +88,7 @@ impl std::fmt::Display for Corrupt {
 
 /// Reads an entry written by [`encode`].
 pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
-    let v: Value = serde_json::from_str(text).map_err(|e| Corrupt(e.to_string()))?;
+    let v: Value = baton_api::json::from_stored_str(text).map_err(|e| Corrupt(e.to_string()))?;
     let (kind, body) = v
         .as_object()
         .and_then(|o| o.iter().next())

@@ -230,6 +230,7 @@ impl StepFunctions for Runtime {
         input: StartExecutionInput,
     ) -> Result<StartExecutionOutput, ApiError> {
         guard(ctx, &input)?;
+        input_depth(input.input.as_deref())?;
         executions::start_execution(self, ctx, input).await
     }
     async fn start_sync_execution(
@@ -238,6 +239,7 @@ impl StepFunctions for Runtime {
         input: StartSyncExecutionInput,
     ) -> Result<StartSyncExecutionOutput, ApiError> {
         guard(ctx, &input)?;
+        input_depth(input.input.as_deref())?;
         executions::start_sync_execution(self, ctx, input).await
     }
     async fn stop_execution(
@@ -303,5 +305,16 @@ impl StepFunctions for Runtime {
     ) -> Result<ValidateStateMachineDefinitionOutput, ApiError> {
         guard(ctx, &input)?;
         control::validate_state_machine_definition(self, ctx, input).await
+    }
+}
+
+/// An execution input nested past AWS's limit is refused with the limit's message, before the
+/// input is parsed at all.
+fn input_depth(input: Option<&str>) -> Result<(), ApiError> {
+    match input.and_then(|text| baton_api::json::too_deep(text.as_bytes())) {
+        Some(depth) => Err(ApiError::invalid_execution_input(
+            &baton_api::json::Error::TooDeep { depth }.to_string(),
+        )),
+        None => Ok(()),
     }
 }

@@ -152,8 +152,9 @@ pub(crate) async fn send_task_success(
     input: SendTaskSuccessInput,
 ) -> Result<SendTaskSuccessOutput, ApiError> {
     let task = task_of(rt, &input.task_token).await?;
+    // Nested up to AWS's 1,000 levels, not serde_json's default 128.
     let output: serde_json::Value =
-        serde_json::from_str(&input.output).map_err(|e| ApiError::InvalidOutput {
+        baton_api::json::from_str(&input.output).map_err(|e| ApiError::InvalidOutput {
             message: format!("Invalid Output: '{e}'"),
         })?;
     let event = Event::TaskSucceeded {

@@ -16,9 +16,14 @@ use crate::{ApiError, OperationInput, Violations};
 /// number for an integer member is truncated, and an out-of-range one narrowed, as AWS's Java
 /// front end does.
 pub fn decode_input<T: OperationInput>(body: &[u8]) -> Result<T, ApiError> {
-    // AWS answers an unreadable body with a bare `SerializationException`, no message.
-    let mut value: Value = serde_json::from_slice(body)
-        .map_err(|_| ApiError::SerializationException { message: None })?;
+    // AWS answers an unreadable body with a bare `SerializationException`, no message; one
+    // nested past the limit gets the limit's own message, which says what to change.
+    let mut value: Value = crate::json::from_slice(body).map_err(|e| match e {
+        crate::json::Error::TooDeep { .. } => ApiError::SerializationException {
+            message: Some(e.to_string()),
+        },
+        crate::json::Error::Syntax(_) => ApiError::SerializationException { message: None },
+    })?;
     let shape = T::OPERATION.input_shape();
     if value.is_null() {
         value = Value::Object(Default::default());
