@@ -40,9 +40,90 @@ pub struct ServeArgs {
     /// `[storage] endpoint` puts the buckets on an external endpoint: processes get that one.
     #[arg(long, default_value = "127.0.0.1:0")]
     s3_bind: SocketAddr,
+    /// Also answer requests whose `Host` is NAME (a host name or address, with or without a
+    /// port; its `sync-` form too). Loopback addresses, `localhost` and the bound address are
+    /// always answered; any other host is refused with HTTP 403 (DNS rebinding). Repeatable.
+    #[arg(
+        long = "allow-host",
+        value_name = "NAME",
+        env = "BATON_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
+    /// Answer any `Host`: turns the host check off (behind a proxy that checks it, say).
+    #[arg(long, env = "BATON_ALLOW_ANY_HOST")]
+    allow_any_host: bool,
+    /// Seconds a client has from the first byte of a request to the end of its headers
+    /// before the connection is closed (fractions allowed).
+    #[arg(long, value_name = "SECONDS", env = "BATON_HEADER_READ_TIMEOUT", default_value = "10", value_parser = seconds)]
+    header_read_timeout: Duration,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, value_name = "SECONDS", env = "BATON_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
+    idle_timeout: Duration,
+    /// Connections each listener (API, S3) keeps open at once; past it, new connections wait
+    /// in the kernel's backlog until one closes.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "BATON_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    max_connections: usize,
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(value) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(format!("{text:?} must be more than zero seconds")),
+    }
+}
+
+impl ServeArgs {
+    /// The edge of a listener bound to `bind`: the limits and host policy of the flags.
+    fn edge(&self, protocol: baton_http::Protocol) -> anyhow::Result<baton_http::Edge> {
+        let limits = baton_http::Limits {
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            ..baton_http::Limits::default()
+        };
+        limits.check()?;
+        let mut hosts = baton_http::HostPolicy::only(
+            self.allow_hosts
+                .iter()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty()),
+        );
+        hosts.any = self.allow_any_host;
+        Ok(baton_http::Edge {
+            limits,
+            hosts,
+            protocol,
+        })
+    }
+}
+
+/// The log: lines on stderr, filtered by `RUST_LOG` (tracing-subscriber's `EnvFilter` syntax);
+/// without it, Baton's own crates at `info` and everything else at `warn`.
+fn install_log() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baton=info"));
+    // A second `serve` in the same process (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 pub fn main(args: ServeArgs) -> anyhow::Result<u8> {
+    install_log();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -52,6 +133,8 @@ pub fn main(args: ServeArgs) -> anyhow::Result<u8> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let api_edge = args.edge(baton_http::Protocol::AwsJson)?;
+    let s3_edge = args.edge(baton_http::Protocol::S3Xml)?;
     let resources = baton_integrations::config::Config::load(
         crate::config_file(args.config.as_deref())?.as_deref(),
     )?;
@@ -111,6 +194,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => {}
     }
     println!("baton: data in {}", data.display());
+    if addr.ip().is_unspecified() && args.allow_hosts.is_empty() && !args.allow_any_host {
+        eprintln!(
+            "baton: listening on every address, but only loopback and localhost hosts are answered: \
+             name the others with --allow-host (or BATON_ALLOW_HOSTS)"
+        );
+    }
     println!(
         "baton: {} unfinished execution(s) resumed",
         runtime.running()
@@ -130,7 +219,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             let stopped = async {
                 let _ = s3_stopped.await;
             };
-            baton_integrations::s3_endpoint::serve(s3_listener, &root, stopped).await;
+            if let Err(e) =
+                baton_integrations::s3_endpoint::serve(s3_listener, &root, s3_edge, stopped).await
+            {
+                tracing::error!("S3 endpoint stopped: {e}");
+            }
         })),
         _ => None,
     };
@@ -141,7 +234,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stopping.shutdown();
         let _ = s3_stop.send(());
     };
-    baton_server::serve(listener, app, shutdown).await?;
+    baton_server::serve_with(listener, app, api_edge, shutdown).await?;
     if let Some(s3) = s3 {
         let _ = s3.await;
     }

@@ -30,6 +30,7 @@ pub fn router(dir: PathBuf) -> Router {
         .route("/console/api/logs/ecs/{id}", get(ecs))
         .route("/console/api/logs/functions/{name}", get(function))
         .with_state(Arc::new(dir))
+        .layer(axum::middleware::map_response(crate::protect))
 }
 
 fn text(status: StatusCode, body: String) -> Response {

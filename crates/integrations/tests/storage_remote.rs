@@ -25,7 +25,8 @@ async fn endpoint(root: &Path) -> (String, oneshot::Sender<()>) {
     let (stop, stopped) = oneshot::channel::<()>();
     let root = root.to_path_buf();
     tokio::spawn(async move {
-        baton_integrations::s3_endpoint::serve(listener, &root, async {
+        let edge = baton_http::Edge::new(baton_http::Protocol::S3Xml);
+        let _ = baton_integrations::s3_endpoint::serve(listener, &root, edge, async {
             let _ = stopped.await;
         })
         .await;

@@ -23,6 +23,9 @@
 //!   `com.amazon.coral.service#RequestEntityTooLargeException`. (The code is the one other
 //!   emulators use; AWS's own answer to an oversize request is not recorded here.)
 //! * `GET /health` answers `{"status":"ok"}`, for readiness probes.
+//! * Before any of this, [`serve`] (on `baton_http`) refuses what the edge refuses — a foreign
+//!   `Host`, a request head that does not parse or breaks the header limits — with AWS JSON 1.0
+//!   bodies, and closes slow and idle connections.
 //! * `GET /` and `/console/…` are the web console ([`baton_console::router`]): the method
 //!   tells the console's page from the API on the same path.
 //!
@@ -38,8 +41,10 @@
 //! # Host names: StartSyncExecution and TestState
 //!
 //! The service model gives these two operations the host prefix `sync-`, and SDKs prepend it
-//! to custom endpoints too: `http://localhost:8083` becomes `http://sync-localhost:8083`. The
-//! server accepts any `Host`; the problem is the client reaching it, since neither
+//! to custom endpoints too: `http://localhost:8083` becomes `http://sync-localhost:8083`.
+//! [`serve`] answers the `sync-` form of every host it answers (loopback, `localhost`, the bound
+//! address and the names of [`baton_http::HostPolicy`]; any other `Host` is refused, against
+//! DNS rebinding); the problem is the client reaching it, since neither
 //! `sync-localhost` (not a name under `.localhost`, so RFC 6761's loopback rule does not cover
 //! it) nor `sync-127.0.0.1` resolves by default. Per client:
 //!
@@ -60,12 +65,14 @@ mod rpc;
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use baton_api::StepFunctions;
 #[cfg(doc)]
 use baton_api::{ApiError, RequestContext};
 use serde_json::{json, Value};
+use tower::ServiceExt;
 
 /// The largest request body read, in bytes: 8 MiB. AWS's own limits are lower (a definition of
 /// up to 1 MiB, an input of up to 256 KiB), but both travel as JSON strings inside the body,
@@ -93,7 +100,7 @@ impl Default for Config {
 }
 
 /// The HTTP API: `POST /` for every operation of `service`, `GET /health` for probes, and the
-/// web console (`GET /`, `/console/…`). Any `Host` is accepted.
+/// web console (`GET /`, `/console/…`). The router checks no `Host`: [`serve`] does.
 pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
     let shared = Arc::new(rpc::Shared { service, config });
     Router::new()
@@ -104,15 +111,45 @@ pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections and
-/// returns once the requests in flight are answered.
+/// returns once the requests in flight are answered; with [`baton_http::Edge`]'s defaults
+/// (timeouts, connection cap, loopback and `localhost` hosts only).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(
+        listener,
+        app,
+        baton_http::Edge::new(baton_http::Protocol::AwsJson),
+        shutdown,
+    )
+    .await
+}
+
+/// [`serve`] with `edge`'s limits and host policy. Refusals made before `app` sees a request (a
+/// foreign `Host`, a request head that does not parse or is too large) are AWS JSON 1.0 errors
+/// whatever `edge.protocol` says: this is the API's listener.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    edge: baton_http::Edge,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let edge = baton_http::Edge {
+        protocol: baton_http::Protocol::AwsJson,
+        ..edge
+    };
+    let service = move |request: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            match app.oneshot(request.map(Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    };
+    baton_http::serve(listener, service, edge, shutdown).await
 }
 
 /// `GET /health`: the server is up and answering.

@@ -21,58 +21,49 @@
 mod chunked;
 mod operations;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::Body;
 use tokio::net::TcpListener;
 
 /// Serves S3 on `listener` over the buckets in the folder `root` (a local
-/// [`Storage`](crate::storage::Storage)'s `local_root`) until `shutdown` resolves. Connections
-/// still open then are dropped (S3 clients retry).
-pub async fn serve(listener: TcpListener, root: &Path, shutdown: impl Future<Output = ()>) {
+/// [`Storage`](crate::storage::Storage)'s `local_root`) until `shutdown` resolves, on
+/// [`baton_http`]'s accept loop: `edge`'s timeouts, connection cap and host policy, refusals as
+/// S3's `<Error>` XML. Then it stops accepting and returns once the requests in flight are
+/// answered.
+pub async fn serve(
+    listener: TcpListener,
+    root: &Path,
+    edge: baton_http::Edge,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let service = service(root.to_path_buf());
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!("S3 endpoint: accepting a connection: {e}");
-                    continue;
-                }
-            },
-        };
+    let handler = move |request: Request<Incoming>| {
         let service = service.clone();
-        tokio::spawn(async move {
-            let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let service = service.clone();
-                async move {
-                    let request = unsigned(request).await;
-                    match service.call(request).await {
-                        Ok(response) => Ok::<_, Infallible>(response),
-                        Err(e) => {
-                            tracing::warn!("S3 endpoint: {e:?}");
-                            let mut response = hyper::Response::new(Body::empty());
-                            *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-                            Ok(response)
-                        }
-                    }
+        async move {
+            let request = unsigned(request).await;
+            match service.call(request).await {
+                Ok(response) => response,
+                Err(e) => {
+                    // s3s answers every S3 error itself; what reaches here is the server's.
+                    tracing::error!("S3 endpoint: {e:?}");
+                    let mut response = hyper::Response::new(Body::empty());
+                    *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                    response
                 }
-            });
-            // A client that goes away mid-request is not Baton's error.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
-        });
-    }
+            }
+        }
+    };
+    let edge = baton_http::Edge {
+        protocol: baton_http::Protocol::S3Xml,
+        ..edge
+    };
+    baton_http::serve(listener, handler, edge, shutdown).await
 }
 
 /// The `s3s` service over the buckets under `root`.
