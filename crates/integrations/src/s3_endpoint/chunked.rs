@@ -153,8 +153,9 @@ pub(super) struct Decoded {
     inner: Incoming,
     decoder: Decoder,
     ready: VecDeque<Bytes>,
-    /// The decoded length, when the client said it (`x-amz-decoded-content-length`).
-    length: Option<u64>,
+    /// The decoded bytes still to come, when the client said how many
+    /// (`x-amz-decoded-content-length`).
+    remaining: Option<u64>,
     ended: bool,
 }
 
@@ -164,7 +165,7 @@ impl Decoded {
             inner,
             decoder: Decoder::default(),
             ready: VecDeque::new(),
-            length,
+            remaining: length,
             ended: false,
         }
     }
@@ -183,6 +184,9 @@ impl Body for Decoded {
         let this = &mut *self;
         loop {
             if let Some(bytes) = this.ready.pop_front() {
+                if let Some(left) = &mut this.remaining {
+                    *left = left.saturating_sub(bytes.len() as u64);
+                }
                 return Poll::Ready(Some(Ok(Frame::data(bytes))));
             }
             if this.ended {
@@ -214,9 +218,9 @@ impl Body for Decoded {
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.length {
-            Some(n) if !self.ended => SizeHint::with_exact(n),
-            _ => SizeHint::default(),
+        match self.remaining {
+            Some(n) => SizeHint::with_exact(n),
+            None => SizeHint::default(),
         }
     }
 }
