@@ -90,7 +90,10 @@ fn a_linked_metadata_folder_is_not_followed() {
     assert_eq!(error, "S3.S3Exception", "{cause}");
     assert!(cause.starts_with("Access Denied"), "{cause}");
     // Step Functions stores a string Body as its JSON text, quotes included.
-    assert_eq!(fs::read_to_string(root.join("real/k")).unwrap(), "\"before\"");
+    assert_eq!(
+        fs::read_to_string(root.join("real/k")).unwrap(),
+        "\"before\""
+    );
     assert_eq!(
         fs::read_dir(&outside).unwrap().count(),
         0,
