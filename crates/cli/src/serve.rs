@@ -236,7 +236,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     baton_server::serve_with(listener, app, api_edge, shutdown).await?;
     if let Some(s3) = s3 {
-        let _ = s3.await;
+        if let Err(e) = s3.await {
+            tracing::error!("S3 endpoint: {e}");
+        }
     }
     runtime.shutdown();
     println!("baton: stopped");

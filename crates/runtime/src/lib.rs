@@ -163,8 +163,9 @@ pub(crate) fn now() -> Millis {
 
 /// A store failure as the API reports it: an internal error (HTTP 500); records the API names
 /// are looked up before they are written, so other errors mean a race or a broken store.
+/// Not logged here: the server logs every 5xx once, with its request id and operation, and the
+/// message carries the store's error.
 pub(crate) fn internal(error: StoreError) -> baton_api::ApiError {
-    tracing::error!(%error, "store");
     baton_api::ApiError::internal(format!("Internal failure: {error}"))
 }
 
