@@ -17,7 +17,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Ok(machine) = StateMachine::from_value(&doc.value) else { return };
-    let limits = Limits { max_history_events: 500, ..Limits::default() };
+    // A small step budget, so that a definition whose expression never ends costs a fuzz
+    // run little time.
+    let budget = baton_asl::budget::Budget {
+        time: std::time::Duration::from_millis(200),
+        memory_bytes: 64 * 1024 * 1024,
+    };
+    let limits = Limits { max_history_events: 500, budget: Some(budget), ..Limits::default() };
     let mut execution = Execution::new(Arc::new(machine), limits);
     let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "fuzz", "run");
     let input = serde_json::json!({"a": [1, 2, {"b": "c"}], "n": 3, "s": "x"});

@@ -1,6 +1,8 @@
 //! The Amazon States Language, pure: definitions, validation, paths, payload templates,
-//! intrinsic functions, Choice rules and JSONata. No I/O, no clock, no randomness of its own.
+//! intrinsic functions, Choice rules and JSONata. No I/O, no clock, no randomness of its own
+//! (the one clock is the [`budget`]'s, which can only stop an evaluation, never change a value).
 
+pub mod budget;
 pub mod choice;
 pub mod error;
 pub mod intrinsics;

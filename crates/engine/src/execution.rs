@@ -27,6 +27,9 @@ pub struct Limits {
     /// the caller takes with [`Execution::take_child_histories`] (see `children`). Off, they
     /// run silently inside this execution.
     pub child_executions: bool,
+    /// What one event's step may spend evaluating expressions (see `baton_asl::budget`);
+    /// `None` leaves the evaluations unbounded.
+    pub budget: Option<baton_asl::budget::Budget>,
 }
 
 impl Default for Limits {
@@ -35,6 +38,7 @@ impl Default for Limits {
             max_history_events: 25_000,
             max_payload_bytes: 256 * 1024,
             child_executions: false,
+            budget: Some(baton_asl::budget::Budget::default()),
         }
     }
 }
@@ -313,6 +317,7 @@ impl Execution {
     /// Applies one event and returns what must happen next. The history events this step
     /// wrote are `history()[before..]`, where `before` is the length before the call.
     pub fn apply(&mut self, event: Event) -> Vec<Effect> {
+        let _budget = self.limits.budget.map(baton_asl::budget::enter);
         if let Event::Redriven { time } = event {
             if self.can_redrive() {
                 self.now = self.now.max(time);

@@ -222,7 +222,23 @@ impl Execution {
                 ))
             }
             StateKind::Map(m) => {
+                let from_reader = read.is_some();
                 let (items, input) = map_items(&ctx, state, m, raw, read, entropy)?;
+                // Items an expression computed are state data like any other, so they are held
+                // to the payload limit a state's result is (a JSONata `Items` such as
+                // `[1..1000000]` would otherwise start a run per item). Not from a recording:
+                // the cause is the one AWS gives for a result over the limit.
+                if !from_reader && serialized_len(&items) > self.limits.max_payload_bytes {
+                    let mut fault = Fault::of(
+                        ErrorName::DataLimitExceeded,
+                        format!(
+                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                            state.name
+                        ),
+                    );
+                    fault.terminal = true;
+                    return Err(fault);
+                }
                 let max_concurrency = ctx
                     .count(
                         m.max_concurrency.as_ref(),
@@ -663,6 +679,25 @@ impl Execution {
             _ => return,
         };
         self.emit_in(rid, details);
+    }
+}
+
+/// The length of `items` as a JSON array, counted without building the text.
+fn serialized_len(items: &[Value]) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, items) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
     }
 }
 

@@ -106,6 +106,7 @@ impl PendingTask {
             level,
             ..
         } = self;
+        let _budget = session.budget.map(baton_asl::budget::enter);
         let ending = session.task_done(&state, outcome);
         session.respond(&state, ending, level)
     }
@@ -116,6 +117,7 @@ pub fn test_state(
     request: &TestStateRequest,
     env: &TestStateEnv,
 ) -> Result<TestStateStep, TestStateError> {
+    let _budget = env.limits.budget.map(baton_asl::budget::enter);
     let (mut session, state) = request::prepare(request, env)?;
     let level = request.inspection_level.unwrap_or_default();
     let ending = match &state.kind {

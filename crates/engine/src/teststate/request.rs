@@ -108,6 +108,7 @@ pub(crate) fn prepare(
         reader_data,
         probe,
         max_payload_bytes: env.limits.max_payload_bytes,
+        budget: env.limits.budget,
     };
     Ok((session, state))
 }

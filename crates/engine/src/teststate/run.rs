@@ -84,6 +84,8 @@ pub(crate) struct Session {
     pub reader_data: Option<Value>,
     pub probe: InspectionData,
     pub max_payload_bytes: usize,
+    /// The budget the request's evaluations run under, again when a task's result comes back.
+    pub budget: Option<baton_asl::budget::Budget>,
 }
 
 /// JSON text of a value, as inspection data carries it.

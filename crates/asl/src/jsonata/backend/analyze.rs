@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage};
+use jsonata_core::ast::{AstNode, BinaryOp, PathStep, Stage, UnaryOp};
 
 use crate::jsonata::engine::JsonataError;
 
@@ -55,6 +55,16 @@ pub struct Needs {
     pub clock: bool,
     /// The function called, when the expression makes exactly one call and names it.
     pub sole_call: Option<String>,
+    /// `$pad` may be given a width that is not a literal within [`MAX_STRING_BYTES`]: it is
+    /// called with a computed width or passed as a value. Only then is it replaced by the
+    /// bounded version (which, as every host function, cannot take its string from the
+    /// context as `"abc".$pad(5)` does).
+    ///
+    /// [`MAX_STRING_BYTES`]: crate::budget::MAX_STRING_BYTES
+    pub wide_pad: bool,
+    /// Some `$join` or `$replace` call was rewritten to check its size first (`guard`), so
+    /// the session needs the check functions.
+    pub guarded: bool,
 }
 
 impl Needs {
@@ -69,6 +79,8 @@ impl Needs {
         }
         self.random |= other.random;
         self.clock |= other.clock;
+        self.wide_pad |= other.wide_pad;
+        self.guarded |= other.guarded;
         self.sole_call = None;
     }
 
@@ -99,7 +111,10 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
     let mut calls: Vec<Option<&str>> = Vec::new();
     while let Some(node) = stack.pop() {
         match node {
-            AstNode::Variable(name) => needs.note(name, Reach::Whole),
+            AstNode::Variable(name) => {
+                needs.wide_pad |= name == "pad";
+                needs.note(name, Reach::Whole);
+            }
             AstNode::Function {
                 name,
                 args,
@@ -107,6 +122,13 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
             } => {
                 if *is_builtin {
                     needs.note(name, Reach::Whole);
+                    if name == "pad" {
+                        let bounded = args
+                            .get(1)
+                            .and_then(literal_number)
+                            .is_some_and(|w| w.abs() <= crate::budget::MAX_STRING_BYTES as f64);
+                        needs.wide_pad |= !bounded;
+                    }
                 }
                 calls.push(is_builtin.then_some(name.as_str()));
                 stack.extend(args.iter());
@@ -242,6 +264,24 @@ fn member_access(path: &[PathStep]) -> Option<(&str, Vec<&str>)> {
         }
     }
     (!chain.is_empty()).then_some((name.as_str(), chain))
+}
+
+/// The value of a number literal, negated or not.
+fn literal_number(mut node: &AstNode) -> Option<f64> {
+    let mut sign = 1.0;
+    loop {
+        match node {
+            AstNode::Number(n) => return Some(sign * n),
+            AstNode::Unary {
+                op: UnaryOp::Negate,
+                operand,
+            } => {
+                sign = -sign;
+                node = operand;
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn newer_operator(symbol: &str) -> JsonataError {

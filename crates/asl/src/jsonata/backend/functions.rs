@@ -80,10 +80,80 @@ pub fn register(ev: &mut Evaluator, needs: &Needs, shared: &Shared) -> Result<()
             ev.register_fn_override("now", move |args: &[JValue]| now_fn(now, args)),
         ));
     }
+    if needs.guarded {
+        added.push((
+            super::guard::CHECK_JOIN,
+            ev.register_fn(super::guard::CHECK_JOIN, super::guard::check_join),
+        ));
+        added.push((
+            super::guard::CHECK_REPLACE,
+            ev.register_fn(super::guard::CHECK_REPLACE, super::guard::check_replace),
+        ));
+    }
+    if needs.wide_pad {
+        added.push(("pad", ev.register_fn_override("pad", pad)));
+    }
     for (name, outcome) in added {
         outcome.map_err(|e| format!("Cannot provide function ${name}: {}", e.message()))?;
     }
     Ok(())
+}
+
+/// `$pad(string, width, char)` as jsonata-core's built-in computes it (jsonata-js 2.0.6's
+/// `pad`: a negative width pads on the left, the padding repeats `char`, a space when it is
+/// missing or empty, and widths count code points), refusing a result longer than
+/// [`MAX_STRING_BYTES`](crate::budget::MAX_STRING_BYTES) before building it: the built-in
+/// would fill gigabytes in one call, where no budget check can stop it.
+fn pad(args: &[JValue]) -> HostResult {
+    check(
+        "pad",
+        &[Param('s', false), Param('n', false), Param('s', true)],
+        args,
+    )
+    .map_err(fail)?;
+    let string = match args.first() {
+        Some(JValue::String(s)) => s.clone(),
+        _ => return Ok(JValue::Undefined),
+    };
+    // jsonata-core truncates the width to a 32-bit integer, as JavaScript's bitwise
+    // conversions would.
+    let width = match args.get(1) {
+        Some(JValue::Number(n)) => *n as i32,
+        _ => return Ok(JValue::String(string)),
+    };
+    let pad_chars: Vec<char> = match args.get(2) {
+        Some(JValue::String(s)) if !s.is_empty() => s.chars().collect(),
+        _ => vec![' '],
+    };
+    let wanted = width.unsigned_abs() as usize;
+    let have = string.chars().count();
+    if have >= wanted {
+        return Ok(JValue::String(string));
+    }
+    let needed = wanted - have;
+    let widest = pad_chars.iter().map(|c| c.len_utf8()).max().unwrap_or(1);
+    let bytes = needed.saturating_mul(widest).saturating_add(string.len());
+    if bytes > crate::budget::MAX_STRING_BYTES {
+        return Err(fail(too_long("$pad", bytes)));
+    }
+    let mut padding = String::with_capacity(needed * widest);
+    for i in 0..needed {
+        padding.push(pad_chars[i % pad_chars.len()]);
+    }
+    let padded = if width < 0 {
+        format!("{padding}{string}")
+    } else {
+        format!("{string}{padding}")
+    };
+    Ok(JValue::string(padded))
+}
+
+/// Why a function refused to build a string of `bytes` bytes.
+pub fn too_long(function: &str, bytes: usize) -> String {
+    format!(
+        "{function} would build a string of {bytes} bytes, more than the {} MiB one value may hold.",
+        crate::budget::MAX_STRING_BYTES / (1024 * 1024)
+    )
 }
 
 /// A uniformly distributed number in [0, 1) from 53 random bits.

@@ -7,6 +7,7 @@
 mod analyze;
 mod convert;
 mod functions;
+mod guard;
 pub(crate) mod messages;
 mod signature;
 
@@ -14,11 +15,19 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use jsonata_core::ast::AstNode;
-use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+use jsonata_core::evaluator::{CancelToken, Context, Evaluator, EvaluatorError, EvaluatorOptions};
 use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 
 pub use analyze::Needs;
+
+use crate::budget::{Budget, Exceeded};
+
+/// The error of an evaluation the step's budget stopped.
+fn exceeded(why: Exceeded) -> JsonataError {
+    crate::budget::note_stopped();
+    JsonataError::new(None, why.to_string())
+}
 
 use super::engine::{EvalSession, Evaluated, JsonataError, JsonataEvaluator, Scope};
 use crate::vars::{Entropy, SeededEntropy};
@@ -40,6 +49,32 @@ pub struct CoreSession<'s> {
     input: JValue,
     entropy: &'s mut dyn Entropy,
     rng: Rc<RefCell<Option<SeededEntropy>>>,
+    /// The step's budget, when the session runs under one, and what stops the session's
+    /// evaluations when one of them passes its memory budget.
+    budget: Option<(Budget, CancelToken)>,
+}
+
+thread_local! {
+    /// The token of the evaluation running on this thread: the allocator's hook cancels it
+    /// when the evaluation passes its memory budget (see [`crate::budget`]).
+    static CANCEL: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+}
+
+/// Makes sure the allocator knows whom to tell when an evaluation passes its budget.
+fn set_hook() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| baton_alloc::set_trip_hook(cancel_this_thread));
+}
+
+/// The allocator's hook: runs inside an allocation, so it allocates nothing and never waits.
+fn cancel_this_thread() {
+    let _ = CANCEL.try_with(|cell| {
+        if let Ok(token) = cell.try_borrow() {
+            if let Some(token) = token.as_ref() {
+                token.cancel();
+            }
+        }
+    });
 }
 
 impl JsonataEvaluator for CoreEvaluator {
@@ -53,7 +88,9 @@ impl JsonataEvaluator for CoreEvaluator {
             ParserError::UnclosedComment => messages::normalize("S0106: ", None),
             e => messages::normalize(&e.to_string(), None),
         })?;
-        let needs = analyze::analyze(&ast)?;
+        let mut needs = analyze::analyze(&ast)?;
+        let mut ast = ast;
+        needs.guarded = guard::guard(&mut ast);
         Ok(CoreCompiled { ast, needs })
     }
 
@@ -78,10 +115,22 @@ impl JsonataEvaluator for CoreEvaluator {
                 None => {}
             }
         }
+        let budget = crate::budget::current().map(|(budget, left)| {
+            set_hook();
+            (budget, left, CancelToken::new())
+        });
+        let mut timeout_ms = scope.limits.timeout_ms;
+        let mut cancel = None;
+        if let Some((_, left, token)) = &budget {
+            let left = u64::try_from(left.as_millis()).unwrap_or(u64::MAX);
+            timeout_ms = Some(timeout_ms.map_or(left, |t| t.min(left)));
+            cancel = Some(token.clone());
+        }
         let options = EvaluatorOptions {
-            timeout_ms: scope.limits.timeout_ms,
+            timeout_ms,
             max_stack_depth: scope.limits.max_depth,
-            ..EvaluatorOptions::default()
+            cancel,
+            max_sequence_length: Some(crate::budget::MAX_SEQUENCE),
         };
         let mut evaluator = Evaluator::with_options(ctx, options);
         let rng = Rc::new(RefCell::new(None));
@@ -100,6 +149,7 @@ impl JsonataEvaluator for CoreEvaluator {
             input,
             entropy: scope.entropy,
             rng,
+            budget: budget.map(|(b, _, token)| (b, token)),
         })
     }
 }
@@ -114,12 +164,36 @@ impl EvalSession for CoreSession<'_> {
             let seed = self.entropy.next_u64();
             *self.rng.borrow_mut() = Some(SeededEntropy::new(seed));
         }
-        let result =
-            self.evaluator
-                .evaluate(&expr.ast, &self.input)
-                .map_err(|e: EvaluatorError| {
-                    messages::normalize(e.message(), expr.needs.sole_call.as_deref())
-                })?;
+        let result = match &self.budget {
+            None => self.evaluator.evaluate(&expr.ast, &self.input),
+            Some((budget, token)) => {
+                // A step that spent its time already fails at once, whatever it evaluates next.
+                if crate::budget::current().is_some_and(|(_, left)| left.is_zero()) {
+                    return Err(exceeded(Exceeded::Time(budget.time)));
+                }
+                let outer = CANCEL.with(|c| c.replace(Some(token.clone())));
+                let memory = baton_alloc::Scope::enter(budget.memory_bytes);
+                let result = self.evaluator.evaluate(&expr.ast, &self.input);
+                // A builtin may finish its result after the budget was passed; only the
+                // evaluation's end shows it.
+                let spent = baton_alloc::spent() || token.is_cancelled();
+                drop(memory);
+                drop(CANCEL.with(|c| c.replace(outer)));
+                if spent {
+                    drop(result);
+                    return Err(exceeded(Exceeded::Memory(budget.memory_bytes)));
+                }
+                if let Err(e) = &result {
+                    if e.message().starts_with("D1012") {
+                        return Err(exceeded(Exceeded::Time(budget.time)));
+                    }
+                }
+                result
+            }
+        };
+        let result = result.map_err(|e: EvaluatorError| {
+            messages::normalize(e.message(), expr.needs.sole_call.as_deref())
+        })?;
         convert::from_jvalue(&result)
     }
 }
