@@ -10,6 +10,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The system allocator, counting what each engine step holds, so that an expression that
+/// allocates without end is stopped by its step's memory budget (`baton_asl::budget`).
+#[global_allocator]
+static ALLOCATOR: baton_alloc::Budgeted = baton_alloc::Budgeted;
+
 #[derive(Parser)]
 #[command(
     name = "baton",

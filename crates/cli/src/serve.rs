@@ -69,6 +69,19 @@ pub struct ServeArgs {
         default_value_t = 1024
     )]
     max_connections: usize,
+    /// Seconds one step of an execution (one event applied) may spend evaluating its
+    /// expressions; past it the expression fails with `States.QueryEvaluationError`.
+    #[arg(long, value_name = "SECONDS", env = "BATON_EVALUATION_BUDGET", default_value = "5", value_parser = seconds)]
+    evaluation_budget: Duration,
+    /// Mebibytes one expression may hold while it is evaluated; past it the expression fails with
+    /// `States.QueryEvaluationError`.
+    #[arg(
+        long,
+        value_name = "MIB",
+        env = "BATON_EVALUATION_MEMORY",
+        default_value_t = 256
+    )]
+    evaluation_memory: usize,
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`).
@@ -172,11 +185,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         baton_engine::teststate::ServiceModels::empty()
     });
+    let limits = Config::default().limits;
     let config = Config {
         service_models,
         activity_poll: Duration::from_secs(args.activity_poll_seconds),
         integrations: integrations.clone(),
-        ..Config::default()
+        limits: baton_engine::Limits {
+            budget: Some(baton_asl::budget::Budget {
+                time: args.evaluation_budget,
+                memory_bytes: args.evaluation_memory.saturating_mul(1024 * 1024),
+            }),
+            ..limits
+        },
     };
     let runtime = Runtime::open(store, config)
         .await

@@ -166,7 +166,7 @@ pub(crate) async fn start_execution(
     let handle = Arc::new(tokio::sync::Mutex::new(Live::new(engine, record.clone())));
     // Registered (and locked) before the commit: a worker or callback that sees the committed
     // rows waits for this step to finish instead of finding no execution.
-    let mut live = handle.clone().lock_owned().await;
+    let live = handle.clone().lock_owned().await;
     if let Err(other) = rt.live.insert_new(arn.clone(), handle) {
         // The same name is starting or running here: wait for its first step to be durable.
         drop(other.lock().await);
@@ -178,7 +178,14 @@ pub(crate) async fn start_execution(
         time: now,
         seed: seed(),
     };
-    let (batch, acts) = live.step(event, vec![Op::CreateExecution(record)]);
+    let (live, batch, acts) =
+        match crate::live::step_off(live, event, vec![Op::CreateExecution(record)]).await {
+            Ok(stepped) => stepped,
+            Err(e) => {
+                rt.live.remove(&arn);
+                return Err(internal(e));
+            }
+        };
     let batch = created_as_it_ended(batch);
     match rt.store.commit(batch).await {
         Ok(()) => {}
@@ -640,13 +647,20 @@ pub(crate) async fn redrive_execution(
     r.cause = None;
     let row = Op::UpdateExecution(r.clone());
     let handle = Arc::new(tokio::sync::Mutex::new(live));
-    let mut guard = handle.clone().lock_owned().await;
+    let guard = handle.clone().lock_owned().await;
     if rt.live.insert_new(arn.clone(), handle).is_err() {
         return Err(not_redrivable(
             "Execution is RUNNING and cannot be redriven",
         ));
     }
-    let (batch, acts) = guard.step(Event::Redriven { time: now }, vec![row]);
+    let (guard, batch, acts) =
+        match crate::live::step_off(guard, Event::Redriven { time: now }, vec![row]).await {
+            Ok(stepped) => stepped,
+            Err(e) => {
+                rt.live.remove(&arn);
+                return Err(internal(e));
+            }
+        };
     let info = guard.engine.info().clone();
     if let Err(e) = rt.store.commit(batch).await {
         drop(guard);

@@ -134,11 +134,7 @@ pub(crate) async fn start(
     name: String,
     input: Value,
 ) -> Result<StartExecutionOutput, ApiError> {
-    let Prepared {
-        mut engine,
-        info,
-        arn,
-    } = prepare(rt, &target, &name)?;
+    let Prepared { engine, info, arn } = prepare(rt, &target, &name)?;
     let start = crate::now();
     let input_text = input.to_string();
     rt.express.put(describe_of(
@@ -153,7 +149,7 @@ pub(crate) async fn start(
     let runtime = rt.arc();
     let arn2 = arn.clone();
     tokio::spawn(async move {
-        let outcome = drive(&runtime, &mut engine, info, input, start).await;
+        let outcome = drive(&runtime, engine, info, input, start).await;
         let stop = crate::now();
         runtime.express.put(describe_of(
             &target,
@@ -180,13 +176,9 @@ pub(crate) async fn run_sync(
     input: Value,
     include_data: bool,
 ) -> Result<StartSyncExecutionOutput, ApiError> {
-    let Prepared {
-        mut engine,
-        info,
-        arn,
-    } = prepare(rt, &target, &name)?;
+    let Prepared { engine, info, arn } = prepare(rt, &target, &name)?;
     let start = crate::now();
-    let outcome = drive(rt, &mut engine, info, input, start).await;
+    let outcome = drive(rt, engine, info, input, start).await;
     let stop = crate::now();
     let status = match outcome.status {
         Status::Succeeded => SyncExecutionStatus::Succeeded,
@@ -220,7 +212,7 @@ pub(crate) async fn run_sync(
 /// Runs an execution in memory to its end: timers sleep, tasks go to the integrations.
 async fn drive(
     rt: &Runtime,
-    engine: &mut Engine,
+    mut engine: Engine,
     info: ExecutionInfo,
     input: Value,
     start: Millis,
@@ -236,7 +228,24 @@ async fn drive(
     let mut tasks: JoinSet<(TaskId, TaskResult)> = JoinSet::new();
     loop {
         while let Some(event) = queue.pop_front() {
-            for effect in engine.apply(event) {
+            let effects;
+            (engine, effects) = match crate::offload::run(move || {
+                let effects = engine.apply(event);
+                (engine, effects)
+            })
+            .await
+            {
+                Ok(stepped) => stepped,
+                Err(e) => {
+                    return Outcome {
+                        status: Status::Failed,
+                        error: Some("States.Runtime".into()),
+                        cause: Some(e.to_string()),
+                        output: None,
+                    }
+                }
+            };
+            for effect in effects {
                 match effect {
                     Effect::ScheduleTask(request) => {
                         let kind = resource_kind(&request.resource, &info.region);

@@ -24,6 +24,7 @@ mod guard;
 pub mod integration;
 mod journal;
 mod live;
+mod offload;
 mod recovery;
 mod resolve;
 mod service;

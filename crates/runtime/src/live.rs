@@ -45,6 +45,22 @@ pub(crate) struct Live {
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
 
+/// A live execution, locked.
+pub(crate) type Locked = tokio::sync::OwnedMutexGuard<Live>;
+
+/// [`Live::step`] on the blocking pool (see [`crate::offload`]), the lock held throughout.
+pub(crate) async fn step_off(
+    mut live: Locked,
+    event: Event,
+    ops: Vec<Op>,
+) -> Result<(Locked, WriteBatch, Vec<Act>), crate::StoreError> {
+    crate::offload::run(move || {
+        let (batch, acts) = live.step(event, ops);
+        (live, batch, acts)
+    })
+    .await
+}
+
 /// The running executions by ARN.
 #[derive(Default)]
 pub(crate) struct Registry(Sharded<Handle>);
@@ -485,14 +501,14 @@ impl Runtime {
         let Some(handle) = self.live.get(arn) else {
             return Ok(Applied::NotRunning);
         };
-        let mut live = handle.lock().await;
+        let live = handle.lock_owned().await;
         if live.engine.status() != Status::Running {
             return Ok(Applied::NotRunning);
         }
         if !live.accepts(&event, fire_at) {
             return Ok(Applied::Stale);
         }
-        let (batch, acts) = live.step(event, Vec::new());
+        let (live, batch, acts) = step_off(live, event, Vec::new()).await?;
         if let Err(e) = self.store.commit(batch).await {
             // The engine moved on but the store did not: forget this copy; the store's is
             // the truth, and the execution is rebuilt from it.

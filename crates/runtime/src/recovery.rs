@@ -18,11 +18,65 @@ pub(crate) async fn recover(rt: &Arc<Runtime>) -> Result<()> {
     let records = rt.store.unfinished_executions().await?;
     for record in records {
         let arn = record.arn.clone();
-        if let Err(e) = resume(rt, record).await {
+        if let Err(e) = resume(rt, record.clone()).await {
             tracing::error!(%arn, error = %e, "could not resume an execution");
+            if e.to_string().contains(UNRESUMABLE) {
+                fail_unresumable(rt, record, &e.to_string()).await;
+            }
         }
     }
     Ok(())
+}
+
+/// Ends an execution that cannot be rebuilt: `ExecutionFailed` (`States.Runtime`) after the
+/// history it has, and the row FAILED, so that it neither runs nor waits forever where no API
+/// call can reach it.
+async fn fail_unresumable(rt: &Runtime, mut record: Record, why: &str) {
+    let arn = record.arn.clone();
+    let last = match rt.store.history(&arn, true, &PageRequest::first(1)).await {
+        Ok(page) => page.items.first().map_or(0, |h| h.id),
+        Err(e) => {
+            tracing::error!(%arn, error = %e, "could not read the history of an execution to fail it");
+            return;
+        }
+    };
+    let now = crate::now();
+    let error = "States.Runtime".to_string();
+    let cause = format!("The execution could not be resumed after a restart: {why}");
+    let event = baton_engine::HistoryEvent {
+        id: last + 1,
+        previous_event_id: last,
+        timestamp: now,
+        details: baton_engine::EventDetails::ExecutionFailed {
+            error: Some(error.clone()),
+            cause: Some(cause.clone()),
+        },
+    };
+    record.status = ExecutionStatus::Failed;
+    record.error = Some(error);
+    record.cause = Some(cause);
+    record.stop_date = Some(now);
+    // Its open tasks end with it: no worker or callback may take them any more.
+    let open_tasks = rt.store.tasks(&arn).await.unwrap_or_default();
+    let mut batch = baton_store::WriteBatch::new();
+    for task in open_tasks {
+        batch.push(baton_store::Op::CompleteTask {
+            execution_arn: arn.clone(),
+            task_id: task.task_id,
+        });
+    }
+    let batch = batch
+        .with(baton_store::Op::AppendHistory {
+            execution_arn: arn.clone(),
+            events: vec![crate::live::record_of(&event)],
+        })
+        .with(baton_store::Op::UpdateExecution(record));
+    match rt.store.commit(batch).await {
+        Ok(()) => tracing::warn!(%arn, "an execution that could not be resumed was failed"),
+        Err(e) => {
+            tracing::error!(%arn, error = %e, "could not fail an execution that cannot be resumed")
+        }
+    }
 }
 
 /// Rebuilds one execution after its in-memory copy was dropped (a failed commit).
@@ -56,6 +110,51 @@ pub(crate) struct Rebuilt {
     journaled_starts: HashSet<TaskId>,
 }
 
+/// The words every error that means "this execution cannot be rebuilt" carries; [`recover`]
+/// fails such an execution rather than leave it running where nothing can reach it.
+const UNRESUMABLE: &str = "cannot be resumed";
+
+/// What replaying a journal made.
+struct Replayed {
+    live: Live,
+    invokes: HashMap<TaskId, Act>,
+    journaled_starts: HashSet<TaskId>,
+    /// Whether an evaluation budget stopped an expression during the replay.
+    stopped: bool,
+}
+
+/// Feeds every journal entry to `live`, in order.
+fn replay(mut live: Live, journal: Vec<baton_store::JournalEntry>) -> Result<Replayed> {
+    let arn = live.record.arn.clone();
+    let stopped_before = baton_asl::budget::stopped_count();
+    let mut invokes: HashMap<TaskId, Act> = HashMap::new();
+    let mut journaled_starts: HashSet<TaskId> = HashSet::new();
+    for entry in journal {
+        let event = journal::decode(&entry.json).map_err(|e| Error::Backend(e.to_string()))?;
+        if let Event::TaskStarted { task, .. } = &event {
+            journaled_starts.insert(*task);
+        }
+        let (_, acts) = live.step(event, Vec::new());
+        for act in acts {
+            if let Act::Invoke { request, .. } = &act {
+                invokes.insert(request.id, act);
+            }
+        }
+        if live.journal_seq != entry.seq {
+            return Err(Error::Backend(format!(
+                "{arn}: {UNRESUMABLE}: journal entry {} out of sequence",
+                entry.seq
+            )));
+        }
+    }
+    Ok(Replayed {
+        live,
+        invokes,
+        journaled_starts,
+        stopped: baton_asl::budget::stopped_count() != stopped_before,
+    })
+}
+
 /// Rebuilds an execution by replaying its journal into a new engine, and checks that the
 /// replay wrote exactly the history the store has.
 pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
@@ -74,27 +173,17 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         )
         .map_err(|e| Error::Backend(format!("definition of {arn}: {e:?}")))?;
     let stored = record.clone();
-    let mut live = Live::new(Engine::new(machine, rt.config.limits), record);
-    let mut invokes: HashMap<TaskId, Act> = HashMap::new();
-    let mut journaled_starts: HashSet<TaskId> = HashSet::new();
-    for entry in rt.store.journal(&arn).await? {
-        let event = journal::decode(&entry.json).map_err(|e| Error::Backend(e.to_string()))?;
-        if let Event::TaskStarted { task, .. } = &event {
-            journaled_starts.insert(*task);
-        }
-        let (_, acts) = live.step(event, Vec::new());
-        for act in acts {
-            if let Act::Invoke { request, .. } = &act {
-                invokes.insert(request.id, act);
-            }
-        }
-        if live.journal_seq != entry.seq {
-            return Err(Error::Backend(format!(
-                "{arn}: journal entry {} out of sequence",
-                entry.seq
-            )));
-        }
-    }
+    let live = Live::new(Engine::new(machine, rt.config.limits), record);
+    let journal = rt.store.journal(&arn).await?;
+    // Replayed off the async workers: every step evaluates its expressions again, within the
+    // same budget as the first time.
+    let replayed = crate::offload::run(move || replay(live, journal)).await??;
+    let Replayed {
+        mut live,
+        invokes,
+        journaled_starts,
+        stopped,
+    } = replayed;
     // The replay must write exactly the history the store has: anything else means the
     // engine is not deterministic for this execution.
     let last = rt
@@ -105,8 +194,13 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         .first()
         .map_or(0, |h| h.id);
     if last != live.history_len as u64 {
+        let why = if stopped {
+            "a step ran out of its evaluation budget while being replayed"
+        } else {
+            "its replay did not write the history the store has"
+        };
         return Err(Error::Backend(format!(
-            "{arn}: replay wrote {} history events, the store has {last}",
+            "{arn}: {UNRESUMABLE}: {why} (replay: {} events, store: {last})",
             live.history_len
         )));
     }
@@ -133,7 +227,7 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
     } = rebuild(rt, record).await?;
     if live.engine.status() != baton_engine::Status::Running {
         return Err(Error::Backend(format!(
-            "{arn}: the journal ends the execution but its row says RUNNING"
+            "{arn}: {UNRESUMABLE}: the journal ends the execution but its row says RUNNING"
         )));
     }
     let info = live.engine.info().clone();

@@ -138,7 +138,14 @@ pub(crate) async fn test_state(
     env.execution_name = Some(execution_name.clone());
     env.models = Arc::new(rt.config.service_models.clone());
     env.limits = rt.config.limits;
-    let pending = match ts::test_state(&request, &env).map_err(refusal)? {
+    // Off the async workers: the state's expressions run for as long as their budget allows.
+    let (request, env, step) = crate::offload::run(move || {
+        let step = ts::test_state(&request, &env);
+        (request, env, step)
+    })
+    .await
+    .map_err(crate::internal)?;
+    let pending = match step.map_err(refusal)? {
         TestStateStep::Done(response) => return Ok(output(response)),
         TestStateStep::Task(pending) => pending,
     };
@@ -169,5 +176,8 @@ pub(crate) async fn test_state(
             cause: Some("TestState cannot wait for a task token callback".into()),
         },
     };
-    Ok(output(pending.resume(outcome)))
+    let response = crate::offload::run(move || pending.resume(outcome))
+        .await
+        .map_err(crate::internal)?;
+    Ok(output(response))
 }
