@@ -313,6 +313,20 @@ async fn allowed_hosts_from_the_environment() {
     }
 }
 
+/// `--allow-any-host` turns the check off, and only it.
+#[tokio::test(flavor = "multi_thread")]
+async fn any_host_only_when_asked() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--allow-any-host"]);
+    let machine = machine(&server).await;
+    let (status, _, _) = parts(&exchange(
+        &server.endpoint,
+        &get("/health", "attacker.example"),
+    ));
+    assert_eq!(status, 200);
+    still_answers(&server, &machine).await;
+}
+
 /// Regression: hyper answered malformed heads itself, with a status and no body. Now each is
 /// an AWS JSON 1.0 error saying what was wrong.
 #[tokio::test(flavor = "multi_thread")]
