@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
@@ -99,6 +99,11 @@ pub(crate) async fn send(
     exchange(stream, &uri, url, method, headers, body).await
 }
 
+/// The largest answer read: 16 MiB, past Lambda's 6 MB synchronous response limit and 64 times
+/// the 256 KiB a task's result may be, so that an endpoint a definition names cannot fill the
+/// server's memory with an endless body.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
 /// The request and its answer over an open connection.
 async fn exchange<S>(
     stream: S,
@@ -146,11 +151,18 @@ where
         .map_err(|e| format!("request to {url}: {e}"))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .into_body()
+    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
         .collect()
         .await
-        .map_err(|e| format!("reading the answer of {url}: {e}"))?
+        .map_err(
+            |e| match e.downcast_ref::<http_body_util::LengthLimitError>() {
+                Some(_) => format!(
+                    "the answer of {url} is larger than {} MiB",
+                    MAX_ANSWER_BYTES / (1024 * 1024)
+                ),
+                None => format!("reading the answer of {url}: {e}"),
+            },
+        )?
         .to_bytes();
     Ok(Response {
         status,

@@ -49,6 +49,31 @@ async fn server() -> String {
     format!("http://{addr}")
 }
 
+/// A server whose answer never ends: chunks of 1 MiB until the client hangs up. Answers its
+/// base URL.
+async fn endless_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head).await;
+                let chunk = format!("100000\r\n{}\r\n", "x".repeat(1 << 20));
+                let start = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n";
+                if stream.write_all(start.as_bytes()).await.is_err() {
+                    return;
+                }
+                while stream.write_all(chunk.as_bytes()).await.is_ok() {}
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
 /// A free port nobody listens on.
 async fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -467,4 +492,19 @@ async fn https_endpoints_are_verified_against_the_configured_certificates() {
     let (error, cause) = failed(call(&broken, params).await);
     assert_eq!(error, "States.Http.Socket");
     assert!(cause.contains("ca.pem"), "{cause}");
+}
+
+#[tokio::test]
+async fn an_endless_answer_fails_the_task_at_the_answer_limit() {
+    let base = endless_server().await;
+    let r = resources(CONFIG);
+    let result = call(
+        &r,
+        json!({"ApiEndpoint": format!("{base}/endless"), "Method": "GET",
+               "Authentication": connection("open")}),
+    )
+    .await;
+    let (error, cause) = failed(result);
+    assert_eq!(error, "States.Http.Socket");
+    assert!(cause.contains("larger than 16 MiB"), "{cause}");
 }
