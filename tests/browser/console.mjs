@@ -180,8 +180,8 @@ try {
   await page.click('#start button[type=submit]');
   await page.waitForURL(/#\/executions\//);
   await page.waitForSelector('main[data-ready="true"]');
-  await page.waitForFunction(() => document.querySelector('#exec-status .badge.SUCCEEDED'), null, { timeout: 10000 });
-  await page.waitForFunction(() => document.querySelector('#graph g.state[data-state="Small"].status-succeeded'), null, { timeout: 10000 });
+  await page.locator('#exec-status .badge.SUCCEEDED').waitFor({ state: 'attached', timeout: 10000 });
+  await page.locator('#graph g.state[data-state="Small"].status-succeeded').waitFor({ state: 'attached', timeout: 10000 });
 
   check('activities');
   await open('#/activities');
@@ -215,7 +215,7 @@ try {
   assert.deepEqual(JSON.parse(task.input), { job: 7 });
   await sfn('SendTaskSuccess', { taskToken: task.taskToken, output: JSON.stringify({ worked: true }) });
   await page.waitForSelector('#exec-status .badge.SUCCEEDED', { timeout: 10000 });
-  await page.waitForFunction(() => document.querySelector('#graph g.state[data-state="Finish"].status-succeeded'), null, { timeout: 10000 });
+  await page.locator('#graph g.state[data-state="Finish"].status-succeeded').waitFor({ state: 'attached', timeout: 10000 });
   assert.equal(await page.isEnabled('#redrive'), false, 'a succeeded execution cannot be redriven');
   assert.match(await page.textContent('#exec-output'), /"worked": true/);
   await page.fill('#event-filter', 'ExecutionRedriven');
@@ -227,12 +227,12 @@ try {
   await open(`#/executions/${encodeURIComponent(logs)}`);
   await expectStatuses({ Container: 'succeeded', Function: 'succeeded' });
   await clickState('Container');
-  await page.waitForFunction(() => /task stderr line/.test(document.querySelector('#inspector pre.task-log')?.textContent || ''), null, { timeout: 10000 });
+  await page.locator('#inspector pre.task-log', { hasText: /task stderr line/ }).waitFor({ state: 'attached', timeout: 10000 });
   assert.match(await page.textContent('#inspector'), /Logs: ECS task [0-9a-f]{32}/);
   assert.match(await page.textContent('#inspector pre.task-log'), /task args:/);
   await shot('execution-logs-ecs');
   await clickState('Function');
-  await page.waitForFunction(() => /echo: got an event/.test(document.querySelector('#inspector pre.task-log')?.textContent || ''), null, { timeout: 10000 });
+  await page.locator('#inspector pre.task-log', { hasText: /echo: got an event/ }).waitFor({ state: 'attached', timeout: 10000 });
   const fnLog = await page.textContent('#inspector pre.task-log');
   assert.equal(fnLog.trim(), 'echo: got an event', 'only this invocation\'s log');
   assert.match(await page.textContent('#inspector'), /Logs: function ConsoleEcho, request /);
