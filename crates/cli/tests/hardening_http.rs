@@ -185,11 +185,30 @@ async fn slowloris_connections_are_closed() {
             stream
         })
         .collect();
+    // The S3 endpoint runs on the same edge.
+    let s3 = s3_endpoint(&server);
+    let mut slow_s3 = connect(&s3);
+    slow_s3
+        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0")
+        .expect("a partial head");
     still_answers(&server, &machine).await;
     for stream in &mut slow {
         assert!(closed_by_server(stream), "a slow head was not cut off");
     }
+    assert!(
+        closed_by_server(&mut slow_s3),
+        "a slow S3 head was not cut off"
+    );
     still_answers(&server, &machine).await;
+}
+
+/// `http://127.0.0.1:PORT` of the server's S3 endpoint.
+fn s3_endpoint(server: &Server) -> String {
+    server
+        .storage_line
+        .strip_prefix("baton: S3 on ")
+        .expect("an S3 endpoint")
+        .to_string()
 }
 
 /// A kept-alive connection that sends nothing more is closed after the idle timeout.
@@ -288,11 +307,7 @@ async fn foreign_hosts_are_refused() {
         assert!(body["message"].as_str().unwrap().contains(host));
     }
     // The S3 endpoint checks too.
-    let s3 = server
-        .storage_line
-        .strip_prefix("baton: S3 on ")
-        .expect("an S3 endpoint")
-        .to_string();
+    let s3 = s3_endpoint(&server);
     let (status, _, _) = parts(&exchange(&s3, &get("/", authority(&s3))));
     assert_eq!(status, 200);
     let (status, head, body) = parts(&exchange(&s3, &get("/", "attacker.example")));
@@ -373,6 +388,20 @@ async fn malformed_heads_get_aws_shaped_answers() {
             "headers are too large",
         ),
     ];
+    // The S3 endpoint answers in S3's XML.
+    let s3 = s3_endpoint(&server);
+    let (status, head, body) = parts(&exchange(
+        &s3,
+        format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nX-Bad: a\x01b\r\n\r\n",
+            authority(&s3)
+        )
+        .as_bytes(),
+    ));
+    assert_eq!(status, 400);
+    assert!(head.contains("content-type: application/xml"), "{head}");
+    assert!(body.contains("<Code>BadRequest</Code>"), "{body}");
+    assert!(body.contains("control character"), "{body}");
     for (request, expected, code, wording) in cases {
         let (status, head, body) = parts(&exchange(&server.endpoint, &request));
         assert_eq!(status, expected, "{body}");
