@@ -557,6 +557,21 @@ async fn json_nests_to_a_thousand_levels() {
         .message()
         .unwrap()
         .contains("Document nesting depth (1001)"));
+    // One within it runs, and comes back whole as the output.
+    let pass = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let pass = create_machine(&client, "deep-pass", &pass).await;
+    let execution = client
+        .start_execution()
+        .state_machine_arn(&pass)
+        .input(nested_text(1000))
+        .send()
+        .await
+        .expect("an input of 1,000 levels is accepted")
+        .execution_arn;
+    let done = finished(&client, &execution).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    let output: Value = baton_api::json::from_str(done.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output, nested(1000));
     still_answers(&server, &machine).await;
 }
 

@@ -20,12 +20,14 @@ use crate::{express, internal, Runtime};
 /// AWS's JSON reader words it, and text with no value at all is refused as such.
 pub(crate) fn parse_input(input: Option<&str>) -> Result<(String, Value), ApiError> {
     let text = input.unwrap_or("{}");
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        return Ok((text.to_string(), v));
-    }
-    let detail = match baton_asl::parse::parse(text, false) {
-        Err(d) if !text.trim().is_empty() => d.message,
-        _ => "Invalid execution input.".to_string(),
+    // Nested up to AWS's 1,000 levels (serde_json alone stops at 128).
+    let detail = match baton_api::json::from_str(text) {
+        Ok(v) => return Ok((text.to_string(), v)),
+        Err(e @ baton_api::json::Error::TooDeep { .. }) => e.to_string(),
+        Err(baton_api::json::Error::Syntax(_)) => match baton_asl::parse::parse(text, false) {
+            Err(d) if !text.trim().is_empty() => d.message,
+            _ => "Invalid execution input.".to_string(),
+        },
     };
     Err(ApiError::invalid_execution_input(&detail))
 }
