@@ -69,6 +69,10 @@ pub struct ServeArgs {
         default_value_t = 1024
     )]
     max_connections: usize,
+    /// Seconds a request's body may take to arrive once its head has (the API; the S3
+    /// endpoint's uploads may take as long as they need).
+    #[arg(long, value_name = "SECONDS", env = "BATON_BODY_READ_TIMEOUT", default_value = "60", value_parser = seconds)]
+    body_read_timeout: Duration,
     /// Seconds one step of an execution (one event applied) may spend evaluating its
     /// expressions; past it the expression fails with `States.QueryEvaluationError`.
     #[arg(long, value_name = "SECONDS", env = "BATON_EVALUATION_BUDGET", default_value = "5", value_parser = seconds)]
@@ -229,6 +233,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         baton_server::Config {
             account_id: args.account,
             region: args.region,
+            body_read_timeout: args.body_read_timeout,
         },
     )
     .merge(baton_console::logs::router(data.join("logs")));

@@ -202,6 +202,36 @@ async fn slowloris_connections_are_closed() {
     still_answers(&server, &machine).await;
 }
 
+/// A request whose head arrives but whose body never does is answered 408 with an AWS-shaped
+/// body once the body timeout passes, and its connection freed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_never_arrives_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &["--body-read-timeout", "0.5"]);
+    let machine = machine(&server).await;
+    let mut stream = connect(&server.endpoint);
+    let host = authority(&server.endpoint).to_string();
+    stream
+        .write_all(
+            format!(
+                "POST / HTTP/1.1\r\nHost: {host}\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{{\"max"
+            )
+            .as_bytes(),
+        )
+        .expect("a head and the start of a body");
+    still_answers(&server, &machine).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let (status, _, body) = parts(&String::from_utf8_lossy(&answer));
+    assert_eq!(status, 408, "{body}");
+    let body: Value = serde_json::from_str(&body).expect("a JSON body");
+    assert!(body["__type"]
+        .as_str()
+        .unwrap()
+        .ends_with("#RequestTimeoutException"));
+    still_answers(&server, &machine).await;
+}
+
 /// `http://127.0.0.1:PORT` of the server's S3 endpoint.
 fn s3_endpoint(server: &Server) -> String {
     server

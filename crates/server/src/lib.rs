@@ -87,14 +87,18 @@ pub struct Config {
     pub account_id: String,
     /// The region of callers whose request has no credential scope.
     pub region: String,
+    /// How long a request's body may take to arrive once its head has: a body trickled in a
+    /// byte at a time would otherwise hold its connection for as long as the client likes.
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl Default for Config {
-    /// Account `123456789012` in `us-east-1`.
+    /// Account `123456789012` in `us-east-1`; a body must arrive within 60 seconds.
     fn default() -> Self {
         Self {
             account_id: "123456789012".into(),
             region: "us-east-1".into(),
+            body_read_timeout: std::time::Duration::from_secs(60),
         }
     }
 }

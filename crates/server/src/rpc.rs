@@ -37,6 +37,8 @@ enum Failure {
     /// The body is larger than [`BODY_LIMIT`]. `ApiError` has no such variant: AWS's front end
     /// answers it before any operation is involved.
     TooLarge,
+    /// The body did not arrive within [`Config::body_read_timeout`](crate::Config).
+    TooSlow(std::time::Duration),
 }
 
 impl From<ApiError> for Failure {
@@ -52,6 +54,7 @@ impl Failure {
                 StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -63,13 +66,21 @@ impl Failure {
                 "__type": format!("{PROTOCOL_NAMESPACE}#RequestEntityTooLargeException"),
                 "message": format!("Request body must be at most {BODY_LIMIT} bytes"),
             }),
+            // The code of AWS's front end for a request it gave up waiting for.
+            Self::TooSlow(limit) => json!({
+                "__type": format!("{PROTOCOL_NAMESPACE}#RequestTimeoutException"),
+                "message": format!(
+                    "The request body did not arrive within {} seconds",
+                    limit.as_secs_f64()
+                ),
+            }),
         }
     }
 
     fn is_server_error(&self) -> bool {
         match self {
             Self::Api(error) => error.is_server_error(),
-            Self::TooLarge => false,
+            Self::TooLarge | Self::TooSlow(_) => false,
         }
     }
 }
@@ -88,7 +99,8 @@ pub(crate) async fn call(
         region: caller.region,
         request_id,
     };
-    match answer(shared.service.as_ref(), &ctx, &headers, body).await {
+    let limit = shared.config.body_read_timeout;
+    match answer(shared.service.as_ref(), &ctx, &headers, body, limit).await {
         Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
         Err(failure) => {
             let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
@@ -111,8 +123,11 @@ async fn answer(
     ctx: &RequestContext,
     headers: &HeaderMap,
     body: Body,
+    body_read_timeout: std::time::Duration,
 ) -> Result<Vec<u8>, Failure> {
-    let body = read_body(headers, body).await?;
+    let body = tokio::time::timeout(body_read_timeout, read_body(headers, body))
+        .await
+        .map_err(|_| Failure::TooSlow(body_read_timeout))??;
     let operation = operation(headers)?;
     // Clients send no body at all for an operation without members; AWS reads that as `{}`.
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
