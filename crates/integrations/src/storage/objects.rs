@@ -555,8 +555,11 @@ impl Bucket {
             now.len() == meta.len() && now.modified().ok() == meta.modified().ok()
         });
         if unchanged {
-            // Only a cache: failing to write it costs a recomputation next time.
-            let _ = self.store_sidecar(segments, &info);
+            // Only a cache: failing to write it costs a recomputation next time, but a full
+            // disk or a broken metadata folder is worth knowing about.
+            if let Err(e) = self.store_sidecar(segments, &info) {
+                tracing::warn!(path = %path.display(), error = ?e, "could not cache an object's digests");
+            }
         }
         info
     }
