@@ -191,6 +191,38 @@ proptest! {
         prop_assert_eq!(output_of(&expression, budget(5_000, 256)), output_of(&expression, free));
     }
 
+    /// `$join` and `$replace` (with a plain pattern) build their string when it fits the
+    /// bound and refuse it when it does not: the check in front of them never disagrees with
+    /// the size of the result.
+    #[test]
+    fn join_and_replace_are_refused_exactly_past_the_bound(
+        items in 1usize..400, sep_kib in 0usize..400, matches in 1usize..400, repl_kib in 0usize..400
+    ) {
+        let bound = baton_asl::budget::MAX_STRING_BYTES;
+        let join = format!(
+            "$length($join($map([1..{items}], function($v){{'ab'}}), $pad('', {})))",
+            sep_kib * 1024
+        );
+        let joined = 2 * items + (items - 1) * sep_kib * 1024;
+        let replace = format!(
+            "$length($replace($pad('', {matches}, 'a'), 'a', $pad('', {})))",
+            repl_kib * 1024
+        );
+        let replaced = matches * repl_kib * 1024;
+        for (expression, size) in [(join, joined), (replace, replaced)] {
+            let execution = run(pass(&expression), budget(60_000, 4096));
+            if size > bound {
+                let (error, cause) = failure(&execution);
+                prop_assert_eq!(error, "States.QueryEvaluationError");
+                prop_assert!(cause.contains("would build a string"), "{}", cause);
+            } else {
+                prop_assert_eq!(execution.status(), Status::Succeeded, "{:?}", execution.outcome());
+                let output = execution.outcome().unwrap().output.clone().unwrap();
+                prop_assert_eq!(output, size.to_string());
+            }
+        }
+    }
+
     /// Past the width bound, a computed `$pad` width always fails cleanly.
     #[test]
     fn pad_past_its_bound_always_fails(extra in 1u64..1_000_000_000) {

@@ -213,8 +213,9 @@ pub fn check_join(args: &[JValue]) -> HostResult {
 }
 
 /// `__baton_check_replace(str, pattern, replacement, limit)`: the replacement, unless the
-/// replacements could build a string over the bound. Each match adds at most the
-/// replacement's length times the match's (a `$0` or `$n` in it stands for at most the match).
+/// replacements could build a string over the bound: exactly, for a plain pattern; for a
+/// regex, each match adds at most the replacement's length times the match's (a `$0` or `$n`
+/// in it stands for at most the match).
 pub fn check_replace(args: &[JValue]) -> HostResult {
     let replacement = args.get(2).cloned().unwrap_or(JValue::Undefined);
     let (Some(JValue::String(s)), Some(pattern), JValue::String(r)) =
@@ -251,11 +252,12 @@ pub fn check_replace(args: &[JValue]) -> HostResult {
         if p.is_empty() {
             return Ok(replacement);
         }
+        // Exact for a plain pattern: each match's text is swapped for the replacement.
         for _ in s.matches(&**p) {
             if limit.is_some_and(|l| count >= l) {
                 break;
             }
-            bytes = bytes.saturating_add(r.len());
+            bytes = bytes.saturating_add(r.len()).saturating_sub(p.len());
             count += 1;
             if bytes > MAX_STRING_BYTES {
                 return Err(refuse("$replace", bytes));
