@@ -330,6 +330,7 @@ async fn without_a_credential_scope_the_config_decides() {
     let config = Config {
         account_id: "999988887777".into(),
         region: "eu-central-1".into(),
+        ..Config::default()
     };
     let request = call("AWSStepFunctions.ListStateMachines")
         .body(Body::from("{}"))
