@@ -41,6 +41,10 @@ pub struct StateMachine {
     pub query_language: QueryLanguage,
     pub timeout_seconds: Option<u64>,
     pub states: StateSet,
+    /// Whether any state evaluates JSONata: the one kind of expression whose evaluation is
+    /// not bounded by the size of its data (a step of a machine without it ends after at most
+    /// the history limit's events, each bounded by AWS's payload limit).
+    pub uses_jsonata: bool,
 }
 
 impl StateMachine {

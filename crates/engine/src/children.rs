@@ -125,6 +125,8 @@ impl Execution {
         if log.events.is_empty() {
             self.children.dirty.push(c);
         }
+        self.step_written.0 += 1;
+        self.step_written.1 += details.data_len();
         log.events.push(HistoryEvent {
             id,
             previous_event_id: prev,

@@ -30,6 +30,16 @@ pub struct Limits {
     /// What one event's step may spend evaluating expressions (see `baton_asl::budget`);
     /// `None` leaves the evaluations unbounded.
     pub budget: Option<baton_asl::budget::Budget>,
+    /// History one step writes before it yields (16 MiB): past this many bytes of event data
+    /// (inputs, outputs, parameters), or [`Limits::step_events`] events (5,000), the step stops
+    /// where it is and
+    /// continues in a step of its own (an internal timer due at once, which writes no history
+    /// event). A loop over a large input would otherwise build gigabytes of history in one
+    /// step, before the history limit ends it; the history and the result are the same either
+    /// way.
+    pub step_history_bytes: usize,
+    /// Events one step writes before it yields (see [`Limits::step_history_bytes`]).
+    pub step_events: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +49,8 @@ impl Default for Limits {
             max_payload_bytes: 256 * 1024,
             child_executions: false,
             budget: Some(baton_asl::budget::Budget::default()),
+            step_history_bytes: 16 * 1024 * 1024,
+            step_events: 5_000,
         }
     }
 }
@@ -175,6 +187,9 @@ pub(crate) enum TimerPurpose {
     TaskTimeout(RunId, TaskId),
     Heartbeat(RunId, TaskId),
     ExecutionTimeout,
+    /// A step that wrote as much history as one step may (see [`Limits::step_events`]):
+    /// the work left in the ready queue continues when it fires.
+    Continue,
 }
 
 /// One execution.
@@ -216,6 +231,8 @@ pub struct Execution {
     pub(crate) root_fanout_done: Option<(usize, Vec<Option<Value>>)>,
     /// The histories of a distributed Map's children, with `Limits::child_executions`.
     pub(crate) children: Children,
+    /// History events and bytes of event data written in the current step.
+    pub(crate) step_written: (usize, usize),
 }
 
 /// The top-level state an unsuccessful execution did not leave.
@@ -274,6 +291,7 @@ impl Execution {
             redrive_done: None,
             root_fanout_done: None,
             children: Children::default(),
+            step_written: (0, 0),
         }
     }
 
@@ -310,6 +328,13 @@ impl Execution {
         self.outcome.as_ref()
     }
 
+    /// Whether a step may run for long: only a machine that evaluates JSONata can spend more
+    /// than a bounded time in one step (up to its budget); any other step ends after at most
+    /// the history limit's events, each bounded by the payload limit.
+    pub fn may_run_long(&self) -> bool {
+        self.machine.uses_jsonata
+    }
+
     pub fn info(&self) -> &ExecutionInfo {
         &self.info
     }
@@ -318,6 +343,7 @@ impl Execution {
     /// wrote are `history()[before..]`, where `before` is the length before the call.
     pub fn apply(&mut self, event: Event) -> Vec<Effect> {
         let _budget = self.limits.budget.map(baton_asl::budget::enter);
+        self.step_written = (0, 0);
         if let Event::Redriven { time } = event {
             if self.can_redrive() {
                 self.now = self.now.max(time);
@@ -402,7 +428,8 @@ impl Execution {
     /// Between events: what only a step needs is dropped, so a waiting execution stays small.
     fn idle(&mut self) {
         self.base_context.take();
-        if self.ready.capacity() > 0 {
+        // A step that yielded keeps its queue for the step that continues it.
+        if self.ready.is_empty() && self.ready.capacity() > 0 {
             self.ready = VecDeque::new();
         }
     }
@@ -455,8 +482,32 @@ impl Execution {
             if self.runs.get(rid).is_some_and(Option::is_some) {
                 self.step(rid, action);
             }
+            if !self.ready.is_empty() && self.status == Status::Running && self.step_share_spent() {
+                // Yield: what is left runs in a step of its own (see `Limits::step_events`).
+                // Retired runs stay retired: queued actions may still name them.
+                if !self
+                    .timers
+                    .values()
+                    .any(|p| matches!(p, TimerPurpose::Continue))
+                {
+                    self.start_timer(self.now, TimerPurpose::Continue);
+                }
+                return;
+            }
         }
         self.free_runs.append(&mut self.retired_runs);
+    }
+
+    /// Whether this step wrote as much history as one step may (see `Limits::step_events`).
+    pub(crate) fn step_share_spent(&self) -> bool {
+        let (events, bytes) = self.step_written;
+        events >= self.limits.step_events || bytes >= self.limits.step_history_bytes
+    }
+
+    /// Counts an event written in this step toward what one step may write.
+    pub(crate) fn note_written(&mut self, details: &EventDetails) {
+        self.step_written.0 += 1;
+        self.step_written.1 += details.data_len();
     }
 
     /// Appends a history event and returns its id.
@@ -464,6 +515,7 @@ impl Execution {
         let id = self.next_id;
         self.next_id += 1;
         self.last_event_id = id;
+        self.note_written(&details);
         self.history.push(HistoryEvent {
             id,
             previous_event_id: prev,
@@ -580,6 +632,8 @@ impl Execution {
                     self.ready.push_back((rid, Action::TaskTimedOut(fault)));
                 }
             }
+            // The queue the yielding step left is drained after this.
+            TimerPurpose::Continue => {}
             TimerPurpose::ExecutionTimeout => {
                 let prev = self.last_event_id;
                 self.capture_root();

@@ -162,7 +162,59 @@ pub enum EventDetails {
     },
 }
 
+fn opt_len(text: &Option<String>) -> usize {
+    text.as_ref().map_or(0, String::len)
+}
+
 impl EventDetails {
+    /// Bytes of data the event carries (inputs, outputs, parameters, causes): what a step's
+    /// history costs in memory, counted toward `Limits::step_history_bytes`. Names, ARNs and
+    /// numbers are left out: they are small and bounded by the definition.
+    pub fn data_len(&self) -> usize {
+        use EventDetails as E;
+        match self {
+            E::ExecutionStarted { input, .. } | E::StateEntered { input, .. } => input.len(),
+            E::ExecutionSucceeded { output }
+            | E::TaskSubmitted { output, .. }
+            | E::TaskSucceeded { output, .. } => output.len(),
+            E::StateExited {
+                output, assigned, ..
+            } => {
+                output.len()
+                    + assigned
+                        .iter()
+                        .flatten()
+                        .map(|(name, value)| name.len() + value.len())
+                        .sum::<usize>()
+            }
+            E::TaskScheduled { parameters, .. } => parameters.len(),
+            E::ExecutionFailed { error, cause }
+            | E::ExecutionAborted { error, cause }
+            | E::ExecutionTimedOut { error, cause }
+            | E::MapRunFailed { error, cause, .. }
+            | E::TaskFailed { error, cause, .. }
+            | E::TaskTimedOut { error, cause, .. } => opt_len(error) + opt_len(cause),
+            E::EvaluationFailed { error, cause, .. } => error.len() + cause.len(),
+            E::ExecutionRedriven { .. }
+            | E::WaitStateAborted { .. }
+            | E::ParallelStateStarted
+            | E::ParallelStateSucceeded
+            | E::ParallelStateFailed
+            | E::ParallelStateAborted
+            | E::MapStateStarted { .. }
+            | E::MapStateSucceeded
+            | E::MapStateFailed
+            | E::MapStateAborted
+            | E::MapIterationStarted { .. }
+            | E::MapIterationSucceeded { .. }
+            | E::MapIterationFailed { .. }
+            | E::MapIterationAborted { .. }
+            | E::MapRunStarted { .. }
+            | E::MapRunSucceeded { .. }
+            | E::TaskStarted { .. } => 0,
+        }
+    }
+
     /// The event's `type`.
     pub fn type_name(&self) -> String {
         use EventDetails as E;

@@ -76,6 +76,12 @@ impl Execution {
                 Action::FanoutDone(result) => self.fanout_done(rid, state, result),
             };
             match self.settle(rid, state, step) {
+                // A step that wrote its share stops here; `drain` yields, and the run goes on
+                // first thing in the next step, as it would have gone on in this one.
+                Some(next) if self.step_share_spent() => {
+                    self.ready.push_front((rid, next));
+                    return;
+                }
                 Some(next) => action = next,
                 None => return,
             }

@@ -229,7 +229,7 @@ async fn drive(
     loop {
         while let Some(event) = queue.pop_front() {
             let effects;
-            (engine, effects) = match crate::offload::run(move || {
+            (engine, effects) = match crate::offload::run_if(engine.may_run_long(), move || {
                 let effects = engine.apply(event);
                 (engine, effects)
             })

@@ -48,13 +48,14 @@ pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
 /// A live execution, locked.
 pub(crate) type Locked = tokio::sync::OwnedMutexGuard<Live>;
 
-/// [`Live::step`] on the blocking pool (see [`crate::offload`]), the lock held throughout.
+/// [`Live::step`], on the blocking pool when it may run for long (see [`crate::offload`]), the
+/// lock held throughout.
 pub(crate) async fn step_off(
     mut live: Locked,
     event: Event,
     ops: Vec<Op>,
 ) -> Result<(Locked, WriteBatch, Vec<Act>), crate::StoreError> {
-    crate::offload::run(move || {
+    crate::offload::run_if(live.engine.may_run_long(), move || {
         let (batch, acts) = live.step(event, ops);
         (live, batch, acts)
     })

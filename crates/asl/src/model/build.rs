@@ -35,12 +35,32 @@ pub(super) fn state_machine(value: &Value) -> Result<StateMachine, ModelError> {
         .and_then(Value::as_str)
         .map(str::to_string);
     let states = state_set(obj, "", ql, 0)?;
+    let uses_jsonata = any_jsonata(&states);
     Ok(StateMachine {
         comment,
         query_language: ql,
         timeout_seconds,
         states,
+        uses_jsonata,
     })
+}
+
+/// Whether any state of `set`, or of the sets nested in it, evaluates JSONata.
+fn any_jsonata(set: &StateSet) -> bool {
+    let mut sets = vec![set];
+    while let Some(set) = sets.pop() {
+        for state in &set.states {
+            if state.query_language == QueryLanguage::Jsonata {
+                return true;
+            }
+            match &state.kind {
+                StateKind::Parallel(p) => sets.extend(p.branches.iter()),
+                StateKind::Map(m) => sets.push(&m.processor),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 fn as_object<'a>(v: &'a Value, ptr: &str) -> Result<&'a JsonMap<String, Value>, ModelError> {
