@@ -386,3 +386,58 @@ async fn a_replay_that_runs_out_of_budget_fails_its_execution_instead_of_hanging
     );
     assert!(server.terminate().success());
 }
+
+/// Regression: a JSONPath loop carrying a large input built its whole history in the one step
+/// StartExecution ran (10 GB for 25,000 events of 200 KB). Each step now writes a bounded
+/// share and yields; the server's memory stays far below the history's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_over_a_large_input_holds_a_bounded_share_of_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let rounds = 400;
+    let definition = json!({
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Parameters": {"n": 0, "blob.$": "$.blob"}, "Next": "Loop"},
+            "Loop": {"Type": "Pass",
+                "Parameters": {"n.$": "States.MathAdd($.n, 1)", "blob.$": "$.blob"},
+                "Next": "Check"},
+            "Check": {"Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericLessThan": rounds, "Next": "Loop"}],
+                "Default": "Done"},
+            "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": true}
+        }
+    });
+    let machine = create_machine(&client, "big-loop", &definition).await;
+    let before = peak_rss_kib(server.pid());
+    let input = json!({"blob": "x".repeat(200_000)}).to_string();
+    let (arn, answered) = answering_meanwhile(&server, &client, &machine, async {
+        let arn = client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .input(input)
+            .send()
+            .await
+            .expect("start")
+            .execution_arn;
+        finished(&client, &arn).await;
+        arn
+    })
+    .await;
+    assert!(answered > 0);
+    let d = client
+        .describe_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        d.output.as_deref(),
+        Some(format!("{{\"n\":{rounds}}}").as_str())
+    );
+    // About 1,200 events of 200 to 400 KB: some 400 MB of history went through the server.
+    let grew = peak_rss_kib(server.pid()).saturating_sub(before);
+    assert!(grew < 200 * 1024, "peak resident memory grew by {grew} KiB");
+}
