@@ -321,3 +321,13 @@ fn guarded_join_and_replace_answer_as_the_built_ins() {
     let (_, cause) = failure(&execution);
     assert!(cause.contains("T0412"), "{cause}");
 }
+
+#[test]
+fn a_panic_inside_the_evaluator_fails_the_state_and_not_the_process() {
+    // jsonata-core takes a year modulo 10^width for a maximum width: past 18 digits the power
+    // overflows (a panic in a debug build; 10^64 wraps to zero, a division by zero, in release).
+    let execution = run(pass("$fromMillis(0, '[Y,*-64]')"), budget(5_000, 256));
+    let (error, cause) = failure(&execution);
+    assert_eq!(error, "States.QueryEvaluationError");
+    assert!(cause.contains("The JSONata evaluator failed"), "{cause}");
+}

@@ -23,6 +23,26 @@ pub use analyze::Needs;
 
 use crate::budget::{Budget, Exceeded};
 
+/// Runs an evaluation, turning a panic inside jsonata-core (such as the division by zero a
+/// `$fromMillis` year of a maximum width of 64 digits reaches) into an evaluation error:
+/// no definition may take the process down. The evaluator is not used again after it failed.
+fn guarded(
+    evaluate: impl FnOnce() -> Result<JValue, EvaluatorError>,
+) -> Result<JValue, EvaluatorError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(evaluate))
+        .unwrap_or_else(|panic| Err(EvaluatorError::EvaluationError(panicked(panic.as_ref()))))
+}
+
+/// What to say of a panic inside jsonata-core.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "an internal error".to_string());
+    format!("The JSONata evaluator failed: {what}")
+}
+
 /// The error of an evaluation the step's budget stopped.
 fn exceeded(why: Exceeded) -> JsonataError {
     crate::budget::note_stopped();
@@ -83,7 +103,9 @@ impl JsonataEvaluator for CoreEvaluator {
     type Session<'s> = CoreSession<'s>;
 
     fn compile(source: &str) -> Result<CoreCompiled, JsonataError> {
-        let ast = parser::parse(source).map_err(|e| match e {
+        let parsed = std::panic::catch_unwind(|| parser::parse(source))
+            .map_err(|panic| JsonataError::new(None, panicked(panic.as_ref())))?;
+        let ast = parsed.map_err(|e| match e {
             // The one parse error jsonata-core reports without its code.
             ParserError::UnclosedComment => messages::normalize("S0106: ", None),
             e => messages::normalize(&e.to_string(), None),
@@ -165,7 +187,7 @@ impl EvalSession for CoreSession<'_> {
             *self.rng.borrow_mut() = Some(SeededEntropy::new(seed));
         }
         let result = match &self.budget {
-            None => self.evaluator.evaluate(&expr.ast, &self.input),
+            None => guarded(|| self.evaluator.evaluate(&expr.ast, &self.input)),
             Some((budget, token)) => {
                 // A step that spent its time already fails at once, whatever it evaluates next.
                 if crate::budget::current().is_some_and(|(_, left)| left.is_zero()) {
@@ -173,7 +195,7 @@ impl EvalSession for CoreSession<'_> {
                 }
                 let outer = CANCEL.with(|c| c.replace(Some(token.clone())));
                 let memory = baton_alloc::Scope::enter(budget.memory_bytes);
-                let result = self.evaluator.evaluate(&expr.ast, &self.input);
+                let result = guarded(|| self.evaluator.evaluate(&expr.ast, &self.input));
                 // A builtin may finish its result after the budget was passed; only the
                 // evaluation's end shows it.
                 let spent = baton_alloc::spent() || token.is_cancelled();
