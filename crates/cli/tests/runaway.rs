@@ -262,14 +262,17 @@ async fn expressions_that_would_take_gigabytes_fail_cleanly() {
     ];
     for (name, expression, error) in cases {
         let machine = create_machine(&client, name, &jsonata_pass(expression)).await;
-        let arn = client
-            .start_execution()
-            .state_machine_arn(&machine)
-            .send()
-            .await
-            .expect("start")
-            .execution_arn;
-        let d = finished(&client, &arn).await;
+        let (d, _) = answering_meanwhile(&server, &client, &machine, async {
+            let arn = client
+                .start_execution()
+                .state_machine_arn(&machine)
+                .send()
+                .await
+                .expect("start")
+                .execution_arn;
+            finished(&client, &arn).await
+        })
+        .await;
         assert_eq!(d.status, ExecutionStatus::Failed, "{name}");
         assert_eq!(d.error.as_deref(), Some(error), "{name}: {:?}", d.cause);
     }
