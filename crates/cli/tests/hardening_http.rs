@@ -186,7 +186,7 @@ async fn slowloris_connections_are_closed() {
         })
         .collect();
     // The S3 endpoint runs on the same edge.
-    let s3 = s3_endpoint(&server);
+    let s3 = server.s3_endpoint();
     let mut slow_s3 = connect(&s3);
     slow_s3
         .write_all(b"GET / HTTP/1.1\r\nHost: 127.0")
@@ -230,15 +230,6 @@ async fn a_body_that_never_arrives_is_refused() {
         .unwrap()
         .ends_with("#RequestTimeoutException"));
     still_answers(&server, &machine).await;
-}
-
-/// `http://127.0.0.1:PORT` of the server's S3 endpoint.
-fn s3_endpoint(server: &Server) -> String {
-    server
-        .storage_line
-        .strip_prefix("baton: S3 on ")
-        .expect("an S3 endpoint")
-        .to_string()
 }
 
 /// A kept-alive connection that sends nothing more is closed after the idle timeout.
@@ -337,7 +328,7 @@ async fn foreign_hosts_are_refused() {
         assert!(body["message"].as_str().unwrap().contains(host));
     }
     // The S3 endpoint checks too.
-    let s3 = s3_endpoint(&server);
+    let s3 = server.s3_endpoint();
     let (status, _, _) = parts(&exchange(&s3, &get("/", authority(&s3))));
     assert_eq!(status, 200);
     let (status, head, body) = parts(&exchange(&s3, &get("/", "attacker.example")));
@@ -419,7 +410,7 @@ async fn malformed_heads_get_aws_shaped_answers() {
         ),
     ];
     // The S3 endpoint answers in S3's XML.
-    let s3 = s3_endpoint(&server);
+    let s3 = server.s3_endpoint();
     let (status, head, body) = parts(&exchange(
         &s3,
         format!(

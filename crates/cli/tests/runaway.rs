@@ -52,15 +52,6 @@ fn post(endpoint: &str, operation: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
-/// The server's own S3 endpoint, from the line it printed.
-fn s3_endpoint(server: &Server) -> String {
-    server
-        .storage_line
-        .strip_prefix("baton: S3 on ")
-        .unwrap_or_else(|| panic!("no S3 endpoint in {:?}", server.storage_line))
-        .to_string()
-}
-
 /// While `work` runs, keeps asking `/health`, the S3 endpoint (ListBuckets) and
 /// DescribeStateMachine; answers how many times all three answered before `work` ended.
 async fn answering_meanwhile<T>(
@@ -75,7 +66,7 @@ async fn answering_meanwhile<T>(
         let (done, answered) = (done.clone(), answered.clone());
         let (endpoint, s3, client, machine) = (
             server.endpoint.clone(),
-            s3_endpoint(server),
+            server.s3_endpoint(),
             client.clone(),
             machine.to_string(),
         );

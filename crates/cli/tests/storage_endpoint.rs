@@ -29,11 +29,7 @@ fn storage_server(dir: &Path) -> (Server, String) {
     let data = dir.join("storage-server");
     std::fs::create_dir_all(data.join("storage/shared")).expect("bucket folder");
     let server = Server::start(&data, &[]);
-    let s3 = server
-        .storage_line
-        .strip_prefix("baton: S3 on ")
-        .unwrap_or_else(|| panic!("unexpected line {:?}", server.storage_line))
-        .to_string();
+    let s3 = server.s3_endpoint();
     (server, s3)
 }
 

@@ -893,6 +893,19 @@ impl Fault {
         }
     }
 
+    /// A state's data over the payload limit: `States.DataLimitExceeded` with the cause AWS
+    /// writes for a result over it, which no Retry or Catch sees.
+    pub fn result_too_large(state: &str) -> Fault {
+        let mut fault = Fault::of(
+            ErrorName::DataLimitExceeded,
+            format!(
+                "The state/task '{state}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
+        );
+        fault.terminal = true;
+        fault
+    }
+
     /// The name `ErrorEquals` is matched against.
     pub fn name(&self) -> ErrorName {
         self.error

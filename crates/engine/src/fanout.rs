@@ -229,15 +229,7 @@ impl Execution {
                 // `[1..1000000]` would otherwise start a run per item). Not from a recording:
                 // the cause is the one AWS gives for a result over the limit.
                 if !from_reader && serialized_len(&items) > self.limits.max_payload_bytes {
-                    let mut fault = Fault::of(
-                        ErrorName::DataLimitExceeded,
-                        format!(
-                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                            state.name
-                        ),
-                    );
-                    fault.terminal = true;
-                    return Err(fault);
+                    return Err(Fault::result_too_large(&state.name));
                 }
                 let max_concurrency = ctx
                     .count(

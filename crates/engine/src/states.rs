@@ -116,15 +116,7 @@ impl Execution {
     ) -> Option<Action> {
         let output_text = output.to_string();
         if output_text.len() > self.limits.max_payload_bytes {
-            let mut fault = Fault::of(
-                ErrorName::DataLimitExceeded,
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    state.name
-                ),
-            );
-            fault.terminal = true;
-            return self.fail_run(rid, fault);
+            return self.fail_run(rid, Fault::result_too_large(&state.name));
         }
         let assigned_text = assigned.as_ref().map(|m| {
             m.iter()

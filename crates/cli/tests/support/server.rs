@@ -53,6 +53,15 @@ impl Server {
         }
     }
 
+    /// `http://127.0.0.1:PORT` of the server's own S3 endpoint, from the line it printed.
+    #[allow(dead_code)] // Not every test binary looks at storage.
+    pub fn s3_endpoint(&self) -> String {
+        self.storage_line
+            .strip_prefix("baton: S3 on ")
+            .unwrap_or_else(|| panic!("no S3 endpoint in {:?}", self.storage_line))
+            .to_string()
+    }
+
     /// The server's process id (to read its memory use from `/proc`).
     #[allow(dead_code)] // Not every test binary looks at the process.
     pub fn pid(&self) -> u32 {
