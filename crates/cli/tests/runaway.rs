@@ -13,7 +13,7 @@ use std::sync::Arc;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
-use support::server::{create_machine, finished, http_get, Server};
+use support::server::{create_machine, finished, http_get, http_post, start, Server};
 
 const ACCOUNT: &str = "123456789012";
 const FOREVER: &str = "{% ($f := function($x){$f($x)}; $f(1)) %}";
@@ -24,32 +24,6 @@ fn jsonata_pass(output: &str) -> Value {
         "StartAt": "P",
         "States": {"P": {"Type": "Pass", "Output": output, "End": true}}
     })
-}
-
-/// `POST /` with an AWS JSON 1.0 target, as a client that does not add the `sync-` prefix
-/// sends StartSyncExecution and TestState: the status and the JSON body.
-fn post(endpoint: &str, operation: &str, body: &Value) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let authority = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
-    let body = body.to_string();
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\n\
-         Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("request");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("answer");
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 /// While `work` runs, keeps asking `/health`, the S3 endpoint (ListBuckets) and
@@ -142,7 +116,7 @@ async fn a_never_ending_expression_fails_its_execution_and_the_server_keeps_answ
     let (sync, answered) = answering_meanwhile(&server, &client, &machine, async {
         let endpoint = endpoint.clone();
         tokio::task::spawn_blocking(move || {
-            post(
+            http_post(
                 &endpoint,
                 "TestState",
                 &json!({
@@ -203,7 +177,7 @@ async fn start_sync_execution_of_a_never_ending_expression_fails() {
     let arn = machine.clone();
     let (sync, answered) = answering_meanwhile(&server, &client, &machine, async move {
         tokio::task::spawn_blocking(move || {
-            post(
+            http_post(
                 &endpoint,
                 "StartSyncExecution",
                 &json!({"stateMachineArn": arn, "input": "{}"}),
@@ -254,13 +228,7 @@ async fn expressions_that_would_take_gigabytes_fail_cleanly() {
     for (name, expression, error) in cases {
         let machine = create_machine(&client, name, &jsonata_pass(expression)).await;
         let (d, _) = answering_meanwhile(&server, &client, &machine, async {
-            let arn = client
-                .start_execution()
-                .state_machine_arn(&machine)
-                .send()
-                .await
-                .expect("start")
-                .execution_arn;
+            let arn = start(&client, &machine, None).await;
             finished(&client, &arn).await
         })
         .await;
@@ -276,13 +244,7 @@ async fn expressions_that_would_take_gigabytes_fail_cleanly() {
             "End": true}}
     });
     let machine = create_machine(&client, "million", &map).await;
-    let arn = client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .send()
-        .await
-        .expect("start")
-        .execution_arn;
+    let arn = start(&client, &machine, None).await;
     let d = finished(&client, &arn).await;
     assert_eq!(d.error.as_deref(), Some("States.DataLimitExceeded"));
     // Nothing came near the gigabytes these took without a budget.
@@ -306,13 +268,7 @@ async fn a_runaway_execution_open_at_kill_9_fails_after_the_restart() {
         }
     });
     let machine = create_machine(&client, "pill", &definition).await;
-    let arn = client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .send()
-        .await
-        .expect("start")
-        .execution_arn;
+    let arn = start(&client, &machine, None).await;
     server.kill_9();
     let server = Server::start(dir.path(), &["--evaluation-budget", "1"]);
     let client = server.client(ACCOUNT);
@@ -342,13 +298,7 @@ async fn a_replay_that_runs_out_of_budget_fails_its_execution_instead_of_hanging
         }
     });
     let machine = create_machine(&client, "heavy", &definition).await;
-    let arn = client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .send()
-        .await
-        .expect("start")
-        .execution_arn;
+    let arn = start(&client, &machine, None).await;
     let d = client
         .describe_execution()
         .execution_arn(&arn)

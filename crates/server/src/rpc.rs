@@ -66,7 +66,8 @@ impl Failure {
                 "__type": format!("{PROTOCOL_NAMESPACE}#RequestEntityTooLargeException"),
                 "message": format!("Request body must be at most {BODY_LIMIT} bytes"),
             }),
-            // The code of AWS's front end for a request it gave up waiting for.
+            // Not from a recording: AWS's answer to a body that never arrives is not recorded
+            // here; the code follows the front end's naming of the 413 above.
             Self::TooSlow(limit) => json!({
                 "__type": format!("{PROTOCOL_NAMESPACE}#RequestTimeoutException"),
                 "message": format!(

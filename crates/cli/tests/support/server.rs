@@ -127,6 +127,19 @@ pub async fn create_machine(
         .state_machine_arn
 }
 
+/// Starts an execution of `machine` with `input` (`{}` when `None`) and answers its ARN.
+#[allow(dead_code)] // Not every test binary starts executions this way.
+pub async fn start(client: &aws_sdk_sfn::Client, machine: &str, input: Option<String>) -> String {
+    client
+        .start_execution()
+        .state_machine_arn(machine)
+        .set_input(input)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("start {machine}: {:?}", e.into_service_error()))
+        .execution_arn
+}
+
 /// Waits up to 30 s for the execution to end and answers how it ended.
 pub async fn finished(
     client: &aws_sdk_sfn::Client,
@@ -150,14 +163,44 @@ pub async fn finished(
 /// `GET path` on `endpoint` (`http://HOST:PORT`) over a plain connection: the status and body.
 #[allow(dead_code)] // Not every test binary reads the console's endpoints.
 pub fn http_get(endpoint: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
     let authority = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    exchange(
+        authority,
+        &format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"),
     )
-    .expect("request");
+}
+
+/// `POST /` of an AWS JSON 1.0 `operation` on `endpoint`, as a client that adds no `sync-`
+/// prefix to the host sends StartSyncExecution and TestState: the status and the JSON body.
+#[allow(dead_code)] // Not every test binary calls the API by hand.
+pub fn http_post(
+    endpoint: &str,
+    operation: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let authority = endpoint.trim_start_matches("http://");
+    let body = body.to_string();
+    let (status, answer) = exchange(
+        authority,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (
+        status,
+        serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Sends `request` to `authority` on a new connection and reads the answer to its end: the
+/// status and the body (de-chunked).
+fn exchange(authority: &str, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(authority).expect("connect");
+    stream.write_all(request.as_bytes()).expect("request");
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).expect("answer");
     let answer = String::from_utf8_lossy(&answer).into_owned();
