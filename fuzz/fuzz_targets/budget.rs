@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use baton_asl::budget::{self, Budget};
-use baton_asl::jsonata::{JsonataEnv, JsonataTemplate};
+use baton_asl::jsonata::{JsonataEnv, JsonataTemplate, States};
 use baton_asl::vars::{NoVars, SeededEntropy};
 use libfuzzer_sys::fuzz_target;
 
@@ -23,5 +23,5 @@ fuzz_target!(|data: &[u8]| {
         time: Duration::from_millis(200),
         memory_bytes: 64 * 1024 * 1024,
     });
-    let _ = t.eval("Output", &JsonataEnv { states: &states, vars: &NoVars }, &mut entropy);
+    let _ = t.eval("Output", &JsonataEnv { states: States::of(&states), vars: &NoVars }, &mut entropy);
 });

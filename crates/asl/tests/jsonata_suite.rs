@@ -269,6 +269,7 @@ fn run_case(case: &Case, datasets: &BTreeMap<String, Value>, seed: u64) -> Resul
     let mut entropy = SeededEntropy::new(seed);
     let scope = Scope {
         input,
+        states: None,
         vars: bindings,
         entropy: &mut entropy,
         now_millis: i64::try_from(now).ok(),

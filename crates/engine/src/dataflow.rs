@@ -3,7 +3,7 @@
 //! every evaluation error.
 
 use baton_asl::intrinsics::Intrinsic;
-use baton_asl::jsonata::{JsonType, JsonataEnv, JsonataTemplate};
+use baton_asl::jsonata::{JsonType, JsonataEnv, JsonataTemplate, States};
 use baton_asl::model::{Assign, Dynamic, PathSpec, ResultPathSpec, State};
 use baton_asl::path::{Path, PathFailure};
 use baton_asl::template::Template;
@@ -41,11 +41,11 @@ impl<'a> Ctx<'a> {
         t: &JsonataTemplate,
         field: &str,
         expected: JsonType,
-        states: &Value,
+        states: &States<'_>,
         entropy: &mut dyn Entropy,
     ) -> Result<Value, Fault> {
         let env = JsonataEnv {
-            states,
+            states: *states,
             vars: self.vars,
         };
         t.eval_as(field, expected, &env, entropy).map_err(|f| {
@@ -201,29 +201,30 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// `$states` for a JSONata evaluation.
-    pub fn states(&self, input: &Value, result: Option<&Value>, error: Option<&Value>) -> Value {
-        let mut m = Map::new();
-        m.insert("input".into(), input.clone());
-        m.insert("context".into(), self.context.clone());
-        if let Some(r) = result {
-            m.insert("result".into(), r.clone());
+    /// `$states` for a JSONata evaluation, by its parts: nothing is copied.
+    pub fn states<'v>(
+        &'v self,
+        input: &'v Value,
+        result: Option<&'v Value>,
+        error: Option<&'v Value>,
+    ) -> States<'v> {
+        States {
+            input,
+            context: self.context,
+            result,
+            error_output: error,
         }
-        if let Some(e) = error {
-            m.insert("errorOutput".into(), e.clone());
-        }
-        Value::Object(m)
     }
 
     pub fn jsonata(
         &self,
         t: &JsonataTemplate,
         field: &str,
-        states: &Value,
+        states: &States<'_>,
         entropy: &mut dyn Entropy,
     ) -> Result<Value, Fault> {
         let env = JsonataEnv {
-            states,
+            states: *states,
             vars: self.vars,
         };
         t.eval(field, &env, entropy).map_err(|f| {
@@ -238,21 +239,17 @@ impl<'a> Ctx<'a> {
         &self,
         assign: &Assign,
         value: &Value,
-        states: Option<&Value>,
+        states: Option<&States<'_>>,
         entropy: &mut dyn Entropy,
     ) -> Result<Map<String, Value>, Fault> {
         let out = match assign {
             Assign::JsonPath(t) => self.template(t, value, entropy)?,
             Assign::Jsonata(t) => {
-                let owned;
                 let states = match states {
-                    Some(s) => s,
-                    None => {
-                        owned = self.states(value, None, None);
-                        &owned
-                    }
+                    Some(s) => *s,
+                    None => self.states(value, None, None),
                 };
-                self.jsonata(t, "Assign", states, entropy)?
+                self.jsonata(t, "Assign", &states, entropy)?
             }
         };
         match out {

@@ -720,14 +720,14 @@ pub(crate) fn wait_until_jsonpath(
 fn wait_until_jsonata(
     ctx: &Ctx<'_>,
     wait: &Wait,
-    states: &Value,
+    states: &baton_asl::jsonata::States<'_>,
     entropy: &mut dyn Entropy,
 ) -> Result<Millis, Fault> {
     let now = ctx_now(ctx);
     match wait {
         Wait::Seconds(Dynamic::Literal(n)) => Ok(now + *n as Millis * 1000),
         Wait::Seconds(d @ Dynamic::Jsonata(_)) => {
-            let input = states.get("input").unwrap_or(&Value::Null);
+            let input = states.input;
             let seconds = ctx.count(Some(d), "Seconds", input, entropy)?.unwrap_or(0);
             Ok(now + seconds as Millis * 1000)
         }

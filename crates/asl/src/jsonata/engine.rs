@@ -72,6 +72,8 @@ pub struct Limits {
 pub struct Scope<'v, 's> {
     /// The context value `$` (JSONata's input). ASL fields have none: `None`.
     pub input: Option<&'v Value>,
+    /// `$states`, which comes before any variable of that name.
+    pub states: Option<super::States<'v>>,
     /// The variables, looked up by name without the `$`.
     pub vars: &'v dyn Vars,
     /// Where `$random()`, `$uuid()` and `$shuffle()` draw from.
@@ -96,6 +98,13 @@ pub trait JsonataEvaluator {
 
     /// What `compiled` needs from a session.
     fn needs(compiled: &Self::Compiled) -> &Self::Needs;
+
+    /// `compiled` in the form the direct evaluator runs without a session, when it has one.
+    fn direct(compiled: &Self::Compiled) -> Option<&super::direct::Expr>;
+
+    /// True when expressions with these needs may read `$states.context` (or the clock,
+    /// which is the context's entered time).
+    fn reads_context(needs: &Self::Needs) -> bool;
 
     /// Widens `into` to cover `more` as well.
     fn add_needs(into: &mut Self::Needs, more: &Self::Needs);

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::cause::{self, JsonType};
+use super::direct::{self, Direct};
 use super::engine::{
     Compiled, Engine, EvalSession, Evaluated, JsonataError, JsonataEvaluator, Limits, Needs, Scope,
 };
-use super::{expression_text, JsonataEnv};
+use super::{expression_text, JsonataEnv, States};
 use crate::error::Failure;
-use crate::vars::{Entropy, Vars};
+use crate::vars::Entropy;
 
 /// Deepest template `parse` accepts.
 pub const MAX_TEMPLATE_DEPTH: usize = 512;
@@ -50,9 +51,8 @@ impl JsonataExpr {
         entropy: &mut dyn Entropy,
     ) -> Result<Value, Failure> {
         let needs = Engine::needs(&self.compiled);
-        let mut session =
-            open(needs, env, entropy).map_err(|e| cause::threw(&self.text, field, &e))?;
-        self.eval_at(&mut session, field, &[])
+        let mut lazy = Lazy::new(needs, env, entropy, Blame::Expr(self, field));
+        self.eval_at(&mut lazy, field, &[])
     }
 
     /// Evaluates the expression and checks that the result is of type `expected` (Map
@@ -79,11 +79,16 @@ impl JsonataExpr {
     /// Evaluates in `session`; a cause names the field as `field/at…` (spelled out only then).
     fn eval_at(
         &self,
-        session: &mut <Engine as JsonataEvaluator>::Session<'_>,
+        lazy: &mut Lazy<'_, '_>,
         field: &str,
         at: &[Step<'_>],
     ) -> Result<Value, Failure> {
-        let outcome = session.eval(&self.compiled);
+        let direct = Engine::direct(&self.compiled).and_then(|d| direct::eval(d, lazy.env));
+        let outcome = match direct {
+            Some(Direct::Value(v)) => return Ok(v),
+            Some(Direct::Undefined) => Ok(Evaluated::Undefined),
+            None => lazy.session()?.eval(&self.compiled),
+        };
         if let Ok(Evaluated::Value(v)) = outcome {
             return Ok(v);
         }
@@ -154,12 +159,8 @@ impl JsonataTemplate {
         if let Node::Literal(v) = &self.root {
             return Ok(v.clone());
         }
-        let mut session = open(&self.needs, env, entropy).map_err(|e| {
-            // Blamed on the first expression, which is the first that could not have run.
-            let (text, at) = first_expr(&self.root).unwrap_or(("", String::new()));
-            cause::threw(text, &format!("{field}{at}"), &e)
-        })?;
-        walk(&self.root, &mut session, field, &mut Vec::new())
+        let mut lazy = Lazy::new(&self.needs, env, entropy, Blame::Node(&self.root, field));
+        walk(&self.root, &mut lazy, field, &mut Vec::new())
     }
 
     /// Evaluates several templates against the same bindings (a state's `Assign` and
@@ -179,14 +180,11 @@ impl JsonataTemplate {
         let Some((first, field)) = active else {
             return Ok(templates.iter().map(|(t, _)| t.source.clone()).collect());
         };
-        let mut session = open(&needs, env, entropy).map_err(|e| {
-            let (text, at) = first_expr(&first.root).unwrap_or(("", String::new()));
-            cause::threw(text, &format!("{field}{at}"), &e)
-        })?;
+        let mut lazy = Lazy::new(&needs, env, entropy, Blame::Node(&first.root, field));
         let mut at = Vec::new();
         templates
             .iter()
-            .map(|(t, field)| walk(&t.root, &mut session, field, &mut at))
+            .map(|(t, field)| walk(&t.root, &mut lazy, field, &mut at))
             .collect()
     }
 
@@ -215,11 +213,7 @@ fn build(value: &Value, needs: &mut Needs, depth: usize) -> Result<Node, String>
         ));
     }
     let node = match value {
-        Value::String(s) if super::is_expression(s) => {
-            let expr = JsonataExpr::parse(s)?;
-            Engine::add_needs(needs, Engine::needs(&expr.compiled));
-            Node::Expr(Arc::new(expr))
-        }
+        Value::String(s) if super::is_expression(s) => Node::Expr(expression(s, needs)?),
         Value::Array(items) => {
             let nodes = items
                 .iter()
@@ -245,6 +239,54 @@ fn build(value: &Value, needs: &mut Needs, depth: usize) -> Result<Node, String>
         other => Node::Literal(other.clone()),
     };
     Ok(node)
+}
+
+/// Compiles one expression of a template, adding what it needs to `needs`. Kept out of
+/// `build`, whose frame is on the stack once per level of nesting.
+#[inline(never)]
+fn expression(s: &str, needs: &mut Needs) -> Result<Arc<JsonataExpr>, String> {
+    let expr = compiled(s)?;
+    Engine::add_needs(needs, Engine::needs(&expr.compiled));
+    Ok(expr)
+}
+
+/// How much expression text the cache of compiled expressions holds before it starts over.
+const CACHE_BYTES: usize = 4 << 20;
+
+/// Compiled expressions by their text, shared by every definition: a definition that repeats
+/// an expression (a chain of similar states) compiles it once, and validating a definition,
+/// building it and analysing its states compile nothing twice. A compiled expression is
+/// immutable, so sharing it is sharing its text. Emptied when it passes [`CACHE_BYTES`].
+pub(crate) fn compiled(s: &str) -> Result<Arc<JsonataExpr>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// The expressions, and the bytes of their texts.
+    type Cache = (HashMap<Box<str>, Arc<JsonataExpr>>, usize);
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.0.get(s).cloned()) {
+        return Ok(hit);
+    }
+    // Compiled outside the lock: a long expression does not hold up other threads.
+    let expr = Arc::new(JsonataExpr::parse(s)?);
+    if let Ok(mut c) = cache.lock() {
+        let (map, bytes) = &mut *c;
+        if *bytes + s.len() > CACHE_BYTES {
+            map.clear();
+            *bytes = 0;
+        }
+        if map.insert(s.into(), Arc::clone(&expr)).is_none() {
+            *bytes += s.len();
+        }
+    }
+    Ok(expr)
+}
+
+impl JsonataExpr {
+    /// True when the expression may read `$states.context` (or the clock).
+    pub(crate) fn reads_context(&self) -> bool {
+        Engine::reads_context(Engine::needs(&self.compiled))
+    }
 }
 
 /// The first expression in walk order and its path below the field, for a cause raised before
@@ -287,7 +329,7 @@ fn spell(field: &str, at: &[Step<'_>]) -> String {
 
 fn walk<'t>(
     node: &'t Node,
-    session: &mut <Engine as JsonataEvaluator>::Session<'_>,
+    session: &mut Lazy<'_, '_>,
     field: &str,
     at: &mut Vec<Step<'t>>,
 ) -> Result<Value, Failure> {
@@ -323,26 +365,65 @@ fn walk<'t>(
     }
 }
 
-/// `$states` and the workflow variables, as one set of names.
-struct StatesAndVars<'a> {
-    states: &'a Value,
-    vars: &'a dyn Vars,
+/// Where a session that could not be opened is blamed: the first expression, which is the
+/// first that could not have run.
+#[derive(Clone, Copy)]
+enum Blame<'t> {
+    Expr(&'t JsonataExpr, &'t str),
+    Node(&'t Node, &'t str),
 }
 
-impl Vars for StatesAndVars<'_> {
-    fn get_var(&self, name: &str) -> Option<&Value> {
-        if name == "states" {
-            Some(self.states)
-        } else {
-            self.vars.get_var(name)
+/// One evaluation's evaluator session, opened when the first expression that the direct
+/// evaluator declines needs it, and then shared by the rest.
+struct Lazy<'e, 's> {
+    needs: &'e Needs,
+    env: &'e JsonataEnv<'e>,
+    entropy: Option<&'s mut dyn Entropy>,
+    session: Option<<Engine as JsonataEvaluator>::Session<'s>>,
+    blame: Blame<'e>,
+}
+
+impl<'e, 's> Lazy<'e, 's> {
+    fn new(
+        needs: &'e Needs,
+        env: &'e JsonataEnv<'e>,
+        entropy: &'s mut dyn Entropy,
+        blame: Blame<'e>,
+    ) -> Lazy<'e, 's> {
+        Lazy {
+            needs,
+            env,
+            entropy: Some(entropy),
+            session: None,
+            blame,
         }
+    }
+
+    fn session(&mut self) -> Result<&mut <Engine as JsonataEvaluator>::Session<'s>, Failure> {
+        if self.session.is_none() {
+            let Some(entropy) = self.entropy.take() else {
+                unreachable!("the entropy goes to the one session");
+            };
+            let opened = open(self.needs, self.env, entropy).map_err(|e| {
+                let (text, at) = match self.blame {
+                    Blame::Expr(expr, field) => (expr.text(), field.to_string()),
+                    Blame::Node(root, field) => {
+                        let (text, at) = first_expr(root).unwrap_or(("", String::new()));
+                        (text, format!("{field}{at}"))
+                    }
+                };
+                cause::threw(text, &at, &e)
+            })?;
+            self.session = Some(opened);
+        }
+        Ok(self.session.as_mut().expect("opened above"))
     }
 }
 
 /// The time `$now()` and `$millis()` report: when the state was entered (else when the
 /// execution started), from the context object, so that a replay sees the same time.
-fn state_time(states: &Value) -> Option<i64> {
-    let context = states.get("context")?;
+fn state_time(states: &States<'_>) -> Option<i64> {
+    let context = states.context;
     let stamp = context
         .pointer("/State/EnteredTime")
         .and_then(Value::as_str)
@@ -362,17 +443,14 @@ fn open<'s>(
     entropy: &'s mut dyn Entropy,
 ) -> Result<<Engine as JsonataEvaluator>::Session<'s>, JsonataError> {
     let now_millis = if needs.clock {
-        state_time(env.states)
+        state_time(&env.states)
     } else {
         None
     };
-    let vars = StatesAndVars {
-        states: env.states,
-        vars: env.vars,
-    };
     let scope = Scope {
         input: None,
-        vars: &vars,
+        states: Some(env.states),
+        vars: env.vars,
         entropy,
         now_millis,
         limits: Limits::default(),

@@ -670,8 +670,12 @@ fn result_writer(cx: &Ctx<'_>) -> Result<Option<ResultWriter>, ModelError> {
 
 /// Conservative: any string in the state that mentions `$$` or `$states` (nested states
 /// included, since a Map's ItemSelector sees `$$.Map`).
+/// True when some field of the state may read the context object: a JSONPath `$$` (or
+/// `$states`), or a JSONata expression that reaches `$states.context` (most read only
+/// `$states.input`, and then the context is never built).
 fn mentions_context(v: &Value) -> bool {
     match v {
+        Value::String(s) if crate::jsonata::is_expression(s) => crate::jsonata::reads_context(s),
         Value::String(s) => s.contains("$$") || s.contains("$states"),
         Value::Array(a) => a.iter().any(mentions_context),
         Value::Object(o) => o

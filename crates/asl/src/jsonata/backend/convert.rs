@@ -82,6 +82,25 @@ impl<'a> IntoFrame<'a> {
     }
 }
 
+/// `$states` as one object of the parts `reach` covers.
+pub fn states_to_jvalue(
+    states: &crate::jsonata::States<'_>,
+    reach: &Reach,
+) -> Result<JValue, JsonataError> {
+    let mut out = IndexMap::new();
+    for (name, value) in states.members() {
+        let inner = match reach {
+            Reach::Whole => &WHOLE,
+            Reach::Members(named) => match named.get(name) {
+                Some(inner) => inner,
+                None => continue,
+            },
+        };
+        out.insert(name.to_string(), to_jvalue_reach(value, inner)?);
+    }
+    Ok(JValue::object(out))
+}
+
 pub fn to_jvalue(value: &Value) -> Result<JValue, JsonataError> {
     to_jvalue_reach(value, &WHOLE)
 }

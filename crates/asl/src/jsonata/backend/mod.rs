@@ -8,6 +8,7 @@ mod analyze;
 mod convert;
 mod functions;
 mod guard;
+mod lower;
 pub(crate) mod messages;
 mod signature;
 
@@ -20,6 +21,7 @@ use jsonata_core::parser::{self, ParserError};
 use jsonata_core::value::JValue;
 
 pub use analyze::Needs;
+pub(crate) use convert::number;
 
 use crate::budget::{Budget, Exceeded};
 
@@ -61,6 +63,8 @@ pub struct CoreEvaluator;
 pub struct CoreCompiled {
     ast: AstNode,
     needs: Needs,
+    /// The same expression for the direct evaluator, when it can run it.
+    direct: Option<Box<crate::jsonata::direct::Expr>>,
 }
 
 /// One evaluator with the session's bindings and functions.
@@ -111,13 +115,27 @@ impl JsonataEvaluator for CoreEvaluator {
             e => messages::normalize(&e.to_string(), None),
         })?;
         let mut needs = analyze::analyze(&ast)?;
+        let direct = lower::lower(&ast).map(Box::new);
         let mut ast = ast;
         needs.guarded = guard::guard(&mut ast);
-        Ok(CoreCompiled { ast, needs })
+        Ok(CoreCompiled { ast, needs, direct })
     }
 
     fn needs(compiled: &CoreCompiled) -> &Needs {
         &compiled.needs
+    }
+
+    fn direct(compiled: &CoreCompiled) -> Option<&crate::jsonata::direct::Expr> {
+        compiled.direct.as_deref()
+    }
+
+    fn reads_context(needs: &Needs) -> bool {
+        needs.clock
+            || match needs.names.get("states") {
+                None => false,
+                Some(analyze::Reach::Whole) => true,
+                Some(analyze::Reach::Members(m)) => m.contains_key("context"),
+            }
     }
 
     fn add_needs(into: &mut Needs, more: &Needs) {
@@ -127,6 +145,10 @@ impl JsonataEvaluator for CoreEvaluator {
     fn session<'s>(needs: &Needs, scope: Scope<'_, 's>) -> Result<CoreSession<'s>, JsonataError> {
         let mut ctx = Context::new();
         for (name, reach) in &needs.names {
+            if let (Some(states), "states") = (&scope.states, name.as_str()) {
+                ctx.bind(name.clone(), convert::states_to_jvalue(states, reach)?);
+                continue;
+            }
             match scope.vars.get_var(name) {
                 Some(value) => {
                     let bound = convert::to_jvalue_reach(value, reach)?;

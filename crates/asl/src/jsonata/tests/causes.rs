@@ -129,7 +129,7 @@ fn items_of_the_wrong_type_carry_aws_causes() {
         let states = states(json!({}));
         let vars = vars.as_object().cloned().unwrap_or_default();
         let env = JsonataEnv {
-            states: &states,
+            states: crate::jsonata::States::of(&states),
             vars: &vars,
         };
         let expr = JsonataExpr::parse(source).expect("compiles");
@@ -158,7 +158,7 @@ fn a_single_expression_must_be_written_in_its_delimiters() {
     let states = states(json!({"n": 21}));
     let vars = serde_json::Map::new();
     let env = JsonataEnv {
-        states: &states,
+        states: crate::jsonata::States::of(&states),
         vars: &vars,
     };
     assert_eq!(
@@ -174,12 +174,14 @@ fn a_value_too_deep_to_bind_fails_the_first_expression() {
         deep = json!([deep]);
     }
     let vars = json!({"deep": deep});
-    let template = json!({"a": 1, "b": {"c": "{% $count($deep) %}", "d": "{% 2 %}"}});
+    // A predicate, so that the evaluator binds `$deep` (the direct evaluator reads values in
+    // place and binds nothing).
+    let template = json!({"a": 1, "b": {"c": "{% $count($deep[0]) %}", "d": "{% 2 %}"}});
     let failure = eval_with(&template, "Output", &states(json!({})), &vars, 1)
         .expect_err("expected a failure");
     assert_eq!(failure.error, ErrorName::QueryEvaluationError);
     assert_eq!(
         failure.cause,
-        "The JSONata expression '$count($deep)' specified for the field 'Output/b/c' threw an error during evaluation. The value is nested more than 1000 levels deep"
+        "The JSONata expression '$count($deep[0])' specified for the field 'Output/b/c' threw an error during evaluation. The value is nested more than 1000 levels deep"
     );
 }

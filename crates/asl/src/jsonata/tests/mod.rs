@@ -2,6 +2,7 @@
 //! causes, jsonata-js's message wording, and that no input makes the compiler panic.
 
 mod causes;
+mod direct;
 mod functions;
 mod messages;
 mod robustness;
@@ -37,7 +38,10 @@ fn eval_with(
     let template = JsonataTemplate::parse(template).expect("template compiles");
     let empty = Map::new();
     let vars = vars.as_object().unwrap_or(&empty);
-    let env = JsonataEnv { states, vars };
+    let env = JsonataEnv {
+        states: super::States::of(states),
+        vars,
+    };
     template.eval(field, &env, &mut SeededEntropy::new(seed))
 }
 

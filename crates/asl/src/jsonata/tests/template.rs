@@ -260,7 +260,7 @@ fn compiled_templates_can_be_shared_between_threads() {
     let handle = std::thread::spawn(move || {
         let (states, vars) = (states(json!(5)), serde_json::Map::new());
         let env = crate::jsonata::JsonataEnv {
-            states: &states,
+            states: crate::jsonata::States::of(&states),
             vars: &vars,
         };
         copy.eval("Output", &env, &mut crate::vars::SeededEntropy::new(1))
@@ -280,7 +280,7 @@ fn several_templates_share_one_evaluation() {
     let (states, vars) = (states(json!({"n": 4})), json!({"v": "old"}));
     let vars = vars.as_object().cloned().unwrap_or_default();
     let env = crate::jsonata::JsonataEnv {
-        states: &states,
+        states: crate::jsonata::States::of(&states),
         vars: &vars,
     };
     let run = |seed| {
