@@ -628,6 +628,7 @@ impl Execution {
                         cause: None,
                         evaluation: false,
                         terminal: false,
+                        heartbeat: matches!(purpose, TimerPurpose::Heartbeat(..)),
                     };
                     self.ready.push_back((rid, Action::TaskTimedOut(fault)));
                 }
@@ -872,6 +873,11 @@ pub(crate) struct Fault {
     /// Raised by the engine itself for a limit (a state's output too large): no Retry or
     /// Catch sees it. (The same error name reported by a task is an ordinary error.)
     pub terminal: bool,
+    /// A missed heartbeat: reported as `States.Timeout`, and also matched by a Retry or Catch
+    /// that names `States.HeartbeatTimeout` ("A Task state failed to send a heartbeat for a
+    /// period longer than the HeartbeatSeconds value … only available inside the Catch and
+    /// Retry fields": AWS's error names, concepts-error-handling).
+    pub heartbeat: bool,
 }
 
 impl Fault {
@@ -881,6 +887,7 @@ impl Fault {
             cause,
             evaluation: false,
             terminal: false,
+            heartbeat: false,
         }
     }
 
@@ -890,6 +897,7 @@ impl Fault {
             cause: Some(cause.into()),
             evaluation: false,
             terminal: false,
+            heartbeat: false,
         }
     }
 
@@ -913,6 +921,14 @@ impl Fault {
             .unwrap_or_else(|| ErrorName::Custom(String::new()))
     }
 
+    /// True when a Retry's or Catch's `ErrorEquals` takes this failure: by its name, and a
+    /// missed heartbeat by `States.HeartbeatTimeout` as well. (`States.TaskFailed` never
+    /// takes it: a heartbeat timeout is a timeout.)
+    pub fn caught_by(&self, error_equals: &[ErrorName]) -> bool {
+        baton_asl::model::error_matches(error_equals, &self.name())
+            || (self.heartbeat && error_equals.contains(&ErrorName::HeartbeatTimeout))
+    }
+
     pub fn error_text(&self) -> Option<String> {
         self.error.as_ref().map(|e| e.as_str().to_string())
     }
@@ -926,6 +942,7 @@ impl From<Failure> for Fault {
             cause: Some(f.cause),
             evaluation,
             terminal: false,
+            heartbeat: false,
         }
     }
 }

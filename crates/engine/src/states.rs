@@ -258,13 +258,12 @@ impl Execution {
         if fault.terminal || fault.error == Some(ErrorName::Runtime) {
             return self.fail_run(rid, fault);
         }
-        let name = fault.name();
         if let Some((i, r)) = state
             .kind
             .retriers()
             .iter()
             .enumerate()
-            .find(|(_, r)| r.matches(&name))
+            .find(|(_, r)| fault.caught_by(&r.error_equals))
         {
             let count = self.run(rid).retry_counts.get(i).copied().unwrap_or(0);
             if u64::from(count) < r.max_attempts {
@@ -287,7 +286,11 @@ impl Execution {
                 return None;
             }
         }
-        let catcher = state.kind.catchers().iter().find(|c| c.matches(&name));
+        let catcher = state
+            .kind
+            .catchers()
+            .iter()
+            .find(|c| fault.caught_by(&c.error_equals));
         if catcher.is_none() && fault.evaluation {
             self.evaluation_failed(rid, state, &fault);
         }
