@@ -57,6 +57,9 @@ impl Default for Limits {
 
 pub(crate) type RunId = usize;
 
+/// The longest an Express execution runs: five minutes.
+pub const EXPRESS_MAX_SECONDS: u64 = 5 * 60;
+
 /// How to find a run's `StateSet` from the machine's top level: for each level, the index of
 /// the Parallel/Map state and the branch (0 for a Map's processor).
 pub(crate) type SetPath = Arc<[(u32, u32)]>;
@@ -449,7 +452,7 @@ impl Execution {
                 role_arn: self.info.role_arn.clone(),
             },
         );
-        if let Some(secs) = self.machine.timeout_seconds {
+        if let Some(secs) = self.time_limit() {
             let at = time + secs as Millis * 1000;
             self.start_timer(at, TimerPurpose::ExecutionTimeout);
         }
@@ -610,6 +613,20 @@ impl Execution {
             };
         }
         set
+    }
+
+    /// How long the execution may run, in seconds: the definition's `TimeoutSeconds`, and for
+    /// an Express execution at most five minutes ("Maximum duration: Express 5 minutes",
+    /// choosing-workflow-type). Past it the execution times out as past `TimeoutSeconds`.
+    /// (A Standard execution's year is left unenforced: it would cost every execution a
+    /// durable timer.)
+    fn time_limit(&self) -> Option<u64> {
+        if self.info.express {
+            let most = EXPRESS_MAX_SECONDS;
+            Some(self.machine.timeout_seconds.map_or(most, |t| t.min(most)))
+        } else {
+            self.machine.timeout_seconds
+        }
     }
 
     fn timer_fired(&mut self, timer: TimerId) {
@@ -836,7 +853,7 @@ impl Execution {
                 redrive_count: self.info.redrive_count,
             },
         );
-        if let Some(secs) = self.machine.timeout_seconds {
+        if let Some(secs) = self.time_limit() {
             let at = self.now + secs as Millis * 1000;
             self.start_timer(at, TimerPurpose::ExecutionTimeout);
         }

@@ -495,3 +495,50 @@ fn history_ids_chain_and_replay_is_deterministic() {
         assert!(e.previous_event_id < e.id);
     }
 }
+
+/// An Express execution runs at most five minutes ("Maximum duration: Express 5 minutes",
+/// AWS's choosing-workflow-type): past that, or past a shorter `TimeoutSeconds`, it times out.
+/// A Standard execution has only its `TimeoutSeconds`.
+#[test]
+fn express_executions_time_out_after_five_minutes() {
+    let wait = |seconds: u64, timeout: Option<u64>| {
+        let mut d = json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": seconds, "End": true}}});
+        if let Some(t) = timeout {
+            d["TimeoutSeconds"] = json!(t);
+        }
+        d
+    };
+    for (definition, express, status, elapsed) in [
+        (wait(400, None), true, "TIMED_OUT", 300_000),
+        (wait(400, Some(1000)), true, "TIMED_OUT", 300_000),
+        (wait(400, Some(60)), true, "TIMED_OUT", 60_000),
+        (wait(299, None), true, "SUCCEEDED", 299_000),
+        (wait(400, None), false, "SUCCEEDED", 400_000),
+    ] {
+        let machine = StateMachine::from_value(&definition).expect("model");
+        let mut execution = Execution::new(Arc::new(machine), Limits::default());
+        let mut clock = VirtualClock::starting_at(START);
+        let info = if express {
+            ExecutionInfo::express("aws", "us-east-1", "123456789012", "m", "e", "id")
+        } else {
+            ExecutionInfo::standard("aws", "us-east-1", "123456789012", "m", "e")
+        };
+        let mut script = Script {
+            replies: HashMap::new(),
+            calls: Vec::new(),
+        };
+        let outcome = run_to_end(&mut execution, info, json!({}), 1, &mut clock, &mut script);
+        use baton_engine::driver::Clock;
+        assert_eq!(
+            outcome.status.as_str(),
+            status,
+            "{definition} express={express}"
+        );
+        assert_eq!(
+            clock.now() - START,
+            elapsed,
+            "{definition} express={express}"
+        );
+    }
+}
