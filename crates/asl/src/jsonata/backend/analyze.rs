@@ -65,6 +65,9 @@ pub struct Needs {
     /// Some `$join` or `$replace` call was rewritten to check its size first (`guard`), so
     /// the session needs the check functions.
     pub guarded: bool,
+    /// Some built-in call or `&` was rewritten to jsonata-js 2.0.6's version (`compat`), so
+    /// the session needs those functions.
+    pub compat: bool,
 }
 
 impl Needs {
@@ -81,6 +84,7 @@ impl Needs {
         self.clock |= other.clock;
         self.wide_pad |= other.wide_pad;
         self.guarded |= other.guarded;
+        self.compat |= other.compat;
         self.sole_call = None;
     }
 

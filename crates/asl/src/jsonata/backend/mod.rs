@@ -5,6 +5,7 @@
 //! evaluates every expression there.
 
 mod analyze;
+mod compat;
 mod convert;
 mod functions;
 mod guard;
@@ -118,6 +119,7 @@ impl JsonataEvaluator for CoreEvaluator {
         let direct = lower::lower(&ast).map(Box::new);
         let mut ast = ast;
         needs.guarded = guard::guard(&mut ast);
+        needs.compat = compat::rewrite(&mut ast);
         Ok(CoreCompiled { ast, needs, direct })
     }
 
