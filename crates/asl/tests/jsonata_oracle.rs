@@ -254,7 +254,185 @@ const CASES: &[(&str, &str)] = &[
     (r##"$keys($states.input.objs2)"##, SHARED),
     (r##"$states.input.objs2.v ~> $sum()"##, SHARED),
     (r##"$lowercase($states.input.s) & $uppercase("é")"##, SHARED),
+    (r##"$encodeUrl("a b/ü?x=1&y=[2]#f")"##, r##"{}"##),
+    (r##"$fromMillis(2.5)"##, r##"{}"##),
+    (
+        r##"$fromMillis(-1.5, "[Y0001]-[M01]-[D01] [H01]:[m01]:[s01].[f001]")"##,
+        r##"{}"##,
+    ),
+    (r##"$formatBase(2.5)"##, r##"{}"##),
+    (r##"$formatBase(3.5, 2.5)"##, r##"{}"##),
+    (r##"$formatBase(255, 16)"##, r##"{}"##),
 ];
+
+/// The value classes every function and operator of the matrix is given (the issue's list:
+/// integer, non-integer, huge and tiny numbers, negative, zero, numeric string, empty
+/// string, null, boolean, array, object, missing), plus an ordinary string.
+const CLASSES: &[&str] = &[
+    "3",
+    "2.5",
+    "1e300",
+    "5e-324",
+    "-4",
+    "0",
+    "\"12\"",
+    "\"\"",
+    "null",
+    "true",
+    "[1,2]",
+    "{\"a\":1}",
+    "$states.input.nope",
+    "\"Hello World\"",
+];
+
+/// jsonata-js 2.0.6's built-ins (AWS's own `$partition`, `$range`, `$hash` and `$parse` are
+/// not in it; `$random`, `$shuffle`, `$now` and `$millis` draw or read the clock).
+const FUNCTIONS: &[&str] = &[
+    "string",
+    "length",
+    "substring",
+    "uppercase",
+    "lowercase",
+    "trim",
+    "pad",
+    "contains",
+    "split",
+    "join",
+    "replace",
+    "base64encode",
+    "base64decode",
+    "encodeUrlComponent",
+    "encodeUrl",
+    "decodeUrlComponent",
+    "decodeUrl",
+    "number",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "power",
+    "sqrt",
+    "formatNumber",
+    "formatBase",
+    "formatInteger",
+    "parseInteger",
+    "boolean",
+    "not",
+    "exists",
+    "count",
+    "append",
+    "sort",
+    "reverse",
+    "distinct",
+    "zip",
+    "keys",
+    "lookup",
+    "spread",
+    "merge",
+    "sift",
+    "each",
+    "error",
+    "assert",
+    "type",
+    "sum",
+    "max",
+    "min",
+    "average",
+    "toMillis",
+    "fromMillis",
+    "single",
+    "substringBefore",
+    "substringAfter",
+    "match",
+];
+
+/// The functions the matrix also calls with two arguments.
+const BINARY: &[&str] = &[
+    "substring",
+    "pad",
+    "contains",
+    "split",
+    "join",
+    "formatNumber",
+    "formatBase",
+    "formatInteger",
+    "parseInteger",
+    "lookup",
+    "power",
+    "round",
+    "fromMillis",
+    "toMillis",
+    "substringBefore",
+    "substringAfter",
+    "append",
+    "zip",
+];
+
+const OPERATORS: &[&str] = &[
+    "+", "-", "*", "/", "%", "=", "!=", "<", "<=", ">", ">=", "&", "and", "or", "in",
+];
+
+/// Cells where Baton knowingly differs from jsonata-js 2.0.6, each with why:
+/// * a number JSON cannot write as jsonata-js does: beyond 2^64 (`1e300`, or a product near
+///   it) serde_json writes an exponent where JavaScript writes all the digits, and
+///   `toString(radix)` / `formatNumber` of such a number, or a date of it (`Invalid Date`);
+/// * `$pad` given a non-string first argument: jsonata-js takes it as the width and the
+///   context (undefined here) as the string;
+/// * jsonata-js failing with a JavaScript `TypeError` or `RangeError` (`$formatNumber` with an
+///   empty picture, `$sift` of a non-function, `$pad` to a fractional width), where Baton
+///   reports the JSONata error;
+/// * `$power`'s last digit (V8's `Math.pow` against the platform's `pow`), and `$round` to a
+///   fractional number of places (JavaScript's `NaN`);
+/// * `$contains` and `$split` with no pattern: jsonata-js fails with a `TypeError`, Baton
+///   answers undefined (`$contains`) or T1010 (`$split`).
+fn known_difference(expr: &str) -> bool {
+    let huge = expr.contains("1e300");
+    let call = |f: &str| expr.starts_with(&format!("${f}("));
+    (huge
+        && [
+            "formatNumber",
+            "formatBase",
+            "formatInteger",
+            "fromMillis",
+            "substring",
+        ]
+        .iter()
+        .any(|f| call(f)))
+        || (call("pad") && !expr.starts_with("$pad(\""))
+        || (call("pad") && expr.ends_with(", 2.5)"))
+        || (call("formatNumber") && expr.ends_with(", \"\")"))
+        || (call("sift") && !expr.contains(','))
+        || call("power")
+        || (call("round") && (expr.ends_with(", 2.5)") || expr.ends_with(", 5e-324)")))
+        || ((call("contains") || call("split")) && expr.ends_with(", $states.input.nope)"))
+}
+
+/// The matrix: every function of one and of two arguments, and every operator, over every
+/// pair of value classes.
+fn matrix() -> Vec<String> {
+    let mut out = Vec::new();
+    for f in FUNCTIONS {
+        for a in CLASSES {
+            out.push(format!("${f}({a})"));
+        }
+    }
+    for f in BINARY {
+        for a in CLASSES {
+            for b in CLASSES {
+                out.push(format!("${f}({a}, {b})"));
+            }
+        }
+    }
+    for op in OPERATORS {
+        for a in CLASSES {
+            for b in CLASSES {
+                out.push(format!("{a} {op} {b}"));
+            }
+        }
+    }
+    out.retain(|e| !known_difference(e));
+    out
+}
 
 fn oracle_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/jsonata-oracle")
@@ -333,19 +511,32 @@ fn baton_answers_as_jsonata_js_2_0_6() {
         eprintln!("SKIP: {msg}");
         return;
     }
-    let cases: Vec<Value> = CASES
+    let mut cases: Vec<Value> = CASES
         .iter()
         .map(|(expr, input)| {
             let input: Value = serde_json::from_str(input).expect("case input");
             json!({"expr": expr, "input": input})
         })
         .collect();
+    cases.extend(
+        matrix()
+            .into_iter()
+            .map(|expr| json!({"expr": expr, "input": {}})),
+    );
     let expected = oracle(&cases);
     assert_eq!(expected.len(), cases.len());
     let mut differ = Vec::new();
     for (case, want) in cases.iter().zip(&expected) {
         let expr = case["expr"].as_str().unwrap_or_default();
         let got = baton(expr, &case["input"]);
+        // jsonata-js failing with a JavaScript exception instead of a JSONata error: Baton
+        // must fail too, with whatever JSONata error it finds.
+        let crashed = want["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("TypeError") || e.starts_with("RangeError"));
+        if crashed && got.get("error").is_some() {
+            continue;
+        }
         if &got != want {
             differ.push(format!("{expr}: jsonata-js {want}, Baton {got}"));
         }

@@ -15,6 +15,12 @@
 //!   `Buffer.from(str, 'binary')` and `toString('binary')`, that is Latin-1: a character is one
 //!   byte (its UTF-16 code unit's low eight bits), and a decoded byte is one character.
 //!   (`btoa`/`atob` in a browser are Latin-1 too.)
+//! * `$encodeUrl(s)`: JavaScript's `encodeURI`, which escapes a space (and every character
+//!   outside `A-Za-z0-9;,/?:@&=+$-_.!~*'()#`) as UTF-8 `%XX`.
+//! * `$fromMillis(ms, …)`: 2.0.6 formats `new Date(ms)`, whose time value drops a fraction
+//!   toward zero (`TimeClip`): the argument is truncated first (`__baton_time_clip`).
+//! * `$formatBase(n, radix)`: 2.0.6 rounds both to an integer, half to even (`round`), before
+//!   `n.toString(radix)`: both arguments are rounded first (`__baton_half_even`).
 //!
 //! A name the expression binds itself (`$string := …`, a lambda's parameter) is left alone.
 
@@ -34,6 +40,24 @@ pub const BASE64_ENCODE: &str = "__baton_base64encode";
 /// `$base64decode` as 2.0.6 has it on Node.js.
 pub const BASE64_DECODE: &str = "__baton_base64decode";
 
+/// `$encodeUrl` as 2.0.6 has it.
+pub const ENCODE_URL: &str = "__baton_encodeUrl";
+/// A number's time value as `new Date(n)` keeps it.
+pub const TIME_CLIP: &str = "__baton_time_clip";
+/// A number rounded half to even, as 2.0.6's `round` does with no precision.
+pub const HALF_EVEN: &str = "__baton_half_even";
+
+/// Every host function of this module, by name, for the session to register.
+pub const FUNCTIONS: &[(&str, Host)] = &[
+    (STRING, string),
+    (NUMBER, number),
+    (BASE64_ENCODE, base64encode),
+    (BASE64_DECODE, base64decode),
+    (ENCODE_URL, encode_url),
+    (TIME_CLIP, time_clip),
+    (HALF_EVEN, half_even),
+];
+
 /// The host function standing in for the built-in `name`.
 fn replacement(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -41,8 +65,28 @@ fn replacement(name: &str) -> Option<&'static str> {
         "number" => NUMBER,
         "base64encode" => BASE64_ENCODE,
         "base64decode" => BASE64_DECODE,
+        "encodeUrl" => ENCODE_URL,
         _ => return None,
     })
+}
+
+/// For a built-in that keeps its place but whose arguments 2.0.6 converts first: the host
+/// function to pass the first `n` arguments through.
+fn converted(name: &str) -> Option<(&'static str, usize)> {
+    Some(match name {
+        "fromMillis" => (TIME_CLIP, 1),
+        "formatBase" => (HALF_EVEN, 2),
+        _ => return None,
+    })
+}
+
+/// `f(node)`.
+fn wrapped(f: &str, node: AstNode) -> AstNode {
+    AstNode::Function {
+        name: f.to_string(),
+        args: vec![node],
+        is_builtin: true,
+    }
 }
 
 /// Rewrites `node` as the module documentation shows; answers whether anything changed.
@@ -149,11 +193,7 @@ fn visit(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
 
 /// `$string(x)` around `node`.
 fn stringified(node: AstNode) -> AstNode {
-    AstNode::Function {
-        name: STRING.to_string(),
-        args: vec![node],
-        is_builtin: true,
-    }
+    wrapped(STRING, node)
 }
 
 fn walk(node: &mut AstNode, chained: bool, bound: &HashSet<String>, changed: &mut bool) {
@@ -172,6 +212,16 @@ fn walk(node: &mut AstNode, chained: bool, bound: &HashSet<String>, changed: &mu
             if let (true, Some(to)) = (plain, replacement(name)) {
                 *name = to.to_string();
                 *changed = true;
+            }
+            let written = !chained && !args.iter().any(|a| matches!(a, AstNode::Placeholder));
+            if let (true, Some((f, n))) =
+                (written && !bound.contains(name.as_str()), converted(name))
+            {
+                for arg in args.iter_mut().take(n) {
+                    let a = std::mem::replace(arg, AstNode::Null);
+                    *arg = wrapped(f, a);
+                }
+                *changed |= !args.is_empty();
             }
             args.iter_mut().for_each(|a| walk(a, false, bound, changed));
         }
@@ -262,6 +312,9 @@ fn walk(node: &mut AstNode, chained: bool, bound: &HashSet<String>, changed: &mu
 }
 
 type HostResult = Result<JValue, EvaluatorError>;
+
+/// A host function of this module.
+type Host = fn(&[JValue]) -> HostResult;
 
 fn first(args: &[JValue]) -> JValue {
     args.first().cloned().unwrap_or(JValue::Undefined)
@@ -455,4 +508,42 @@ pub fn base64decode(args: &[JValue]) -> HostResult {
         }
     }
     Ok(JValue::string(text))
+}
+
+/// `__baton_encodeUrl(s)`: JavaScript's `encodeURI`.
+pub fn encode_url(args: &[JValue]) -> HostResult {
+    const KEPT: &[u8] = b";,/?:@&=+$-_.!~*'()#";
+    match first(args) {
+        JValue::String(s) => {
+            let mut out = String::with_capacity(s.len());
+            for &b in s.as_bytes() {
+                if b.is_ascii_alphanumeric() || KEPT.contains(&b) {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            Ok(JValue::string(out))
+        }
+        JValue::Undefined => Ok(JValue::Undefined),
+        _ => Err(mismatch("encodeUrl")),
+    }
+}
+
+/// `__baton_time_clip(n)`: a finite number truncated toward zero (`-0` as `0`); anything
+/// else as it is, for the built-in to judge.
+pub fn time_clip(args: &[JValue]) -> HostResult {
+    Ok(match first(args) {
+        JValue::Number(n) if n.is_finite() => JValue::Number(n.trunc() + 0.0),
+        other => other,
+    })
+}
+
+/// `__baton_half_even(n)`: a finite number rounded to an integer, a half to the even
+/// neighbour; anything else as it is, for the built-in to judge.
+pub fn half_even(args: &[JValue]) -> HostResult {
+    Ok(match first(args) {
+        JValue::Number(n) if n.is_finite() => JValue::Number(n.round_ties_even() + 0.0),
+        other => other,
+    })
 }

@@ -94,23 +94,9 @@ pub fn register(ev: &mut Evaluator, needs: &Needs, shared: &Shared) -> Result<()
         added.push(("pad", ev.register_fn_override("pad", pad)));
     }
     if needs.compat {
-        use super::compat;
-        added.push((
-            compat::STRING,
-            ev.register_fn(compat::STRING, compat::string),
-        ));
-        added.push((
-            compat::NUMBER,
-            ev.register_fn(compat::NUMBER, compat::number),
-        ));
-        added.push((
-            compat::BASE64_ENCODE,
-            ev.register_fn(compat::BASE64_ENCODE, compat::base64encode),
-        ));
-        added.push((
-            compat::BASE64_DECODE,
-            ev.register_fn(compat::BASE64_DECODE, compat::base64decode),
-        ));
+        for (name, f) in super::compat::FUNCTIONS {
+            added.push((name, ev.register_fn(*name, *f)));
+        }
     }
     for (name, outcome) in added {
         outcome.map_err(|e| format!("Cannot provide function ${name}: {}", e.message()))?;
