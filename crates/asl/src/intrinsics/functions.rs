@@ -1,6 +1,10 @@
-//! What each intrinsic computes, with the argument checks AWS makes when it runs. Numbers
-//! that must be integers are truncated toward zero first, as AWS's Java runtime does
-//! (`States.ArrayRange(1.6, 1.4, 1)` is `[1]`).
+//! What each intrinsic computes, with the argument checks AWS makes when it runs. A
+//! non-integer where `States.ArrayRange`, `States.ArrayPartition`, `States.MathRandom` (its
+//! bounds) or `States.MathAdd` wants an integer is rounded to the nearest integer, as AWS's
+//! documentation of each says ("If you specify a non-integer value …, Step Functions will
+//! round it off to the nearest integer"), a half upward as Java's `Math.round` does
+//! (`rounded`). Other integer arguments (`States.ArrayGetItem`'s index, `States.MathRandom`'s
+//! seed), for which AWS documents nothing, are truncated toward zero as Java's casts do.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -57,7 +61,7 @@ pub(crate) fn apply(
         Func::ArrayPartition => {
             arity(args.len() == 2)?;
             let items = array(&args[0]).ok_or_else(invalid)?;
-            let size = integer(&args[1]).ok_or_else(invalid)?;
+            let size = rounded(&args[1]).ok_or_else(invalid)?;
             let size = usize::try_from(size)
                 .ok()
                 .filter(|s| *s >= 1)
@@ -81,9 +85,9 @@ pub(crate) fn apply(
         }
         Func::ArrayRange => {
             arity(args.len() == 3)?;
-            let start = integer(&args[0]).ok_or_else(invalid)?;
-            let end = integer(&args[1]).ok_or_else(invalid)?;
-            let step = integer(&args[2]).ok_or_else(invalid)?;
+            let start = rounded(&args[0]).ok_or_else(invalid)?;
+            let end = rounded(&args[1]).ok_or_else(invalid)?;
+            let step = rounded(&args[2]).ok_or_else(invalid)?;
             array_range(start, end, step).ok_or_else(invalid)
         }
         Func::ArrayGetItem => {
@@ -165,8 +169,8 @@ pub(crate) fn apply(
         }
         Func::MathRandom => {
             arity(args.len() == 2 || args.len() == 3)?;
-            let start = int32(&args[0]).ok_or_else(invalid)?;
-            let end = int32(&args[1]).ok_or_else(invalid)?;
+            let start = rounded_int32(&args[0]).ok_or_else(invalid)?;
+            let end = rounded_int32(&args[1]).ok_or_else(invalid)?;
             let bound = i32::try_from(i64::from(end) - i64::from(start))
                 .ok()
                 .filter(|b| *b > 0)
@@ -182,8 +186,8 @@ pub(crate) fn apply(
         }
         Func::MathAdd => {
             arity(args.len() == 2)?;
-            let a = integer(&args[0]).ok_or_else(invalid)?;
-            let b = integer(&args[1]).ok_or_else(invalid)?;
+            let a = rounded(&args[0]).ok_or_else(invalid)?;
+            let b = rounded(&args[1]).ok_or_else(invalid)?;
             let in_range = |v: i64| i32::try_from(v).is_ok();
             if !in_range(a) || !in_range(b) || !in_range(a + b) {
                 return Err(invalid());
@@ -230,9 +234,26 @@ fn integer(v: &Value) -> Option<i64> {
     n.as_f64().map(|f| f.trunc() as i64)
 }
 
-/// A JSON number truncated toward zero and saturated to Java's `int`.
-fn int32(v: &Value) -> Option<i32> {
-    integer(v).map(|i| i.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
+/// A JSON number rounded to the nearest integer as Java's `Math.round(double)` rounds it (a
+/// half toward positive infinity: `2.5` → 3, `-2.5` → −2), saturated to `long` as it is.
+fn rounded(v: &Value) -> Option<i64> {
+    let n = v.as_number()?;
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    if n.as_u64().is_some() {
+        return Some(i64::MAX);
+    }
+    let f = n.as_f64()?;
+    let floor = f.floor();
+    // `f - floor` is exact, so a value just below a half (0.49999999999999994) stays below.
+    let r = if f - floor >= 0.5 { floor + 1.0 } else { floor };
+    Some(r as i64)
+}
+
+/// [`rounded`], saturated to Java's `int`.
+fn rounded_int32(v: &Value) -> Option<i32> {
+    rounded(v).map(|i| i.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
 }
 
 /// Java's `String.length()`: UTF-16 code units.

@@ -309,17 +309,24 @@ fn array_partition() {
             Is(json!([])),
         ),
         (
+            // A non-integer size is rounded to the nearest integer (AWS's documentation).
             "States.ArrayPartition($.a, 2.6)",
             json!({"a": [1, 2, 3, 4, 5]}),
-            Is(json!([[1, 2], [3, 4], [5]])),
+            Is(json!([[1, 2, 3], [4, 5]])),
         ),
         (
             "States.ArrayPartition($.a, 0)",
             json!({"a": [1]}),
             Fails("Invalid arguments in States.ArrayPartition"),
         ),
+        // 0.6 rounds to 1 (0.4 would round to 0 and be refused).
         (
             "States.ArrayPartition($.a, 0.6)",
+            json!({"a": [1]}),
+            Is(json!([[1]])),
+        ),
+        (
+            "States.ArrayPartition($.a, 0.4)",
             json!({"a": [1]}),
             Fails("Invalid arguments in States.ArrayPartition"),
         ),
@@ -429,11 +436,13 @@ fn array_range() {
         ),
         ("States.ArrayRange(3, 3, -1)", json!({}), Is(json!([3]))),
         ("States.ArrayRange(5, 1, 1)", json!({}), Is(json!([]))),
-        ("States.ArrayRange(1.6, 1.4, 1)", json!({}), Is(json!([1]))),
+        // Non-integers are rounded to the nearest integer (AWS's documentation), as Java's
+        // `Math.round`: 1.6 → 2 and 1.4 → 1; 5.4 → 5, −0.6 → −1, −2.4 → −2.
+        ("States.ArrayRange(1.6, 1.4, 1)", json!({}), Is(json!([]))),
         (
             "States.ArrayRange(5.4, -0.6, -2.4)",
             json!({}),
-            Is(json!([5, 3, 1])),
+            Is(json!([5, 3, 1, -1])),
         ),
         (
             "States.ArrayRange(1, 1000, 1)",
@@ -531,7 +540,17 @@ fn math() {
             json!({"value1": 111, "step": -1}),
             Is(json!(110)),
         ),
-        ("States.MathAdd(1.9, 2)", json!({}), Is(json!(3))),
+        // Rounded to the nearest integer (AWS's documentation of States.MathAdd), a half
+        // upward as Java's `Math.round` rounds it.
+        ("States.MathAdd(1.9, 2)", json!({}), Is(json!(4))),
+        ("States.MathAdd(2.5, 0)", json!({}), Is(json!(3))),
+        ("States.MathAdd(-2.5, 0)", json!({}), Is(json!(-2))),
+        ("States.MathAdd(-2.6, 0)", json!({}), Is(json!(-3))),
+        (
+            "States.MathAdd(0.49999999999999994, 0)",
+            json!({}),
+            Is(json!(0)),
+        ),
         (
             "States.MathAdd(2147483647, 1)",
             json!({}),
@@ -567,8 +586,11 @@ fn math() {
             json!({}),
             Fails("Invalid arguments in States.MathRandom"),
         ),
+        // The bounds round to 1 and 2: one number to draw from. 1.4 and 1.45 both round to 1,
+        // which leaves none.
+        ("States.MathRandom(1.4, 1.6)", json!({}), Is(json!(1))),
         (
-            "States.MathRandom(1.4, 1.6)",
+            "States.MathRandom(1.4, 1.45)",
             json!({}),
             Fails("Invalid arguments in States.MathRandom"),
         ),
