@@ -93,6 +93,27 @@ fn a_string_doubled_without_end_fails_the_state_within_the_memory_budget() {
 }
 
 #[test]
+fn copies_of_a_large_value_fail_within_the_memory_budget() {
+    // The second state's output references a 200 KB string 400 times: the direct evaluator
+    // (which answers plain references) counts what it copies, declines past the budget, and
+    // the evaluator fails the state as for any other expression.
+    let copies = vec!["$states.input"; 400].join(", ");
+    let machine = StateMachine::from_value(&json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Big",
+        "States": {
+            "Big": {"Type": "Pass", "Output": "{% $pad('', 200000, 'x') %}", "Next": "Copies"},
+            "Copies": {"Type": "Pass", "Output": format!("{{% [{copies}] %}}"), "End": true}
+        }
+    }))
+    .expect("model");
+    let execution = run(machine, budget(60_000, 64));
+    let (error, cause) = failure(&execution);
+    assert_eq!(error, "States.QueryEvaluationError");
+    assert!(cause.contains("64 MiB of memory"), "{cause}");
+}
+
+#[test]
 fn a_padded_string_of_gigabytes_is_refused_before_it_is_built() {
     let execution = run(pass("$length($pad('', 2000000000))"), budget(60_000, 256));
     let (error, cause) = failure(&execution);

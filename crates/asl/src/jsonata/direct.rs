@@ -127,12 +127,21 @@ struct Decline;
 type R<'a> = Result<V<'a>, Decline>;
 
 /// Evaluates `expr`; `None` when the full evaluator must.
+///
+/// Under a step's budget the evaluation counts its memory as the evaluator's sessions do
+/// (copies of large values, one per reference, add up): past the budget it declines, and the
+/// full evaluator, meeting the same budget, fails the state as it does.
 pub fn eval(expr: &Expr, env: &JsonataEnv<'_>) -> Option<Direct> {
-    let v = Eval { env }.eval(expr, 0).ok()?;
-    Some(match v {
+    let scope =
+        crate::budget::current().map(|(budget, _)| baton_alloc::Scope::enter(budget.memory_bytes));
+    let value = Eval { env }.eval(expr, 0).ok()?;
+    let out = match value {
         V::Undefined => Direct::Undefined,
         v => Direct::Value(to_json(v)?),
-    })
+    };
+    let spent = scope.is_some() && baton_alloc::spent();
+    drop(scope);
+    (!spent).then_some(out)
 }
 
 struct Eval<'e, 'a> {
@@ -144,7 +153,7 @@ impl<'e, 'a> Eval<'e, 'a> {
     where
         'a: 'e,
     {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || baton_alloc::spent() {
             return Err(Decline);
         }
         let d = depth + 1;
@@ -588,7 +597,7 @@ fn to_json(v: V<'_>) -> Option<Value> {
 /// A copy of `v` as a round trip through JSONata's numbers leaves it: every number a double,
 /// written back as `number` writes it.
 fn normalized(v: &Value, depth: usize) -> Option<Value> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || baton_alloc::spent() {
         return None;
     }
     Some(match v {

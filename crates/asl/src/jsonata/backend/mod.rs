@@ -210,36 +210,39 @@ impl EvalSession for CoreSession<'_> {
             let seed = self.entropy.next_u64();
             *self.rng.borrow_mut() = Some(SeededEntropy::new(seed));
         }
-        let result = match &self.budget {
-            None => guarded(|| self.evaluator.evaluate(&expr.ast, &self.input)),
-            Some((budget, token)) => {
-                // A step that spent its time already fails at once, whatever it evaluates next.
-                if crate::budget::current().is_some_and(|(_, left)| left.is_zero()) {
-                    return Err(exceeded(Exceeded::Time(budget.time)));
-                }
-                let outer = CANCEL.with(|c| c.replace(Some(token.clone())));
-                let memory = baton_alloc::Scope::enter(budget.memory_bytes);
-                let result = guarded(|| self.evaluator.evaluate(&expr.ast, &self.input));
-                // A builtin may finish its result after the budget was passed; only the
-                // evaluation's end shows it.
-                let spent = baton_alloc::spent() || token.is_cancelled();
-                drop(memory);
-                drop(CANCEL.with(|c| c.replace(outer)));
-                if spent {
-                    drop(result);
-                    return Err(exceeded(Exceeded::Memory(budget.memory_bytes)));
-                }
-                if let Err(e) = &result {
-                    if e.message().starts_with("D1012") {
-                        return Err(exceeded(Exceeded::Time(budget.time)));
-                    }
-                }
-                result
-            }
+        let normalize =
+            |e: EvaluatorError| messages::normalize(e.message(), expr.needs.sole_call.as_deref());
+        let Some((budget, token)) = &self.budget else {
+            let result = guarded(|| self.evaluator.evaluate(&expr.ast, &self.input));
+            return convert::from_jvalue(&result.map_err(normalize)?);
         };
-        let result = result.map_err(|e: EvaluatorError| {
-            messages::normalize(e.message(), expr.needs.sole_call.as_deref())
-        })?;
-        convert::from_jvalue(&result)
+        // A step that spent its time already fails at once, whatever it evaluates next.
+        if crate::budget::current().is_some_and(|(_, left)| left.is_zero()) {
+            return Err(exceeded(Exceeded::Time(budget.time)));
+        }
+        let outer = CANCEL.with(|c| c.replace(Some(token.clone())));
+        let memory = baton_alloc::Scope::enter(budget.memory_bytes);
+        let result = guarded(|| self.evaluator.evaluate(&expr.ast, &self.input));
+        // The result's JSON is built within the budget too: a value the result holds many
+        // times is shared inside the evaluator, and copied only here.
+        let converted = result.as_ref().ok().map(convert::from_jvalue);
+        // A builtin may finish its result after the budget was passed; only the evaluation's
+        // end shows it.
+        let spent = baton_alloc::spent() || token.is_cancelled();
+        drop(memory);
+        drop(CANCEL.with(|c| c.replace(outer)));
+        if spent {
+            drop(converted);
+            drop(result);
+            return Err(exceeded(Exceeded::Memory(budget.memory_bytes)));
+        }
+        match (result, converted) {
+            (Ok(_), Some(converted)) => converted,
+            (Err(e), _) if e.message().starts_with("D1012") => {
+                Err(exceeded(Exceeded::Time(budget.time)))
+            }
+            (Err(e), _) => Err(normalize(e)),
+            (Ok(_), None) => unreachable!("an Ok result is converted"),
+        }
     }
 }
