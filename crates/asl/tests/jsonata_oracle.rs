@@ -263,6 +263,15 @@ const CASES: &[(&str, &str)] = &[
     (r##"$formatBase(2.5)"##, r##"{}"##),
     (r##"$formatBase(3.5, 2.5)"##, r##"{}"##),
     (r##"$formatBase(255, 16)"##, r##"{}"##),
+    // `&` uses jsonata-js's own `fn.string`, whatever the expression binds to `$string`.
+    (
+        r##"($string := function($x){'S'}; $string(1) & 12345678901234567)"##,
+        r##"{}"##,
+    ),
+    (
+        r##"(function($string){$string & 12345678901234567})(1)"##,
+        r##"{}"##,
+    ),
 ];
 
 /// The value classes every function and operator of the matrix is given (the issue's list:

@@ -251,7 +251,7 @@ fn expression(s: &str, needs: &mut Needs) -> Result<Arc<JsonataExpr>, String> {
 }
 
 /// How much expression text the cache of compiled expressions holds before it starts over.
-const CACHE_BYTES: usize = 4 << 20;
+const CACHE_BYTES: usize = 1 << 20;
 
 /// Compiled expressions by their text, shared by every definition: a definition that repeats
 /// an expression (a chain of similar states) compiles it once, and validating a definition,

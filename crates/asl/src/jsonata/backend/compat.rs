@@ -242,11 +242,12 @@ fn walk(node: &mut AstNode, chained: bool, bound: &HashSet<String>, changed: &mu
                 }
             }
         }
+        // `&` calls 2.0.6's own `fn.string`, whatever the expression binds to `$string`.
         AstNode::Binary {
             op: BinaryOp::Concatenate,
             lhs,
             rhs,
-        } if !bound.contains("string") => {
+        } => {
             walk(lhs, false, bound, changed);
             walk(rhs, false, bound, changed);
             let l = std::mem::replace(lhs.as_mut(), AstNode::Null);
