@@ -1,6 +1,6 @@
-//! The intrinsic functions' numeric arguments, one table: each argument class the issue names
-//! (integer, non-integer, huge, negative, zero, numeric string, empty string, null, boolean,
-//! array, object, missing) for each integer parameter, with what Baton answers and the rule it
+//! The intrinsic functions' numeric arguments, one table: each value class (integer,
+//! non-integer, huge, negative, zero, numeric string, empty string, null, boolean, array,
+//! object, missing) for each integer parameter, with what Baton answers and the rule it
 //! follows. The rules, and where they come from:
 //!
 //! * **A non-integer is rounded to the nearest integer** where AWS's documentation says so:

@@ -274,9 +274,9 @@ const CASES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The value classes every function and operator of the matrix is given (the list:
-/// integer, non-integer, huge and tiny numbers, negative, zero, numeric string, empty
-/// string, null, boolean, array, object, missing), plus an ordinary string.
+/// The value classes every function and operator of the matrix is given: integer,
+/// non-integer, huge and tiny numbers, negative, zero, numeric string, empty string, null,
+/// boolean, array, object, missing, and an ordinary string.
 const CLASSES: &[&str] = &[
     "3",
     "2.5",
