@@ -6,6 +6,7 @@ pub mod budget;
 pub mod choice;
 pub mod error;
 pub mod intrinsics;
+pub mod jackson;
 pub mod jsonata;
 pub mod model;
 pub mod parse;

@@ -299,3 +299,60 @@ fn integer_arguments_by_class() {
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
+
+/// `States.StringToJson` by the class of its text. AWS reads the text with Jackson's
+/// `ObjectMapper.readTree` and its default features: no content (empty or whitespace) is a
+/// missing node, written `null`; one root value is read and what follows a complete value is
+/// not; a number or literal that runs into other characters is one malformed token; an
+/// integer token is an integer node (`-0` is `0`), a fraction a double; and anything that is
+/// not a string is refused before parsing.
+#[test]
+fn string_to_json_by_class_of_text() {
+    let invalid = || Err("Invalid arguments in States.StringToJson".to_string());
+    let table: Vec<(Value, Result<Value, String>)> = vec![
+        (json!(""), Ok(json!(null))),
+        (json!(" "), Ok(json!(null))),
+        (json!("\n\t"), Ok(json!(null))),
+        (json!("null"), Ok(json!(null))),
+        (json!("-0"), Ok(json!(0))),
+        (json!("1"), Ok(json!(1))),
+        (json!("1.1"), Ok(json!(1.1))),
+        (json!("true"), Ok(json!(true))),
+        (json!("\"HelloWorld\""), Ok(json!("HelloWorld"))),
+        (
+            json!("[1, 2, \"HelloWorld\"]"),
+            Ok(json!([1, 2, "HelloWorld"])),
+        ),
+        (
+            json!("{\"Arg1\": 1, \"Arg2\": []}"),
+            Ok(json!({"Arg1": 1, "Arg2": []})),
+        ),
+        (json!("  {\"a\": -0}  "), Ok(json!({"a": 0}))),
+        (json!("1 2"), Ok(json!(1))),
+        (json!("{} trailing"), Ok(json!({}))),
+        (json!("1x"), invalid()),
+        (json!("{"), invalid()),
+        (json!("{'a': 1}"), invalid()),
+        (json!("NaN"), invalid()),
+        (json!(1), invalid()),
+        (json!(null), invalid()),
+        (json!({"a": 1}), invalid()),
+        (json!(["[]"]), invalid()),
+    ];
+    let mut failures = Vec::new();
+    for (text, want) in table {
+        let got = eval("States.StringToJson($.v)", &json!({ "v": text }));
+        let ok = match (&got, &want) {
+            (Ok(g), Ok(w)) => g == w,
+            (Err(g), Err(w)) => g.contains(w.as_str()),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!("{text}: {got:?}, want {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    // `-0` is the integer zero, without the sign a double would keep.
+    let zero = eval("States.StringToJson($.v)", &json!({"v": "-0"})).unwrap();
+    assert!(zero.is_u64(), "{zero:?}");
+}

@@ -3,6 +3,7 @@
 //! every evaluation error.
 
 use baton_asl::intrinsics::Intrinsic;
+use baton_asl::jackson;
 use baton_asl::jsonata::{JsonType, JsonataEnv, JsonataTemplate, States};
 use baton_asl::model::{Assign, Dynamic, PathSpec, ResultPathSpec, State};
 use baton_asl::path::{Path, PathFailure};
@@ -69,15 +70,16 @@ impl<'a> Ctx<'a> {
             None | Some(Dynamic::Intrinsic(_)) => Ok(None),
             Some(Dynamic::Literal(n)) => Ok(Some(*n)),
             Some(Dynamic::Path(p)) => {
+                // Step Functions reads the node's text (a string's own text, anything else as
+                // Jackson writes it) with `Integer.parseInt`: `"5"` counts, `5.0`, `" 5"`
+                // and numbers beyond a Java `int` do not; a negative count is refused after.
                 let v = self.path(p, input)?;
-                let n = v
-                    .as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-                match n {
-                    Some(n) => Ok(Some(n)),
+                let text = jackson::node_text(&v);
+                match jackson::parse_int(&text) {
+                    Some(n) if n >= 0 => Ok(Some(n as u64)),
+                    Some(n) => Err(self.runtime(&negative_count(field, n))),
                     None => Err(self.runtime(&format!(
-                        "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
-                        display_value(&v),
+                        "The {field}Path field refers to value \"{text}\" which is not a valid integer: {}",
                         p.text()
                     ))),
                 }
@@ -277,11 +279,13 @@ pub(crate) fn error_output(f: &Fault) -> Value {
     Value::Object(m)
 }
 
-/// How AWS quotes a value in `…Path` messages: strings bare, anything else as JSON.
-pub(crate) fn display_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Step Functions' cause for a `*Path` count that reads a negative integer: its own words for
+/// `ToleratedFailureCount`, and "Expected non-negative integer for …" for the others (the
+/// wording LocalStack's implementation reproduces from its AWS-validated tests).
+fn negative_count(field: &str, n: i32) -> String {
+    match field {
+        "ToleratedFailureCount" => "ToleratedFailureCount cannot be negative.".to_string(),
+        _ => format!("Expected non-negative integer for {field}, got '{n}' instead."),
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use baton_asl::jackson;
 use baton_asl::jsonata::JsonType;
 use baton_asl::model::{
     BatchInput, DataFlow, Dynamic, ItemSelector, Map as MapState, MapMode, State, StateKind,
@@ -15,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::children::Sink;
 use crate::context::{self, StateContext};
-use crate::dataflow::{display_value, error_output, Ctx};
+use crate::dataflow::{error_output, Ctx};
 use crate::distributed::ChildMeta;
 use crate::execution::{Action, Execution, Fault, Pending, Run, RunId, Scope, SetPath};
 use crate::history::EventDetails;
@@ -815,19 +816,59 @@ pub(crate) fn select_items(
                     Some(ctx.jsonata(t, "BatchInput", &states, entropy)?)
                 }
             };
-            Ok(out
-                .chunks(max_items.max(1))
-                .map(|chunk| {
-                    let mut m = Map::new();
-                    if let Some(bi) = &batch_input {
-                        m.insert("BatchInput".into(), bi.clone());
-                    }
-                    m.insert("Items".into(), Value::Array(chunk.to_vec()));
-                    Value::Object(m)
-                })
-                .collect())
+            // `MaxInputBytesPerBatch` bounds each batch's JSON text (the child's whole input,
+            // `BatchInput` included); where both limits are set, the lower one ends a batch
+            // (AWS's ItemBatcher guide). A single item larger than the limit still makes a
+            // batch of its own rather than being dropped.
+            let max_bytes = ctx
+                .count(
+                    b.max_input_bytes_per_batch.as_ref(),
+                    "MaxInputBytesPerBatch",
+                    selector_input,
+                    entropy,
+                )?
+                .filter(|&n| n > 0)
+                .map(|n| n as usize);
+            let batch = |items: Vec<Value>| {
+                let mut m = Map::new();
+                if let Some(bi) = &batch_input {
+                    m.insert("BatchInput".into(), bi.clone());
+                }
+                m.insert("Items".into(), Value::Array(items));
+                Value::Object(m)
+            };
+            let Some(max_bytes) = max_bytes else {
+                return Ok(out
+                    .chunks(max_items.max(1))
+                    .map(|chunk| batch(chunk.to_vec()))
+                    .collect());
+            };
+            // `{"BatchInput":…,"Items":[…]}`: the frame, then each item and its comma.
+            let frame = json_len(&batch(Vec::new()));
+            let mut batches = Vec::new();
+            let mut current: Vec<Value> = Vec::new();
+            let mut bytes = frame;
+            for item in out {
+                let size = json_len(&item) + usize::from(!current.is_empty());
+                let full = current.len() >= max_items || bytes + size > max_bytes;
+                if full && !current.is_empty() {
+                    batches.push(batch(std::mem::take(&mut current)));
+                    bytes = frame;
+                }
+                bytes += json_len(&item) + usize::from(!current.is_empty());
+                current.push(item);
+            }
+            if !current.is_empty() {
+                batches.push(batch(current));
+            }
+            Ok(batches)
         }
     }
+}
+
+/// The length of `v`'s compact JSON text.
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(0, |b| b.len())
 }
 
 pub(crate) fn tolerated_percentage(
@@ -840,13 +881,15 @@ pub(crate) fn tolerated_percentage(
         None => return Ok(None),
         Some(Dynamic::Literal(n)) => *n,
         Some(Dynamic::Path(p)) => {
+            // The node's text read with Java's `Float.parseFloat`: numeric strings count,
+            // surrounding whitespace is trimmed, and the value is a `float`.
             let v = ctx.path(p, input)?;
-            match v.as_f64() {
-                Some(n) => n,
+            let text = jackson::node_text(&v);
+            match jackson::parse_float(&text) {
+                Some(n) => f64::from(n),
                 None => {
                     return Err(ctx.runtime(&format!(
-                        "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {}",
-                        display_value(&v),
+                        "The ToleratedFailurePercentagePath field refers to value \"{text}\" which is not a valid float: {}",
                         p.text()
                     )))
                 }

@@ -705,10 +705,7 @@ pub(crate) fn wait_until_jsonpath(
                     )))
                 }
             };
-            let text = match &v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+            let text = baton_asl::jackson::node_text(&v);
             parse_timestamp(&text).ok_or_else(|| {
                 ctx.runtime(&format!(
                     "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {text}",
@@ -741,10 +738,7 @@ fn wait_until_jsonata(
         }),
         Wait::Timestamp(Dynamic::Jsonata(t)) => {
             let v = ctx.jsonata(t, "Timestamp", states, entropy)?;
-            let text = match &v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+            let text = baton_asl::jackson::node_text(&v);
             parse_timestamp(&text).ok_or_else(|| {
                 ctx.query_error(&format!(
                     "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"

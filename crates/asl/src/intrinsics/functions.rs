@@ -49,7 +49,9 @@ pub(crate) fn apply(
         Func::StringToJson => {
             arity(args.len() == 1)?;
             let s = string(&args[0]).ok_or_else(invalid)?;
-            serde_json::from_str(s).map_err(|_| invalid())
+            // AWS reads the text with Jackson's `ObjectMapper.readTree`: empty text is
+            // `null`, trailing content after the value is not read, `-0` is the integer 0.
+            crate::jackson::read_tree(s).map_err(|_| invalid())
         }
         Func::JsonToString => {
             arity(args.len() == 1)?;
