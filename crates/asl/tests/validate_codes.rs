@@ -184,6 +184,18 @@ fn rows() -> Vec<Row> {
         row("Task without Resource", &one("«{\"Type\": \"Task\", \"End\": true}"), &[(S, "/States/A", Some("/States/A"), "These fields are required: [Resource]")]),
         row("Resource not an ARN", &one("{\"Type\": \"Task\", \"Resource\": «\"lambda\", \"End\": true}"),
             &[(S, "/States/A/Resource", Some("/States/A/Resource"), "Value is not a valid resource ARN")]),
+        // An integration Step Functions does not know: an action, a service, or a pattern its
+        // table does not list for that service (DynamoDB has no `.sync`, Lambda no `.sync`,
+        // SDK integrations no `.sync`).
+        row("Unknown optimized action", &one("{\"Type\": \"Task\", \"Resource\": «\"arn:aws:states:::lambda:invok\", \"End\": true}"),
+            &[(S, "/States/A/Resource", Some("/States/A/Resource"), "The resource provided arn:aws:states:::lambda:invok not recognized. The value is not a valid resource ARN, or the resource is not available in this region.")]),
+        row("Unknown integration service", &one("{\"Type\": \"Task\", \"Resource\": «\"arn:aws:states:::nosuch:doIt\", \"End\": true}"),
+            &[(S, "/States/A/Resource", Some("/States/A/Resource"), "The resource provided arn:aws:states:::nosuch:doIt not recognized. …")]),
+        row("Pattern the service lacks", &one("{\"Type\": \"Task\", \"Resource\": «\"arn:aws:states:::dynamodb:getItem.sync\", \"End\": true}"),
+            &[(S, "/States/A/Resource", Some("/States/A/Resource"), "The resource provided arn:aws:states:::dynamodb:getItem.sync not recognized. …")]),
+        row("SDK integration with .sync", &one("{\"Type\": \"Task\", \"Resource\": «\"arn:aws:states:::aws-sdk:s3:getObject.sync\", \"End\": true}"),
+            &[(S, "/States/A/Resource", Some("/States/A/Resource"), "The resource provided arn:aws:states:::aws-sdk:s3:getObject.sync not recognized. …")]),
+        row("Known integrations and patterns", &one("{\"Type\": \"Parallel\", \"End\": true, \"Branches\": [{\"StartAt\": \"L\", \"States\": {\"L\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke.waitForTaskToken\", \"Next\": \"S\"}, \"S\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::states:startExecution.sync:2\", \"Next\": \"D\"}, \"D\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::aws-sdk:dynamodb:getItem.waitForTaskToken\", \"Next\": \"G\"}, \"G\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::glue:startJobRun.sync\", \"Next\": \"F\"}, \"F\": {\"Type\": \"Task\", \"Resource\": \"arn:aws:lambda:us-east-1:111111111111:function:f\", \"End\": true}}}]}"), &[]),
         row("TimeoutSeconds zero", &task("\"TimeoutSeconds\": «0"), &[(S, "/States/A/TimeoutSeconds", Some("/States/A/TimeoutSeconds"), "Value should be greater than or equal to 1")]),
         row("TimeoutSeconds and TimeoutSecondsPath", &one("«{\"Type\": \"Task\", \"Resource\": \"arn:aws:states:::lambda:invoke\", \"End\": true, \"TimeoutSeconds\": 5, \"TimeoutSecondsPath\": \"$.t\"}"),
             &[(S, "/States/A", Some("/States/A"), "These fields are mutually exclusive: [TimeoutSeconds, TimeoutSecondsPath]")]),

@@ -48,6 +48,22 @@ pub(super) fn check_resource(cx: &mut Ctx<'_>, resource: &str, at: &Loc) {
         cx.schema(at, "Value is not a valid resource ARN".to_string());
         return;
     }
+    // `arn:<partition>:states:::<service>:<action>[<pattern>]` names an integration, which
+    // Step Functions must know (its "optimized integrations" table, or an AWS SDK action).
+    if parts.get(2) == Some(&"states")
+        && parts.get(3).is_some_and(|p| p.is_empty())
+        && parts.get(4).is_some_and(|p| p.is_empty())
+        && !integration_known(parts.get(5).copied().unwrap_or_default())
+    {
+        cx.schema(
+            at,
+            format!(
+                "The resource provided {resource} not recognized. The value is not a valid \
+                 resource ARN, or the resource is not available in this region."
+            ),
+        );
+        return;
+    }
     if !cx.express() {
         return;
     }
@@ -71,6 +87,121 @@ pub(super) fn check_resource(cx: &mut Ctx<'_>, resource: &str, at: &Loc) {
                 .to_string(),
         );
     }
+}
+
+/// The integration patterns a Task can name (AWS's "Integration pattern support").
+#[derive(Clone, Copy)]
+struct Patterns {
+    sync: bool,
+    callback: bool,
+}
+
+const RESPONSE: Patterns = Patterns {
+    sync: false,
+    callback: false,
+};
+const SYNC: Patterns = Patterns {
+    sync: true,
+    callback: false,
+};
+const CALLBACK: Patterns = Patterns {
+    sync: false,
+    callback: true,
+};
+const BOTH: Patterns = Patterns {
+    sync: true,
+    callback: true,
+};
+
+/// The optimized integrations by service: the actions Step Functions documents for each
+/// (`None` where the service's page lists many and any action name is let through), and the
+/// patterns its "Optimized integrations" table allows (Request Response always).
+/// Source: Step Functions Developer Guide, "Integrating optimized services" and each service's
+/// page (`connect-*.html`).
+const OPTIMIZED: &[(&str, Option<&[&str]>, Patterns)] = &[
+    ("apigateway", Some(&["invoke"]), CALLBACK),
+    (
+        "athena",
+        Some(&[
+            "startQueryExecution",
+            "stopQueryExecution",
+            "getQueryExecution",
+            "getQueryResults",
+        ]),
+        SYNC,
+    ),
+    ("batch", Some(&["submitJob"]), SYNC),
+    ("bedrock", None, BOTH),
+    (
+        "codebuild",
+        Some(&[
+            "startBuild",
+            "stopBuild",
+            "batchDeleteBuilds",
+            "batchGetReports",
+            "startBuildBatch",
+            "stopBuildBatch",
+            "retryBuildBatch",
+            "retryBuild",
+            "deleteBuildBatch",
+        ]),
+        SYNC,
+    ),
+    ("databrew", Some(&["startJobRun"]), SYNC),
+    (
+        "dynamodb",
+        Some(&["getItem", "putItem", "updateItem", "deleteItem"]),
+        RESPONSE,
+    ),
+    ("ecs", Some(&["runTask"]), BOTH),
+    ("eks", None, BOTH),
+    ("elasticmapreduce", None, SYNC),
+    ("emr-containers", None, SYNC),
+    ("emr-serverless", None, SYNC),
+    ("events", Some(&["putEvents"]), CALLBACK),
+    ("glue", Some(&["startJobRun"]), SYNC),
+    ("http", Some(&["invoke"]), RESPONSE),
+    ("lambda", Some(&["invoke"]), CALLBACK),
+    ("mediaconvert", Some(&["createJob"]), SYNC),
+    ("sagemaker", None, SYNC),
+    ("sns", Some(&["publish"]), CALLBACK),
+    ("sqs", Some(&["sendMessage"]), CALLBACK),
+    ("states", Some(&["startExecution"]), BOTH),
+];
+
+/// Whether `rest` (what follows `arn:aws:states:::`) is an integration Step Functions knows:
+/// `aws-sdk:<service>:<action>` with Request Response or a callback (SDK integrations have no
+/// `.sync`), or an optimized integration's action with a pattern its service supports
+/// (`.sync:2` only for `states:startExecution`).
+fn integration_known(rest: &str) -> bool {
+    let (call, pattern) = match rest.split_once('.') {
+        Some((call, pattern)) => (call, Some(pattern)),
+        None => (rest, None),
+    };
+    if let Some(sdk) = call.strip_prefix("aws-sdk:") {
+        let named = sdk
+            .split_once(':')
+            .is_some_and(|(service, action)| !service.is_empty() && !action.is_empty());
+        return named && matches!(pattern, None | Some("waitForTaskToken"));
+    }
+    let Some((service, action)) = call.split_once(':') else {
+        return false;
+    };
+    let Some((_, actions, patterns)) = OPTIMIZED.iter().find(|(s, _, _)| *s == service) else {
+        return false;
+    };
+    let action_known = match actions {
+        Some(list) => list.contains(&action),
+        None => !action.is_empty() && !action.contains(':'),
+    };
+    let pattern_known = match pattern {
+        None => true,
+        Some("sync") => patterns.sync,
+        Some("sync:2") => service == "states",
+        Some("waitForTaskToken") => patterns.callback,
+        Some(_) => false,
+    };
+    action_known && pattern_known
 }
 
 /// `Credentials` names the role to assume: `RoleArn` (or `RoleArn.$` in JSONPath). AWS does not
