@@ -15,10 +15,9 @@
 //! * Every response is `application/x-amz-json-1.0` and carries `x-amzn-RequestId`, a fresh
 //!   UUID that the service also sees as [`RequestContext::request_id`].
 //! * Errors have the status of [`ApiError::status`] and the body of [`ApiError::body`]:
-//!   `__type` as `<namespace>#<code>` with AWS's namespaces, and the message. There is no
-//!   `x-amzn-ErrorType` header: clients take the code from `__type` when it is absent
-//!   (botocore's JSON parser reads only the body; smithy-rs prefers the header and falls back
-//!   to the body), and whether Step Functions sends it could not be confirmed.
+//!   `__type` as `<namespace>#<code>` with AWS's namespaces, and the message; the code alone is
+//!   also in the `x-amzn-ErrorType` header, the protocol's other place for it (smithy-rs
+//!   clients read the header first, botocore reads the body).
 //! * Bodies over [`BODY_LIMIT`] are refused with HTTP 413 and
 //!   `com.amazon.coral.service#RequestEntityTooLargeException`. (The code is the one other
 //!   emulators use; AWS's own answer to an oversize request is not recorded here.)

@@ -111,8 +111,23 @@ pub(crate) async fn call(
             } else {
                 tracing::debug!(request_id = %ctx.request_id, ?target, error = ?failure, "request rejected");
             }
-            let body = failure.body().to_string().into_bytes();
-            respond(failure.status(), &ctx.request_id, body)
+            let body = failure.body();
+            let code = body["__type"]
+                .as_str()
+                .and_then(|t| t.rsplit('#').next())
+                .map(str::to_string);
+            let mut response = respond(
+                failure.status(),
+                &ctx.request_id,
+                body.to_string().into_bytes(),
+            );
+            // The error code in `x-amzn-ErrorType` as well as in `__type`: the two places the
+            // AWS JSON 1.0 protocol gives it (Smithy's `awsJson1_0` specification), so clients
+            // that read either find the same code.
+            if let Some(value) = code.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                response.headers_mut().insert(ERROR_TYPE, value);
+            }
+            response
         }
     }
 }
@@ -164,6 +179,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Failure> {
         })),
     }
 }
+
+/// The header that names an error's code.
+const ERROR_TYPE: &str = "x-amzn-errortype";
 
 /// A response with AWS JSON 1.0's content type and the request id.
 fn respond(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {

@@ -76,6 +76,12 @@ fn assert_error(answer: &Answer, status: u16, body: Value) {
     assert_eq!(answer.body, body);
     assert_eq!(answer.headers["content-type"], AMZ_JSON);
     assert!(answer.headers.contains_key("x-amzn-requestid"));
+    // The code after `#` in `__type`, again in the header.
+    let code = body["__type"]
+        .as_str()
+        .and_then(|t| t.rsplit('#').next())
+        .expect("a __type");
+    assert_eq!(answer.headers["x-amzn-errortype"], code);
 }
 
 #[tokio::test]
