@@ -108,6 +108,10 @@ def test_items_from_a_json_object_and_results_written_to_the_bucket(sfn, s3, buc
     assert described["itemCounts"]["total"] == 5 and described["itemCounts"]["succeeded"] == 5
     assert described["executionCounts"]["succeeded"] == 5
     assert described["executionCounts"]["running"] == 0
+    # "resultsWritten: the count of items whose results were written by ResultWriter"
+    # (MapRunItemCounts in the API reference).
+    assert described["itemCounts"]["resultsWritten"] == 5
+    assert described["executionCounts"]["resultsWritten"] == 5
     events = history(sfn, arn)
     # Reading and writing write no events: the children's events are in their own histories.
     assert [e["type"] for e in events] == [

@@ -127,6 +127,7 @@ impl Execution {
             Ok((args, _)) => args,
             Err(fault) => return Err(Box::new(Step::Fail(fault))),
         };
+        let written = results.len() as u64;
         let export = ResultExport {
             map_run_arn: map_run_arn.clone(),
             output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
@@ -138,7 +139,10 @@ impl Execution {
             resource,
             args,
             TaskPurpose::ResultWriter(Box::new(export)),
-            IoKind::Writer { map_run_arn },
+            IoKind::Writer {
+                map_run_arn,
+                written,
+            },
         );
         Err(Box::new(Step::Block))
     }
@@ -163,11 +167,17 @@ impl Execution {
                 format!("The item reader returned {other}, not an array of items."),
             )),
             (IoKind::Reader, Err(fault)) => Step::Fail(fault),
-            (IoKind::Writer { map_run_arn }, Ok(details)) => {
+            (
+                IoKind::Writer {
+                    map_run_arn,
+                    written,
+                },
+                Ok(details),
+            ) => {
                 let output = json!({"MapRunArn": map_run_arn, "ResultWriterDetails": details});
-                self.finish_fanout(rid, state, Some(map_run_arn), 0, output)
+                self.finish_fanout(rid, state, Some(map_run_arn), written, 0, output)
             }
-            (IoKind::Writer { map_run_arn }, Err(fault)) => {
+            (IoKind::Writer { map_run_arn, .. }, Err(fault)) => {
                 self.emit_in(
                     rid,
                     EventDetails::MapRunFailed {

@@ -129,8 +129,9 @@ pub(crate) struct IoWait {
 pub(crate) enum IoKind {
     /// Reading the items; the Map starts once they are read.
     Reader,
-    /// Writing the results of the map run `map_run_arn`; the Map ends once they are written.
-    Writer { map_run_arn: String },
+    /// Writing the `written` results of the map run `map_run_arn`; the Map ends once they
+    /// are written.
+    Writer { map_run_arn: String, written: u64 },
 }
 
 #[derive(Debug)]

@@ -619,10 +619,10 @@ impl Execution {
                     .into_iter()
                     .map(|r| r.unwrap_or(Value::Null))
                     .collect();
-                return self.finish_fanout(rid, state, map_run_arn, done, Value::Array(results));
+                return self.finish_fanout(rid, state, map_run_arn, 0, done, Value::Array(results));
             }
         };
-        self.finish_fanout(rid, state, map_run_arn, 0, Value::Array(results))
+        self.finish_fanout(rid, state, map_run_arn, 0, 0, Value::Array(results))
     }
 
     /// The last events of a Parallel or Map that succeeded (`MapRunSucceeded` for a distributed
@@ -632,11 +632,18 @@ impl Execution {
         rid: RunId,
         state: &State,
         map_run_arn: Option<String>,
+        results_written: u64,
         done: u64,
         result: Value,
     ) -> Step {
         if let Some(map_run_arn) = map_run_arn {
-            let id = self.emit_in(rid, EventDetails::MapRunSucceeded { map_run_arn });
+            let id = self.emit_in(
+                rid,
+                EventDetails::MapRunSucceeded {
+                    map_run_arn,
+                    results_written,
+                },
+            );
             self.run_mut(rid).prev = id;
         } else {
             self.run_mut(rid).prev = done;

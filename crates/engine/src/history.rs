@@ -113,8 +113,11 @@ pub enum EventDetails {
         tolerated_count: Option<u64>,
         tolerated_percentage: Option<f64>,
     },
+    /// `results_written` is not in the event AWS writes: how many child results the
+    /// `ResultWriter` wrote (`resultsWritten` of `DescribeMapRun`), 0 without one.
     MapRunSucceeded {
         map_run_arn: String,
+        results_written: u64,
     },
     MapRunFailed {
         map_run_arn: String,

@@ -394,14 +394,18 @@ fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -
     let mut ops = Vec::new();
     for event in events {
         match &event.details {
-            EventDetails::MapRunSucceeded { map_run_arn } => {
+            EventDetails::MapRunSucceeded {
+                map_run_arn,
+                results_written,
+            } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let total = run.item_counts.total;
-                    let counts = ended_counts(&run.item_counts, true).unwrap_or(MapRunCounts {
+                    let mut counts = ended_counts(&run.item_counts, true).unwrap_or(MapRunCounts {
                         succeeded: total,
                         total,
                         ..MapRunCounts::default()
                     });
+                    counts.results_written = *results_written;
                     run.status = MapRunStatus::Succeeded;
                     run.item_counts = counts;
                     run.execution_counts = counts;
