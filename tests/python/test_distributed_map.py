@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from support import REGION, create_machine, history, unique, wait_for_end
+from support import REGION, create_machine, history, unique, wait_for_end, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -237,3 +237,49 @@ def test_writing_to_a_missing_bucket_fails_with_result_writer_failed(sfn, s3, bu
     assert done["status"] == "FAILED", done
     assert done["error"] == "States.ResultWriterFailed"
     assert "bucket" in done["cause"].lower()
+
+
+def test_stopping_one_child_aborts_it_and_the_map_counts_it(sfn):
+    """StopExecution on a running child of a distributed Map: the child alone ends ABORTED with
+    the error and cause given; its map run counts it as aborted (MapRunExecutionCounts: "the
+    count of ... child workflow executions ... stopped by the user") and, within its tolerated
+    failures, goes on with the others."""
+    waiting = {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}
+    states = distributed_map(waiting, ItemsPath="$.items", ToleratedFailureCount=1,
+                             MaxConcurrency=2)
+    machine = create_machine(sfn, states)
+    arn = sfn.start_execution(stateMachineArn=machine,
+                              input=json.dumps({"items": [1, 2]}))["executionArn"]
+    map_run = wait_until(lambda: sfn.list_map_runs(executionArn=arn)["mapRuns"],
+                         what="the map run")[0]["mapRunArn"]
+    children = wait_until(
+        lambda: [c for c in sfn.list_executions(mapRunArn=map_run)["executions"]
+                 if c["status"] == "RUNNING"][:2] if len(
+            sfn.list_executions(mapRunArn=map_run)["executions"]) == 2 else None,
+        what="two running children")
+    stopped, other = children[0]["executionArn"], children[1]["executionArn"]
+
+    answer = sfn.stop_execution(executionArn=stopped, error="Operator.Cancelled", cause="enough")
+    assert answer["stopDate"]
+    child = sfn.describe_execution(executionArn=stopped)
+    assert child["status"] == "ABORTED", child
+    assert (child["error"], child["cause"]) == ("Operator.Cancelled", "enough")
+    events = history(sfn, stopped)
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert events[-1]["executionAbortedEventDetails"] == {
+        "error": "Operator.Cancelled", "cause": "enough"}
+
+    # The other child and the parent run on; the run counts one aborted child.
+    assert sfn.describe_execution(executionArn=other)["status"] == "RUNNING"
+    assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
+    counts = wait_until(
+        lambda: (c := sfn.describe_map_run(mapRunArn=map_run)["executionCounts"])["aborted"] == 1
+        and c, what="the aborted count")
+    assert counts["running"] == 1 and counts["failed"] == 0
+
+    # Stopping it again changes nothing; the parent's own stop ends the rest.
+    again = sfn.stop_execution(executionArn=stopped)
+    assert again["stopDate"] == answer["stopDate"]
+    sfn.stop_execution(executionArn=arn)
+    assert wait_for_end(sfn, arn)["status"] == "ABORTED"
+    assert wait_for_end(sfn, other)["status"] == "ABORTED"

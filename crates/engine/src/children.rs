@@ -188,6 +188,50 @@ impl Execution {
         );
     }
 
+    /// Whether the running child execution `arn` is one of this execution's.
+    pub fn has_running_child(&self, arn: &str) -> bool {
+        self.running_child(arn).is_some()
+    }
+
+    fn running_child(&self, arn: &str) -> Option<(u32, RunId)> {
+        self.children
+            .logs
+            .iter()
+            .find(|(_, l)| !l.ended && child_execution_arn(&l.map_run_arn, &l.name) == arn)
+            .map(|(c, l)| (*c, l.top))
+    }
+
+    /// `StopExecution` on the running child `arn`: its history ends with `ExecutionAborted`
+    /// (chained to nothing, as a stopped execution's is), its tasks and timers are cancelled,
+    /// and its Map takes it as a failed item (`MapRunExecutionCounts.aborted` counts it).
+    pub(crate) fn stop_child(&mut self, arn: &str, error: Option<String>, cause: Option<String>) {
+        let Some((c, top)) = self.running_child(arn) else {
+            return;
+        };
+        let Some((parent, slot)) = self
+            .runs
+            .get(top)
+            .and_then(|r| r.as_ref())
+            .and_then(|r| r.parent)
+        else {
+            return;
+        };
+        self.end_child(
+            c,
+            0,
+            EventDetails::ExecutionAborted {
+                error: error.clone(),
+                cause: cause.clone(),
+            },
+        );
+        self.abort_run(top);
+        let last = match &self.run(parent).pending {
+            crate::execution::Pending::Fanout(f) => f.last_child_event,
+            _ => 0,
+        };
+        self.child_done(parent, slot, last, Err(Fault::new(error, cause)));
+    }
+
     /// Every child still running is stopped (the parent ended).
     pub(crate) fn abort_open_children(&mut self) {
         let mut open: Vec<u32> = self

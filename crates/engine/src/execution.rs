@@ -408,6 +408,15 @@ impl Execution {
                 self.stop(error, cause);
             }
             Event::Redriven { .. } => {}
+            Event::ChildStopRequested {
+                execution_arn,
+                error,
+                cause,
+                time,
+            } => {
+                self.now = self.now.max(time);
+                self.stop_child(&execution_arn, error, cause);
+            }
             Event::MapRunUpdated {
                 map_run_arn,
                 max_concurrency,

@@ -130,6 +130,15 @@ pub enum Event {
         cause: String,
         time: Millis,
     },
+    /// `StopExecution` on one of this execution's distributed Map children (named by its ARN):
+    /// the child ends `ExecutionAborted` with this error and cause, and its Map counts it as
+    /// a failed item. A child that already ended is left as it is.
+    ChildStopRequested {
+        execution_arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+        time: Millis,
+    },
     /// `UpdateMapRun`: a running distributed Map takes new limits (absent ones stay).
     MapRunUpdated {
         map_run_arn: String,

@@ -257,6 +257,63 @@ fn stopping_the_parent_aborts_the_children_that_run() {
     assert!(parent.take_child_histories().is_empty(), "taken once");
 }
 
+/// `StopExecution` on one child: that child alone ends `ExecutionAborted` with the error and
+/// cause given, and its Map takes it as a failed item: within `ToleratedFailureCount` the
+/// others run on; without a tolerance the Map fails and the sibling is aborted.
+#[test]
+fn stopping_one_child_aborts_it_alone_and_counts_as_a_failed_item() {
+    for (tolerance, parent_status, sibling_end) in [
+        (json!({"ToleratedFailureCount": 1}), Status::Running, None),
+        (json!({}), Status::Failed, Some("ExecutionAborted")),
+    ] {
+        let mut parent = start(
+            machine(waiting_processor(), tolerance.clone()),
+            json!({"items": [{"n": 1}, {"n": 2}]}),
+        );
+        let started = parent.take_child_histories();
+        let map_run = map_run_arn(parent.history());
+        let target = child_execution_arn(&map_run, &started[0].name);
+        assert!(parent.has_running_child(&target));
+        parent.apply(Event::ChildStopRequested {
+            execution_arn: target.clone(),
+            error: Some("Operator.Cancelled".into()),
+            cause: Some("enough".into()),
+            time: 2_000,
+        });
+        assert_eq!(parent.status(), parent_status, "{tolerance}");
+        assert!(!parent.has_running_child(&target));
+        let ended = parent.take_child_histories();
+        let stopped = ended
+            .iter()
+            .find(|c| c.name == started[0].name)
+            .expect("the stopped child wrote its end");
+        let last = stopped.events.last().expect("an end");
+        assert!(stopped.ended);
+        assert_eq!(last.previous_event_id, 0);
+        assert_eq!(
+            last.details,
+            EventDetails::ExecutionAborted {
+                error: Some("Operator.Cancelled".into()),
+                cause: Some("enough".into()),
+            }
+        );
+        let sibling = ended.iter().find(|c| c.name == started[1].name);
+        assert_eq!(
+            sibling.map(|c| c.events.last().expect("events").details.type_name()),
+            sibling_end.map(str::to_string),
+            "{tolerance}"
+        );
+        // A second stop finds no running child and changes nothing.
+        parent.apply(Event::ChildStopRequested {
+            execution_arn: target,
+            error: None,
+            cause: None,
+            time: 3_000,
+        });
+        assert!(parent.take_child_histories().is_empty());
+    }
+}
+
 #[test]
 fn a_failure_beyond_tolerance_aborts_the_running_siblings() {
     let (parent, children) = run(

@@ -88,6 +88,11 @@ impl OpenChildren {
                     row.error = error.clone();
                     row.cause = cause.clone();
                 }
+                EventDetails::ExecutionAborted { error, cause } => {
+                    row.status = ExecutionStatus::Aborted;
+                    row.error = error.clone();
+                    row.cause = cause.clone();
+                }
                 _ => row.status = ExecutionStatus::Aborted,
             }
             if let Some(run) = map_runs.get_mut(&child.map_run_arn) {

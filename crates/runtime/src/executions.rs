@@ -579,13 +579,30 @@ pub(crate) async fn stop_execution(
         return Err(ApiError::execution_does_not_exist(&input.execution_arn));
     }
     let e = execution(rt, &input.execution_arn).await?;
-    if e.map_run_arn.is_some() && e.status == store::ExecutionStatus::Running {
-        // Not from a recording: a child runs inside its parent and stops with it.
-        return Err(ApiError::validation(
-            "A Distributed Map child execution cannot be stopped by itself: stop its parent execution",
-        ));
-    }
     let time = crate::now();
+    if let (Some(map_run_arn), store::ExecutionStatus::Running) = (&e.map_run_arn, e.status) {
+        // A distributed Map's child runs inside its parent's engine: the stop goes to the
+        // parent, which aborts that child alone (AWS counts such children under
+        // `MapRunExecutionCounts.aborted`, "stopped by the user").
+        let parent = rt
+            .store
+            .map_run(map_run_arn)
+            .await
+            .map_err(internal)?
+            .map(|run| run.execution_arn)
+            .ok_or_else(|| ApiError::execution_does_not_exist(&input.execution_arn))?;
+        let event = Event::ChildStopRequested {
+            execution_arn: input.execution_arn.clone(),
+            error: input.error,
+            cause: input.cause,
+            time,
+        };
+        rt.offer(&parent, event, None).await.map_err(internal)?;
+        let e = execution(rt, &input.execution_arn).await?;
+        return Ok(StopExecutionOutput {
+            stop_date: Timestamp::from_millis(e.stop_date.unwrap_or(time)),
+        });
+    }
     let event = Event::StopRequested {
         error: input.error,
         cause: input.cause,

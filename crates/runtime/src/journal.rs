@@ -56,6 +56,14 @@ pub(crate) fn encode(event: &Event) -> String {
             json!({"StopRequested": {"error": error, "cause": cause, "time": time}})
         }
         Event::Redriven { time } => json!({"Redriven": {"time": time}}),
+        Event::ChildStopRequested {
+            execution_arn,
+            error,
+            cause,
+            time,
+        } => json!({"ChildStopRequested": {
+            "executionArn": execution_arn, "error": error, "cause": cause, "time": time,
+        }}),
         Event::TaskRejected { task, cause, time } => {
             json!({"TaskRejected": {"task": task, "cause": cause, "time": time}})
         }
@@ -182,6 +190,12 @@ pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
             time,
         },
         "Redriven" => Event::Redriven { time },
+        "ChildStopRequested" => Event::ChildStopRequested {
+            execution_arn: opt_str("executionArn").ok_or_else(|| Corrupt("executionArn".into()))?,
+            error: opt_str("error"),
+            cause: opt_str("cause"),
+            time,
+        },
         "TaskRejected" => Event::TaskRejected {
             task: u64_of("task")?,
             cause: opt_str("cause").unwrap_or_default(),
@@ -242,6 +256,12 @@ mod tests {
                 time: 11,
             },
             Event::Redriven { time: 12 },
+            Event::ChildStopRequested {
+                execution_arn: "arn:aws:states:us-east-1:1:execution:m/l:child".into(),
+                error: Some("E".into()),
+                cause: None,
+                time: 15,
+            },
             Event::TaskRejected {
                 task: 6,
                 cause: "gone".into(),

@@ -150,6 +150,9 @@ impl Live {
                 (None, _) => false,
             },
             Event::MapRunUpdated { map_run_arn, .. } => self.map_runs.contains_key(map_run_arn),
+            Event::ChildStopRequested { execution_arn, .. } => {
+                self.engine.has_running_child(execution_arn)
+            }
             Event::Started { .. } | Event::StopRequested { .. } | Event::Redriven { .. } => true,
         }
     }
@@ -473,7 +476,8 @@ fn event_time(event: &Event) -> Millis {
         | Event::TimerFired { time, .. }
         | Event::StopRequested { time, .. }
         | Event::Redriven { time }
-        | Event::MapRunUpdated { time, .. } => *time,
+        | Event::MapRunUpdated { time, .. }
+        | Event::ChildStopRequested { time, .. } => *time,
     }
 }
 

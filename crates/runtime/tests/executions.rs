@@ -1380,23 +1380,35 @@ async fn running_children_resume_with_their_parent_and_stop_with_it() {
         assert_eq!(events.len(), 8, "{events:#?}");
     }
 
-    // A child stops with its parent, not by itself.
+    // StopExecution on one resumed child aborts it alone, with the error and cause given;
+    // within its tolerated failure the Map runs on, and the parent's own stop ends the rest.
     let held_run = map_runs(&rt, &stopped).await.map_runs[0]
         .map_run_arn
         .clone();
     let held_children = children(&rt, &held_run).await;
-    let alone = rt
-        .stop_execution(
-            &ctx(),
-            StopExecutionInput {
-                execution_arn: held_children[0].execution_arn.clone(),
-                ..Default::default()
-            },
-        )
-        .await;
-    assert!(
-        matches!(alone, Err(ApiError::ValidationException { .. })),
-        "{alone:?}"
+    let target = held_children[0].execution_arn.clone();
+    rt.stop_execution(
+        &ctx(),
+        StopExecutionInput {
+            execution_arn: target.clone(),
+            error: Some("Operator.Cancelled".into()),
+            cause: Some("enough".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let alone = finished(&rt, &target).await;
+    assert_eq!(alone.status, ExecutionStatus::Aborted);
+    assert_eq!(alone.error.as_deref(), Some("Operator.Cancelled"));
+    assert_eq!(alone.cause.as_deref(), Some("enough"));
+    assert_eq!(
+        describe(&rt, &stopped).await.status,
+        ExecutionStatus::Running
+    );
+    let sibling = &held_children[1].execution_arn;
+    assert_eq!(
+        describe(&rt, sibling).await.status,
+        ExecutionStatus::Running
     );
     rt.stop_execution(
         &ctx(),
