@@ -231,8 +231,12 @@ pub struct Execution {
     redrive_point: Option<RedrivePoint>,
     /// The results a redriven top-level Parallel or Map keeps from the attempt before.
     pub(crate) redrive_done: Option<Vec<Option<Value>>>,
-    /// What the top-level Parallel or Map that failed last had finished: (state, results).
-    pub(crate) root_fanout_done: Option<(usize, Vec<Option<Value>>)>,
+    /// What the top-level Parallel or Map that failed last had finished: (state, results,
+    /// its map run and that run's redrives).
+    pub(crate) root_fanout_done: Option<FanoutDone>,
+    /// The map run a redriven top-level distributed Map continues, with its redrives so far,
+    /// and the state it belongs to.
+    pub(crate) redrive_map_run: Option<(usize, String, u32)>,
     /// The histories of a distributed Map's children, with `Limits::child_executions`.
     pub(crate) children: Children,
     /// History events and bytes of event data written in the current step.
@@ -240,6 +244,12 @@ pub struct Execution {
 }
 
 /// The top-level state an unsuccessful execution did not leave.
+/// A distributed Map's run and how many times it has been redriven.
+pub(crate) type MapRunAttempt = (String, u32);
+
+/// What a top-level Parallel or Map that failed had finished: (state, results, its map run).
+pub(crate) type FanoutDone = (usize, Vec<Option<Value>>, Option<MapRunAttempt>);
+
 #[derive(Debug, Clone)]
 struct RedrivePoint {
     state: usize,
@@ -248,6 +258,8 @@ struct RedrivePoint {
     /// For a Parallel or Map state: the branches or iterations that succeeded, which a
     /// redrive does not run again.
     done: Option<Vec<Option<Value>>>,
+    /// For a distributed Map: its map run and that run's redrives so far.
+    map_run: Option<(String, u32)>,
 }
 
 impl RedrivePoint {
@@ -258,6 +270,10 @@ impl RedrivePoint {
             scope: run.scope.clone(),
             done: match &run.pending {
                 Pending::Fanout(f) => Some(f.succeeded()),
+                _ => None,
+            },
+            map_run: match &run.pending {
+                Pending::Fanout(f) => f.map_run_arn.clone().map(|a| (a, f.map_run_redrives)),
                 _ => None,
             },
         }
@@ -294,6 +310,7 @@ impl Execution {
             redrive_point: None,
             redrive_done: None,
             root_fanout_done: None,
+            redrive_map_run: None,
             children: Children::default(),
             step_written: (0, 0),
         }
@@ -824,12 +841,21 @@ impl Execution {
     /// The top-level run failed in its current state.
     pub(crate) fn root_failed(&mut self, run: &Run) {
         let mut point = RedrivePoint::of(run);
-        if let Some((state, done)) = self.root_fanout_done.take() {
+        if let Some((state, done, map_run)) = self.root_fanout_done.take() {
             if state == run.state {
                 point.done = Some(done);
+                point.map_run = map_run;
             }
         }
         self.redrive_point = Some(point);
+    }
+
+    /// The map run a redrive would continue (a top-level distributed Map that did not succeed).
+    pub fn map_run_to_redrive(&self) -> Option<&str> {
+        self.redrive_point
+            .as_ref()
+            .and_then(|p| p.map_run.as_ref())
+            .map(|(arn, _)| arn.as_str())
     }
 
     /// Whether `Event::Redriven` would continue this execution: it failed, was stopped or
@@ -852,6 +878,7 @@ impl Execution {
             return;
         };
         self.redrive_done = point.done;
+        self.redrive_map_run = point.map_run.map(|(arn, n)| (point.state, arn, n));
         self.status = Status::Running;
         self.outcome = None;
         self.info.redrive_count += 1;

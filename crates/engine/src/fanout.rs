@@ -47,6 +47,8 @@ pub(crate) struct Fanout {
     pub scope: Arc<Map<String, Value>>,
     /// A distributed Map's run, once `MapRunStarted` is written.
     pub map_run_arn: Option<String>,
+    /// How many times that map run has been redriven.
+    pub map_run_redrives: u32,
     /// Slots whose child failed (their result, if any, is the error output).
     pub failed_slots: Vec<usize>,
     /// A distributed Map with a `ResultWriter`: what it writes of each child execution.
@@ -99,7 +101,29 @@ impl Execution {
         if let Some(fault) = fanout.tolerance_error.take() {
             return Step::Fail(fault);
         }
-        if fanout.distributed {
+        // A redrive continues the top-level distributed Map's run that did not succeed: the
+        // same map run, redriven (AWS's "Redriving Map Runs": a redriven parent redrives its
+        // Map Run, up to 1,000 times per run).
+        let state_idx = self.run(rid).state;
+        let redriven = match self.redrive_map_run.take() {
+            Some((at, arn, n))
+                if fanout.distributed && at == state_idx && self.run(rid).parent.is_none() =>
+            {
+                Some((arn, n))
+            }
+            _ => None,
+        };
+        if let Some((arn, redrives)) = redriven {
+            fanout.map_run_redrives = redrives + 1;
+            last = self.emit_in(
+                rid,
+                EventDetails::MapRunRedriven {
+                    map_run_arn: arn.clone(),
+                    redrive_count: fanout.map_run_redrives,
+                },
+            );
+            fanout.map_run_arn = Some(arn);
+        } else if fanout.distributed {
             let label = match &state.kind {
                 StateKind::Map(m) => m.label.clone(),
                 _ => None,
@@ -126,6 +150,8 @@ impl Execution {
                 },
             );
             fanout.map_run_arn = Some(arn);
+        }
+        if fanout.distributed {
             // Express children are not recorded, on AWS either (their histories go to logs).
             fanout.child_executions = self.limits.child_executions
                 && self.run(rid).sink == Sink::Main
@@ -190,6 +216,7 @@ impl Execution {
             set: Arc::from(Vec::new()),
             scope,
             map_run_arn: None,
+            map_run_redrives: 0,
             failed_slots: Vec::new(),
             export: None,
             child_executions: false,
@@ -477,7 +504,8 @@ impl Execution {
                 if !tolerated {
                     if self.run(parent).parent.is_none() {
                         if let Pending::Fanout(f) = &self.run(parent).pending {
-                            self.root_fanout_done = Some((state_idx, f.succeeded()));
+                            let map_run = f.map_run_arn.clone().map(|a| (a, f.map_run_redrives));
+                            self.root_fanout_done = Some((state_idx, f.succeeded(), map_run));
                         }
                     }
                     self.abort_children(parent, state);

@@ -119,6 +119,12 @@ pub enum EventDetails {
         map_run_arn: String,
         results_written: u64,
     },
+    /// A redrive of the execution continues the map run that did not succeed: same ARN,
+    /// `redrive_count` its redrives so far, this one included.
+    MapRunRedriven {
+        map_run_arn: String,
+        redrive_count: u32,
+    },
     MapRunFailed {
         map_run_arn: String,
         /// Items that failed, of `total`.
@@ -214,6 +220,7 @@ impl EventDetails {
             | E::MapIterationAborted { .. }
             | E::MapRunStarted { .. }
             | E::MapRunSucceeded { .. }
+            | E::MapRunRedriven { .. }
             | E::TaskStarted { .. } => 0,
         }
     }
@@ -245,6 +252,7 @@ impl EventDetails {
             E::MapIterationAborted { .. } => "MapIterationAborted",
             E::MapRunStarted { .. } => "MapRunStarted",
             E::MapRunSucceeded { .. } => "MapRunSucceeded",
+            E::MapRunRedriven { .. } => "MapRunRedriven",
             E::MapRunFailed { .. } => "MapRunFailed",
             E::TaskScheduled { resource, .. } => return task_type(resource, "Scheduled"),
             E::TaskStarted { resource, .. } => return task_type(resource, "Started"),
@@ -400,6 +408,13 @@ impl HistoryEvent {
             E::MapRunFailed { error, cause, .. } => {
                 ("mapRunFailedEventDetails", error_cause(error, cause))
             }
+            E::MapRunRedriven {
+                map_run_arn,
+                redrive_count,
+            } => (
+                "mapRunRedrivenEventDetails",
+                json!({"mapRunArn": map_run_arn, "redriveCount": redrive_count}),
+            ),
             E::TaskScheduled {
                 resource,
                 parameters,

@@ -225,6 +225,7 @@ impl Live {
         // Map runs start, their children's rows and counts follow, then map runs end (with
         // the counts of children that ended in this same step).
         batch.extend(map_runs_started(&arn, &mut self.map_runs, &written));
+        batch.extend(map_runs_redriven(&mut self.map_runs, &written));
         let children = self.engine.take_child_histories();
         if !children.is_empty() {
             let ops = self
@@ -386,6 +387,39 @@ fn map_runs_started(
             };
             ops.push(Op::CreateMapRun(run.clone()));
             open.insert(map_run_arn.clone(), run);
+        }
+    }
+    ops
+}
+
+/// The map run records a redrive continues: running again, with their redrive count and date;
+/// the items that succeeded stay counted, the rest wait for their children again.
+fn map_runs_redriven(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for event in events {
+        if let EventDetails::MapRunRedriven {
+            map_run_arn,
+            redrive_count,
+        } = &event.details
+        {
+            let Some(run) = open.get_mut(map_run_arn) else {
+                continue;
+            };
+            let total = run.item_counts.total;
+            let succeeded = run.item_counts.succeeded;
+            let counts = MapRunCounts {
+                pending: total.saturating_sub(succeeded),
+                succeeded,
+                total,
+                ..MapRunCounts::default()
+            };
+            run.status = MapRunStatus::Running;
+            run.item_counts = counts;
+            run.execution_counts = counts;
+            run.stop_date = None;
+            run.redrive_count = *redrive_count;
+            run.redrive_date = Some(event.timestamp);
+            ops.push(Op::UpdateMapRun(run.clone()));
         }
     }
     ops

@@ -206,6 +206,16 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     }
     // The replay rewrote the row's fields as it went; the store's row is the current one.
     live.record = stored;
+    // A map run a redrive continued was closed and reopened during the replay, which lost
+    // track of it: the store's record is the current one.
+    if live.engine.status() == baton_engine::Status::Running {
+        let runs = rt.store.map_runs(&arn, &PageRequest::first(1000)).await?;
+        for run in runs.items {
+            if run.status == baton_store::MapRunStatus::Running {
+                live.map_runs.entry(run.arn.clone()).or_insert(run);
+            }
+        }
+    }
     Ok(Rebuilt {
         live,
         invokes,

@@ -1446,7 +1446,7 @@ async fn child_tokens(rt: &Runtime, map_run_arn: &str) -> Vec<(i64, String)> {
 }
 
 #[tokio::test]
-async fn a_redriven_distributed_map_runs_new_children_for_what_did_not_succeed() {
+async fn a_redriven_distributed_map_continues_its_map_run_with_new_children_for_what_failed() {
     let (_d, store, rt) = setup().await;
     let m = machine(
         &store,
@@ -1497,13 +1497,29 @@ async fn a_redriven_distributed_map_runs_new_children_for_what_did_not_succeed()
     );
 
     redrive(&rt, &arn).await;
+    // The redrive continues the same map run (AWS: a redriven parent redrives its Map Run):
+    // one run, redriven once, `MapRunRedriven` in the parent's history.
     let runs = map_runs(&rt, &arn).await.map_runs;
-    assert_eq!(runs.len(), 2);
-    let second = runs
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].map_run_arn, first);
+    let redriven = describe_run(&rt, first.clone()).await;
+    assert_eq!(redriven.status, MapRunStatus::Running);
+    assert_eq!(redriven.redrive_count, Some(1));
+    assert!(redriven.redrive_date.is_some());
+    let events = history(&rt, &arn).await;
+    let details = events
         .iter()
-        .map(|r| r.map_run_arn.clone())
-        .find(|r| *r != first)
-        .expect("a second map run");
+        .find(|e| e["type"] == "MapRunRedriven")
+        .expect("a MapRunRedriven event");
+    assert_eq!(
+        details["mapRunRedrivenEventDetails"],
+        json!({"mapRunArn": first, "redriveCount": 1})
+    );
+    // The redriven run carries on across a restart.
+    rt.shutdown();
+    drop(rt);
+    let rt = open(store.clone(), Duration::from_secs(5)).await;
+    let second = first.clone();
     let tokens = child_tokens(&rt, &second).await;
     assert_eq!(
         tokens.iter().map(|t| t.0).collect::<Vec<_>>(),
@@ -1519,11 +1535,19 @@ async fn a_redriven_distributed_map_runs_new_children_for_what_did_not_succeed()
     assert_eq!(output, json!([{"ok": 0}, {"ok": 1}, {"ok": 2}]));
     let described = describe_run(&rt, second.clone()).await;
     assert_eq!(described.status, MapRunStatus::Succeeded);
+    assert_eq!(described.redrive_count, Some(1));
     assert_eq!(described.execution_counts.succeeded, 3);
     assert_eq!(described.execution_counts.pending, 0);
     assert_eq!(described.execution_counts.total, 3);
-    for child in children(&rt, &second).await {
-        assert_eq!(child.status, ExecutionStatus::Succeeded);
+    // The children of both attempts belong to the run; those of the redrive succeeded.
+    let all = children(&rt, &second).await;
+    assert_eq!(all.len(), 5);
+    for child in &all {
         assert_ids_consecutive(&history(&rt, &child.execution_arn).await);
     }
+    let succeeded = all
+        .iter()
+        .filter(|c| c.status == ExecutionStatus::Succeeded)
+        .count();
+    assert_eq!(succeeded, 3);
 }
