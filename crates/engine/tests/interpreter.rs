@@ -542,3 +542,26 @@ fn express_executions_time_out_after_five_minutes() {
         );
     }
 }
+
+/// `$toMillis` with a time-only picture takes the date from the state's time, as jsonata-js
+/// 2.0.6 takes it from the evaluation's `$now()`: the same result on every replay.
+#[test]
+fn to_millis_fills_a_missing_date_from_the_state_time() {
+    let case = Case {
+        name: "toMillis",
+        definition: json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Output": "{% $toMillis('10:30', '[H]:[m]') %}", "End": true}}}),
+        input: json!({}),
+        replies: vec![],
+        status: "SUCCEEDED",
+        output: None,
+        error: None,
+        events: vec![],
+        elapsed_ms: 0,
+    };
+    // START is 2023-11-14T22:13:20Z; that day's 10:30 is 1699957800000.
+    let (first, ..) = run(&case);
+    let (second, ..) = run(&case);
+    assert_eq!(first.output.as_deref(), Some("1699957800000"));
+    assert_eq!(first.output, second.output);
+}

@@ -233,7 +233,8 @@ pub fn analyze(root: &AstNode) -> Result<Needs, JsonataError> {
         needs.sole_call = Some(name.to_string());
     }
     needs.random = needs.names_any(&["random", "uuid", "shuffle"]);
-    needs.clock = needs.names_any(&["now", "millis"]);
+    // `$toMillis` with a picture reads the time for what the picture leaves out.
+    needs.clock = needs.names_any(&["now", "millis", "toMillis"]);
     Ok(needs)
 }
 

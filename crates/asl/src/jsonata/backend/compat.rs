@@ -21,6 +21,8 @@
 //!   toward zero (`TimeClip`): the argument is truncated first (`__baton_time_clip`).
 //! * `$formatBase(n, radix)`: 2.0.6 rounds both to an integer, half to even (`round`), before
 //!   `n.toString(radix)`: both arguments are rounded first (`__baton_half_even`).
+//! * `$toMillis(timestamp, picture)`: 2.0.6 fills what the picture leaves out in front from the
+//!   evaluation's time, jsonata-core from the machine's clock (`clock::TO_MILLIS`).
 //!
 //! A name the expression binds itself (`$string := …`, a lambda's parameter) is left alone.
 
@@ -214,6 +216,10 @@ fn walk(node: &mut AstNode, chained: bool, bound: &HashSet<String>, changed: &mu
                 *changed = true;
             }
             let written = !chained && !args.iter().any(|a| matches!(a, AstNode::Placeholder));
+            if written && name == "toMillis" && args.len() == 2 && !bound.contains(name.as_str()) {
+                *name = super::clock::TO_MILLIS.to_string();
+                *changed = true;
+            }
             if let (true, Some((f, n))) =
                 (written && !bound.contains(name.as_str()), converted(name))
             {

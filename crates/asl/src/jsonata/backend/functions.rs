@@ -97,6 +97,12 @@ pub fn register(ev: &mut Evaluator, needs: &Needs, shared: &Shared) -> Result<()
         for (name, f) in super::compat::FUNCTIONS {
             added.push((name, ev.register_fn(*name, *f)));
         }
+        let now = shared.now_millis;
+        let f = move |args: &[JValue]| super::clock::to_millis(now, args);
+        added.push((
+            super::clock::TO_MILLIS,
+            ev.register_fn(super::clock::TO_MILLIS, f),
+        ));
     }
     for (name, outcome) in added {
         outcome.map_err(|e| format!("Cannot provide function ${name}: {}", e.message()))?;
@@ -346,19 +352,32 @@ fn millis(now: i64, args: &[JValue]) -> HostResult {
 fn now_fn(now: i64, args: &[JValue]) -> HostResult {
     check("now", &[Param('s', true), Param('s', true)], args).map_err(fail)?;
     static FROM_MILLIS: OnceLock<Option<AstNode>> = OnceLock::new();
-    let ast = FROM_MILLIS
-        .get_or_init(|| jsonata_core::parser::parse("$fromMillis($t, $p, $z)").ok())
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(JValue::Undefined);
+    built_in(
+        &FROM_MILLIS,
+        "$fromMillis($t, $p, $z)",
+        [
+            ("t", JValue::Number(now as f64)),
+            ("p", arg(0)),
+            ("z", arg(1)),
+        ],
+    )
+}
+
+/// Evaluates `text`, a call of built-in functions (parsed once into `cache`), with `bindings`:
+/// how a host function standing in for a built-in reaches the built-in itself.
+pub(super) fn built_in<const N: usize>(
+    cache: &'static OnceLock<Option<AstNode>>,
+    text: &str,
+    bindings: [(&str, JValue); N],
+) -> HostResult {
+    let ast = cache
+        .get_or_init(|| jsonata_core::parser::parse(text).ok())
         .as_ref()
-        .ok_or_else(|| fail("Cannot format the time".to_string()))?;
+        .ok_or_else(|| fail(format!("Cannot parse {text}")))?;
     let mut ctx = Context::new();
-    ctx.bind("t".to_string(), JValue::Number(now as f64));
-    ctx.bind(
-        "p".to_string(),
-        args.first().cloned().unwrap_or(JValue::Undefined),
-    );
-    ctx.bind(
-        "z".to_string(),
-        args.get(1).cloned().unwrap_or(JValue::Undefined),
-    );
+    for (name, value) in bindings {
+        ctx.bind(name.to_string(), value);
+    }
     Evaluator::with_context(ctx).evaluate(ast, &JValue::Undefined)
 }

@@ -5,6 +5,7 @@
 //! evaluates every expression there.
 
 mod analyze;
+mod clock;
 mod compat;
 mod convert;
 mod functions;
