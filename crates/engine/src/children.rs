@@ -43,6 +43,28 @@ pub(crate) struct ChildLog {
     /// Written and not yet taken.
     events: Vec<HistoryEvent>,
     ended: bool,
+    /// Its item's slot in the Map.
+    slot: usize,
+    /// How many times it has been redriven.
+    redrives: u32,
+    /// Reopened by a redrive, and not yet taken since.
+    reopened: bool,
+}
+
+/// A child that did not succeed, as a redrive of its map run continues it.
+#[derive(Debug, Clone)]
+pub(crate) struct EndedChild {
+    name: String,
+    input: Value,
+    start: Millis,
+    last_id: u64,
+    redrives: u32,
+}
+
+impl EndedChild {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// The child executions of one execution.
@@ -52,6 +74,8 @@ pub(crate) struct Children {
     next: u32,
     /// Logs written since the last take, in the order they were first written.
     dirty: Vec<u32>,
+    /// The children that did not succeed, by map run and slot: what a redrive continues.
+    pub(crate) unsuccessful: HashMap<String, HashMap<usize, EndedChild>>,
 }
 
 /// What one child execution wrote since the last [`Execution::take_child_histories`].
@@ -66,6 +90,9 @@ pub struct ChildHistory {
     pub events: Vec<HistoryEvent>,
     /// The child ended with these events.
     pub ended: bool,
+    /// For a child a redrive continues, in the batch that starts with its `ExecutionRedriven`:
+    /// its input (JSON text), its first start and its redrive count, for its row.
+    pub redriven: Option<(String, Millis, u32)>,
 }
 
 /// `arn:…:mapRun:MACHINE/LABEL:ID` → `arn:…:stateMachine:MACHINE/LABEL`, the ARN AWS gives a
@@ -89,7 +116,7 @@ impl Execution {
         map_run_arn: &str,
         name: String,
         input: &Value,
-        top: RunId,
+        (top, slot): (RunId, usize),
     ) -> (u32, u64) {
         let c = self.children.next;
         self.children.next += 1;
@@ -104,6 +131,9 @@ impl Execution {
                 next_id: 1,
                 events: Vec::new(),
                 ended: false,
+                slot,
+                redrives: 0,
+                reopened: false,
             },
         );
         let details = EventDetails::ExecutionStarted {
@@ -111,6 +141,41 @@ impl Execution {
             role_arn: self.info.role_arn.clone(),
         };
         let id = self.emit_child(c, 0, details);
+        (c, id)
+    }
+
+    /// Continues the history of a child that did not succeed, for a redrive of its map run:
+    /// its `ExecutionRedriven` follows its last event, as a redriven execution's does.
+    /// Answers the child's id and the id of that event.
+    pub(crate) fn reopen_child(
+        &mut self,
+        map_run_arn: &str,
+        ended: EndedChild,
+        (top, slot): (RunId, usize),
+    ) -> (u32, u64) {
+        let c = self.children.next;
+        self.children.next += 1;
+        let redrives = ended.redrives + 1;
+        self.children.logs.insert(
+            c,
+            ChildLog {
+                map_run_arn: map_run_arn.to_string(),
+                name: ended.name,
+                top,
+                input: ended.input,
+                start: ended.start,
+                next_id: ended.last_id + 1,
+                events: Vec::new(),
+                ended: false,
+                slot,
+                redrives,
+                reopened: true,
+            },
+        );
+        let details = EventDetails::ExecutionRedriven {
+            redrive_count: redrives,
+        };
+        let id = self.emit_child(c, ended.last_id, details);
         (c, id)
     }
 
@@ -248,9 +313,25 @@ impl Execution {
     }
 
     fn end_child(&mut self, c: u32, prev: u64, details: EventDetails) {
-        self.emit_child(c, prev, details);
-        if let Some(log) = self.children.logs.get_mut(&c) {
-            log.ended = true;
+        let succeeded = matches!(details, EventDetails::ExecutionSucceeded { .. });
+        let last_id = self.emit_child(c, prev, details);
+        let Some(log) = self.children.logs.get_mut(&c).filter(|l| !l.ended) else {
+            return;
+        };
+        log.ended = true;
+        if !succeeded {
+            let ended = EndedChild {
+                name: log.name.clone(),
+                input: log.input.clone(),
+                start: log.start,
+                last_id,
+                redrives: log.redrives,
+            };
+            self.children
+                .unsuccessful
+                .entry(log.map_run_arn.clone())
+                .or_default()
+                .insert(log.slot, ended);
         }
     }
 
@@ -264,11 +345,14 @@ impl Execution {
                 continue;
             };
             let ended = log.ended;
+            let redriven = std::mem::take(&mut log.reopened)
+                .then(|| (log.input.to_string(), log.start, log.redrives));
             out.push(ChildHistory {
                 map_run_arn: log.map_run_arn.clone(),
                 name: log.name.clone(),
                 events: std::mem::take(&mut log.events),
                 ended,
+                redriven,
             });
             if ended {
                 self.children.logs.remove(&c);

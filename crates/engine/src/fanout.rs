@@ -1,7 +1,7 @@
 //! Parallel branches and Map iterations: forking child runs, MaxConcurrency, tolerated
 //! failures, and joining their results in order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use baton_asl::jackson;
@@ -14,7 +14,7 @@ use baton_asl::vars::Entropy;
 use baton_asl::ErrorName;
 use serde_json::{Map, Value};
 
-use crate::children::Sink;
+use crate::children::{EndedChild, Sink};
 use crate::context::{self, StateContext};
 use crate::dataflow::{error_output, Ctx};
 use crate::distributed::ChildMeta;
@@ -49,6 +49,8 @@ pub(crate) struct Fanout {
     pub map_run_arn: Option<String>,
     /// How many times that map run has been redriven.
     pub map_run_redrives: u32,
+    /// For a redriven map run: the children that did not succeed, by slot, to continue.
+    pub redriven_children: HashMap<usize, EndedChild>,
     /// Slots whose child failed (their result, if any, is the error output).
     pub failed_slots: Vec<usize>,
     /// A distributed Map with a `ResultWriter`: what it writes of each child execution.
@@ -115,6 +117,7 @@ impl Execution {
         };
         if let Some((arn, redrives)) = redriven {
             fanout.map_run_redrives = redrives + 1;
+            fanout.redriven_children = self.children.unsuccessful.remove(&arn).unwrap_or_default();
             last = self.emit_in(
                 rid,
                 EventDetails::MapRunRedriven {
@@ -217,6 +220,7 @@ impl Execution {
             scope,
             map_run_arn: None,
             map_run_redrives: 0,
+            redriven_children: HashMap::new(),
             failed_slots: Vec::new(),
             export: None,
             child_executions: false,
@@ -412,10 +416,23 @@ impl Execution {
                 Pending::Fanout(f) => (f.export.is_some() || recorded, f.map_run_arn.clone()),
                 _ => (false, None),
             };
-            let name = named.then(|| self.entropy.uuid_v4());
+            // A redrive continues the child that did not succeed in this slot, if there is one.
+            let ended = match &mut self.run_mut(rid).pending {
+                Pending::Fanout(f) => f.redriven_children.remove(&slot),
+                _ => None,
+            };
+            let name = match &ended {
+                Some(e) => Some(e.name().to_string()),
+                None => named.then(|| self.entropy.uuid_v4()),
+            };
             if let (true, Some(arn), Some(name)) = (recorded, &map_run_arn, &name) {
-                let input = self.run(child).input.clone();
-                let (c, started) = self.open_child(arn, name.clone(), &input, child);
+                let (c, started) = match ended {
+                    Some(e) => self.reopen_child(arn, e, (child, slot)),
+                    None => {
+                        let input = self.run(child).input.clone();
+                        self.open_child(arn, name.clone(), &input, (child, slot))
+                    }
+                };
                 let run = self.run_mut(child);
                 run.sink = Sink::Child(c);
                 run.prev = started;
@@ -665,6 +682,8 @@ impl Execution {
         result: Value,
     ) -> Step {
         if let Some(map_run_arn) = map_run_arn {
+            // Nothing of a map run that succeeded is redriven.
+            self.children.unsuccessful.remove(&map_run_arn);
             let id = self.emit_in(
                 rid,
                 EventDetails::MapRunSucceeded {

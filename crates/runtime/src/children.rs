@@ -30,40 +30,34 @@ impl OpenChildren {
         let mut touched: Vec<String> = Vec::new();
         for child in written {
             let arn = child_execution_arn(&child.map_run_arn, &child.name);
+            if let Some((input, start, redrive_count)) = &child.redriven {
+                // A redrive of the map run continues this child: its row runs again.
+                let redriven = child
+                    .events
+                    .iter()
+                    .find(|e| matches!(e.details, EventDetails::ExecutionRedriven { .. }));
+                let row = Record {
+                    status: ExecutionStatus::Running,
+                    input: input.clone(),
+                    start_date: *start,
+                    redrive_count: *redrive_count,
+                    redrive_date: redriven.map(|e| e.timestamp),
+                    ..child_row(parent, &child, &arn)
+                };
+                ops.push(Op::UpdateExecution(row.clone()));
+                self.0.insert(arn.clone(), row);
+                count_started(map_runs, &child.map_run_arn, &mut touched);
+            }
             for event in &child.events {
                 if let EventDetails::ExecutionStarted { input, .. } = &event.details {
                     let row = Record {
-                        arn: arn.clone(),
-                        name: child.name.clone(),
-                        state_machine_arn: child_state_machine_arn(&child.map_run_arn),
-                        version_arn: None,
-                        alias_arn: None,
-                        revision_id: parent.revision_id.clone(),
-                        machine_type: MachineType::Standard,
-                        status: ExecutionStatus::Running,
                         input: input.clone(),
-                        output: None,
-                        error: None,
-                        cause: None,
                         start_date: event.timestamp,
-                        stop_date: None,
-                        redrive_count: 0,
-                        redrive_date: None,
-                        map_run_arn: Some(child.map_run_arn.clone()),
-                        parent_arn: Some(parent.arn.clone()),
-                        trace_header: None,
+                        ..child_row(parent, &child, &arn)
                     };
                     ops.push(Op::CreateExecution(row.clone()));
                     self.0.insert(arn.clone(), row);
-                    if let Some(run) = map_runs.get_mut(&child.map_run_arn) {
-                        for c in [&mut run.item_counts, &mut run.execution_counts] {
-                            c.pending = c.pending.saturating_sub(1);
-                            c.running += 1;
-                        }
-                        if !touched.contains(&child.map_run_arn) {
-                            touched.push(child.map_run_arn.clone());
-                        }
-                    }
+                    count_started(map_runs, &child.map_run_arn, &mut touched);
                 }
             }
             ops.push(Op::AppendHistory {
@@ -165,6 +159,48 @@ fn distributed_maps<'a>(set: &'a Value, out: &mut Vec<&'a Map<String, Value>>) {
             .flatten()
         {
             distributed_maps(branch, out);
+        }
+    }
+}
+
+/// A running child's row, without its input and start.
+fn child_row(parent: &Record, child: &ChildHistory, arn: &str) -> Record {
+    Record {
+        arn: arn.to_string(),
+        name: child.name.clone(),
+        state_machine_arn: child_state_machine_arn(&child.map_run_arn),
+        version_arn: None,
+        alias_arn: None,
+        revision_id: parent.revision_id.clone(),
+        machine_type: MachineType::Standard,
+        status: ExecutionStatus::Running,
+        input: String::new(),
+        output: None,
+        error: None,
+        cause: None,
+        start_date: 0,
+        stop_date: None,
+        redrive_count: 0,
+        redrive_date: None,
+        map_run_arn: Some(child.map_run_arn.clone()),
+        parent_arn: Some(parent.arn.clone()),
+        trace_header: None,
+    }
+}
+
+/// A child of `map_run_arn` started (or was redriven): one item moves from pending to running.
+fn count_started(
+    map_runs: &mut HashMap<String, MapRun>,
+    map_run_arn: &str,
+    touched: &mut Vec<String>,
+) {
+    if let Some(run) = map_runs.get_mut(map_run_arn) {
+        for c in [&mut run.item_counts, &mut run.execution_counts] {
+            c.pending = c.pending.saturating_sub(1);
+            c.running += 1;
+        }
+        if !touched.iter().any(|t| t == map_run_arn) {
+            touched.push(map_run_arn.to_string());
         }
     }
 }

@@ -194,8 +194,10 @@ async fn redrive(rt: &Runtime, arn: impl Into<String>) {
 /// The parameters of the first task the execution scheduled (its `TaskScheduled` event).
 async fn scheduled_parameters(rt: &Runtime, arn: &str) -> Value {
     let events = history(rt, arn).await;
+    // The latest: a redriven child's history holds its first attempt's too.
     let scheduled = events
         .iter()
+        .rev()
         .find(|e| e["type"] == "TaskScheduled")
         .expect("scheduled");
     serde_json::from_str(
@@ -1446,7 +1448,7 @@ async fn child_tokens(rt: &Runtime, map_run_arn: &str) -> Vec<(i64, String)> {
 }
 
 #[tokio::test]
-async fn a_redriven_distributed_map_continues_its_map_run_with_new_children_for_what_failed() {
+async fn a_redriven_distributed_map_continues_its_map_run_and_redrives_the_children_that_failed() {
     let (_d, store, rt) = setup().await;
     let m = machine(
         &store,
@@ -1481,11 +1483,8 @@ async fn a_redriven_distributed_map_continues_its_map_run_with_new_children_for_
     .await
     .unwrap();
     assert_eq!(finished(&rt, &arn).await.status, ExecutionStatus::Failed);
-    let mut ends: Vec<ExecutionStatus> = children(&rt, &first)
-        .await
-        .iter()
-        .map(|c| c.status)
-        .collect();
+    let listed_first = children(&rt, &first).await;
+    let mut ends: Vec<ExecutionStatus> = listed_first.iter().map(|c| c.status).collect();
     ends.sort_unstable();
     assert_eq!(
         ends,
@@ -1539,15 +1538,33 @@ async fn a_redriven_distributed_map_continues_its_map_run_with_new_children_for_
     assert_eq!(described.execution_counts.succeeded, 3);
     assert_eq!(described.execution_counts.pending, 0);
     assert_eq!(described.execution_counts.total, 3);
-    // The children of both attempts belong to the run; those of the redrive succeeded.
+    // The children that did not succeed were redriven themselves: the same three executions,
+    // two of them redriven once, their histories continued by `ExecutionRedriven`.
     let all = children(&rt, &second).await;
-    assert_eq!(all.len(), 5);
-    for child in &all {
-        assert_ids_consecutive(&history(&rt, &child.execution_arn).await);
-    }
-    let succeeded = all
+    assert_eq!(all.len(), 3);
+    let first_names: Vec<String> = listed_first
         .iter()
-        .filter(|c| c.status == ExecutionStatus::Succeeded)
-        .count();
-    assert_eq!(succeeded, 3);
+        .map(|c| c.execution_arn.clone())
+        .collect();
+    let mut redrive_counts = Vec::new();
+    for child in &all {
+        assert!(
+            first_names.contains(&child.execution_arn),
+            "{}",
+            child.execution_arn
+        );
+        assert_eq!(child.status, ExecutionStatus::Succeeded);
+        let d = describe(&rt, &child.execution_arn).await;
+        let events = history(&rt, &child.execution_arn).await;
+        assert_ids_consecutive(&events);
+        let redriven = events
+            .iter()
+            .filter(|e| e["type"] == "ExecutionRedriven")
+            .count();
+        let count = d.redrive_count.unwrap_or(0);
+        assert_eq!(count as usize, redriven);
+        redrive_counts.push(count);
+    }
+    redrive_counts.sort_unstable();
+    assert_eq!(redrive_counts, [0, 1, 1]);
 }
