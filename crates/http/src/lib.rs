@@ -270,6 +270,11 @@ fn refused<B: From<Bytes>>(rendered: Rendered) -> Response<B> {
         CONTENT_TYPE,
         HeaderValue::from_static(rendered.content_type),
     );
+    if let Some(code) = rendered.error_type {
+        response
+            .headers_mut()
+            .insert("x-amzn-errortype", HeaderValue::from_static(code));
+    }
     response
 }
 

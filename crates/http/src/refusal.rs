@@ -34,6 +34,8 @@ pub struct Rendered {
     pub status: StatusCode,
     pub content_type: &'static str,
     pub body: Bytes,
+    /// AWS JSON 1.0's `x-amzn-ErrorType` header: the code of `__type` again.
+    pub error_type: Option<&'static str>,
 }
 
 impl Refusal {
@@ -89,6 +91,7 @@ impl Refusal {
                     self.code(),
                     json_string(&message)
                 )),
+                error_type: Some(self.code()),
             },
             Protocol::S3Xml => Rendered {
                 status: self.status(),
@@ -98,6 +101,7 @@ impl Refusal {
                     self.s3_code(),
                     xml_text(&message)
                 )),
+                error_type: None,
             },
         }
     }
@@ -107,8 +111,12 @@ impl Refusal {
     pub fn response_bytes(&self, protocol: Protocol) -> Bytes {
         let rendered = self.render(protocol);
         let reason = rendered.status.canonical_reason().unwrap_or("Error");
+        let error_type = rendered
+            .error_type
+            .map(|code| format!("x-amzn-errortype: {code}\r\n"))
+            .unwrap_or_default();
         let mut out = format!(
-            "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\n{error_type}content-length: {}\r\nconnection: close\r\n\r\n",
             rendered.status.as_u16(),
             rendered.content_type,
             rendered.body.len()
@@ -204,6 +212,13 @@ mod tests {
         let refusal = Refusal::Host(Some("evil.example\"".into()));
         let rendered = refusal.render(Protocol::AwsJson);
         assert_eq!(rendered.status, StatusCode::FORBIDDEN);
+        assert_eq!(rendered.error_type, Some("AccessDeniedException"));
+        let wire = refusal.response_bytes(Protocol::AwsJson);
+        let head = std::str::from_utf8(&wire).unwrap();
+        assert!(
+            head.contains("\r\nx-amzn-errortype: AccessDeniedException\r\n"),
+            "{head}"
+        );
         assert_eq!(
             rendered.body,
             "{\"__type\":\"com.amazon.coral.service#AccessDeniedException\",\"message\":\"Host 'evil.example\\\"' is not served here: only loopback addresses, localhost, the bound address and the hosts given with --allow-host are accepted\"}"
