@@ -228,56 +228,44 @@ pub struct Execution {
     last_event_id: u64,
     /// Where a redrive continues: the top-level state the execution was in when it failed,
     /// was stopped or timed out, with its input and variables.
-    redrive_point: Option<RedrivePoint>,
-    /// The results a redriven top-level Parallel or Map keeps from the attempt before.
-    pub(crate) redrive_done: Option<Vec<Option<Value>>>,
-    /// What the top-level Parallel or Map that failed last had finished: (state, results,
-    /// its map run and that run's redrives).
-    pub(crate) root_fanout_done: Option<FanoutDone>,
-    /// The map run a redriven top-level distributed Map continues, with its redrives so far,
-    /// and the state it belongs to.
-    pub(crate) redrive_map_run: Option<(usize, String, u32)>,
+    pub(crate) redrive_point: Option<RedrivePoint>,
+    /// What each Parallel or Map that failed had finished, by the run it failed in, while that
+    /// run lives: what a redrive point takes of it.
+    pub(crate) failed_fanouts: HashMap<RunId, FanoutRemains>,
+    /// What a redriven Parallel or Map continues, by the run it is entered in.
+    pub(crate) resume_fanouts: HashMap<RunId, FanoutRemains>,
     /// The histories of a distributed Map's children, with `Limits::child_executions`.
     pub(crate) children: Children,
     /// History events and bytes of event data written in the current step.
     pub(crate) step_written: (usize, usize),
 }
 
-/// The top-level state an unsuccessful execution did not leave.
 /// A distributed Map's run and how many times it has been redriven.
 pub(crate) type MapRunAttempt = (String, u32);
 
-/// What a top-level Parallel or Map that failed had finished: (state, results, its map run).
-pub(crate) type FanoutDone = (usize, Vec<Option<Value>>, Option<MapRunAttempt>);
-
+/// Where a run that did not succeed stopped: the state it did not leave, with its input and
+/// variables; for a Parallel or Map state, what it had finished. A redrive continues there
+/// (AWS: "Step Functions preserves the results … of the successful steps, which are not
+/// rerun"; a state is unsuccessful when its `…Exited` event is missing), at every level.
 #[derive(Debug, Clone)]
-struct RedrivePoint {
-    state: usize,
-    input: Value,
-    scope: Scope,
-    /// For a Parallel or Map state: the branches or iterations that succeeded, which a
-    /// redrive does not run again.
-    done: Option<Vec<Option<Value>>>,
-    /// For a distributed Map: its map run and that run's redrives so far.
-    map_run: Option<(String, u32)>,
+pub(crate) struct RedrivePoint {
+    pub state: usize,
+    pub input: Value,
+    pub scope: Scope,
+    pub fanout: Option<FanoutRemains>,
 }
 
-impl RedrivePoint {
-    fn of(run: &Run) -> RedrivePoint {
-        RedrivePoint {
-            state: run.state,
-            input: run.input.clone(),
-            scope: run.scope.clone(),
-            done: match &run.pending {
-                Pending::Fanout(f) => Some(f.succeeded()),
-                _ => None,
-            },
-            map_run: match &run.pending {
-                Pending::Fanout(f) => f.map_run_arn.clone().map(|a| (a, f.map_run_redrives)),
-                _ => None,
-            },
-        }
-    }
+/// What a Parallel or Map state had finished when it stopped.
+#[derive(Debug, Clone)]
+pub(crate) struct FanoutRemains {
+    /// The state (in its run's set).
+    pub state: usize,
+    /// The results of the branches or iterations that succeeded, by slot.
+    pub done: Vec<Option<Value>>,
+    /// For a distributed Map: its map run and that run's redrives so far.
+    pub map_run: Option<MapRunAttempt>,
+    /// Where each branch or iteration that started and did not succeed stopped, by slot.
+    pub branches: HashMap<usize, RedrivePoint>,
 }
 
 impl Execution {
@@ -308,9 +296,8 @@ impl Execution {
             history_taken: 0,
             last_event_id: 0,
             redrive_point: None,
-            redrive_done: None,
-            root_fanout_done: None,
-            redrive_map_run: None,
+            failed_fanouts: HashMap::new(),
+            resume_fanouts: HashMap::new(),
             children: Children::default(),
             step_written: (0, 0),
         }
@@ -593,8 +580,44 @@ impl Execution {
         let run = self.runs.get_mut(rid).and_then(Option::take);
         if run.is_some() {
             self.retired_runs.push(rid);
+            self.failed_fanouts.remove(&rid);
+            self.resume_fanouts.remove(&rid);
         }
         run
+    }
+
+    /// Where the live run `rid` stands, for a redrive: its state, input and variables, and for
+    /// a Parallel or Map what it finished and where its unfinished branches stand (the running
+    /// ones included).
+    pub(crate) fn point_of(&self, rid: RunId) -> Option<RedrivePoint> {
+        let run = self.runs.get(rid)?.as_ref()?;
+        let fanout = match &run.pending {
+            Pending::Fanout(f) => {
+                let mut branches = f.stopped_branches.clone();
+                for (slot, child) in &f.running {
+                    if let Some(p) = self.point_of(*child) {
+                        branches.insert(*slot, p);
+                    }
+                }
+                Some(FanoutRemains {
+                    state: run.state,
+                    done: f.succeeded(),
+                    map_run: f.map_run_arn.clone().map(|a| (a, f.map_run_redrives)),
+                    branches,
+                })
+            }
+            _ => self
+                .failed_fanouts
+                .get(&rid)
+                .filter(|r| r.state == run.state)
+                .cloned(),
+        };
+        Some(RedrivePoint {
+            state: run.state,
+            input: run.input.clone(),
+            scope: run.scope.clone(),
+            fanout,
+        })
     }
 
     pub(crate) fn run(&self, rid: RunId) -> &Run {
@@ -831,30 +854,23 @@ impl Execution {
         let root = self
             .runs
             .iter()
-            .flatten()
-            .find(|r| r.parent.is_none() && r.sink == Sink::Main);
-        if let Some(run) = root {
-            self.redrive_point = Some(RedrivePoint::of(run));
+            .enumerate()
+            .find(|(_, r)| {
+                r.as_ref()
+                    .is_some_and(|r| r.parent.is_none() && r.sink == Sink::Main)
+            })
+            .map(|(rid, _)| rid);
+        if let Some(point) = root.and_then(|rid| self.point_of(rid)) {
+            self.redrive_point = Some(point);
         }
-    }
-
-    /// The top-level run failed in its current state.
-    pub(crate) fn root_failed(&mut self, run: &Run) {
-        let mut point = RedrivePoint::of(run);
-        if let Some((state, done, map_run)) = self.root_fanout_done.take() {
-            if state == run.state {
-                point.done = Some(done);
-                point.map_run = map_run;
-            }
-        }
-        self.redrive_point = Some(point);
     }
 
     /// The map run a redrive would continue (a top-level distributed Map that did not succeed).
     pub fn map_run_to_redrive(&self) -> Option<&str> {
         self.redrive_point
             .as_ref()
-            .and_then(|p| p.map_run.as_ref())
+            .and_then(|p| p.fanout.as_ref())
+            .and_then(|f| f.map_run.as_ref())
             .map(|(arn, _)| arn.as_str())
     }
 
@@ -871,14 +887,12 @@ impl Execution {
     /// Continues an unsuccessful execution at the top-level state it did not leave, with that
     /// state's input and variables. The execution timeout starts again.
     ///
-    /// A Parallel or Map state is entered again, and runs only the branches or iterations that
-    /// did not succeed (deeper nesting runs again whole).
+    /// A Parallel or Map state is entered again and runs only the branches or iterations that
+    /// did not succeed, each from the state it did not leave, at every level of nesting.
     fn redrive(&mut self) {
         let Some(point) = self.redrive_point.take() else {
             return;
         };
-        self.redrive_done = point.done;
-        self.redrive_map_run = point.map_run.map(|(arn, n)| (point.state, arn, n));
         self.status = Status::Running;
         self.outcome = None;
         self.info.redrive_count += 1;
@@ -911,6 +925,9 @@ impl Execution {
             pending: Pending::None,
             sink: Sink::Main,
         });
+        if let Some(fanout) = point.fanout {
+            self.resume_fanouts.insert(root, fanout);
+        }
         self.ready.push_back((root, Action::Enter));
     }
 }

@@ -18,7 +18,9 @@ use crate::children::{EndedChild, Sink};
 use crate::context::{self, StateContext};
 use crate::dataflow::{error_output, Ctx};
 use crate::distributed::ChildMeta;
-use crate::execution::{Action, Execution, Fault, Pending, Run, RunId, Scope, SetPath};
+use crate::execution::{
+    Action, Execution, Fault, Pending, RedrivePoint, Run, RunId, Scope, SetPath,
+};
 use crate::history::EventDetails;
 use crate::states::Step;
 
@@ -51,6 +53,10 @@ pub(crate) struct Fanout {
     pub map_run_redrives: u32,
     /// For a redriven map run: the children that did not succeed, by slot, to continue.
     pub redriven_children: HashMap<usize, EndedChild>,
+    /// Where each branch or iteration that did not succeed stopped, by slot.
+    pub stopped_branches: HashMap<usize, RedrivePoint>,
+    /// For a redriven state: where each branch or iteration to continue stopped, by slot.
+    pub resume: HashMap<usize, RedrivePoint>,
     /// Slots whose child failed (their result, if any, is the error output).
     pub failed_slots: Vec<usize>,
     /// A distributed Map with a `ResultWriter`: what it writes of each child execution.
@@ -107,12 +113,12 @@ impl Execution {
         // same map run, redriven (AWS's "Redriving Map Runs": a redriven parent redrives its
         // Map Run, up to 1,000 times per run).
         let state_idx = self.run(rid).state;
-        let redriven = match self.redrive_map_run.take() {
-            Some((at, arn, n))
-                if fanout.distributed && at == state_idx && self.run(rid).parent.is_none() =>
-            {
-                Some((arn, n))
-            }
+        let resumed = self
+            .resume_fanouts
+            .remove(&rid)
+            .filter(|r| r.state == state_idx);
+        let redriven = match resumed.as_ref().and_then(|r| r.map_run.clone()) {
+            Some(run) if fanout.distributed => Some(run),
             _ => None,
         };
         if let Some((arn, redrives)) = redriven {
@@ -169,14 +175,13 @@ impl Execution {
         fanout.results = vec![None; inputs.len()];
         fanout.queue = inputs.into_iter().enumerate().collect();
         // A redrive keeps what succeeded in the attempt before, if the state has the same
-        // branches or items.
-        if self.run(rid).parent.is_none() {
-            if let Some(done) = self.redrive_done.take() {
-                if done.len() == fanout.results.len() {
-                    fanout.results = done;
-                    let results = &fanout.results;
-                    fanout.queue.retain(|(slot, _)| results[*slot].is_none());
-                }
+        // branches or items, and continues the others where they stopped.
+        if let Some(r) = resumed {
+            if r.done.len() == fanout.results.len() {
+                fanout.results = r.done;
+                let results = &fanout.results;
+                fanout.queue.retain(|(slot, _)| results[*slot].is_none());
+                fanout.resume = r.branches;
             }
         }
         if fanout.queue.is_empty() {
@@ -221,6 +226,8 @@ impl Execution {
             map_run_arn: None,
             map_run_redrives: 0,
             redriven_children: HashMap::new(),
+            stopped_branches: HashMap::new(),
+            resume: HashMap::new(),
             failed_slots: Vec::new(),
             export: None,
             child_executions: false,
@@ -387,16 +394,30 @@ impl Execution {
                 Arc::<[(u32, u32)]>::from(p)
             };
             let start_at = Execution::set_of(&machine, &branch_set).start_at;
+            // A redriven branch or iteration continues from the state it did not leave.
+            let resume = match &mut self.run_mut(rid).pending {
+                Pending::Fanout(f) => f.resume.remove(&slot),
+                _ => None,
+            };
+            let (state_at, input, scope, nested) = match resume {
+                Some(p) => (p.state, p.input, p.scope, p.fanout),
+                None => (
+                    start_at,
+                    input,
+                    Scope {
+                        own: Map::new(),
+                        outer: Some(scope),
+                    },
+                    None,
+                ),
+            };
             let child = self.new_run(Run {
                 set: branch_set,
-                state: start_at,
+                state: state_at,
                 input,
                 input_text: None,
                 prev,
-                scope: Scope {
-                    own: Map::new(),
-                    outer: Some(scope),
-                },
+                scope,
                 parent: Some((rid, slot)),
                 entered_id: 0,
                 entered_prev: 0,
@@ -442,6 +463,9 @@ impl Execution {
                 if let Some(meta) = f.export.as_mut().and_then(|e| e.get_mut(slot)) {
                     meta.started(name.unwrap_or_default(), now);
                 }
+            }
+            if let Some(nested) = nested {
+                self.resume_fanouts.insert(child, nested);
             }
             self.ready.push_back((child, Action::Enter));
         }
@@ -519,13 +543,10 @@ impl Execution {
                     );
                 }
                 if !tolerated {
-                    if self.run(parent).parent.is_none() {
-                        if let Pending::Fanout(f) = &self.run(parent).pending {
-                            let map_run = f.map_run_arn.clone().map(|a| (a, f.map_run_redrives));
-                            self.root_fanout_done = Some((state_idx, f.succeeded(), map_run));
-                        }
-                    }
                     self.abort_children(parent, state);
+                    if let Some(remains) = self.point_of(parent).and_then(|p| p.fanout) {
+                        self.failed_fanouts.insert(parent, remains);
+                    }
                     let fault = if is_map && has_tolerance {
                         Fault::of(
                             ErrorName::ExceedToleratedFailureThreshold,
@@ -589,6 +610,11 @@ impl Execution {
                 .get(child)
                 .and_then(|r| r.as_ref())
                 .map_or(0, |r| r.prev);
+            if let Some(p) = self.point_of(child) {
+                if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
+                    f.stopped_branches.insert(slot, p);
+                }
+            }
             self.abort_run(child);
             if is_map && !distributed {
                 self.emit_for(

@@ -370,16 +370,24 @@ impl Execution {
     /// A run ended: the execution, or the Parallel/Map that forked it, learns of it.
     pub(crate) fn run_done(&mut self, rid: RunId, prev: u64, result: Result<Value, Fault>) {
         let parent = self.run(rid).parent;
+        // Where it stopped, for a redrive, taken before the run goes.
+        let point = if result.is_err() {
+            self.point_of(rid)
+        } else {
+            None
+        };
         match parent {
             None => {
-                if let Some(run) = self.drop_run(rid) {
-                    if result.is_err() {
-                        self.root_failed(&run);
-                    }
+                self.drop_run(rid);
+                if point.is_some() {
+                    self.redrive_point = point;
                 }
                 self.root_done(prev, result);
             }
             Some((parent, slot)) => {
+                if let (Some(p), Pending::Fanout(f)) = (point, &mut self.run_mut(parent).pending) {
+                    f.stopped_branches.insert(slot, p);
+                }
                 let mut last = prev;
                 if let Some(Sink::Child(c)) = self.drop_run(rid).map(|r| r.sink) {
                     if self.is_child_top(c, rid) {

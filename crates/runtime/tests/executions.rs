@@ -1065,6 +1065,22 @@ async fn update_map_run_raises_a_running_distributed_maps_concurrency() {
     );
 }
 
+/// Fails the task `token` with `Nope`, waits for the execution to fail, and redrives it.
+async fn fail_then_redrive(rt: &Runtime, arn: &str, token: String) {
+    rt.send_task_failure(
+        &ctx(),
+        SendTaskFailureInput {
+            task_token: token,
+            error: Some("Nope".into()),
+            cause: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(finished(rt, arn).await.status, ExecutionStatus::Failed);
+    redrive(rt, arn.to_string()).await;
+}
+
 #[tokio::test]
 async fn a_redriven_parallel_runs_only_its_failed_branches() {
     let (_d, store, rt) = setup().await;
@@ -1083,18 +1099,7 @@ async fn a_redriven_parallel_runs_only_its_failed_branches() {
     .await;
     let arn = start(&rt, &m, "e", json!({})).await;
     let task = poll(&rt, &act, "w").await;
-    rt.send_task_failure(
-        &ctx(),
-        SendTaskFailureInput {
-            task_token: task.task_token.unwrap(),
-            error: Some("Nope".into()),
-            cause: None,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(finished(&rt, &arn).await.status, ExecutionStatus::Failed);
-    redrive(&rt, arn.clone()).await;
+    fail_then_redrive(&rt, &arn, task.task_token.unwrap()).await;
     let again = poll(&rt, &act, "w").await;
     succeed(&rt, again.task_token.unwrap(), r#""slow""#).await;
     let d = finished(&rt, &arn).await;
@@ -1112,6 +1117,69 @@ async fn a_redriven_parallel_runs_only_its_failed_branches() {
         types.iter().filter(|t| *t == "ActivityScheduled").count(),
         2
     );
+}
+
+/// A redrive continues each unsuccessful branch from the state it did not leave, at every level
+/// (AWS: the steps that succeeded are not rerun): the branch's first state and the nested
+/// Parallel's branch that succeeded run once.
+#[tokio::test]
+async fn a_redrive_continues_nested_branches_where_they_stopped() {
+    let (_d, store, rt) = setup().await;
+    let act = activity(&store, "nested").await;
+    let m = machine(
+        &store,
+        "nested",
+        MachineType::Standard,
+        json!({"StartAt": "Both", "States": {"Both": {
+            "Type": "Parallel", "End": true,
+            "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": true}}},
+                {"StartAt": "Before", "States": {
+                    "Before": {"Type": "Pass", "Result": {"n": 1}, "Next": "Inner"},
+                    "Inner": {"Type": "Parallel", "End": true, "Branches": [
+                        {"StartAt": "InnerQuick", "States": {"InnerQuick": {"Type": "Pass", "Result": "inner", "End": true}}},
+                        {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": act, "End": true}}}
+                    ]}}}
+            ]}}}),
+    )
+    .await;
+    let arn = start(&rt, &m, "e", json!({})).await;
+    let task = poll(&rt, &act, "w").await;
+    assert_eq!(task.input.as_deref(), Some(r#"{"n":1}"#));
+    fail_then_redrive(&rt, &arn, task.task_token.unwrap()).await;
+    let again = poll(&rt, &act, "w").await;
+    assert_eq!(again.input.as_deref(), Some(r#"{"n":1}"#), "the same input");
+    succeed(&rt, again.task_token.unwrap(), r#""slow""#).await;
+    let d = finished(&rt, &arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"["quick",["inner","slow"]]"#));
+    let events = history(&rt, &arn).await;
+    assert_ids_consecutive(&events);
+    let entered = |name: &str| {
+        events
+            .iter()
+            .filter(|e| {
+                e["type"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("StateEntered"))
+                    && e["stateEnteredEventDetails"]["name"] == name
+            })
+            .count()
+    };
+    assert_eq!(entered("Quick"), 1);
+    assert_eq!(
+        entered("Before"),
+        1,
+        "the branch continues after its first state"
+    );
+    assert_eq!(
+        entered("InnerQuick"),
+        1,
+        "the nested branch that succeeded is kept"
+    );
+    assert_eq!(entered("Both"), 2);
+    assert_eq!(entered("Inner"), 2);
+    assert_eq!(entered("Slow"), 2);
 }
 
 #[tokio::test]
