@@ -394,11 +394,17 @@ impl Execution {
                 Arc::<[(u32, u32)]>::from(p)
             };
             let start_at = Execution::set_of(&machine, &branch_set).start_at;
-            // A redriven branch or iteration continues from the state it did not leave.
+            // A redriven branch or iteration continues from the state it did not leave; a
+            // distributed Map's Express children start again ("restarted using the
+            // StartExecution API action", AWS's redrive of Map Runs).
+            let express_children = distributed
+                && matches!(&state.kind,
+                    StateKind::Map(m) if m.execution_type.as_deref() == Some("EXPRESS"));
             let resume = match &mut self.run_mut(rid).pending {
                 Pending::Fanout(f) => f.resume.remove(&slot),
                 _ => None,
-            };
+            }
+            .filter(|_| !express_children);
             let (state_at, input, scope, nested) = match resume {
                 Some(p) => (p.state, p.input, p.scope, p.fanout),
                 None => (

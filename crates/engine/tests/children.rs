@@ -369,3 +369,55 @@ fn a_child_sees_its_own_execution_in_the_context_object() {
     );
     assert_eq!(seen["machineName"], json!("m/Items"));
 }
+
+/// Applies `first` and everything it leads to, answering every task with `"ok"`; counts the
+/// tasks.
+fn drive(execution: &mut Execution, first: Event, calls: &mut usize) {
+    let mut queue = std::collections::VecDeque::from([first]);
+    while let Some(event) = queue.pop_front() {
+        for effect in execution.apply(event) {
+            if let baton_engine::Effect::ScheduleTask(request) = effect {
+                *calls += 1;
+                queue.push_back(Event::TaskSucceeded {
+                    task: request.id,
+                    output: json!("ok"),
+                    time: 2_000,
+                });
+            }
+        }
+    }
+}
+
+/// A redriven map run continues a Standard child from the state it did not leave, and starts
+/// an Express child again ("restarted using the StartExecution API action"): the Task before
+/// the failing state runs again only for the Express child.
+#[test]
+fn a_redrive_continues_standard_children_and_restarts_express_ones() {
+    for (execution_type, calls_after_redrive) in [("STANDARD", 0), ("EXPRESS", 1)] {
+        let processor = json!({
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+            "StartAt": "Call",
+            "States": {
+                "Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "f"}, "Next": "Broken"},
+                "Broken": {"Type": "Fail", "Error": "Item.Bad"}
+            }
+        });
+        let mut execution = Execution::new(Arc::new(machine(processor, json!({}))), limits(true));
+        let mut calls = 0;
+        let started = Event::Started {
+            info: Box::new(info()),
+            input: json!({"items": [{"n": 1}]}),
+            time: 1_000,
+            seed: 3,
+        };
+        drive(&mut execution, started, &mut calls);
+        assert_eq!(execution.status(), Status::Failed);
+        assert_eq!(calls, 1);
+        assert!(execution.can_redrive());
+        let mut again = 0;
+        drive(&mut execution, Event::Redriven { time: 3_000 }, &mut again);
+        assert_eq!(execution.status(), Status::Failed, "{execution_type}");
+        assert_eq!(again, calls_after_redrive, "{execution_type}");
+    }
+}
