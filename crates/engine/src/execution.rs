@@ -865,13 +865,20 @@ impl Execution {
         }
     }
 
-    /// The map run a redrive would continue (a top-level distributed Map that did not succeed).
-    pub fn map_run_to_redrive(&self) -> Option<&str> {
-        self.redrive_point
-            .as_ref()
-            .and_then(|p| p.fanout.as_ref())
-            .and_then(|f| f.map_run.as_ref())
-            .map(|(arn, _)| arn.as_str())
+    /// The map runs a redrive would continue: every distributed Map that did not succeed on
+    /// the way to where the execution stopped.
+    pub fn map_runs_to_redrive(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&RedrivePoint> = self.redrive_point.iter().collect();
+        while let Some(point) = stack.pop() {
+            if let Some(f) = &point.fanout {
+                if let Some((arn, _)) = &f.map_run {
+                    out.push(arn.as_str());
+                }
+                stack.extend(f.branches.values());
+            }
+        }
+        out
     }
 
     /// Whether `Event::Redriven` would continue this execution: it failed, was stopped or

@@ -655,8 +655,14 @@ pub(crate) async fn redrive_execution(
             "The execution did not stop in a state it can continue from",
         ));
     }
-    // A top-level distributed Map that did not succeed continues its own map run.
-    if let Some(map_run_arn) = live.engine.map_run_to_redrive().map(str::to_string) {
+    // A distributed Map that did not succeed continues its own map run.
+    let redriven: Vec<String> = live
+        .engine
+        .map_runs_to_redrive()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    for map_run_arn in redriven {
         if let Some(run) = rt.store.map_run(&map_run_arn).await.map_err(internal)? {
             live.map_runs.insert(map_run_arn, run);
         }

@@ -1499,6 +1499,54 @@ async fn running_children_resume_with_their_parent_and_stop_with_it() {
     assert_eq!(d.execution_counts.aborted, 2);
 }
 
+/// A distributed Map inside a Parallel branch continues its own map run on a redrive too.
+#[tokio::test]
+async fn a_nested_distributed_map_continues_its_map_run_on_a_redrive() {
+    let (_d, store, rt) = setup().await;
+    let m = machine(
+        &store,
+        "nestedmap",
+        MachineType::Standard,
+        json!({"StartAt": "Both", "States": {"Both": {
+            "Type": "Parallel", "End": true,
+            "Branches": [{"StartAt": "Each", "States": {"Each": {
+                "Type": "Map", "Label": "Inner",
+                "ItemProcessor": asking_processor(),
+                "End": true}}}]}}}),
+    )
+    .await;
+    let arn = start(&rt, &m, "e", json!([{"n": 0}, {"n": 1}])).await;
+    let run = map_runs(&rt, &arn).await.map_runs[0].map_run_arn.clone();
+    let tokens = child_tokens(&rt, &run).await;
+    succeed(&rt, tokens[0].1.clone(), r#"{"ok":0}"#).await;
+    fail_then_redrive(&rt, &arn, tokens[1].1.clone()).await;
+    let runs = map_runs(&rt, &arn).await.map_runs;
+    assert_eq!(runs.len(), 1, "the same map run");
+    let described = describe_run(&rt, run.clone()).await;
+    assert_eq!(described.status, MapRunStatus::Running);
+    assert_eq!(described.redrive_count, Some(1));
+    let tokens = child_tokens(&rt, &run).await;
+    assert_eq!(tokens.iter().map(|t| t.0).collect::<Vec<_>>(), [1]);
+    succeed(&rt, tokens[0].1.clone(), r#"{"ok":1}"#).await;
+    let d = finished(&rt, &arn).await;
+    assert_eq!(d.status, ExecutionStatus::Succeeded);
+    assert_eq!(d.output.as_deref(), Some(r#"[[{"ok":0},{"ok":1}]]"#));
+    assert_eq!(describe_run(&rt, run).await.status, MapRunStatus::Succeeded);
+}
+
+/// A distributed Map's processor whose one Task waits for a token, sent with the item's `n`.
+fn asking_processor() -> Value {
+    json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Ask",
+        "States": {"Ask": {"Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q",
+                "MessageBody": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
+            "End": true}}
+    })
+}
+
 /// The task tokens the running children of a map run wait with, by the child's input `n`.
 async fn child_tokens(rt: &Runtime, map_run_arn: &str) -> Vec<(i64, String)> {
     let mut tokens = Vec::new();
@@ -1524,14 +1572,7 @@ async fn a_redriven_distributed_map_continues_its_map_run_and_redrives_the_child
         MachineType::Standard,
         json!({"StartAt": "Each", "States": {"Each": {
             "Type": "Map", "Label": "Asking",
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                "StartAt": "Ask",
-                "States": {"Ask": {"Type": "Task",
-                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                    "Parameters": {"QueueUrl": "q",
-                        "MessageBody": {"token.$": "$$.Task.Token", "n.$": "$.n"}},
-                    "End": true}}},
+            "ItemProcessor": asking_processor(),
             "End": true}}}),
     )
     .await;
