@@ -109,9 +109,9 @@ impl Execution {
         if let Some(fault) = fanout.tolerance_error.take() {
             return Step::Fail(fault);
         }
-        // A redrive continues the top-level distributed Map's run that did not succeed: the
-        // same map run, redriven (AWS's "Redriving Map Runs": a redriven parent redrives its
-        // Map Run, up to 1,000 times per run).
+        // A redrive continues a distributed Map's run that did not succeed: the same map run,
+        // redriven (AWS's "Redriving Map Runs": a redriven parent redrives its Map Run, up to
+        // 1,000 times per run).
         let state_idx = self.run(rid).state;
         let resumed = self
             .resume_fanouts
