@@ -89,8 +89,13 @@ impl<'a> Ctx<'a> {
                 let v = self.jsonata_as(t, field, JsonType::Integer, &states, entropy)?;
                 match v.as_u64() {
                     Some(n) => Ok(Some(n)),
-                    None => Err(self.query_error(&format!(
+                    None if v.as_f64().is_some_and(|n| n < 0.0) => Err(self.query_error(&format!(
                         "The JSONata expression '{}' specified for the field '{field}' returned a negative number: {v}",
+                        expression_text(t)
+                    ))),
+                    // Whole, but past any count a Java number holds (`1e20`): not an integer.
+                    None => Err(self.query_error(&format!(
+                        "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'integer', but was 'number' for value: {v}",
                         expression_text(t)
                     ))),
                 }
