@@ -7,7 +7,8 @@
 //! (undefined).", and `States.Runtime` "ToleratedFailurePercentage must be between 0 and
 //! 100."):
 //!
-//! * **Counts** (`Seconds`, `MaxConcurrency`): a whole non-negative number; a negative one is
+//! * **Counts** (`Seconds`, `MaxConcurrency`, `ToleratedFailureCount`, `MaxItemsPerBatch`,
+//!   `TimeoutSeconds`, `HeartbeatSeconds`): a whole non-negative number; a negative one is
 //!   refused as negative; a whole number past what a Java number holds is no integer.
 //! * **`Items`**: an array. **`Condition`**: a boolean. **`ToleratedFailurePercentage`**: a
 //!   number, then 0 to 100. **`Timestamp`**: an ISO-8601 string (no class here is one).
@@ -20,11 +21,12 @@ use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
 use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskRequest};
 use serde_json::{json, Value};
 
-struct NoTasks;
+/// Every task succeeds at once.
+struct Succeed;
 
-impl TaskHandler for NoTasks {
-    fn run(&mut self, request: &TaskRequest) -> TaskReply {
-        panic!("no Task state here: {request:?}")
+impl TaskHandler for Succeed {
+    fn run(&mut self, _: &TaskRequest) -> TaskReply {
+        TaskReply::Succeeded(json!("done"))
     }
 }
 
@@ -33,7 +35,7 @@ fn run(definition: &Value) -> Outcome {
     let mut execution = Execution::new(Arc::new(machine), Limits::default());
     let mut clock = VirtualClock::starting_at(1_700_000_000_000);
     let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "m", "e");
-    run_to_end(&mut execution, info, json!({}), 7, &mut clock, &mut NoTasks)
+    run_to_end(&mut execution, info, json!({}), 7, &mut clock, &mut Succeed)
 }
 
 /// The expression for each class.
@@ -111,6 +113,45 @@ fn rows() -> Vec<Row> {
             |e| {
                 machine(json!({"S": {"Type": "Map", "Items": [1], "End": true,
                     "MaxConcurrency": format!("{{% {e} %}}"), "ItemProcessor": processor("INLINE")}}))
+            },
+            count,
+        ),
+        (
+            "ToleratedFailureCount",
+            |e| {
+                machine(json!({"S": {"Type": "Map", "Items": [1], "End": true,
+                    "ToleratedFailureCount": format!("{{% {e} %}}"),
+                    "ItemProcessor": processor("DISTRIBUTED")}}))
+            },
+            count,
+        ),
+        (
+            "MaxItemsPerBatch",
+            |e| {
+                machine(json!({"S": {"Type": "Map", "Items": [1], "End": true,
+                    "ItemBatcher": {"MaxItemsPerBatch": format!("{{% {e} %}}")},
+                    "ItemProcessor": processor("DISTRIBUTED")}}))
+            },
+            count,
+        ),
+        (
+            "TimeoutSeconds",
+            |e| {
+                machine(
+                    json!({"S": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": {"FunctionName": "f"}, "End": true,
+                    "TimeoutSeconds": format!("{{% {e} %}}")}}),
+                )
+            },
+            count,
+        ),
+        (
+            "HeartbeatSeconds",
+            |e| {
+                machine(json!({"S": {"Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Arguments": {"FunctionName": "f"}, "End": true,
+                    "HeartbeatSeconds": format!("{{% {e} %}}")}}))
             },
             count,
         ),
@@ -206,6 +247,6 @@ fn every_typed_jsonata_field_by_result_class() {
             }
         }
     }
-    assert_eq!(cells, 7 * 12);
+    assert_eq!(cells, 11 * 12);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
