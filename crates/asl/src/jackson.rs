@@ -25,11 +25,15 @@ pub fn read_tree(text: &str) -> Result<Value, serde_json::Error> {
         Some(v) => v?,
     };
     let read = &text[..values.byte_offset()];
-    if has_negative_zero_integer(read) {
-        // Rare: read the same value again with each `-0` integer token written `0`.
-        return serde_json::from_str(&without_negative_zero_integers(read));
+    if !read.contains("-0") {
+        return Ok(value);
     }
-    Ok(value)
+    let zeros = negative_zero_integers(read);
+    if zeros.is_empty() {
+        return Ok(value);
+    }
+    // Rare: read the same value again with each `-0` integer token written `0`.
+    serde_json::from_str(&without_signs_at(read, &zeros))
 }
 
 /// The positions of `-0` integer tokens (not `-0.5`, `-0e1`) outside strings.
@@ -59,14 +63,11 @@ fn negative_zero_integers(text: &str) -> Vec<usize> {
     found
 }
 
-fn has_negative_zero_integer(text: &str) -> bool {
-    text.contains("-0") && !negative_zero_integers(text).is_empty()
-}
-
-fn without_negative_zero_integers(text: &str) -> String {
+/// `text` without the `-` at each of `positions`.
+fn without_signs_at(text: &str, positions: &[usize]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for at in negative_zero_integers(text) {
+    for &at in positions {
         out.push_str(&text[last..at]);
         last = at + 1; // drop the `-`
     }

@@ -935,13 +935,14 @@ pub(crate) fn select_items(
             let mut current: Vec<Value> = Vec::new();
             let mut bytes = frame;
             for item in out {
-                let size = json_len(&item) + usize::from(!current.is_empty());
-                let full = current.len() >= max_items || bytes + size > max_bytes;
+                let len = json_len(&item);
+                let comma = usize::from(!current.is_empty());
+                let full = current.len() >= max_items || bytes + len + comma > max_bytes;
                 if full && !current.is_empty() {
                     batches.push(batch(std::mem::take(&mut current)));
                     bytes = frame;
                 }
-                bytes += json_len(&item) + usize::from(!current.is_empty());
+                bytes += len + usize::from(!current.is_empty());
                 current.push(item);
             }
             if !current.is_empty() {
