@@ -211,12 +211,17 @@ pub(crate) async fn start_execution(
 }
 
 /// The first step's batch creates the row as RUNNING; when the same step also ended the
-/// execution, the row is created as it ended instead of created and then updated.
+/// execution, the row is created as it ended instead of created and then updated. Only the
+/// execution's own update counts: the batch may also end a distributed Map's children.
 fn created_as_it_ended(batch: WriteBatch) -> WriteBatch {
     let mut ops = batch.into_ops();
+    let arn = match ops.first() {
+        Some(Op::CreateExecution(row)) => row.arn.clone(),
+        _ => return WriteBatch::from(ops),
+    };
     let ended = ops
         .iter()
-        .rposition(|op| matches!(op, Op::UpdateExecution(_)));
+        .rposition(|op| matches!(op, Op::UpdateExecution(row) if row.arn == arn));
     if let (Some(i), Some(Op::CreateExecution(_))) = (ended, ops.first()) {
         if let Op::UpdateExecution(row) = ops.remove(i) {
             ops[0] = Op::CreateExecution(row);

@@ -1677,3 +1677,34 @@ async fn a_redriven_distributed_map_continues_its_map_run_and_redrives_the_child
     redrive_counts.sort_unstable();
     assert_eq!(redrive_counts, [0, 1, 1]);
 }
+
+/// The first step of an execution may end some of a distributed Map's children and leave the
+/// execution running: the execution's row is still the one created (a child's end is not
+/// taken for the execution's own).
+#[tokio::test]
+async fn a_first_step_that_ends_a_child_but_not_the_execution_starts_it() {
+    let (_d, store, rt) = setup().await;
+    let definition = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "Label": "Items",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Check",
+            "States": {
+                "Check": {"Type": "Choice",
+                    "Choices": [{"Variable": "$.hold", "IsPresent": true, "Next": "Hold"}],
+                    "Default": "Fine"},
+                "Hold": {"Type": "Wait", "Seconds": 3600, "Next": "Fine"},
+                "Fine": {"Type": "Pass", "End": true}}},
+        "End": true}}});
+    let m = machine(&store, "first", MachineType::Standard, definition).await;
+    let arn = start(&rt, &m, "e", json!([{"n": 1}, {"hold": true}])).await;
+    assert_eq!(describe(&rt, &arn).await.status, ExecutionStatus::Running);
+    let run = map_runs(&rt, &arn).await.map_runs[0].map_run_arn.clone();
+    let mut statuses: Vec<ExecutionStatus> =
+        children(&rt, &run).await.iter().map(|c| c.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [ExecutionStatus::Running, ExecutionStatus::Succeeded]
+    );
+}
