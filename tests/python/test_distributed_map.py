@@ -224,6 +224,44 @@ def test_failed_children_within_tolerance_go_to_the_failed_file(sfn, s3, bucket)
     assert "Output" not in failed
 
 
+def test_a_map_run_failing_beyond_its_tolerance_still_writes_its_results(sfn, s3, bucket):
+    """AWS writes the results of a failed map run too: "FAILED_n.json – ... failed, timed out,
+    and aborted child workflow executions"; "PENDING_n.json – ... child workflow executions
+    that weren't started because the Map Run failed or aborted" ("ResultWriter (Map)")."""
+    processor = {
+        "Check": {"Type": "Choice",
+                  "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
+                  "Default": "Broken"},
+        "Fine": {"Type": "Pass", "End": True},
+        "Broken": {"Type": "Fail", "Error": "Item.Broken", "Cause": "not ok"},
+    }
+    states = distributed_map(
+        processor, ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=0,
+        ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
+                      "Parameters": {"Bucket": bucket, "Prefix": "failed-run"}})
+    items = [{"ok": True}, {"ok": False}, {"ok": True}]
+    arn, done = run(sfn, states, {"items": items})
+    assert done["status"] == "FAILED", done
+    assert done["error"] == "States.ExceedToleratedFailureThreshold"
+    [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_id = map_run["mapRunArn"].rsplit(":", 1)[1]
+    manifest = read_json(s3, bucket, f"failed-run/{run_id}/manifest.json")
+    assert manifest["MapRunArn"] == map_run["mapRunArn"]
+    files = {status: [f["Key"] for f in manifest["ResultFiles"][status]]
+             for status in ("SUCCEEDED", "FAILED", "PENDING")}
+    assert files == {status: [f"failed-run/{run_id}/{status}_0.json"]
+                     for status in ("SUCCEEDED", "FAILED", "PENDING")}
+    [ok] = read_json(s3, bucket, files["SUCCEEDED"][0])
+    [failed] = read_json(s3, bucket, files["FAILED"][0])
+    [pending] = read_json(s3, bucket, files["PENDING"][0])
+    assert json.loads(ok["Output"]) == {"ok": True} and ok["Status"] == "SUCCEEDED"
+    assert failed["Status"] == "FAILED" and failed["Error"] == "Item.Broken"
+    assert pending["Status"] == "PENDING" and json.loads(pending["Input"]) == {"ok": True}
+    described = sfn.describe_map_run(mapRunArn=map_run["mapRunArn"])
+    assert described["status"] == "FAILED"
+    assert described["itemCounts"]["resultsWritten"] == 3
+
+
 def test_writing_to_a_missing_bucket_fails_with_result_writer_failed(sfn, s3, bucket):
     s3.put_object(Bucket=bucket, Key="in.json", Body=b"[1, 2]")
     states = distributed_map(

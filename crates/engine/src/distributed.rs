@@ -7,7 +7,7 @@
 //! or only its output under `WriterConfig`'s `COMPACT` and `FLATTEN`. The Map's result is
 //! `{"MapRunArn", "ResultWriterDetails"}` when the results were exported.
 
-use baton_asl::model::{DataFlow, Dynamic, ItemReader, Payload, ResultWriter, State};
+use baton_asl::model::{DataFlow, Dynamic, ItemReader, Payload, ResultWriter, State, StateKind};
 use baton_asl::ErrorName;
 use serde_json::{json, Map, Value};
 
@@ -29,6 +29,10 @@ pub(crate) struct ChildMeta {
     stop: Millis,
     /// Error and cause of a child that failed.
     failure: Option<(Option<String>, Option<String>)>,
+    /// A child execution ran for this item in this attempt.
+    started: bool,
+    /// The child was stopped because the map run failed.
+    aborted: bool,
 }
 
 impl ChildMeta {
@@ -39,17 +43,26 @@ impl ChildMeta {
             start: 0,
             stop: 0,
             failure: None,
+            started: false,
+            aborted: false,
         }
     }
 
     pub(crate) fn started(&mut self, name: String, now: Millis) {
         self.name = name;
         self.start = now;
+        self.started = true;
     }
 
     pub(crate) fn stopped(&mut self, now: Millis, fault: Option<&Fault>) {
         self.stop = now;
         self.failure = fault.map(|f| (f.error_text(), f.cause.clone()));
+    }
+
+    /// The child was still running when the map run failed.
+    pub(crate) fn aborted(&mut self, now: Millis) {
+        self.stop = now;
+        self.aborted = true;
     }
 }
 
@@ -111,14 +124,7 @@ impl Execution {
         f: Fanout,
     ) -> Result<Vec<Value>, Box<Step>> {
         let map_run_arn = f.map_run_arn.clone().unwrap_or_default();
-        let transformation = match writer.transformation.as_deref() {
-            Some("NONE") => Transformation::None,
-            Some("FLATTEN") => Transformation::Flatten,
-            Some("COMPACT") => Transformation::Compact,
-            _ if writer.resource.is_some() => Transformation::None,
-            _ => Transformation::Compact,
-        };
-        let results = self.child_results(&f, &map_run_arn, transformation);
+        let results = self.child_results(&f, &map_run_arn, transformation(writer));
         let Some(resource) = writer.resource.clone() else {
             return Ok(results.into_iter().map(|r| r.value).collect());
         };
@@ -145,6 +151,58 @@ impl Execution {
             },
         );
         Err(Box::new(Step::Block))
+    }
+
+    /// A distributed Map's run failed beyond its tolerance with `fault`: with a `ResultWriter`
+    /// that exports, its results are written all the same, as AWS writes them ("FAILED_n.json
+    /// – … all failed, timed out, and aborted child workflow executions"; "PENDING_n.json – …
+    /// child workflow executions that weren't started because the Map Run failed or aborted":
+    /// the developer guide's "ResultWriter (Map)"), and the Map fails once they are written.
+    /// Answers `Err(fault)` when there is nothing to write (or the writer's arguments cannot
+    /// be evaluated: the map run's own failure stands).
+    pub(crate) fn export_failed_results(
+        &mut self,
+        rid: RunId,
+        state: &State,
+        f: Fanout,
+        counts: (u64, u64),
+        fault: Fault,
+    ) -> Result<(), Fault> {
+        let writer = match &state.kind {
+            StateKind::Map(m) => m.result_writer.as_ref(),
+            _ => None,
+        };
+        let (Some(writer), Some(map_run_arn)) = (writer, f.map_run_arn.clone()) else {
+            return Err(fault);
+        };
+        let Some(resource) = writer.resource.clone().filter(|_| f.export.is_some()) else {
+            return Err(fault);
+        };
+        let results = self.child_results(&f, &map_run_arn, transformation(writer));
+        let Ok((args, _)) = self.io_arguments(rid, state, writer.arguments.as_ref(), None) else {
+            return Err(fault);
+        };
+        let written = results.len() as u64;
+        let export = ResultExport {
+            map_run_arn: map_run_arn.clone(),
+            output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
+            results,
+        };
+        self.schedule_io(
+            rid,
+            state,
+            resource,
+            args,
+            TaskPurpose::ResultWriter(Box::new(export)),
+            IoKind::FailedWriter {
+                map_run_arn,
+                written,
+                failed: counts.0,
+                total: counts.1,
+                fault: Box::new(fault),
+            },
+        );
+        Ok(())
     }
 
     /// The reader's or writer's task ended.
@@ -184,11 +242,37 @@ impl Execution {
                         map_run_arn,
                         failed: 0,
                         total: 0,
+                        results_written: 0,
                         error: fault.error_text(),
                         cause: fault.cause.clone(),
                     },
                 );
                 Step::Fail(fault)
+            }
+            // The map run had failed already: its failure stands whether or not the results
+            // could be written.
+            (
+                IoKind::FailedWriter {
+                    map_run_arn,
+                    written,
+                    failed,
+                    total,
+                    fault,
+                },
+                result,
+            ) => {
+                self.emit_in(
+                    rid,
+                    EventDetails::MapRunFailed {
+                        map_run_arn,
+                        failed,
+                        total,
+                        results_written: if result.is_ok() { written } else { 0 },
+                        error: fault.error_text(),
+                        cause: fault.cause.clone(),
+                    },
+                );
+                Step::Fail(*fault)
             }
         }
     }
@@ -268,7 +352,14 @@ impl Execution {
             record.insert("Input".into(), meta.input.to_string().into());
             record.insert("InputDetails".into(), json!({"Included": true}));
             record.insert("Name".into(), meta.name.clone().into());
-            let status = match &meta.failure {
+            // The file a record goes to, and the status it shows: "FAILED_n.json – … all
+            // failed, timed out, and aborted child workflow executions"; "PENDING_n.json – …
+            // child workflow executions that weren't started because the Map Run failed or
+            // aborted" (an item an earlier attempt finished ran no child in this one and counts
+            // as succeeded: "manifest.json … references to all the successful child workflow
+            // executions across all the attempts of a Map Run").
+            let (status, shown) = match &meta.failure {
+                _ if meta.aborted => ("FAILED", "ABORTED"),
                 Some((error, cause)) => {
                     if let Some(e) = error {
                         record.insert("Error".into(), e.clone().into());
@@ -276,25 +367,39 @@ impl Execution {
                     if let Some(c) = cause {
                         record.insert("Cause".into(), c.clone().into());
                     }
-                    "FAILED"
+                    ("FAILED", "FAILED")
                 }
+                None if !meta.started && output.is_none() => ("PENDING", "PENDING"),
                 None => {
                     let text = output.as_ref().unwrap_or(&Value::Null).to_string();
                     record.insert("Output".into(), text.into());
                     record.insert("OutputDetails".into(), json!({"Included": true}));
-                    "SUCCEEDED"
+                    ("SUCCEEDED", "SUCCEEDED")
                 }
             };
+            if status == "PENDING" {
+                // An item no child ran for: what is known of it is its input. The record's
+                // other fields are those of an execution, which it never had.
+                record.remove("ExecutionArn");
+                record.remove("Name");
+                record.insert("StateMachineArn".into(), machine_arn.clone().into());
+                record.insert("Status".into(), status.into());
+                out.push(ChildResult {
+                    status,
+                    value: Value::Object(record),
+                });
+                continue;
+            }
             // From memory of AWS's exported records, not from a recording: the redrive fields.
             record.insert("RedriveCount".into(), 0.into());
             record.insert("RedriveStatus".into(), "NOT_REDRIVABLE".into());
             record.insert(
                 "RedriveStatusReason".into(),
-                format!("Execution is {status} and cannot be redriven").into(),
+                format!("Execution is {shown} and cannot be redriven").into(),
             );
             record.insert("StartDate".into(), iso_time(meta.start).into());
             record.insert("StateMachineArn".into(), machine_arn.clone().into());
-            record.insert("Status".into(), status.into());
+            record.insert("Status".into(), shown.into());
             record.insert("StopDate".into(), iso_time(meta.stop).into());
             let record = Value::Object(record);
             match (transformation, status, output) {
@@ -312,5 +417,17 @@ impl Execution {
             }
         }
         out
+    }
+}
+
+/// `WriterConfig.Transformation`: `NONE` by default when the results are exported, `COMPACT`
+/// otherwise (the developer guide's "ResultWriter (Map)").
+fn transformation(writer: &ResultWriter) -> Transformation {
+    match writer.transformation.as_deref() {
+        Some("NONE") => Transformation::None,
+        Some("FLATTEN") => Transformation::Flatten,
+        Some("COMPACT") => Transformation::Compact,
+        _ if writer.resource.is_some() => Transformation::None,
+        _ => Transformation::Compact,
     }
 }

@@ -132,6 +132,15 @@ pub(crate) enum IoKind {
     /// Writing the `written` results of the map run `map_run_arn`; the Map ends once they
     /// are written.
     Writer { map_run_arn: String, written: u64 },
+    /// Writing the `written` results of the map run `map_run_arn`, which failed with `fault`
+    /// (`failed` of `total` items); the Map fails once they are written.
+    FailedWriter {
+        map_run_arn: String,
+        written: u64,
+        failed: u64,
+        total: u64,
+        fault: Box<Fault>,
+    },
 }
 
 #[derive(Debug)]

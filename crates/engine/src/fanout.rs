@@ -65,6 +65,9 @@ pub(crate) struct Fanout {
     pub child_executions: bool,
 }
 
+/// The most times one map run may be redriven (AWS's "Redriving Map Runs": a hard limit).
+pub const MAP_RUN_REDRIVE_LIMIT: u32 = 1_000;
+
 impl Fanout {
     /// The results of the children that succeeded, by slot: what a redrive keeps.
     pub(crate) fn succeeded(&self) -> Vec<Option<Value>> {
@@ -122,6 +125,21 @@ impl Execution {
             _ => None,
         };
         if let Some((arn, redrives)) = redriven {
+            if redrives >= MAP_RUN_REDRIVE_LIMIT {
+                // "You haven't exceeded the hard limit of 1000 redrives of a given Map Run. If
+                // you've exceeded this limit, you'll see the States.Runtime error." (AWS's
+                // "Redriving Map Runs", redrive eligibility).
+                let message = format!(
+                    "The Map Run '{arn}' cannot be redriven: it has reached the limit of \
+                     {MAP_RUN_REDRIVE_LIMIT} redrives."
+                );
+                // What the earlier attempts finished stays for a later look (and is the same
+                // point a further redrive stops at).
+                if let Some(r) = resumed {
+                    self.failed_fanouts.insert(rid, r);
+                }
+                return Step::Terminal(self.runtime_fault(rid, state, &message));
+            }
             fanout.map_run_redrives = redrives + 1;
             fanout.redriven_children = self.children.unsuccessful.remove(&arn).unwrap_or_default();
             last = self.emit_in(
@@ -562,26 +580,30 @@ impl Execution {
                         fault
                     };
                     self.run_mut(parent).prev = last;
-                    let map_run = match &self.run(parent).pending {
-                        Pending::Fanout(f) => f
-                            .map_run_arn
-                            .clone()
-                            .map(|arn| (arn, f.failures as u64, f.results.len() as u64)),
-                        _ => None,
+                    let Pending::Fanout(f) =
+                        std::mem::replace(&mut self.run_mut(parent).pending, Pending::None)
+                    else {
+                        return;
                     };
-                    if let Some((map_run_arn, failed, total)) = map_run {
+                    let counts = (f.failures as u64, f.results.len() as u64);
+                    let map_run_arn = f.map_run_arn.clone();
+                    let fault = match self.export_failed_results(parent, state, *f, counts, fault) {
+                        Ok(()) => return,
+                        Err(fault) => fault,
+                    };
+                    if let Some(map_run_arn) = map_run_arn {
                         self.emit_in(
                             parent,
                             EventDetails::MapRunFailed {
                                 map_run_arn,
-                                failed,
-                                total,
+                                failed: counts.0,
+                                total: counts.1,
+                                results_written: 0,
                                 error: fault.error_text(),
                                 cause: fault.cause.clone(),
                             },
                         );
                     }
-                    self.run_mut(parent).pending = Pending::None;
                     self.ready
                         .push_back((parent, Action::FanoutDone(Err(fault))));
                     return;
@@ -616,9 +638,14 @@ impl Execution {
                 .get(child)
                 .and_then(|r| r.as_ref())
                 .map_or(0, |r| r.prev);
-            if let Some(p) = self.point_of(child) {
-                if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
+            let point = self.point_of(child);
+            let now = self.now;
+            if let Pending::Fanout(f) = &mut self.run_mut(rid).pending {
+                if let Some(p) = point {
                     f.stopped_branches.insert(slot, p);
+                }
+                if let Some(meta) = f.export.as_mut().and_then(|e| e.get_mut(slot)) {
+                    meta.aborted(now);
                 }
             }
             self.abort_run(child);

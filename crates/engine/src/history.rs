@@ -130,6 +130,10 @@ pub enum EventDetails {
         /// Items that failed, of `total`.
         failed: u64,
         total: u64,
+        /// Not in the event AWS writes: the child results a `ResultWriter` wrote of the failed
+        /// map run (AWS writes them too: "PENDING_n.json – … child workflow executions that
+        /// weren't started because the Map Run failed or aborted").
+        results_written: u64,
         error: Option<String>,
         cause: Option<String>,
     },

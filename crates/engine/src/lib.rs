@@ -21,6 +21,7 @@ pub mod teststate;
 pub use children::{child_execution_arn, child_state_machine_arn, ChildHistory};
 pub use context::iso_time;
 pub use execution::{Execution, Limits};
+pub use fanout::MAP_RUN_REDRIVE_LIMIT;
 pub use history::{EventDetails, HistoryEvent, Millis};
 pub use signal::{
     ChildResult, Effect, Event, ExecutionInfo, Outcome, ResultExport, Status, TaskId, TaskPurpose,

@@ -210,7 +210,7 @@ impl Execution {
 
     /// `States.Runtime` for the state `rid` is in, with AWS's cause prefix: no Retry or Catch
     /// sees it.
-    fn runtime_fault(&self, rid: RunId, state: &State, message: &str) -> Fault {
+    pub(crate) fn runtime_fault(&self, rid: RunId, state: &State, message: &str) -> Fault {
         let entered = self.run(rid).entered_id;
         let mut fault = Fault::of(
             ErrorName::Runtime,

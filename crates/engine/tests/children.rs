@@ -421,3 +421,69 @@ fn a_redrive_continues_standard_children_and_restarts_express_ones() {
         assert_eq!(again, calls_after_redrive, "{execution_type}");
     }
 }
+
+/// A map run is redriven at most 1,000 times ("You haven't exceeded the hard limit of 1000
+/// redrives of a given Map Run. If you've exceeded this limit, you'll see the States.Runtime
+/// error.": AWS's "Redriving Map Runs"). The redrive past the limit fails the Map with
+/// `States.Runtime`, and keeps the map run for the record.
+#[test]
+fn a_map_run_is_redriven_at_most_a_thousand_times() {
+    let processor = json!({
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Broken",
+        "States": {"Broken": {"Type": "Fail", "Error": "Item.Bad"}}
+    });
+    let mut execution = Execution::new(Arc::new(machine(processor, json!({}))), limits(true));
+    let mut calls = 0;
+    let started = Event::Started {
+        info: Box::new(info()),
+        input: json!({"items": [{"n": 1}]}),
+        time: 1_000,
+        seed: 3,
+    };
+    drive(&mut execution, started, &mut calls);
+    let arn = map_run_arn(execution.history());
+    let failure = |execution: &Execution| match execution.history().last().map(|e| &e.details) {
+        Some(EventDetails::ExecutionFailed { error, cause }) => (
+            error.clone().unwrap_or_default(),
+            cause.clone().unwrap_or_default(),
+        ),
+        other => panic!("{other:?}"),
+    };
+    for n in 1..=baton_engine::MAP_RUN_REDRIVE_LIMIT {
+        drive(&mut execution, Event::Redriven { time: 3_000 }, &mut calls);
+        assert_eq!(failure(&execution).0, "Item.Bad");
+        let last_redrive = execution
+            .history()
+            .iter()
+            .rev()
+            .find_map(|e| match &e.details {
+                EventDetails::MapRunRedriven {
+                    map_run_arn,
+                    redrive_count,
+                } => Some((map_run_arn.clone(), *redrive_count)),
+                _ => None,
+            });
+        assert_eq!(last_redrive, Some((arn.clone(), n)));
+    }
+    for _ in 0..2 {
+        let before = execution.history().len();
+        drive(&mut execution, Event::Redriven { time: 4_000 }, &mut calls);
+        let (error, cause) = failure(&execution);
+        assert_eq!(error, "States.Runtime");
+        assert!(
+            cause.contains(&arn) && cause.contains("limit of 1000 redrives"),
+            "{cause}"
+        );
+        let fresh: Vec<String> = execution.history()[before..]
+            .iter()
+            .map(|e| e.details.type_name())
+            .collect();
+        assert!(
+            !fresh
+                .iter()
+                .any(|t| t == "MapRunRedriven" || t == "MapRunStarted"),
+            "{fresh:?}"
+        );
+    }
+}

@@ -44,8 +44,10 @@ fn distributed(fields: Value) -> Value {
             "StartAt": "Check",
             "States": {
                 "Check": {"Type": "Choice",
-                    "Choices": [{"Variable": "$.bad", "IsPresent": true, "Next": "Broken"}],
+                    "Choices": [{"Variable": "$.bad", "IsPresent": true, "Next": "Broken"},
+                        {"Variable": "$.slow", "IsPresent": true, "Next": "Slow"}],
                     "Default": "Fine"},
+                "Slow": {"Type": "Wait", "Seconds": 60, "Next": "Fine"},
                 "Fine": {"Type": "Pass", "End": true},
                 "Broken": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"}
             }
@@ -272,4 +274,57 @@ fn writer_config_shapes_the_records_and_a_writer_failure_fails_the_map_run() {
     assert!(s.requests.is_empty(), "{:?}", s.requests);
     let output: Value = serde_json::from_str(outcome.output.as_deref().unwrap()).unwrap();
     assert_eq!(output, json!([1, 2, 3]));
+}
+
+/// A map run that fails beyond its tolerance still writes its results, as AWS does:
+/// "FAILED_n.json – … all failed, timed out, and aborted child workflow executions";
+/// "PENDING_n.json – … child workflow executions that weren't started because the Map Run
+/// failed or aborted" (the developer guide's "ResultWriter (Map)"). The Map then fails with the
+/// map run's own error, whether or not the results could be written.
+#[test]
+fn a_map_run_that_fails_beyond_its_tolerance_writes_its_results() {
+    let definition = machine(
+        distributed(json!({"ItemsPath": "$.items", "ToleratedFailureCount": 0,
+            "MaxConcurrency": 2, "Label": "Checks",
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "out", "Prefix": "p"}}})),
+        json!({}),
+    );
+    let input = json!({"items": [{"n": 1}, {"slow": true}, {"bad": true}, {"n": 4}]});
+    let details = json!({"Bucket": "out", "Key": "p/x/manifest.json"});
+    let written = TaskReply::Succeeded(details.clone());
+    let failed = TaskReply::Failed {
+        error: Some("States.ResultWriterFailed".into()),
+        cause: Some("The specified bucket does not exist".into()),
+    };
+    for reply in [written, failed] {
+        let mut s = storage(TaskReply::Pending, reply);
+        let (outcome, types) = run(&definition, input.clone(), &mut s);
+        assert_eq!(outcome.status.as_str(), "FAILED");
+        assert_eq!(
+            outcome.error.as_deref(),
+            Some("States.ExceedToleratedFailureThreshold"),
+            "{outcome:?}"
+        );
+        assert!(types.ends_with(&[
+            "MapRunFailed".to_string(),
+            "MapStateFailed".into(),
+            "ExecutionFailed".into()
+        ]));
+        let [request] = s.requests.as_slice() else {
+            panic!("one writer request: {:?}", s.requests)
+        };
+        assert_eq!(request.input, json!({"Bucket": "out", "Prefix": "p"}));
+        let TaskPurpose::ResultWriter(export) = &request.purpose else {
+            panic!("a writer request: {request:?}")
+        };
+        let files: Vec<&str> = export.results.iter().map(|r| r.status).collect();
+        assert_eq!(files, ["SUCCEEDED", "FAILED", "FAILED", "PENDING"]);
+        let shown: Vec<&Value> = export.results.iter().map(|r| &r.value["Status"]).collect();
+        assert_eq!(shown, ["SUCCEEDED", "ABORTED", "FAILED", "PENDING"]);
+        let pending = &export.results[3].value;
+        assert_eq!(pending["Input"], json!({"n": 4}).to_string());
+        assert!(pending.get("ExecutionArn").is_none() && pending.get("Output").is_none());
+        assert_eq!(export.results[2].value["Error"], "Item.Bad");
+    }
 }

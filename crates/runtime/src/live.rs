@@ -454,16 +454,19 @@ fn map_runs_ended(open: &mut HashMap<String, MapRun>, events: &[HistoryEvent]) -
                 map_run_arn,
                 failed,
                 total,
+                results_written,
                 ..
             } => {
                 if let Some(mut run) = open.remove(map_run_arn) {
                     let succeeded = total.saturating_sub(*failed);
-                    let counts = ended_counts(&run.item_counts, false).unwrap_or(MapRunCounts {
-                        succeeded,
-                        failed: *failed,
-                        total: *total,
-                        ..MapRunCounts::default()
-                    });
+                    let mut counts =
+                        ended_counts(&run.item_counts, false).unwrap_or(MapRunCounts {
+                            succeeded,
+                            failed: *failed,
+                            total: *total,
+                            ..MapRunCounts::default()
+                        });
+                    counts.results_written = *results_written;
                     run.status = MapRunStatus::Failed;
                     run.item_counts = counts;
                     run.execution_counts = counts;
