@@ -41,6 +41,16 @@ DOUBLE = {"Double": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd
                      "End": True}}
 
 
+# A processor that fails an item whose `ok` is not true.
+CHECK_OK = {
+    "Check": {"Type": "Choice",
+              "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
+              "Default": "Broken"},
+    "Fine": {"Type": "Pass", "End": True},
+    "Broken": {"Type": "Fail", "Error": "Item.Broken", "Cause": "not ok"},
+}
+
+
 def run(sfn, states, payload):
     machine = create_machine(sfn, states)
     arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
@@ -194,15 +204,8 @@ def test_a_missing_object_fails_with_item_reader_failed_which_catch_sees(sfn, bu
 
 def test_failed_children_within_tolerance_go_to_the_failed_file(sfn, s3, bucket):
     s3.put_object(Bucket=bucket, Key="in.json", Body=b'[{"ok": true}, {"ok": false}, {"ok": true}]')
-    processor = {
-        "Check": {"Type": "Choice",
-                  "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
-                  "Default": "Broken"},
-        "Fine": {"Type": "Pass", "End": True},
-        "Broken": {"Type": "Fail", "Error": "Item.Broken", "Cause": "not ok"},
-    }
     states = distributed_map(
-        processor, ToleratedFailureCount=1,
+        CHECK_OK, ToleratedFailureCount=1,
         ItemReader={"Resource": "arn:aws:states:::s3:getObject",
                     "ReaderConfig": {"InputType": "JSON"},
                     "Parameters": {"Bucket": bucket, "Key": "in.json"}},
@@ -228,15 +231,8 @@ def test_a_map_run_failing_beyond_its_tolerance_still_writes_its_results(sfn, s3
     """AWS writes the results of a failed map run too: "FAILED_n.json – ... failed, timed out,
     and aborted child workflow executions"; "PENDING_n.json – ... child workflow executions
     that weren't started because the Map Run failed or aborted" ("ResultWriter (Map)")."""
-    processor = {
-        "Check": {"Type": "Choice",
-                  "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Fine"}],
-                  "Default": "Broken"},
-        "Fine": {"Type": "Pass", "End": True},
-        "Broken": {"Type": "Fail", "Error": "Item.Broken", "Cause": "not ok"},
-    }
     states = distributed_map(
-        processor, ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=0,
+        CHECK_OK, ItemsPath="$.items", MaxConcurrency=1, ToleratedFailureCount=0,
         ResultWriter={"Resource": "arn:aws:states:::s3:putObject",
                       "Parameters": {"Bucket": bucket, "Prefix": "failed-run"}})
     items = [{"ok": True}, {"ok": False}, {"ok": True}]

@@ -134,22 +134,12 @@ impl Execution {
             Err(fault) => return Err(Box::new(Step::Fail(fault))),
         };
         let written = results.len() as u64;
-        let export = ResultExport {
+        let kind = IoKind::Writer {
             map_run_arn: map_run_arn.clone(),
-            output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
-            results,
+            written,
         };
-        self.schedule_io(
-            rid,
-            state,
-            resource,
-            args,
-            TaskPurpose::ResultWriter(Box::new(export)),
-            IoKind::Writer {
-                map_run_arn,
-                written,
-            },
-        );
+        let purpose = write_request(writer, map_run_arn, results);
+        self.schedule_io(rid, state, resource, args, purpose, kind);
         Err(Box::new(Step::Block))
     }
 
@@ -182,26 +172,15 @@ impl Execution {
         let Ok((args, _)) = self.io_arguments(rid, state, writer.arguments.as_ref(), None) else {
             return Err(fault);
         };
-        let written = results.len() as u64;
-        let export = ResultExport {
+        let kind = IoKind::FailedWriter {
             map_run_arn: map_run_arn.clone(),
-            output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
-            results,
+            written: results.len() as u64,
+            failed: counts.0,
+            total: counts.1,
+            fault: Box::new(fault),
         };
-        self.schedule_io(
-            rid,
-            state,
-            resource,
-            args,
-            TaskPurpose::ResultWriter(Box::new(export)),
-            IoKind::FailedWriter {
-                map_run_arn,
-                written,
-                failed: counts.0,
-                total: counts.1,
-                fault: Box::new(fault),
-            },
-        );
+        let purpose = write_request(writer, map_run_arn, results);
+        self.schedule_io(rid, state, resource, args, purpose, kind);
         Ok(())
     }
 
@@ -430,4 +409,17 @@ fn transformation(writer: &ResultWriter) -> Transformation {
         _ if writer.resource.is_some() => Transformation::None,
         _ => Transformation::Compact,
     }
+}
+
+/// The writer task's purpose: `results` of the map run, in the writer's `OutputType`.
+fn write_request(
+    writer: &ResultWriter,
+    map_run_arn: String,
+    results: Vec<ChildResult>,
+) -> TaskPurpose {
+    TaskPurpose::ResultWriter(Box::new(ResultExport {
+        map_run_arn,
+        output_type: writer.output_type.clone().unwrap_or_else(|| "JSON".into()),
+        results,
+    }))
 }

@@ -388,6 +388,16 @@ fn drive(execution: &mut Execution, first: Event, calls: &mut usize) {
     }
 }
 
+/// The start of an execution whose Map has one item.
+fn one_item_start() -> Event {
+    Event::Started {
+        info: Box::new(info()),
+        input: json!({"items": [{"n": 1}]}),
+        time: 1_000,
+        seed: 3,
+    }
+}
+
 /// A redriven map run continues a Standard child from the state it did not leave, and starts
 /// an Express child again ("restarted using the StartExecution API action"): the Task before
 /// the failing state runs again only for the Express child.
@@ -405,13 +415,7 @@ fn a_redrive_continues_standard_children_and_restarts_express_ones() {
         });
         let mut execution = Execution::new(Arc::new(machine(processor, json!({}))), limits(true));
         let mut calls = 0;
-        let started = Event::Started {
-            info: Box::new(info()),
-            input: json!({"items": [{"n": 1}]}),
-            time: 1_000,
-            seed: 3,
-        };
-        drive(&mut execution, started, &mut calls);
+        drive(&mut execution, one_item_start(), &mut calls);
         assert_eq!(execution.status(), Status::Failed);
         assert_eq!(calls, 1);
         assert!(execution.can_redrive());
@@ -435,13 +439,7 @@ fn a_map_run_is_redriven_at_most_a_thousand_times() {
     });
     let mut execution = Execution::new(Arc::new(machine(processor, json!({}))), limits(true));
     let mut calls = 0;
-    let started = Event::Started {
-        info: Box::new(info()),
-        input: json!({"items": [{"n": 1}]}),
-        time: 1_000,
-        seed: 3,
-    };
-    drive(&mut execution, started, &mut calls);
+    drive(&mut execution, one_item_start(), &mut calls);
     let arn = map_run_arn(execution.history());
     let failure = |execution: &Execution| match execution.history().last().map(|e| &e.details) {
         Some(EventDetails::ExecutionFailed { error, cause }) => (
