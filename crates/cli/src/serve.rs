@@ -234,6 +234,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             account_id: args.account,
             region: args.region,
             body_read_timeout: args.body_read_timeout,
+            ..Default::default()
         },
     )
     .merge(baton_console::logs::router(data.join("logs")));

@@ -27,6 +27,27 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 pub(crate) struct Shared {
     pub service: Arc<dyn StepFunctions>,
     pub config: Config,
+    pub in_flight: BodyBudget,
+}
+
+/// The request bodies held at once, in KiB ([`Config::body_budget`]).
+pub(crate) struct BodyBudget(tokio::sync::Semaphore);
+
+impl BodyBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        let kib = bytes.max(BODY_LIMIT).div_ceil(1024);
+        Self(tokio::sync::Semaphore::new(
+            kib.min(tokio::sync::Semaphore::MAX_PERMITS),
+        ))
+    }
+
+    /// Room for a body of `declared` bytes (at most [`BODY_LIMIT`] when not declared), held
+    /// until the permit is dropped; `None` when there is not that much left.
+    fn reserve(&self, declared: Option<u64>) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let bytes = declared.map_or(BODY_LIMIT as u64, |n| n.min(BODY_LIMIT as u64));
+        let kib = u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
+        self.0.try_acquire_many(kib).ok()
+    }
 }
 
 /// Everything `POST /` can answer with instead of an operation's output.
@@ -39,6 +60,8 @@ enum Failure {
     TooLarge,
     /// The body did not arrive within [`Config::body_read_timeout`](crate::Config).
     TooSlow(std::time::Duration),
+    /// The bodies already in flight fill [`Config::body_budget`](crate::Config).
+    Busy,
 }
 
 impl From<ApiError> for Failure {
@@ -55,6 +78,7 @@ impl Failure {
             }
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Busy => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -75,13 +99,20 @@ impl Failure {
                     limit.as_secs_f64()
                 ),
             }),
+            // AWS's throttling answer as its front end gives it for an AWS JSON service (code
+            // and message as other emulators and SDK retry logic know them; the SDKs retry
+            // `ThrottlingException` with backoff). Not from a recording.
+            Self::Busy => json!({
+                "__type": "com.amazon.coral.availability#ThrottlingException",
+                "message": "Rate exceeded",
+            }),
         }
     }
 
     fn is_server_error(&self) -> bool {
         match self {
             Self::Api(error) => error.is_server_error(),
-            Self::TooLarge | Self::TooSlow(_) => false,
+            Self::TooLarge | Self::TooSlow(_) | Self::Busy => false,
         }
     }
 }
@@ -100,8 +131,7 @@ pub(crate) async fn call(
         region: caller.region,
         request_id,
     };
-    let limit = shared.config.body_read_timeout;
-    match answer(shared.service.as_ref(), &ctx, &headers, body, limit).await {
+    match answer(&shared, &ctx, &headers, body).await {
         Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
         Err(failure) => {
             let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
@@ -135,15 +165,22 @@ pub(crate) async fn call(
 /// The response body of a call, or why there is none. The size limit is checked first (it is
 /// the front end's), then the target, then the body as the operation's input.
 async fn answer(
-    service: &dyn StepFunctions,
+    shared: &Shared,
     ctx: &RequestContext,
     headers: &HeaderMap,
     body: Body,
-    body_read_timeout: std::time::Duration,
 ) -> Result<Vec<u8>, Failure> {
-    let body = tokio::time::timeout(body_read_timeout, read_body(headers, body))
+    let declared = declared_length(headers);
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return Err(Failure::TooLarge);
+    }
+    // Held until the answer is made: the body and what is decoded from it live that long.
+    let _room = shared.in_flight.reserve(declared).ok_or(Failure::Busy)?;
+    let body_read_timeout = shared.config.body_read_timeout;
+    let body = tokio::time::timeout(body_read_timeout, read_body(body))
         .await
         .map_err(|_| Failure::TooSlow(body_read_timeout))??;
+    let service = shared.service.as_ref();
     let operation = operation(headers)?;
     // Clients send no body at all for an operation without members; AWS reads that as `{}`.
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
@@ -161,16 +198,17 @@ fn operation(headers: &HeaderMap) -> Result<Operation, ApiError> {
         .ok_or(ApiError::UnknownOperationException)
 }
 
-/// The whole body, refused as soon as it is known to exceed [`BODY_LIMIT`]: from
-/// `Content-Length` before reading anything, otherwise while reading.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Failure> {
-    let declared = headers
+/// The request's `Content-Length`, if it has a usable one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
-        return Err(Failure::TooLarge);
-    }
+        .and_then(|value| value.trim().parse::<u64>().ok())
+}
+
+/// The whole body, refused as soon as it exceeds [`BODY_LIMIT`] while reading (a declared
+/// length over it is refused before: [`answer`]).
+async fn read_body(body: Body) -> Result<Bytes, Failure> {
     match Limited::new(body, BODY_LIMIT).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(Failure::TooLarge),

@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use baton_server::{app, Config, BODY_LIMIT};
@@ -396,4 +396,60 @@ async fn health_answers_ok() {
     let answer = send(app, request).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body, json!({"status": "ok"}));
+}
+
+/// Bodies in flight share one budget: while one request holds room for its body (a body still
+/// arriving, here one that never ends), a second that does not fit what is left is refused
+/// with `ThrottlingException` before it is read, which the SDKs retry with backoff; once the
+/// first is gone its room is free again.
+#[tokio::test]
+async fn bodies_in_flight_share_one_budget() {
+    let service = Arc::new(FakeService::default());
+    let config = Config {
+        body_budget: BODY_LIMIT,
+        body_read_timeout: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    };
+    let app = app(service.clone(), config);
+    // No Content-Length: room for the largest body is held.
+    let (mut sender, body) = http_body_util::Channel::<Bytes>::new(1);
+    let held = call("AWSStepFunctions.ListStateMachines")
+        .body(Body::new(body))
+        .expect("a valid request");
+    let first = tokio::spawn(send(app.clone(), held));
+    sender
+        .send_data(Bytes::from_static(b"{"))
+        .await
+        .expect("the body is read");
+    // With a buffer of one, this second piece is taken only once the first was read: the
+    // first request is reading its body, so holds its room.
+    sender
+        .send_data(Bytes::from_static(b" "))
+        .await
+        .expect("the body is read");
+
+    let request = call("AWSStepFunctions.ListStateMachines")
+        .body(Body::from("{}"))
+        .expect("a valid request");
+    let refused = send(app.clone(), request).await;
+    assert_error(
+        &refused,
+        400,
+        json!({
+            "__type": "com.amazon.coral.availability#ThrottlingException",
+            "message": "Rate exceeded",
+        }),
+    );
+    assert_eq!(refused.headers["x-amzn-errortype"], "ThrottlingException");
+
+    sender
+        .send_data(Bytes::from_static(b"}"))
+        .await
+        .expect("the body is read");
+    drop(sender);
+    assert_eq!(first.await.expect("answered").status, StatusCode::OK);
+    let request = call("AWSStepFunctions.ListStateMachines")
+        .body(Body::from("{}"))
+        .expect("a valid request");
+    assert_eq!(send(app, request).await.status, StatusCode::OK);
 }
