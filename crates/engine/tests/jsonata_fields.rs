@@ -8,7 +8,8 @@
 //! 100."):
 //!
 //! * **Counts** (`Seconds`, `MaxConcurrency`, `ToleratedFailureCount`, `MaxItemsPerBatch`,
-//!   `TimeoutSeconds`, `HeartbeatSeconds`): a whole non-negative number; a negative one is
+//!   `MaxInputBytesPerBatch`, the `ItemReader`'s `MaxItems`, `TimeoutSeconds`,
+//!   `HeartbeatSeconds`): a whole non-negative number; a negative one is
 //!   refused as negative; a whole number past what a Java number holds is no integer.
 //! * **`Items`**: an array. **`Condition`**: a boolean. **`ToleratedFailurePercentage`**: a
 //!   number, then 0 to 100. **`Timestamp`**: an ISO-8601 string (no class here is one).
@@ -18,15 +19,18 @@ use std::sync::Arc;
 
 use baton_asl::model::StateMachine;
 use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
-use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskRequest};
+use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskPurpose, TaskRequest};
 use serde_json::{json, Value};
 
-/// Every task succeeds at once.
+/// Every task succeeds at once; an item reader reads two items.
 struct Succeed;
 
 impl TaskHandler for Succeed {
-    fn run(&mut self, _: &TaskRequest) -> TaskReply {
-        TaskReply::Succeeded(json!("done"))
+    fn run(&mut self, request: &TaskRequest) -> TaskReply {
+        match request.purpose {
+            TaskPurpose::ItemReader { .. } => TaskReply::Succeeded(json!([1, 2])),
+            _ => TaskReply::Succeeded(json!("done")),
+        }
     }
 }
 
@@ -130,6 +134,26 @@ fn rows() -> Vec<Row> {
             |e| {
                 machine(json!({"S": {"Type": "Map", "Items": [1], "End": true,
                     "ItemBatcher": {"MaxItemsPerBatch": format!("{{% {e} %}}")},
+                    "ItemProcessor": processor("DISTRIBUTED")}}))
+            },
+            count,
+        ),
+        (
+            "MaxInputBytesPerBatch",
+            |e| {
+                machine(json!({"S": {"Type": "Map", "Items": [1], "End": true,
+                    "ItemBatcher": {"MaxInputBytesPerBatch": format!("{{% {e} %}}")},
+                    "ItemProcessor": processor("DISTRIBUTED")}}))
+            },
+            count,
+        ),
+        (
+            "ItemReader MaxItems",
+            |e| {
+                machine(json!({"S": {"Type": "Map", "End": true,
+                    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                        "ReaderConfig": {"InputType": "JSON", "MaxItems": format!("{{% {e} %}}")},
+                        "Arguments": {"Bucket": "b", "Key": "k"}},
                     "ItemProcessor": processor("DISTRIBUTED")}}))
             },
             count,
@@ -247,6 +271,6 @@ fn every_typed_jsonata_field_by_result_class() {
             }
         }
     }
-    assert_eq!(cells, 11 * 12);
+    assert_eq!(cells, 13 * 12);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }

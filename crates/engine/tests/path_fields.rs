@@ -4,7 +4,8 @@
 //! each field, with what the execution does. The rules, and where they come from:
 //!
 //! * **Counts** (`MaxConcurrencyPath`, `ToleratedFailureCountPath`, `MaxItemsPerBatchPath`,
-//!   `MaxInputBytesPerBatchPath`, `TimeoutSecondsPath`, `HeartbeatSecondsPath`): the node's text
+//!   `MaxInputBytesPerBatchPath`, the `ItemReader`'s `MaxItemsPath`, `TimeoutSecondsPath`,
+//!   `HeartbeatSecondsPath`): the node's text
 //!   (a string's own text, anything else as Jackson writes it) read with Java's
 //!   `Integer.parseInt`, so `"2"` counts and `2.0`, `" 2"` and numbers past a Java `int` do
 //!   not: "The …Path field refers to value "…" which is not a valid integer: $.v", the
@@ -25,14 +26,17 @@ use std::sync::Arc;
 
 use baton_asl::model::StateMachine;
 use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
-use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskRequest};
+use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskPurpose, TaskRequest};
 use serde_json::{json, Value};
 
 struct Succeed;
 
 impl TaskHandler for Succeed {
-    fn run(&mut self, _: &TaskRequest) -> TaskReply {
-        TaskReply::Succeeded(json!("done"))
+    fn run(&mut self, request: &TaskRequest) -> TaskReply {
+        match request.purpose {
+            TaskPurpose::ItemReader { .. } => TaskReply::Succeeded(json!([1, 2])),
+            _ => TaskReply::Succeeded(json!("done")),
+        }
     }
 }
 
@@ -155,6 +159,17 @@ fn table() -> Table {
             count_rows(MINUS_ONE),
         ),
         (
+            "ItemReader MaxItemsPath",
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "JSON", "MaxItemsPath": "$.v"},
+                    "Parameters": {"Bucket": "b", "Key": "k"}},
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                    "ExecutionType": "STANDARD"},
+                    "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}}),
+            count_rows(MINUS_ONE),
+        ),
+        (
             "TimeoutSecondsPath",
             task("TimeoutSecondsPath"),
             count_rows(MINUS_ONE),
@@ -267,7 +282,7 @@ fn every_path_field_by_value_class() {
             }
         }
     }
-    assert_eq!(cells, 9 * 15);
+    assert_eq!(cells, 10 * 15);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
