@@ -603,6 +603,13 @@ fn requests_refused() {
                     "TestState does not support MapIterationFailureCount when a mock is not specified."),
             },
             Case {
+                name: "a context object without a mock",
+                request: json!({"definition": {"Type": "Pass", "End": true},
+                    "context": {"State": {"RetryCount": 1}}}),
+                expected: refusal("ValidationException",
+                    "TestState does not support Context when a mock is not specified."),
+            },
+            Case {
                 name: "input that is not JSON",
                 request: json!({"definition": {"Type": "Pass", "End": true}, "input": "{'a': 1}"}),
                 expected: refusal("InvalidExecutionInput",

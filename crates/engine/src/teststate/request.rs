@@ -26,6 +26,14 @@ pub(crate) fn prepare(
     let located = locate(&request.definition, request.state_name.as_deref())?;
     let state = located.state().clone();
     let mock = check_mock(request, env, &state)?;
+    // "context: … This field may only be specified if a mock is specified in the same
+    // request." (API reference, TestState). The wording follows AWS's recorded refusal of
+    // `mapIterationFailureCount` without a mock; this refusal itself is not recorded.
+    if request.context.is_some() && request.mock.is_none() {
+        return Err(invalid(
+            "TestState does not support Context when a mock is not specified.",
+        ));
+    }
     let supplied_context = request
         .context
         .as_deref()
