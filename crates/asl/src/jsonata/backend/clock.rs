@@ -7,10 +7,14 @@
 //! and written in front of the timestamp with a picture of their own; jsonata-core then finds
 //! nothing to fill and the built-in does the rest (errors included).
 //!
-//! One picture is left to the built-in: a day of the year (`[d]`) without a year. 2.0.6 lines
-//! it up as `Y D` and takes the year, a day of the month it then overwrites, and the time of
-//! day from the clock; written out, that day of the month would be a second date component,
-//! which 2.0.6 lines up differently. Such a picture still reads the machine's clock.
+//! A day of the year (`[d]`) without a year cannot be written out so: 2.0.6 lines it up as
+//! `Y D` and takes the year, a day of the month it then overwrites, and the time in front of
+//! the first time component given (all of it when none is) from the clock, whereas with its
+//! year written out it takes midnight (and refuses a time after `[Y]-[d]`). So the built-in
+//! answers that picture on the machine's clock, and its answer is moved onto the session's:
+//! the same day of the year in the session's year, and the components the clock gave read
+//! from the session's time ([`on_session_clock`]). A day name (`[F]`) is read and ignored by
+//! 2.0.6, and lines up nothing.
 
 use std::sync::OnceLock;
 
@@ -28,6 +32,13 @@ const SEPARATOR: char = '|';
 /// `$toMillis(args…)` with the left-out leading components written from `now`.
 pub fn to_millis(now: i64, args: &[JValue]) -> Result<JValue, EvaluatorError> {
     let mut args = args.to_vec();
+    if let (Some(JValue::String(_)), Some(JValue::String(picture))) = (args.first(), args.get(1)) {
+        let given = components(picture);
+        let has = |c: char| given.contains(&c);
+        if has('d') && !has('Y') && !has('M') && !has('D') {
+            return day_of_year(now, &given, &args);
+        }
+    }
     if let (Some(JValue::String(text)), Some(JValue::String(picture))) = (args.first(), args.get(1))
     {
         if let Some((given_text, given_picture)) = leading_from_now(picture, now) {
@@ -37,9 +48,66 @@ pub fn to_millis(now: i64, args: &[JValue]) -> Result<JValue, EvaluatorError> {
             args[1] = JValue::string(picture);
         }
     }
+    built_in_to_millis(&args)
+}
+
+fn built_in_to_millis(args: &[JValue]) -> Result<JValue, EvaluatorError> {
     static CALL: OnceLock<Option<AstNode>> = OnceLock::new();
     let arg = |i: usize| args.get(i).cloned().unwrap_or(JValue::Undefined);
     super::functions::built_in(&CALL, "$toMillis($t, $p)", [("t", arg(0)), ("p", arg(1))])
+}
+
+/// A day of the year without its year: the built-in's answer on the machine's clock, moved
+/// onto the session's (see the module's notes).
+fn day_of_year(now: i64, given: &[char], args: &[JValue]) -> Result<JValue, EvaluatorError> {
+    loop {
+        let before = Utc::now().year();
+        let answer = built_in_to_millis(args)?;
+        let machine_year = Utc::now().year();
+        if machine_year != before {
+            // The machine's year turned during the call: ask again.
+            continue;
+        }
+        let JValue::Number(ms) = answer else {
+            return Ok(answer);
+        };
+        return Ok(on_session_clock(ms, machine_year, now, given).map_or(answer, JValue::Number));
+    }
+}
+
+/// `ms`, computed on a clock in `machine_year`, as it is on the session's clock `now`: the
+/// same day of the year in `now`'s year, and the time components in front of the first one
+/// the picture gives (`H m s f`; `P` or `h` stand for the hour) from `now`, the others as
+/// computed.
+fn on_session_clock(ms: f64, machine_year: i32, now: i64, given: &[char]) -> Option<f64> {
+    let computed = DateTime::<Utc>::from_timestamp_millis(ms as i64)?;
+    let session = DateTime::<Utc>::from_timestamp_millis(now)?;
+    let jan_first = |year: i32| chrono::NaiveDate::from_ymd_opt(year, 1, 1);
+    let ordinal = (computed.date_naive() - jan_first(machine_year)?).num_days();
+    let date = jan_first(session.year())? + chrono::Duration::days(ordinal);
+    let hour_given = given.iter().any(|c| matches!(c, 'H' | 'h' | 'P'));
+    let first_given = [
+        hour_given,
+        given.contains(&'m'),
+        given.contains(&'s'),
+        given.contains(&'f'),
+    ]
+    .iter()
+    .position(|&g| g)
+    .unwrap_or(4);
+    let pick =
+        |i: usize, session: u32, computed: u32| if i < first_given { session } else { computed };
+    let time = chrono::NaiveTime::from_hms_milli_opt(
+        pick(0, session.hour(), computed.hour()),
+        pick(1, session.minute(), computed.minute()),
+        pick(2, session.second(), computed.second()),
+        pick(
+            3,
+            session.timestamp_subsec_millis(),
+            computed.timestamp_subsec_millis(),
+        ),
+    )?;
+    Some(date.and_time(time).and_utc().timestamp_millis() as f64)
 }
 
 /// The components a picture gives: the first letter of each `[…]` marker (`[[` is a literal
@@ -78,14 +146,15 @@ fn components(picture: &str) -> Vec<char> {
 fn leading_from_now(picture: &str, now: i64) -> Option<(String, String)> {
     let given = components(picture);
     let has = |c: char| given.contains(&c);
-    if ['X', 'x', 'W', 'w', 'F'].iter().any(|&c| has(c)) {
+    if ['X', 'x', 'W', 'w'].iter().any(|&c| has(c)) {
         return None;
     }
     if has('d') && !has('Y') && !has('M') && !has('D') {
         return None;
     }
-    if given.iter().all(|c| !"YMDdPHhmsf".contains(*c)) {
-        // Nothing to line up: 2.0.6 answers undefined, or refuses, whatever the time.
+    if given.iter().all(|c| !"YMDdPHhmsf".contains(*c)) && !has('F') {
+        // Nothing to line up: 2.0.6 answers undefined, or refuses, whatever the time. (A day
+        // name alone lines up nothing either, and takes the whole time from the clock.)
         return None;
     }
     let twelve_hour = has('h') && !has('H');
@@ -170,6 +239,46 @@ mod tests {
         );
         // A day of the year with its year needs no clock.
         assert_eq!(millis("2020-32", "[Y]-[d]"), utc(2020, 2, 1, 0, 0, 0, 0));
+    }
+
+    /// A day of the year without its year, as jsonata-js 2.0.6 answers it (checked against
+    /// 2.0.6 with its clock at other times: the year and the time in front of the first time
+    /// component given come from the clock, the rest of the time is zero).
+    #[test]
+    fn a_day_of_the_year_without_its_year_is_on_the_session_clock() {
+        assert_eq!(millis("32", "[d]"), utc(2026, 2, 1, 5, 6, 7, 89));
+        assert_eq!(millis("32 10", "[d] [H]"), utc(2026, 2, 1, 10, 0, 0, 0));
+        assert_eq!(millis("10 32", "[H] [d]"), utc(2026, 2, 1, 10, 0, 0, 0));
+        assert_eq!(millis("32 30", "[d] [m]"), utc(2026, 2, 1, 5, 30, 0, 0));
+        assert_eq!(millis("32 30", "[d] [s]"), utc(2026, 2, 1, 5, 6, 30, 0));
+        assert_eq!(millis("32 005", "[d] [f001]"), utc(2026, 2, 1, 5, 6, 7, 5));
+        assert_eq!(millis("32 PM", "[d] [P]"), utc(2026, 2, 1, 12, 0, 0, 0));
+        assert_eq!(millis("32 Monday", "[d] [F]"), utc(2026, 2, 1, 5, 6, 7, 89));
+        // Past the year's last day: into the next year, as JavaScript's Date rolls over.
+        assert_eq!(millis("366", "[d]"), utc(2027, 1, 1, 5, 6, 7, 89));
+        // The session's year decides leap days: 2028 has a 29 February.
+        let leap = 1_830_000_000_000; // 2027-12-28T…; a year later is in 2028
+        let in_2028 = leap + 366 * 86_400_000;
+        let day_60 = to_millis(in_2028, &[JValue::string("60"), JValue::string("[d]")]).unwrap();
+        let JValue::Number(ms) = day_60 else {
+            panic!("{day_60:?}")
+        };
+        let day = DateTime::<Utc>::from_timestamp_millis(ms as i64).unwrap();
+        assert_eq!((day.year(), day.month(), day.day()), (2028, 2, 29));
+    }
+
+    /// A day name is read and ignored (2.0.6's `[F]`): the picture lines up as without it.
+    #[test]
+    fn a_day_name_lines_up_nothing() {
+        assert_eq!(
+            millis("10:30 Monday", "[H]:[m] [F]"),
+            utc(2026, 3, 4, 10, 30, 0, 0)
+        );
+        assert_eq!(millis("Monday", "[F]"), utc(2026, 3, 4, 5, 6, 7, 89));
+        assert_eq!(
+            millis("03 Monday", "[M01] [F]"),
+            utc(2026, 3, 1, 0, 0, 0, 0)
+        );
     }
 
     #[test]
