@@ -1,4 +1,6 @@
-//! The intrinsic functions' numeric arguments, one table: each value class (integer,
+//! The intrinsic functions by argument and value class, three tables: the numeric arguments
+//! (this header), `States.StringToJson`'s text, and every other argument
+//! (`every_other_argument_by_value_class`). The numeric arguments: each value class (integer,
 //! non-integer, huge, negative, zero, numeric string, empty string, null, boolean, array,
 //! object, missing) for each integer parameter, with what Baton answers and the rule it
 //! follows. The rules, and where they come from:
@@ -59,6 +61,27 @@ fn eval(call: &str, input: &Value) -> Result<Value, String> {
     intrinsic
         .eval(&env, &mut SeededEntropy::new(7))
         .map_err(|f| f.cause)
+}
+
+/// Records in `wrong` a result other than `expected` (a value, or a cause that contains the
+/// expected part).
+fn check(
+    call: &str,
+    class: &str,
+    got: &Result<Value, String>,
+    expected: &Result<Value, String>,
+    wrong: &mut Vec<String>,
+) {
+    let ok = match (got, expected) {
+        (Ok(g), Ok(e)) => g == e,
+        (Err(g), Err(e)) => g.contains(e.as_str()),
+        _ => false,
+    };
+    if !ok {
+        wrong.push(format!(
+            "{call} with {class}: expected {expected:?}, got {got:?}"
+        ));
+    }
 }
 
 #[test]
@@ -286,16 +309,7 @@ fn integer_arguments_by_class() {
     let mut wrong = Vec::new();
     for (call, class, expected) in &table {
         let got = eval(call, &input(class));
-        let ok = match (&got, expected) {
-            (Ok(g), Ok(e)) => g == e,
-            (Err(g), Err(e)) => g.contains(e.as_str()),
-            _ => false,
-        };
-        if !ok {
-            wrong.push(format!(
-                "{call} with {class}: expected {expected:?}, got {got:?}"
-            ));
-        }
+        check(call, class, &got, expected, &mut wrong);
     }
     assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
@@ -355,4 +369,226 @@ fn string_to_json_by_class_of_text() {
     // `-0` is the integer zero, without the sign a double would keep.
     let zero = eval("States.StringToJson($.v)", &json!({"v": "-0"})).unwrap();
     assert!(zero.is_u64(), "{zero:?}");
+}
+
+/// The other intrinsics' arguments by value class: for each argument of each function, every
+/// class of value read from the input (`$.v`), with what AWS answers. The rules, and their
+/// sources (AWS's "Intrinsic functions" page and the Java types the service works in):
+///
+/// * **Typed arguments are checked by JSON node type, with no conversion**: a string where the
+///   page names a string (`States.Format`'s template, `States.StringSplit`'s two arguments,
+///   `States.Base64Encode`/`Decode`'s input, `States.Hash`'s algorithm), an array where it
+///   names an array (`States.ArrayContains`' first, `States.ArrayLength`, `States.ArrayUnique`),
+///   objects and a `false` for `States.JsonMerge` ("Deep merge isn't supported"). Anything
+///   else is `Invalid arguments in States.…`.
+/// * **Untyped arguments take any value** (`States.Array`, `States.JsonToString`,
+///   `States.Format`'s values, `States.ArrayContains`' looked-for value, `States.Hash`'s
+///   data), written as Java writes them where text is needed: Jackson's JSON for
+///   `States.JsonToString` (`1.0E300`), `String.valueOf` of the Java value for
+///   `States.Format` and `States.Hash` (`[1, a, 1]`, `{a=1}`, `null`).
+/// * **Java's library decides the edge values**: `java.util.StringTokenizer` splits on any
+///   delimiter character and drops empty pieces (no delimiter: the whole string; an empty
+///   string: nothing); `java.util.Base64`'s decoder refuses a length or character outside
+///   the alphabet; the algorithm names are Java's `MessageDigest` names AWS lists.
+/// * **A path that matches nothing** fails every function alike: "The JsonPath argument for
+///   the field '$.v' could not be found in the input '{}'".
+#[test]
+fn every_other_argument_by_value_class() {
+    let classes: [(&str, Value); 12] = [
+        ("integer", json!(3)),
+        ("non-integer", json!(2.7)),
+        ("huge", json!(1e300)),
+        ("negative", json!(-4)),
+        ("zero", json!(0)),
+        ("numeric string", json!("3")),
+        ("empty string", json!("")),
+        ("string", json!("a,b")),
+        ("null", json!(null)),
+        ("boolean", json!(true)),
+        ("array", json!([1, "a", 1])),
+        ("object", json!({"a": 1})),
+    ];
+    // What each call answers for the classes it accepts; every other class is refused.
+    type Accepts = Vec<(&'static str, Value)>;
+    let strings = |a: Value, b: Value, c: Value| -> Accepts {
+        vec![("numeric string", a), ("empty string", b), ("string", c)]
+    };
+    let every = |values: [Value; 12]| -> Accepts {
+        [
+            "integer",
+            "non-integer",
+            "huge",
+            "negative",
+            "zero",
+            "numeric string",
+            "empty string",
+            "string",
+            "null",
+            "boolean",
+            "array",
+            "object",
+        ]
+        .into_iter()
+        .zip(values)
+        .collect()
+    };
+    let table: Vec<(&str, &str, Accepts)> = vec![
+        (
+            "States.Format($.v)",
+            "States.Format",
+            strings(json!("3"), json!(""), json!("a,b")),
+        ),
+        (
+            "States.Format('x{}y', $.v)",
+            "States.Format",
+            every([
+                json!("x3y"),
+                json!("x2.7y"),
+                json!("x1.0E300y"),
+                json!("x-4y"),
+                json!("x0y"),
+                json!("x3y"),
+                json!("xy"),
+                json!("xa,by"),
+                json!("xnully"),
+                json!("xtruey"),
+                json!("x[1, a, 1]y"),
+                json!("x{a=1}y"),
+            ]),
+        ),
+        (
+            "States.JsonToString($.v)",
+            "States.JsonToString",
+            every([
+                json!("3"),
+                json!("2.7"),
+                json!("1.0E300"),
+                json!("-4"),
+                json!("0"),
+                json!("\"3\""),
+                json!("\"\""),
+                json!("\"a,b\""),
+                json!("null"),
+                json!("true"),
+                json!("[1,\"a\",1]"),
+                json!("{\"a\":1}"),
+            ]),
+        ),
+        (
+            "States.Array($.v)",
+            "States.Array",
+            every([
+                json!([3]),
+                json!([2.7]),
+                json!([1e300]),
+                json!([-4]),
+                json!([0]),
+                json!(["3"]),
+                json!([""]),
+                json!(["a,b"]),
+                json!([null]),
+                json!([true]),
+                json!([[1, "a", 1]]),
+                json!([{"a": 1}]),
+            ]),
+        ),
+        (
+            "States.ArrayContains($.v, 1)",
+            "States.ArrayContains",
+            vec![("array", json!(true))],
+        ),
+        (
+            "States.ArrayContains(States.Array(1, 'a'), $.v)",
+            "States.ArrayContains",
+            // Nothing here prints as `1` or `a`.
+            every(std::array::from_fn(|_| json!(false))),
+        ),
+        (
+            "States.ArrayLength($.v)",
+            "States.ArrayLength",
+            vec![("array", json!(3))],
+        ),
+        (
+            "States.ArrayUnique($.v)",
+            "States.ArrayUnique",
+            vec![("array", json!([1, "a"]))],
+        ),
+        (
+            "States.Base64Encode($.v)",
+            "States.Base64Encode",
+            strings(json!("Mw=="), json!(""), json!("YSxi")),
+        ),
+        // "3" is one character, no whole 4-character unit; ',' is outside the alphabet.
+        (
+            "States.Base64Decode($.v)",
+            "States.Base64Decode",
+            vec![("empty string", json!(""))],
+        ),
+        (
+            "States.Hash($.v, 'MD5')",
+            "States.Hash",
+            every([
+                json!("eccbc87e4b5ce2fe28308fd9f2a7baf3"), // "3"
+                json!("23cb05d4a2e5bf28363909d92cd244e2"), // "2.7"
+                json!("26e3d6e4abe01cef41ec688fcb9eaf42"), // "1.0E300"
+                json!("0267aaf632e87a63288a08331f22c7c3"), // "-4"
+                json!("cfcd208495d565ef66e7dff9f98764da"), // "0"
+                json!("eccbc87e4b5ce2fe28308fd9f2a7baf3"), // "3"
+                json!("d41d8cd98f00b204e9800998ecf8427e"), // ""
+                json!("b345e1dc09f20fdefdea469f09167892"), // "a,b"
+                json!("37a6259cc0c1dae299a7866489dff0bd"), // "null"
+                json!("b326b5062b2f0e69046810717534cb09"), // "true"
+                json!("8b72658b65e154b7312cbb0659fdd81d"), // "[1, a, 1]"
+                json!("055524e8a3618ce3fa9b3bd7d233be87"), // "{a=1}"
+            ]),
+        ),
+        ("States.Hash('x', $.v)", "States.Hash", vec![]),
+        (
+            "States.JsonMerge($.v, States.StringToJson('{}'), false)",
+            "States.JsonMerge",
+            vec![("object", json!({"a": 1}))],
+        ),
+        (
+            "States.JsonMerge(States.StringToJson('{}'), $.v, false)",
+            "States.JsonMerge",
+            vec![("object", json!({"a": 1}))],
+        ),
+        (
+            "States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), $.v)",
+            "States.JsonMerge",
+            vec![],
+        ),
+        (
+            "States.StringSplit($.v, ',')",
+            "States.StringSplit",
+            strings(json!(["3"]), json!([]), json!(["a", "b"])),
+        ),
+        (
+            "States.StringSplit('a,b', $.v)",
+            "States.StringSplit",
+            strings(json!(["a,b"]), json!(["a,b"]), json!([])),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    let mut cells = 0;
+    for (call, name, accepts) in &table {
+        for (class, value) in &classes {
+            cells += 1;
+            let expected = match accepts.iter().find(|(c, _)| c == class) {
+                Some((_, v)) => Ok(v.clone()),
+                None => Err(format!("Invalid arguments in {name}")),
+            };
+            let got = eval(call, &json!({ "v": value }));
+            check(call, class, &got, &expected, &mut wrong);
+        }
+        let missing = eval(call, &json!({}));
+        let cause =
+            "The JsonPath argument for the field '$.v' could not be found in the input '{}'";
+        if !missing.as_ref().is_err_and(|c| c.ends_with(cause)) {
+            wrong.push(format!("{call} with nothing at $.v: {missing:?}"));
+        }
+        cells += 1;
+    }
+    assert_eq!(cells, 17 * 13);
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
 }
