@@ -16,7 +16,8 @@
 //!   Map state a box around its groups that takes one slot of its parent's layer. Loops go up
 //!   on the right of their states; labels never overlap each other.
 //! * [`to_svg`] (`svg.rs`): self-contained SVG with classes per node kind and an optional
-//!   status per state ([`Styles`]); [`to_dot`] and [`to_mermaid`] need no layout.
+//!   status per state ([`Styles`]), each element carrying its colours and fonts as presentation
+//!   attributes (`paint.rs`) so that it draws the same without CSS; [`to_dot`] and [`to_mermaid`] need no layout.
 //!
 //! Pure: no I/O, and the same input always gives the same bytes.
 //!
@@ -56,6 +57,7 @@ mod layered;
 mod layout;
 mod mermaid;
 mod model;
+mod paint;
 mod svg;
 mod text;
 

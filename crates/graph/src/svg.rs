@@ -1,5 +1,7 @@
-//! SVG: one self-contained picture (its styles inline, no fonts, scripts or links to fetch),
-//! with a class per node kind and, optionally, per state status, so a page can restyle it.
+//! SVG: one self-contained picture (no fonts, scripts or links to fetch). Every element carries
+//! its colours, strokes and fonts as presentation attributes, so it draws the same without CSS
+//! (ImageMagick, image viewers, documentation tools); a class per node kind and, optionally, per
+//! state status, with the same values in a `<style>` block, let a page restyle it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,6 +12,7 @@ use crate::layout::{
     EdgeRoute, Layout, Point, Rect, COMPOUND_HEADER, DETAIL_CHAR, GROUP_HEADER, LABEL_PAD, TEXT_PAD,
 };
 use crate::model::{EdgeKind, Node, NodeId, NodeKind};
+use crate::paint::{self, Paint, ROOT};
 use crate::text::{self, num, xml, LABEL_CHAR, NAME_CHAR};
 
 /// Where an execution is with one state, as the console colours it.
@@ -63,39 +66,6 @@ impl Default for Styles {
     }
 }
 
-const CSS: &str = "\
-.baton-graph{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif}
-.baton-graph .state>rect{fill:#ffffff;stroke:#8a9099;stroke-width:1.5}
-.baton-graph .state .name{font-size:13px;font-weight:600;fill:#202124}
-.baton-graph .state .kind{font-size:11px;fill:#5f6368}
-.baton-graph .state.task>rect{fill:#e8f0fe;stroke:#4a76c9}
-.baton-graph .state.choice>rect{fill:#fef3e0;stroke:#d48a1a}
-.baton-graph .state.pass>rect{fill:#f1f3f4;stroke:#8a9099}
-.baton-graph .state.wait>rect{fill:#f3e8fd;stroke:#8e5cc9}
-.baton-graph .state.succeed>rect{fill:#e6f4ea;stroke:#2e8b57}
-.baton-graph .state.fail>rect{fill:#fce8e6;stroke:#c5221f}
-.baton-graph .state.parallel>rect,.baton-graph .state.map>rect{fill:#f8f9fa;stroke:#7b8794}
-.baton-graph .group>rect{fill:#ffffff;stroke:#b6bec8;stroke-width:1;stroke-dasharray:4 3}
-.baton-graph .group text{font-size:11px;fill:#5f6368}
-.baton-graph .pseudo>rect{fill:#3c4043;stroke:#3c4043}
-.baton-graph .pseudo text{font-size:12px;font-weight:600;fill:#ffffff}
-.baton-graph .state.status-not-reached>rect{fill:#f5f5f5;stroke:#c4c7c5}
-.baton-graph .state.status-not-reached .name,.baton-graph .state.status-not-reached .kind{fill:#9aa0a6}
-.baton-graph .state.status-running>rect{fill:#d2e3fc;stroke:#1a73e8;stroke-width:2.5}
-.baton-graph .state.status-succeeded>rect{fill:#ceead6;stroke:#188038;stroke-width:2}
-.baton-graph .state.status-failed>rect{fill:#fad2cf;stroke:#d93025;stroke-width:2}
-.baton-graph .state.status-caught>rect{fill:#feefc3;stroke:#e37400;stroke-width:2}
-.baton-graph .badge rect{fill:#3c4043}
-.baton-graph .badge text{font-size:10px;fill:#ffffff}
-.baton-graph .edge path{fill:none;stroke:#5f6368;stroke-width:1.4}
-.baton-graph .edge.choice path{stroke:#b06000}
-.baton-graph .edge.catch path{stroke:#c5221f;stroke-dasharray:5 3}
-.baton-graph .edge-label rect{fill:#ffffff;fill-opacity:0.92;stroke:none}
-.baton-graph .edge-label text{font-family:ui-monospace,'SFMono-Regular',Menlo,Consolas,monospace;font-size:11px;fill:#3c4043}
-.baton-graph .edge-label.choice text{fill:#8a4b00}
-.baton-graph .edge-label.catch text{fill:#a50e0e}
-";
-
 /// The picture. Deterministic: the same layout and styles give the same bytes.
 pub fn to_svg(layout: &Layout, styles: &Styles) -> String {
     let g = &layout.graph;
@@ -104,7 +74,8 @@ pub fn to_svg(layout: &Layout, styles: &Styles) -> String {
     let (w, h) = (num(layout.width), num(layout.height));
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="baton-graph" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="baton-graph" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"{}>"#,
+        ROOT.attrs()
     );
     let title = styles
         .title
@@ -112,16 +83,14 @@ pub fn to_svg(layout: &Layout, styles: &Styles) -> String {
         .or_else(|| g.comment.clone())
         .unwrap_or_else(|| "State machine".to_string());
     let _ = writeln!(s, "<title>{}</title>", xml(&title));
-    let _ = writeln!(s, "<style>\n{CSS}</style>");
+    let _ = writeln!(s, "<style>\n{}</style>", paint::css());
     s.push_str("<defs>\n");
-    for (kind, colour) in [
-        ("next", "#5f6368"),
-        ("choice", "#b06000"),
-        ("catch", "#c5221f"),
-    ] {
+    for kind in [EdgeKind::Next, EdgeKind::Choice, EdgeKind::Catch] {
         let _ = writeln!(
             s,
-            r#"<marker id="{p}-arrow-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="{colour}"/></marker>"#
+            r#"<marker id="{p}-arrow-{}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="{}"/></marker>"#,
+            kind.as_str(),
+            paint::edge_colour(kind)
         );
     }
     s.push_str("</defs>\n");
@@ -140,14 +109,16 @@ pub fn to_svg(layout: &Layout, styles: &Styles) -> String {
                 );
                 let _ = writeln!(
                     s,
-                    r#"<g class="group" data-id="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="6"/><text x="{}" y="{}">{}</text></g>"#,
+                    r#"<g class="group" data-id="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="6"{}/><text x="{}" y="{}"{}>{}</text></g>"#,
                     xml(&g.groups[group].id),
                     num(r.x),
                     num(r.y),
                     num(r.width),
                     num(r.height),
+                    paint::GROUP_RECT.attrs(),
                     num(r.x + 10.0),
                     num(r.y + GROUP_HEADER / 2.0 + 4.0),
+                    ROOT.with(paint::GROUP_TEXT).attrs(),
                     xml(&label)
                 );
             }
@@ -172,25 +143,38 @@ pub fn to_svg(layout: &Layout, styles: &Styles) -> String {
     s
 }
 
-fn classes(node: &Node, styles: &Styles) -> String {
-    let mut c = format!("state {}", node.kind.as_str());
-    if !styles.status.is_empty() {
-        let status = styles
+/// The state's status, when the styles give any.
+fn status_of(node: &Node, styles: &Styles) -> Option<Status> {
+    if styles.status.is_empty() {
+        return None;
+    }
+    Some(
+        styles
             .status
             .get(&node.name)
             .copied()
-            .unwrap_or(Status::NotReached);
-        c.push_str(" status-");
-        c.push_str(status.as_str());
-    }
-    c
+            .unwrap_or(Status::NotReached),
+    )
 }
 
-fn open_state(s: &mut String, node: &Node, styles: &Styles, r: Rect) {
+/// The state's group and box; returns the paints of its name and detail texts.
+fn open_state(s: &mut String, node: &Node, styles: &Styles, r: Rect) -> (Paint, Paint) {
+    let status = status_of(node, styles);
+    let mut class = format!("state {}", node.kind.as_str());
+    let mut rect = paint::STATE_RECT.with(paint::kind_rect(node.kind));
+    let mut name = ROOT.with(paint::STATE_NAME);
+    let mut detail = ROOT.with(paint::STATE_DETAIL);
+    if let Some(status) = status {
+        class.push_str(" status-");
+        class.push_str(status.as_str());
+        rect = rect.with(paint::status_rect(status));
+        name = name.with(paint::status_text(status));
+        detail = detail.with(paint::status_text(status));
+    }
     let _ = writeln!(
         s,
-        r#"<g class="{}" data-id="{}" data-state="{}"><title>{} ({})</title><rect x="{}" y="{}" width="{}" height="{}" rx="8"/>"#,
-        classes(node, styles),
+        r#"<g class="{}" data-id="{}" data-state="{}"><title>{} ({})</title><rect x="{}" y="{}" width="{}" height="{}" rx="8"{}/>"#,
+        class,
         xml(&node.id),
         xml(&node.name),
         xml(&node.name),
@@ -198,8 +182,10 @@ fn open_state(s: &mut String, node: &Node, styles: &Styles, r: Rect) {
         num(r.x),
         num(r.y),
         num(r.width),
-        num(r.height)
+        num(r.height),
+        rect.attrs()
     );
+    (name, detail)
 }
 
 fn badge(s: &mut String, node: &Node, styles: &Styles, r: Rect) {
@@ -209,12 +195,14 @@ fn badge(s: &mut String, node: &Node, styles: &Styles, r: Rect) {
         let (x, y) = (r.right() - w - 4.0, r.y - 8.0);
         let _ = writeln!(
             s,
-            r#"<g class="badge"><rect x="{}" y="{}" width="{}" height="16" rx="8"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+            r#"<g class="badge"><rect x="{}" y="{}" width="{}" height="16" rx="8"{}/><text x="{}" y="{}" text-anchor="middle"{}>{}</text></g>"#,
             num(x),
             num(y),
             num(w),
+            paint::BADGE_RECT.attrs(),
             num(x + w / 2.0),
             num(y + 11.5),
+            ROOT.with(paint::BADGE_TEXT).attrs(),
             xml(&text)
         );
     }
@@ -223,17 +211,19 @@ fn badge(s: &mut String, node: &Node, styles: &Styles, r: Rect) {
 fn state(s: &mut String, layout: &Layout, styles: &Styles, id: NodeId) {
     let node = &layout.graph.nodes[id];
     let r = layout.nodes[id];
-    open_state(s, node, styles, r);
+    let (name, detail) = open_state(s, node, styles, r);
     let room = r.width - 2.0 * TEXT_PAD;
     let cx = r.x + r.width / 2.0;
     let _ = writeln!(
         s,
-        r#"<text class="name" x="{}" y="{}" text-anchor="middle">{}</text><text class="kind" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+        r#"<text class="name" x="{}" y="{}" text-anchor="middle"{}>{}</text><text class="kind" x="{}" y="{}" text-anchor="middle"{}>{}</text>"#,
         num(cx),
         num(r.y + 20.0),
+        name.attrs(),
         xml(&text::truncate(&node.name, room, NAME_CHAR)),
         num(cx),
         num(r.y + 36.0),
+        detail.attrs(),
         xml(&text::truncate(&node.detail, room, DETAIL_CHAR))
     );
     badge(s, node, styles, r);
@@ -243,16 +233,18 @@ fn state(s: &mut String, layout: &Layout, styles: &Styles, id: NodeId) {
 fn compound(s: &mut String, layout: &Layout, styles: &Styles, id: NodeId) {
     let node = &layout.graph.nodes[id];
     let r = layout.nodes[id];
-    open_state(s, node, styles, r);
+    let (name, detail) = open_state(s, node, styles, r);
     let room = r.width - 2.0 * TEXT_PAD;
     let _ = writeln!(
         s,
-        r#"<text class="name" x="{}" y="{}">{}</text><text class="kind" x="{}" y="{}">{}</text>"#,
+        r#"<text class="name" x="{}" y="{}"{}>{}</text><text class="kind" x="{}" y="{}"{}>{}</text>"#,
         num(r.x + TEXT_PAD),
         num(r.y + 18.0),
+        name.attrs(),
         xml(&text::truncate(&node.name, room, NAME_CHAR)),
         num(r.x + TEXT_PAD),
         num(r.y + COMPOUND_HEADER - 9.0),
+        detail.attrs(),
         xml(&text::truncate(&node.detail, room, DETAIL_CHAR))
     );
     badge(s, node, styles, r);
@@ -262,7 +254,7 @@ fn compound(s: &mut String, layout: &Layout, styles: &Styles, id: NodeId) {
 fn pseudo(s: &mut String, node: &Node, r: Rect) {
     let _ = writeln!(
         s,
-        r#"<g class="pseudo {}" data-id="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="{}"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+        r#"<g class="pseudo {}" data-id="{}"><rect x="{}" y="{}" width="{}" height="{}" rx="{}"{}/><text x="{}" y="{}" text-anchor="middle"{}>{}</text></g>"#,
         node.kind.as_str(),
         xml(&node.id),
         num(r.x),
@@ -270,8 +262,10 @@ fn pseudo(s: &mut String, node: &Node, r: Rect) {
         num(r.width),
         num(r.height),
         num(r.height / 2.0),
+        paint::PSEUDO_RECT.attrs(),
         num(r.x + r.width / 2.0),
         num(r.y + r.height / 2.0 + 4.0),
+        ROOT.with(paint::PSEUDO_TEXT).attrs(),
         xml(&node.name)
     );
     debug_assert!(matches!(node.kind, NodeKind::Start | NodeKind::End));
@@ -313,10 +307,11 @@ fn edge(s: &mut String, prefix: &str, kind: EdgeKind, route: &EdgeRoute) {
     let back = if route.back { " back" } else { "" };
     let _ = writeln!(
         s,
-        r#"<g class="edge {}{back}"><path d="{}" marker-end="url(#{prefix}-arrow-{})"/></g>"#,
+        r#"<g class="edge {}{back}"><path d="{}" marker-end="url(#{prefix}-arrow-{})"{}/></g>"#,
         kind.as_str(),
         path_data(&route.points),
-        kind.as_str()
+        kind.as_str(),
+        paint::EDGE.with(paint::edge(kind)).attrs()
     );
 }
 
@@ -325,14 +320,18 @@ fn label(s: &mut String, kind: EdgeKind, text: &str, at: Point) {
     let h = crate::layered::LABEL_H;
     let _ = writeln!(
         s,
-        r#"<g class="edge-label {}"><rect x="{}" y="{}" width="{}" height="{}" rx="3"/><text x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+        r#"<g class="edge-label {}"><rect x="{}" y="{}" width="{}" height="{}" rx="3"{}/><text x="{}" y="{}" text-anchor="middle"{}>{}</text></g>"#,
         kind.as_str(),
         num(at.x - w / 2.0),
         num(at.y - h / 2.0),
         num(w),
         num(h),
+        paint::LABEL_RECT.attrs(),
         num(at.x),
         num(at.y + 4.0),
+        ROOT.with(paint::LABEL_TEXT)
+            .with(paint::label_text(kind))
+            .attrs(),
         xml(text)
     );
 }

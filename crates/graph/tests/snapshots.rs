@@ -228,3 +228,53 @@ fn svg_is_self_contained() {
         assert!(hits.is_empty(), "{banned} in {hits:?}");
     }
 }
+
+/// Drawn right without CSS: every shape and text carries its own fill, every line its stroke,
+/// every text its font, and each status its colours (a renderer that ignores `<style>` paints a
+/// shape without `fill` black).
+#[test]
+fn svg_draws_without_css() {
+    let graph = Graph::from_machine(&machine(NESTED));
+    let mut styles = Styles::default();
+    styles.status.insert("Prepare".into(), Status::Succeeded);
+    styles.status.insert("Poll".into(), Status::Running);
+    styles
+        .badges
+        .insert("Each order".into(), "3/3 items".into());
+    let svg = to_svg(&layout(&graph), &styles);
+    let body = &svg[svg.find("</style>").expect("a style block")..];
+    let elements = |tag: &str| -> Vec<String> {
+        body.split(&format!("<{tag} "))
+            .skip(1)
+            .map(|rest| rest[..rest.find('>').expect("closed")].to_string())
+            .collect()
+    };
+    let (rects, paths, texts) = (elements("rect"), elements("path"), elements("text"));
+    assert!(rects.len() > 20 && paths.len() > 15 && texts.len() > 30);
+    for element in rects.iter().chain(&paths).chain(&texts) {
+        assert!(element.contains(" fill=\""), "no fill: {element}");
+    }
+    for path in paths.iter().filter(|p| p.contains("marker-end")) {
+        assert!(path.contains(" fill=\"none\" stroke=\"#"), "{path}");
+    }
+    for text in &texts {
+        assert!(
+            text.contains(" font-family=\"") && text.contains(" font-size=\""),
+            "{text}"
+        );
+    }
+    // The cascade, worked out: a Task's box by its status, a not-reached state greyed.
+    assert!(body.contains(
+        r##"data-state="Poll"><title>Poll (Task · aws-sdk:s3:headObject)</title><rect x="##
+    ));
+    let poll = &body[body.find(r#"data-state="Poll""#).unwrap()..];
+    let poll = &poll[..poll.find("</g>").unwrap()];
+    assert!(
+        poll.contains(r##"fill="#d2e3fc" stroke="#1a73e8" stroke-width="2.5""##),
+        "{poll}"
+    );
+    let finish = &body[body.find(r#"data-state="Finish""#).unwrap()..];
+    let finish = &finish[..finish.find("</g>").unwrap()];
+    assert!(finish.contains(r##"fill="#f5f5f5" stroke="#c4c7c5" stroke-width="1.5""##));
+    assert!(finish.contains(r##"class="name" x="##) && finish.contains(r##"fill="#9aa0a6""##));
+}
