@@ -30,7 +30,7 @@ struct Cli {
 enum Command {
     /// Load a Step Functions endpoint over HTTP and report throughput, latency and memory.
     Bench(bench::BenchArgs),
-    /// Draw a state machine as SVG, DOT or Mermaid
+    /// Draw a state machine as SVG, PNG, DOT or Mermaid
     Graph(graph::GraphArgs),
     /// Run one execution in-process and print its result.
     Run(run::RunArgs),

@@ -38,8 +38,10 @@ pub struct ServeArgs {
     /// The address of the S3-compatible endpoint over the same buckets (port 0: any free
     /// port); processes Baton starts get it as `AWS_ENDPOINT_URL_S3`. Not started when
     /// `[storage] endpoint` puts the buckets on an external endpoint: processes get that one.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    s3_bind: SocketAddr,
+    /// Default: the API's address with the next port (`127.0.0.1:8084`), or any free port
+    /// when the API's port is 0.
+    #[arg(long)]
+    s3_bind: Option<SocketAddr>,
     /// Also answer requests whose `Host` is NAME (a host name or address, with or without a
     /// port; its `sync-` form too). Loopback addresses, `localhost` and the bound address are
     /// always answered; any other host is refused with HTTP 403 (DNS rebinding). Repeatable.
@@ -86,6 +88,54 @@ pub struct ServeArgs {
         default_value_t = 256
     )]
     evaluation_memory: usize,
+}
+
+/// The S3 endpoint's default address: `api`'s with the next port, or port 0 (any free port)
+/// when `api`'s is 0 or the last.
+fn next_port(api: SocketAddr) -> SocketAddr {
+    let port = match api.port() {
+        0 => 0,
+        p => p.checked_add(1).unwrap_or(0),
+    };
+    SocketAddr::new(api.ip(), port)
+}
+
+/// What a client needs, ready to paste into a shell: the endpoints (an address that listens
+/// everywhere is reached on loopback), the region for both AWS CLI versions (v1 reads only
+/// `AWS_DEFAULT_REGION`), dummy credentials (a 12-digit access key id acts in that account),
+/// and the SDKs' host prefix turned off (`StartSyncExecution` is otherwise sent to
+/// `sync-<host>`, which does not resolve for an address or `localhost`).
+fn client_setup(api: SocketAddr, s3: Option<SocketAddr>, account: &str, region: &str) -> String {
+    let reachable = |a: SocketAddr| {
+        let ip = match a.ip() {
+            std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+            }
+            std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+            }
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, a.port()))
+    };
+    let api = reachable(api);
+    let mut lines = vec![
+        String::new(),
+        "To use it from another terminal (AWS CLI v1 or v2, any AWS SDK), paste:".to_string(),
+        String::new(),
+        format!("export AWS_ENDPOINT_URL={api}"),
+    ];
+    if let Some(s3) = s3 {
+        lines.push(format!("export AWS_ENDPOINT_URL_S3={}", reachable(s3)));
+    }
+    lines.extend([
+        format!("export AWS_REGION={region} AWS_DEFAULT_REGION={region}"),
+        format!("export AWS_ACCESS_KEY_ID={account} AWS_SECRET_ACCESS_KEY=baton"),
+        "export AWS_DISABLE_HOST_PREFIX_INJECTION=true".to_string(),
+        String::new(),
+        format!("The console: {api}/"),
+    ]);
+    lines.join("\n")
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`).
@@ -164,11 +214,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // endpoint are reached there, by tasks and processes alike.
     let s3_listener = match &resources.storage.endpoint {
         Some(_) => None,
-        None => Some(
-            tokio::net::TcpListener::bind(args.s3_bind)
-                .await
-                .with_context(|| format!("listening on {} (S3)", args.s3_bind))?,
-        ),
+        None => {
+            let s3_bind = args.s3_bind.unwrap_or_else(|| next_port(args.bind));
+            Some(
+                tokio::net::TcpListener::bind(s3_bind)
+                    .await
+                    .with_context(|| format!("listening on {s3_bind} (S3)"))?,
+            )
+        }
     };
     let s3_addr = s3_listener.as_ref().map(|l| l.local_addr()).transpose()?;
     let integrations = Arc::new(baton_integrations::Resources::new(
@@ -227,6 +280,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!(
         "baton: {} unfinished execution(s) resumed",
         runtime.running()
+    );
+    println!(
+        "{}",
+        client_setup(addr, s3_addr, &args.account, &args.region)
     );
     let app = baton_server::app(
         runtime.clone(),

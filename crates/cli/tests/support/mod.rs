@@ -18,12 +18,17 @@ pub fn corpus(name: &str) -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    let msg = format!("corpus {} not found; skipping", dir.display());
+    skip(&format!("corpus {} not found", dir.display()));
+    None
+}
+
+/// Says why a test does not run here, or fails it under `BATON_CI_STRICT=1`.
+pub fn skip(reason: &str) {
+    let msg = format!("{reason}; skipping");
     if std::env::var("BATON_CI_STRICT").as_deref() == Ok("1") {
         panic!("{msg} (BATON_CI_STRICT=1 forbids skips)");
     }
     eprintln!("SKIP: {msg}");
-    None
 }
 
 /// Case folders of a corpus's `public/`, sorted.
