@@ -85,7 +85,8 @@ pub struct RunArgs {
     endpoint_url: Option<String>,
     /// `AWS_ENDPOINT_URL_S3` for the processes tasks start (e.g. a running `baton serve`'s S3
     /// endpoint); without it, the `[storage] endpoint` when one is configured, else the one in
-    /// Baton's environment, if any.
+    /// Baton's environment; else `baton run` serves the local buckets itself, on a free
+    /// loopback port, while it runs.
     #[arg(long)]
     s3_endpoint_url: Option<String>,
     /// Where ECS task logs and default buckets go.
@@ -194,12 +195,31 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     };
     // Without any configuration, a Task state without a mock fails with `States.Runtime`;
     // a distributed Map still reads and writes the buckets under the data folder.
+    let data_dir = std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone());
+    // The processes a configuration starts reach the same buckets the Task states use, never
+    // the real S3 their SDKs would call by default.
+    let s3_endpoint_url = match &args.s3_endpoint_url {
+        Some(url) => Some(url.clone()),
+        None if config.storage.endpoint.is_some()
+            || config == baton_integrations::config::Config::default()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() =>
+        {
+            None
+        }
+        None => match serve_buckets(baton_integrations::local_root(&config, &data_dir)) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                eprintln!("baton: cannot serve the buckets to the processes: {e:#}");
+                return Ok(2);
+            }
+        },
+    };
     let resources = std::sync::Arc::new(baton_integrations::Resources::new(
         &config,
         baton_integrations::Environment {
             endpoint_url: args.endpoint_url.clone(),
-            s3_endpoint_url: args.s3_endpoint_url.clone(),
-            data_dir: std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone()),
+            s3_endpoint_url,
+            data_dir,
         },
     ));
     let integrated = if config == baton_integrations::config::Config::default() {
@@ -235,6 +255,40 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     } else {
         1
     })
+}
+
+/// Serves the buckets under `root` as an S3-compatible endpoint on a free loopback port, on a
+/// thread of its own, for as long as the process lives; answers its URL.
+fn serve_buckets(root: PathBuf) -> anyhow::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding the S3 endpoint")?;
+    listener.set_nonblocking(true)?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("s3-endpoint".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let edge = baton_http::Edge::new(baton_http::Protocol::S3Xml);
+                        baton_integrations::s3_endpoint::serve(
+                            listener,
+                            &root,
+                            edge,
+                            std::future::pending(),
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = served {
+                    eprintln!("baton: the S3 endpoint stopped: {e}");
+                }
+            })
+        })?;
+    Ok(url)
 }
 
 fn print_outcome(args: &RunArgs, executed: &Executed) -> anyhow::Result<()> {

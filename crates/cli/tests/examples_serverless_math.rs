@@ -2,15 +2,13 @@
 //! boto3 program) as its ECS task, input and output in Baton's buckets through its S3
 //! endpoint. The happy path runs the example's own command (`run.py`, through `baton serve`);
 //! the missing-input path runs through `baton run --time virtual`, so the seed's 15 s and
-//! 22.5 s back-off take no real time, with a `baton serve` only for its S3 endpoint.
-
-mod support;
+//! 22.5 s back-off take no real time, with the S3 endpoint `baton run` serves over its own
+//! buckets (no endpoint given: the calculator must not reach real S3).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::server::Server;
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/serverless-math")
@@ -41,21 +39,11 @@ fn run_py_writes_f_of_5_to_the_output_bucket() {
     assert_eq!(on_disk, result);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 #[test]
 fn a_missing_input_key_is_tried_three_times_then_fails_through_the_pass_state() {
-    let served = tempfile::tempdir().expect("tempdir");
-    let s3 = format!("127.0.0.1:{}", free_port());
-    let _server = Server::start(served.path(), &["--s3-bind", &s3]);
-    // A bucket is a folder: the input bucket exists, the key does not.
-    std::fs::create_dir_all(served.path().join("storage/math-input")).expect("bucket");
     let run = tempfile::tempdir().expect("tempdir");
+    // A bucket is a folder: the input bucket exists, the key does not.
+    std::fs::create_dir_all(run.path().join("storage/math-input")).expect("bucket");
     let input = json!({
         "inputDetails": {"bucket": "math-input", "key": "input/nonexistent-file.json"},
         "outputDetails": {"bucket": "math-output", "key": "output/result.json"}
@@ -66,7 +54,6 @@ fn a_missing_input_key_is_tried_three_times_then_fails_through_the_pass_state() 
         .arg("--config")
         .arg(example().join("baton.toml"))
         .args(["--time", "virtual", "--history", "--output", "json"])
-        .args(["--s3-endpoint-url", &format!("http://{s3}")])
         .arg("--data-dir")
         .arg(run.path())
         .args(["--input", &input.to_string()])
@@ -104,7 +91,8 @@ fn a_missing_input_key_is_tried_three_times_then_fails_through_the_pass_state() 
             "CalculationFailedFinal"
         ]
     );
-    // Each attempt's log shows the calculator's S3 error.
+    // Each attempt's log shows the calculator's S3 error: from the endpoint over the run's
+    // own buckets.
     let logs: Vec<String> = std::fs::read_dir(run.path().join("logs/ecs"))
         .expect("task logs")
         .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("log"))

@@ -34,6 +34,15 @@ pub struct Environment {
     pub data_dir: PathBuf,
 }
 
+/// The folder the buckets are in when they are local: `[storage] root`, else `<data>/storage`.
+pub fn local_root(config: &Config, data_dir: &std::path::Path) -> PathBuf {
+    config
+        .storage
+        .root
+        .clone()
+        .unwrap_or_else(|| data_dir.join("storage"))
+}
+
 /// The configured Task resources.
 pub struct Resources {
     functions: Functions,
@@ -48,15 +57,12 @@ pub struct Resources {
 impl Resources {
     pub fn new(config: &Config, environment: Environment) -> Resources {
         let logs = environment.data_dir.join("logs");
-        let storage = match &config.storage.endpoint {
-            Some(endpoint) => Storage::remote(endpoint),
-            None => Storage::new(
-                config
-                    .storage
-                    .root
-                    .clone()
-                    .unwrap_or_else(|| environment.data_dir.join("storage")),
-            ),
+        let storage = match (
+            &config.storage.endpoint,
+            local_root(config, &environment.data_dir),
+        ) {
+            (Some(endpoint), _) => Storage::remote(endpoint),
+            (None, root) => Storage::new(root),
         };
         // Processes see the buckets Task states see: on an external endpoint, that one.
         let s3_endpoint_url = environment

@@ -25,7 +25,7 @@ pub mod nested;
 pub mod s3_endpoint;
 pub mod storage;
 
-pub use dispatch::{Environment, Resources};
+pub use dispatch::{local_root, Environment, Resources};
 
 /// How a call failed: the error name Retry and Catch match, and the cause.
 pub type Failure = (String, String);
