@@ -2,16 +2,16 @@
 # The callback pattern end to end: baton serve with this folder's baton.toml, the state machine
 # created and four executions started with the AWS CLI, the poller (boto3) reporting their jobs
 # until every execution has ended, then the idempotent completion shown on a finished job.
-# Needs python3 with boto3, and the AWS CLI. BATON=path/to/baton skips the cargo build.
+# Needs python3 with boto3, and the AWS CLI. BATON_BIN=path/to/baton skips the cargo build.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 command -v aws >/dev/null || { echo "run.sh: the AWS CLI (aws) is needed" >&2; exit 1; }
 python3 -c 'import boto3' 2>/dev/null || { echo "run.sh: python3 with boto3 is needed" >&2; exit 1; }
-if [ -z "${BATON:-}" ]; then
-  cargo build --quiet --manifest-path "$root/Cargo.toml" -p baton-cli --bin baton
-  BATON="${CARGO_TARGET_DIR:-$root/target}/debug/baton"
+if [ -z "${BATON_BIN:-}" ]; then
+  cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p baton-cli --bin baton
+  BATON_BIN="${CARGO_TARGET_DIR:-$root/target}/release/baton"
 fi
 
 work=$(mktemp -d)
@@ -28,7 +28,7 @@ trap cleanup EXIT
 # The jobs go to a fresh folder, for CreateJob (through baton.toml's env) and for the poller.
 export JOBS_DIR="$work/jobs"
 BATON_FUNCTIONS__CreateJob__ENV__JOBS_DIR="$JOBS_DIR" \
-  "$BATON" serve --bind 127.0.0.1:0 --data-dir "$work/data" --config "$here/baton.toml" \
+  "$BATON_BIN" serve --bind 127.0.0.1:0 --data-dir "$work/data" --config "$here/baton.toml" \
   >"$work/serve.out" 2>"$work/serve.log" &
 server=$!
 for _ in $(seq 100); do

@@ -35,7 +35,7 @@ def handler(event):
         "simulate": job.get("simulate") or {},
         "createdAt": time.time(),
     }
-    folder = os.environ.get("JOBS_DIR", "jobs")
+    folder = os.environ.get("JOBS_DIR", "/tmp/baton-callback-jobs")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, record["jobId"] + ".json")
     # Write then rename, so that the poller never reads half a record.

@@ -1,7 +1,7 @@
 """The poller: checks the pending jobs CreateJob saved and reports each job's end to the
 workflow, with an ordinary AWS SDK (boto3) pointed at Baton by AWS_ENDPOINT_URL.
 
-    JOBS_DIR=jobs AWS_ENDPOINT_URL=http://127.0.0.1:8083 python3 poller/poller.py [--once]
+    JOBS_DIR=/tmp/baton-callback-jobs AWS_ENDPOINT_URL=http://127.0.0.1:8083 python3 poller/poller.py [--once]
 
 Every `--interval` seconds (default 1) it reads `$JOBS_DIR/*.json` and, for each job record:
 
@@ -129,7 +129,7 @@ def main():
     parser.add_argument("--once", action="store_true", help="scan once, then exit")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between scans")
     args = parser.parse_args()
-    folder = os.environ.get("JOBS_DIR", "jobs")
+    folder = os.environ.get("JOBS_DIR", "/tmp/baton-callback-jobs")
     max_attempts = int(os.environ.get("POLLER_MAX_ATTEMPTS", "20"))
     os.makedirs(folder, exist_ok=True)
     # AWS_ENDPOINT_URL, the credentials and the region come from the environment, as for any
