@@ -443,7 +443,7 @@ fn write_execution(conn: &Connection, e: &Execution, create: bool) -> Result<i64
                     e.map_run_arn,
                     e.parent_arn,
                     e.trace_header,
-                    list_date(e.status, e.start_date, e.stop_date, e.redrive_date),
+                    list_date(e.start_date),
                 ],
                 |r| r.get(0),
             )

@@ -8,7 +8,10 @@ use rusqlite::Connection;
 use crate::rows::backend;
 
 /// Every migration, by number. A new one is a new file here and a new line below.
-pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_list_by_start_date.sql")),
+];
 
 /// The schema version this build writes.
 pub(crate) fn latest() -> u32 {

@@ -6,10 +6,12 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use baton_store::testing::{
-    activity, activity_task, batch, entries, events, execution, finished, machine, read_all,
-    revision, version, wait,
+    activity, activity_task, batch, entries, events, execution, finished, machine, machine_arn,
+    read_all, revision, version, wait,
 };
-use baton_store::{ExecutionStatus, Op, PageRequest, Store, Tag, Timer, WriteBatch};
+use baton_store::{
+    ExecutionFilter, ExecutionStatus, ExecutionsOf, Op, PageRequest, Store, Tag, Timer, WriteBatch,
+};
 use baton_store_sqlite::{Options, SqliteStore, Synchronous, DATABASE_FILE};
 
 /// One execution's start: the row, its history and journal, a timer and a task.
@@ -120,6 +122,38 @@ fn open_creates_the_directory_and_a_wal_database_at_the_latest_schema() {
         assert_eq!(mode, "wal");
         assert_eq!(version, SqliteStore::schema_version());
     }
+}
+
+/// A database written before executions were listed by start date (version 1 kept a finished
+/// execution's stop date as its listing date) is brought up to date when it is opened.
+#[test]
+fn an_older_database_lists_by_start_date_once_opened() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    let early = finished(
+        execution("m", "early", 100),
+        ExecutionStatus::Succeeded,
+        900,
+    );
+    let late = execution("m", "late", 200);
+    wait(store.commit(batch([
+        Op::CreateExecution(early),
+        Op::CreateExecution(late),
+    ])))
+    .expect("commit");
+    drop(store);
+    let raw = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
+    raw.execute_batch(
+        "UPDATE executions SET list_date = stop_date WHERE stop_date IS NOT NULL; \
+         PRAGMA user_version = 1;",
+    )
+    .expect("a version 1 database");
+    drop(raw);
+    let store = SqliteStore::open(dir.path()).expect("reopen");
+    let filter = ExecutionFilter::of(ExecutionsOf::Machine(machine_arn("m")));
+    let listed = read_all(10, |p| wait(store.executions(&filter, p))).expect("list");
+    let names: Vec<&str> = listed.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["late", "early"]);
 }
 
 #[test]

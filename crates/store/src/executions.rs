@@ -39,30 +39,17 @@ pub struct Execution {
 }
 
 impl Execution {
-    /// The date `ListExecutions` orders by, newest first: running executions by their start
-    /// (or redrive) date, the others by their stop date.
+    /// The date `ListExecutions` orders by, newest first: the start date, whatever became of
+    /// the execution since (AWS's console and API list executions by when they started; a
+    /// redrive keeps the execution's start date, and so its place).
     pub fn list_date(&self) -> Millis {
-        list_date(
-            self.status,
-            self.start_date,
-            self.stop_date,
-            self.redrive_date,
-        )
+        list_date(self.start_date)
     }
 }
 
 /// See [`Execution::list_date`].
-pub fn list_date(
-    status: ExecutionStatus,
-    start_date: Millis,
-    stop_date: Option<Millis>,
-    redrive_date: Option<Millis>,
-) -> Millis {
-    if status.is_unfinished() {
-        redrive_date.unwrap_or(start_date)
-    } else {
-        stop_date.unwrap_or(start_date)
-    }
+pub fn list_date(start_date: Millis) -> Millis {
+    start_date
 }
 
 /// What `ListExecutions` shows of an execution: everything but its payloads.
