@@ -311,13 +311,17 @@ fn print_outcome(args: &RunArgs, executed: &Executed) -> anyhow::Result<()> {
             if args.history {
                 for e in &executed.history {
                     let name = e.details.state_name().unwrap_or("");
-                    eprintln!(
-                        "{:>5} {:>5}  {:<28} {}",
+                    let error = e.details.error_name().unwrap_or("");
+                    let line = format!(
+                        "{:>5} {:>5}  {}  {:<28} {:<20} {}",
                         e.id,
                         e.previous_event_id,
+                        baton_engine::iso_time(e.timestamp),
                         e.details.type_name(),
-                        name
+                        name,
+                        error
                     );
+                    eprintln!("{}", line.trim_end());
                 }
             }
             eprintln!("{}: {}", executed.execution_arn, outcome.status.as_str());

@@ -370,6 +370,54 @@ fn history_is_aws_shaped() {
     );
 }
 
+/// The text history shows each event's time and, for a failure, its error name.
+#[test]
+fn the_text_history_shows_times_and_error_names() {
+    let r = baton(&[
+        "run",
+        &data("order.asl.json"),
+        "--name",
+        "order",
+        "--time",
+        "virtual",
+        "--history",
+        "--mock-config",
+        &data("mock-config.json"),
+        "--test-case",
+        "RetryThenOk",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let failed: Vec<&&str> = lines.iter().filter(|l| l.contains("TaskFailed")).collect();
+    assert_eq!(failed.len(), 2, "{}", r.stderr);
+    for line in &failed {
+        assert!(line.trim_end().ends_with("Payment.Unavailable"), "{line}");
+    }
+    // `id prev time type …`: the time is ISO 8601 in UTC, and virtual time moved by the
+    // back-off (60 s) between the first failure and the retry.
+    let time = |line: &str| line.split_whitespace().nth(2).unwrap_or("").to_string();
+    let retried = lines
+        .iter()
+        .position(|l| std::ptr::eq(*l, *failed[0]))
+        .map(|i| lines[i + 1])
+        .expect("a line after the failure");
+    let (at_failure, at_retry) = (time(failed[0]), time(retried));
+    assert!(
+        at_failure.ends_with('Z') && at_failure.contains('T'),
+        "{at_failure}"
+    );
+    let seconds = |t: &str| -> u32 {
+        let hms = &t[11..19];
+        hms.split(':')
+            .fold(0, |acc, p| acc * 60 + p.parse::<u32>().unwrap())
+    };
+    assert_eq!(
+        (seconds(&at_retry) + 86_400 - seconds(&at_failure)) % 86_400,
+        60,
+        "{at_failure} → {at_retry}"
+    );
+}
+
 #[test]
 fn validate_reports_every_problem() {
     let r = baton(&["validate", &data("bad-structure.asl.json")]);

@@ -180,6 +180,21 @@ fn opt_len(text: &Option<String>) -> usize {
 }
 
 impl EventDetails {
+    /// The error name a failure, abort or time-out event carries.
+    pub fn error_name(&self) -> Option<&str> {
+        use EventDetails as E;
+        match self {
+            E::ExecutionFailed { error, .. }
+            | E::ExecutionAborted { error, .. }
+            | E::ExecutionTimedOut { error, .. }
+            | E::MapRunFailed { error, .. }
+            | E::TaskFailed { error, .. }
+            | E::TaskTimedOut { error, .. } => error.as_deref(),
+            E::EvaluationFailed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
     /// Bytes of data the event carries (inputs, outputs, parameters, causes): what a step's
     /// history costs in memory, counted toward `Limits::step_history_bytes`. Names, ARNs and
     /// numbers are left out: they are small and bounded by the definition.
