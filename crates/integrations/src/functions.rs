@@ -12,7 +12,8 @@
 //!   writes ("The cause could not be determined because Lambda did not return an error type.");
 //! * a process that exits non-zero without that shape: `Runtime.ExitError`, as Lambda reports a
 //!   runtime that exited;
-//! * success with stdout that is not JSON: `Runtime.MarshalError`;
+//! * success with stdout that is not JSON, or a command that prints nothing:
+//!   `Runtime.MarshalError`, naming the function;
 //! * the function's `timeout_seconds` passes: the process is killed, `Sandbox.Timedout`;
 //! * no such function: `Lambda.ResourceNotFoundException` with Lambda's "Function not found"
 //!   message; an HTTP endpoint that cannot be reached: `Lambda.ServiceException`.
@@ -250,17 +251,27 @@ impl Functions {
         }
         let text = String::from_utf8_lossy(&answer.out);
         let trimmed = text.trim();
-        let payload = if trimmed.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(trimmed).map_err(|e| {
-                let message = format!("Unable to marshal response: {e}");
-                failure(
-                    "Runtime.MarshalError",
-                    json!({"errorType": "Runtime.MarshalError", "errorMessage": message})
+        let marshal_error = |why: String| {
+            let message = format!("Unable to marshal response of function '{}': {why}", f.name);
+            failure(
+                "Runtime.MarshalError",
+                json!({"errorType": "Runtime.MarshalError", "errorMessage": message}).to_string(),
+            )
+        };
+        let payload = match (&function.target, trimmed.is_empty()) {
+            // A handler's result is always written, `null` for none; a program that writes
+            // nothing has not answered as a function does.
+            (Target::Command(_), true) => {
+                return Err(marshal_error(
+                    "the program printed nothing on stdout (a function prints its result as \
+                     JSON, `null` for none)"
                         .to_string(),
-                )
-            })?
+                ))
+            }
+            // An HTTP answer with no body: Lambda's `null` payload.
+            (Target::Url(_), true) => Value::Null,
+            (_, false) => serde_json::from_str(trimmed)
+                .map_err(|e| marshal_error(format!("the output is not JSON ({e})")))?,
         };
         Ok(Invoked {
             payload,

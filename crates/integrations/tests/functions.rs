@@ -24,6 +24,8 @@ fn functions(extra: &str) -> Functions {
         command = ["python3", "untyped.py"]
         [functions.NotJson]
         command = ["python3", "notjson.py"]
+        [functions.Silent]
+        command = ["python3", "-c", "import sys; sys.stdin.read()"]
         [functions.Slow]
         command = ["python3", "sleep.py", "30"]
         timeout_seconds = 1
@@ -200,7 +202,25 @@ async fn an_error_without_a_type_is_lambda_unknown() {
 async fn output_that_is_not_json_is_a_marshal_error() {
     let (error, cause) = failure("NotJson").await;
     assert_eq!(error, "Runtime.MarshalError");
-    assert!(cause.contains("Unable to marshal response"), "{cause}");
+    assert!(
+        cause.contains("Unable to marshal response of function 'NotJson': the output is not JSON"),
+        "{cause}"
+    );
+}
+
+/// A program that prints nothing has not answered: no silent `null`.
+#[tokio::test]
+async fn a_command_that_prints_nothing_is_a_marshal_error() {
+    let (error, cause) = failure("Silent").await;
+    assert_eq!(error, "Runtime.MarshalError");
+    let cause: Value = serde_json::from_str(&cause).expect("JSON cause");
+    let message = cause["errorMessage"].as_str().expect("message");
+    assert!(
+        message.starts_with(
+            "Unable to marshal response of function 'Silent': the program printed nothing"
+        ),
+        "{message}"
+    );
 }
 
 #[tokio::test]
