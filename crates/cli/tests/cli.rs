@@ -298,23 +298,29 @@ fn execution_type_sets_the_execution_identity() {
     );
 }
 
-#[test]
-fn history_is_aws_shaped() {
-    let r = baton(&[
+/// `order.asl.json` with its history, in virtual time, the charge mocked to fail twice.
+fn retry_then_ok(extra: &[&str]) -> Ran {
+    let (machine, mocks) = (data("order.asl.json"), data("mock-config.json"));
+    let mut args = vec![
         "run",
-        &data("order.asl.json"),
+        &machine,
         "--name",
         "order",
         "--time",
         "virtual",
-        "--output",
-        "json",
         "--history",
         "--mock-config",
-        &data("mock-config.json"),
+        &mocks,
         "--test-case",
         "RetryThenOk",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    baton(&args)
+}
+
+#[test]
+fn history_is_aws_shaped() {
+    let r = retry_then_ok(&["--output", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let v = json_out(&r);
     let events = v["events"].as_array().expect("events");
@@ -373,19 +379,7 @@ fn history_is_aws_shaped() {
 /// The text history shows each event's time and, for a failure, its error name.
 #[test]
 fn the_text_history_shows_times_and_error_names() {
-    let r = baton(&[
-        "run",
-        &data("order.asl.json"),
-        "--name",
-        "order",
-        "--time",
-        "virtual",
-        "--history",
-        "--mock-config",
-        &data("mock-config.json"),
-        "--test-case",
-        "RetryThenOk",
-    ]);
+    let r = retry_then_ok(&[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let lines: Vec<&str> = r.stderr.lines().collect();
     let failed: Vec<&&str> = lines.iter().filter(|l| l.contains("TaskFailed")).collect();
