@@ -26,6 +26,8 @@ pub struct GraphArgs {
     /// system's fonts.
     #[arg(long, value_enum)]
     format: Option<Format>,
+    #[command(flatten)]
+    substitutions: crate::substitute::Substitutions,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,6 +51,7 @@ fn format_of(path: &Path) -> Option<Format> {
 pub fn main(args: GraphArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = args.substitutions.apply(text)?;
     let name = args.file.display().to_string();
     // Diagnostics go to stderr: stdout may be the picture.
     let machine = match load(&text, true, MachineType::Standard) {

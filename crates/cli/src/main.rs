@@ -4,6 +4,7 @@ mod bench;
 mod graph;
 mod run;
 mod serve;
+mod substitute;
 mod validate;
 
 use std::process::ExitCode;

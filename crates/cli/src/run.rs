@@ -92,12 +92,15 @@ pub struct RunArgs {
     /// Where ECS task logs and default buckets go.
     #[arg(long, default_value = ".baton")]
     data_dir: PathBuf,
+    #[command(flatten)]
+    substitutions: crate::substitute::Substitutions,
 }
 
 /// Exit codes: 0 succeeded, 1 another final status, 2 invalid definition or input.
 pub fn main(args: RunArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = args.substitutions.apply(text)?;
     let path = args.file.display().to_string();
     let machine_type = match args.machine_type {
         ExecutionType::Standard => MachineType::Standard,

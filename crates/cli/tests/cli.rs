@@ -412,6 +412,137 @@ fn the_text_history_shows_times_and_error_names() {
     );
 }
 
+/// Writes `text` to `name` in `dir`; answers its path.
+fn written(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("written");
+    path.display().to_string()
+}
+
+/// `baton validate` for people: the name a misspelled transition or field probably meant, a
+/// template placeholder named as such with the flags that fill it, and no cascade of "not
+/// reachable" from one typo. The diagnostics themselves stay AWS's.
+#[test]
+fn validate_helps_with_typos_and_placeholders() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = written(
+        &dir,
+        "typos.asl.json",
+        r#"{"StartAt": "First", "States": {
+            "First": {"Type": "Pass", "Next": "Secnd"},
+            "Second": {"Type": "Pass", "Next": "Third"},
+            "Third": {"Type": "Task", "Resource": "${FnArn}", "Nxt": "Fourth"},
+            "Fourth": {"Type": "Succeed"},
+            "Orphan": {"Type": "Succeed"}}}"#,
+    );
+    let r = baton(&["validate", &file]);
+    assert_eq!(r.code, 1);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let after = |needle: &str| -> &str {
+        let i = lines
+            .iter()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{}", r.stdout));
+        lines.get(i + 1).copied().unwrap_or("")
+    };
+    assert_eq!(
+        after("Missing 'Next' target: Secnd"),
+        "  help: did you mean 'Second'?"
+    );
+    assert_eq!(
+        after("Field 'Nxt' is not supported"),
+        "  help: did you mean 'Next'?"
+    );
+    assert!(
+        after("(at /States/Third/Resource)").contains("--substitute FnArn=VALUE"),
+        "{}",
+        r.stdout
+    );
+    // Second, Third and Fourth are unreachable only because of the typos; Orphan truly is.
+    let unreachable: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("is not reachable"))
+        .collect();
+    assert_eq!(unreachable.len(), 1, "{}", r.stdout);
+    assert!(unreachable[0].contains("\"Orphan\""), "{}", r.stdout);
+    assert!(r
+        .stdout
+        .contains("(3 state(s) reported as not reachable only because"));
+    // As JSON, the diagnostics are AWS's, all of them.
+    let json = baton(&["validate", &file, "--output", "json"]);
+    let v: Value = serde_json::from_str(&json.stdout).expect("JSON diagnostics");
+    let reachability = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("is not reachable.")
+        })
+        .count();
+    assert_eq!(reachability, 4);
+}
+
+/// `${Name}` placeholders filled from `--substitutions FILE` and `--substitute NAME=VALUE`
+/// (which wins), in `validate`, `run` and `graph` alike; a value is written as JSON string
+/// content.
+#[test]
+fn substitutions_fill_template_placeholders() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let machine = written(
+        &dir,
+        "template.asl.json",
+        r#"{"StartAt": "Hold", "States": {
+            "Hold": {"Type": "Wait", "Seconds": ${Delay}, "Next": "Say"},
+            "Say": {"Type": "Pass", "Result": {"greeting": "${Greeting}", "stage": "${Stage}"},
+                "End": true}}}"#,
+    );
+    let values = written(
+        &dir,
+        "values.json",
+        r#"{"Delay": 5, "Greeting": "say \"hi\"", "Stage": "from the file"}"#,
+    );
+    let unfilled = baton(&["validate", &machine]);
+    assert_eq!(unfilled.code, 1, "{}", unfilled.stdout);
+    let filled = [
+        "--substitutions",
+        values.as_str(),
+        "--substitute",
+        "Stage=prod",
+    ];
+    let mut validate = vec!["validate", machine.as_str()];
+    validate.extend(filled);
+    let ok = baton(&validate);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    let mut run = vec![
+        "run",
+        machine.as_str(),
+        "--time",
+        "virtual",
+        "--output",
+        "json",
+    ];
+    run.extend(filled);
+    let r = baton(&run);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let output: Value =
+        serde_json::from_str(json_out(&r)["output"].as_str().expect("output")).expect("JSON");
+    assert_eq!(
+        output,
+        serde_json::json!({"greeting": "say \"hi\"", "stage": "prod"})
+    );
+    let mut graph = vec!["graph", machine.as_str(), "--format", "dot"];
+    graph.extend(filled);
+    let g = baton(&graph);
+    assert_eq!(g.code, 0, "{}", g.stderr);
+    assert!(g.stdout.contains("Say"), "{}", g.stdout);
+    let bad = baton(&["validate", &machine, "--substitute", "Delay"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("expected NAME=VALUE"), "{}", bad.stderr);
+}
+
 #[test]
 fn validate_reports_every_problem() {
     let r = baton(&["validate", &data("bad-structure.asl.json")]);

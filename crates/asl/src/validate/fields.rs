@@ -143,6 +143,16 @@ fn table(state_type: &str) -> &'static [(&'static str, Lang)] {
     }
 }
 
+/// Every field a state of `state_type` may have, in either query language (none for a type
+/// that does not exist).
+pub fn state_fields(state_type: &str) -> Vec<&'static str> {
+    let own = table(state_type);
+    if own.is_empty() {
+        return Vec::new();
+    }
+    COMMON.iter().chain(own).map(|(f, _)| *f).collect()
+}
+
 /// The language a field of `state_type` belongs to, or `None` when the type has no such field.
 pub(super) fn lang_of(state_type: &str, field: &str) -> Option<Lang> {
     COMMON

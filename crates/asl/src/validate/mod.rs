@@ -8,6 +8,7 @@
 mod choice;
 mod ctx;
 mod fields;
+pub use fields::state_fields;
 mod machine;
 mod map;
 mod retry;
