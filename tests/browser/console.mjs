@@ -1,7 +1,9 @@
 // The console in headless Chromium, against a `baton serve` that crates/cli/tests/browser.rs
 // has filled: machines console-ok, console-fail, console-caught, console-wait, console-map,
-// console-redrive, console-logs, console-parallel and console-big, and activity
-// console-activity, one execution each. Usage: node console.mjs <endpoint>
+// console-redrive, console-logs, console-parallel, console-big, the status matrix
+// (console-matrix-*), console-iterations, console-distributed, console-nolog and
+// console-choices, and activity console-activity, one execution each (none of
+// console-choices). Usage: node console.mjs <endpoint>
 //
 // Exits non-zero on the first failed check. Screenshots go to $BATON_BROWSER_ARTIFACTS
 // (default target/browser-artifacts). Prints the render time of the 1,000-event execution.
@@ -62,6 +64,9 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+// Every request the pages make answers below 400 (a function without a log included).
+page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
+page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
 
 let step = 'start';
 const check = (name) => { step = name; console.log(`browser: ${name}`); };
@@ -92,10 +97,258 @@ async function expectHistoryRows(arn) {
   assert.equal(rows, await historyLength(arn), 'one history row per event');
 }
 
+// The API's timestamps as the console writes them.
+const stamp = (seconds) => new Date(seconds * 1000).toISOString().replace('T', ' ').replace('Z', '');
+
+async function history(executionArn) {
+  return (await sfn('GetExecutionHistory', { executionArn, maxResults: 1000 })).events;
+}
+
+// The on-screen box of an element.
+const box = (selector) => page.$eval(selector, (n) => {
+  const r = n.getBoundingClientRect();
+  return { x: r.x, y: r.y, w: r.width, h: r.height };
+});
+
 async function clickState(name) {
   // The top left corner: a Map or Parallel box holds other states in its middle.
   await page.click(`#graph svg g.state[data-state="${name}"]`, { position: { x: 12, y: 8 } });
   await page.waitForSelector(`#inspector h2:has-text("${name}")`);
+}
+
+// Each state kind in each outcome: [graph status, the inspector's word, what the inspector
+// says]. A state with only a status is checked in the graph alone.
+const MATRIX = {
+  'console-matrix-succeeded': {
+    Start: ['succeeded', 'SUCCEEDED'], Decide: ['succeeded', 'SUCCEEDED'], Call: ['succeeded', 'SUCCEEDED'],
+    Pause: ['succeeded', 'SUCCEEDED', /Woke up/], Both: ['succeeded', 'SUCCEEDED'], Left: ['succeeded', 'SUCCEEDED'],
+    Each: ['succeeded', 'SUCCEEDED'], Item: ['succeeded', 'SUCCEEDED'], Done: ['succeeded', 'SUCCEEDED'], Nope: ['not-reached'],
+  },
+  'console-fail': { Begin: ['succeeded', 'SUCCEEDED'], Broken: ['failed', 'FAILED', /Error\s*Boom\s*broken on purpose/] },
+  'console-matrix-task-failed': { Call: ['failed', 'FAILED', /Error\s*Broken/] },
+  'console-matrix-choice-failed': { Decide: ['failed', 'FAILED', /States\.NoChoiceMatched/], Go: ['not-reached'] },
+  'console-matrix-pass-failed': { Shape: ['failed', 'FAILED', /States\.Runtime[\s\S]*\$\.missing/] },
+  'console-matrix-wait-failed': { Pause: ['failed', 'FAILED', /States\.Runtime[\s\S]*SecondsPath/] },
+  'console-matrix-parallel-failed': { Both: ['failed', 'FAILED', /InnerError/], Inner: ['failed', 'FAILED', /Error\s*InnerError\s*an inner cause/] },
+  'console-matrix-map-failed': {
+    Each: ['failed', 'FAILED', /ItemError/], Check: ['succeeded'], Fine: ['succeeded'], Bad: ['failed', 'FAILED', /Error\s*ItemError\s*a bad item/],
+  },
+  'console-matrix-caught': {
+    TaskC: ['caught', 'CAUGHT ERROR', /Error\s*Broken/], MapC: ['caught', 'CAUGHT ERROR', /MapItemError/], Boom: ['failed', 'FAILED', /MapItemError/],
+    ParC: ['caught', 'CAUGHT ERROR', /BranchError/], Crash: ['failed', 'FAILED', /BranchError/], After: ['succeeded', 'SUCCEEDED'],
+  },
+  'console-matrix-retried-succeeded': { Call: ['succeeded', 'SUCCEEDED', /Attempts: 2 \(1 retry\)[\s\S]*ServiceError \(TaskFailed, retried\)/] },
+  'console-matrix-retried-failed': { Call: ['failed', 'FAILED', /Attempts: 3 \(2 retries\)[\s\S]*Broken \(TaskFailed, retried\)[\s\S]*Broken \(TaskFailed, retried\)[\s\S]*Broken \(TaskFailed, final\)/] },
+  'console-matrix-task-timed-out': { Call: ['failed', 'TIMED OUT', /Error\s*States\.Timeout/] },
+  'console-matrix-execution-timed-out': { Pause: ['aborted', 'TIMED OUT', /Was to wake up/] },
+  'console-matrix-aborted': {
+    Fan: ['aborted', 'ABORTED'], Work: ['aborted', 'ABORTED'], Nap: ['aborted', 'ABORTED'], Spread: ['aborted', 'ABORTED'], Doze: ['aborted', 'ABORTED'],
+  },
+  'console-matrix-running': {
+    Fan: ['running', 'RUNNING'], Work: ['running', 'RUNNING', /Waiting for\s*a worker to take the task \(activity arn:[^)]*console-matrix-activity\)/],
+    Nap: ['running', 'RUNNING', /Wakes up/], Spread: ['running', 'RUNNING'], Doze: ['running', 'RUNNING', /Wakes up/],
+  },
+  'console-matrix-callback': { Approve: ['running', 'RUNNING', /Waiting for\s*a callback with its task token/], Review: ['not-reached'] },
+  'console-nolog': { Call: ['failed', 'FAILED', /Lambda\.ResourceNotFoundException[\s\S]*\(no log: the task wrote nothing or ran elsewhere\)/] },
+};
+
+async function statusMatrix() {
+  for (const [machine, states] of Object.entries(MATRIX)) {
+    check(`status matrix: ${machine}`);
+    const arn = await executionOf(machine);
+    await open(`#/executions/${encodeURIComponent(arn)}`);
+    await expectStatuses(Object.fromEntries(Object.entries(states).map(([name, [status]]) => [name, status])));
+    for (const [name, [status, word, says]] of Object.entries(states)) {
+      if (!word) continue;
+      await clickState(name);
+      const visit = '#inspector .visit';
+      assert.equal(await page.$eval(visit, (v) => v.dataset.outcome), word, `${machine}: ${name} is ${word}`);
+      const text = await page.textContent(visit);
+      const duration = await page.textContent(`${visit} .duration`);
+      if (status === 'running') assert.equal(duration, 'still running', `${machine}: ${name} runs`);
+      else assert.match(duration, /^\d+(\.\d+)? (ms|s)$|min/, `${machine}: ${name} has finished (${duration})`);
+      if (says) assert.match(text, says, `${machine}: ${name}'s inspector`);
+      // A retried state is not a caught one, and only a caught one says so.
+      assert.equal(/caught/i.test(await page.textContent('#inspector h2')), status === 'caught', `${machine}: ${name}'s heading`);
+    }
+    await shot(`matrix-${machine.replace(/^console-(matrix-)?/, '')}`);
+  }
+
+  check('a Wait shows when it wakes up');
+  const running = await executionOf('console-matrix-running');
+  await open(`#/executions/${encodeURIComponent(running)}`);
+  const nap = (await history(running)).find((e) => e.stateEnteredEventDetails?.name === 'Nap');
+  await clickState('Nap');
+  assert.equal(await page.textContent('#inspector .wake-up'), stamp(nap.timestamp + 3600));
+  const ok = await executionOf('console-matrix-succeeded');
+  await open(`#/executions/${encodeURIComponent(ok)}`);
+  const pause = (await history(ok)).find((e) => e.stateEnteredEventDetails?.name === 'Pause');
+  await clickState('Pause');
+  assert.equal(await page.textContent('#inspector .wake-up'), stamp(pause.timestamp + 1));
+}
+
+async function detailViews() {
+  check('history rows open to their event as JSON');
+  const ok = await executionOf('console-matrix-succeeded');
+  await open(`#/executions/${encodeURIComponent(ok)}`);
+  const events = await history(ok);
+  const scheduled = events.find((e) => e.type === 'TaskScheduled');
+  assert.equal(await page.$$eval('#events tr.event-json', (r) => r.length), 0, 'rows start closed');
+  await page.click(`#events tr.event[data-id="${scheduled.id}"] td:nth-child(2)`);
+  const json = await page.textContent(`#events tr.event-json[data-for="${scheduled.id}"] pre`);
+  assert.deepEqual(JSON.parse(json), scheduled, 'the whole event, as the API answers it');
+  assert.equal(await page.getAttribute(`#events tr.event[data-id="${scheduled.id}"] button.expand`, 'aria-expanded'), 'true');
+  await page.click(`#events tr.event[data-id="${events[0].id}"] button.expand`);
+  assert.equal(await page.$$eval('#events tr.event-json', (r) => r.length), 2, 'two rows open');
+  await page.locator(`#events tr.event-json[data-for="${scheduled.id}"]`).scrollIntoViewIfNeeded();
+  await shot('history-expanded');
+  await page.click(`#events tr.event[data-id="${scheduled.id}"] td:nth-child(2)`);
+  assert.deepEqual(await page.$$eval('#events tr.event-json', (r) => r.map((x) => Number(x.dataset.for))), [events[0].id]);
+  await expectHistoryRows(ok);
+
+  check('a Map iteration picker marks failed iterations and shows one iteration');
+  const iterations = await executionOf('console-iterations');
+  await open(`#/executions/${encodeURIComponent(iterations)}`);
+  await expectStatuses({ Each: 'succeeded', Check: 'succeeded', Fine: 'succeeded', Reject: 'failed' });
+  await clickState('Each');
+  const options = await page.$$eval('#iteration option', (o) => o.map((x) => [x.value, x.dataset.status || '', x.textContent]));
+  assert.equal(options.length, 7, 'all iterations and each of the six');
+  assert.deepEqual(options.filter(([, s]) => s === 'failed').map(([v]) => v), ['1', '4'], 'items 1 and 4 failed');
+  for (const [, s, text] of options.slice(1)) assert.equal(/FAILED/.test(text), s === 'failed', text);
+  assert.deepEqual(await page.$$eval('.failed-iterations .chip', (c) => c.map((x) => x.textContent)), ['#1', '#4']);
+  await page.click('.failed-iterations .chip[data-index="4"]');
+  await page.locator('#graph g.state[data-state="Fine"].status-not-reached').waitFor({ state: 'attached', timeout: 5000 });
+  await expectStatuses({ Check: 'succeeded', Reject: 'failed', Fine: 'not-reached' });
+  assert.equal(await page.inputValue('#iteration'), '4');
+  await clickState('Reject');
+  assert.equal(await page.$$eval('#inspector .visit', (v) => v.length), 1, 'one visit: iteration 4');
+  assert.match(await page.textContent('#inspector .visit'), /Iteration\s*Each #4[\s\S]*"bad": 4/);
+  await shot('map-iteration-failed');
+  await page.selectOption('#iteration', '3');
+  await page.locator('#graph g.state[data-state="Reject"].status-not-reached').waitFor({ state: 'attached', timeout: 5000 });
+  await expectStatuses({ Check: 'succeeded', Fine: 'succeeded', Reject: 'not-reached' });
+  await clickState('Fine');
+  assert.match(await page.textContent('#inspector .visit'), /Iteration\s*Each #3[\s\S]*"n": 3/);
+  await page.selectOption('#iteration', '');
+  await page.locator('#graph g.state[data-state="Reject"].status-failed').waitFor({ state: 'attached', timeout: 5000 });
+
+  check('a distributed Map lists its child executions, failed ones marked');
+  const distributed = await executionOf('console-distributed');
+  const [run] = (await sfn('ListMapRuns', { executionArn: distributed })).mapRuns;
+  const children = (await sfn('ListExecutions', { mapRunArn: run.mapRunArn })).executions;
+  assert.equal(children.length, 6);
+  await open(`#/executions/${encodeURIComponent(distributed)}`);
+  await clickState('Spread');
+  await page.waitForSelector('#inspector .map-run table.children');
+  const rows = await page.$$eval('#inspector .map-run tbody tr', (r) => r.map((x) => [x.querySelector('a').textContent, x.dataset.status, x.classList.contains('failed-row')]));
+  assert.deepEqual(rows.map(([name]) => name).sort(), children.map((c) => c.name).sort());
+  for (const [name, status, marked] of rows) {
+    assert.equal(status, children.find((c) => c.name === name).status);
+    assert.equal(marked, status === 'FAILED', `${name} (${status}) is marked only if it failed`);
+  }
+  assert.equal(rows.filter(([, status]) => status === 'FAILED').length, 2);
+  assert.match(await page.textContent('#inspector .map-run-counts'), /4 succeeded, 2 failed of 6 items/);
+  assert.match(await page.textContent('#exec-meta'), new RegExp(`Map runs\\s*${run.mapRunArn.split(':').pop()}`));
+  await shot('map-run-children');
+  await page.click('#inspector .map-run tr.failed-row a');
+  await page.waitForSelector('main[data-ready="true"] #exec-status .badge.FAILED');
+  await expectStatuses({ Check: 'succeeded', Refuse: 'failed', Accept: 'not-reached' });
+  await clickState('Refuse');
+  assert.match(await page.textContent('#inspector .visit'), /Error\s*ChildError/);
+  assert.match(await page.textContent('#exec-meta'), new RegExp(`Map run of\\s*${distributed.split(':').pop()}`));
+  await shot('map-run-child');
+
+  check('a Task waiting for its token: the token, Send success, Send failure');
+  const callback = await executionOf('console-matrix-callback');
+  await open(`#/executions/${encodeURIComponent(callback)}`);
+  const tokenOf = async (step) => {
+    const e = (await history(callback)).filter((x) => x.type === 'TaskScheduled').find((x) => JSON.parse(x.taskScheduledEventDetails.parameters).Payload.step === step);
+    return JSON.parse(e.taskScheduledEventDetails.parameters).Payload.token;
+  };
+  await clickState('Approve');
+  const approve = await tokenOf('Approve');
+  assert.equal(await page.textContent('#inspector .task-token'), approve);
+  await page.fill('#inspector form.callback textarea[name=output]', '{"approved": true}');
+  await shot('callback-waiting');
+  await page.click('#inspector form.callback button[name=success]');
+  await page.locator('#graph g.state[data-state="Review"].status-running').waitFor({ state: 'attached', timeout: 10000 });
+  await expectStatuses({ Approve: 'succeeded', Review: 'running' });
+  assert.match(await page.textContent('#inspector .state-output'), /"approved": true/);
+  assert.equal(await page.$$eval('#inspector form.callback', (f) => f.length), 0, 'no callback form once answered');
+  await clickState('Review');
+  const review = await tokenOf('Review');
+  assert.notEqual(review, approve);
+  assert.equal(await page.textContent('#inspector .task-token'), review);
+  await page.fill('#inspector form.callback input[name=error]', 'Rejected');
+  await page.fill('#inspector form.callback input[name=cause]', 'not this time');
+  await page.click('#inspector form.callback button[name=failure]');
+  await page.waitForSelector('#exec-status .badge.FAILED', { timeout: 10000 });
+  await expectStatuses({ Approve: 'succeeded', Review: 'failed' });
+  assert.match(await page.textContent('#inspector .visit'), /Error\s*Rejected\s*not this time/);
+  const ended = await sfn('DescribeExecution', { executionArn: callback });
+  assert.deepEqual([ended.status, ended.error, ended.cause], ['FAILED', 'Rejected', 'not this time']);
+  await shot('callback-answered');
+
+  check('zoom, pan and fit on a large graph');
+  const big = await executionOf('console-big');
+  await open(`#/executions/${encodeURIComponent(big)}`);
+  const scale = async () => Number(await page.$eval('#graph', (g) => g.dataset.scale));
+  const step = '#graph g.state[data-state="Step01"]';
+  const before = await box(step);
+  const s0 = await scale();
+  await page.click('#zoom [data-zoom="in"]');
+  assert.ok(Math.abs(await scale() - s0 * 1.25) < 0.01, 'Zoom in scales by 1.25');
+  assert.ok(Math.abs((await box(step)).w - before.w * 1.25) < 1, 'the states grow with it');
+  await page.click('#zoom [data-zoom="out"]');
+  assert.ok(Math.abs(await scale() - s0) < 0.01, 'Zoom out undoes it');
+  const frame = await box('#graph');
+  assert.ok((await box('#graph svg')).h > frame.h, 'sixty states are taller than the view');
+  // Dragging pans; the drag selects nothing.
+  const start = await box(step);
+  await page.mouse.move(start.x + 5, start.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(start.x + 5, start.y - 150, { steps: 5 });
+  await page.mouse.up();
+  const dragged = await box(step);
+  assert.ok(Math.abs(dragged.y - (start.y - 155)) < 2, `the graph moved with the pointer (${start.y} → ${dragged.y})`);
+  assert.match(await page.textContent('#inspector'), /Click a state/, 'a drag is not a click');
+  // Ctrl + wheel zooms around the pointer.
+  await page.mouse.move(frame.x + frame.w / 2, frame.y + 100);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up('Control');
+  assert.ok(Math.abs(await scale() - s0 * 1.25) < 0.01, 'Ctrl + wheel zooms in');
+  await page.click('#zoom [data-zoom="fit"]');
+  const fitted = await box('#graph svg');
+  assert.ok(await scale() < s0, 'Fit shrinks sixty states');
+  assert.ok(fitted.x >= frame.x - 1 && fitted.y >= frame.y - 1 && fitted.x + fitted.w <= frame.x + frame.w + 1 && fitted.y + fitted.h <= frame.y + frame.h + 1,
+    `the whole graph is in view (${JSON.stringify(fitted)} in ${JSON.stringify(frame)})`);
+  await shot('zoom-fit');
+  // States stay clickable at any scale.
+  await page.click('#graph svg g.state[data-state="Step59"]');
+  await page.waitForSelector('#inspector h2:has-text("Step59")');
+  await page.click('#zoom [data-zoom="actual"]');
+  assert.equal(await scale(), 1);
+  await shot('zoom-actual');
+
+  check('Choice rules are labelled without overlapping');
+  await open(`#/machines/${encodeURIComponent(machines['console-choices'])}`);
+  await page.waitForSelector('#tab-graph svg');
+  const labels = await page.$$eval('#tab-graph svg g.edge-label', (gs) => gs.map((g) => {
+    const t = g.querySelector('text').getBoundingClientRect();
+    const r = g.querySelector('rect').getBoundingClientRect();
+    return { text: g.textContent, t: { x: t.x, y: t.y, w: t.width, h: t.height }, r: { x: r.x, y: r.y, w: r.width, h: r.height } };
+  }));
+  assert.equal(labels.length, 5, 'one label per rule and the default');
+  const overlap = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  for (let i = 0; i < labels.length; i++) {
+    const { t, r } = labels[i];
+    assert.ok(t.x >= r.x - 1 && t.x + t.w <= r.x + r.w + 1, `"${labels[i].text}" fits its background`);
+    for (let j = i + 1; j < labels.length; j++) {
+      assert.ok(!overlap(labels[i].r, labels[j].r), `"${labels[i].text}" and "${labels[j].text}" do not overlap`);
+    }
+  }
+  await shot('choice-labels');
 }
 
 try {
@@ -106,7 +359,7 @@ try {
     assert.ok(names.includes(n), `${n} is listed: ${names}`);
   }
   await shot('machines');
-  await page.fill('#search', 'fail');
+  await page.fill('#search', 'console-fai');
   const filtered = await page.$$eval('#machines tbody tr[data-name]', (r) => r.map((x) => x.dataset.name));
   assert.deepEqual(filtered, ['console-fail']);
 
@@ -246,6 +499,10 @@ try {
   await shot('execution-parallel');
   await page.click('#stop');
   await page.waitForSelector('#exec-status .badge.ABORTED', { timeout: 10000 });
+  await page.locator('#graph g.state[data-state="Slow"].status-aborted').waitFor({ state: 'attached', timeout: 10000 });
+  await expectStatuses({ Fan: 'aborted', Quick: 'succeeded', Slow: 'aborted', Slower: 'aborted' });
+
+  await statusMatrix();
 
   check('sixty states stay readable');
   const big = await executionOf('console-big');
@@ -283,7 +540,9 @@ try {
   }
   await page.setViewportSize({ width: 1440, height: 1000 });
 
-  assert.deepEqual(problems, [], 'no script errors on any page');
+  await detailViews();
+
+  assert.deepEqual(problems, [], 'no script errors or failed requests on any page');
   console.log('browser: all checks passed');
 } catch (e) {
   console.error(`browser: FAILED at "${step}": ${e.message}`);

@@ -2,14 +2,11 @@
 // (an ECS task's ARN; a command function's name and request id), and fetching them from
 // `GET /console/api/logs/…`.
 
+import { details } from './history.js';
+
 const ECS_TASK = /arn:aws:ecs:[^"\\\s]*:task\/[^"\\\s]*?([0-9a-f]{32})/g;
 const REQUEST_ID = /RequestId["\\:\s]+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
 const FUNCTION_ARN = /:function:([A-Za-z0-9_-]+)/;
-
-function details(event) {
-  const entry = Object.entries(event).find(([k]) => k.endsWith('EventDetails'));
-  return entry ? entry[1] : {};
-}
 
 // The function a Task calls: a Lambda ARN resource, or lambda:invoke's FunctionName.
 function functionName(events) {
@@ -49,12 +46,14 @@ export function logSources(visit) {
   return sources;
 }
 
-// The text of a log, or a line saying why there is none.
+// The text of a log, or a line saying why there is none. Asked with `optional=true`, so a
+// task that wrote no log is an ordinary answer (200, `X-Baton-Log: absent`), not a failed
+// request in the browser's console.
 export async function fetchLog(url) {
   try {
-    const response = await fetch(url);
+    const response = await fetch(`${url}${url.includes('?') ? '&' : '?'}optional=true`);
     const text = await response.text();
-    if (response.status === 404) return '(no log: the task wrote nothing or ran elsewhere)';
+    if (response.headers.get('X-Baton-Log') === 'absent') return '(no log: the task wrote nothing or ran elsewhere)';
     return response.ok ? (text || '(empty)') : `(${response.status}: ${text.trim()})`;
   } catch (e) {
     return `(could not read the log: ${e.message})`;

@@ -2,6 +2,7 @@
 // aliases, executions, Start execution) and activities.
 
 import { sfn, sfnAll, graphSvg, esc, time, statusBadge, arnName, link } from './api.js';
+import { zoomable } from './zoom.js';
 
 export async function machinesPage(main, query) {
   main.innerHTML = `<h1>State machines</h1>
@@ -36,7 +37,7 @@ export async function machinePage(main, arn) {
     <div class="grid" style="margin-top:12px">
       <div class="card">
         <div class="tabs"><button class="active" data-tab="graph">Graph</button><button data-tab="code">Definition</button></div>
-        <div id="tab-graph" class="graph"><p class="muted">Drawing…</p></div>
+        <div id="tab-graph-pane"><div class="toolbar zoom" id="zoom"></div><div id="tab-graph" class="graph"><p class="muted">Drawing…</p></div></div>
         <div id="tab-code" hidden><pre class="code">${esc(prettyDefinition(machine.definition))}</pre></div>
       </div>
       <div>
@@ -72,12 +73,13 @@ export async function machinePage(main, arn) {
   for (const button of main.querySelectorAll('.tabs button')) {
     button.addEventListener('click', () => {
       for (const b of main.querySelectorAll('.tabs button')) b.classList.toggle('active', b === button);
-      main.querySelector('#tab-graph').hidden = button.dataset.tab !== 'graph';
+      main.querySelector('#tab-graph-pane').hidden = button.dataset.tab !== 'graph';
       main.querySelector('#tab-code').hidden = button.dataset.tab !== 'code';
     });
   }
+  const view = zoomable(main.querySelector('#tab-graph'), main.querySelector('#zoom'));
   graphSvg(machine.definition).then(
-    (svg) => { main.querySelector('#tab-graph').innerHTML = svg; },
+    (svg) => { main.querySelector('#tab-graph').innerHTML = svg; view.drawn(); },
     (e) => { main.querySelector('#tab-graph').innerHTML = `<p class="error">${esc(e.message)}</p>`; },
   );
 

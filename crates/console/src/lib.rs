@@ -13,11 +13,13 @@
 //!   validate is HTTP 400 with `{"message": …}`.
 //!
 //! [`logs::router`] answers `GET /console/api/logs/…` with the logs of the processes tasks ran
-//! (ECS tasks, command functions), for the state inspector.
+//! (ECS tasks, command functions), for the state inspector (`optional=true`: an absent log is
+//! an empty 200 marked `X-Baton-Log: absent`).
 //!
 //! The page calls the API itself (`POST /` with `X-Amz-Target`), so everything it shows is
 //! what any SDK would see; status colours are computed in the browser from the event history
-//! (`assets/history.js`) and sent here only to be drawn.
+//! (`assets/history.js`) and sent here only to be drawn (a state cut off by a stopped or timed
+//! out execution is drawn `not-reached` here and restyled `aborted` by the page).
 
 pub mod logs;
 
@@ -74,6 +76,16 @@ const ASSETS: &[Asset] = &[
         name: "logs.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/logs.js"),
+    },
+    Asset {
+        name: "inspector.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/inspector.js"),
+    },
+    Asset {
+        name: "zoom.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/zoom.js"),
     },
     Asset {
         name: "execution.js",

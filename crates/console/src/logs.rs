@@ -8,6 +8,10 @@
 //!
 //! Names are checked before they become paths (hex digits; Lambda's function-name characters),
 //! so nothing outside `logs/` can be read; at most the last [`MAX_BYTES`] are answered.
+//!
+//! A log that does not exist is HTTP 404, unless the request says `optional=true`: then it is
+//! HTTP 200 with an empty body and `X-Baton-Log: absent` (the console asks so, and a task that
+//! wrote nothing is not a failed request in the browser).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
@@ -43,7 +47,23 @@ fn text(status: StatusCode, body: String) -> Response {
     response
 }
 
-fn not_found(what: &str) -> Response {
+/// The header that marks an absent log answered with `optional=true`.
+pub const ABSENT_HEADER: &str = "x-baton-log";
+
+#[derive(Deserialize)]
+struct Optional {
+    #[serde(default)]
+    optional: bool,
+}
+
+fn not_found(what: &str, optional: bool) -> Response {
+    if optional {
+        let mut response = text(StatusCode::OK, String::new());
+        response
+            .headers_mut()
+            .insert(ABSENT_HEADER, HeaderValue::from_static("absent"));
+        return response;
+    }
     text(StatusCode::NOT_FOUND, format!("no log for {what}\n"))
 }
 
@@ -70,7 +90,11 @@ async fn read(path: PathBuf) -> Result<Option<String>, Response> {
         .map_err(|e| text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")))
 }
 
-async fn ecs(State(dir): State<Arc<PathBuf>>, Path(id): Path<String>) -> Response {
+async fn ecs(
+    State(dir): State<Arc<PathBuf>>,
+    Path(id): Path<String>,
+    Query(query): Query<Optional>,
+) -> Response {
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return text(
             StatusCode::BAD_REQUEST,
@@ -79,7 +103,7 @@ async fn ecs(State(dir): State<Arc<PathBuf>>, Path(id): Path<String>) -> Respons
     }
     match read(dir.join("ecs").join(format!("{id}.log"))).await {
         Ok(Some(log)) => text(StatusCode::OK, log),
-        Ok(None) => not_found(&format!("ECS task {id}")),
+        Ok(None) => not_found(&format!("ECS task {id}"), query.optional),
         Err(response) => response,
     }
 }
@@ -88,6 +112,8 @@ async fn ecs(State(dir): State<Arc<PathBuf>>, Path(id): Path<String>) -> Respons
 struct FunctionQuery {
     #[serde(rename = "requestId")]
     request_id: Option<String>,
+    #[serde(default)]
+    optional: bool,
 }
 
 /// Lambda's function-name characters.
@@ -112,14 +138,14 @@ async fn function(
     }
     let log = match read(dir.join("functions").join(format!("{name}.log"))).await {
         Ok(Some(log)) => log,
-        Ok(None) => return not_found(&format!("function {name}")),
+        Ok(None) => return not_found(&format!("function {name}"), query.optional),
         Err(response) => return response,
     };
     match query.request_id {
         None => text(StatusCode::OK, log),
         Some(id) => match section(&log, &id) {
             Some(part) => text(StatusCode::OK, part.to_string()),
-            None => not_found(&format!("request {id} of function {name}")),
+            None => not_found(&format!("request {id} of function {name}"), query.optional),
         },
     }
 }

@@ -1,6 +1,6 @@
 //! The console's routes without a socket: the page and its assets with their content types, the
-//! graph endpoint's SVG with status colours, and the API still answering `POST /` when the
-//! console is merged into `baton_server::app`.
+//! graph endpoint's SVG with status colours, the API still answering `POST /` when the
+//! console is merged into `baton_server::app`, and the log routes over a folder.
 
 // The server's stand-in service: the console is tested inside the real `app`.
 #[path = "../../server/tests/support/mod.rs"]
@@ -91,6 +91,21 @@ async fn the_page_and_its_assets_are_served_with_their_types() {
             "text/javascript; charset=utf-8",
             "ListStateMachines",
         ),
+        (
+            "/console/inspector.js",
+            "text/javascript; charset=utf-8",
+            "Send success",
+        ),
+        (
+            "/console/zoom.js",
+            "text/javascript; charset=utf-8",
+            "export function zoomable",
+        ),
+        (
+            "/console/logs.js",
+            "text/javascript; charset=utf-8",
+            "optional=true",
+        ),
         ("/console/style.css", "text/css; charset=utf-8", ".graph"),
         ("/console/favicon.svg", "image/svg+xml", "<svg"),
     ];
@@ -114,6 +129,9 @@ async fn the_assets_name_no_other_host() {
         "/console/pages.js",
         "/console/execution.js",
         "/console/history.js",
+        "/console/inspector.js",
+        "/console/zoom.js",
+        "/console/logs.js",
         "/console/style.css",
     ] {
         let body = get(path).await.body;
@@ -225,4 +243,100 @@ async fn the_api_still_answers_post_on_the_same_path() {
     assert_eq!(health.body, r#"{"status":"ok"}"#);
     let page = send(app, Request::get("/").body(Body::empty()).unwrap()).await;
     assert!(page.content_type.starts_with("text/html"));
+}
+
+/// A folder under the system's temporary one, removed when dropped.
+struct Folder(std::path::PathBuf);
+
+impl Folder {
+    fn new(name: &str) -> Folder {
+        let path =
+            std::env::temp_dir().join(format!("baton-console-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("functions")).expect("log folder");
+        std::fs::create_dir_all(path.join("ecs")).expect("log folder");
+        Folder(path)
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn log(dir: &Folder, path: &str) -> (StatusCode, Option<String>, String) {
+    let router = baton_console::logs::router(dir.0.clone());
+    let response = router
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let marker = response
+        .headers()
+        .get(baton_console::logs::ABSENT_HEADER)
+        .map(|v| v.to_str().expect("ASCII").to_string());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, marker, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// A log that exists is answered either way; one that does not is a 404, or with
+/// `optional=true` an empty 200 marked absent (what the console asks, so the browser logs no
+/// failed request); bad names stay a 400.
+#[tokio::test]
+async fn an_absent_log_is_a_404_or_an_optional_empty_answer() {
+    let dir = Folder::new("logs");
+    std::fs::write(
+        dir.0.join("functions/Echo.log"),
+        "--- RequestId: r1\nfirst\n--- RequestId: r2\nsecond\n",
+    )
+    .unwrap();
+    let ecs = "0123456789abcdef0123456789abcdef";
+    std::fs::write(dir.0.join(format!("ecs/{ecs}.log")), "task out\n").unwrap();
+
+    for (path, body) in [
+        ("/console/api/logs/functions/Echo?requestId=r2", "second\n"),
+        (
+            "/console/api/logs/functions/Echo?requestId=r2&optional=true",
+            "second\n",
+        ),
+        (
+            &format!("/console/api/logs/ecs/{ecs}") as &str,
+            "task out\n",
+        ),
+        (
+            &format!("/console/api/logs/ecs/{ecs}?optional=true"),
+            "task out\n",
+        ),
+    ] {
+        assert_eq!(
+            log(&dir, path).await,
+            (StatusCode::OK, None, body.to_string()),
+            "{path}"
+        );
+    }
+    let other = "fedcba9876543210fedcba9876543210";
+    for missing in [
+        "/console/api/logs/functions/Nobody".to_string(),
+        "/console/api/logs/functions/Echo?requestId=r3".to_string(),
+        format!("/console/api/logs/ecs/{other}"),
+    ] {
+        let (status, marker, _) = log(&dir, &missing).await;
+        assert_eq!((status, marker), (StatusCode::NOT_FOUND, None), "{missing}");
+        let optional = format!(
+            "{missing}{}optional=true",
+            if missing.contains('?') { '&' } else { '?' }
+        );
+        assert_eq!(
+            log(&dir, &optional).await,
+            (StatusCode::OK, Some("absent".to_string()), String::new()),
+            "{optional}"
+        );
+    }
+    for bad in [
+        "/console/api/logs/functions/a.b?optional=true",
+        "/console/api/logs/ecs/nothex?optional=true",
+    ] {
+        assert_eq!(log(&dir, bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
 }
