@@ -776,3 +776,80 @@ fn mocked_results_checked_against_the_api_model() {
         &env,
     );
 }
+
+/// A supplied context object by member and value class. The rules (their words are AWS's
+/// recorded refusals: "Field 'pokemon' is not allowed", "Execution.Id must be a string",
+/// "'Map' field is not supported when mocking a Context object"): the context is an object of
+/// the context object's own members (`Execution`, `State`, `StateMachine`, `Task`; not `Map`),
+/// each an object (or null) of its own fields; a text field takes a string or null, a count
+/// (`RetryCount`, `RedriveCount`) a whole number or null, with no conversion from other types
+/// (a numeric string is no count); `Execution.Input` takes any value.
+#[test]
+fn context_members_by_value_class() {
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"}, "End": true});
+    let classes: [(&str, Value); 9] = [
+        ("string", json!("x")),
+        ("empty string", json!("")),
+        ("numeric string", json!("1")),
+        ("integer", json!(1)),
+        ("non-integer", json!(1.5)),
+        ("boolean", json!(true)),
+        ("null", json!(null)),
+        ("array", json!([1])),
+        ("object", json!({"a": 1})),
+    ];
+    let text = |class: &str| matches!(class, "string" | "empty string" | "numeric string" | "null");
+    let count = |class: &str| matches!(class, "integer" | "null");
+    // (member, field, which classes it takes, what it must be otherwise)
+    type Field<'a> = (&'a str, &'a str, &'a dyn Fn(&str) -> bool, &'a str);
+    let fields: [Field; 5] = [
+        ("Execution", "Id", &text, "a string"),
+        ("Execution", "RedriveCount", &count, "an integer"),
+        ("State", "Name", &text, "a string"),
+        ("State", "RetryCount", &count, "an integer"),
+        ("Task", "Token", &text, "a string"),
+    ];
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    let refusal = |message: String| json!({"code": "ValidationException", "message": message});
+    for (member, field, takes, must_be) in fields {
+        for (class, value) in &classes {
+            cells += 1;
+            let context = json!({ member: { field: value } });
+            let got = answer(
+                &request(json!({"definition": task, "context": context,
+                    "mock": {"result": {"ok": true}}})),
+                &env(),
+            );
+            let accepted = got.get("status").is_some();
+            let expected_refusal = refusal(format!(
+                "Invalid Context object provided: {member}.{field} must be {must_be}"
+            ));
+            let ok = if takes(class) {
+                accepted
+            } else {
+                got == expected_refusal
+            };
+            if !ok {
+                failures.push(format!("{member}.{field} × {class}: {got}"));
+            }
+        }
+    }
+    // Execution.Input takes anything.
+    for (class, value) in &classes {
+        cells += 1;
+        let got = answer(
+            &request(
+                json!({"definition": task, "context": {"Execution": {"Input": value}},
+                "mock": {"result": {"ok": true}}}),
+            ),
+            &env(),
+        );
+        if got.get("status").is_none() {
+            failures.push(format!("Execution.Input × {class}: {got}"));
+        }
+    }
+    assert_eq!(cells, 6 * 9);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
