@@ -129,13 +129,13 @@ const MATRIX = {
   'console-matrix-choice-failed': { Decide: ['failed', 'FAILED', /States\.NoChoiceMatched/], Go: ['not-reached'] },
   'console-matrix-pass-failed': { Shape: ['failed', 'FAILED', /States\.Runtime[\s\S]*\$\.missing/] },
   'console-matrix-wait-failed': { Pause: ['failed', 'FAILED', /States\.Runtime[\s\S]*SecondsPath/] },
-  'console-matrix-parallel-failed': { Both: ['failed', 'FAILED', /InnerError/], Inner: ['failed', 'FAILED', /Error\s*InnerError\s*an inner cause/] },
+  'console-matrix-parallel-failed': { Both: ['failed', 'FAILED', /Error\s*InnerError/], Inner: ['failed', 'FAILED', /Error\s*InnerError\s*an inner cause/] },
   'console-matrix-map-failed': {
-    Each: ['failed', 'FAILED', /ItemError/], Check: ['succeeded'], Fine: ['succeeded'], Bad: ['failed', 'FAILED', /Error\s*ItemError\s*a bad item/],
+    Each: ['failed', 'FAILED', /Error\s*ItemError/], Check: ['succeeded'], Fine: ['succeeded'], Bad: ['failed', 'FAILED', /Error\s*ItemError\s*a bad item/],
   },
   'console-matrix-caught': {
-    TaskC: ['caught', 'CAUGHT ERROR', /Error\s*Broken/], MapC: ['caught', 'CAUGHT ERROR', /MapItemError/], Boom: ['failed', 'FAILED', /MapItemError/],
-    ParC: ['caught', 'CAUGHT ERROR', /BranchError/], Crash: ['failed', 'FAILED', /BranchError/], After: ['succeeded', 'SUCCEEDED'],
+    TaskC: ['caught', 'CAUGHT ERROR', /Error\s*Broken/], MapC: ['caught', 'CAUGHT ERROR', /Error\s*MapItemError/], Boom: ['failed', 'FAILED', /MapItemError/],
+    ParC: ['caught', 'CAUGHT ERROR', /Error\s*BranchError/], Crash: ['failed', 'FAILED', /BranchError/], After: ['succeeded', 'SUCCEEDED'],
   },
   'console-matrix-retried-succeeded': { Call: ['succeeded', 'SUCCEEDED', /Attempts: 2 \(1 retry\)[\s\S]*ServiceError \(TaskFailed, retried\)/] },
   'console-matrix-retried-failed': { Call: ['failed', 'FAILED', /Attempts: 3 \(2 retries\)[\s\S]*Broken \(TaskFailed, retried\)[\s\S]*Broken \(TaskFailed, retried\)[\s\S]*Broken \(TaskFailed, final\)/] },

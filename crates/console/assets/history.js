@@ -197,6 +197,21 @@ export function analyse(events, executionStatus, definition) {
   const ending = events.filter((e) => /^Execution(Failed|Aborted|TimedOut)$/.test(e.type)).pop();
   const context = { running, executionStatus, end: ending && ending.timestamp };
   for (const v of visits) settle(v, context, states.get(v.name));
+  // A Parallel's or Map's failure carries no error: it is the one of the state inside that
+  // failed (the nearest visit with an error up the failure's chain).
+  for (const v of visits) {
+    if (!v.final || v.error !== undefined || !COMPOUND_FAILURE.test(v.final.type)) continue;
+    let id = v.final.event.previousEventId;
+    for (let guard = 0; id && guard < 100000; guard++) {
+      const inner = visitOf.get(id);
+      if (inner && inner !== v && inner.error !== undefined) {
+        v.error = inner.error; v.cause = inner.cause;
+        break;
+      }
+      const prev = byId.get(id);
+      id = prev && prev.previousEventId;
+    }
+  }
   // The state each event belongs to, for the history table.
   const stateOf = new Map();
   for (const [id, v] of visitOf) stateOf.set(id, v.name);
@@ -239,7 +254,7 @@ function settle(v, { running, executionStatus, end }, known) {
     v.outcome = executionStatus === 'TIMED_OUT' ? 'TIMED OUT' : 'ABORTED';
     v.end = end;
   }
-  if (v.final && v.error === undefined) { v.error = final.error; v.cause = final.cause; }
+  if (final && final.error !== undefined) { v.error = final.error; v.cause = final.cause; }
   const start = v.entered.timestamp;
   v.ms = v.end !== undefined && start !== undefined ? (v.end - start) * 1000 : undefined;
 }
