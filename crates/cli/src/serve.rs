@@ -219,7 +219,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Some(
                 tokio::net::TcpListener::bind(s3_bind)
                     .await
-                    .with_context(|| format!("listening on {s3_bind} (S3)"))?,
+                    .with_context(|| {
+                        format!("listening on {s3_bind} (S3; --s3-bind chooses another address)")
+                    })?,
             )
         }
     };

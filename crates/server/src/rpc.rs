@@ -170,7 +170,12 @@ async fn answer(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Vec<u8>, Failure> {
-    let declared = declared_length(headers);
+    // What the head says the body is: its Content-Length, or for a head without one the
+    // body's own bound (none for a chunked body: room for the largest is reserved).
+    let declared = declared_length(headers).or_else(|| {
+        use axum::body::HttpBody;
+        body.size_hint().upper()
+    });
     if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
         return Err(Failure::TooLarge);
     }
