@@ -88,6 +88,20 @@ pub struct ServeArgs {
         default_value_t = 256
     )]
     evaluation_memory: usize,
+    /// What Wait states and Retry intervals last, as a share of what definitions say, as Step
+    /// Functions Local's `WAIT_TIME_SCALE`: 0 makes them end at once, 0.01 a hundred times
+    /// shorter. Task timeouts, heartbeats and execution timeouts are not scaled; the history
+    /// shows the times things happened.
+    #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
+    wait_time_scale: f64,
+}
+
+/// A share of a duration: a finite number, zero or more.
+fn scale(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{text:?} must be a number, zero or more")),
+    }
 }
 
 /// The S3 endpoint's default address: `api`'s with the next port, or port 0 (any free port)
@@ -254,6 +268,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 time: args.evaluation_budget,
                 memory_bytes: args.evaluation_memory.saturating_mul(1024 * 1024),
             }),
+            wait_time_scale: args.wait_time_scale,
             ..limits
         },
     };

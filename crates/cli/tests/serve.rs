@@ -506,3 +506,54 @@ async fn the_sdk_drives_a_workflow_and_gets_modeled_errors() {
     // Ctrl-C / SIGTERM: a clean exit.
     assert_eq!(server.terminate().code(), Some(0));
 }
+
+/// `--wait-time-scale 0` (Step Functions Local's `WAIT_TIME_SCALE`): an hour's Wait and ten
+/// minutes between retries end at once; the history still has every Wait and retry, at the
+/// times they happened. A scale that is no share of a duration stops the server at start.
+#[tokio::test]
+async fn scaled_time_ends_waits_and_retry_intervals_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(dir.path(), &["--wait-time-scale", "0"]);
+    let client = server.client(ACCOUNT);
+    let machine = create_machine(
+        &client,
+        "scaled",
+        &json!({"StartAt": "Hour", "States": {
+            "Hour": {"Type": "Wait", "Seconds": 3600, "Next": "Flaky"},
+            "Flaky": {"Type": "Parallel", "Branches": [{"StartAt": "Oops",
+                    "States": {"Oops": {"Type": "Fail", "Error": "Oops"}}}],
+                "Retry": [{"ErrorEquals": ["Oops"], "IntervalSeconds": 600,
+                    "MaxAttempts": 2, "BackoffRate": 1}],
+                "Catch": [{"ErrorEquals": ["Oops"], "Next": "Done"}], "End": true},
+            "Done": {"Type": "Succeed"}}}),
+    )
+    .await;
+    let arn = start(&client, &machine, "now", &json!({})).await;
+    let (status, _) = finished(&client, &arn).await;
+    assert_eq!(status, ExecutionStatus::Succeeded);
+    let types: Vec<String> = history(&client, &arn)
+        .await
+        .iter()
+        .map(|e| e.r#type.as_str().to_string())
+        .collect();
+    assert!(types.contains(&"WaitStateExited".to_string()), "{types:?}");
+    let attempts = types
+        .iter()
+        .filter(|t| *t == "ParallelStateStarted")
+        .count();
+    assert_eq!(attempts, 3, "the first try and two retries: {types:?}");
+    drop(server);
+
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("other"))
+        .env("WAIT_TIME_SCALE", "-1")
+        .output()
+        .expect("baton serve runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("must be a number, zero or more"),
+        "{stderr}"
+    );
+}

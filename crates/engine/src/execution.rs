@@ -17,7 +17,7 @@ use crate::history::{EventDetails, HistoryEvent, Millis, TaskResource};
 use crate::signal::{Effect, Event, ExecutionInfo, Outcome, Status, TaskId, TimerId};
 
 /// Limits AWS enforces, configurable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
     /// Events in one execution's history (AWS: 25,000).
     pub max_history_events: usize,
@@ -40,6 +40,10 @@ pub struct Limits {
     pub step_history_bytes: usize,
     /// Events one step writes before it yields (see [`Limits::step_history_bytes`]).
     pub step_events: usize,
+    /// What Wait states and Retry intervals last, as a share of what the definition says:
+    /// Step Functions Local's `WAIT_TIME_SCALE` (1: as written; 0: at once; 0.01: a hundred
+    /// times shorter). Timeouts and heartbeats are not scaled.
+    pub wait_time_scale: f64,
 }
 
 impl Default for Limits {
@@ -51,6 +55,7 @@ impl Default for Limits {
             budget: Some(baton_asl::budget::Budget::default()),
             step_history_bytes: 16 * 1024 * 1024,
             step_events: 5_000,
+            wait_time_scale: 1.0,
         }
     }
 }
@@ -635,6 +640,15 @@ impl Execution {
 
     pub(crate) fn run_mut(&mut self, rid: RunId) -> &mut Run {
         self.runs[rid].as_mut().expect("live run")
+    }
+
+    /// `at`, a Wait's end or a retry's, brought closer by [`Limits::wait_time_scale`].
+    pub(crate) fn scaled(&self, at: Millis) -> Millis {
+        let scale = self.limits.wait_time_scale;
+        if scale == 1.0 || !scale.is_finite() || scale < 0.0 || at <= self.now {
+            return at;
+        }
+        self.now + ((at - self.now) as f64 * scale).round() as Millis
     }
 
     pub(crate) fn start_timer(&mut self, at: Millis, purpose: TimerPurpose) -> TimerId {

@@ -234,7 +234,7 @@ impl Execution {
                 output,
                 assigned,
             }) => {
-                let timer = self.start_timer(until, TimerPurpose::Wait(rid));
+                let timer = self.start_timer(self.scaled(until), TimerPurpose::Wait(rid));
                 self.run_mut(rid).pending = Pending::Wait {
                     timer,
                     output,
@@ -281,7 +281,7 @@ impl Execution {
                     *c += 1;
                 }
                 run.retry_total += 1;
-                let timer = self.start_timer(at, TimerPurpose::Backoff(rid));
+                let timer = self.start_timer(self.scaled(at), TimerPurpose::Backoff(rid));
                 self.run_mut(rid).pending = Pending::Backoff { timer };
                 return None;
             }

@@ -167,3 +167,61 @@ proptest! {
         prop_assert_eq!(history(&yielding), history(&whole));
     }
 }
+
+/// `Limits::wait_time_scale` brings a Wait's end and a retry's closer by its share; a Task's
+/// timeout is not scaled.
+#[test]
+fn waits_and_retry_intervals_are_scaled() {
+    let machine = StateMachine::from_value(&json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 100, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "f"}, "TimeoutSeconds": 50,
+            "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 20}], "End": true}}}))
+    .expect("model");
+    let limits = Limits {
+        wait_time_scale: 0.01,
+        ..Limits::default()
+    };
+    let mut execution = Execution::new(Arc::new(machine), limits);
+    let start = 1_000_000;
+    let timers = |effects: &[Effect]| -> Vec<i64> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::StartTimer { at, .. } => Some(*at),
+                _ => None,
+            })
+            .collect()
+    };
+    let effects = execution.apply(Event::Started {
+        info: Box::new(info()),
+        input: json!({}),
+        time: start,
+        seed: 7,
+    });
+    assert_eq!(timers(&effects), [start + 1_000], "100 s × 0.01");
+    let [Effect::StartTimer { timer, at }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let effects = execution.apply(Event::TimerFired {
+        timer: *timer,
+        time: *at,
+    });
+    // The task's own timeout (50 s) is as written.
+    assert_eq!(timers(&effects), [at + 50_000]);
+    let task = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ScheduleTask(t) => Some(t.id),
+            _ => None,
+        })
+        .expect("the task is scheduled");
+    let effects = execution.apply(Event::TaskFailed {
+        task,
+        error: Some("E".into()),
+        cause: None,
+        time: at + 10,
+    });
+    // The retry's 20 s interval, scaled.
+    assert_eq!(timers(&effects), [at + 10 + 200]);
+}
