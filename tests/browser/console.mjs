@@ -163,11 +163,18 @@ async function statusMatrix() {
       await clickState(name);
       const visit = '#inspector .visit';
       assert.equal(await page.$eval(visit, (v) => v.dataset.outcome), word, `${machine}: ${name} is ${word}`);
+      // Some of what the inspector says (a task's logs) arrives after it opens.
+      if (says) {
+        await page.waitForFunction(
+          ([sel, source, flags]) => new RegExp(source, flags).test(document.querySelector(sel)?.textContent || ''),
+          [visit, says.source, says.flags], { timeout: 10000 },
+        ).catch(() => {});
+      }
       const text = await page.textContent(visit);
       const duration = await page.textContent(`${visit} .duration`);
       if (status === 'running') assert.equal(duration, 'still running', `${machine}: ${name} runs`);
       else assert.match(duration, /^\d+(\.\d+)? (ms|s)$|min/, `${machine}: ${name} has finished (${duration})`);
-      if (says) assert.match(text, says, `${machine}: ${name}'s inspector`);
+      if (says) assert.match(text, says, `${machine}: ${name}'s inspector says ${JSON.stringify(text.slice(0, 400))}`);
       // A retried state is not a caught one, and only a caught one says so.
       assert.equal(/caught/i.test(await page.textContent('#inspector h2')), status === 'caught', `${machine}: ${name}'s heading`);
     }
