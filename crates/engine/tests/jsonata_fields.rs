@@ -15,31 +15,13 @@
 //!   number, then 0 to 100. **`Timestamp`**: an ISO-8601 string (no class here is one).
 //! * **`Output`** takes any JSON value; nothing (`undefined`) fails every field.
 
-use std::sync::Arc;
+mod support;
 
-use baton_asl::model::StateMachine;
-use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
-use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskPurpose, TaskRequest};
+use baton_engine::Outcome;
 use serde_json::{json, Value};
 
-/// Every task succeeds at once; an item reader reads two items.
-struct Succeed;
-
-impl TaskHandler for Succeed {
-    fn run(&mut self, request: &TaskRequest) -> TaskReply {
-        match request.purpose {
-            TaskPurpose::ItemReader { .. } => TaskReply::Succeeded(json!([1, 2])),
-            _ => TaskReply::Succeeded(json!("done")),
-        }
-    }
-}
-
 fn run(definition: &Value) -> Outcome {
-    let machine = StateMachine::from_value(definition).expect("model");
-    let mut execution = Execution::new(Arc::new(machine), Limits::default());
-    let mut clock = VirtualClock::starting_at(1_700_000_000_000);
-    let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "m", "e");
-    run_to_end(&mut execution, info, json!({}), 7, &mut clock, &mut Succeed)
+    support::run(definition, json!({}))
 }
 
 /// The expression for each class.

@@ -22,31 +22,10 @@
 //! * **A path that selects nothing** fails with Jayway's "No results for path" (the counts)
 //!   or "does not reference an input value" (the Wait fields, recorded).
 
-use std::sync::Arc;
+mod support;
 
-use baton_asl::model::StateMachine;
-use baton_engine::driver::{run_to_end, TaskHandler, TaskReply, VirtualClock};
-use baton_engine::{Execution, ExecutionInfo, Limits, Outcome, TaskPurpose, TaskRequest};
 use serde_json::{json, Value};
-
-struct Succeed;
-
-impl TaskHandler for Succeed {
-    fn run(&mut self, request: &TaskRequest) -> TaskReply {
-        match request.purpose {
-            TaskPurpose::ItemReader { .. } => TaskReply::Succeeded(json!([1, 2])),
-            _ => TaskReply::Succeeded(json!("done")),
-        }
-    }
-}
-
-fn run(definition: &Value, input: Value) -> Outcome {
-    let machine = StateMachine::from_value(definition).expect("model");
-    let mut execution = Execution::new(Arc::new(machine), Limits::default());
-    let mut clock = VirtualClock::starting_at(1_700_000_000_000);
-    let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "m", "e");
-    run_to_end(&mut execution, info, input, 7, &mut clock, &mut Succeed)
-}
+use support::run;
 
 /// The value at `$.v` for each class (`missing` leaves it out).
 fn input(class: &str) -> Value {
