@@ -1,0 +1,1 @@
+//! SAM, CloudFormation and CDK templates read into what Baton runs.
