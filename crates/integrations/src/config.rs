@@ -11,6 +11,14 @@
 //! [functions.Remote]
 //! url = "http://127.0.0.1:9000/invoke"
 //!
+//! [functions.validate-order]      # a Lambda handler as written, in warm processes
+//! runtime = "nodejs20.x"          # nodejs18.x|20.x|22.x, python3.9–3.13, provided(.al2|.al2023)
+//! handler = "validateOrder.handler"   # file.export (Node.js), module.function (Python)
+//! code = "dist"                   # the folder with the code (LAMBDA_TASK_ROOT)
+//! environment = { TABLE = "orders" }  # Lambda's Environment.Variables (`env` also works)
+//! memory_mb = 128                 # default 128, as Lambda's; 128 to 10240
+//! max_concurrency = 4             # warm processes at most (default twice the cores)
+//!
 //! [ecs.fargate-math-task]         # a task definition family
 //! command = ["node", "dist/index.js"]
 //! cwd = "calculator"
@@ -124,6 +132,56 @@ pub enum Target {
     Command(Command),
     /// The event is POSTed to this `http://` or `https://` URL.
     Url(String),
+    /// A handler as written, run by Lambda's runtime for its language in warm processes.
+    Handler(Handler),
+}
+
+/// The runtimes a handler function may name (Lambda's `Runtime` identifiers).
+pub const HANDLER_RUNTIMES: &[&str] = &[
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "python3.9",
+    "python3.10",
+    "python3.11",
+    "python3.12",
+    "python3.13",
+    "provided",
+    "provided.al2",
+    "provided.al2023",
+];
+
+/// Lambda's default memory size (`MemorySize`, 128 MB), and its range, 128 to 10,240 MB
+/// (Lambda developer guide, "Configure Lambda function memory").
+pub const DEFAULT_MEMORY_MB: u32 = 128;
+pub const MAX_MEMORY_MB: u32 = 10_240;
+
+/// A Lambda handler: the runtime, the handler string, the code folder and the function's
+/// environment (`Environment.Variables`), as a SAM `AWS::Serverless::Function` names them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handler {
+    /// One of [`HANDLER_RUNTIMES`].
+    pub runtime: String,
+    /// `file.export` (Node.js, the file relative to `code`, folders allowed), `module.function`
+    /// (Python, a dotted module path allowed); for `provided*` whatever the bootstrap reads
+    /// from `_HANDLER`.
+    pub handler: String,
+    /// The folder with the code, absolute: `LAMBDA_TASK_ROOT`.
+    pub code: PathBuf,
+    pub environment: BTreeMap<String, String>,
+    /// Reported to the handler (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, `memoryLimitInMB`); not
+    /// enforced.
+    pub memory_mb: u32,
+    /// Warm processes at most, each running one invocation at a time.
+    pub max_concurrency: usize,
+}
+
+/// Warm processes per handler function when `max_concurrency` is not given: twice the cores
+/// (a handler waiting on I/O leaves its core to another).
+pub fn default_max_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() * 2)
+        .unwrap_or(2)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -252,7 +310,14 @@ struct RawFunction {
     cwd: Option<PathBuf>,
     #[serde(default)]
     env: BTreeMap<String, String>,
+    /// Lambda's name for `env` (`Environment.Variables`).
+    environment: Option<BTreeMap<String, String>>,
     timeout_seconds: Option<u64>,
+    runtime: Option<String>,
+    handler: Option<String>,
+    code: Option<PathBuf>,
+    memory_mb: Option<u32>,
+    max_concurrency: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -336,43 +401,86 @@ impl Config {
         let mut config = Config::default();
         for (name, f) in raw.functions {
             let place = format!("functions.{name}");
-            let target = match (f.command, f.url) {
-                (Some(argv), None) => Target::Command(
-                    command(base, &place, argv, f.cwd, f.env).map_err(|m| invalid(origin, m))?,
-                ),
-                (None, Some(url)) => {
-                    if f.cwd.is_some() || !f.env.is_empty() {
-                        return Err(invalid(
+            let mut f = f;
+            // `environment` and `env` are one table (a variable may set either).
+            if let Some(environment) = f.environment.take() {
+                f.env.extend(environment);
+            }
+            let handler_keys = [
+                ("runtime", f.runtime.is_some()),
+                ("handler", f.handler.is_some()),
+                ("code", f.code.is_some()),
+                ("memory_mb", f.memory_mb.is_some()),
+                ("max_concurrency", f.max_concurrency.is_some()),
+            ];
+            let handler_key = handler_keys.iter().find(|(_, set)| *set).map(|(k, _)| *k);
+            if let Some(key) = handler_key {
+                let other = if f.command.is_some() {
+                    Some("command")
+                } else if f.url.is_some() {
+                    Some("url")
+                } else if f.cwd.is_some() {
+                    Some("cwd")
+                } else {
+                    None
+                };
+                if let Some(other) = other {
+                    return Err(invalid(
+                        origin,
+                        format!(
+                            "{place}: `{key}` makes a handler function, which has no `{other}`; \
+                             give either `runtime`, `handler` and `code`, or `command`, or `url`"
+                        ),
+                    ));
+                }
+            }
+            let timeout_seconds = f.timeout_seconds;
+            let target =
+                if handler_key.is_some() {
+                    Target::Handler(handler(base, &place, f).map_err(|m| invalid(origin, m))?)
+                } else {
+                    match (f.command, f.url) {
+                        (Some(argv), None) => Target::Command(
+                            command(base, &place, argv, f.cwd, f.env)
+                                .map_err(|m| invalid(origin, m))?,
+                        ),
+                        (None, Some(url)) => {
+                            if f.cwd.is_some() || !f.env.is_empty() {
+                                return Err(invalid(
                             origin,
                             format!("{place}: `cwd` and `env` apply to a `command`, not a `url`"),
                         ));
-                    }
-                    if !url.starts_with("http://") && !url.starts_with("https://") {
-                        return Err(invalid(
-                            origin,
-                            format!(
+                            }
+                            if !url.starts_with("http://") && !url.starts_with("https://") {
+                                return Err(invalid(
+                                    origin,
+                                    format!(
                                 "{place}: `url` must start with http:// or https:// (got {url:?})"
                             ),
-                        ));
+                                ));
+                            }
+                            Target::Url(url)
+                        }
+                        (Some(_), Some(_)) => {
+                            return Err(invalid(
+                                origin,
+                                format!("{place}: give either `command` or `url`, not both"),
+                            ))
+                        }
+                        (None, None) => {
+                            return Err(invalid(
+                                origin,
+                                format!(
+                                    "{place}: missing `command` (argv list), `url`, or `runtime`, \
+                             `handler` and `code` (a handler)"
+                                ),
+                            ))
+                        }
                     }
-                    Target::Url(url)
-                }
-                (Some(_), Some(_)) => {
-                    return Err(invalid(
-                        origin,
-                        format!("{place}: give either `command` or `url`, not both"),
-                    ))
-                }
-                (None, None) => {
-                    return Err(invalid(
-                        origin,
-                        format!("{place}: missing `command` (argv list) or `url`"),
-                    ))
-                }
-            };
-            let timeout_seconds = f
-                .timeout_seconds
-                .unwrap_or(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
+                };
+            // The same default for every kind: Lambda's own default (3 s) would time out
+            // handlers that run longer locally than they would on Lambda.
+            let timeout_seconds = timeout_seconds.unwrap_or(DEFAULT_FUNCTION_TIMEOUT_SECONDS);
             if timeout_seconds == 0 {
                 return Err(invalid(
                     origin,
@@ -549,8 +657,14 @@ fn storage(base: &Path, raw: RawStorage) -> Result<Storage, String> {
 }
 
 /// Variables whose value is text whatever it looks like: an endpoint, a region, credentials
-/// (a secret of digits stays a string).
+/// (a secret of digits stays a string), environment entries.
 fn is_text_key(path: &[String]) -> bool {
+    // An environment entry is text too (`…__ENV__PORT=8080`).
+    if let [_, _, key, _] = path {
+        if key == "env" || key == "environment" {
+            return true;
+        }
+    }
     matches!(
         path,
         [section, key] if section == "storage" && matches!(
@@ -558,6 +672,75 @@ fn is_text_key(path: &[String]) -> bool {
             "endpoint" | "region" | "access_key_id" | "secret_access_key" | "session_token"
         )
     )
+}
+
+/// `[functions.NAME]` with `runtime`, `handler` and `code`: a handler function.
+fn handler(base: &Path, place: &str, f: RawFunction) -> Result<Handler, String> {
+    let Some(runtime) = f.runtime else {
+        return Err(format!(
+            "{place}: a handler function needs `runtime` (one of {})",
+            HANDLER_RUNTIMES.join(", ")
+        ));
+    };
+    if !HANDLER_RUNTIMES.contains(&runtime.as_str()) {
+        return Err(format!(
+            "{place}: unknown `runtime` {runtime:?}; Baton runs {}",
+            HANDLER_RUNTIMES.join(", ")
+        ));
+    }
+    let provided = runtime.starts_with("provided");
+    let handler = match f.handler {
+        Some(h) => h,
+        // An OS-only runtime's bootstrap need not read `_HANDLER`; SAM templates often name
+        // it `bootstrap`.
+        None if provided => "bootstrap".to_string(),
+        None => {
+            return Err(format!(
+                "{place}: `handler` is missing (`file.export` for Node.js, `module.function` \
+                 for Python)"
+            ))
+        }
+    };
+    if !provided {
+        // Node.js: `path/file.export` (the export after the file name's first dot); Python:
+        // `package.module.function` (the function after the last dot).
+        let file = handler.rsplit('/').next().unwrap_or_default();
+        let well_formed = match file.split_once('.') {
+            Some((module, export)) => !module.is_empty() && !export.is_empty(),
+            None => false,
+        };
+        if !well_formed || handler.contains('\0') {
+            return Err(format!(
+                "{place}: `handler` {handler:?} is not `file.function` (e.g. \
+                 \"index.handler\")"
+            ));
+        }
+    }
+    let Some(code) = f.code else {
+        return Err(format!(
+            "{place}: `handler` needs `code`, the folder the handler's code is in (relative \
+             to baton.toml)"
+        ));
+    };
+    let memory_mb = f.memory_mb.unwrap_or(DEFAULT_MEMORY_MB);
+    if !(DEFAULT_MEMORY_MB..=MAX_MEMORY_MB).contains(&memory_mb) {
+        return Err(format!(
+            "{place}: `memory_mb` is between {DEFAULT_MEMORY_MB} and {MAX_MEMORY_MB}, as \
+             Lambda's MemorySize (got {memory_mb})"
+        ));
+    }
+    let max_concurrency = f.max_concurrency.unwrap_or_else(default_max_concurrency);
+    if max_concurrency == 0 {
+        return Err(format!("{place}: `max_concurrency` must be at least 1"));
+    }
+    Ok(Handler {
+        runtime,
+        handler,
+        code: base.join(code),
+        environment: f.env,
+        memory_mb,
+        max_concurrency,
+    })
 }
 
 fn command(
@@ -607,6 +790,13 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             section,
             parts[1].to_string(),
             "env".to_string(),
+            parts[3].to_string(),
+        ],
+        // `BATON_FUNCTIONS__<NAME>__ENVIRONMENT__NAME`: the same, by Lambda's word.
+        ("functions", 4) if parts[2].eq_ignore_ascii_case("environment") => vec![
+            section,
+            parts[1].to_string(),
+            "environment".to_string(),
             parts[3].to_string(),
         ],
         ("storage" | "functions" | "ecs" | "http" | "machines", _) => vec![section, String::new()],

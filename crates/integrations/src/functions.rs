@@ -228,6 +228,13 @@ impl Functions {
                 tokio::time::timeout(timeout, run_command(command, &env, event)).await
             }
             Target::Url(url) => tokio::time::timeout(timeout, post(url, event, &request_id)).await,
+            Target::Handler(h) => return Err(failure(
+                "States.Runtime",
+                format!(
+                    "The function '{}' is a {} handler, which this build of Baton cannot run yet",
+                    f.name, h.runtime
+                ),
+            )),
         };
         let answer = match answer {
             Ok(a) => a,
@@ -269,7 +276,7 @@ impl Functions {
                 ))
             }
             // An HTTP answer with no body: Lambda's `null` payload.
-            (Target::Url(_), true) => Value::Null,
+            (Target::Url(_) | Target::Handler(_), true) => Value::Null,
             (_, false) => serde_json::from_str(trimmed)
                 .map_err(|e| marshal_error(format!("the output is not JSON ({e})")))?,
         };
