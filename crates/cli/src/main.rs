@@ -5,6 +5,7 @@ mod graph;
 mod run;
 mod serve;
 mod substitute;
+mod templates;
 mod validate;
 
 use std::process::ExitCode;

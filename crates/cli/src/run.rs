@@ -37,8 +37,9 @@ pub enum OutputFormat {
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// The definition (JSON; comments allowed).
-    file: PathBuf,
+    /// The definition (JSON; comments allowed); not with `--template`.
+    #[arg(required_unless_present = "template", conflicts_with = "template")]
+    file: Option<PathBuf>,
     /// The execution input: JSON text, or @FILE.
     #[arg(long, default_value = "{}")]
     input: String,
@@ -50,15 +51,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "text")]
     output: OutputFormat,
     /// The state machine's type: Express machines refuse some resources, and their executions
-    /// have an `express:` ARN.
-    #[arg(
-        long = "type",
-        value_enum,
-        default_value = "STANDARD",
-        ignore_case = true
-    )]
-    machine_type: ExecutionType,
-    /// The state machine's name (default: the file's stem).
+    /// have an `express:` ARN (default: STANDARD, or the template's type).
+    #[arg(long = "type", value_enum, ignore_case = true)]
+    machine_type: Option<ExecutionType>,
+    /// The state machine's name (default: the file's stem, or the template's name).
     #[arg(long)]
     name: Option<String>,
     /// The execution's name (default: a UUID).
@@ -94,15 +90,37 @@ pub struct RunArgs {
     data_dir: PathBuf,
     #[command(flatten)]
     substitutions: crate::substitute::Substitutions,
+    #[command(flatten)]
+    template: crate::templates::RunTemplate,
 }
 
 /// Exit codes: 0 succeeded, 1 another final status, 2 invalid definition or input.
-pub fn main(args: RunArgs) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+pub fn main(mut args: RunArgs) -> anyhow::Result<u8> {
+    let (text, path, stack) = match (&args.file, &args.template.template) {
+        (Some(file), _) => (
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+            file.display().to_string(),
+            None,
+        ),
+        (None, Some(_)) => match args.template.machine(&args.account, &args.region) {
+            Ok((machine, stack)) => {
+                args.name.get_or_insert(machine.name);
+                if args.machine_type.is_none() && machine.machine_type == "EXPRESS" {
+                    args.machine_type = Some(ExecutionType::Express);
+                }
+                (machine.definition, machine.origin, Some(stack))
+            }
+            Err(e) => {
+                eprintln!("baton: {e:#}");
+                return Ok(2);
+            }
+        },
+        (None, None) => bail!("no definition: give a FILE or --template"),
+    };
     let text = args.substitutions.apply(text)?;
-    let path = args.file.display().to_string();
-    let machine_type = match args.machine_type {
+    let kind = args.machine_type.unwrap_or(ExecutionType::Standard);
+    let machine_type = match kind {
         ExecutionType::Standard => MachineType::Standard,
         ExecutionType::Express => MachineType::Express,
     };
@@ -141,7 +159,8 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         Some(n) => n.clone(),
         None => args
             .file
-            .file_stem()
+            .as_deref()
+            .and_then(|f| f.file_stem())
             .map(|s| s.to_string_lossy().trim_end_matches(".asl").to_string())
             .unwrap_or_else(|| "StateMachine".into()),
     };
@@ -171,7 +190,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
         Some(n) => n.clone(),
         None => SeededEntropy::new(seed ^ 0x5eed).uuid_v4(),
     };
-    let info = match args.machine_type {
+    let info = match kind {
         ExecutionType::Standard => {
             ExecutionInfo::standard("aws", &args.region, &args.account, &name, &execution_name)
         }
@@ -187,7 +206,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
             )
         }
     };
-    let config = match crate::config_file(args.config.as_deref())
+    let mut config = match crate::config_file(args.config.as_deref())
         .and_then(|f| Ok(baton_integrations::config::Config::load(f.as_deref())?))
     {
         Ok(c) => c,
@@ -196,6 +215,11 @@ pub fn main(args: RunArgs) -> anyhow::Result<u8> {
             return Ok(2);
         }
     };
+    if let Some(stack) = &stack {
+        for note in crate::templates::add_functions(&mut config, stack) {
+            eprintln!("baton: {note}");
+        }
+    }
     // Without any configuration, a Task state without a mock fails with `States.Runtime`;
     // a distributed Map still reads and writes the buckets under the data folder.
     let data_dir = std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone());
