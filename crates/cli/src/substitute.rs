@@ -1,5 +1,5 @@
 //! `${Name}` placeholders in a definition, as `AWS::StepFunctions::StateMachine`'s (and SAM's)
-//! `DefinitionSubstitutions` fill them: `--substitutions FILE` (a JSON object of names and
+//! `DefinitionSubstitutions` fill them (`baton_template::substitute`): `--substitutions FILE` (a JSON object of names and
 //! values) and `--substitute NAME=VALUE` (repeatable; it wins over the file). Each
 //! `${Name}` given is replaced in the definition's text; a value is written as JSON string
 //! content (a quote or backslash in it is escaped), so a placeholder inside a JSON string stays
@@ -65,13 +65,8 @@ impl Substitutions {
         if values.is_empty() {
             return Ok(text);
         }
-        let mut out = text;
-        for (name, value) in values {
-            let escaped = serde_json::to_string(&value)?;
-            let content = &escaped[1..escaped.len() - 1];
-            out = out.replace(&format!("${{{name}}}"), content);
-        }
-        Ok(out)
+        // The same replacement a template's `DefinitionSubstitutions` get.
+        Ok(baton_template::substitute(&text, &values))
     }
 }
 
