@@ -112,6 +112,9 @@ def start(data_dir, log_path, activity_poll_seconds=5):
             [binary(), "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir),
              "--activity-poll-seconds", str(activity_poll_seconds)],
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            # The defaults the suite expects, whatever the shell exports.
+            env={k: v for k, v in os.environ.items()
+                 if k not in ("AWS_ACCOUNT_ID", "AWS_DEFAULT_REGION", "SFN_MOCK_CONFIG")},
         )
     lines = queue.Queue()
     threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()

@@ -22,12 +22,19 @@ pub struct ServeArgs {
     /// The folder the store lives in (created if needed).
     #[arg(long, default_value = ".baton")]
     data_dir: PathBuf,
-    /// The account of callers whose access key id is not a 12-digit account id.
-    #[arg(long, default_value = "123456789012")]
+    /// The account of callers whose access key id is not a 12-digit account id
+    /// (`AWS_ACCOUNT_ID`, as Step Functions Local reads it).
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
     account: String,
-    /// The region of callers whose requests are not signed.
-    #[arg(long, default_value = "us-east-1")]
+    /// The region of callers whose requests are not signed (`AWS_DEFAULT_REGION`, as Step
+    /// Functions Local reads it).
+    #[arg(long, env = "AWS_DEFAULT_REGION", default_value = "us-east-1")]
     region: String,
+    /// A Step Functions Local mock configuration (MockConfigFile): `StartExecution` and
+    /// `StartSyncExecution` on `STATE_MACHINE_ARN#TestCase` answer that test case's Task states
+    /// from it; a plain ARN runs the real resources.
+    #[arg(long, value_name = "FILE", env = "SFN_MOCK_CONFIG")]
+    mock_config: Option<PathBuf>,
     /// The longest a `GetActivityTask` call waits for a task, in seconds (AWS: 60).
     #[arg(long, default_value_t = 60)]
     activity_poll_seconds: u64,
@@ -258,8 +265,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         baton_engine::teststate::ServiceModels::empty()
     });
+    let mocks = args.mock_config.as_deref().map(load_mocks).transpose()?;
     let limits = Config::default().limits;
     let config = Config {
+        mocks,
         service_models,
         activity_poll: Duration::from_secs(args.activity_poll_seconds),
         integrations: integrations.clone(),
@@ -343,6 +352,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.shutdown();
     println!("baton: stopped");
     Ok(())
+}
+
+/// Reads and checks a mock configuration; what is wrong with it stops the server, named by
+/// the file and the JSON pointer in it.
+fn load_mocks(path: &std::path::Path) -> anyhow::Result<Arc<baton_mock::MockConfig>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the mock configuration {}", path.display()))?;
+    baton_mock::parse(&text)
+        .map(Arc::new)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Ctrl-C, or SIGTERM on Unix.

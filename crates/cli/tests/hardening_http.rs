@@ -33,6 +33,10 @@ impl Logged {
     fn start(data_dir: &Path, env: &[(&str, &str)]) -> Logged {
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            // The defaults these tests expect, whatever the shell exports.
+            .env_remove("AWS_ACCOUNT_ID")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("SFN_MOCK_CONFIG")
             .arg(data_dir)
             .env_remove("RUST_LOG")
             .envs(env.iter().copied())

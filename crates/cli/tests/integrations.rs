@@ -11,7 +11,7 @@ use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
-use support::server::{http_get, Server};
+use support::server::{event_types, http_get, Server};
 
 const ACCOUNT: &str = "111111111111";
 const ROLE: &str = "arn:aws:iam::111111111111:role/baton";
@@ -98,20 +98,6 @@ async fn run(
 fn output(d: &DescribeExecutionOutput) -> Value {
     assert_eq!(d.status, ExecutionStatus::Succeeded, "{d:?}");
     serde_json::from_str(d.output.as_deref().expect("output")).expect("JSON output")
-}
-
-async fn event_types(client: &Client, arn: &str) -> Vec<HistoryEventType> {
-    client
-        .get_execution_history()
-        .execution_arn(arn)
-        .max_results(1000)
-        .send()
-        .await
-        .expect("history")
-        .events
-        .into_iter()
-        .map(|e| e.r#type)
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,10 @@ fn the_quick_start_runs_verbatim_from_any_folder() {
     let data = tempfile::tempdir().expect("a data folder");
     let mut server = Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        // The defaults these tests expect, whatever the shell exports.
+        .env_remove("AWS_ACCOUNT_ID")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("SFN_MOCK_CONFIG")
         .arg(data.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

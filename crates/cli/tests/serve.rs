@@ -546,6 +546,10 @@ async fn scaled_time_ends_waits_and_retry_intervals_at_once() {
 
     let refused = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        // The defaults these tests expect, whatever the shell exports.
+        .env_remove("AWS_ACCOUNT_ID")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("SFN_MOCK_CONFIG")
         .arg(dir.path().join("other"))
         .env("WAIT_TIME_SCALE", "-1")
         .output()

@@ -1,7 +1,9 @@
 //! The recorded corpora through the API with a real client: `baton serve` measured by the shared
 //! reference runners (`../shared/tools/conformance/run.py --endpoint` and `run_api.py`, both
 //! boto3), with the pass rates the service must keep: aws-recorded at least 99 %, TestState at
-//! least 97 %, validation at least 90 %.
+//! least 97 %, validation at least 90 %; and the mocked corpus as Step Functions Local runs it
+//! (one merged MockConfigFile given to `baton serve --mock-config`, each case started on
+//! `ARN#TestCase`), at least 97 %.
 //!
 //! Needs python3 with boto3 and `../shared`; without them the test prints why it skips, and
 //! fails under `BATON_CI_STRICT=1`.
@@ -95,6 +97,39 @@ fn the_corpora_pass_through_the_api() {
         "aws-recorded-validation through the API",
         rate(&api, Some("validation")),
         90,
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[test]
+fn the_mocked_corpus_passes_as_step_functions_local_runs_it() {
+    let Some(tools) = tools() else { return };
+    let corpus = tools.join("../../conformance/aws-recorded-mocked/public");
+    let dir = tempfile::tempdir().unwrap();
+    let merged = dir.path().join("merged.json");
+    let status = Command::new("python3")
+        .arg(tools.join("run.py"))
+        .arg("--merge-mocks")
+        .arg(&merged)
+        .arg("--corpus")
+        .arg(&corpus)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "--merge-mocks failed: {status}");
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--mock-config", merged.to_str().unwrap()],
+    );
+    let results = run(
+        &tools,
+        "run.py",
+        &server.endpoint,
+        &["--sfn-local-mocks", "--corpus", corpus.to_str().unwrap()],
+    );
+    assert_floor(
+        "aws-recorded-mocked through baton serve --mock-config",
+        rate(&results, None),
+        97,
     );
     assert_eq!(server.terminate().code(), Some(0));
 }

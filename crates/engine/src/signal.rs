@@ -23,6 +23,11 @@ pub struct ExecutionInfo {
     /// Activity ARNs the definition names that did not exist when the execution started: a
     /// Task on one fails with `States.Runtime` before anything is scheduled, as on AWS.
     pub missing_activities: Vec<String>,
+    /// The test case of the server's mock configuration the execution was started with
+    /// (`StartExecution` on `STATE_MACHINE_ARN#TestCase`, as Step Functions Local takes it):
+    /// its Task states answer from their mocked responses. The engine does not read it; it
+    /// travels with the start so a replay finds the same responses.
+    pub mock_test_case: Option<String>,
 }
 
 impl ExecutionInfo {
@@ -50,6 +55,7 @@ impl ExecutionInfo {
             redrive_count: 0,
             express: false,
             missing_activities: Vec::new(),
+            mock_test_case: None,
         }
     }
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use thiserror::Error;
 
+use crate::tree::pointer_push;
 pub use crate::tree::JsonKind;
 
 /// Why a mock configuration file was rejected. Every variant names where the problem is:
@@ -37,7 +38,10 @@ pub enum ParseError {
     #[error("{path}: the key \"{key}\" occurs more than once")]
     DuplicateKey { path: String, key: String },
 
-    #[error("mocked response \"{response}\": bad attempt key \"{key}\": {problem}")]
+    #[error(
+        "{}: mocked response \"{response}\": bad attempt key \"{key}\": {problem}",
+        response_pointer(.response, Some(.key))
+    )]
     BadAttemptKey {
         response: String,
         key: String,
@@ -45,8 +49,9 @@ pub enum ParseError {
     },
 
     #[error(
-        "mocked response \"{response}\": attempt keys \"{first}\" and \"{second}\" both cover \
-         attempt {attempt}"
+        "{}: mocked response \"{response}\": attempt keys \"{first}\" and \"{second}\" both \
+         cover attempt {attempt}",
+        response_pointer(.response, None)
     )]
     OverlappingAttempts {
         response: String,
@@ -62,8 +67,9 @@ pub enum ParseError {
     BothOutcomes { path: String },
 
     #[error(
-        "state machine \"{state_machine}\", test case \"{test_case}\": state \"{state}\" uses the \
-         mocked response \"{response}\", which \"MockedResponses\" does not define"
+        "{}: state machine \"{state_machine}\", test case \"{test_case}\": state \"{state}\" uses \
+         the mocked response \"{response}\", which \"MockedResponses\" does not define",
+        state_pointer(.state_machine, .test_case, .state)
     )]
     UnknownResponse {
         state_machine: String,
@@ -71,6 +77,21 @@ pub enum ParseError {
         state: String,
         response: String,
     },
+}
+
+/// `/MockedResponses/<response>[/<key>]`, as a JSON Pointer.
+fn response_pointer(response: &str, key: Option<&str>) -> String {
+    let p = pointer_push("/MockedResponses", response);
+    match key {
+        Some(k) => pointer_push(&p, k),
+        None => p,
+    }
+}
+
+/// `/StateMachines/<machine>/TestCases/<case>/<state>`, as a JSON Pointer.
+fn state_pointer(machine: &str, case: &str, state: &str) -> String {
+    let p = pointer_push(&pointer_push("/StateMachines", machine), "TestCases");
+    pointer_push(&pointer_push(&p, case), state)
 }
 
 /// What is wrong with an attempt key such as `"0"` or `"1-2"`.

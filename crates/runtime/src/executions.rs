@@ -13,7 +13,7 @@ use baton_store::{
 use serde_json::Value;
 
 use crate::live::{Applied, Live};
-use crate::resolve::{self, Target};
+use crate::resolve::Target;
 use crate::{express, internal, Runtime};
 
 /// The input text of a start request, checked as AWS checks it: a syntax error is worded as
@@ -73,20 +73,31 @@ pub(crate) fn engine_info(
         redrive_count: 0,
         express,
         missing_activities: Vec::new(),
+        mock_test_case: None,
     }
 }
 
 /// The activity ARNs `machine` names in its Task states (every level) that the store does not
 /// have.
+///
+/// A state the execution's mock test case answers calls no activity, as Step Functions
+/// Local's mocked Task "never calls the service endpoint"; its activity need not exist.
 async fn missing_activities(
     rt: &Runtime,
     machine: &baton_asl::model::StateMachine,
     region: &str,
+    mocked: Option<&baton_mock::TestCase>,
 ) -> Result<Vec<String>, ApiError> {
-    fn walk(set: &baton_asl::model::StateSet, region: &str, out: &mut Vec<String>) {
+    fn walk(
+        set: &baton_asl::model::StateSet,
+        region: &str,
+        mocked: Option<&baton_mock::TestCase>,
+        out: &mut Vec<String>,
+    ) {
         use baton_asl::model::StateKind;
         for state in &set.states {
             match &state.kind {
+                StateKind::Task(_) if mocked.is_some_and(|m| m.is_mocked(&state.name)) => {}
                 StateKind::Task(t) => {
                     let kind = baton_engine::resource_kind(&t.resource, region);
                     if kind.resource.family == baton_engine::history::TaskFamily::Activity
@@ -97,16 +108,16 @@ async fn missing_activities(
                 }
                 StateKind::Parallel(p) => {
                     for branch in &p.branches {
-                        walk(branch, region, out);
+                        walk(branch, region, mocked, out);
                     }
                 }
-                StateKind::Map(m) => walk(&m.processor, region, out),
+                StateKind::Map(m) => walk(&m.processor, region, mocked, out),
                 _ => {}
             }
         }
     }
     let mut named = Vec::new();
-    walk(&machine.states, region, &mut named);
+    walk(&machine.states, region, mocked, &mut named);
     let mut missing = Vec::new();
     for arn in named {
         if rt.store.activity(&arn).await.map_err(internal)?.is_none() {
@@ -121,7 +132,7 @@ pub(crate) async fn start_execution(
     _ctx: &RequestContext,
     input: StartExecutionInput,
 ) -> Result<StartExecutionOutput, ApiError> {
-    let target = resolve::target(rt, &input.state_machine_arn).await?;
+    let (target, test_case) = crate::mocks::target(rt, &input.state_machine_arn).await?;
     if let Some(name) = &input.name {
         baton_api::names::check_name(name)?;
     }
@@ -131,7 +142,7 @@ pub(crate) async fn start_execution(
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     if target.machine_type() == MachineType::Express {
-        return express::start(rt, target, name, input_value).await;
+        return express::start(rt, target, name, input_value, test_case).await;
     }
     let machine_arn = StateMachineArn::parse(&target.machine.arn)?;
     let arn = ExecutionArn::standard(&machine_arn, &name).to_string();
@@ -142,7 +153,13 @@ pub(crate) async fn start_execution(
     )?;
     let now = crate::now();
     let mut info = engine_info(&target, &arn, &name, false);
-    info.missing_activities = missing_activities(rt, &machine, &info.region).await?;
+    info.mock_test_case = test_case.clone();
+    let mocked = test_case.as_deref().and_then(|case| {
+        let mocks = rt.config.mocks.as_deref()?;
+        mocks.test_case(&target.machine.name, case).ok()
+    });
+    info.missing_activities =
+        missing_activities(rt, &machine, &info.region, mocked.as_ref()).await?;
     let record = store::Execution {
         arn: arn.clone(),
         name: name.clone(),
@@ -165,7 +182,11 @@ pub(crate) async fn start_execution(
         trace_header: input.trace_header.clone(),
     };
     let engine = Engine::new(machine, rt.config.limits);
-    let handle = Arc::new(tokio::sync::Mutex::new(Live::new(engine, record.clone())));
+    let handle = Arc::new(tokio::sync::Mutex::new(Live::new(
+        engine,
+        record.clone(),
+        rt.config.mocks.clone(),
+    )));
     // Registered (and locked) before the commit: a worker or callback that sees the committed
     // rows waits for this step to finish instead of finding no execution.
     let live = handle.clone().lock_owned().await;
@@ -254,7 +275,7 @@ pub(crate) async fn start_sync_execution(
     _ctx: &RequestContext,
     input: StartSyncExecutionInput,
 ) -> Result<StartSyncExecutionOutput, ApiError> {
-    let target = resolve::target(rt, &input.state_machine_arn).await?;
+    let (target, test_case) = crate::mocks::target(rt, &input.state_machine_arn).await?;
     if target.machine_type() != MachineType::Express {
         return Err(ApiError::state_machine_type_not_supported());
     }
@@ -267,7 +288,16 @@ pub(crate) async fn start_sync_execution(
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let include_data = input.included_data != Some(IncludedData::MetadataOnly);
-    express::run_sync(rt, target, name, input_text, input_value, include_data).await
+    express::run_sync(
+        rt,
+        target,
+        name,
+        input_text,
+        input_value,
+        include_data,
+        test_case,
+    )
+    .await
 }
 
 /// The stored execution `arn`, or `ExecutionDoesNotExist`.

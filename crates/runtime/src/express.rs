@@ -63,7 +63,12 @@ struct Prepared {
     arn: String,
 }
 
-fn prepare(rt: &Runtime, target: &Target, name: &str) -> Result<Prepared, ApiError> {
+fn prepare(
+    rt: &Runtime,
+    target: &Target,
+    name: &str,
+    test_case: Option<String>,
+) -> Result<Prepared, ApiError> {
     let machine = rt.definitions.get(
         &target.machine.arn,
         target.revision_id(),
@@ -71,7 +76,8 @@ fn prepare(rt: &Runtime, target: &Target, name: &str) -> Result<Prepared, ApiErr
     )?;
     let sm = StateMachineArn::parse(&target.machine.arn)?;
     let arn = ExecutionArn::express(&sm, name, uuid::Uuid::new_v4().to_string()).to_string();
-    let info = engine_info(target, &arn, name, true);
+    let mut info = engine_info(target, &arn, name, true);
+    info.mock_test_case = test_case;
     Ok(Prepared {
         // An Express execution keeps nothing: its distributed Maps' children are not recorded.
         engine: Engine::new(
@@ -133,8 +139,9 @@ pub(crate) async fn start(
     target: Target,
     name: String,
     input: Value,
+    test_case: Option<String>,
 ) -> Result<StartExecutionOutput, ApiError> {
-    let Prepared { engine, info, arn } = prepare(rt, &target, &name)?;
+    let Prepared { engine, info, arn } = prepare(rt, &target, &name, test_case)?;
     let start = crate::now();
     let input_text = input.to_string();
     rt.express.put(describe_of(
@@ -175,8 +182,9 @@ pub(crate) async fn run_sync(
     input_text: String,
     input: Value,
     include_data: bool,
+    test_case: Option<String>,
 ) -> Result<StartSyncExecutionOutput, ApiError> {
-    let Prepared { engine, info, arn } = prepare(rt, &target, &name)?;
+    let Prepared { engine, info, arn } = prepare(rt, &target, &name, test_case)?;
     let start = crate::now();
     let outcome = drive(rt, engine, info, input, start).await;
     let stop = crate::now();
@@ -226,6 +234,7 @@ async fn drive(
     let mut timers: BTreeMap<(Millis, TimerId), ()> = BTreeMap::new();
     let mut timer_at: HashMap<TimerId, Millis> = HashMap::new();
     let mut tasks: JoinSet<(TaskId, TaskResult)> = JoinSet::new();
+    let mut mock = crate::mocks::session(rt.config.mocks.as_deref(), &info);
     loop {
         while let Some(event) = queue.pop_front() {
             let effects;
@@ -248,6 +257,22 @@ async fn drive(
             for effect in effects {
                 match effect {
                     Effect::ScheduleTask(request) => {
+                        if let Some(result) = mock
+                            .as_mut()
+                            .and_then(|m| crate::mocks::answer(m, &request))
+                        {
+                            // A mocked activity is taken at once, as if by a worker.
+                            let kind = resource_kind(&request.resource, &info.region);
+                            if kind.resource.family == TaskFamily::Activity {
+                                queue.push_back(Event::TaskStarted {
+                                    task: request.id,
+                                    time: crate::now(),
+                                    worker: None,
+                                });
+                            }
+                            queue.extend(task_event(request.id, result));
+                            continue;
+                        }
                         let kind = resource_kind(&request.resource, &info.region);
                         if kind.resource.family == TaskFamily::Activity {
                             queue.push_back(Event::TaskFailed {
@@ -312,18 +337,26 @@ async fn drive(
                 }
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                let time = crate::now();
                 match joined {
-                    Ok((task, TaskResult::Succeeded(output))) => {
-                        queue.push_back(Event::TaskSucceeded { task, output, time })
-                    }
-                    Ok((task, TaskResult::Failed { error, cause })) => {
-                        queue.push_back(Event::TaskFailed { task, error, cause, time })
-                    }
-                    Ok((_, TaskResult::AwaitingCallback)) => {}
+                    Ok((task, result)) => queue.extend(task_event(task, result)),
                     Err(e) => tracing::error!(error = %e, "an express task panicked"),
                 }
             }
         }
+    }
+}
+
+/// The event a task's end feeds the engine (a task waiting for its callback has none).
+fn task_event(task: TaskId, result: TaskResult) -> Option<Event> {
+    let time = crate::now();
+    match result {
+        TaskResult::Succeeded(output) => Some(Event::TaskSucceeded { task, output, time }),
+        TaskResult::Failed { error, cause } => Some(Event::TaskFailed {
+            task,
+            error,
+            cause,
+            time,
+        }),
+        TaskResult::AwaitingCallback => None,
     }
 }

@@ -27,6 +27,7 @@ pub(crate) fn encode(event: &Event) -> String {
                     "redriveCount": info.redrive_count,
                     "express": info.express,
                     "missingActivities": info.missing_activities,
+                    "mockTestCase": info.mock_test_case,
                 },
                 "input": input,
                 "time": time,
@@ -150,6 +151,10 @@ pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    mock_test_case: info
+                        .get("mockTestCase")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 }),
                 input: body.get("input").cloned().unwrap_or(Value::Null),
                 time,

@@ -24,6 +24,7 @@ mod guard;
 pub mod integration;
 mod journal;
 mod live;
+mod mocks;
 mod offload;
 mod recovery;
 mod resolve;
@@ -52,6 +53,9 @@ pub struct Config {
     pub activity_poll: std::time::Duration,
     /// What runs Task resources other than activities.
     pub integrations: Arc<dyn integration::Integrations>,
+    /// Step Functions Local's mock configuration: executions started on
+    /// `STATE_MACHINE_ARN#TestCase` answer their Task states from it.
+    pub mocks: Option<Arc<baton_mock::MockConfig>>,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             service_models: ServiceModels::empty(),
             activity_poll: std::time::Duration::from_secs(60),
             integrations: Arc::new(integration::Unconfigured),
+            mocks: None,
         }
     }
 }

@@ -41,6 +41,10 @@ pub(crate) struct Live {
     pub map_runs: HashMap<String, MapRun>,
     /// The rows of its distributed Maps' children that have not ended.
     pub children: OpenChildren,
+    /// The server's mock configuration, and the test case this execution answers its Task
+    /// states from (see [`crate::mocks`]), taken when it starts.
+    mocks: Option<Arc<baton_mock::MockConfig>>,
+    mock: Option<baton_mock::MockSession>,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -103,10 +107,11 @@ pub(crate) enum Act {
         activity: String,
         task: TaskId,
     },
-    /// Hand this task to the integrations.
+    /// Hand this task to the integrations, or answer it with its mocked response.
     Invoke {
         request: Box<TaskRequest>,
         callback: bool,
+        mocked: Option<TaskResult>,
     },
     Finished,
 }
@@ -122,8 +127,10 @@ pub(crate) enum Applied {
 }
 
 impl Live {
-    pub fn new(engine: Engine, record: Record) -> Live {
+    pub fn new(engine: Engine, record: Record, mocks: Option<Arc<baton_mock::MockConfig>>) -> Live {
         Live {
+            mocks,
+            mock: None,
             engine,
             record,
             journal_seq: 0,
@@ -211,6 +218,9 @@ impl Live {
             }
             _ => {}
         }
+        if let Event::Started { info, .. } = &event {
+            self.mock = crate::mocks::session(self.mocks.as_deref(), info);
+        }
         let time = event_time(&event);
         let effects = self.engine.apply(event);
         let written = self.engine.take_history();
@@ -239,7 +249,14 @@ impl Live {
             match effect {
                 Effect::ScheduleTask(request) => {
                     let kind = resource_kind(&request.resource, &region);
+                    // A mocked task is answered at once, whatever its resource: no worker,
+                    // callback or service takes it.
+                    let mocked = self
+                        .mock
+                        .as_mut()
+                        .and_then(|m| crate::mocks::answer(m, &request));
                     let (task_kind, activity_arn) = match kind.resource.family {
+                        _ if mocked.is_some() => (TaskKind::Other, None),
                         baton_engine::history::TaskFamily::Activity => {
                             (TaskKind::Activity, Some(request.resource.clone()))
                         }
@@ -273,8 +290,9 @@ impl Live {
                             task: request.id,
                         }),
                         None => acts.push(Act::Invoke {
-                            callback: kind.wait_for_token,
+                            callback: kind.wait_for_token && mocked.is_none(),
                             request: Box::new(request),
+                            mocked,
                         }),
                     }
                 }
@@ -583,12 +601,16 @@ impl Runtime {
                         runtime.reject_if_missing(arn, activity, task).await;
                     });
                 }
-                Act::Invoke { request, callback } => {
+                Act::Invoke {
+                    request,
+                    callback,
+                    mocked,
+                } => {
                     let runtime = self.arc();
                     let arn = arn.to_string();
                     let info = info.clone();
                     tokio::spawn(async move {
-                        runtime.invoke(arn, info, *request, callback).await;
+                        runtime.invoke(arn, info, *request, callback, mocked).await;
                     });
                 }
                 Act::Finished => {
@@ -605,12 +627,31 @@ impl Runtime {
         info: baton_engine::ExecutionInfo,
         request: TaskRequest,
         callback: bool,
+        mocked: Option<TaskResult>,
     ) {
-        let result = self
-            .config
-            .integrations
-            .invoke(&info, &request, callback)
-            .await;
+        let result = match mocked {
+            Some(result) => {
+                // A mocked activity is taken at once, as if by a worker (`ActivityStarted`).
+                let kind = resource_kind(&request.resource, &info.region);
+                if kind.resource.family == baton_engine::history::TaskFamily::Activity {
+                    let started = Event::TaskStarted {
+                        task: request.id,
+                        time: crate::now(),
+                        worker: None,
+                    };
+                    if let Err(e) = self.offer(&arn, started, None).await {
+                        tracing::error!(%arn, error = %e, "could not record a mocked activity's start");
+                    }
+                }
+                result
+            }
+            None => {
+                self.config
+                    .integrations
+                    .invoke(&info, &request, callback)
+                    .await
+            }
+        };
         let time = crate::now();
         let event = match result {
             TaskResult::AwaitingCallback => {

@@ -173,7 +173,11 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         )
         .map_err(|e| Error::Backend(format!("definition of {arn}: {e:?}")))?;
     let stored = record.clone();
-    let live = Live::new(Engine::new(machine, rt.config.limits), record);
+    let live = Live::new(
+        Engine::new(machine, rt.config.limits),
+        record,
+        rt.config.mocks.clone(),
+    );
     let journal = rt.store.journal(&arn).await?;
     // Replayed off the async workers: every step evaluates its expressions again, within the
     // same budget as the first time.

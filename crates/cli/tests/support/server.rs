@@ -21,8 +21,18 @@ pub struct Server {
 impl Server {
     /// Starts `baton serve` on a free port with its data in `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_env(data_dir, extra, &[])
+    }
+
+    /// As [`Server::start`], with these environment variables set.
+    pub fn start_env(data_dir: &Path, extra: &[&str], vars: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            // The defaults these tests expect, whatever the shell exports.
+            .env_remove("AWS_ACCOUNT_ID")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("SFN_MOCK_CONFIG")
+            .envs(vars.iter().copied())
             .arg(data_dir)
             .args(extra)
             .stdout(Stdio::piped())
@@ -235,4 +245,23 @@ fn dechunk(mut body: &str) -> String {
         body = rest[size..].trim_start_matches("\r\n");
     }
     out
+}
+
+/// The types of an execution's history events (its first 1,000), in order.
+#[allow(dead_code)] // Not every test binary reads histories.
+pub async fn event_types(
+    client: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> Vec<aws_sdk_sfn::types::HistoryEventType> {
+    client
+        .get_execution_history()
+        .execution_arn(arn)
+        .max_results(1000)
+        .send()
+        .await
+        .expect("history")
+        .events
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect()
 }
