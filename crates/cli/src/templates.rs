@@ -134,6 +134,7 @@ pub fn load(
         region: region.to_string(),
         stack_name: None,
         parameters,
+        allow_undeclared: false,
     };
     Ok(baton_template::load(file, &options)?)
 }

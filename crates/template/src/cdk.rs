@@ -102,6 +102,21 @@ pub fn load(dir: &Path, options: &Options) -> Result<Stack, Error> {
             assets.read_manifest(&dir.join(file), &dir)?;
         }
     }
+    let stacks = artifacts
+        .values()
+        .filter(|a| a.get("type").and_then(Value::as_str) == Some("aws:cloudformation:stack"))
+        .count();
+    // The overrides are shared by the assembly's stacks: each takes those it declares.
+    let shared;
+    let options = if stacks > 1 {
+        shared = Options {
+            allow_undeclared: true,
+            ..options.clone()
+        };
+        &shared
+    } else {
+        options
+    };
     let mut stack = Stack::default();
     let mut found = false;
     for (id, artifact) in artifacts {

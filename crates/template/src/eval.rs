@@ -82,7 +82,7 @@ impl<'a> Ctx<'a> {
         let declared = object(template.get("Parameters"), file, "Parameters")?;
         let mut parameters = BTreeMap::new();
         for (name, _) in &options.parameters {
-            if !declared.contains_key(name) {
+            if !declared.contains_key(name) && !options.allow_undeclared {
                 return Err(Error::new(
                     file,
                     "Parameters",

@@ -105,6 +105,9 @@ pub struct Options {
     pub stack_name: Option<String>,
     /// Parameter overrides, `(name, value)`; a later one wins.
     pub parameters: Vec<(String, String)>,
+    /// Whether an override the template does not declare is left unused rather than refused
+    /// (overrides shared by several templates, or by the stacks of one CDK assembly).
+    pub allow_undeclared: bool,
 }
 
 impl Default for Options {
@@ -114,6 +117,7 @@ impl Default for Options {
             region: "us-east-1".into(),
             stack_name: None,
             parameters: Vec::new(),
+            allow_undeclared: false,
         }
     }
 }

@@ -17,6 +17,7 @@ fn opts() -> Options {
         region: "eu-west-1".into(),
         stack_name: Some("orders".into()),
         parameters: vec![],
+        allow_undeclared: false,
     }
 }
 
@@ -196,6 +197,8 @@ fn parameters_take_defaults_and_overrides_and_check_allowed_values() {
     assert!(read_with(&text, &o)
         .unwrap_err()
         .contains("does not declare"));
+    o.allow_undeclared = true;
+    assert!(read_with(&text, &o).is_ok(), "an undeclared override left unused");
     let e = read("Parameters:\n  X:\n    Type: String\nResources: {}\n").unwrap_err();
     assert_eq!(e, "t.yaml: Parameters.X: has no Default: give it a value with --parameter-overrides NAME=VALUE");
 }
