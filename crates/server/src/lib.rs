@@ -62,6 +62,7 @@
 //!   supports it, or a hosts-file entry.
 
 mod credential;
+pub mod lambda;
 mod rpc;
 
 use std::future::Future;
