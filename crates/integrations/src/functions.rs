@@ -1,7 +1,13 @@
 //! Lambda functions on this machine: a Lambda ARN used as a `Resource`, and
 //! `arn:aws:states:::lambda:invoke` (`FunctionName`, `Payload`), resolved to a configured
-//! command (event JSON on stdin, result JSON on stdout) or HTTP endpoint (event POSTed, result
-//! in the body).
+//! command (event JSON on stdin, result JSON on stdout), HTTP endpoint (event POSTed, result
+//! in the body), or handler (`runtime`, `handler`, `code`: the function as written, run by
+//! `baton-lambda` in warm processes behind Lambda's Runtime API; its errors are the payloads
+//! the runtime posted, named and caused as a command's are).
+//!
+//! [`Functions::invoke_raw`] answers as Lambda's Invoke API does (a function error is a payload
+//! flagged `function_error`), for every kind; [`Functions::invoke`] builds the task's result
+//! or failure from the same answers.
 //!
 //! Failures take the names Lambda and Step Functions give them:
 //!
@@ -21,12 +27,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
-use crate::config::{Command, Config, Function, Target};
+use crate::config::{Command, Config, Function, Handler, Target, DEFAULT_MEMORY_MB};
 use crate::Failure;
 
 /// Where a call comes from: the execution's region and account (for ARNs and the SDK
@@ -133,11 +140,42 @@ pub struct Invoked {
     pub request_id: String,
 }
 
+/// What Lambda's Invoke API answers for one invocation, whatever the function's kind: a
+/// function error is a payload (`X-Amz-Function-Error: Unhandled`), not a Rust error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// The result as the function wrote it, or the error it reported.
+    pub payload: Vec<u8>,
+    pub function_error: bool,
+    pub executed_version: String,
+    pub request_id: String,
+    /// The last 4 KB of the invocation's log lines (`LogType: Tail`), when asked for.
+    pub log_tail: Option<String>,
+}
+
+/// A configured function as GetFunction and ListFunctions describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionInfo {
+    pub name: String,
+    /// `command`, `url` or `handler`.
+    pub kind: &'static str,
+    /// A handler's runtime (`nodejs20.x`, …).
+    pub runtime: Option<String>,
+    pub handler: Option<String>,
+    pub timeout_seconds: u64,
+    /// A handler's `memory_mb`; Lambda's default for the other kinds.
+    pub memory_mb: u32,
+}
+
 /// The configured functions.
 pub struct Functions {
     functions: BTreeMap<String, Function>,
-    /// Where each command function's stderr is appended (`<NAME>.log`), if anywhere.
+    /// Where each function's output is appended (`<NAME>.log`), if anywhere.
     log_dir: Option<PathBuf>,
+    /// The warm processes of each handler function, made on first use.
+    pools: std::sync::Mutex<BTreeMap<String, Arc<baton_lambda::Pool>>>,
+    /// Baton's bootstraps for the handler runtimes, written on first use.
+    runtimes: tokio::sync::OnceCell<Arc<baton_lambda::Runtimes>>,
 }
 
 impl Functions {
@@ -145,7 +183,41 @@ impl Functions {
         Functions {
             functions: config.functions.clone(),
             log_dir,
+            pools: Default::default(),
+            runtimes: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The configured functions, by name.
+    pub fn list(&self) -> Vec<FunctionInfo> {
+        self.functions
+            .iter()
+            .map(|(name, f)| {
+                let (kind, runtime, handler, memory_mb) = match &f.target {
+                    Target::Command(_) => ("command", None, None, DEFAULT_MEMORY_MB),
+                    Target::Url(_) => ("url", None, None, DEFAULT_MEMORY_MB),
+                    Target::Handler(h) => (
+                        "handler",
+                        Some(h.runtime.clone()),
+                        Some(h.handler.clone()),
+                        h.memory_mb,
+                    ),
+                };
+                FunctionInfo {
+                    name: name.clone(),
+                    kind,
+                    runtime,
+                    handler,
+                    timeout_seconds: f.timeout_seconds,
+                    memory_mb,
+                }
+            })
+            .collect()
+    }
+
+    /// The names of the configured functions.
+    pub fn names(&self) -> Vec<String> {
+        self.functions.keys().cloned().collect()
     }
 
     /// A Lambda ARN as the `Resource`: the effective input is the event, the result is the
@@ -201,7 +273,8 @@ impl Functions {
         Ok(invoke_response(&invoked))
     }
 
-    /// Runs the function `f` with `event`.
+    /// Runs the function `f` with `event`: its result, or its error as Step Functions names
+    /// it.
     pub async fn invoke(
         &self,
         cx: &CallContext,
@@ -212,6 +285,104 @@ impl Functions {
             return Err(not_found(f, cx));
         };
         let request_id = uuid::Uuid::new_v4().to_string();
+        if let Target::Handler(handler) = &function.target {
+            let reply = self
+                .run_handler(cx, f, function, handler, event, &request_id)
+                .await?;
+            if reply.function_error {
+                return Err(error_of_payload(&String::from_utf8_lossy(&reply.payload)));
+            }
+            let text = String::from_utf8_lossy(&reply.payload);
+            let payload = parse_payload(&f.name, text.trim(), false)?;
+            return Ok(Invoked {
+                payload,
+                length: reply.payload.len(),
+                executed_version: executed_version(f).to_string(),
+                request_id,
+            });
+        }
+        let answer = self.answer(cx, f, function, event, &request_id).await?;
+        if !answer.ok {
+            return Err(function_error(&answer, &request_id));
+        }
+        let text = String::from_utf8_lossy(&answer.out);
+        let trimmed = text.trim();
+        let payload = parse_payload(
+            &f.name,
+            trimmed,
+            matches!(function.target, Target::Command(_)),
+        )?;
+        Ok(Invoked {
+            payload,
+            length: trimmed.len(),
+            executed_version: executed_version(f).to_string(),
+            request_id,
+        })
+    }
+
+    /// Runs the function `f` with `event` as Lambda's Invoke API does: the payload as the
+    /// function wrote it, a function error flagged rather than raised. `Err` is left for an
+    /// unknown function and for failures of the service itself.
+    pub async fn invoke_raw(
+        &self,
+        cx: &CallContext,
+        f: &FunctionRef,
+        event: &[u8],
+        log_tail: bool,
+    ) -> Result<Invocation, Failure> {
+        let Some(function) = self.functions.get(&f.name) else {
+            return Err(not_found(f, cx));
+        };
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let invocation = |payload: Vec<u8>, function_error: bool, tail: &[u8]| Invocation {
+            payload,
+            function_error,
+            executed_version: executed_version(f).to_string(),
+            request_id: request_id.clone(),
+            log_tail: log_tail.then(|| baton_lambda::logs::tail(tail)),
+        };
+        if let Target::Handler(handler) = &function.target {
+            let reply = self
+                .run_handler(cx, f, function, handler, event, &request_id)
+                .await?;
+            return Ok(invocation(
+                reply.payload,
+                reply.function_error,
+                reply.log_tail.as_bytes(),
+            ));
+        }
+        let answer = match self.answer(cx, f, function, event, &request_id).await {
+            Ok(answer) => answer,
+            // A timeout is the function's error, as Lambda's Invoke API reports it.
+            Err((error, cause)) if error == "Sandbox.Timedout" => {
+                return Ok(invocation(cause.into_bytes(), true, b""))
+            }
+            Err(e) => return Err(e),
+        };
+        if answer.ok {
+            let payload = match &function.target {
+                Target::Command(_) => String::from_utf8_lossy(&answer.out)
+                    .trim()
+                    .as_bytes()
+                    .to_vec(),
+                _ => answer.out.clone(),
+            };
+            return Ok(invocation(payload, false, &answer.err));
+        }
+        let payload = error_payload(&answer, &request_id);
+        Ok(invocation(payload.into_bytes(), true, &answer.err))
+    }
+
+    /// A command's or URL's answer, within the function's timeout; its stderr appended to the
+    /// function's log.
+    async fn answer(
+        &self,
+        cx: &CallContext,
+        f: &FunctionRef,
+        function: &Function,
+        event: &[u8],
+        request_id: &str,
+    ) -> Result<Answer, Failure> {
         let timeout = Duration::from_secs(function.timeout_seconds);
         let answer = match &function.target {
             Target::Command(command) => {
@@ -227,66 +398,128 @@ impl Functions {
                 );
                 tokio::time::timeout(timeout, run_command(command, &env, event)).await
             }
-            Target::Url(url) => tokio::time::timeout(timeout, post(url, event, &request_id)).await,
-            Target::Handler(h) => return Err(failure(
-                "States.Runtime",
-                format!(
-                    "The function '{}' is a {} handler, which this build of Baton cannot run yet",
-                    f.name, h.runtime
-                ),
-            )),
+            Target::Url(url) => tokio::time::timeout(timeout, post(url, event, request_id)).await,
+            Target::Handler(_) => Ok(Err("a handler is not a command".to_string())),
         };
         let answer = match answer {
             Ok(a) => a,
-            Err(_) => return Err(timed_out(&request_id, function.timeout_seconds)),
+            Err(_) => return Err(timed_out(request_id, function.timeout_seconds)),
         };
         if let (Ok(a), Some(dir)) = (&answer, &self.log_dir) {
             if !a.err.is_empty() {
-                append_log(dir, &f.name, &request_id, &a.err).await;
+                append_log(dir, &f.name, request_id, &a.err).await;
             }
         }
-        let answer = answer.map_err(|message| {
-            failure(
-                "Lambda.ServiceException",
-                format!(
-                    "{message} (Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: {request_id}; Proxy: null)"
-                ),
-            )
-        })?;
-        if !answer.ok {
-            return Err(function_error(&answer, &request_id));
-        }
-        let text = String::from_utf8_lossy(&answer.out);
-        let trimmed = text.trim();
-        let marshal_error = |why: String| {
-            let message = format!("Unable to marshal response of function '{}': {why}", f.name);
-            failure(
-                "Runtime.MarshalError",
-                json!({"errorType": "Runtime.MarshalError", "errorMessage": message}).to_string(),
-            )
+        answer.map_err(|message| service_exception(&message, request_id))
+    }
+
+    /// One invocation of a handler function through its pool of warm processes.
+    async fn run_handler(
+        &self,
+        cx: &CallContext,
+        f: &FunctionRef,
+        function: &Function,
+        handler: &Handler,
+        event: &[u8],
+        request_id: &str,
+    ) -> Result<baton_lambda::Reply, Failure> {
+        let pool = self
+            .pool(&f.name, function, handler)
+            .await
+            .map_err(|message| service_exception(&message, request_id))?;
+        let invoke = baton_lambda::Invoke {
+            request_id: request_id.to_string(),
+            event: event.to_vec(),
+            invoked_arn: f.arn(cx),
+            sdk_env: cx.sdk_env(),
+            client_context: None,
+            cognito_identity: None,
         };
-        let payload = match (&function.target, trimmed.is_empty()) {
-            // A handler's result is always written, `null` for none; a program that writes
-            // nothing has not answered as a function does.
-            (Target::Command(_), true) => {
-                return Err(marshal_error(
-                    "the program printed nothing on stdout (a function prints its result as \
-                     JSON, `null` for none)"
-                        .to_string(),
-                ))
+        pool.invoke(invoke).await.map_err(|refusal| match refusal {
+            // Lambda's throttling error (the Invoke API's TooManyRequestsException).
+            baton_lambda::Refusal::TooManyRequests => {
+                lambda_client_error("TooManyRequestsException", 429, "Rate Exceeded.")
             }
-            // An HTTP answer with no body: Lambda's `null` payload.
-            (Target::Url(_) | Target::Handler(_), true) => Value::Null,
-            (_, false) => serde_json::from_str(trimmed)
-                .map_err(|e| marshal_error(format!("the output is not JSON ({e})")))?,
-        };
-        Ok(Invoked {
-            payload,
-            length: trimmed.len(),
-            executed_version: executed_version(f).to_string(),
-            request_id,
+            baton_lambda::Refusal::Start(message) => service_exception(&message, request_id),
         })
     }
+
+    async fn pool(
+        &self,
+        name: &str,
+        function: &Function,
+        handler: &Handler,
+    ) -> Result<Arc<baton_lambda::Pool>, String> {
+        if let Some(pool) = lock(&self.pools).get(name) {
+            return Ok(pool.clone());
+        }
+        let runtimes = self
+            .runtimes
+            .get_or_try_init(|| async {
+                baton_lambda::Runtimes::new(None)
+                    .map(Arc::new)
+                    .map_err(|e| format!("cannot write the handler runtimes: {e}"))
+            })
+            .await?
+            .clone();
+        let spec = baton_lambda::Function {
+            name: name.to_string(),
+            runtime: handler.runtime.clone(),
+            handler: handler.handler.clone(),
+            code: handler.code.clone(),
+            environment: handler.environment.clone(),
+            memory_mb: handler.memory_mb,
+            max_concurrency: handler.max_concurrency,
+            timeout: Duration::from_secs(function.timeout_seconds),
+            version: "$LATEST".to_string(),
+        };
+        let log = self.log_dir.as_ref().map(|d| d.join(format!("{name}.log")));
+        let mut pools = lock(&self.pools);
+        let pool = pools
+            .entry(name.to_string())
+            .or_insert_with(|| baton_lambda::Pool::new(spec, runtimes, log));
+        Ok(pool.clone())
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn service_exception(message: &str, request_id: &str) -> Failure {
+    failure(
+        "Lambda.ServiceException",
+        format!(
+            "{message} (Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: {request_id}; Proxy: null)"
+        ),
+    )
+}
+
+/// A successful answer's text as the task's result: JSON, `null` for an empty answer from an
+/// endpoint; `Runtime.MarshalError` naming the function otherwise.
+fn parse_payload(name: &str, trimmed: &str, empty_is_error: bool) -> Result<Value, Failure> {
+    let marshal_error = |why: String| {
+        let message = format!("Unable to marshal response of function '{name}': {why}");
+        failure(
+            "Runtime.MarshalError",
+            json!({"errorType": "Runtime.MarshalError", "errorMessage": message}).to_string(),
+        )
+    };
+    if trimmed.is_empty() {
+        // A handler's result is always written, `null` for none; a program that writes
+        // nothing has not answered as a function does. An HTTP answer with no body: Lambda's
+        // `null` payload.
+        if empty_is_error {
+            return Err(marshal_error(
+                "the program printed nothing on stdout (a function prints its result as JSON, \
+                 `null` for none)"
+                    .to_string(),
+            ));
+        }
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(trimmed)
+        .map_err(|e| marshal_error(format!("the output is not JSON ({e})")))
 }
 
 fn executed_version(f: &FunctionRef) -> &str {
@@ -392,6 +625,13 @@ struct Answer {
 
 /// The error a failed function reports, as Step Functions names it.
 fn function_error(answer: &Answer, request_id: &str) -> Failure {
+    error_of_payload(&error_payload(answer, request_id))
+}
+
+/// The error payload of a failed command or endpoint: Lambda's error shape where the output
+/// holds one (`errorType` preferred), else `Runtime.ExitError`, as Lambda reports a runtime that
+/// exited.
+fn error_payload(answer: &Answer, request_id: &str) -> String {
     let out = String::from_utf8_lossy(&answer.out);
     let err = String::from_utf8_lossy(&answer.err);
     let candidates = [out.trim(), last_line(&out), err.trim(), last_line(&err)];
@@ -401,7 +641,7 @@ fn function_error(answer: &Answer, request_id: &str) -> Failure {
             continue;
         };
         match map.get("errorType") {
-            Some(Value::String(t)) if !t.is_empty() => return failure(t, text.to_string()),
+            Some(Value::String(t)) if !t.is_empty() => return text.to_string(),
             _ if map.contains_key("errorMessage") && untyped.is_none() => {
                 untyped = Some(text.to_string())
             }
@@ -409,20 +649,31 @@ fn function_error(answer: &Answer, request_id: &str) -> Failure {
         }
     }
     if let Some(payload) = untyped {
-        return failure(
-            "Lambda.Unknown",
-            format!(
-                "The cause could not be determined because Lambda did not return an error type. Returned payload: {payload}"
-            ),
-        );
+        return payload;
+    }
+    json!({
+        "errorType": "Runtime.ExitError",
+        "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {}", answer.status),
+    })
+    .to_string()
+}
+
+/// A function error payload as Step Functions names it: error = `errorType`, cause = the
+/// payload as written; without a type, `Lambda.Unknown` with Step Functions' cause.
+fn error_of_payload(payload: &str) -> Failure {
+    let trimmed = payload.trim();
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) {
+        if let Some(Value::String(t)) = map.get("errorType") {
+            if !t.is_empty() {
+                return failure(t, trimmed.to_string());
+            }
+        }
     }
     failure(
-        "Runtime.ExitError",
-        json!({
-            "errorType": "Runtime.ExitError",
-            "errorMessage": format!("RequestId: {request_id} Error: Runtime exited with error: {}", answer.status),
-        })
-        .to_string(),
+        "Lambda.Unknown",
+        format!(
+            "The cause could not be determined because Lambda did not return an error type. Returned payload: {trimmed}"
+        ),
     )
 }
 

@@ -139,7 +139,7 @@ impl Output {
 }
 
 /// The last [`LOG_TAIL_BYTES`] of `lines`, from a character boundary.
-fn tail(lines: &[u8]) -> String {
+pub fn tail(lines: &[u8]) -> String {
     let start = lines.len().saturating_sub(LOG_TAIL_BYTES);
     let text = String::from_utf8_lossy(&lines[start..]);
     let text = text.trim_start_matches('\u{fffd}');
