@@ -1,0 +1,2 @@
+// The trivial handler the benchmark invokes: the event back, doubled.
+exports.handler = async (event) => ({ n: event.n * 2 });
