@@ -160,3 +160,41 @@ fn run_reports_template_errors() {
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("invalid.yaml#M"), "{}", ran.stderr);
 }
+
+/// A function both `baton.toml` and the template define: the configuration's runs (here
+/// `cat`, which answers the event), and the run says so; the template's ARN reaches it.
+#[test]
+fn run_prefers_the_configurations_function() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fn")).unwrap();
+    let t = write(
+        dir.path(),
+        "t.yaml",
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Caller:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      Definition:\n        StartAt: Call\n        States:\n          Call: {Type: Task, Resource: !GetAtt Echo.Arn, End: true}\n  Echo:\n    Type: AWS::Serverless::Function\n    Properties: {FunctionName: echo, CodeUri: fn, Handler: app.handler, Runtime: python3.12}\n",
+    );
+    let config = write(
+        dir.path(),
+        "baton.toml",
+        "[functions.echo]\ncommand = [\"cat\"]\n",
+    );
+    let ran = run(
+        &t,
+        "Caller",
+        &[
+            "--config",
+            &config,
+            "--input",
+            r#"{"a": 1}"#,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(ran.succeeded_output(), json!({"a": 1}));
+    assert!(
+        ran.stderr.contains(
+            "function echo (Echo): the configuration's definition wins over the template's"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
