@@ -104,13 +104,13 @@ def _wait_healthy(endpoint, process, deadline):
     return f"/health not ready in {START_TIMEOUT}s: {last}"
 
 
-def start(data_dir, log_path, activity_poll_seconds=5):
-    """Starts `baton serve` on a free port with its store in `data_dir`; returns once it
-    answers /health. Raises StartFailed with its stderr otherwise."""
+def start(data_dir, log_path, activity_poll_seconds=5, extra_args=()):
+    """Starts `baton serve` on a free port with its store in `data_dir` (and `extra_args`);
+    returns once it answers /health. Raises StartFailed with its stderr otherwise."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [binary(), "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir),
-             "--activity-poll-seconds", str(activity_poll_seconds)],
+             "--activity-poll-seconds", str(activity_poll_seconds), *extra_args],
             stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
             # The defaults the suite expects, whatever the shell exports.
             env={k: v for k, v in os.environ.items()

@@ -311,16 +311,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "{}",
         client_setup(addr, s3_addr, &args.account, &args.region)
     );
-    let app = baton_server::app(
-        runtime.clone(),
-        baton_server::Config {
-            account_id: args.account,
-            region: args.region,
-            body_read_timeout: args.body_read_timeout,
-            ..Default::default()
-        },
-    )
-    .merge(baton_console::logs::router(data.join("logs")));
+    let server_config = baton_server::Config {
+        account_id: args.account,
+        region: args.region,
+        body_read_timeout: args.body_read_timeout,
+        ..Default::default()
+    };
+    // Lambda's API for the configured functions, on the same port.
+    let functions: Arc<dyn baton_server::lambda::LambdaFunctions> = integrations.clone();
+    let app = baton_server::app(runtime.clone(), server_config.clone())
+        .merge(baton_server::lambda::router(functions, server_config))
+        .merge(baton_console::logs::router(data.join("logs")));
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
     let local_root = integrations.storage().local_root().map(|r| r.to_path_buf());
     let s3 = match (s3_listener, local_root) {

@@ -91,6 +91,9 @@ pub struct Config {
     /// State machines `baton run` creates for nested executions (`states:startExecution`) to
     /// start, by name.
     pub machines: BTreeMap<String, Machine>,
+    /// Another Lambda Invoke API (`http://HOST:PORT`) for the functions this configuration
+    /// does not name: `[lambda] endpoint`, or Step Functions Local's `LAMBDA_ENDPOINT`.
+    pub lambda_endpoint: Option<String>,
 }
 
 /// A state machine from a definition file.
@@ -274,6 +277,14 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     machines: BTreeMap<String, RawMachine>,
+    #[serde(default)]
+    lambda: RawLambda,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLambda {
+    endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -540,6 +551,17 @@ impl Config {
                 },
             );
         }
+        if let Some(endpoint) = raw.lambda.endpoint {
+            if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
+                return Err(invalid(
+                    origin,
+                    format!(
+                        "lambda: `endpoint` must start with http:// or https:// (got {endpoint:?})"
+                    ),
+                ));
+            }
+            config.lambda_endpoint = Some(endpoint);
+        }
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {
@@ -671,7 +693,7 @@ fn is_text_key(path: &[String]) -> bool {
             key.as_str(),
             "endpoint" | "region" | "access_key_id" | "secret_access_key" | "session_token"
         )
-    )
+    ) || matches!(path, [section, key] if section == "lambda" && key == "endpoint")
 }
 
 /// `[functions.NAME]` with `runtime`, `handler` and `code`: a handler function.
@@ -771,11 +793,15 @@ fn command(
 /// `BATON_FUNCTIONS__Hello__COMMAND` → `["functions", "Hello", "command"]`; `None` for a
 /// variable that is not configuration (`BATON_CI_STRICT`, …).
 fn env_path(name: &str) -> Option<Vec<String>> {
+    // Step Functions Local's name for the endpoint Lambda tasks go to.
+    if name == "LAMBDA_ENDPOINT" {
+        return Some(vec!["lambda".into(), "endpoint".into()]);
+    }
     let rest = name.strip_prefix("BATON_")?;
     let parts: Vec<&str> = rest.split("__").collect();
     let section = parts[0].to_ascii_lowercase();
     let path = match (section.as_str(), parts.len()) {
-        ("storage" | "http", 2) => vec![section, parts[1].to_ascii_lowercase()],
+        ("storage" | "http" | "lambda", 2) => vec![section, parts[1].to_ascii_lowercase()],
         ("http", 4) if parts[1].eq_ignore_ascii_case("connections") => vec![
             section,
             "connections".to_string(),
@@ -799,7 +825,9 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             "environment".to_string(),
             parts[3].to_string(),
         ],
-        ("storage" | "functions" | "ecs" | "http" | "machines", _) => vec![section, String::new()],
+        ("storage" | "functions" | "ecs" | "http" | "machines" | "lambda", _) => {
+            vec![section, String::new()]
+        }
         _ => return None,
     };
     Some(path)

@@ -92,6 +92,21 @@ impl Resources {
         &self.storage
     }
 
+    /// The configured functions (Lambda's API serves them).
+    pub(crate) fn function_set(&self) -> &Functions {
+        &self.functions
+    }
+
+    /// What a call made in `account` and `region` gives the processes it starts.
+    pub(crate) fn call_context(&self, region: &str, account: &str) -> CallContext {
+        CallContext {
+            region: region.to_string(),
+            account: account.to_string(),
+            endpoint_url: self.endpoint_url.clone(),
+            s3_endpoint_url: self.s3_endpoint_url.clone(),
+        }
+    }
+
     /// The log file of the ECS task `id`.
     pub fn ecs_log(&self, id: &str) -> PathBuf {
         self.ecs.log_path(id)
@@ -99,12 +114,7 @@ impl Resources {
 
     async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Failure> {
         let kind = resource_kind(&request.resource, &info.region);
-        let cx = CallContext {
-            region: kind.resource.region.clone(),
-            account: info.account.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            s3_endpoint_url: self.s3_endpoint_url.clone(),
-        };
+        let cx = self.call_context(&kind.resource.region, &info.account);
         let input = &request.input;
         match kind.resource.family {
             TaskFamily::Lambda => {

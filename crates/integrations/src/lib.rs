@@ -11,6 +11,8 @@
 //!   actions, the Distributed Map's item reader and result writer.
 //! * `s3_endpoint` — S3's REST protocol over the same buckets, for programs using an AWS SDK.
 //! * `http` — `arn:aws:states:::http:invoke`, with connections' authentication.
+//! * `lambda_api` — Lambda's API on Baton's port (`baton_server::lambda`) over the functions.
+//! * `lambda_remote` — functions on another Lambda Invoke API (`LAMBDA_ENDPOINT`).
 //! * `nested` — `arn:aws:states:::states:startExecution(.sync, .sync:2)`: child executions.
 //! * `client` — one HTTP/1.1 exchange, for URL functions and the HTTP task.
 //! * `dispatch` — one resource to its module.
@@ -21,6 +23,8 @@ mod dispatch;
 pub mod ecs;
 pub mod functions;
 pub mod http;
+mod lambda_api;
+mod lambda_remote;
 pub mod nested;
 pub mod s3_endpoint;
 pub mod storage;

@@ -316,3 +316,19 @@ fn a_missing_file_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn another_lambda_api_from_the_file_or_step_functions_locals_variable() {
+    let c = parse("[lambda]\nendpoint = \"http://127.0.0.1:3001\"\n", &[]).unwrap();
+    assert_eq!(c.lambda_endpoint.as_deref(), Some("http://127.0.0.1:3001"));
+    let c = parse("", &[("LAMBDA_ENDPOINT", "http://127.0.0.1:3002")]).unwrap();
+    assert_eq!(c.lambda_endpoint.as_deref(), Some("http://127.0.0.1:3002"));
+    assert_eq!(parse("", &[]).unwrap().lambda_endpoint, None);
+    let e = parse("[lambda]\nendpoint = \"127.0.0.1:3001\"\n", &[]).unwrap_err();
+    assert!(
+        e.contains("lambda: `endpoint` must start with http://"),
+        "{e}"
+    );
+    let e = parse("[lambda]\nendpoint = \"http://x\"\nport = 1\n", &[]).unwrap_err();
+    assert!(e.contains("unknown field `port`"), "{e}");
+}
