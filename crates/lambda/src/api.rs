@@ -51,16 +51,24 @@ pub(crate) struct Delivery {
 /// What the process posted for an invocation (or before any).
 #[derive(Debug)]
 pub(crate) enum Posted {
-    Response(Bytes),
+    /// `marked`: the runtime wrote an end mark after the invocation's output
+    /// (`Baton-End-Mark: 1`, sent by Baton's own runtimes; see `logs`).
+    Response {
+        body: Bytes,
+        marked: bool,
+    },
     Error {
         body: Bytes,
         error_type: Option<String>,
+        marked: bool,
     },
     InitError {
         body: Bytes,
         error_type: Option<String>,
     },
-    TooLarge,
+    TooLarge {
+        marked: bool,
+    },
 }
 
 /// The state one process's Runtime API shares with the pool.
@@ -179,6 +187,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Answer {
         .get("lambda-runtime-function-error-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let marked = request.headers().contains_key("baton-end-mark");
     match (method, rest) {
         (Method::GET, "invocation/next") => next(shared).await,
         (Method::POST, "init/error") => {
@@ -198,7 +207,7 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Answer {
                 "response" => {
                     let (body, whole) = read(request.into_body(), MAX_RESPONSE_BYTES).await;
                     if !whole {
-                        if !shared.settle(Some(&id), Posted::TooLarge) {
+                        if !shared.settle(Some(&id), Posted::TooLarge { marked }) {
                             return invalid_id();
                         }
                         return refuse(
@@ -209,11 +218,15 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Answer {
                             ),
                         );
                     }
-                    Posted::Response(body)
+                    Posted::Response { body, marked }
                 }
                 "error" => {
                     let body = read(request.into_body(), MAX_ERROR_BYTES).await.0;
-                    Posted::Error { body, error_type }
+                    Posted::Error {
+                        body,
+                        error_type,
+                        marked,
+                    }
                 }
                 _ => return refuse(StatusCode::NOT_FOUND, "NotFound", "Not Found"),
             };

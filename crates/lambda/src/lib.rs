@@ -54,13 +54,6 @@ pub struct Function {
     pub version: String,
 }
 
-impl Function {
-    /// Whether the runtime is Baton's (which marks the end of each invocation's output).
-    fn writes_end_marks(&self) -> bool {
-        !self.runtime.starts_with("provided")
-    }
-}
-
 /// One invocation.
 #[derive(Debug, Clone)]
 pub struct Invoke {

@@ -4,8 +4,9 @@
 //! `--- RequestId: <id>`, the form the console's log view filters by `?requestId=`).
 //!
 //! Attribution: Baton's own runtimes write an end mark (`\x1ebaton-end:<id>`) after an
-//! invocation's output and before its result, so every line before it belongs to that
-//! invocation; output between invocations (module initialisation, work left running) goes to
+//! invocation's output and before its result (and say so with a `Baton-End-Mark` header on the
+//! result; the Node.js runtime writes none after an invocation that printed nothing), so every
+//! line before it belongs to that invocation; output between invocations (module initialisation, work left running) goes to
 //! the next one. A `provided` runtime's own bootstrap writes no mark: its lines are filed under
 //! the invocation in progress when Baton reads them.
 

@@ -260,7 +260,6 @@ impl Sandbox {
                 false,
             );
         }
-        let marks = function.writes_end_marks();
         let ended = tokio::select! {
             biased;
             posted = rx => Ok(posted),
@@ -281,24 +280,28 @@ impl Sandbox {
             }
         };
         match ended {
-            Ok(Ok(Posted::Response(body))) => {
+            Ok(Ok(Posted::Response { body, marked })) => {
                 let tail = self
                     .output
-                    .finish(&request_id, marks, OUTPUT_PATIENCE)
+                    .finish(&request_id, marked, OUTPUT_PATIENCE)
                     .await;
                 (reply(body.to_vec(), false, tail), true)
             }
-            Ok(Ok(Posted::Error { body, error_type })) => {
+            Ok(Ok(Posted::Error {
+                body,
+                error_type,
+                marked,
+            })) => {
                 let tail = self
                     .output
-                    .finish(&request_id, marks, OUTPUT_PATIENCE)
+                    .finish(&request_id, marked, OUTPUT_PATIENCE)
                     .await;
                 (reply(error_body(body, error_type), true, tail), true)
             }
-            Ok(Ok(Posted::TooLarge)) => {
+            Ok(Ok(Posted::TooLarge { marked })) => {
                 let tail = self
                     .output
-                    .finish(&request_id, marks, OUTPUT_PATIENCE)
+                    .finish(&request_id, marked, OUTPUT_PATIENCE)
                     .await;
                 // Lambda's wording for a result over the limit (the developer guide, "Lambda
                 // quotas"; Function.ResponseSizeTooLarge as the Invoke API reports it).

@@ -17,7 +17,7 @@
 'use strict';
 
 const fs = require('fs');
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const util = require('util');
 const { pathToFileURL } = require('url');
@@ -30,45 +30,76 @@ const BASE = '/2018-06-01/runtime';
 // under that invocation's request id.
 const END = '\x1ebaton-end:';
 
-// One connection for the process's life: an invocation is a GET and a POST on it.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// The Runtime API over one kept-alive connection, HTTP/1.1 written by hand: the result of an
+// invocation and the request for the next one go out together (pipelined, one write), and
+// the answers come back in order. Baton's Runtime API always answers with a Content-Length.
 const [host, port] = API.split(':');
+let socket = null;
+let buffered = Buffer.alloc(0);
+const waiting = [];
 
-// A kept-alive connection the server closed is opened again, once.
-async function request(method, url, body, headers) {
-  try {
-    return await send(method, url, body, headers);
-  } catch (e) {
-    if (e && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return send(method, url, body, headers);
-    throw e;
-  }
+function connect() {
+  const s = net.connect({ host, port: Number(port) });
+  s.setNoDelay(true);
+  s.on('data', (chunk) => {
+    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+    for (;;) {
+      if (!waiting.length) return;
+      const response = parseResponse(buffered);
+      if (!response) return;
+      buffered = buffered.subarray(response.size);
+      waiting.shift().resolve(response);
+    }
+  });
+  const fail = (error) => {
+    if (socket === s) socket = null;
+    buffered = Buffer.alloc(0);
+    while (waiting.length) waiting.shift().reject(error || new Error('connection closed'));
+  };
+  s.on('error', fail);
+  s.on('close', () => fail(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' })));
+  socket = s;
+  return s;
 }
 
-function send(method, url, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host, port, method, path: url, agent, headers: headers || {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+function parseResponse(buf) {
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const lines = buf.toString('latin1', 0, end).split('\r\n');
+  const status = Number(lines[0].split(' ')[1]);
+  const headers = {};
+  for (let i = 1; i < lines.length; i++) {
+    const colon = lines[i].indexOf(':');
+    if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
+  }
+  const length = Number(headers['content-length'] || 0);
+  if (buf.length < end + 4 + length) return null;
+  return { status, headers, body: buf.subarray(end + 4, end + 4 + length), size: end + 4 + length };
+}
+
+// Writes requests (already formatted) in one write; a promise of each one's response.
+function send(...requests) {
+  const s = socket || connect();
+  const answers = requests.map(
+    () => new Promise((resolve, reject) => waiting.push({ resolve, reject })),
+  );
+  s.cork();
+  for (const r of requests) s.write(r);
+  s.uncork();
+  return answers;
+}
+
+const NEXT = Buffer.from(`GET ${'/2018-06-01/runtime'}/invocation/next HTTP/1.1\r\nHost: ${API}\r\n\r\n`);
+
+function postRequest(url, value, headers) {
+  const body = Buffer.from(value);
+  let head = `POST ${url} HTTP/1.1\r\nHost: ${API}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`;
+  for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]);
 }
 
 function post(url, value, headers) {
-  const body = Buffer.from(value);
-  return request('POST', url, body, {
-    'content-type': 'application/json',
-    'content-length': body.length,
-    ...(headers || {}),
-  });
+  return send(postRequest(url, value, headers))[0];
 }
 
 class RuntimeError extends Error {}
@@ -108,6 +139,15 @@ function isErrorLike(o) {
 }
 
 let currentRequestId = '';
+// Whether anything was written since the last end mark: without output, no mark is needed.
+let wrote = true;
+for (const stream of [process.stdout, process.stderr]) {
+  const write = stream.write.bind(stream);
+  stream.write = (...args) => {
+    wrote = true;
+    return write(...args);
+  };
+}
 
 function patchConsole() {
   const write = (level) =>
@@ -234,8 +274,13 @@ function invoke(handler, event, headers) {
   });
 }
 
+// Marks the end of an invocation's output when there was some; the answer then says so
+// (`Baton-End-Mark`), and Baton waits for the mark before it files the output.
 function endMarker(id) {
+  if (!wrote) return {};
+  wrote = false;
   fs.writeSync(1, `${END}${id}\n`);
+  return { 'Baton-End-Mark': '1' };
 }
 
 async function main() {
@@ -266,17 +311,26 @@ async function main() {
     }
     process.exit(128);
   });
+  let next = send(NEXT)[0];
   for (;;) {
-    const next = await request('GET', `${BASE}/invocation/next`);
-    if (next.status !== 200) {
-      console.error(`Runtime API: ${next.status} ${next.body}`);
+    let invocation;
+    try {
+      invocation = await next;
+    } catch (error) {
+      // The connection was closed (after a refused result, say): ask again on a new one.
+      if (error && error.code === 'ECONNRESET') invocation = await send(NEXT)[0];
+      else throw error;
+    }
+    if (invocation.status !== 200) {
+      console.error(`Runtime API: ${invocation.status} ${invocation.body}`);
       process.exit(1);
     }
-    const id = next.headers['lambda-runtime-aws-request-id'];
+    const headers = invocation.headers;
+    const id = headers['lambda-runtime-aws-request-id'];
     currentRequestId = id;
     let outcome;
     try {
-      outcome = await invoke(handler, JSON.parse(next.body.toString('utf8')), next.headers);
+      outcome = await invoke(handler, JSON.parse(invocation.body.toString('utf8')), headers);
     } catch (error) {
       outcome = { error };
     }
@@ -298,14 +352,18 @@ async function main() {
         errorType = body.errorType;
       }
     }
-    endMarker(id);
-    if (errorType) {
-      await post(`${BASE}/invocation/${id}/error`, JSON.stringify(body), {
-        'lambda-runtime-function-error-type': errorType,
-      });
-    } else {
-      await post(`${BASE}/invocation/${id}/response`, body);
-    }
+    const mark = endMarker(id);
+    const result = errorType
+      ? postRequest(`${BASE}/invocation/${id}/error`, JSON.stringify(body), {
+          'Lambda-Runtime-Function-Error-Type': errorType,
+          ...mark,
+        })
+      : postRequest(`${BASE}/invocation/${id}/response`, body, mark);
+    // The result and the request for the next invocation, in one write.
+    const [posted, following] = send(result, NEXT);
+    next = following;
+    posted.catch(() => {});
+    following.catch(() => {});
   }
 }
 

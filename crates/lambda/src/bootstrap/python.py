@@ -52,7 +52,8 @@ def _request(method, path, body=None, headers=None):
 
 
 def _post(path, payload, error_type=None):
-    headers = {"Content-Type": "application/json"}
+    # Every result follows an end mark (see `_end`).
+    headers = {"Content-Type": "application/json", "Baton-End-Mark": "1"}
     if error_type:
         headers["Lambda-Runtime-Function-Error-Type"] = error_type
     return _request("POST", path, payload, headers)
