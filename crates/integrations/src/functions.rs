@@ -309,7 +309,7 @@ impl Functions {
         let request_id = uuid::Uuid::new_v4().to_string();
         if let Target::Handler(handler) = &function.target {
             let reply = self
-                .run_handler(cx, f, function, handler, event, &request_id)
+                .run_handler(cx, f, function, handler, event, &request_id, None)
                 .await?;
             if reply.function_error {
                 return Err(error_of_payload(&String::from_utf8_lossy(&reply.payload)));
@@ -352,6 +352,20 @@ impl Functions {
         event: &[u8],
         log_tail: bool,
     ) -> Result<Invocation, Failure> {
+        self.invoke_raw_with(cx, f, event, log_tail, None).await
+    }
+
+    /// [`Functions::invoke_raw`] with the caller's client context (Invoke's
+    /// `X-Amz-Client-Context`, base64-decoded JSON), which a handler sees as
+    /// `context.clientContext`.
+    pub async fn invoke_raw_with(
+        &self,
+        cx: &CallContext,
+        f: &FunctionRef,
+        event: &[u8],
+        log_tail: bool,
+        client_context: Option<String>,
+    ) -> Result<Invocation, Failure> {
         let Some(function) = self.functions.get(&f.name) else {
             return match &self.remote {
                 Some(endpoint) => {
@@ -370,7 +384,7 @@ impl Functions {
         };
         if let Target::Handler(handler) = &function.target {
             let reply = self
-                .run_handler(cx, f, function, handler, event, &request_id)
+                .run_handler(cx, f, function, handler, event, &request_id, client_context)
                 .await?;
             return Ok(invocation(
                 reply.payload,
@@ -441,6 +455,7 @@ impl Functions {
     }
 
     /// One invocation of a handler function through its pool of warm processes.
+    #[allow(clippy::too_many_arguments)]
     async fn run_handler(
         &self,
         cx: &CallContext,
@@ -449,6 +464,7 @@ impl Functions {
         handler: &Handler,
         event: &[u8],
         request_id: &str,
+        client_context: Option<String>,
     ) -> Result<baton_lambda::Reply, Failure> {
         let pool = self
             .pool(&f.name, function, handler)
@@ -459,7 +475,7 @@ impl Functions {
             event: event.to_vec(),
             invoked_arn: f.arn(cx),
             sdk_env: cx.sdk_env(),
-            client_context: None,
+            client_context,
             cognito_identity: None,
         };
         pool.invoke(invoke).await.map_err(|refusal| match refusal {

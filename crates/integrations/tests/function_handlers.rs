@@ -155,4 +155,5 @@ fn the_configured_functions_are_listed() {
     assert_eq!(list[1].handler.as_deref(), Some("orders.handler"));
     assert_eq!(list[1].timeout_seconds, 5);
     assert_eq!(list[1].memory_mb, 128);
+    assert_eq!(list[1].environment["TABLE"], "orders");
 }

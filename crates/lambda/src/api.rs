@@ -236,11 +236,23 @@ async fn route(shared: &Shared, request: Request<Incoming>) -> Answer {
                 invalid_id()
             }
         }
-        _ => refuse(
+        // A known path asked with another method, or an unknown path.
+        (_, "invocation/next" | "init/error") => refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             "Method Not Allowed",
         ),
+        (_, rest)
+            if rest.starts_with("invocation/")
+                && (rest.ends_with("/response") || rest.ends_with("/error")) =>
+        {
+            refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "Method Not Allowed",
+            )
+        }
+        _ => refuse(StatusCode::NOT_FOUND, "NotFound", "Not Found"),
     }
 }
 

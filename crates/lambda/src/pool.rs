@@ -71,14 +71,27 @@ impl Pool {
         &self.function
     }
 
-    /// The processes alive now, busy or idle (their ids), for tests and diagnostics.
+    /// The idle processes' ids, for tests and diagnostics.
     pub fn idle_pids(&self) -> Vec<u32> {
         lock(&self.idle).iter().filter_map(|s| s.pid).collect()
     }
 
     /// Stops every idle process now.
     pub fn stop_idle(&self) {
-        lock(&self.idle).clear();
+        self.stop_idle_since(Duration::ZERO);
+    }
+
+    /// Stops the processes unused for `idle` or longer.
+    pub fn stop_idle_since(&self, idle: Duration) {
+        let stale: Vec<Sandbox> = {
+            let mut sandboxes = lock(&self.idle);
+            let (stale, fresh) = std::mem::take(&mut *sandboxes)
+                .into_iter()
+                .partition(|s| s.last_used.elapsed() >= idle);
+            *sandboxes = fresh;
+            stale
+        };
+        drop(stale);
     }
 
     /// Runs one invocation: waits for a free process (starting one if none is warm), hands it
@@ -125,15 +138,7 @@ async fn reap(pool: Weak<Pool>) {
     loop {
         tokio::time::sleep(Duration::from_secs(60)).await;
         let Some(pool) = pool.upgrade() else { return };
-        let stale: Vec<Sandbox> = {
-            let mut idle = lock(&pool.idle);
-            let (stale, fresh) = std::mem::take(&mut *idle)
-                .into_iter()
-                .partition(|s| s.last_used.elapsed() >= IDLE_TIMEOUT);
-            *idle = fresh;
-            stale
-        };
-        drop(stale);
+        pool.stop_idle_since(IDLE_TIMEOUT);
     }
 }
 

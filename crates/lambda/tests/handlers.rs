@@ -638,3 +638,118 @@ async fn a_result_over_six_megabytes_is_response_size_too_large() {
     );
     assert_eq!(json_of(&call(&pool, json!({})).await), json!("small"));
 }
+
+#[tokio::test]
+async fn the_runtime_api_answers_as_lambdas_does() {
+    if !have("python3") {
+        return;
+    }
+    // A bootstrap that probes the Runtime API and reports the status codes it got.
+    let f = fixture(&[(
+        "bootstrap",
+        r#"#!/usr/bin/env python3
+import http.client, json, os
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+conn = http.client.HTTPConnection(host, int(port))
+def call(method, path, body=None):
+    conn.request(method, path, body=body)
+    r = conn.getresponse()
+    return r.status, r.read(), r
+while True:
+    status, body, r = call("GET", "/2018-06-01/runtime/invocation/next")
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    headers = {k: r.getheader(k) for k in ["Lambda-Runtime-Invoked-Function-Arn", "Lambda-Runtime-Client-Context", "Lambda-Runtime-Cognito-Identity"]}
+    trace = r.getheader("Lambda-Runtime-Trace-Id") or ""
+    wrong, wrong_body, _ = call("POST", "/2018-06-01/runtime/invocation/not-this-one/response", b"{}")
+    missing, _, _ = call("GET", "/2018-06-01/runtime/elsewhere")
+    out = {"next": status, "wrong": wrong, "wrong_body": json.loads(wrong_body), "missing": missing,
+           "headers": headers, "trace": trace.startswith("Root=1-"), "event": json.loads(body)}
+    status, answer, _ = call("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, json.dumps(out))
+    again, _, _ = call("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, b"{}")
+    assert status == 202 and json.loads(answer) == {"status": "OK"}, (status, answer)
+    assert again == 400, again
+"#,
+    )]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        f.code.join("bootstrap"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let pool = f.pool("provided.al2", "bootstrap", 1, 10);
+    let reply = pool
+        .invoke(Invoke {
+            request_id: "req-1".into(),
+            event: br#"{"a": 1}"#.to_vec(),
+            invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn:live".into(),
+            sdk_env: BTreeMap::new(),
+            client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
+            cognito_identity: None,
+        })
+        .await
+        .expect("reaches the function");
+    let out = json_of(&reply);
+    assert_eq!(out["next"], 200);
+    assert_eq!(out["wrong"], 400);
+    assert_eq!(out["wrong_body"]["errorType"], "InvalidRequestID");
+    assert_eq!(out["missing"], 404);
+    assert_eq!(out["trace"], true);
+    assert_eq!(out["event"], json!({"a": 1}));
+    assert_eq!(
+        out["headers"],
+        json!({
+            "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:eu-west-1:111111111111:function:fn:live",
+            "Lambda-Runtime-Client-Context": "{\"custom\":{\"k\":\"v\"}}",
+            "Lambda-Runtime-Cognito-Identity": null,
+        })
+    );
+    // The second answer for the same invocation was refused, and the process is still warm.
+    assert!(!call(&pool, json!({})).await.cold_start);
+}
+
+#[tokio::test]
+async fn idle_processes_are_stopped_and_the_next_invocation_starts_one() {
+    if !have("node") {
+        return;
+    }
+    let f = fixture(&[("p.js", "exports.handler = async () => process.pid;")]);
+    let pool = f.pool("nodejs20.x", "p.handler", 1, 10);
+    let pid = json_of(&call(&pool, json!({})).await);
+    pool.stop_idle_since(Duration::from_secs(3600));
+    assert_eq!(pool.idle_pids().len(), 1, "recently used: kept");
+    pool.stop_idle_since(Duration::ZERO);
+    assert!(pool.idle_pids().is_empty());
+    let reply = call(&pool, json!({})).await;
+    assert!(reply.cold_start);
+    assert_ne!(json_of(&reply), pid);
+}
+
+#[tokio::test]
+async fn node_large_events_and_client_context() {
+    if !have("node") {
+        return;
+    }
+    let f = fixture(&[(
+        "big.js",
+        "exports.handler = async (e, context) => ({ length: e.text.length, custom: context.clientContext && context.clientContext.custom });",
+    )]);
+    let pool = f.pool("nodejs20.x", "big.handler", 1, 10);
+    let text = "y".repeat(5 * 1024 * 1024);
+    for _ in 0..2 {
+        let reply = pool
+            .invoke(Invoke {
+                request_id: uuid::Uuid::new_v4().to_string(),
+                event: json!({ "text": text }).to_string().into_bytes(),
+                invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
+                sdk_env: BTreeMap::new(),
+                client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
+                cognito_identity: None,
+            })
+            .await
+            .expect("reaches the function");
+        assert_eq!(
+            json_of(&reply),
+            json!({"length": 5 * 1024 * 1024, "custom": {"k": "v"}})
+        );
+    }
+}

@@ -35,25 +35,41 @@ const END = '\x1ebaton-end:';
 // the answers come back in order. Baton's Runtime API always answers with a Content-Length.
 const [host, port] = API.split(':');
 let socket = null;
-let buffered = Buffer.alloc(0);
+// Received bytes not yet answered, as chunks: joined only once a whole response may be there
+// (`needed`), so that a large event is copied once, not once per chunk.
+let chunks = [];
+let received = 0;
+let needed = 0;
 const waiting = [];
+
+function onData(chunk) {
+  chunks.push(chunk);
+  received += chunk.length;
+  while (waiting.length && received >= needed && received > 0) {
+    const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    chunks = [buf];
+    const response = parseResponse(buf);
+    if (!response) {
+      needed = response === null ? received + 1 : needed;
+      return;
+    }
+    const rest = buf.subarray(response.size);
+    chunks = rest.length ? [rest] : [];
+    received = rest.length;
+    needed = 0;
+    waiting.shift().resolve(response);
+  }
+}
 
 function connect() {
   const s = net.connect({ host, port: Number(port) });
   s.setNoDelay(true);
-  s.on('data', (chunk) => {
-    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-    for (;;) {
-      if (!waiting.length) return;
-      const response = parseResponse(buffered);
-      if (!response) return;
-      buffered = buffered.subarray(response.size);
-      waiting.shift().resolve(response);
-    }
-  });
+  s.on('data', onData);
   const fail = (error) => {
     if (socket === s) socket = null;
-    buffered = Buffer.alloc(0);
+    chunks = [];
+    received = 0;
+    needed = 0;
     while (waiting.length) waiting.shift().reject(error || new Error('connection closed'));
   };
   s.on('error', fail);
@@ -73,7 +89,10 @@ function parseResponse(buf) {
     if (colon > 0) headers[lines[i].slice(0, colon).trim().toLowerCase()] = lines[i].slice(colon + 1).trim();
   }
   const length = Number(headers['content-length'] || 0);
-  if (buf.length < end + 4 + length) return null;
+  if (buf.length < end + 4 + length) {
+    needed = end + 4 + length;
+    return undefined;
+  }
   return { status, headers, body: buf.subarray(end + 4, end + 4 + length), size: end + 4 + length };
 }
 
