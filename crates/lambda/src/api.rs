@@ -76,9 +76,9 @@ pub(crate) struct Shared {
     next: tokio::sync::Mutex<mpsc::Receiver<Delivery>>,
     /// The invocation in progress: its id and where its outcome goes.
     current: Mutex<Option<(String, oneshot::Sender<Posted>)>>,
-    /// Whether the process has asked for an invocation: after that, an exit is a crash of the
-    /// function, before it a failed start.
-    pub asked: std::sync::atomic::AtomicBool,
+    /// Whether the process has taken the invocation in progress (`/invocation/next` handed it
+    /// over): a process that ends before that never ran it.
+    pub taken: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -87,13 +87,15 @@ impl Shared {
         let shared = Arc::new(Shared {
             next: tokio::sync::Mutex::new(rx),
             current: Mutex::new(None),
-            asked: std::sync::atomic::AtomicBool::new(false),
+            taken: std::sync::atomic::AtomicBool::new(false),
         });
         (shared, tx)
     }
 
     /// Registers the invocation whose outcome `reply` receives.
     pub(crate) fn expect(&self, request_id: &str, reply: oneshot::Sender<Posted>) {
+        self.taken
+            .store(false, std::sync::atomic::Ordering::Release);
         *lock(&self.current) = Some((request_id.to_string(), reply));
     }
 
@@ -265,11 +267,13 @@ fn invalid_id() -> Answer {
 }
 
 async fn next(shared: &Shared) -> Answer {
-    shared
-        .asked
-        .store(true, std::sync::atomic::Ordering::Release);
     // One process asks once at a time; a second concurrent `next` waits behind the first.
     let delivery = shared.next.lock().await.recv().await;
+    if delivery.is_some() {
+        shared
+            .taken
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
     let Some(d) = delivery else {
         return refuse(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -116,16 +116,34 @@ impl Pool {
                 break Some(s);
             }
         };
-        let (mut sandbox, cold) = match warm {
-            Some(s) => (s, false),
-            None => (self.start(&invoke.sdk_env).map_err(Refusal::Start)?, true),
+        let (mut sandbox, reply, healthy) = match warm {
+            Some(mut s) => match s.run(&self.function, invoke.clone(), false).await {
+                Ran::Done(reply, healthy) => (s, reply, healthy),
+                // The warm process ended before it took the invocation (it was exiting after
+                // its last one): the invocation goes to a fresh process.
+                Ran::NotTaken => {
+                    drop(s);
+                    self.cold(invoke).await?
+                }
+            },
+            None => self.cold(invoke).await?,
         };
-        let (reply, healthy) = sandbox.run(&self.function, invoke, cold).await;
         if healthy {
             sandbox.last_used = Instant::now();
             lock(&self.idle).push(sandbox);
         }
         Ok(reply)
+    }
+
+    /// Runs `invoke` on a process started for it.
+    async fn cold(&self, invoke: Invoke) -> Result<(Sandbox, Reply, bool), Refusal> {
+        let mut sandbox = self.start(&invoke.sdk_env).map_err(Refusal::Start)?;
+        match sandbox.run(&self.function, invoke, true).await {
+            Ran::Done(reply, healthy) => Ok((sandbox, reply, healthy)),
+            Ran::NotTaken => Err(Refusal::Start(
+                "the process ended before it took the invocation".into(),
+            )),
+        }
     }
 
     fn start(&self, sdk_env: &BTreeMap<String, String>) -> Result<Sandbox, String> {
@@ -144,6 +162,14 @@ async fn reap(pool: Weak<Pool>) {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How an invocation handed to a process ended.
+enum Ran {
+    /// Its reply, and whether the process may take another.
+    Done(Reply, bool),
+    /// The process (a warm one) ended without taking it.
+    NotTaken,
 }
 
 /// One warm process, its Runtime API and its output.
@@ -229,8 +255,8 @@ impl Sandbox {
         })
     }
 
-    /// Runs one invocation: the reply, and whether the process may take another.
-    async fn run(&mut self, function: &Function, invoke: Invoke, cold: bool) -> (Reply, bool) {
+    /// Runs one invocation on this process.
+    async fn run(&mut self, function: &Function, invoke: Invoke, cold: bool) -> Ran {
         let request_id = invoke.request_id.clone();
         let timeout = function.timeout;
         let deadline = Instant::now() + timeout;
@@ -256,7 +282,7 @@ impl Sandbox {
         if self.deliveries.send(delivery).await.is_err() {
             self.shared.forget();
             let tail = self.output.finish(&request_id, false, Duration::ZERO).await;
-            return (
+            return Ran::Done(
                 reply(
                     exit_error(&request_id, "the runtime API closed"),
                     true,
@@ -281,7 +307,7 @@ impl Sandbox {
                         timeout.as_secs()
                     ),
                 });
-                return (reply(payload.to_string().into_bytes(), true, tail), false);
+                return Ran::Done(reply(payload.to_string().into_bytes(), true, tail), false);
             }
         };
         match ended {
@@ -290,7 +316,7 @@ impl Sandbox {
                     .output
                     .finish(&request_id, marked, OUTPUT_PATIENCE)
                     .await;
-                (reply(body.to_vec(), false, tail), true)
+                Ran::Done(reply(body.to_vec(), false, tail), true)
             }
             Ok(Ok(Posted::Error {
                 body,
@@ -301,7 +327,7 @@ impl Sandbox {
                     .output
                     .finish(&request_id, marked, OUTPUT_PATIENCE)
                     .await;
-                (reply(error_body(body, error_type), true, tail), true)
+                Ran::Done(reply(error_body(body, error_type), true, tail), true)
             }
             Ok(Ok(Posted::TooLarge { marked })) => {
                 let tail = self
@@ -318,7 +344,7 @@ impl Sandbox {
                     "errorType": "Function.ResponseSizeTooLarge",
                 });
                 // The runtime's connection was cut mid-body: start afresh next time.
-                (reply(payload.to_string().into_bytes(), true, tail), false)
+                Ran::Done(reply(payload.to_string().into_bytes(), true, tail), false)
             }
             Ok(Ok(Posted::InitError { body, error_type })) => {
                 // The runtime could not load the function: this process is done; the next
@@ -326,11 +352,11 @@ impl Sandbox {
                 let _ = self.child.start_kill();
                 let _ = self.child.wait().await;
                 let tail = self.output.finish(&request_id, true, OUTPUT_PATIENCE).await;
-                (reply(error_body(body, error_type), true, tail), false)
+                Ran::Done(reply(error_body(body, error_type), true, tail), false)
             }
             Ok(Err(_)) => {
                 let tail = self.output.finish(&request_id, false, Duration::ZERO).await;
-                (
+                Ran::Done(
                     reply(
                         exit_error(&request_id, "the runtime API closed"),
                         true,
@@ -341,12 +367,16 @@ impl Sandbox {
             }
             Err(status) => {
                 self.shared.forget();
+                if !cold && !self.shared.taken.load(std::sync::atomic::Ordering::Acquire) {
+                    self.output.finish(&request_id, false, Duration::ZERO).await;
+                    return Ran::NotTaken;
+                }
                 let status = match status {
                     Ok(s) => exit_status(&s),
                     Err(e) => e.to_string(),
                 };
                 let tail = self.output.finish(&request_id, true, OUTPUT_PATIENCE).await;
-                (reply(exit_error(&request_id, &status), true, tail), false)
+                Ran::Done(reply(exit_error(&request_id, &status), true, tail), false)
             }
         }
     }

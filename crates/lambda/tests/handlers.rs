@@ -753,3 +753,38 @@ async fn node_large_events_and_client_context() {
         );
     }
 }
+
+#[tokio::test]
+async fn node_uncaught_errors_fail_the_invocation_and_replace_the_process() {
+    if !have("node") {
+        return;
+    }
+    let f = fixture(&[(
+        "bad.js",
+        r#"
+exports.handler = async (e) => {
+  if (e.throwLater) {
+    await new Promise(() => setTimeout(() => { throw new RangeError('late'); }, 5));
+  }
+  if (e.reject) {
+    Promise.reject(new Error('nobody waits'));
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return process.pid;
+};
+"#,
+    )]);
+    let pool = f.pool("nodejs20.x", "bad.handler", 1, 10);
+    let first = json_of(&call(&pool, json!({})).await);
+    let e = json_of(&call(&pool, json!({"throwLater": true})).await);
+    assert_eq!(e["errorType"], "RangeError");
+    assert_eq!(e["errorMessage"], "late");
+    let reply = call(&pool, json!({"reject": true})).await;
+    assert!(reply.cold_start);
+    let e = json_of(&reply);
+    assert_eq!(e["errorType"], "Runtime.UnhandledPromiseRejection");
+    assert_eq!(e["errorMessage"], "Error: nobody waits");
+    let again = call(&pool, json!({})).await;
+    assert!(again.cold_start);
+    assert_ne!(json_of(&again), first);
+}

@@ -14,6 +14,10 @@
 //   information" and "Define Lambda function handler in Node.js";
 // * console lines `<timestamp>\t<requestId>\t<LEVEL>\t<message>`: the developer guide, "Log
 //   and monitor Node.js Lambda functions".
+//
+// Unlike Lambda's, this runtime answers a callback handler as soon as it calls back, whatever
+// `callbackWaitsForEmptyEventLoop` says: work the handler left running goes on in the warm
+// process (its output is filed under the next invocation).
 'use strict';
 
 const fs = require('fs');
@@ -158,6 +162,8 @@ function isErrorLike(o) {
 }
 
 let currentRequestId = '';
+// An invocation has been taken and not yet answered.
+let inProgress = false;
 // Whether anything was written since the last end mark: without output, no mark is needed.
 let wrote = true;
 for (const stream of [process.stdout, process.stderr]) {
@@ -315,20 +321,35 @@ async function main() {
     });
     process.exit(129);
   }
-  process.on('unhandledRejection', async (reason) => {
-    const error = util.types.isNativeError(reason) ? reason : new Error(String(reason));
-    const body = {
-      errorType: 'Runtime.UnhandledPromiseRejection',
-      errorMessage: `${error.name}: ${error.message}`,
-      trace: String(error.stack).split('\n'),
-    };
-    if (currentRequestId) {
-      endMarker(currentRequestId);
+  // An error no handler caught fails the invocation in progress, with the error (an uncaught
+  // exception) or `Runtime.UnhandledPromiseRejection`, and ends the process, which Baton then
+  // replaces; between invocations it only ends the process.
+  const fatal = async (body, code) => {
+    if (inProgress) {
+      inProgress = false;
+      const mark = endMarker(currentRequestId);
       await post(`${BASE}/invocation/${currentRequestId}/error`, JSON.stringify(body), {
-        'lambda-runtime-function-error-type': body.errorType,
+        'Lambda-Runtime-Function-Error-Type': String(body.errorType),
+        ...mark,
       }).catch(() => {});
     }
-    process.exit(128);
+    process.exit(code);
+  };
+  process.on('unhandledRejection', (reason) => {
+    const error = util.types.isNativeError(reason) ? reason : new Error(String(reason));
+    console.error(`Unhandled Promise Rejection: ${error.stack}`);
+    fatal(
+      {
+        errorType: 'Runtime.UnhandledPromiseRejection',
+        errorMessage: `${error.name}: ${error.message}`,
+        trace: String(error.stack).split('\n'),
+      },
+      128,
+    );
+  });
+  process.on('uncaughtException', (error) => {
+    console.error(`Uncaught Exception: ${error && error.stack}`);
+    fatal(toResponse(error), 129);
   });
   let next = send(NEXT)[0];
   for (;;) {
@@ -347,6 +368,7 @@ async function main() {
     const headers = invocation.headers;
     const id = headers['lambda-runtime-aws-request-id'];
     currentRequestId = id;
+    inProgress = true;
     let outcome;
     try {
       outcome = await invoke(handler, JSON.parse(invocation.body.toString('utf8')), headers);
@@ -371,6 +393,9 @@ async function main() {
         errorType = body.errorType;
       }
     }
+    // A fatal error answered this invocation already; the process is ending.
+    if (!inProgress) return;
+    inProgress = false;
     const mark = endMarker(id);
     const result = errorType
       ? postRequest(`${BASE}/invocation/${id}/error`, JSON.stringify(body), {
