@@ -7,9 +7,10 @@
 //! again through `baton serve --config` on the built copy, the Poller invoked by `aws lambda
 //! invoke` as run.sh does, with the checks run.sh cannot show: the success path, a transient
 //! failure retried until MaxAttempts ends in FailedState, a job that never ends caught as
-//! `States.Timeout`, and idempotent completion (a second SendTaskSuccess answers
-//! TaskTimedOut, which the Poller takes as "already done"). Without node, npm or the AWS CLI
-//! the test skips with the reason, or fails under `BATON_CI_STRICT=1`.
+//! `States.Timeout`, idempotent completion (a second SendTaskSuccess answers TaskTimedOut,
+//! which the Poller takes as "already done"), and a job id from the input that would name a
+//! file outside the tables, which is refused. Without node, npm or the AWS CLI the test skips
+//! with the reason, or fails under `BATON_CI_STRICT=1`.
 
 mod support;
 
@@ -420,4 +421,62 @@ async fn every_path(server: &Server, app: &Path, jobs: &Path, dir: &Path) {
     // The timed-out job is closed too (by a heartbeat answered TaskTimedOut); nothing is left
     // pending.
     assert_eq!(item(jobs, "task-tokens", "report-3-1")["status"], "CLOSED");
+
+    // The execution's input is untrusted: a job id that could name a file outside the tables
+    // fails CreateJob with ValidationError (caught, FailedState), and SimulatedApi refuses it
+    // too when invoked directly; nothing is written outside the tables' folders.
+    let input = json!({"jobId": "../escaped", "simulate": {}}).to_string();
+    let arn = client
+        .start_execution()
+        .state_machine_arn(&machine)
+        .name("escape")
+        .input(input)
+        .send()
+        .await
+        .expect("start")
+        .execution_arn;
+    let escaped = finished(&client, &arn).await;
+    assert_eq!(escaped.error.as_deref(), Some("JobFailed"), "{escaped:?}");
+    assert_eq!(
+        task_failures(&history(&client, &arn).await),
+        ["ValidationError"]
+    );
+    // `fileb://`: the payload's bytes as they are, for the AWS CLI v1 and v2 alike.
+    let payload = dir.join("refused-request.json");
+    std::fs::write(
+        &payload,
+        r#"{"action": "CREATE_JOB", "jobId": "../escaped"}"#,
+    )
+    .expect("payload written");
+    let payload = format!("fileb://{}", payload.display());
+    let refused = aws(&[
+        "lambda",
+        "invoke",
+        "--endpoint-url",
+        &server.endpoint,
+        "--function-name",
+        "SimulatedApi",
+        "--payload",
+        &payload,
+        "--output",
+        "json",
+        dir.join("refused.json").to_str().expect("utf-8"),
+    ])
+    .output()
+    .expect("aws lambda invoke runs");
+    let answer: Value = serde_json::from_slice(&refused.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&refused.stderr)));
+    assert_eq!(answer["FunctionError"], "Unhandled", "{answer}");
+    let error: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("refused.json")).expect("the error"),
+    )
+    .expect("JSON error");
+    assert_eq!(error["errorType"], "ValidationError", "{error}");
+    assert!(!jobs.join("escaped.json").exists());
+    let mut tables: Vec<String> = std::fs::read_dir(jobs)
+        .expect("the tables")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    tables.sort();
+    assert_eq!(tables, ["jobs", "task-tokens"]);
 }
