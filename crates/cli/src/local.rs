@@ -89,6 +89,7 @@ impl Integrated {
             TaskResult::Failed { error, cause } => TaskReply::Failed { error, cause },
             // Nothing can send the token to an in-process run: only a timeout ends the task.
             TaskResult::AwaitingCallback => TaskReply::Pending,
+            TaskResult::Submitted(output) => TaskReply::Submitted(output),
         }
     }
 }

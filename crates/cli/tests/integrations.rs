@@ -448,3 +448,90 @@ fn baton_run_without_config_reads_items_and_writes_results_in_the_data_folder() 
         ]
     );
 }
+
+/// A `.waitForTaskToken` call that returns is recorded as AWS records it: `TaskScheduled`,
+/// `TaskStarted`, `TaskSubmitted` with the call's answer, and after the callback
+/// `TaskSucceeded`; the submission survives a kill -9 once, not twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_call_is_submitted_once_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(dir.path());
+    let data = dir.path().join("data");
+    let args = ["--config", config.to_str().expect("utf-8")];
+    let server = Server::start(&data, &args);
+    let client = server.client(ACCOUNT);
+    let machine = support::server::create_machine(
+        &client,
+        "submitted",
+        &json!({"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "Echo", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": true
+        }}}),
+    )
+    .await;
+    let arn = support::server::start(&client, &machine, None).await;
+    let history = |client: Client| {
+        let arn = arn.clone();
+        async move {
+            client
+                .get_execution_history()
+                .execution_arn(arn)
+                .send()
+                .await
+                .expect("history")
+                .events
+        }
+    };
+    let mut submitted = None;
+    for _ in 0..200 {
+        submitted = history(client.clone())
+            .await
+            .into_iter()
+            .find(|e| e.r#type == HistoryEventType::TaskSubmitted);
+        if submitted.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let submitted = submitted.expect("a TaskSubmitted event");
+    let details = submitted
+        .task_submitted_event_details
+        .expect("taskSubmittedEventDetails");
+    assert_eq!(details.resource_type, "lambda");
+    assert_eq!(details.resource, "invoke.waitForTaskToken");
+    let answer: Value = serde_json::from_str(details.output.as_deref().unwrap()).unwrap();
+    assert_eq!(answer["StatusCode"], 200);
+    let token = answer["Payload"]["event"]["token"]
+        .as_str()
+        .expect("the function saw the token")
+        .to_string();
+    server.kill_9();
+    let server = Server::start(&data, &args);
+    let client = server.client(ACCOUNT);
+    client
+        .send_task_success()
+        .task_token(token)
+        .output(r#"{"done": true}"#)
+        .send()
+        .await
+        .expect("SendTaskSuccess");
+    let d = support::server::finished(&client, &arn).await;
+    assert_eq!(output(&d), json!({"done": true}));
+    let types = event_types(&client, &arn).await;
+    use HistoryEventType as T;
+    assert_eq!(
+        types,
+        [
+            T::ExecutionStarted,
+            T::TaskStateEntered,
+            T::TaskScheduled,
+            T::TaskStarted,
+            T::TaskSubmitted,
+            T::TaskSucceeded,
+            T::TaskStateExited,
+            T::ExecutionSucceeded
+        ]
+    );
+}

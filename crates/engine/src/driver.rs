@@ -48,6 +48,8 @@ pub enum TaskReply {
     },
     /// The task stays open: only a timeout (or a stop) can end it.
     Pending,
+    /// The call of a `.waitForTaskToken` task returned this; the task stays open.
+    Submitted(Value),
 }
 
 /// Runs tasks for the local driver.
@@ -102,6 +104,11 @@ pub fn run_to_end(
                                     time,
                                 })
                             }
+                            TaskReply::Submitted(output) => queue.push_back(Event::TaskSubmitted {
+                                task: req.id,
+                                output,
+                                time,
+                            }),
                             TaskReply::Pending => {}
                         }
                     }

@@ -154,8 +154,10 @@ pub(crate) struct TaskWait {
     pub resource: TaskResource,
     pub timeout_timer: Option<TimerId>,
     pub heartbeat: Option<(TimerId, u64)>,
-    /// `.sync` / `.waitForTaskToken`: AWS writes `TaskSubmitted` when the call returns.
+    /// Whether `TaskStarted` was written (at once, but for an activity: when a worker takes it).
     pub started: bool,
+    /// `.waitForTaskToken`: AWS writes `TaskSubmitted`, with what the call returned, once.
+    pub submitted: bool,
 }
 
 /// A thread of control.
@@ -392,6 +394,10 @@ impl Execution {
             Event::TaskHeartbeat { task, time } => {
                 self.now = self.now.max(time);
                 self.task_heartbeat(task);
+            }
+            Event::TaskSubmitted { task, output, time } => {
+                self.now = self.now.max(time);
+                self.task_submitted(task, &output);
             }
             Event::TaskSucceeded { task, output, time } => {
                 self.now = self.now.max(time);
@@ -765,6 +771,37 @@ impl Execution {
             if let Pending::Task(w) = &mut run.pending {
                 w.started = true;
             }
+        }
+    }
+
+    /// `TaskSubmitted` (as AWS writes it after the call of a `.waitForTaskToken` task returns,
+    /// before the callback: the recorded histories show `TaskScheduled`, `TaskStarted`,
+    /// `TaskSubmitted`, then `TaskSucceeded`, `TaskFailed` or `TaskTimedOut`), once per task.
+    fn task_submitted(&mut self, task: TaskId, output: &Value) {
+        let Some(&rid) = self.tasks.get(&task) else {
+            return;
+        };
+        let run = self.run(rid);
+        let Pending::Task(w) = &run.pending else {
+            return;
+        };
+        if w.submitted {
+            return;
+        }
+        let resource = w.resource.clone();
+        let prev = run.prev;
+        let id = self.emit_for(
+            rid,
+            prev,
+            EventDetails::TaskSubmitted {
+                resource,
+                output: output.to_string(),
+            },
+        );
+        let run = self.run_mut(rid);
+        run.prev = id;
+        if let Pending::Task(w) = &mut run.pending {
+            w.submitted = true;
         }
     }
 

@@ -98,6 +98,13 @@ pub enum Event {
         time: Millis,
         worker: Option<String>,
     },
+    /// The call of a `.waitForTaskToken` task returned `output` (`TaskSubmitted`); the task
+    /// waits on for its token.
+    TaskSubmitted {
+        task: TaskId,
+        output: Value,
+        time: Millis,
+    },
     /// A task sent a heartbeat; its heartbeat deadline moves.
     TaskHeartbeat {
         task: TaskId,

@@ -188,6 +188,7 @@ impl Execution {
             timeout_timer,
             heartbeat: hb,
             started,
+            submitted: false,
         });
         Step::Block
     }

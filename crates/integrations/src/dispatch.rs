@@ -196,7 +196,7 @@ impl Integrations for Resources {
             return TaskResult::AwaitingCallback;
         }
         match self.call(info, request).await {
-            Ok(_) if callback => TaskResult::AwaitingCallback,
+            Ok(output) if callback => TaskResult::Submitted(output),
             Ok(output) => TaskResult::Succeeded(output),
             Err((error, cause)) => TaskResult::Failed {
                 error: Some(error),

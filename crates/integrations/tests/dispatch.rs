@@ -117,7 +117,12 @@ async fn callbacks_invoke_then_wait() {
         true,
     )
     .await;
-    assert_eq!(result, TaskResult::AwaitingCallback);
+    // The call's answer is what the history's TaskSubmitted shows; the task waits on.
+    let TaskResult::Submitted(answer) = result else {
+        panic!("submitted: {result:?}")
+    };
+    assert_eq!(answer["StatusCode"], 200);
+    assert_eq!(answer["Payload"]["event"], json!({"token": "t"}));
     // The call itself failing fails the task.
     let result = invoke(
         &r,

@@ -357,6 +357,7 @@ fn task_event(task: TaskId, result: TaskResult) -> Option<Event> {
             cause,
             time,
         }),
+        TaskResult::Submitted(output) => Some(Event::TaskSubmitted { task, output, time }),
         TaskResult::AwaitingCallback => None,
     }
 }

@@ -14,9 +14,13 @@ pub enum TaskResult {
         error: Option<String>,
         cause: Option<String>,
     },
-    /// The call was made and the task now waits for its token (`.waitForTaskToken`): only
-    /// `SendTaskSuccess`/`SendTaskFailure`, a timeout or a stop ends it.
+    /// The task now waits for its token (`.waitForTaskToken`): only
+    /// `SendTaskSuccess`/`SendTaskFailure`, a timeout or a stop ends it. No call was made (no
+    /// resource serves it: a worker that reads the token from the history may answer).
     AwaitingCallback,
+    /// As [`TaskResult::AwaitingCallback`], after a call that returned this (the history's
+    /// `TaskSubmitted`).
+    Submitted(Value),
 }
 
 /// Runs Task resources.

@@ -41,6 +41,9 @@ pub(crate) fn encode(event: &Event) -> String {
         Event::TaskHeartbeat { task, time } => {
             json!({"TaskHeartbeat": {"task": task, "time": time}})
         }
+        Event::TaskSubmitted { task, output, time } => {
+            json!({"TaskSubmitted": {"task": task, "output": output, "time": time}})
+        }
         Event::TaskSucceeded { task, output, time } => {
             json!({"TaskSucceeded": {"task": task, "output": output, "time": time}})
         }
@@ -174,6 +177,11 @@ pub(crate) fn decode(text: &str) -> Result<Event, Corrupt> {
             task: u64_of("task")?,
             time,
         },
+        "TaskSubmitted" => Event::TaskSubmitted {
+            task: u64_of("task")?,
+            output: body.get("output").cloned().unwrap_or(Value::Null),
+            time,
+        },
         "TaskSucceeded" => Event::TaskSucceeded {
             task: u64_of("task")?,
             output: body.get("output").cloned().unwrap_or(Value::Null),
@@ -243,6 +251,11 @@ mod tests {
                 worker: None,
             },
             Event::TaskHeartbeat { task: 4, time: 6 },
+            Event::TaskSubmitted {
+                task: 4,
+                output: json!({"MessageId": "m"}),
+                time: 6,
+            },
             Event::TaskSucceeded {
                 task: 4,
                 output: json!("out"),

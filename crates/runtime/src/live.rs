@@ -148,6 +148,7 @@ impl Live {
         match event {
             Event::TaskStarted { task, .. }
             | Event::TaskHeartbeat { task, .. }
+            | Event::TaskSubmitted { task, .. }
             | Event::TaskSucceeded { task, .. }
             | Event::TaskFailed { task, .. }
             | Event::TaskRejected { task, .. } => self.open_tasks.contains_key(task),
@@ -525,6 +526,7 @@ fn event_time(event: &Event) -> Millis {
         Event::Started { time, .. }
         | Event::TaskStarted { time, .. }
         | Event::TaskHeartbeat { time, .. }
+        | Event::TaskSubmitted { time, .. }
         | Event::TaskSucceeded { time, .. }
         | Event::TaskFailed { time, .. }
         | Event::TaskRejected { time, .. }
@@ -659,6 +661,18 @@ impl Runtime {
                     tracing::error!(%arn, error = %e, "could not record a callback's call");
                 }
                 return;
+            }
+            // Marked called first: a crash in between leaves no second call on recovery, only
+            // a history without this event.
+            TaskResult::Submitted(output) => {
+                if let Err(e) = self.mark_called(&arn, request.id).await {
+                    tracing::error!(%arn, error = %e, "could not record a callback's call");
+                }
+                Event::TaskSubmitted {
+                    task: request.id,
+                    output,
+                    time,
+                }
             }
             TaskResult::Succeeded(output) => Event::TaskSucceeded {
                 task: request.id,

@@ -171,7 +171,7 @@ pub(crate) async fn test_state(
         TaskResult::Failed { error, cause } => TaskOutcome::Failed { error, cause },
         // Asked without a callback, so a conforming integration never answers this; the state
         // cannot wait for a token under TestState.
-        TaskResult::AwaitingCallback => TaskOutcome::Failed {
+        TaskResult::AwaitingCallback | TaskResult::Submitted(_) => TaskOutcome::Failed {
             error: Some("States.Runtime".into()),
             cause: Some("TestState cannot wait for a task token callback".into()),
         },
