@@ -748,60 +748,55 @@ impl Execution {
     }
 
     fn task_started(&mut self, task: TaskId, worker: Option<String>) {
-        let Some(&rid) = self.tasks.get(&task) else {
-            return;
-        };
-        let run = self.run(rid);
-        if let Pending::Task(w) = &run.pending {
-            if w.started {
-                return;
-            }
-            let resource = w.resource.clone();
-            let prev = run.prev;
-            let id = self.emit_for(
-                rid,
-                prev,
-                EventDetails::TaskStarted {
-                    resource,
-                    worker_name: worker,
-                },
-            );
-            let run = self.run_mut(rid);
-            run.prev = id;
-            if let Pending::Task(w) = &mut run.pending {
-                w.started = true;
-            }
-        }
+        self.task_event_once(
+            task,
+            |w| &mut w.started,
+            |resource| EventDetails::TaskStarted {
+                resource,
+                worker_name: worker,
+            },
+        );
     }
 
     /// `TaskSubmitted` (as AWS writes it after the call of a `.waitForTaskToken` task returns,
     /// before the callback: the recorded histories show `TaskScheduled`, `TaskStarted`,
     /// `TaskSubmitted`, then `TaskSucceeded`, `TaskFailed` or `TaskTimedOut`), once per task.
     fn task_submitted(&mut self, task: TaskId, output: &Value) {
-        let Some(&rid) = self.tasks.get(&task) else {
-            return;
-        };
-        let run = self.run(rid);
-        let Pending::Task(w) = &run.pending else {
-            return;
-        };
-        if w.submitted {
-            return;
-        }
-        let resource = w.resource.clone();
-        let prev = run.prev;
-        let id = self.emit_for(
-            rid,
-            prev,
-            EventDetails::TaskSubmitted {
+        self.task_event_once(
+            task,
+            |w| &mut w.submitted,
+            |resource| EventDetails::TaskSubmitted {
                 resource,
                 output: output.to_string(),
             },
         );
+    }
+
+    /// Writes the history event `details` makes for the open task `task`, unless the flag
+    /// `written` picks says it was written already (and then sets it).
+    fn task_event_once(
+        &mut self,
+        task: TaskId,
+        written: impl Fn(&mut TaskWait) -> &mut bool,
+        details: impl FnOnce(TaskResource) -> EventDetails,
+    ) {
+        let Some(&rid) = self.tasks.get(&task) else {
+            return;
+        };
+        let run = self.run_mut(rid);
+        let Pending::Task(w) = &mut run.pending else {
+            return;
+        };
+        if *written(w) {
+            return;
+        }
+        let resource = w.resource.clone();
+        let prev = run.prev;
+        let id = self.emit_for(rid, prev, details(resource));
         let run = self.run_mut(rid);
         run.prev = id;
         if let Pending::Task(w) = &mut run.pending {
-            w.submitted = true;
+            *written(w) = true;
         }
     }
 
