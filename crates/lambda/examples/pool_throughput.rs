@@ -3,7 +3,8 @@
 //! the median of 21 cold starts (a fresh process's first invocation) and the resident memory of
 //! the warm processes.
 //!
-//! `cargo run --release -p baton-lambda --example pool_throughput -- [N] [CONCURRENCY]`
+//! `cargo run --release -p baton-lambda --example pool_throughput -- [N] [CONCURRENCY] [RUNTIME]`
+//! (`RUNTIME`: `nodejs20.x`, the default, or `python3.12`)
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,16 +17,22 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
+    let runtime = args.next().unwrap_or_else(|| "nodejs20.x".into());
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("h.js"),
         "exports.handler = async (e) => ({ n: e.n * 2 });",
     )
     .expect("handler");
+    std::fs::write(
+        dir.path().join("h.py"),
+        "def handler(e, context):\n    return {'n': e['n'] * 2}\n",
+    )
+    .expect("handler");
     let runtimes = Arc::new(Runtimes::new(None).expect("runtimes"));
     let function = Function {
         name: "double".into(),
-        runtime: "nodejs20.x".into(),
+        runtime,
         handler: "h.handler".into(),
         code: dir.path().to_path_buf(),
         environment: BTreeMap::new(),

@@ -788,3 +788,23 @@ exports.handler = async (e) => {
     assert!(again.cold_start);
     assert_ne!(json_of(&again), first);
 }
+
+#[tokio::test]
+async fn python_result_over_six_megabytes_then_the_process_goes_on() {
+    if !have("python3") {
+        return;
+    }
+    let f = fixture(&[(
+        "big.py",
+        "def handler(e, context):\n    return 'x' * (7 * 1024 * 1024) if e.get('big') else 'small'\n",
+    )]);
+    let pool = f.pool("python3.12", "big.handler", 1, 10);
+    let reply = call(&pool, json!({"big": true})).await;
+    assert!(reply.function_error);
+    assert_eq!(
+        json_of(&reply)["errorType"],
+        "Function.ResponseSizeTooLarge"
+    );
+    assert_eq!(json_of(&call(&pool, json!({})).await), json!("small"));
+    assert_eq!(json_of(&call(&pool, json!({})).await), json!("small"));
+}

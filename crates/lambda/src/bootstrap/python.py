@@ -12,11 +12,11 @@
 # * the context object: awslambdaric/lambda_context.py and the Lambda developer guide, "Using
 #   the Lambda context object to retrieve Python function information";
 # * `logging` lines `[LEVEL]\t<time>Z\t<requestId>\t<message>`: awslambdaric/bootstrap.py.
-import http.client
 import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -29,34 +29,77 @@ BASE = "/2018-06-01/runtime"
 # under that invocation's request id.
 END = "\x1ebaton-end:"
 
-_connection = None
 _request_id = ""
 
 
-def _request(method, path, body=None, headers=None):
-    # One connection for the process's life; opened again if the server closed it.
-    global _connection
-    for attempt in (0, 1):
-        if _connection is None:
+class _RuntimeApi:
+    """The Runtime API over one kept-alive connection, HTTP/1.1 written by hand: the result of
+    an invocation and the request for the next one go out together (pipelined, one write) and
+    the answers come back in order. Baton's Runtime API always answers with a Content-Length."""
+
+    def __init__(self):
+        self.sock = None
+        self.reader = None
+
+    def send(self, *requests):
+        if self.sock is None:
             host, port = API.rsplit(":", 1)
-            _connection = http.client.HTTPConnection(host, int(port))
-        try:
-            _connection.request(method, path, body=body, headers=headers or {})
-            response = _connection.getresponse()
-            return response.status, response.getheaders(), response.read()
-        except (http.client.HTTPException, ConnectionError):
-            _connection.close()
-            _connection = None
-            if attempt:
-                raise
+            self.sock = socket.create_connection((host, int(port)))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.reader = self.sock.makefile("rb")
+        self.sock.sendall(b"".join(requests))
+
+    def read(self):
+        line = self.reader.readline() if self.reader else b""
+        if not line:
+            self.close()
+            raise ConnectionError("the Runtime API closed the connection")
+        status = int(line.split()[1])
+        headers = {}
+        while True:
+            header = self.reader.readline()
+            if header in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = header.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        body = self.reader.read(length) if length else b""
+        return status, headers, body
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.reader = None
 
 
-def _post(path, payload, error_type=None):
+_api = _RuntimeApi()
+_NEXT = ("GET " + BASE + "/invocation/next HTTP/1.1\r\nHost: " + API + "\r\n\r\n").encode()
+
+
+def _post_request(path, payload, error_type=None):
+    body = payload.encode() if isinstance(payload, str) else payload
+    head = "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n".format(
+        path, API, len(body)
+    )
     # Every result follows an end mark (see `_end`).
-    headers = {"Content-Type": "application/json", "Baton-End-Mark": "1"}
+    head += "Baton-End-Mark: 1\r\n"
     if error_type:
-        headers["Lambda-Runtime-Function-Error-Type"] = error_type
-    return _request("POST", path, payload, headers)
+        head += "Lambda-Runtime-Function-Error-Type: {}\r\n".format(error_type)
+    return (head + "\r\n").encode("latin-1") + body
+
+
+def _next():
+    """The next invocation, asked for again on a new connection if the old one was closed."""
+    try:
+        return _api.read()
+    except (ConnectionError, OSError):
+        _api.close()
+        _api.send(_NEXT)
+        return _api.read()
 
 
 class _Fault(Exception):
@@ -185,14 +228,15 @@ def main():
         else:
             error = _make_error(str(e), type(e).__name__, _traceback(sys.exc_info()[2]))
         print("[ERROR] {}: {}".format(error["errorType"], error["errorMessage"]), flush=True)
-        _post(BASE + "/init/error", json.dumps(error), error["errorType"])
+        _api.send(_post_request(BASE + "/init/error", json.dumps(error), error["errorType"]))
+        _api.read()
         sys.exit(1)
+    _api.send(_NEXT)
     while True:
-        status, headers, body = _request("GET", BASE + "/invocation/next")
+        status, headers, body = _next()
         if status != 200:
             sys.stderr.write("Runtime API: {} {!r}\n".format(status, body))
             sys.exit(1)
-        headers = {k.lower(): v for k, v in headers}
         request_id = headers.get("lambda-runtime-aws-request-id", "")
         _request_id = request_id
         error = None
@@ -225,14 +269,22 @@ def main():
                 flush=True,
             )
             _end(request_id)
-            _post(
+            result = _post_request(
                 BASE + "/invocation/" + request_id + "/error",
                 json.dumps(error),
                 error["errorType"],
             )
         else:
             _end(request_id)
-            _post(BASE + "/invocation/" + request_id + "/response", payload)
+            result = _post_request(BASE + "/invocation/" + request_id + "/response", payload)
+        # The result and the request for the next invocation, in one write; the result's
+        # answer comes first.
+        try:
+            _api.send(result, _NEXT)
+            _api.read()
+        except (ConnectionError, OSError):
+            _api.close()
+            _api.send(_NEXT)
 
 
 if __name__ == "__main__":
