@@ -11,7 +11,9 @@
 //! **One Runtime API per process.** Every process gets its own loopback listener
 //! (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:PORT`), so the port says which process is asking and no
 //! routing by header or path is needed; a process's requests go over one kept-alive
-//! connection. See [`api`] for the endpoints.
+//! connection. Baton's bootstraps write HTTP/1.1 themselves and send an invocation's result and
+//! the request for the next one in one write (pipelined; the server answers in order), which
+//! is most of their speed. See [`api`] for the endpoints.
 //!
 //! **Lifecycle.** A process starts on its function's first invocation (a cold start) and then
 //! takes one invocation at a time, for as long as it stays healthy: at most `max_concurrency`
