@@ -472,7 +472,7 @@ impl Functions {
             .map_err(|message| service_exception(&message, request_id))?;
         let invoke = baton_lambda::Invoke {
             request_id: request_id.to_string(),
-            event: event.to_vec(),
+            event: bytes::Bytes::copy_from_slice(event),
             invoked_arn: f.arn(cx),
             sdk_env: cx.sdk_env(),
             client_context,

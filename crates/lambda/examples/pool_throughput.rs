@@ -44,7 +44,7 @@ async fn main() {
     let pool = Pool::new(function, runtimes, None);
     let invoke = |i: usize| Invoke {
         request_id: uuid::Uuid::new_v4().to_string(),
-        event: format!("{{\"n\":{i}}}").into_bytes(),
+        event: format!("{{\"n\":{i}}}").into_bytes().into(),
         invoked_arn: "arn:aws:lambda:us-east-1:123456789012:function:double".into(),
         sdk_env: BTreeMap::new(),
         client_context: None,

@@ -60,7 +60,8 @@ pub struct Function {
 #[derive(Debug, Clone)]
 pub struct Invoke {
     pub request_id: String,
-    pub event: Vec<u8>,
+    /// The event (cheap to clone: a warm process that ends before taking it hands it on).
+    pub event: bytes::Bytes,
     /// The ARN the caller named (`Lambda-Runtime-Invoked-Function-Arn`).
     pub invoked_arn: String,
     /// The SDK environment a process started for this invocation gets (endpoints, region,

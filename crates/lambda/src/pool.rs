@@ -25,6 +25,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// waiting invocation holds only its event.
 pub const MAX_WAITING: usize = 100_000;
 
+/// The bytes of events that may wait, per function, beyond those running (256 MiB): past it an
+/// invocation is refused as past [`MAX_WAITING`].
+pub const MAX_WAITING_BYTES: usize = 256 * 1024 * 1024;
+
 /// How long, after a result, Baton waits for the process's output of that invocation to be
 /// read (its runtime wrote it before the result; this is only the pipe's delay).
 const OUTPUT_PATIENCE: Duration = Duration::from_secs(2);
@@ -44,6 +48,7 @@ pub struct Pool {
     runtimes: Arc<Runtimes>,
     busy: Semaphore,
     waiting: AtomicUsize,
+    waiting_bytes: AtomicUsize,
     idle: Mutex<Vec<Sandbox>>,
     log: Arc<LogFile>,
 }
@@ -58,6 +63,7 @@ impl Pool {
             runtimes,
             busy: Semaphore::new(permits),
             waiting: AtomicUsize::new(0),
+            waiting_bytes: AtomicUsize::new(0),
             idle: Mutex::new(Vec::new()),
             log: Arc::new(LogFile::new(log)),
         });
@@ -97,12 +103,21 @@ impl Pool {
     /// Runs one invocation: waits for a free process (starting one if none is warm), hands it
     /// the event and waits for its result, the function's timeout at most.
     pub async fn invoke(&self, invoke: Invoke) -> Result<Reply, Refusal> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING {
+        let bytes = invoke.event.len();
+        let waiting = self.waiting.fetch_add(1, Ordering::AcqRel);
+        let waiting_bytes = self.waiting_bytes.fetch_add(bytes, Ordering::AcqRel);
+        let release = || {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
+            self.waiting_bytes.fetch_sub(bytes, Ordering::AcqRel);
+        };
+        // The first waiting invocation is taken whatever its size (the size limit is the
+        // caller's); after it, both bounds hold.
+        if waiting >= MAX_WAITING || (waiting > 0 && waiting_bytes + bytes > MAX_WAITING_BYTES) {
+            release();
             return Err(Refusal::TooManyRequests);
         }
         let permit = self.busy.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        release();
         let Ok(_permit) = permit else {
             return Err(Refusal::Start("the function's pool is closed".into()));
         };
@@ -266,7 +281,7 @@ impl Sandbox {
         self.output.begin(&request_id);
         let delivery = Delivery {
             request_id: request_id.clone(),
-            event: Bytes::from(invoke.event),
+            event: invoke.event,
             deadline_ms,
             invoked_arn: invoke.invoked_arn,
             trace_id: trace_id(),

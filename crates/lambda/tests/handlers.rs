@@ -87,7 +87,7 @@ impl Fixture {
 async fn call(pool: &Pool, event: Value) -> Reply {
     pool.invoke(Invoke {
         request_id: uuid::Uuid::new_v4().to_string(),
-        event: event.to_string().into_bytes(),
+        event: event.to_string().into_bytes().into(),
         invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
         sdk_env: BTreeMap::from([
             ("AWS_REGION".to_string(), "eu-west-1".to_string()),
@@ -380,7 +380,7 @@ async fn node_crash_mid_invocation_is_an_exit_error_and_the_process_is_replaced(
     let reply = pool
         .invoke(Invoke {
             request_id: request_id.clone(),
-            event: br#"{"crash": true}"#.to_vec(),
+            event: br#"{"crash": true}"#.to_vec().into(),
             invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
             sdk_env: BTreeMap::new(),
             client_context: None,
@@ -680,7 +680,7 @@ while True:
     let reply = pool
         .invoke(Invoke {
             request_id: "req-1".into(),
-            event: br#"{"a": 1}"#.to_vec(),
+            event: br#"{"a": 1}"#.to_vec().into(),
             invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn:live".into(),
             sdk_env: BTreeMap::new(),
             client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
@@ -739,7 +739,7 @@ async fn node_large_events_and_client_context() {
         let reply = pool
             .invoke(Invoke {
                 request_id: uuid::Uuid::new_v4().to_string(),
-                event: json!({ "text": text }).to_string().into_bytes(),
+                event: json!({ "text": text }).to_string().into_bytes().into(),
                 invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
                 sdk_env: BTreeMap::new(),
                 client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
