@@ -69,7 +69,8 @@ impl Resources {
             .s3_endpoint_url
             .or_else(|| storage.endpoint_url().map(str::to_string));
         Resources {
-            functions: Functions::new(config, Some(logs.join("functions"))),
+            functions: Functions::new(config, Some(logs.join("functions")))
+                .with_runtime_dir(environment.data_dir.join("lambda")),
             ecs: Ecs::new(config, logs.join("ecs")),
             storage,
             http: Http::new(config),

@@ -181,6 +181,8 @@ pub struct Functions {
     runtimes: tokio::sync::OnceCell<Arc<baton_lambda::Runtimes>>,
     /// Another Lambda Invoke API for the functions not configured here.
     remote: Option<String>,
+    /// Where the runtimes' bootstraps are written (`None`: the temporary folder).
+    runtime_dir: Option<PathBuf>,
 }
 
 impl Functions {
@@ -191,7 +193,15 @@ impl Functions {
             pools: Default::default(),
             runtimes: tokio::sync::OnceCell::new(),
             remote: config.lambda_endpoint.clone(),
+            runtime_dir: None,
         }
+    }
+
+    /// Writes the handler runtimes' bootstraps under `dir` (e.g. `<data>/lambda`) rather than
+    /// in the temporary folder.
+    pub fn with_runtime_dir(mut self, dir: PathBuf) -> Functions {
+        self.runtime_dir = Some(dir);
+        self
     }
 
     /// The configured functions, by name.
@@ -499,7 +509,7 @@ impl Functions {
         let runtimes = self
             .runtimes
             .get_or_try_init(|| async {
-                baton_lambda::Runtimes::new(None)
+                baton_lambda::Runtimes::new(self.runtime_dir.as_deref())
                     .map(Arc::new)
                     .map_err(|e| format!("cannot write the handler runtimes: {e}"))
             })

@@ -95,17 +95,21 @@ const NODE_BOOTSTRAP: &str = include_str!("bootstrap/node.cjs");
 const PYTHON_BOOTSTRAP: &str = include_str!("bootstrap/python.py");
 
 impl Runtimes {
-    /// Writes the bootstraps to a new temporary folder (under `parent` when given).
+    /// Writes the bootstraps to a new folder (`runtimes-<pid>-…` under `parent`, else
+    /// `baton-runtimes-<pid>-…` in the temporary folder), removed when the `Runtimes` are
+    /// dropped. Folders left by processes that no longer run (killed before they could remove
+    /// theirs) are removed first.
     pub fn new(parent: Option<&Path>) -> std::io::Result<Runtimes> {
-        let dir = match parent {
-            Some(p) => {
-                std::fs::create_dir_all(p)?;
-                tempfile::Builder::new().prefix("runtimes-").tempdir_in(p)?
-            }
-            None => tempfile::Builder::new()
-                .prefix("baton-runtimes-")
-                .tempdir()?,
+        let (parent, base) = match parent {
+            Some(p) => (p.to_path_buf(), "runtimes-"),
+            None => (std::env::temp_dir(), "baton-runtimes-"),
         };
+        std::fs::create_dir_all(&parent)?;
+        remove_abandoned(&parent, base);
+        let prefix = format!("{base}{}-", std::process::id());
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .tempdir_in(&parent)?;
         for (folder, file, text) in [
             ("nodejs", "bootstrap.cjs", NODE_BOOTSTRAP),
             ("python", "bootstrap.py", PYTHON_BOOTSTRAP),
@@ -182,6 +186,27 @@ impl Runtimes {
             ));
         }
         Ok((bootstrap, Vec::new()))
+    }
+}
+
+/// Removes the `<base><pid>-…` folders in `parent` whose process no longer runs.
+fn remove_abandoned(parent: &Path, base: &str) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(base))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -808,3 +808,31 @@ async fn python_result_over_six_megabytes_then_the_process_goes_on() {
     assert_eq!(json_of(&call(&pool, json!({})).await), json!("small"));
     assert_eq!(json_of(&call(&pool, json!({})).await), json!("small"));
 }
+
+#[test]
+fn runtime_folders_go_with_their_process() {
+    let parent = tempfile::tempdir().expect("temp");
+    // Left by a process that no longer runs (no such pid), and one that is not ours to judge.
+    let abandoned = parent.path().join("runtimes-4294967-abc");
+    let other = parent.path().join("something-else");
+    std::fs::create_dir_all(abandoned.join("nodejs")).expect("abandoned");
+    std::fs::create_dir_all(&other).expect("other");
+    let runtimes = Runtimes::new(Some(parent.path())).expect("runtimes");
+    assert!(!abandoned.exists());
+    assert!(other.exists());
+    let ours: Vec<_> = std::fs::read_dir(parent.path())
+        .expect("list")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("runtimes-{}-", std::process::id()))
+        })
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert!(ours[0].join("nodejs/bootstrap.cjs").is_file());
+    assert!(ours[0].join("python/bootstrap.py").is_file());
+    drop(runtimes);
+    assert!(!ours[0].exists());
+}
