@@ -3,8 +3,8 @@
 //!
 //! A function (`runtime`, `handler`, `code`) gets a [`Pool`] of processes. Each process is a
 //! runtime as Lambda starts one: for `nodejs*` and `python3.*`, Baton's own bootstrap for that
-//! language (embedded in this crate, written once to a temporary folder, the
-//! `LAMBDA_RUNTIME_DIR`), which loads the handler from `LAMBDA_TASK_ROOT` and serves
+//! language (embedded in this crate, written once to a folder of their own, the
+//! `LAMBDA_RUNTIME_DIR`, under the data folder or the temporary one), which loads the handler from `LAMBDA_TASK_ROOT` and serves
 //! invocations; for `provided*`, the function's own `<code>/bootstrap`, unchanged, so a binary
 //! built with Rust's `lambda_runtime` or Go's `aws-lambda-go` runs as it does on Lambda.
 //!
