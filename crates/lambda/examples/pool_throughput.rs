@@ -68,7 +68,11 @@ async fn main() {
         cold.elapsed()
     );
     let start = Instant::now();
-    let callers = 64;
+    // CALLERS (default 64): 1 measures one invocation's round trip, as `baton run` makes them.
+    let callers: usize = std::env::var("CALLERS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(64);
     let tasks: Vec<_> = (0..callers)
         .map(|c| {
             let pool = pool.clone();
