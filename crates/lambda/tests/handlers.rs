@@ -831,3 +831,43 @@ fn runtime_folders_go_with_their_process() {
     drop(runtimes);
     assert!(!ours[0].exists());
 }
+
+#[tokio::test]
+async fn node_callback_handlers_wait_for_the_empty_event_loop_as_lambda_does() {
+    if !have("node") {
+        return;
+    }
+    let f = fixture(&[(
+        "loop.js",
+        r#"
+// The callback's result is sent once the timer it left has run (the default), or at once.
+exports.waits = (event, context, callback) => {
+  setTimeout(() => console.log('timer ran'), 30);
+  callback(null, 'called back');
+};
+exports.early = (event, context, callback) => {
+  context.callbackWaitsForEmptyEventLoop = false;
+  setTimeout(() => console.log('late timer ran'), 300);
+  callback(null, 'early');
+};
+// A value a non-async handler returns is not its result: Lambda answers null.
+exports.sync = (event, context) => 42;
+"#,
+    )]);
+    let reply = call(&f.pool("nodejs20.x", "loop.waits", 1, 10), json!({})).await;
+    assert_eq!(json_of(&reply), json!("called back"));
+    assert!(
+        reply.log_tail.contains("INFO\ttimer ran"),
+        "{}",
+        reply.log_tail
+    );
+    let reply = call(&f.pool("nodejs20.x", "loop.early", 1, 10), json!({})).await;
+    assert_eq!(json_of(&reply), json!("early"));
+    assert!(
+        !reply.log_tail.contains("late timer ran"),
+        "{}",
+        reply.log_tail
+    );
+    let reply = call(&f.pool("nodejs20.x", "loop.sync", 1, 10), json!({})).await;
+    assert_eq!(json_of(&reply), Value::Null);
+}

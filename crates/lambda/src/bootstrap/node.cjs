@@ -14,10 +14,7 @@
 //   information" and "Define Lambda function handler in Node.js";
 // * console lines `<timestamp>\t<requestId>\t<LEVEL>\t<message>`: the developer guide, "Log
 //   and monitor Node.js Lambda functions".
-//
-// Unlike Lambda's, this runtime answers a callback handler as soon as it calls back, whatever
-// `callbackWaitsForEmptyEventLoop` says: work the handler left running goes on in the warm
-// process (its output is filed under the next invocation).
+
 'use strict';
 
 const fs = require('fs');
@@ -271,30 +268,66 @@ function makeContext(headers, settle) {
   };
 }
 
-// Runs the handler: the first of its promise, its callback or a `context` method settles.
+// Runs the handler: the first of its promise, its callback or a `context` method settles, as
+// in the Node.js runtime interface client (src/Runtime.js, src/CallbackContext.js,
+// src/BeforeExitListener.js): a value a non-async handler returns is not its result; the
+// callback's result is sent once the event loop is empty when `callbackWaitsForEmptyEventLoop`
+// is true (the default); a handler that returns no promise and settles nothing answers `null`
+// once the event loop is empty. "Empty" is read with the Runtime API's connection unreferenced,
+// for handlers that return no promise (a promise's handler answers when it settles).
 function invoke(handler, event, headers) {
   return new Promise((resolve) => {
     let settled = false;
+    let done = false;
+    let afterEmpty = null;
+    let watching = false;
+    const finish = (outcome) => {
+      if (done) return;
+      done = true;
+      if (watching) {
+        process.removeListener('beforeExit', onEmpty);
+        if (socket) socket.ref();
+      }
+      resolve(outcome);
+    };
+    const onEmpty = () => {
+      if (afterEmpty) finish(afterEmpty);
+      else if (!settled) {
+        settled = true;
+        finish({ result: null });
+      }
+    };
+    const outcome = (error, result) =>
+      error !== undefined && error !== null ? { error } : { result };
     const settle = (error, result) => {
       if (settled) return;
       settled = true;
-      if (error !== undefined && error !== null) resolve({ error });
-      else resolve({ result });
+      finish(outcome(error, result));
     };
     const context = makeContext(headers, settle);
+    const callback = (error, result) => {
+      if (settled) return;
+      settled = true;
+      if (context.callbackWaitsForEmptyEventLoop) afterEmpty = outcome(error, result);
+      else finish(outcome(error, result));
+    };
+    let r;
     try {
-      const r = handler(event, context, settle);
-      if (r && typeof r.then === 'function') {
-        r.then(
-          (value) => settle(null, value),
-          (error) => settle(error === undefined || error === null ? new Error(String(error)) : error),
-        );
-      } else if (handler.length < 3 && handler.constructor.name !== 'AsyncFunction') {
-        // A synchronous handler without a callback answers with what it returned.
-        settle(null, r);
-      }
+      r = handler(event, context, callback);
     } catch (error) {
       settle(error);
+      return;
+    }
+    if (r && typeof r.then === 'function') {
+      r.then(
+        (value) => settle(null, value),
+        (error) => settle(error === undefined || error === null ? new Error(String(error)) : error),
+      );
+    }
+    if (!done && !(r && typeof r.then === 'function')) {
+      watching = true;
+      process.on('beforeExit', onEmpty);
+      if (socket) socket.unref();
     }
   });
 }
