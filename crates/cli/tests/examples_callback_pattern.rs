@@ -15,7 +15,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,41 +31,6 @@ const FUNCTIONS: [&str; 3] = ["SimulatedApi", "CreateJob", "Poller"];
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/callback-pattern")
-}
-
-/// Why the example cannot run here, if it cannot.
-fn missing_tools() -> Option<String> {
-    for tool in ["node", "npm", "aws"] {
-        match Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-        {
-            Ok(s) if s.success() => {}
-            Ok(s) => return Some(format!("`{tool} --version` failed ({s})")),
-            Err(e) => return Some(format!("{tool} cannot run: {e}")),
-        }
-    }
-    None
-}
-
-/// The example's own files, without what a build left in the checkout.
-fn copy_example(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("readable example") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if name == "node_modules" || name == "dist" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_example(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).expect("copy");
-        }
-    }
 }
 
 /// The AWS CLI with dummy credentials (the access key id is the account) and nothing from the
@@ -195,7 +160,7 @@ fn output(d: &DescribeExecutionOutput) -> Value {
 
 #[test]
 fn callback_pattern_every_path() {
-    if let Some(why) = missing_tools() {
+    if let Some(why) = support::missing_tools(&["node", "npm", "aws"]) {
         support::skip(&format!(
             "the example needs node, npm and the AWS CLI: {why}"
         ));
@@ -203,7 +168,7 @@ fn callback_pattern_every_path() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let app = dir.path().join("callback-pattern");
-    copy_example(&example(), &app);
+    support::copy_example(&example(), &app);
 
     run_sh(&app);
 

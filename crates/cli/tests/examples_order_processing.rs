@@ -10,7 +10,7 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
@@ -18,41 +18,6 @@ const MACHINE: &str = "OrderProcessingStateMachine";
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/order-processing")
-}
-
-/// Why the handlers cannot be built here, if they cannot.
-fn missing_node() -> Option<String> {
-    for tool in ["node", "npm"] {
-        match Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-        {
-            Ok(s) if s.success() => {}
-            Ok(s) => return Some(format!("`{tool} --version` failed ({s})")),
-            Err(e) => return Some(format!("{tool} cannot run: {e}")),
-        }
-    }
-    None
-}
-
-/// The example's own files, without what a build left in the checkout.
-fn copy_example(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("readable example") {
-        let entry = entry.expect("entry");
-        let name = entry.file_name();
-        if name == "node_modules" || name == "dist" {
-            continue;
-        }
-        let path = entry.path();
-        if path.is_dir() {
-            copy_example(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).expect("copy");
-        }
-    }
 }
 
 fn stdout_of(what: &str, out: &Output) -> String {
@@ -117,13 +82,13 @@ fn parsed(text: &Value) -> Value {
 
 #[test]
 fn the_sam_application_runs_every_path_with_its_typescript_handlers() {
-    if let Some(why) = missing_node() {
+    if let Some(why) = support::missing_tools(&["node", "npm"]) {
         support::skip(&why);
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let app = tmp.path().join("order-processing");
-    copy_example(&example(), &app);
+    support::copy_example(&example(), &app);
 
     // The one command: npm ci, tsc, and the sample order through baton run.
     let out = Command::new(app.join("run.sh"))

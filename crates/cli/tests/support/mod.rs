@@ -102,3 +102,40 @@ impl Ran {
         serde_json::from_str(result["output"].as_str().expect("an output")).expect("JSON output")
     }
 }
+
+/// Why these tools cannot run here (each asked for `--version`), if one cannot.
+pub fn missing_tools(tools: &[&str]) -> Option<String> {
+    use std::process::{Command, Stdio};
+    for tool in tools {
+        match Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+        {
+            Ok(s) if s.success() => {}
+            Ok(s) => return Some(format!("`{tool} --version` failed ({s})")),
+            Err(e) => return Some(format!("{tool} cannot run: {e}")),
+        }
+    }
+    None
+}
+
+/// Copies an example's own files from `from` to `to`, without what a build left in the
+/// checkout (`node_modules`, `dist`).
+pub fn copy_example(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("readable example") {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == "node_modules" || name == "dist" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_example(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).expect("copy");
+        }
+    }
+}
