@@ -101,6 +101,8 @@ pub struct ServeArgs {
     /// shows the times things happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
     wait_time_scale: f64,
+    #[command(flatten)]
+    templates: crate::templates::ServeTemplates,
 }
 
 /// A share of a duration: a finite number, zero or more.
@@ -223,9 +225,12 @@ pub fn main(args: ServeArgs) -> anyhow::Result<u8> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let api_edge = args.edge(baton_http::Protocol::AwsJson)?;
     let s3_edge = args.edge(baton_http::Protocol::S3Xml)?;
-    let resources = baton_integrations::config::Config::load(
+    let mut resources = baton_integrations::config::Config::load(
         crate::config_file(args.config.as_deref())?.as_deref(),
     )?;
+    let stacks = args
+        .templates
+        .load(&args.account, &args.region, &mut resources)?;
     // Bound before the runtime opens: resumed tasks may start processes that need the addresses.
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
@@ -307,6 +312,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "baton: {} unfinished execution(s) resumed",
         runtime.running()
     );
+    crate::templates::create(&*runtime, &args.account, &args.region, &stacks).await?;
     println!(
         "{}",
         client_setup(addr, s3_addr, &args.account, &args.region)

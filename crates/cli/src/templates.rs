@@ -4,10 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
+use baton_api::model::{
+    CreateActivityInput, CreateStateMachineInput, DescribeActivityInput, DescribeStateMachineInput,
+    LoggingConfiguration, StateMachineType, TracingConfiguration, UpdateStateMachineInput,
+};
+use baton_api::{ApiError, RequestContext, StepFunctions};
 use baton_integrations::config::{self, Config, Function, Handler, Target};
 use baton_template::{MachineSpec, Stack};
 use clap::Args;
+use serde_json::Value;
 
 /// `baton run --template FILE --state-machine ID`.
 #[derive(Args, Default)]
@@ -162,4 +168,248 @@ pub fn machine<'s>(stack: &'s Stack, file: &Path, id: &str) -> anyhow::Result<&'
                 .join(", ")
         ),
     }
+}
+
+/// `baton serve --template FILE ...`.
+#[derive(Args, Default)]
+pub struct ServeTemplates {
+    /// A SAM or CloudFormation template (YAML or JSON), or a CDK cloud assembly (a `cdk.out`
+    /// folder), whose state machines and activities are created at start (updated in place
+    /// when they exist) and whose functions join the configuration's (repeatable).
+    #[arg(long = "template", value_name = "FILE")]
+    pub templates: Vec<PathBuf>,
+    /// The templates' parameters, `NAME=VALUE` (repeatable; several may follow one flag). With
+    /// several templates, each takes the ones it declares.
+    #[arg(long, value_name = "NAME=VALUE", num_args = 1.., requires = "templates")]
+    pub parameter_overrides: Vec<String>,
+}
+
+impl ServeTemplates {
+    /// Reads every template and adds their functions to `config`; notes on stdout.
+    pub fn load(
+        &self,
+        account: &str,
+        region: &str,
+        config: &mut Config,
+    ) -> anyhow::Result<Vec<Stack>> {
+        let parameters = overrides(&self.parameter_overrides)?;
+        let mut stacks: Vec<Stack> = Vec::new();
+        let mut owners: std::collections::BTreeMap<String, &Path> = Default::default();
+        for file in &self.templates {
+            let options = baton_template::Options {
+                account: account.to_string(),
+                region: region.to_string(),
+                stack_name: None,
+                parameters: parameters.clone(),
+                allow_undeclared: self.templates.len() > 1,
+            };
+            let stack = baton_template::load(file, &options)?;
+            let names = stack
+                .machines
+                .iter()
+                .map(|m| format!("state machine {}", m.name))
+                .chain(
+                    stack
+                        .activities
+                        .iter()
+                        .map(|a| format!("activity {}", a.name)),
+                );
+            for name in names {
+                if let Some(other) = owners.insert(name.clone(), file) {
+                    bail!(
+                        "{}: {name} is also defined by {}",
+                        file.display(),
+                        other.display()
+                    );
+                }
+            }
+            for note in add_functions(config, &stack) {
+                eprintln!("baton: {note}");
+            }
+            stacks.push(stack);
+        }
+        Ok(stacks)
+    }
+}
+
+/// Creates (or updates) every stack's machines and activities on `service` in `account` and
+/// `region`, and prints what it did and, once, the types it skipped.
+pub async fn create(
+    service: &dyn StepFunctions,
+    account: &str,
+    region: &str,
+    stacks: &[Stack],
+) -> anyhow::Result<()> {
+    let ctx = RequestContext {
+        account_id: account.to_string(),
+        region: region.to_string(),
+        request_id: "baton-template".into(),
+    };
+    let mut all = Stack::default();
+    for stack in stacks {
+        for line in apply(service, &ctx, stack).await? {
+            println!("baton: {line}");
+        }
+        all.skipped.extend(stack.skipped.iter().cloned());
+    }
+    if let Some(line) = skipped(&all) {
+        println!("baton: {line}");
+    }
+    Ok(())
+}
+
+/// A template's `LoggingConfiguration`/`TracingConfiguration` (CloudFormation's capitalised
+/// keys) as the API's shape (the same keys, first letter lower case).
+fn api_shape<T: serde::de::DeserializeOwned>(
+    value: &Option<Value>,
+    what: &str,
+    m: &MachineSpec,
+) -> anyhow::Result<Option<T>> {
+    fn lower(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| {
+                        let mut c = k.chars();
+                        let key = match c.next() {
+                            Some(f) => f.to_lowercase().chain(c).collect(),
+                            None => String::new(),
+                        };
+                        (key, lower(v))
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(lower).collect()),
+            other => other.clone(),
+        }
+    }
+    match value {
+        None => Ok(None),
+        Some(v) => serde_json::from_value(lower(v))
+            .map(Some)
+            .with_context(|| format!("{}: {what} {v}", m.logical_id)),
+    }
+}
+
+/// Creates `stack`'s machines and activities on `service`, or brings machines created by an
+/// earlier start up to date: a changed definition is an `UpdateStateMachine` (same ARN, a new
+/// revision), an unchanged one is left alone. A changed type is reported and the machine kept
+/// as it is: Step Functions cannot change a machine's type, and CloudFormation replaces such a
+/// machine only when its name is generated, which Baton's are not (delete it, or rename it, to
+/// change its type). Answers one line per resource, for the log.
+pub async fn apply(
+    service: &dyn StepFunctions,
+    ctx: &RequestContext,
+    stack: &Stack,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for m in &stack.machines {
+        let arn = format!(
+            "arn:aws:states:{}:{}:stateMachine:{}",
+            ctx.region, ctx.account_id, m.name
+        );
+        let machine_type = if m.machine_type == "EXPRESS" {
+            StateMachineType::Express
+        } else {
+            StateMachineType::Standard
+        };
+        let logging: Option<LoggingConfiguration> = api_shape(&m.logging, "logging", m)?;
+        let tracing: Option<TracingConfiguration> = api_shape(&m.tracing, "tracing", m)?;
+        let described = service
+            .describe_state_machine(
+                ctx,
+                DescribeStateMachineInput {
+                    state_machine_arn: arn.clone(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        let line = match described {
+            Err(ApiError::StateMachineDoesNotExist { .. }) => {
+                service
+                    .create_state_machine(
+                        ctx,
+                        CreateStateMachineInput {
+                            name: m.name.clone(),
+                            definition: m.definition.clone(),
+                            role_arn: format!("arn:aws:iam::{}:role/baton", ctx.account_id),
+                            r#type: Some(machine_type),
+                            logging_configuration: logging,
+                            tracing_configuration: tracing,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: creating {}: {e}", m.logical_id, m.name))?;
+                format!("created state machine {arn} ({})", m.logical_id)
+            }
+            Err(e) => bail!("{}: {e}", m.logical_id),
+            Ok(old) if old.r#type != machine_type => format!(
+                "kept state machine {arn} ({}) as {}: a machine's type cannot change to {} \
+                 (delete it, or rename it, to change it)",
+                m.logical_id,
+                old.r#type.as_str(),
+                m.machine_type
+            ),
+            Ok(old) if old.definition == m.definition => {
+                format!("unchanged state machine {arn} ({})", m.logical_id)
+            }
+            Ok(_) => {
+                service
+                    .update_state_machine(
+                        ctx,
+                        UpdateStateMachineInput {
+                            state_machine_arn: arn.clone(),
+                            definition: Some(m.definition.clone()),
+                            logging_configuration: logging,
+                            tracing_configuration: tracing,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: updating {}: {e}", m.logical_id, m.name))?;
+                format!("updated state machine {arn} ({})", m.logical_id)
+            }
+        };
+        lines.push(line);
+    }
+    for a in &stack.activities {
+        let arn = format!(
+            "arn:aws:states:{}:{}:activity:{}",
+            ctx.region, ctx.account_id, a.name
+        );
+        let exists = service
+            .describe_activity(
+                ctx,
+                DescribeActivityInput {
+                    activity_arn: arn.clone(),
+                },
+            )
+            .await
+            .is_ok();
+        if exists {
+            lines.push(format!("unchanged activity {arn} ({})", a.logical_id));
+            continue;
+        }
+        service
+            .create_activity(
+                ctx,
+                CreateActivityInput {
+                    name: a.name.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: creating {}: {e}", a.logical_id, a.name))?;
+        lines.push(format!("created activity {arn} ({})", a.logical_id));
+    }
+    Ok(lines)
+}
+
+/// The types of resources a stack holds that Baton does not run, each once.
+pub fn skipped(stack: &Stack) -> Option<String> {
+    let mut kinds: Vec<&str> = stack.skipped.iter().map(|(_, t)| t.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    (!kinds.is_empty()).then(|| format!("not run by Baton (skipped): {}", kinds.join(", ")))
 }
