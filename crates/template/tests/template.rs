@@ -198,7 +198,10 @@ fn parameters_take_defaults_and_overrides_and_check_allowed_values() {
         .unwrap_err()
         .contains("does not declare"));
     o.allow_undeclared = true;
-    assert!(read_with(&text, &o).is_ok(), "an undeclared override left unused");
+    assert!(
+        read_with(&text, &o).is_ok(),
+        "an undeclared override left unused"
+    );
     let e = read("Parameters:\n  X:\n    Type: String\nResources: {}\n").unwrap_err();
     assert_eq!(e, "t.yaml: Parameters.X: has no Default: give it a value with --parameter-overrides NAME=VALUE");
 }
