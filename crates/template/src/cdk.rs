@@ -146,7 +146,7 @@ pub fn load(dir: &Path, options: &Options) -> Result<Stack, Error> {
         let file_shown = file.display().to_string();
         let text = std::fs::read_to_string(&file)
             .map_err(|e| Error::new(&file_shown, "", format!("cannot read it: {e}")))?;
-        let one = crate::load_str(&text, &file_shown, &dir, options, &stack_name, &assets)?;
+        let one = crate::read_str(&text, &file_shown, &dir, options, &stack_name, &assets)?;
         stack.machines.extend(one.machines);
         stack.functions.extend(one.functions);
         stack.activities.extend(one.activities);

@@ -156,6 +156,10 @@ impl std::error::Error for Error {}
 /// Reads a template file, or a CDK cloud assembly (a folder with `manifest.json`, or that
 /// file itself).
 pub fn load(path: &Path, options: &Options) -> Result<Stack, Error> {
+    on_own_stack(&path.display().to_string(), || load_here(path, options))
+}
+
+fn load_here(path: &Path, options: &Options) -> Result<Stack, Error> {
     let shown = path.display().to_string();
     if path.is_dir() {
         let manifest = path.join("manifest.json");
@@ -187,7 +191,7 @@ pub fn load(path: &Path, options: &Options) -> Result<Stack, Error> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "baton".into())
     });
-    load_str(
+    read_str(
         &text,
         &shown,
         &dir,
@@ -206,8 +210,54 @@ pub fn load_str(
     stack_name: &str,
     assets: &cdk::Assets,
 ) -> Result<Stack, Error> {
+    on_own_stack(file, || {
+        read_str(text, file, dir, options, stack_name, assets)
+    })
+}
+
+fn read_str(
+    text: &str,
+    file: &str,
+    dir: &Path,
+    options: &Options,
+    stack_name: &str,
+    assets: &cdk::Assets,
+) -> Result<Stack, Error> {
     let template = parse(text).map_err(|m| Error::new(file, "", m))?;
     resources::read(&template, file, dir, options, stack_name, assets)
+}
+
+/// The stack a template is read on. Evaluation recurses, within its bounds
+/// ([`yaml::MAX_DEPTH`], [`eval::MAX_EVAL_DEPTH`]), and a caller's thread may have as little as
+/// 2 MiB (a test's, an async worker's): reading on a thread of its own keeps the bounds, not
+/// the caller, in charge (the deepest chain of names takes under 8 MiB in a debug build). The
+/// memory is reserved, and only what is used is committed.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+fn on_own_stack<T: Send>(
+    file: &str,
+    read: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<T, Error> {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("baton-template".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, read);
+        match thread {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Error::new(
+                    file,
+                    "",
+                    "reading it failed (an internal error)",
+                ))
+            }),
+            Err(e) => Err(Error::new(
+                file,
+                "",
+                format!("cannot start a thread to read it: {e}"),
+            )),
+        }
+    })
 }
 
 /// A template's text as JSON: JSON when it starts as JSON, YAML otherwise.

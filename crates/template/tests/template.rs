@@ -538,3 +538,19 @@ fn synthesize(app: &Path) -> Option<tempfile::TempDir> {
         Ok(_) => Some(out),
     }
 }
+
+#[test]
+fn a_long_chain_of_names_is_an_error_not_an_overflow() {
+    let mut text = String::from("Resources:\n");
+    for i in 0..400 {
+        text.push_str(&format!(
+            "  A{i}:\n    Type: AWS::StepFunctions::Activity\n    Properties:\n      Name: !Sub '${{A{}}}-x'\n",
+            i + 1
+        ));
+    }
+    text.push_str(
+        "  A400:\n    Type: AWS::StepFunctions::Activity\n    Properties:\n      Name: last\n",
+    );
+    let e = read(&text).unwrap_err();
+    assert!(e.contains("nested deeper than"), "{e}");
+}
