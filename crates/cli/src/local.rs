@@ -84,13 +84,54 @@ impl Integrated {
         let result = self
             .runtime
             .block_on(self.resources.invoke(&self.info, request, callback));
-        match result {
-            TaskResult::Succeeded(v) => TaskReply::Succeeded(v),
-            TaskResult::Failed { error, cause } => TaskReply::Failed { error, cause },
-            // Nothing can send the token to an in-process run: only a timeout ends the task.
-            TaskResult::AwaitingCallback => TaskReply::Pending,
-            TaskResult::Submitted(output) => TaskReply::Submitted(output),
+        reply(result)
+    }
+
+    /// Runs `requests` together (a Map's iterations, a Parallel's branches: a function's warm
+    /// processes, or several commands, busy at once); the replies in their order.
+    fn run_all(&self, requests: Vec<TaskRequest>) -> Vec<TaskReply> {
+        if requests.len() < 2 {
+            return requests.iter().map(|r| self.run(r)).collect();
         }
+        let count = requests.len();
+        self.runtime.block_on(async {
+            let mut running = tokio::task::JoinSet::new();
+            for (i, request) in requests.into_iter().enumerate() {
+                let resources = self.resources.clone();
+                let info = self.info.clone();
+                running.spawn(async move {
+                    let callback = resource_kind(&request.resource, &info.region).wait_for_token;
+                    (i, resources.invoke(&info, &request, callback).await)
+                });
+            }
+            let mut replies: Vec<Option<TaskReply>> = vec![None; count];
+            while let Some(done) = running.join_next().await {
+                match done {
+                    Ok((i, result)) => replies[i] = Some(reply(result)),
+                    Err(e) => tracing::error!(error = %e, "a task panicked"),
+                }
+            }
+            replies
+                .into_iter()
+                .map(|r| {
+                    r.unwrap_or_else(|| TaskReply::Failed {
+                        error: Some("States.Runtime".into()),
+                        cause: Some("the task's call ended abnormally".into()),
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// A task's result as the local driver takes it.
+fn reply(result: TaskResult) -> TaskReply {
+    match result {
+        TaskResult::Succeeded(v) => TaskReply::Succeeded(v),
+        TaskResult::Failed { error, cause } => TaskReply::Failed { error, cause },
+        // Nothing can send the token to an in-process run: only a timeout ends the task.
+        TaskResult::AwaitingCallback => TaskReply::Pending,
+        TaskResult::Submitted(output) => TaskReply::Submitted(output),
     }
 }
 
@@ -102,32 +143,80 @@ pub struct Mocks {
 }
 
 impl Mocks {
+    fn reaches_integrations(&self, request: &TaskRequest) -> bool {
+        self.integrations
+            .as_ref()
+            .is_some_and(|i| i.serves_tasks || request.purpose != TaskPurpose::State)
+    }
+
     fn unmocked(&self, request: &TaskRequest) -> TaskReply {
         match &self.integrations {
-            Some(i) if i.serves_tasks || request.purpose != TaskPurpose::State => i.run(request),
+            Some(i) if self.reaches_integrations(request) => i.run(request),
             _ => unconfigured(request),
         }
+    }
+
+    /// The mocked answer of a Task state, when the test case mocks it (consuming its next
+    /// response); a Map's item reader or result writer is never mocked.
+    fn mocked(&mut self, request: &TaskRequest) -> Option<TaskReply> {
+        let session = self
+            .session
+            .as_mut()
+            .filter(|_| request.purpose == TaskPurpose::State)?;
+        Some(match session.next(&request.state_name)? {
+            Ok(MockResponse::Return(v)) => TaskReply::Succeeded(v),
+            Ok(MockResponse::Throw { error, cause }) => TaskReply::Failed { error, cause },
+            Err(e) => TaskReply::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(e.to_string()),
+            },
+        })
     }
 }
 
 impl TaskHandler for Mocks {
+    /// Mocked answers in order (each consumes its state's next response), then everything
+    /// else together.
+    fn run_all(&mut self, requests: &[TaskRequest]) -> Vec<TaskReply> {
+        let mut replies: Vec<Option<TaskReply>> = Vec::with_capacity(requests.len());
+        let mut unmocked = Vec::new();
+        for (i, request) in requests.iter().enumerate() {
+            match self.mocked(request) {
+                Some(reply) => replies.push(Some(reply)),
+                None => {
+                    replies.push(None);
+                    unmocked.push(i);
+                }
+            }
+        }
+        let integrated: Vec<TaskRequest> = unmocked
+            .iter()
+            .map(|&i| requests[i].clone())
+            .filter(|r| self.reaches_integrations(r))
+            .collect();
+        let mut answers = match &self.integrations {
+            Some(i) if !integrated.is_empty() => i.run_all(integrated),
+            _ => Vec::new(),
+        }
+        .into_iter();
+        for i in unmocked {
+            replies[i] = Some(if self.reaches_integrations(&requests[i]) {
+                answers.next().unwrap_or_else(|| unconfigured(&requests[i]))
+            } else {
+                unconfigured(&requests[i])
+            });
+        }
+        replies
+            .into_iter()
+            .zip(requests)
+            .map(|(r, req)| r.unwrap_or_else(|| unconfigured(req)))
+            .collect()
+    }
+
     fn run(&mut self, request: &TaskRequest) -> TaskReply {
-        // A mock answers a Task state; a Map's item reader or result writer goes to storage.
-        let Some(session) = self
-            .session
-            .as_mut()
-            .filter(|_| request.purpose == TaskPurpose::State)
-        else {
-            return self.unmocked(request);
-        };
-        match session.next(&request.state_name) {
+        match self.mocked(request) {
+            Some(reply) => reply,
             None => self.unmocked(request),
-            Some(Ok(MockResponse::Return(v))) => TaskReply::Succeeded(v),
-            Some(Ok(MockResponse::Throw { error, cause })) => TaskReply::Failed { error, cause },
-            Some(Err(e)) => TaskReply::Failed {
-                error: Some("States.Runtime".into()),
-                cause: Some(e.to_string()),
-            },
         }
     }
 }

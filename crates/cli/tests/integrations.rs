@@ -535,3 +535,56 @@ async fn a_callback_call_is_submitted_once_across_a_restart() {
         ]
     );
 }
+
+/// `baton run` runs the tasks a step schedules together, as `baton serve` does: the two
+/// branches of a Parallel call a function that waits until both have arrived, which one at a
+/// time could never do.
+#[test]
+fn baton_run_runs_a_steps_tasks_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let meeting = dir.path().join("meeting");
+    let config = dir.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[functions.Meet]\ncommand = [\"python3\", \"{}\", \"{}\", \"2\"]\n",
+            fixtures().join("rendezvous.py").display(),
+            meeting.display()
+        ),
+    )
+    .expect("config written");
+    let branch = |who: &str| {
+        let name = format!("Call-{who}");
+        json!({"StartAt": name, "States": {name.clone(): {
+            "Type": "Task", "Resource": format!("{LAMBDA}Meet"),
+            "Parameters": {"who": who}, "End": true}}})
+    };
+    let definition = dir.path().join("meet.asl.json");
+    std::fs::write(
+        &definition,
+        json!({"StartAt": "Both", "States": {"Both": {
+            "Type": "Parallel", "Branches": [branch("a"), branch("b")], "End": true}}})
+        .to_string(),
+    )
+    .expect("definition written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(dir.path())
+        .arg("run")
+        .arg(&definition)
+        .args(["--output", "json", "--config"])
+        .arg(&config)
+        .output()
+        .expect("baton run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_str(&stdout).expect("JSON");
+    let output: Value = serde_json::from_str(result["output"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        output,
+        json!([{"who": "a", "met": true}, {"who": "b", "met": true}])
+    );
+}

@@ -55,6 +55,12 @@ pub enum TaskReply {
 /// Runs tasks for the local driver.
 pub trait TaskHandler {
     fn run(&mut self, request: &TaskRequest) -> TaskReply;
+
+    /// Runs every task one step scheduled, and answers in their order. One at a time unless
+    /// the handler can run them together (the replies, and so the history, are the same).
+    fn run_all(&mut self, requests: &[TaskRequest]) -> Vec<TaskReply> {
+        requests.iter().map(|r| self.run(r)).collect()
+    }
 }
 
 /// Runs `execution` from its start to its end.
@@ -77,41 +83,12 @@ pub fn run_to_end(
     });
     loop {
         while let Some(event) = queue.pop_front() {
+            // The tasks a step schedules run together once its effects are taken, and their
+            // events queue in the order they were scheduled, as if each had run at once.
+            let mut scheduled = Vec::new();
             for effect in execution.apply(event) {
                 match effect {
-                    Effect::ScheduleTask(req) => {
-                        let time = clock.now();
-                        let reply = tasks.run(&req);
-                        if reply != TaskReply::Pending {
-                            // The handler took the task (an activity worker's `ActivityStarted`).
-                            queue.push_back(Event::TaskStarted {
-                                task: req.id,
-                                time,
-                                worker: None,
-                            });
-                        }
-                        match reply {
-                            TaskReply::Succeeded(output) => queue.push_back(Event::TaskSucceeded {
-                                task: req.id,
-                                output,
-                                time,
-                            }),
-                            TaskReply::Failed { error, cause } => {
-                                queue.push_back(Event::TaskFailed {
-                                    task: req.id,
-                                    error,
-                                    cause,
-                                    time,
-                                })
-                            }
-                            TaskReply::Submitted(output) => queue.push_back(Event::TaskSubmitted {
-                                task: req.id,
-                                output,
-                                time,
-                            }),
-                            TaskReply::Pending => {}
-                        }
-                    }
+                    Effect::ScheduleTask(req) => scheduled.push(req),
                     Effect::CancelTask(_) => {}
                     Effect::StartTimer { timer, at } => {
                         timers.insert((at, timer), ());
@@ -123,6 +100,39 @@ pub fn run_to_end(
                         }
                     }
                     Effect::Finished(outcome) => return outcome,
+                }
+            }
+            if !scheduled.is_empty() {
+                let time = clock.now();
+                let replies = tasks.run_all(&scheduled);
+                for (req, reply) in scheduled.iter().zip(replies) {
+                    if reply != TaskReply::Pending {
+                        // The handler took the task (an activity worker's `ActivityStarted`).
+                        queue.push_back(Event::TaskStarted {
+                            task: req.id,
+                            time,
+                            worker: None,
+                        });
+                    }
+                    queue.push_back(match reply {
+                        TaskReply::Succeeded(output) => Event::TaskSucceeded {
+                            task: req.id,
+                            output,
+                            time,
+                        },
+                        TaskReply::Failed { error, cause } => Event::TaskFailed {
+                            task: req.id,
+                            error,
+                            cause,
+                            time,
+                        },
+                        TaskReply::Submitted(output) => Event::TaskSubmitted {
+                            task: req.id,
+                            output,
+                            time,
+                        },
+                        TaskReply::Pending => continue,
+                    });
                 }
             }
         }
