@@ -354,6 +354,27 @@ async fn an_unknown_resource_fails_the_execution() {
     );
 }
 
+/// `baton run DEFINITION --output json --config CONFIG EXTRA…` in `dir`, which must succeed:
+/// its JSON result.
+fn baton_run(dir: &Path, definition: &Path, config: &Path, extra: &[&str]) -> Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .current_dir(dir)
+        .arg("run")
+        .arg(definition)
+        .args(extra)
+        .args(["--output", "json", "--config"])
+        .arg(config)
+        .output()
+        .expect("baton run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).expect("JSON")
+}
+
 #[test]
 fn baton_run_with_config_uses_the_functions_and_virtual_time_skips_back_off() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -369,22 +390,8 @@ fn baton_run_with_config_uses_the_functions_and_virtual_time_skips_back_off() {
     )
     .expect("definition written");
     let started = Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .current_dir(dir.path())
-        .arg("run")
-        .arg(&definition)
-        .args(["--time", "virtual", "--output", "json", "--config"])
-        .arg(&config)
-        .output()
-        .expect("baton run");
+    let result = baton_run(dir.path(), &definition, &config, &["--time", "virtual"]);
     assert!(started.elapsed() < Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(result["status"], "SUCCEEDED");
     assert_eq!(result["output"], json!({"calls": 3}).to_string());
 }
@@ -567,21 +574,7 @@ fn baton_run_runs_a_steps_tasks_together() {
         .to_string(),
     )
     .expect("definition written");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
-        .current_dir(dir.path())
-        .arg("run")
-        .arg(&definition)
-        .args(["--output", "json", "--config"])
-        .arg(&config)
-        .output()
-        .expect("baton run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let result: Value = serde_json::from_str(&stdout).expect("JSON");
+    let result = baton_run(dir.path(), &definition, &config, &[]);
     let output: Value = serde_json::from_str(result["output"].as_str().unwrap()).unwrap();
     assert_eq!(
         output,
