@@ -185,7 +185,8 @@ pub struct ServeTemplates {
 }
 
 impl ServeTemplates {
-    /// Reads every template and adds their functions to `config`; notes on stdout.
+    /// Reads every template and adds their functions to `config` (notes on stderr); a machine
+    /// or activity name two templates (or one template twice) define is an error.
     pub fn load(
         &self,
         account: &str,
