@@ -67,3 +67,17 @@ pub fn build(base: &Map<String, Value>, s: &StateContext<'_>) -> Value {
     }
     Value::Object(m)
 }
+
+/// Puts `$$.Map.Item` (`Index`, `Value`) into a context [`build`] made, where `build` with
+/// `map_item` would have put it; `value` is moved in, not copied.
+pub fn set_map_item(context: &mut Value, index: usize, value: Value) {
+    let Value::Object(m) = context else {
+        return;
+    };
+    let mut item = Map::new();
+    item.insert("Index".into(), Value::from(index));
+    item.insert("Value".into(), value);
+    let mut map = Map::new();
+    map.insert("Item".into(), Value::Object(item));
+    m.insert("Map".into(), Value::Object(map));
+}

@@ -873,28 +873,32 @@ pub(crate) fn select_items(
     entropy: &mut dyn Entropy,
 ) -> Result<Vec<Value>, Fault> {
     let mut out = Vec::with_capacity(items.len());
+    // The context is built once (its `Execution.Input` may hold every item) and each item
+    // only replaces its `Map.Item`: building it per item copied the whole input per item.
+    let mut context = m.item_selector.as_ref().map(|_| {
+        let base = match ctx.context {
+            Value::Object(o) => o.clone(),
+            _ => Map::new(),
+        };
+        context::build(
+            &base,
+            &StateContext {
+                name: &state.name,
+                entered: ctx.now,
+                retry_count: None,
+                token: None,
+                map_item: None,
+            },
+        )
+    });
     for (index, item) in items.into_iter().enumerate() {
-        let selected = match &m.item_selector {
-            None => item,
-            Some(sel) => {
-                let base = match ctx.context {
-                    Value::Object(o) => o.clone(),
-                    _ => Map::new(),
-                };
-                let context = context::build(
-                    &base,
-                    &StateContext {
-                        name: &state.name,
-                        entered: ctx.now,
-                        retry_count: None,
-                        token: None,
-                        map_item: Some((index, &item)),
-                    },
-                );
+        let selected = match (&m.item_selector, context.as_mut()) {
+            (Some(sel), Some(context)) => {
+                context::set_map_item(context, index, item);
                 let item_ctx = Ctx {
                     state,
                     entered_id: ctx.entered_id,
-                    context: &context,
+                    context,
                     vars: ctx.vars,
                     now: ctx.now,
                 };
@@ -906,6 +910,7 @@ pub(crate) fn select_items(
                     }
                 }
             }
+            _ => item,
         };
         out.push(selected);
     }
