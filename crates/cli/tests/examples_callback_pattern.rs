@@ -24,7 +24,7 @@ use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
-use support::server::{create_machine, finished, Server};
+use support::server::{create_machine, finished, history, Server};
 
 const ACCOUNT: &str = "123456789012";
 const FUNCTIONS: [&str; 3] = ["SimulatedApi", "CreateJob", "Poller"];
@@ -116,17 +116,6 @@ async fn start(client: &Client, machine: &str, app: &Path, name: &str) -> String
         .await
         .expect("start")
         .execution_arn
-}
-
-async fn history(client: &Client, arn: &str) -> Vec<HistoryEvent> {
-    client
-        .get_execution_history()
-        .execution_arn(arn)
-        .max_results(1000)
-        .send()
-        .await
-        .expect("history")
-        .events
 }
 
 /// The errors of the task's failed attempts, in order.

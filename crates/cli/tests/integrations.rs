@@ -479,21 +479,9 @@ async fn a_callback_call_is_submitted_once_across_a_restart() {
     )
     .await;
     let arn = support::server::start(&client, &machine, None).await;
-    let history = |client: Client| {
-        let arn = arn.clone();
-        async move {
-            client
-                .get_execution_history()
-                .execution_arn(arn)
-                .send()
-                .await
-                .expect("history")
-                .events
-        }
-    };
     let mut submitted = None;
     for _ in 0..200 {
-        submitted = history(client.clone())
+        submitted = support::server::history(&client, &arn)
             .await
             .into_iter()
             .find(|e| e.r#type == HistoryEventType::TaskSubmitted);

@@ -108,6 +108,21 @@ fn write_mocks(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// StartExecution on `arn`, which must be refused with `InvalidArn`: the error.
+async fn refused_start(
+    client: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> aws_sdk_sfn::error::SdkError<aws_sdk_sfn::operation::start_execution::StartExecutionError> {
+    let err = client
+        .start_execution()
+        .state_machine_arn(arn)
+        .send()
+        .await
+        .expect_err("a start to refuse");
+    assert_eq!(err.code(), Some("InvalidArn"), "{err:?}");
+    err
+}
+
 fn count(types: &[HistoryEventType], t: HistoryEventType) -> usize {
     types.iter().filter(|x| **x == t).count()
 }
@@ -177,13 +192,7 @@ async fn test_cases_answer_their_states_and_plain_arns_run_the_resources() {
     );
 
     // A test case the file does not have is refused before anything runs.
-    let err = client
-        .start_execution()
-        .state_machine_arn(format!("{machine}#Nope"))
-        .send()
-        .await
-        .expect_err("an unknown test case");
-    assert_eq!(err.code(), Some("InvalidArn"), "{err:?}");
+    let err = refused_start(&client, &format!("{machine}#Nope")).await;
     assert!(
         err.message().unwrap_or_default().contains("\"Nope\""),
         "{err:?}"
@@ -268,13 +277,7 @@ async fn a_test_case_needs_a_mock_configuration() {
     let server = Server::start(&dir.path().join("data"), &[]);
     let client = server.client(ACCOUNT);
     let machine = create_machine(&client, "orders", &orders()).await;
-    let err = client
-        .start_execution()
-        .state_machine_arn(format!("{machine}#Happy"))
-        .send()
-        .await
-        .expect_err("no mock configuration");
-    assert_eq!(err.code(), Some("InvalidArn"), "{err:?}");
+    refused_start(&client, &format!("{machine}#Happy")).await;
 }
 
 #[test]

@@ -141,17 +141,9 @@ pub struct Invoked {
 }
 
 /// What Lambda's Invoke API answers for one invocation, whatever the function's kind: a
-/// function error is a payload (`X-Amz-Function-Error: Unhandled`), not a Rust error.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invocation {
-    /// The result as the function wrote it, or the error it reported.
-    pub payload: Vec<u8>,
-    pub function_error: bool,
-    pub executed_version: String,
-    pub request_id: String,
-    /// The last 4 KB of the invocation's log lines (`LogType: Tail`), when asked for.
-    pub log_tail: Option<String>,
-}
+/// function error is a payload (`X-Amz-Function-Error: Unhandled`), not a Rust error. The API's
+/// own type, so Lambda's API on Baton's port hands it on as it is.
+pub use baton_server::lambda::Invocation;
 
 /// A configured function as GetFunction and ListFunctions describe it.
 #[derive(Debug, Clone, PartialEq)]

@@ -69,18 +69,10 @@ impl LambdaFunctions for Resources {
             region: Some(caller.region.clone()),
             account: Some(caller.account.clone()),
         };
-        let done = self
-            .function_set()
+        self.function_set()
             .invoke_raw(&cx, &f, &payload, log_tail)
             .await
-            .map_err(refusal)?;
-        Ok(Invocation {
-            payload: done.payload,
-            function_error: done.function_error,
-            executed_version: done.executed_version,
-            request_id: done.request_id,
-            log_tail: done.log_tail,
-        })
+            .map_err(refusal)
     }
 }
 

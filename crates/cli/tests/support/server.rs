@@ -247,12 +247,12 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
-/// The types of an execution's history events (its first 1,000), in order.
+/// An execution's history events (its first 1,000), in order.
 #[allow(dead_code)] // Not every test binary reads histories.
-pub async fn event_types(
+pub async fn history(
     client: &aws_sdk_sfn::Client,
     arn: &str,
-) -> Vec<aws_sdk_sfn::types::HistoryEventType> {
+) -> Vec<aws_sdk_sfn::types::HistoryEvent> {
     client
         .get_execution_history()
         .execution_arn(arn)
@@ -261,6 +261,16 @@ pub async fn event_types(
         .await
         .expect("history")
         .events
+}
+
+/// The types of an execution's history events (its first 1,000), in order.
+#[allow(dead_code)] // Not every test binary reads histories.
+pub async fn event_types(
+    client: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> Vec<aws_sdk_sfn::types::HistoryEventType> {
+    history(client, arn)
+        .await
         .into_iter()
         .map(|e| e.r#type)
         .collect()
