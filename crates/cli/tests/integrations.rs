@@ -569,3 +569,40 @@ fn baton_run_runs_a_steps_tasks_together() {
         json!([{"who": "a", "met": true}, {"who": "b", "met": true}])
     );
 }
+
+/// However many tasks run at once, at most `MAX_COMMAND_PROCESSES` (64) command-function
+/// processes do: 150 iterations of an unbounded Map of a function that watches how many of its
+/// kind are running never see more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_functions_run_at_most_64_processes_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let crowd = dir.path().join("crowd");
+    let config = dir.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[functions.Crowd]\ncommand = [\"python3\", \"{}\", \"{}\", \"64\"]\n",
+            fixtures().join("crowd.py").display(),
+            crowd.display()
+        ),
+    )
+    .expect("config written");
+    let server = Server::start(
+        &dir.path().join("data"),
+        &["--config", config.to_str().expect("utf-8")],
+    );
+    let client = server.client(ACCOUNT);
+    let d = run(
+        &client,
+        "crowd",
+        json!({"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "Call", "States": {"Call": {
+                "Type": "Task", "Resource": format!("{LAMBDA}Crowd"),
+                "OutputPath": "$.over", "End": true}}},
+            "End": true}}}),
+        json!({"items": vec![0; 150]}),
+    )
+    .await;
+    assert_eq!(output(&d), json!(vec![false; 150]));
+}

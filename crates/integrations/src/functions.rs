@@ -162,6 +162,11 @@ pub struct FunctionInfo {
     pub environment: BTreeMap<String, String>,
 }
 
+/// How many command-function processes run at once; further invocations wait for one to end.
+/// A Map of thousands of iterations (`baton run` and `baton serve` start a step's tasks
+/// together) must not start thousands of processes.
+pub const MAX_COMMAND_PROCESSES: usize = 64;
+
 /// The configured functions.
 pub struct Functions {
     functions: BTreeMap<String, Function>,
@@ -173,6 +178,8 @@ pub struct Functions {
     runtimes: tokio::sync::OnceCell<Arc<baton_lambda::Runtimes>>,
     /// Another Lambda Invoke API for the functions not configured here.
     remote: Option<String>,
+    /// Permits for command-function processes ([`MAX_COMMAND_PROCESSES`]).
+    commands: Arc<tokio::sync::Semaphore>,
     /// Where the runtimes' bootstraps are written (`None`: the temporary folder).
     runtime_dir: Option<PathBuf>,
 }
@@ -185,6 +192,7 @@ impl Functions {
             pools: Default::default(),
             runtimes: tokio::sync::OnceCell::new(),
             remote: config.lambda_endpoint.clone(),
+            commands: Arc::new(tokio::sync::Semaphore::new(MAX_COMMAND_PROCESSES)),
             runtime_dir: None,
         }
     }
@@ -439,6 +447,8 @@ impl Functions {
                     "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
                     function.timeout_seconds.to_string(),
                 );
+                // Waiting for a process slot is not the function's time.
+                let _slot = self.commands.acquire().await;
                 tokio::time::timeout(timeout, run_command(command, &env, event)).await
             }
             Target::Url(url) => tokio::time::timeout(timeout, post(url, event, request_id)).await,
