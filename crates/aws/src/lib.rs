@@ -17,7 +17,9 @@
 //! * `wire` — the request and answer between protocol and transport.
 
 pub mod model;
+mod models;
 pub mod names;
+pub mod registry;
 pub mod wire;
 
 pub use wire::{HttpRequest, HttpResponse, ServiceError};
