@@ -148,7 +148,7 @@ pub struct ShapeRef {
     pub xml_attribute: bool,
     pub xml_namespace: Option<Value>,
     /// A string member holding JSON, sent and received base64-encoded in headers.
-    #[serde(default)]
+    #[serde(default, rename = "jsonvalue")]
     pub json_value: bool,
     /// Filled with a fresh UUID when the caller leaves it out.
     #[serde(default)]
@@ -160,10 +160,12 @@ pub struct ShapeRef {
     /// The member is the whole (streaming) body.
     #[serde(default)]
     pub streaming: bool,
-    #[serde(default)]
+    #[serde(default, rename = "eventpayload")]
     pub event_payload: bool,
     #[serde(default)]
     pub deprecated: bool,
+    /// The element the `query` protocol wraps an operation's output in (`PublishResult`).
+    pub result_wrapper: Option<String>,
 }
 
 /// One shape. Which fields mean something depends on `kind`.
@@ -206,7 +208,7 @@ pub struct Shape {
     /// A union: exactly one member is set.
     #[serde(default)]
     pub union: bool,
-    #[serde(default)]
+    #[serde(default, rename = "eventstream")]
     pub event_stream: bool,
     #[serde(default)]
     pub streaming: bool,
