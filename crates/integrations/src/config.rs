@@ -26,6 +26,16 @@
 //! allow_env = ["INPUT_KEY"]       # names a ContainerOverrides Environment may set (default none)
 //! allow_command = true            # ContainerOverrides Command may append arguments (default false)
 //!
+//! [batch.nightly-report]          # a Batch job definition (JobDefinition's name)
+//! command = ["python3", "report.py", "--day", "Ref::day"]   # Ref::NAME: a SubmitJob Parameter
+//! parameters = { day = "today" }  # the job definition's parameter defaults
+//! allow_env = ["REPORT_BUCKET"]   # as for ECS (ContainerOverrides Environment)
+//! allow_command = false           # as for ECS (ContainerOverrides Command appends arguments)
+//!
+//! [glue.load-orders]              # a Glue job (JobName)
+//! command = ["python3", "load_orders.py"]
+//! allow_arguments = ["--day"]     # Arguments names a run may pass (default none)
+//!
 //! [storage]                       # the Task buckets: a folder (default: <data>/storage) …
 //! root = "buckets"
 //! # … or an S3-compatible endpoint (not both):
@@ -51,7 +61,7 @@
 //! ```
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
-//! `MACHINES`; `NAME` as written in the definition, case kept; `KEY` in any case), or
+//! `BATCH`, `GLUE`, `MACHINES`; `NAME` as written in the definition, case kept; `KEY` in any case), or
 //! `BATON_STORAGE__<KEY>` (`ROOT`, `ENDPOINT`, `REGION`, `ACCESS_KEY_ID`, `SECRET_ACCESS_KEY`,
 //! `SESSION_TOKEN`, `FORCE_PATH_STYLE`; the endpoint, region and credentials are always read as
 //! text), `BATON_HTTP__ALLOW`, `BATON_HTTP__CA_FILE`,
@@ -86,6 +96,10 @@ pub enum Error {
 pub struct Config {
     pub functions: BTreeMap<String, Function>,
     pub ecs: BTreeMap<String, EcsTask>,
+    /// Batch job definitions run as local processes, by job definition name.
+    pub batch: BTreeMap<String, BatchJob>,
+    /// Glue jobs run as local processes, by job name.
+    pub glue: BTreeMap<String, GlueJob>,
     pub storage: Storage,
     pub http: Http,
     /// State machines `baton run` creates for nested executions (`states:startExecution`) to
@@ -207,6 +221,29 @@ pub struct EcsTask {
     pub allow_command: bool,
 }
 
+/// A Batch job definition run as a local process: guarded as an ECS family is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchJob {
+    pub command: Command,
+    /// The job definition's parameter defaults, for `Ref::NAME` placeholders in the command;
+    /// a SubmitJob's `Parameters` override them.
+    pub parameters: BTreeMap<String, String>,
+    /// The environment names `ContainerOverrides.Environment` may set.
+    pub allow_env: std::collections::BTreeSet<String>,
+    /// Whether `ContainerOverrides.Command` may append arguments to `command`.
+    pub allow_command: bool,
+}
+
+/// A Glue job run as a local process: the configured command is the script, a run's
+/// `Arguments` are appended to it as `--name value` pairs (Glue hands them to the script in
+/// `sys.argv`), for the names `allow_arguments` lists only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlueJob {
+    pub command: Command,
+    /// Argument names (`--day`) a run's `Arguments` may pass, `--` included.
+    pub allow_arguments: std::collections::BTreeSet<String>,
+}
+
 /// Where the Task buckets are: a folder, or an S3-compatible endpoint.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Storage {
@@ -271,6 +308,10 @@ struct RawConfig {
     functions: BTreeMap<String, RawFunction>,
     #[serde(default)]
     ecs: BTreeMap<String, RawEcsTask>,
+    #[serde(default)]
+    batch: BTreeMap<String, RawBatchJob>,
+    #[serde(default)]
+    glue: BTreeMap<String, RawGlueJob>,
     #[serde(default)]
     storage: RawStorage,
     #[serde(default)]
@@ -342,6 +383,32 @@ struct RawEcsTask {
     allow_env: Vec<String>,
     #[serde(default)]
     allow_command: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatchJob {
+    command: Vec<String>,
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_env: Vec<String>,
+    #[serde(default)]
+    allow_command: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGlueJob {
+    command: Vec<String>,
+    cwd: Option<PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_arguments: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -510,24 +577,51 @@ impl Config {
             let place = format!("ecs.{family}");
             let command =
                 command(base, &place, t.command, t.cwd, t.env).map_err(|m| invalid(origin, m))?;
-            if let Some(bad) = t
-                .allow_env
-                .iter()
-                .find(|n| n.is_empty() || n.contains(['=', '\0']))
-            {
-                return Err(invalid(
-                    origin,
-                    format!(
-                        "{place}: `allow_env` holds {bad:?}, which is no environment variable name"
-                    ),
-                ));
-            }
+            check_allow_env(&place, &t.allow_env).map_err(|m| invalid(origin, m))?;
             config.ecs.insert(
                 family,
                 EcsTask {
                     command,
                     allow_env: t.allow_env.into_iter().collect(),
                     allow_command: t.allow_command,
+                },
+            );
+        }
+        for (name, j) in raw.batch {
+            let place = format!("batch.{name}");
+            let command =
+                command(base, &place, j.command, j.cwd, j.env).map_err(|m| invalid(origin, m))?;
+            check_allow_env(&place, &j.allow_env).map_err(|m| invalid(origin, m))?;
+            config.batch.insert(
+                name,
+                BatchJob {
+                    command,
+                    parameters: j.parameters,
+                    allow_env: j.allow_env.into_iter().collect(),
+                    allow_command: j.allow_command,
+                },
+            );
+        }
+        for (name, j) in raw.glue {
+            let place = format!("glue.{name}");
+            let command =
+                command(base, &place, j.command, j.cwd, j.env).map_err(|m| invalid(origin, m))?;
+            let mut allow_arguments = std::collections::BTreeSet::new();
+            for a in j.allow_arguments {
+                let bare = a.strip_prefix("--").unwrap_or(&a);
+                if bare.is_empty() || bare.starts_with('-') || bare.contains(['\0', ' ', '=']) {
+                    return Err(invalid(
+                        origin,
+                        format!("{place}: `allow_arguments` holds {a:?}, which is no argument name (write it as \"--name\")"),
+                    ));
+                }
+                allow_arguments.insert(format!("--{bare}"));
+            }
+            config.glue.insert(
+                name,
+                GlueJob {
+                    command,
+                    allow_arguments,
                 },
             );
         }
@@ -683,7 +777,7 @@ fn storage(base: &Path, raw: RawStorage) -> Result<Storage, String> {
 fn is_text_key(path: &[String]) -> bool {
     // An environment entry is text too (`…__ENV__PORT=8080`).
     if let [_, _, key, _] = path {
-        if key == "env" || key == "environment" {
+        if key == "env" || key == "environment" || key == "parameters" {
             return true;
         }
     }
@@ -765,6 +859,19 @@ fn handler(base: &Path, place: &str, f: RawFunction) -> Result<Handler, String> 
     })
 }
 
+/// `allow_env` holds environment variable names only.
+fn check_allow_env(place: &str, names: &[String]) -> Result<(), String> {
+    match names
+        .iter()
+        .find(|n| n.is_empty() || n.contains(['=', '\0']))
+    {
+        Some(bad) => Err(format!(
+            "{place}: `allow_env` holds {bad:?}, which is no environment variable name"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn command(
     base: &Path,
     place: &str,
@@ -808,14 +915,23 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             parts[2].to_string(),
             parts[3].to_ascii_lowercase(),
         ],
-        ("functions" | "ecs" | "machines", 3) => {
+        ("functions" | "ecs" | "batch" | "glue" | "machines", 3) => {
             vec![section, parts[1].to_string(), parts[2].to_ascii_lowercase()]
         }
         // `…__ENV__NAME`: one environment entry, its name as written.
-        ("functions" | "ecs", 4) if parts[2].eq_ignore_ascii_case("env") => vec![
+        ("functions" | "ecs" | "batch" | "glue", 4) if parts[2].eq_ignore_ascii_case("env") => {
+            vec![
+                section,
+                parts[1].to_string(),
+                "env".to_string(),
+                parts[3].to_string(),
+            ]
+        }
+        // `BATON_BATCH__<NAME>__PARAMETERS__NAME`: one parameter default, its name as written.
+        ("batch", 4) if parts[2].eq_ignore_ascii_case("parameters") => vec![
             section,
             parts[1].to_string(),
-            "env".to_string(),
+            "parameters".to_string(),
             parts[3].to_string(),
         ],
         // `BATON_FUNCTIONS__<NAME>__ENVIRONMENT__NAME`: the same, by Lambda's word.
@@ -825,7 +941,10 @@ fn env_path(name: &str) -> Option<Vec<String>> {
             "environment".to_string(),
             parts[3].to_string(),
         ],
-        ("storage" | "functions" | "ecs" | "http" | "machines" | "lambda", _) => {
+        (
+            "storage" | "functions" | "ecs" | "batch" | "glue" | "http" | "machines" | "lambda",
+            _,
+        ) => {
             vec![section, String::new()]
         }
         _ => return None,
@@ -845,7 +964,7 @@ fn parse_value(text: &str) -> toml::Value {
 fn set(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
     if path.iter().any(String::is_empty) {
         return Err(
-            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_MACHINES__<NAME>__<KEY>, BATON_STORAGE__<KEY> (ROOT, ENDPOINT, REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, FORCE_PATH_STYLE), BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
+            "not a configuration key: use BATON_FUNCTIONS__<NAME>__<KEY>, BATON_ECS__<FAMILY>__<KEY>, BATON_BATCH__<NAME>__<KEY>, BATON_GLUE__<NAME>__<KEY>, BATON_MACHINES__<NAME>__<KEY>, BATON_STORAGE__<KEY> (ROOT, ENDPOINT, REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY, SESSION_TOKEN, FORCE_PATH_STYLE), BATON_HTTP__ALLOW, BATON_HTTP__CA_FILE or BATON_HTTP__CONNECTIONS__<NAME>__<KEY>"
                 .into(),
         );
     }

@@ -12,9 +12,11 @@ use baton_engine::{resource_kind, ExecutionInfo, TaskPurpose, TaskRequest};
 use baton_runtime::integration::{Integrations, TaskResult};
 use serde_json::Value;
 
+use crate::batch::{self, Batch};
 use crate::config::Config;
 use crate::ecs::{Ecs, Mode};
 use crate::functions::{CallContext, Functions};
+use crate::glue::{self, Glue};
 use crate::http::Http;
 use crate::nested::{self, Nested};
 use crate::storage::Storage;
@@ -47,6 +49,8 @@ pub fn local_root(config: &Config, data_dir: &std::path::Path) -> PathBuf {
 pub struct Resources {
     functions: Functions,
     ecs: Ecs,
+    batch: Batch,
+    glue: Glue,
     storage: Storage,
     http: Http,
     nested: Nested,
@@ -68,10 +72,15 @@ impl Resources {
         let s3_endpoint_url = environment
             .s3_endpoint_url
             .or_else(|| storage.endpoint_url().map(str::to_string));
+        let jobs = std::sync::Arc::new(tokio::sync::Semaphore::new(
+            crate::process::MAX_JOB_PROCESSES,
+        ));
         Resources {
             functions: Functions::new(config, Some(logs.join("functions")))
                 .with_runtime_dir(environment.data_dir.join("lambda")),
             ecs: Ecs::new(config, logs.join("ecs")),
+            batch: Batch::new(config, logs.join("batch"), jobs.clone()),
+            glue: Glue::new(config, logs.join("glue"), jobs),
             storage,
             http: Http::new(config),
             nested: Nested::default(),
@@ -113,6 +122,16 @@ impl Resources {
         self.ecs.log_path(id)
     }
 
+    /// The log file of the Batch job `id` (its `JobId`).
+    pub fn batch_log(&self, id: &str) -> PathBuf {
+        self.batch.log_path(id)
+    }
+
+    /// The log file of the Glue job run `id` (its `JobRunId`).
+    pub fn glue_log(&self, id: &str) -> PathBuf {
+        self.glue.log_path(id)
+    }
+
     async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Failure> {
         let kind = resource_kind(&request.resource, &info.region);
         let cx = self.call_context(&kind.resource.region, &info.account);
@@ -134,6 +153,23 @@ impl Resources {
             ("lambda", "invoke") => self.functions.invoke_service(&cx, input).await,
             ("ecs", "runTask") => self.ecs.run_task(&cx, input, Mode::Start).await,
             ("ecs", "runTask.sync") => self.ecs.run_task(&cx, input, Mode::Sync).await,
+            ("batch", "submitJob" | "submitJob.sync") => {
+                let mode = match base {
+                    "submitJob" => batch::Mode::Submit,
+                    _ => batch::Mode::Sync,
+                };
+                self.batch.submit_job(&cx, input, mode).await.into_result()
+            }
+            ("glue", "startJobRun" | "startJobRun.sync") => {
+                let mode = match base {
+                    "startJobRun" => glue::Mode::Start,
+                    _ => glue::Mode::Sync,
+                };
+                self.glue
+                    .start_job_run(&cx, input, mode)
+                    .await
+                    .into_result()
+            }
             ("aws-sdk:s3", action) => self.storage.s3_action(action, input).await,
             ("http", "invoke") => self.http.invoke(input).await,
             ("states", "startExecution") => {
@@ -189,7 +225,11 @@ impl Integrations for Resources {
         let kind = resource_kind(&request.resource, &info.region);
         let served = matches!(
             (kind.resource.family, kind.resource.resource_type.as_str()),
-            (TaskFamily::Lambda, _) | (_, "lambda" | "ecs" | "aws-sdk:s3" | "http" | "states")
+            (TaskFamily::Lambda, _)
+                | (
+                    _,
+                    "lambda" | "ecs" | "batch" | "glue" | "aws-sdk:s3" | "http" | "states"
+                )
         );
         // A callback to a service Baton does not serve still waits for its token: a worker
         // may send it (the token is in the history's TaskScheduled parameters).

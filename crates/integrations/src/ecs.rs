@@ -24,12 +24,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 
 use serde_json::{json, Value};
 
 use crate::config::{Config, EcsTask};
-use crate::functions::{exit_status, http_date, CallContext};
+use crate::functions::{exit_status, CallContext};
+use crate::process::{self, Guarded};
 use crate::Failure;
 
 /// How the task is awaited.
@@ -68,7 +68,7 @@ impl Ecs {
 
     /// The log file of task `id` (its 32-hex-digit id, the last part of its ARN).
     pub fn log_path(&self, id: &str) -> PathBuf {
-        self.log_dir.join(format!("{id}.log"))
+        process::log_path(&self.log_dir, id)
     }
 
     /// Runs the task `params` describes (RunTask's parameters).
@@ -106,67 +106,28 @@ impl Ecs {
         let mut env = cx.sdk_env();
         env.extend(task.command.env.clone());
         let mut container = family.clone();
+        let what = format!("the task definition family {family}");
+        let section = format!("ecs.{family}");
+        let guarded = Guarded {
+            what: &what,
+            section: &section,
+        };
+        let refused = |message: String| ecs_error("InvalidParameterException", &message);
         for o in container_overrides {
             if let Some(name) = o.get("Name").and_then(Value::as_str) {
                 container = name.to_string();
             }
             if let Some(args) = o.get("Command").and_then(Value::as_array) {
-                if !args.is_empty() && !task.allow_command {
-                    return Err(ecs_error(
-                        "InvalidParameterException",
-                        &format!(
-                            "Command overrides are not allowed for the task definition family {family}: Baton's configuration ([ecs.{family}] in baton.toml) does not set allow_command = true."
-                        ),
-                    ));
-                }
-                for a in args {
-                    match a.as_str() {
-                        Some(s) if !s.contains('\0') => argv.push(s.to_string()),
-                        _ => {
-                            return Err(ecs_error(
-                                "InvalidParameterException",
-                                "Command entries must be strings.",
-                            ))
-                        }
-                    }
-                }
+                process::append_command(args, task.allow_command, &guarded, &mut argv)
+                    .map_err(refused)?;
             }
-            for e in o
+            let environment = o
                 .get("Environment")
                 .and_then(Value::as_array)
                 .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                let (name, value) = match (
-                    e.get("Name").and_then(Value::as_str),
-                    e.get("Value").and_then(Value::as_str),
-                ) {
-                    (Some(n), v) if !n.is_empty() && !n.contains(['=', '\0']) => {
-                        (n, v.unwrap_or(""))
-                    }
-                    _ => {
-                        return Err(ecs_error(
-                            "InvalidParameterException",
-                            "Environment entries need a Name (a string without '=') and a string Value.",
-                        ))
-                    }
-                };
-                if !task.allow_env.contains(name) {
-                    return Err(ecs_error(
-                        "InvalidParameterException",
-                        &format!(
-                            "The environment variable {name} cannot be overridden for the task definition family {family}: it is not in allow_env of [ecs.{family}] in Baton's configuration (baton.toml)."
-                        ),
-                    ));
-                }
-                if value.contains('\0') {
-                    return Err(ecs_error(
-                        "InvalidParameterException",
-                        &format!("The value of the environment variable {name} contains NUL."),
-                    ));
-                }
-                env.insert(name.to_string(), value.to_string());
-            }
+                .unwrap_or(&[]);
+            process::add_environment(environment, &task.allow_env, &guarded, &mut env)
+                .map_err(refused)?;
         }
         let id = uuid::Uuid::new_v4().simple().to_string();
         env.insert("ECS_TASK_ID".into(), id.clone());
@@ -179,7 +140,7 @@ impl Ecs {
             overrides,
             created_at: crate::now_millis(),
         };
-        let log = self.open_log(&id).map_err(|e| {
+        let log = process::open_log(&self.log_dir, &id).map_err(|e| {
             ecs_error(
                 "ServerException",
                 &format!(
@@ -188,15 +149,7 @@ impl Ecs {
                 ),
             )
         })?;
-        let (out, err) = log;
-        let spawned = tokio::process::Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(&task.command.cwd)
-            .envs(&env)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn();
+        let spawned = process::spawn(&argv, &task.command.cwd, &env, log);
         let mut child = match spawned {
             Ok(c) => c,
             Err(e) => {
@@ -255,13 +208,6 @@ impl Ecs {
             }
         }
     }
-
-    fn open_log(&self, id: &str) -> std::io::Result<(Stdio, Stdio)> {
-        std::fs::create_dir_all(&self.log_dir)?;
-        let file = std::fs::File::create(self.log_path(id))?;
-        let err = file.try_clone()?;
-        Ok((Stdio::from(file), Stdio::from(err)))
-    }
 }
 
 /// `family`, `family:3`, `arn:aws:ecs:REGION:ACCOUNT:task-definition/family:3` → (family,
@@ -280,14 +226,8 @@ fn parse_task_definition(text: &str) -> (String, String) {
 /// An ECS service error as Step Functions names it (the service's exception class), with
 /// the AWS SDK's message suffix.
 fn ecs_error(code: &str, message: &str) -> Failure {
-    let request_id = uuid::Uuid::new_v4();
     let status = if code == "ServerException" { 500 } else { 400 };
-    (
-        "ECS.AmazonECSException".to_string(),
-        format!(
-            "{message} (Service: AmazonECS; Status Code: {status}; Error Code: {code}; Request ID: {request_id}; Proxy: null)"
-        ),
-    )
+    process::service_error("ECS.AmazonECSException", "AmazonECS", status, code, message)
 }
 
 enum Phase {
@@ -368,31 +308,11 @@ fn task_json(cx: &CallContext, t: &Started, phase: Phase) -> Value {
 
 /// RunTask's answer, with the SDK metadata Step Functions adds.
 fn run_task_response(cx: &CallContext, t: &Started) -> Value {
-    let request_id = uuid::Uuid::new_v4().to_string();
     let body = json!({
         "Failures": [],
         "Tasks": [task_json(cx, t, Phase::Provisioning)],
     });
-    let length = body.to_string().len().to_string();
-    let date = http_date();
-    let mut out = body;
-    out["SdkHttpMetadata"] = json!({
-        "AllHttpHeaders": {
-            "x-amzn-RequestId": [request_id],
-            "Content-Length": [length],
-            "Date": [date],
-            "Content-Type": ["application/x-amz-json-1.1"]
-        },
-        "HttpHeaders": {
-            "Content-Length": length,
-            "Content-Type": "application/x-amz-json-1.1",
-            "Date": date,
-            "x-amzn-RequestId": request_id
-        },
-        "HttpStatusCode": 200
-    });
-    out["SdkResponseMetadata"] = json!({ "RequestId": request_id });
-    out
+    process::with_sdk_metadata(body, "application/x-amz-json-1.1")
 }
 
 #[cfg(test)]

@@ -2,11 +2,16 @@
 //! state's `Resource` reaches on this machine. A definition can only reach what the operator
 //! configured (`config`); anything else fails the task as AWS fails an unknown resource.
 //!
-//! * `config` — `baton.toml` and `BATON_*` variables: functions, ECS task definitions, object
-//!   storage, HTTP connections.
+//! * `config` — `baton.toml` and `BATON_*` variables: functions, ECS task definitions, Batch
+//!   job definitions, Glue jobs, object storage, HTTP connections.
 //! * `functions` — Lambda function ARNs and `arn:aws:states:::lambda:invoke` as local commands
 //!   (event JSON on stdin, result on stdout) or HTTP endpoints.
 //! * `ecs` — `arn:aws:states:::ecs:runTask(.sync)` as local processes.
+//! * `batch` — `arn:aws:states:::batch:submitJob(.sync)`: Batch job definitions as local
+//!   processes.
+//! * `glue` — `arn:aws:states:::glue:startJobRun(.sync)`: Glue jobs as local processes.
+//! * `process` — what ECS tasks, Batch jobs and Glue runs share: logs, starting the command,
+//!   the overrides a configuration admits, the SDK metadata of an answer.
 //! * `storage` — buckets in a local folder or on an S3-compatible endpoint; the `aws-sdk:s3`
 //!   actions, the Distributed Map's item reader and result writer.
 //! * `s3_endpoint` — S3's REST protocol over the same buckets, for programs using an AWS SDK.
@@ -17,15 +22,18 @@
 //! * `client` — one HTTP/1.1 exchange, for URL functions and the HTTP task.
 //! * `dispatch` — one resource to its module.
 
+pub mod batch;
 mod client;
 pub mod config;
 mod dispatch;
 pub mod ecs;
 pub mod functions;
+pub mod glue;
 pub mod http;
 mod lambda_api;
 mod lambda_remote;
 pub mod nested;
+pub mod process;
 pub mod s3_endpoint;
 pub mod storage;
 

@@ -332,3 +332,118 @@ fn another_lambda_api_from_the_file_or_step_functions_locals_variable() {
     let e = parse("[lambda]\nendpoint = \"http://x\"\nport = 1\n", &[]).unwrap_err();
     assert!(e.contains("unknown field `port`"), "{e}");
 }
+
+#[test]
+fn batch_job_definitions_and_glue_jobs_load_from_the_file() {
+    let c = parse(
+        r#"
+        [batch.nightly-report]
+        command = ["bin/report", "--day", "Ref::day"]
+        cwd = "jobs"
+        env = { STAGE = "local" }
+        parameters = { day = "today" }
+        allow_env = ["REPORT_BUCKET"]
+        allow_command = true
+
+        [glue.load-orders]
+        command = ["python3", "load_orders.py"]
+        allow_arguments = ["--day", "region"]
+        "#,
+        &[],
+    )
+    .unwrap();
+    let report = &c.batch["nightly-report"];
+    assert_eq!(
+        report.command.argv,
+        ["/srv/app/jobs/bin/report", "--day", "Ref::day"]
+    );
+    assert_eq!(report.command.cwd, Path::new("/srv/app/jobs"));
+    assert_eq!(report.command.env["STAGE"], "local");
+    assert_eq!(report.parameters["day"], "today");
+    assert!(report.allow_env.contains("REPORT_BUCKET"));
+    assert!(report.allow_command);
+    let load = &c.glue["load-orders"];
+    assert_eq!(load.command.argv, ["python3", "load_orders.py"]);
+    assert_eq!(load.command.cwd, Path::new("/srv/app"));
+    // Names are kept with their `--`, as a run's Arguments write them.
+    assert_eq!(
+        load.allow_arguments.iter().collect::<Vec<_>>(),
+        ["--day", "--region"]
+    );
+    // Defaults: nothing a definition may override.
+    let c = parse(
+        "[batch.b]\ncommand = [\"b\"]\n[glue.g]\ncommand = [\"g\"]\n",
+        &[],
+    )
+    .unwrap();
+    assert!(c.batch["b"].allow_env.is_empty() && !c.batch["b"].allow_command);
+    assert!(c.batch["b"].parameters.is_empty());
+    assert!(c.glue["g"].allow_arguments.is_empty());
+}
+
+#[test]
+fn batch_and_glue_keys_from_variables() {
+    let c = parse(
+        "[batch.report]\ncommand = [\"a\"]\n",
+        &[
+            (
+                "BATON_BATCH__report__COMMAND",
+                r#"["python3","r.py","Ref::day"]"#,
+            ),
+            ("BATON_BATCH__report__ALLOW_ENV", r#"["OUT"]"#),
+            ("BATON_BATCH__report__PARAMETERS__day", "2024-05-01"),
+            ("BATON_BATCH__report__ENV__PORT", "8080"),
+            ("BATON_GLUE__load-orders__COMMAND", r#"["python3","l.py"]"#),
+            ("BATON_GLUE__load-orders__ALLOW_ARGUMENTS", r#"["--day"]"#),
+            ("BATON_GLUE__load-orders__ENV__STAGE", "dev"),
+        ],
+    )
+    .unwrap();
+    let report = &c.batch["report"];
+    assert_eq!(report.command.argv, ["python3", "r.py", "Ref::day"]);
+    assert!(report.allow_env.contains("OUT"));
+    assert_eq!(report.parameters["day"], "2024-05-01");
+    // An environment entry and a parameter are text, even when they read as TOML numbers.
+    assert_eq!(report.command.env["PORT"], "8080");
+    let load = &c.glue["load-orders"];
+    assert_eq!(load.command.argv, ["python3", "l.py"]);
+    assert!(load.allow_arguments.contains("--day"));
+    assert_eq!(load.command.env["STAGE"], "dev");
+}
+
+#[test]
+fn batch_and_glue_mistakes_are_refused() {
+    let cases = [
+        ("[batch.b]\ncwd = \"x\"\n", "missing field `command`"),
+        (
+            "[batch.b]\ncommand = []\n",
+            "batch.b: `command` needs at least the program",
+        ),
+        (
+            "[batch.b]\ncommand = [\"b\"]\nallow_env = [\"A=B\"]\n",
+            "batch.b: `allow_env` holds \"A=B\", which is no environment variable name",
+        ),
+        (
+            "[batch.b]\ncommand = [\"b\"]\nimage = \"x\"\n",
+            "unknown field `image`",
+        ),
+        (
+            "[glue.g]\ncommand = [\"g\"]\nallow_arguments = [\"--\"]\n",
+            "glue.g: `allow_arguments` holds \"--\", which is no argument name",
+        ),
+        (
+            "[glue.g]\ncommand = [\"g\"]\nallow_arguments = [\"--a b\"]\n",
+            "which is no argument name",
+        ),
+        (
+            "[glue.g]\ncommand = [\"g\"]\nallow_env = [\"A\"]\n",
+            "unknown field `allow_env`",
+        ),
+    ];
+    for (text, message) in cases {
+        let e = parse(text, &[]).unwrap_err();
+        assert!(e.contains(message), "{text}: {e}");
+    }
+    let e = parse("", &[("BATON_GLUE__g", "x")]).unwrap_err();
+    assert!(e.contains("BATON_GLUE__<NAME>__<KEY>"), "{e}");
+}
