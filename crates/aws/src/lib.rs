@@ -16,10 +16,14 @@
 //! * `client` — the above together: one call.
 //! * `wire` — the request and answer between protocol and transport.
 
+pub mod config;
+pub mod credentials;
+pub mod endpoint;
 pub mod model;
 mod models;
 pub mod names;
 pub mod registry;
+pub mod transport;
 pub mod wire;
 
 pub use wire::{HttpRequest, HttpResponse, ServiceError};
