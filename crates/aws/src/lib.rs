@@ -22,6 +22,7 @@ pub mod endpoint;
 pub mod model;
 mod models;
 pub mod names;
+pub mod protocol;
 pub mod registry;
 pub mod transport;
 pub mod wire;
