@@ -13,7 +13,9 @@
 //! appends arguments and never chooses the program); `ResourceRequirements`, `Tags`,
 //! `DependsOn` and the like are recorded in the job's description; `RetryStrategy.Attempts`
 //! runs a failing job again (up to 10 attempts, as Batch); `Timeout.AttemptDurationSeconds`
-//! kills an attempt that runs longer. Array jobs (`ArrayProperties`) are refused.
+//! kills an attempt that runs longer. An array job (`ArrayProperties.Size`, 2 to 10,000) runs
+//! that many child jobs `<job id>:<index>`, each with `AWS_BATCH_JOB_ARRAY_INDEX`, its own
+//! attempts and its own log; it succeeds when every child does.
 //!
 //! Results are Batch's: SubmitJob's `{JobArn, JobId, JobName}` with the SDK metadata Step
 //! Functions adds; with `.sync`, the finished job as DescribeJobs describes it (`Status`
@@ -23,7 +25,8 @@
 //! in the cause. SubmitJob's refusals are `Batch.ClientException`, the AWS SDK for Java v1
 //! class of Batch's `ClientException`, with the SDK's message suffix.
 //!
-//! stdout and stderr of every attempt go to `<log folder>/<job id>.log`.
+//! stdout and stderr of every attempt go to `<log folder>/<job id>.log` (an array job's
+//! children: `<job id>:<index>.log`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -49,6 +52,9 @@ pub enum Mode {
 
 /// Batch's most attempts for a job (`RetryStrategy.Attempts`).
 const MAX_ATTEMPTS: u64 = 10;
+
+/// Batch's bounds on an array job's size.
+const ARRAY_SIZES: std::ops::RangeInclusive<u64> = 2..=10_000;
 
 /// The configured job definitions.
 pub struct Batch {
@@ -77,6 +83,8 @@ struct Job {
     depends_on: Value,
     attempts: u64,
     attempt_limit: Option<Duration>,
+    /// An array job's size.
+    array_size: Option<u64>,
     created_at: i64,
 }
 
@@ -130,8 +138,13 @@ impl Batch {
             Ok(job) => job,
             Err(failure) => return Outcome::Ran(Err(failure)),
         };
-        let log = match process::create_log(&self.log_dir, &job.id) {
-            Ok(file) => file,
+        // An array job's children make their own logs; the folder must be there for them.
+        let log = match job.array_size {
+            None => process::create_log(&self.log_dir, &job.id).map(Some),
+            Some(_) => std::fs::create_dir_all(&self.log_dir).map(|()| None),
+        };
+        let log = match log {
+            Ok(log) => log,
             Err(e) => {
                 return Outcome::Ran(Err(process::service_error(
                     "Batch.ServerException",
@@ -158,13 +171,18 @@ impl Batch {
                 );
                 let slots = self.slots.clone();
                 let cx = cx.clone();
+                let log_dir = self.log_dir.clone();
                 tokio::spawn(async move {
                     // The definition already has SubmitJob's answer; the job runs on.
-                    let _ = run(&cx, &job, &log, &slots).await;
+                    let _ = run(&cx, Arc::new(job), log, log_dir, slots).await;
                 });
                 Outcome::Ran(Ok(answer))
             }
-            Mode::Sync => Outcome::Ran(run(cx, &job, &log, &self.slots).await),
+            Mode::Sync => {
+                let (job, log_dir, slots) =
+                    (Arc::new(job), self.log_dir.clone(), self.slots.clone());
+                Outcome::Ran(run(cx, job, log, log_dir, slots).await)
+            }
         }
     }
 }
@@ -197,11 +215,17 @@ fn prepare(
             cx.region, cx.account
         )
     };
-    if params.get("ArrayProperties").is_some() {
-        return Err(client_error(
-            "ArrayProperties: Baton runs a job definition as one local process and does not run array jobs.",
-        ));
-    }
+    let array_size = match params.pointer("/ArrayProperties/Size") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if ARRAY_SIZES.contains(&n) => Some(n),
+            _ => {
+                return Err(client_error(
+                    "ArrayProperties.Size must be an integer from 2 to 10000.",
+                ))
+            }
+        },
+    };
     let mut parameters = config.parameters.clone();
     match params.get("Parameters") {
         None | Some(Value::Null) => {}
@@ -315,37 +339,85 @@ fn prepare(
             .unwrap_or_else(|| json!([])),
         attempts,
         attempt_limit,
+        array_size,
         created_at: crate::now_millis(),
     })
 }
 
-/// Runs the job's attempts (each waits for a process slot first) until one succeeds or none
-/// is left; the finished job as DescribeJobs describes it, or `States.TaskFailed` with it.
+/// Runs the job (an array job: its children, together) until it succeeds or fails; the
+/// finished job as DescribeJobs describes it, or `States.TaskFailed` with it.
 async fn run(
     cx: &CallContext,
-    job: &Job,
-    log: &std::fs::File,
-    slots: &Semaphore,
+    job: Arc<Job>,
+    log: Option<std::fs::File>,
+    log_dir: PathBuf,
+    slots: Arc<Semaphore>,
 ) -> Result<Value, Failure> {
-    let mut attempts = Vec::new();
-    for number in 1..=job.attempts {
-        let attempt = run_attempt(job, number, log, slots).await;
-        let succeeded = attempt.succeeded;
-        attempts.push(attempt);
-        if succeeded {
-            break;
+    let described = match (job.array_size, log) {
+        (None, Some(log)) => {
+            let attempts = run_attempts(&job, None, &log, &slots).await;
+            describe(cx, &job, &attempts, None)
         }
-    }
-    let described = describe(cx, job, &attempts);
+        (None, None) => unreachable!("a job that is not an array has its log"),
+        (Some(size), _) => {
+            let mut children = tokio::task::JoinSet::new();
+            for index in 0..size {
+                let (job, log_dir, slots) = (job.clone(), log_dir.clone(), slots.clone());
+                children.spawn(async move {
+                    let id = format!("{}:{index}", job.id);
+                    match process::create_log(&log_dir, &id) {
+                        Ok(log) => {
+                            let attempts = run_attempts(&job, Some(index), &log, &slots).await;
+                            attempts.last().is_some_and(|a| a.succeeded)
+                        }
+                        Err(e) => {
+                            tracing::warn!(job = %id, "cannot create the job's log: {e}");
+                            false
+                        }
+                    }
+                });
+            }
+            let mut succeeded = 0;
+            while let Some(child) = children.join_next().await {
+                succeeded += u64::from(child.unwrap_or(false));
+            }
+            describe(cx, &job, &[], Some((succeeded, size - succeeded)))
+        }
+    };
     tracing::info!(job = %job.id, status = %described["Status"], "Batch job finished");
-    if attempts.last().is_some_and(|a| a.succeeded) {
+    if described["Status"] == "SUCCEEDED" {
         Ok(described)
     } else {
         Err(("States.TaskFailed".into(), described.to_string()))
     }
 }
 
-async fn run_attempt(job: &Job, number: u64, log: &std::fs::File, slots: &Semaphore) -> Attempt {
+/// Runs attempts of the job (or of its child `index`) until one succeeds or none is left.
+async fn run_attempts(
+    job: &Job,
+    index: Option<u64>,
+    log: &std::fs::File,
+    slots: &Semaphore,
+) -> Vec<Attempt> {
+    let mut attempts = Vec::new();
+    for number in 1..=job.attempts {
+        let attempt = run_attempt(job, index, number, log, slots).await;
+        let succeeded = attempt.succeeded;
+        attempts.push(attempt);
+        if succeeded {
+            break;
+        }
+    }
+    attempts
+}
+
+async fn run_attempt(
+    job: &Job,
+    index: Option<u64>,
+    number: u64,
+    log: &std::fs::File,
+    slots: &Semaphore,
+) -> Attempt {
     // The semaphore is never closed.
     let _permit = slots.acquire().await.ok();
     let task_id = uuid::Uuid::new_v4().simple().to_string();
@@ -361,6 +433,10 @@ async fn run_attempt(job: &Job, number: u64, log: &std::fs::File, slots: &Semaph
     };
     let mut env = job.env.clone();
     env.insert("AWS_BATCH_JOB_ATTEMPT".into(), number.to_string());
+    if let Some(index) = index {
+        env.insert("AWS_BATCH_JOB_ID".into(), format!("{}:{index}", job.id));
+        env.insert("AWS_BATCH_JOB_ARRAY_INDEX".into(), index.to_string());
+    }
     let spawned =
         process::log_stdio(log).and_then(|stdio| process::spawn(&job.argv, &job.cwd, &env, stdio));
     let mut child = match spawned {
@@ -402,8 +478,14 @@ async fn run_attempt(job: &Job, number: u64, log: &std::fs::File, slots: &Semaph
     }
 }
 
-/// The job as DescribeJobs describes it, in Step Functions' PascalCase.
-fn describe(cx: &CallContext, job: &Job, attempts: &[Attempt]) -> Value {
+/// The job as DescribeJobs describes it, in Step Functions' PascalCase; an array job with how
+/// many children succeeded and failed.
+fn describe(
+    cx: &CallContext,
+    job: &Job,
+    attempts: &[Attempt],
+    children: Option<(u64, u64)>,
+) -> Value {
     let log_stream = |a: &Attempt| format!("{}/default/{}", job.definition, a.task_id);
     let task_arn = |a: &Attempt| {
         format!(
@@ -442,7 +524,10 @@ fn describe(cx: &CallContext, job: &Job, attempts: &[Attempt]) -> Value {
             container.as_object_mut().expect("an object").extend(more);
         }
     }
-    let succeeded = last.is_some_and(|a| a.succeeded);
+    let succeeded = match children {
+        Some((_, failed)) => failed == 0,
+        None => last.is_some_and(|a| a.succeeded),
+    };
     let mut out = json!({
         "Attempts": attempts.iter().map(|a| json!({
             "Container": container_of(a),
@@ -474,6 +559,21 @@ fn describe(cx: &CallContext, job: &Job, attempts: &[Attempt]) -> Value {
     if let Some(a) = last {
         out["StoppedAt"] = json!(a.stopped_at);
         out["StatusReason"] = json!(a.status_reason);
+    }
+    if let (Some(size), Some((ok, failed))) = (job.array_size, children) {
+        out["ArrayProperties"] = json!({
+            "Size": size,
+            "StatusSummary": {
+                "FAILED": failed, "PENDING": 0, "RUNNABLE": 0, "RUNNING": 0,
+                "STARTING": 0, "SUBMITTED": 0, "SUCCEEDED": ok,
+            },
+        });
+        out["StoppedAt"] = json!(crate::now_millis());
+        out["StatusReason"] = json!(if failed == 0 {
+            "All child jobs succeeded".to_string()
+        } else {
+            format!("{failed} of {size} child jobs failed")
+        });
     }
     if let Some(r) = &job.retry_strategy {
         out["RetryStrategy"] = r.clone();

@@ -19,7 +19,7 @@ const CONFIG: &str = r#"
     command = ["python3", "job.py", "--day", "Ref::day", "--codec", "Ref::codec"]
     env = { STAGE = "batch" }
     parameters = { codec = "mp4", day = "today" }
-    allow_env = ["OUT_FILE", "EXIT_CODE", "SLEEP", "AWS_REGION"]
+    allow_env = ["OUT_FILE", "EXIT_CODE", "SLEEP", "AWS_REGION", "FAIL_INDEX"]
     allow_command = true
     [batch.fixed]
     command = ["python3", "job.py"]
@@ -238,6 +238,39 @@ async fn a_failing_job_is_retried_then_fails_with_its_description() {
 }
 
 #[tokio::test]
+async fn an_array_job_runs_its_children_and_fails_when_one_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let batch = batch(dir.path());
+    let mut params = submit("report", json!({}), json!({"day": "d"}));
+    params["ArrayProperties"] = json!({"Size": 3});
+    let job = ran(batch.submit_job(&cx(), &params, batch::Mode::Sync).await).expect("succeeds");
+    assert_eq!(job["Status"], "SUCCEEDED");
+    assert_eq!(job["ArrayProperties"]["Size"], 3);
+    assert_eq!(job["ArrayProperties"]["StatusSummary"]["SUCCEEDED"], 3);
+    assert_eq!(job["ArrayProperties"]["StatusSummary"]["FAILED"], 0);
+    assert_eq!(job["Attempts"], json!([]));
+    let id = job["JobId"].as_str().expect("JobId");
+    for index in 0..3 {
+        let child = format!("{id}:{index}");
+        let log = std::fs::read_to_string(batch.log_path(&child)).expect("a child's log");
+        assert!(
+            log.contains(&format!("job array index: {index} of {child}")),
+            "{log}"
+        );
+    }
+
+    params["ContainerOverrides"] = json!({"Environment": [{"Name": "FAIL_INDEX", "Value": "1"}]});
+    let (error, cause) =
+        ran(batch.submit_job(&cx(), &params, batch::Mode::Sync).await).expect_err("a child fails");
+    assert_eq!(error, "States.TaskFailed");
+    let job: Value = serde_json::from_str(&cause).expect("JSON");
+    assert_eq!(job["Status"], "FAILED");
+    assert_eq!(job["ArrayProperties"]["StatusSummary"]["SUCCEEDED"], 2);
+    assert_eq!(job["ArrayProperties"]["StatusSummary"]["FAILED"], 1);
+    assert_eq!(job["StatusReason"], "1 of 3 child jobs failed");
+}
+
+#[tokio::test]
 async fn an_attempt_past_its_timeout_is_killed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let batch = batch(dir.path());
@@ -310,10 +343,10 @@ async fn overrides_the_configuration_does_not_admit_are_refused_before_anything_
         (
             {
                 let mut p = submit("report", json!({}), Value::Null);
-                p["ArrayProperties"] = json!({"Size": 10});
+                p["ArrayProperties"] = json!({"Size": 1});
                 p
             },
-            "does not run array jobs",
+            "ArrayProperties.Size must be an integer from 2 to 10000.",
         ),
     ];
     for (params, message) in cases {
