@@ -67,14 +67,13 @@ pub const DEFAULT_TIMEOUT_SECONDS: u64 = 60;
 pub const DEFAULT_CONNECT_TIMEOUT_SECONDS: u64 = 10;
 
 /// `baton.toml`'s `[aws]`.
-#[derive(Debug, Deserialize, Default, Clone)]
+#[derive(Debug, Deserialize, Default, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AwsConfig {
     /// One endpoint for every service (`http://127.0.0.1:4566`), like the AWS SDKs'
     /// `AWS_ENDPOINT_URL`; a service named in `endpoints` goes to its own.
     pub endpoint_url: Option<String>,
-    /// The region services are called in; `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's
-    /// when absent.
+    /// The region services are called in; see [`AwsConfig::region`] for the fallbacks.
     pub region: Option<String>,
     /// Static keys: used before any profile or the default chain.
     pub access_key_id: Option<String>,
@@ -167,6 +166,17 @@ impl AwsConfig {
         self.allow
             .iter()
             .any(|pattern| wildcard_match(pattern.as_bytes(), action.as_bytes()))
+    }
+
+    /// The region services are called in: `region`, else the AWS SDKs' `AWS_REGION`, else
+    /// `AWS_DEFAULT_REGION` (the variable Step Functions Local reads), read through `env`.
+    pub fn region(&self, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        self.region
+            .clone()
+            .or_else(|| env("AWS_REGION"))
+            .or_else(|| env("AWS_DEFAULT_REGION"))
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
     }
 
     /// One attempt's timeout.

@@ -904,7 +904,21 @@ fn the_aws_table() {
     assert!(!shown.contains("the-session-token"), "{shown}");
     assert!(shown.contains("AKIDEXAMPLE"));
 
+    assert_eq!(
+        config.region(&|_| Some("us-west-2".into())).as_deref(),
+        Some("eu-west-1")
+    );
+
     let defaults = AwsConfig::from_toml("").unwrap();
+    let env = |k: &str| match k {
+        "AWS_REGION" => Some("us-west-2".to_owned()),
+        "AWS_DEFAULT_REGION" => Some("us-east-2".to_owned()),
+        _ => None,
+    };
+    assert_eq!(defaults.region(&env).as_deref(), Some("us-west-2"));
+    let env = |k: &str| (k == "AWS_DEFAULT_REGION").then(|| "us-east-2".to_owned());
+    assert_eq!(defaults.region(&env).as_deref(), Some("us-east-2"));
+    assert_eq!(defaults.region(&|_| None), None);
     assert!(!defaults.assume_role);
     assert!(!defaults.allowed("dynamodb", "GetItem"));
     assert_eq!(defaults.timeout(), Duration::from_secs(60));
