@@ -116,7 +116,7 @@ impl fmt::Debug for Credentials {
     }
 }
 
-type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 enum Source {
     Static(Credentials),

@@ -16,6 +16,7 @@
 //! * `client` — the above together: one call.
 //! * `wire` — the request and answer between protocol and transport.
 
+pub mod client;
 pub mod config;
 pub mod credentials;
 pub mod endpoint;

@@ -132,6 +132,7 @@ fn reply(result: TaskResult) -> TaskReply {
         // Nothing can send the token to an in-process run: only a timeout ends the task.
         TaskResult::AwaitingCallback => TaskReply::Pending,
         TaskResult::Submitted(output) => TaskReply::Submitted(output),
+        TaskResult::Rejected(cause) => TaskReply::Rejected(cause),
     }
 }
 

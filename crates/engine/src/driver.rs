@@ -50,6 +50,9 @@ pub enum TaskReply {
     Pending,
     /// The call of a `.waitForTaskToken` task returned this; the task stays open.
     Submitted(Value),
+    /// The task's parameters could not be used to start it: the state fails with
+    /// `States.Runtime` and this cause, which no Retry or Catch sees.
+    Rejected(String),
 }
 
 /// Runs tasks for the local driver.
@@ -129,6 +132,11 @@ pub fn run_to_end(
                         TaskReply::Submitted(output) => Event::TaskSubmitted {
                             task: req.id,
                             output,
+                            time,
+                        },
+                        TaskReply::Rejected(cause) => Event::TaskRejected {
+                            task: req.id,
+                            cause,
                             time,
                         },
                         TaskReply::Pending => continue,

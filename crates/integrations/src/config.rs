@@ -108,6 +108,8 @@ pub struct Config {
     /// Another Lambda Invoke API (`http://HOST:PORT`) for the functions this configuration
     /// does not name: `[lambda] endpoint`, or Step Functions Local's `LAMBDA_ENDPOINT`.
     pub lambda_endpoint: Option<String>,
+    /// AWS services Task states call (`[aws]`): endpoints, credentials and what is allowed.
+    pub aws: baton_aws::config::AwsConfig,
 }
 
 /// A state machine from a definition file.
@@ -320,6 +322,8 @@ struct RawConfig {
     machines: BTreeMap<String, RawMachine>,
     #[serde(default)]
     lambda: RawLambda,
+    #[serde(default)]
+    aws: baton_aws::config::AwsConfig,
 }
 
 #[derive(Deserialize, Default)]
@@ -656,6 +660,12 @@ impl Config {
             }
             config.lambda_endpoint = Some(endpoint);
         }
+        let mut aws = raw.aws;
+        aws.validate()
+            .map_err(|m| invalid(origin, format!("aws: {m}")))?;
+        aws.models = aws.models.into_iter().map(|d| base.join(d)).collect();
+        aws.ca_file = aws.ca_file.map(|f| base.join(f));
+        config.aws = aws;
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {

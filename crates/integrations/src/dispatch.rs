@@ -10,7 +10,7 @@ use baton_api::StepFunctions;
 use baton_engine::history::TaskFamily;
 use baton_engine::{resource_kind, ExecutionInfo, TaskPurpose, TaskRequest};
 use baton_runtime::integration::{Integrations, TaskResult};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::batch::{self, Batch};
 use crate::config::Config;
@@ -19,6 +19,8 @@ use crate::functions::{CallContext, Functions};
 use crate::glue::{self, Glue};
 use crate::http::Http;
 use crate::nested::{self, Nested};
+use crate::process::Outcome;
+use crate::services::{Refused, Services};
 use crate::storage::Storage;
 use crate::Failure;
 
@@ -54,6 +56,11 @@ pub struct Resources {
     storage: Storage,
     http: Http,
     nested: Nested,
+    /// AWS services through their models (`[aws]`); why not when the configuration cannot
+    /// make a client.
+    services: Result<Services, String>,
+    /// `[aws] region`: the region AWS services are called in, when set.
+    aws_region: Option<String>,
     endpoint_url: Option<String>,
     s3_endpoint_url: Option<String>,
 }
@@ -84,6 +91,8 @@ impl Resources {
             storage,
             http: Http::new(config),
             nested: Nested::default(),
+            services: Services::new(&config.aws),
+            aws_region: config.aws.region.clone(),
             endpoint_url: environment.endpoint_url,
             s3_endpoint_url,
         }
@@ -132,24 +141,77 @@ impl Resources {
         self.glue.log_path(id)
     }
 
-    async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Failure> {
+    async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Refused> {
         let kind = resource_kind(&request.resource, &info.region);
         let cx = self.call_context(&kind.resource.region, &info.account);
         let input = &request.input;
+        let region = self.aws_region.as_deref().unwrap_or(&kind.resource.region);
+        let credentials = request.credentials.as_ref();
         match kind.resource.family {
             TaskFamily::Lambda => {
-                return self
+                if !self.functions.serves(&request.resource) && self.aws_allows("lambda", "invoke")
+                {
+                    let params = json!({ "FunctionName": request.resource, "Payload": input });
+                    let answer = self
+                        .services()?
+                        .optimized("lambda", "invoke", &params, region, credentials)
+                        .await?;
+                    return Ok(answer.get("Payload").cloned().unwrap_or(Value::Null));
+                }
+                return Ok(self
                     .functions
                     .invoke_arn(&cx, &request.resource, input)
-                    .await
+                    .await?);
             }
             // Activities are taken by workers; they never reach the integrations.
-            TaskFamily::Activity => return Err(no_handler(request)),
+            TaskFamily::Activity => return Err(no_handler(request).into()),
             TaskFamily::Integration => {}
         }
+        let resource_type = kind.resource.resource_type.as_str();
         let action = kind.resource.resource.as_str();
         let base = action.strip_suffix(".waitForTaskToken").unwrap_or(action);
-        match (kind.resource.resource_type.as_str(), base) {
+        if resource_type == "aws-sdk:sfn" {
+            return self
+                .services()?
+                .sfn_in_process(&self.nested, info, &request.resource, base, input)
+                .await;
+        }
+        if let Some(service) = resource_type.strip_prefix("aws-sdk:") {
+            if service != "s3" {
+                return self
+                    .services()?
+                    .sdk(
+                        &request.resource,
+                        service,
+                        action,
+                        input,
+                        region,
+                        credentials,
+                    )
+                    .await;
+            }
+        }
+        // Served here when configured here; on AWS otherwise, when `[aws] allow` lets it.
+        let remote = match (resource_type, base) {
+            ("lambda", "invoke") => {
+                let name = input
+                    .get("FunctionName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                !self.functions.serves(name)
+            }
+            ("ecs", "runTask" | "runTask.sync") => !self.ecs.serves(input),
+            ("states", _) => self.remote_step_functions(),
+            // Tried here first: see below.
+            ("batch" | "glue", _) => false,
+            _ => Services::serves(resource_type, base),
+        };
+        if remote && self.aws_allows(resource_type, base) {
+            return self
+                .aws(resource_type, action, input, region, credentials)
+                .await;
+        }
+        let result = match (resource_type, base) {
             ("lambda", "invoke") => self.functions.invoke_service(&cx, input).await,
             ("ecs", "runTask") => self.ecs.run_task(&cx, input, Mode::Start).await,
             ("ecs", "runTask.sync") => self.ecs.run_task(&cx, input, Mode::Sync).await,
@@ -158,17 +220,28 @@ impl Resources {
                     "submitJob" => batch::Mode::Submit,
                     _ => batch::Mode::Sync,
                 };
-                self.batch.submit_job(&cx, input, mode).await.into_result()
+                match self.batch.submit_job(&cx, input, mode).await {
+                    Outcome::NotConfigured(_) if self.aws_allows(resource_type, base) => {
+                        return self
+                            .aws(resource_type, action, input, region, credentials)
+                            .await
+                    }
+                    outcome => outcome.into_result(),
+                }
             }
             ("glue", "startJobRun" | "startJobRun.sync") => {
                 let mode = match base {
                     "startJobRun" => glue::Mode::Start,
                     _ => glue::Mode::Sync,
                 };
-                self.glue
-                    .start_job_run(&cx, input, mode)
-                    .await
-                    .into_result()
+                match self.glue.start_job_run(&cx, input, mode).await {
+                    Outcome::NotConfigured(_) if self.aws_allows(resource_type, base) => {
+                        return self
+                            .aws(resource_type, action, input, region, credentials)
+                            .await
+                    }
+                    outcome => outcome.into_result(),
+                }
             }
             ("aws-sdk:s3", action) => self.storage.s3_action(action, input).await,
             ("http", "invoke") => self.http.invoke(input).await,
@@ -185,7 +258,48 @@ impl Resources {
                 self.nested.start_execution(info, input, mode).await
             }
             _ => Err(no_handler(request)),
-        }
+        };
+        Ok(result?)
+    }
+
+    /// An optimized integration on AWS.
+    async fn aws(
+        &self,
+        resource_type: &str,
+        action: &str,
+        input: &Value,
+        region: &str,
+        credentials: Option<&Value>,
+    ) -> Result<Value, Refused> {
+        self.services()?
+            .optimized(resource_type, action, input, region, credentials)
+            .await
+    }
+
+    /// The AWS client, or why the configuration has none.
+    fn services(&self) -> Result<&Services, Refused> {
+        self.services.as_ref().map_err(|why| {
+            Refused::Failed((
+                "States.Runtime".into(),
+                format!("baton.toml's [aws] cannot be used: {why}"),
+            ))
+        })
+    }
+
+    /// Whether `[aws] allow` lets the optimized integration `resource_type:action` be called.
+    fn aws_allows(&self, resource_type: &str, action: &str) -> bool {
+        self.services
+            .as_ref()
+            .is_ok_and(|s| s.allows(resource_type, action))
+    }
+
+    /// Whether `states:startExecution` goes to another Step Functions endpoint: one configured
+    /// for Step Functions alone (`[aws.endpoints] sfn`, `AWS_ENDPOINT_URL_SFN`,
+    /// `STEP_FUNCTIONS_ENDPOINT`). Otherwise children start on this Baton.
+    fn remote_step_functions(&self) -> bool {
+        self.services
+            .as_ref()
+            .is_ok_and(|s| s.has_own_endpoint("sfn"))
     }
 }
 
@@ -223,14 +337,19 @@ impl Integrations for Resources {
             }
         }
         let kind = resource_kind(&request.resource, &info.region);
+        let resource_type = kind.resource.resource_type.as_str();
+        let action = kind.resource.resource.as_str();
         let served = matches!(
-            (kind.resource.family, kind.resource.resource_type.as_str()),
+            (kind.resource.family, resource_type),
             (TaskFamily::Lambda, _)
                 | (
                     _,
                     "lambda" | "ecs" | "batch" | "glue" | "aws-sdk:s3" | "http" | "states"
                 )
-        );
+        ) || (self.services.is_ok()
+            && (resource_type.starts_with("aws-sdk:")
+                || (Services::serves(resource_type, action)
+                    && self.aws_allows(resource_type, action))));
         // A callback to a service Baton does not serve still waits for its token: a worker
         // may send it (the token is in the history's TaskScheduled parameters).
         if callback && !served {
@@ -239,10 +358,11 @@ impl Integrations for Resources {
         match self.call(info, request).await {
             Ok(output) if callback => TaskResult::Submitted(output),
             Ok(output) => TaskResult::Succeeded(output),
-            Err((error, cause)) => TaskResult::Failed {
+            Err(Refused::Failed((error, cause))) => TaskResult::Failed {
                 error: Some(error),
                 cause: Some(cause),
             },
+            Err(Refused::Rejected(cause)) => TaskResult::Rejected(cause),
         }
     }
 }

@@ -59,6 +59,14 @@ struct Started {
 }
 
 impl Ecs {
+    /// Whether the task definition `params` names is configured here.
+    pub(crate) fn serves(&self, params: &Value) -> bool {
+        params
+            .get("TaskDefinition")
+            .and_then(Value::as_str)
+            .is_some_and(|d| self.tasks.contains_key(&parse_task_definition(d).0))
+    }
+
     pub fn new(config: &Config, log_dir: PathBuf) -> Ecs {
         Ecs {
             tasks: config.ecs.clone(),

@@ -368,6 +368,13 @@ impl Functions {
     /// [`Functions::invoke_raw`] with the caller's client context (Invoke's
     /// `X-Amz-Client-Context`, base64-decoded JSON), which a handler sees as
     /// `context.clientContext`.
+    /// Whether `name` (a function name or ARN) is served here: configured, or sent to the
+    /// configured Lambda endpoint.
+    pub(crate) fn serves(&self, name: &str) -> bool {
+        self.remote.is_some()
+            || FunctionRef::parse(name).is_some_and(|f| self.functions.contains_key(&f.name))
+    }
+
     pub async fn invoke_raw_with(
         &self,
         cx: &CallContext,

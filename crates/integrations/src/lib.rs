@@ -20,6 +20,8 @@
 //! * `lambda_remote` — functions on another Lambda Invoke API (`LAMBDA_ENDPOINT`).
 //! * `nested` — `arn:aws:states:::states:startExecution(.sync, .sync:2)`: child executions.
 //! * `client` — one HTTP/1.1 exchange, for URL functions and the HTTP task.
+//! * `services` — AWS services on AWS or any compatible endpoint: `aws-sdk:*` and the optimized
+//!   integrations (`[aws]`).
 //! * `dispatch` — one resource to its module.
 
 pub mod batch;
@@ -35,6 +37,7 @@ mod lambda_remote;
 pub mod nested;
 pub mod process;
 pub mod s3_endpoint;
+mod services;
 pub mod storage;
 
 pub use dispatch::{local_root, Environment, Resources};

@@ -68,6 +68,36 @@ impl Nested {
         }
     }
 
+    /// One Step Functions request made in process, in the execution's account and region:
+    /// `body` is the operation's AWS JSON 1.0 input; the answer is the status and JSON body
+    /// the API would send (`aws-sdk:sfn:*`).
+    pub(crate) async fn invoke_api(
+        &self,
+        info: &ExecutionInfo,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), Failure> {
+        let Some(service) = self.service().await else {
+            return Err((
+                "States.Runtime".into(),
+                "aws-sdk:sfn is served by `baton serve` only (no Step Functions service is attached)".into(),
+            ));
+        };
+        let Some(operation) = baton_api::Operation::from_name(operation) else {
+            return Err((
+                "States.Runtime".into(),
+                format!("Step Functions has no operation {operation}"),
+            ));
+        };
+        let ctx = RequestContext::new(info.account.clone(), info.region.clone());
+        Ok(
+            match baton_api::invoke(&*service, &ctx, operation, body).await {
+                Ok(out) => (200, out),
+                Err(e) => (e.status(), e.body().to_string().into_bytes()),
+            },
+        )
+    }
+
     /// Starts the child `params` describes (`StateMachineArn`, `Input`, `Name`).
     pub async fn start_execution(
         &self,

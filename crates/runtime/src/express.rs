@@ -358,6 +358,7 @@ fn task_event(task: TaskId, result: TaskResult) -> Option<Event> {
             time,
         }),
         TaskResult::Submitted(output) => Some(Event::TaskSubmitted { task, output, time }),
+        TaskResult::Rejected(cause) => Some(Event::TaskRejected { task, cause, time }),
         TaskResult::AwaitingCallback => None,
     }
 }

@@ -21,6 +21,10 @@ pub enum TaskResult {
     /// As [`TaskResult::AwaitingCallback`], after a call that returned this (the history's
     /// `TaskSubmitted`).
     Submitted(Value),
+    /// No call was made: the parameters cannot start the task (AWS: "The Parameters '…' could
+    /// not be used to start the Task: […]"). The state fails with `States.Runtime` and this
+    /// cause, which no Retry or Catch sees.
+    Rejected(String),
 }
 
 /// Runs Task resources.

@@ -685,6 +685,11 @@ impl Runtime {
                 cause,
                 time,
             },
+            TaskResult::Rejected(cause) => Event::TaskRejected {
+                task: request.id,
+                cause,
+                time,
+            },
         };
         if let Err(e) = self.offer(&arn, event, None).await {
             tracing::error!(%arn, error = %e, "could not record a task's result");

@@ -169,6 +169,11 @@ pub(crate) async fn test_state(
     let outcome = match result {
         TaskResult::Succeeded(value) => TaskOutcome::Succeeded(value),
         TaskResult::Failed { error, cause } => TaskOutcome::Failed { error, cause },
+        // TestState reports what the state would do: fail with `States.Runtime`.
+        TaskResult::Rejected(cause) => TaskOutcome::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some(cause),
+        },
         // Asked without a callback, so a conforming integration never answers this; the state
         // cannot wait for a token under TestState.
         TaskResult::AwaitingCallback | TaskResult::Submitted(_) => TaskOutcome::Failed {

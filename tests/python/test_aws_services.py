@@ -1,0 +1,408 @@
+"""Task states calling AWS services through `baton serve`, with moto's server as the AWS
+endpoint: the optimized integrations (DynamoDB, SNS, SQS, EventBridge), `aws-sdk:*` calls in
+each protocol family, errors caught by name, `sqs:sendMessage.waitForTaskToken` answered by a
+worker, the allow-list, and the results' shapes against what AWS returned for the same calls
+(`../shared/conformance/aws-recorded-mocked`).
+
+moto is installed with `pip install "moto[server]"` (tests/python/requirements.txt); without it
+these tests skip, or fail under BATON_CI_STRICT=1.
+"""
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+import baton_server
+from support import REGION, create_machine, history, make_client, unique, wait_for_end
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RECORDED = ROOT.parent / "shared" / "conformance" / "aws-recorded-mocked" / "public"
+
+# What the definitions below may call, and one thing they may not (DeleteTable).
+ALLOW = [
+    "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    "dynamodb:ListTables", "dynamodb:DescribeTable",
+    "sns:*", "sqs:*", "events:PutEvents", "lambda:ListFunctions", "sts:GetCallerIdentity",
+    "ec2:DescribeVpcs", "route53:ListHostedZones", "secretsmanager:ListSecrets",
+]
+
+
+def _skip_or_fail(reason):
+    if os.environ.get("BATON_CI_STRICT") == "1":
+        pytest.fail(f"{reason} (BATON_CI_STRICT=1 forbids skips)")
+    pytest.skip(reason)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto():
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        _skip_or_fail('moto is not installed (pip install "moto[server]")')
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("moto's server did not start")
+            time.sleep(0.1)
+    yield endpoint
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def aws(moto, service):
+    """A boto3 client of moto's `service`."""
+    return boto3.client(service, endpoint_url=moto, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture(scope="module")
+def services(moto, tmp_path_factory):
+    """`baton serve` configured to reach moto, and its Step Functions client."""
+    folder = tmp_path_factory.mktemp("aws-services")
+    config = folder / "baton.toml"
+    config.write_text(
+        "[aws]\n"
+        f'endpoint_url = "{moto}"\n'
+        f'region = "{REGION}"\n'
+        'access_key_id = "testing"\n'
+        'secret_access_key = "testing"\n'
+        f"allow = {json.dumps(ALLOW)}\n")
+    running = baton_server.start(folder / "data", folder / "stderr.log",
+                                 extra_args=("--config", str(config)))
+    yield make_client(running.endpoint), running
+    running.stop(10)
+
+
+def make_table(moto, table):
+    """A DynamoDB table on moto keyed by the string `id`; returns moto's DynamoDB client."""
+    ddb = aws(moto, "dynamodb")
+    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    return ddb
+
+
+def run(sfn, states, payload=None, timeout=30.0):
+    """Runs a one-off machine to its end; returns (description, history)."""
+    arn = create_machine(sfn, states)
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload or {}))
+    description = wait_for_end(sfn, execution["executionArn"], timeout=timeout)
+    return description, history(sfn, execution["executionArn"])
+
+
+def output(description):
+    assert description["status"] == "SUCCEEDED", (description.get("error"), description.get("cause"))
+    return json.loads(description["output"])
+
+
+def task_results(events):
+    """Each task's result (TaskSucceeded or TaskSubmitted output), in order."""
+    results = []
+    for e in events:
+        for key in ("taskSucceededEventDetails", "taskSubmittedEventDetails"):
+            if key in e:
+                results.append(json.loads(e[key]["output"]))
+    return results
+
+
+def recorded(case_prefix, resource_type, resource, kind="taskSucceededEventDetails"):
+    """What AWS returned for `resource_type:resource` in the recorded case."""
+    cases = sorted(RECORDED.glob(case_prefix + "*"))
+    if not cases:
+        _skip_or_fail(f"the recorded corpus is not at {RECORDED}")
+    events = json.loads((cases[0] / "history.json").read_text())
+    for event in events["events"] if isinstance(events, dict) else events:
+        details = event.get(kind)
+        if details and details.get("resourceType") == resource_type and \
+                details.get("resource") == resource:
+            return details.get("output", details)
+    raise AssertionError(f"{case_prefix} has no {kind} for {resource_type}:{resource}")
+
+
+# The SDK metadata's headers depend on the server answering; only their structure is compared.
+HEADERS = {"AllHttpHeaders", "HttpHeaders"}
+# Maps whose keys are data (DynamoDB's attribute names), not members: their values are compared.
+DATA_MAPS = {"Item", "Attributes", "Key"}
+
+
+def same_shape(actual, expected, path="$"):
+    """Whether `actual` has `expected`'s keys and value types, recursively (first items of
+    arrays; header maps by kind only). Returns the differences."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return [f"{path}: {type(actual).__name__}, AWS has an object"]
+        if path.split(".")[-1] in DATA_MAPS:
+            sample = next(iter(expected.values()), None)
+            return [d for v in actual.values() if sample is not None
+                    for d in same_shape(v, sample, f"{path}.*")]
+        diffs = []
+        if set(actual) != set(expected) and path.split(".")[-1] not in HEADERS:
+            diffs.append(f"{path}: keys {sorted(actual)}, AWS has {sorted(expected)}")
+        if path.split(".")[-1] in HEADERS:
+            return diffs
+        for key in expected.keys() & actual.keys():
+            diffs += same_shape(actual[key], expected[key], f"{path}.{key}")
+        return diffs
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return [f"{path}: {type(actual).__name__}, AWS has an array"]
+        if expected and actual:
+            return same_shape(actual[0], expected[0], f"{path}[0]")
+        return []
+    kinds = (bool, (int, float), str, type(None))
+    for kind in kinds:
+        if isinstance(expected, kind):
+            ok = isinstance(actual, kind) and not (kind != bool and isinstance(actual, bool))
+            return [] if ok else [f"{path}: {actual!r}, AWS has {expected!r}"]
+    return []
+
+
+def test_dynamodb_optimized_integration_round_trip_with_aws_shapes(services, moto):
+    sfn, _ = services
+    table = unique("table")
+    make_table(moto, table)
+    description, events = run(sfn, {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": table,
+                               "Item": {"id": {"S": "id1"}, "data": {"S": "HelloWorld"}}},
+                "ResultPath": "$.put", "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": table, "Key": {"id": {"S": "id1"}}},
+                "ResultPath": "$.get", "Next": "Update"},
+        "Update": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+                   "Parameters": {"TableName": table, "Key": {"id": {"S": "id1"}},
+                                  "UpdateExpression": "SET #d = :d",
+                                  "ExpressionAttributeNames": {"#d": "data"},
+                                  "ExpressionAttributeValues": {":d": {"S": "Updated"}},
+                                  "ReturnValues": "UPDATED_NEW"},
+                   "ResultPath": "$.update", "Next": "Delete"},
+        "Delete": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
+                   "Parameters": {"TableName": table, "Key": {"id": {"S": "id1"}}},
+                   "ResultPath": "$.delete", "End": True},
+    })
+    out = output(description)
+    assert out["get"]["Item"] == {"id": {"S": "id1"}, "data": {"S": "HelloWorld"}}
+    assert out["update"]["Attributes"] == {"data": {"S": "Updated"}}
+    # The item is gone from moto.
+    assert "Item" not in aws(moto, "dynamodb").get_item(TableName=table, Key={"id": {"S": "id1"}})
+    case = "services-base-integrations-dynamodb-put-get-item"
+    for got, resource in ((out["put"], "putItem"), (out["get"], "getItem")):
+        assert same_shape(got, recorded(case, "dynamodb", resource)) == []
+    assert same_shape(out["delete"], recorded(
+        "services-base-integrations-dynamodb-put-delete-item", "dynamodb", "deleteItem")) == []
+    # The 1.x SDK's alphabetical order, metadata last but for members after it.
+    assert list(out["get"]) == ["Item", "SdkHttpMetadata", "SdkResponseMetadata"]
+    assert out["get"]["SdkHttpMetadata"]["HttpStatusCode"] == 200
+    scheduled = [e for e in events if e["type"] == "TaskScheduled"]
+    assert [json.loads(e["taskScheduledEventDetails"]["parameters"])["TableName"]
+            for e in scheduled] == [table] * 4
+
+
+def test_aws_sdk_dynamodb_results_and_errors_caught_by_name(services, moto):
+    sfn, _ = services
+    table = unique("table")
+    make_table(moto, table)
+    item = {"id": {"S": "id1"}, "data": {"S": "HelloWorld"}}
+    description, _ = run(sfn, {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem",
+                "Parameters": {"TableName": table, "Item": item},
+                "ResultPath": "$.put", "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                "Parameters": {"TableName": table, "Key": {"id": {"S": "id1"}}},
+                "ResultPath": "$.get", "Next": "Describe"},
+        "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                     "Parameters": {"TableName": table},
+                     "ResultSelector": {"Status.$": "$.Table.TableStatus",
+                                        "Created.$": "$.Table.CreationDateTime"},
+                     "ResultPath": "$.describe", "Next": "Missing"},
+        "Missing": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem",
+                    "Parameters": {"TableName": "no-such-table", "Item": item},
+                    "Catch": [{"ErrorEquals": ["DynamoDb.ResourceNotFoundException"],
+                               "ResultPath": "$.caught", "Next": "MissingOptimized"}],
+                    "End": True},
+        "MissingOptimized": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                             "Parameters": {"TableName": "no-such-table",
+                                            "Key": {"id": {"S": "id1"}}},
+                             "Catch": [{"ErrorEquals": ["DynamoDB.ResourceNotFoundException"],
+                                        "ResultPath": "$.caught_optimized", "Next": "Done"}],
+                             "End": True},
+        "Done": {"Type": "Succeed"},
+    })
+    out = output(description)
+    case = "services-dynamodb-put-update-get-item"
+    assert out["put"] == recorded(case, "aws-sdk:dynamodb", "putItem") == {}
+    assert same_shape(out["get"], recorded(case, "aws-sdk:dynamodb", "getItem")) == []
+    assert out["describe"]["Status"] == "ACTIVE"
+    # The AWS SDK for Java 2.x's Instant: ISO 8601 in UTC.
+    assert out["describe"]["Created"].endswith("Z") and "T" in out["describe"]["Created"]
+    cause = out["caught"]["Cause"]
+    assert out["caught"]["Error"] == "DynamoDb.ResourceNotFoundException"
+    assert "(Service: DynamoDb, Status Code: 400, Request ID: " in cause, cause
+    assert out["caught_optimized"]["Error"] == "DynamoDB.ResourceNotFoundException"
+    assert "(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ResourceNotFoundException;" \
+        in out["caught_optimized"]["Cause"]
+
+
+def test_sns_publish_and_sqs_send_message_reach_the_queue(services, moto):
+    sfn, _ = services
+    sqs, sns = aws(moto, "sqs"), aws(moto, "sns")
+    queue_url = sqs.create_queue(QueueName=unique("queue"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic_arn = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    description, _ = run(sfn, {
+        "Publish": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                    "Parameters": {"TopicArn": topic_arn, "Message": {"from": "sns"},
+                                   "MessageAttributes": {"kind": {"DataType": "String",
+                                                                  "StringValue": "a"}}},
+                    "ResultPath": "$.published", "Next": "Send"},
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": queue_url, "MessageBody": {"from": "sqs"}},
+                 "ResultPath": "$.sent", "End": True},
+    })
+    out = output(description)
+    assert same_shape(out["published"], recorded("services-publish-base-1", "sns", "publish")) == []
+    assert same_shape(out["sent"], recorded(
+        "callback-sqs-wait-for-task-token-call-chain", "sqs", "sendMessage.waitForTaskToken",
+        kind="taskSubmittedEventDetails")) == []
+    bodies = set()
+    deadline = time.monotonic() + 10
+    while len(bodies) < 2 and time.monotonic() < deadline:
+        for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                     WaitTimeSeconds=1).get("Messages", []):
+            bodies.add(m["Body"])
+    # JSON given for a text member is sent as its JSON text.
+    assert {json.loads(b)["from"] for b in bodies} == {"sns", "sqs"}
+
+
+def test_events_put_events_answers_entries_only(services, moto):
+    sfn, _ = services
+    description, _ = run(sfn, {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries": [
+                    {"Detail": {"Message": "HelloWorld"}, "DetailType": "greeting",
+                     "Source": "some.source"},
+                    {"Detail": "{\"Message\": \"again\"}", "DetailType": "greeting",
+                     "Source": "some.source"}]},
+                "End": True},
+    })
+    out = output(description)
+    assert same_shape(out, recorded("services-put-events-base", "events", "putEvents")) == []
+    assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 2
+
+
+def test_sqs_wait_for_task_token_answered_by_a_worker(services, moto):
+    sfn, _ = services
+    sqs = aws(moto, "sqs")
+    queue_url = sqs.create_queue(QueueName=unique("callbacks"))["QueueUrl"]
+    arn = create_machine(sfn, {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue_url,
+                               "MessageBody": {"Message.$": "$.question",
+                                               "TaskToken.$": "$$.Task.Token"}},
+                "End": True},
+    })
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"question": "2+2"}))
+    message = None
+    deadline = time.monotonic() + 15
+    while message is None and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
+        message = got[0] if got else None
+    assert message, "the task's message never reached the queue"
+    body = json.loads(message["Body"])
+    assert body["Message"] == "2+2"
+    sfn.send_task_success(taskToken=body["TaskToken"], output=json.dumps({"answer": 4}))
+    description = wait_for_end(sfn, execution["executionArn"], timeout=15)
+    assert output(description) == {"answer": 4}
+    types = [e["type"] for e in history(sfn, execution["executionArn"])]
+    assert types.index("TaskSubmitted") < types.index("TaskSucceeded")
+
+
+def test_aws_sdk_calls_in_every_protocol_family(services, moto):
+    sfn, _ = services
+    aws(moto, "secretsmanager").create_secret(Name=unique("secret"), SecretString="s")
+    description, _ = run(sfn, {
+        # awsJson 1.0
+        "Json": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:listTables",
+                 "Parameters": {}, "ResultSelector": {"n.$": "States.ArrayLength($.TableNames)"},
+                 "ResultPath": "$.json", "Next": "Query"},
+        # awsQuery
+        "Query": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
+                  "Parameters": {},
+                  "ResultPath": "$.query", "Next": "RestJson"},
+        # restJson1
+        "RestJson": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:lambda:listFunctions",
+                     "Parameters": {},
+                     "ResultPath": "$.restjson", "Next": "Ec2"},
+        # ec2Query (a model from the installed botocore)
+        "Ec2": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ec2:describeVpcs",
+                "Parameters": {},
+                "ResultPath": "$.ec2", "Next": "RestXml"},
+        # restXml (likewise)
+        "RestXml": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:route53:listHostedZones",
+                    "Parameters": {},
+                    "ResultPath": "$.restxml", "Next": "Secrets"},
+        "Secrets": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:secretsmanager:listSecrets",
+                    "Parameters": {},
+                    "ResultPath": "$.secrets", "End": True},
+    })
+    out = output(description)
+    assert out["json"]["n"] >= 0
+    assert out["query"]["Account"].isdigit()
+    assert isinstance(out["restjson"]["Functions"], list)
+    assert isinstance(out["ec2"]["Vpcs"], list) and out["ec2"]["Vpcs"][0]["VpcId"].startswith("vpc-")
+    assert isinstance(out["restxml"]["HostedZones"], list)
+    assert same_shape(out["secrets"], recorded(
+        "services-list-secrets", "aws-sdk:secretsmanager", "listSecrets")) == []
+    assert all({"ARN", "Name"} <= set(s) for s in out["secrets"]["SecretList"])
+    assert out["secrets"]["SecretList"], "the secret made above is listed"
+
+
+def test_what_is_not_allowed_or_not_in_the_model_fails_before_any_request(services, moto):
+    sfn, _ = services
+    table = unique("kept")
+    ddb = make_table(moto, table)
+    description, _ = run(sfn, {
+        "Drop": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:deleteTable",
+                 "Parameters": {"TableName": table}, "End": True},
+    })
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.Runtime"
+    assert "dynamodb:DeleteTable" in description["cause"] and "allow" in description["cause"]
+    assert ddb.describe_table(TableName=table)["Table"]["TableName"] == table
+    description, _ = run(sfn, {
+        "Odd": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                "Parameters": {"TableName": table, "Key": {"id": {"S": "x"}}, "Bogus": 1},
+                "End": True},
+    })
+    assert description["status"] == "FAILED"
+    assert description["error"] == "States.Runtime"
+    assert 'The field "Bogus" is not supported by Step Functions' in description["cause"]
