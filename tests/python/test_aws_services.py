@@ -8,8 +8,10 @@ moto is installed with `pip install "moto[server]"` (tests/python/requirements.t
 these tests skip, or fail under BATON_CI_STRICT=1.
 """
 
+import http.server
 import json
 import os
+import threading
 import pathlib
 import socket
 import subprocess
@@ -33,7 +35,28 @@ ALLOW = [
     "dynamodb:ListTables", "dynamodb:DescribeTable",
     "sns:*", "sqs:*", "events:PutEvents", "lambda:ListFunctions", "sts:GetCallerIdentity",
     "ec2:DescribeVpcs", "route53:ListHostedZones", "secretsmanager:ListSecrets",
+    "athena:*", "glue:StartJobRun", "glue:GetJobRun", "codebuild:ListProjects",
+    "batch:ListJobs",
 ]
+
+
+class Throttler(http.server.BaseHTTPRequestHandler):
+    """An endpoint that answers every request with a JSON-protocol ThrottlingException."""
+    calls = 0
+
+    def do_POST(self):
+        Throttler.calls += 1
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-RequestId", "throttled-1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
 
 
 def _skip_or_fail(reason):
@@ -85,18 +108,34 @@ def aws(moto, service):
 def services(moto, tmp_path_factory):
     """`baton serve` configured to reach moto, and its Step Functions client."""
     folder = tmp_path_factory.mktemp("aws-services")
+    throttler = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Throttler)
+    threading.Thread(target=throttler.serve_forever, daemon=True).start()
+    closed = _free_port()
     config = folder / "baton.toml"
+    (folder / "env.py").write_text(
+        "import json, os, sys\n"
+        "sys.stdin.read()\n"
+        "print(json.dumps({k: v for k, v in os.environ.items() if k.startswith('AWS_ENDPOINT_URL')}))\n")
     config.write_text(
+        "[functions.endpoints]\n"
+        f'command = ["{sys.executable}", "env.py"]\n'
+        "\n"
         "[aws]\n"
         f'endpoint_url = "{moto}"\n'
         f'region = "{REGION}"\n'
         'access_key_id = "testing"\n'
         'secret_access_key = "testing"\n'
-        f"allow = {json.dumps(ALLOW)}\n")
+        "assume_role = true\n"
+        f"allow = {json.dumps(ALLOW)}\n"
+        "\n"
+        "[aws.endpoints]\n"
+        f'codebuild = "http://127.0.0.1:{throttler.server_address[1]}"\n'
+        f'batch = "http://127.0.0.1:{closed}"\n')
     running = baton_server.start(folder / "data", folder / "stderr.log",
                                  extra_args=("--config", str(config)))
     yield make_client(running.endpoint), running
     running.stop(10)
+    throttler.shutdown()
 
 
 def make_table(moto, table):
@@ -406,3 +445,117 @@ def test_what_is_not_allowed_or_not_in_the_model_fails_before_any_request(servic
     assert description["status"] == "FAILED"
     assert description["error"] == "States.Runtime"
     assert 'The field "Bogus" is not supported by Step Functions' in description["cause"]
+
+
+def test_programs_baton_starts_reach_the_configured_endpoints(services, moto):
+    sfn, running = services
+    description, _ = run(sfn, {
+        "Env": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "endpoints"}, "OutputPath": "$.Payload",
+                "End": True},
+    })
+    env = output(description)
+    # Step Functions (and Lambda) stay Baton's; the services [aws] sends to moto go there.
+    assert env["AWS_ENDPOINT_URL"] == running.endpoint
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == moto
+    assert env["AWS_ENDPOINT_URL_SQS"] == moto
+    assert "AWS_ENDPOINT_URL_SFN" not in env
+
+
+def test_aws_sdk_sfn_calls_baton_itself_in_process(services, moto):
+    sfn, _ = services
+    child = create_machine(sfn, {"Done": {"Type": "Pass", "Result": {"Arg1": "argument1"},
+                                          "End": True}})
+    description, _ = run(sfn, {
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+                  "Parameters": {"StateMachineArn": child, "Input": "{}"},
+                  "ResultPath": "$.started", "Next": "Token"},
+        "Token": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                  "Parameters": {"TaskToken": "no-such-token", "Output": "{}"},
+                  "Catch": [{"ErrorEquals": ["Sfn.InvalidTokenException"],
+                             "ResultPath": "$.caught", "Next": "Done"}],
+                  "End": True},
+        "Done": {"Type": "Succeed"},
+    })
+    out = output(description)
+    assert same_shape(out["started"], recorded(
+        "services-sfn-start-execution-1", "aws-sdk:sfn", "startExecution")) == []
+    assert out["started"]["ExecutionArn"].startswith(child.replace(":stateMachine:", ":execution:"))
+    assert out["started"]["StartDate"].endswith("Z")
+    assert sfn.describe_execution(executionArn=out["started"]["ExecutionArn"])["status"] in \
+        ("RUNNING", "SUCCEEDED")
+    assert "(Service: Sfn, Status Code: 400, Request ID: " in out["caught"]["Cause"]
+    assert out["caught"]["Cause"].endswith("(SDK Attempt Count: 1)")
+
+
+def test_unknown_services_and_actions_are_named_in_the_cause(services, moto):
+    sfn, _ = services
+    for resource, words in (
+            ("arn:aws:states:::aws-sdk:nosuchservice:doThing", "nosuchservice"),
+            ("arn:aws:states:::aws-sdk:dynamodb:noSuchAction", "noSuchAction")):
+        description, _ = run(sfn, {"Call": {"Type": "Task", "Resource": resource,
+                                            "Parameters": {}, "End": True}})
+        assert description["status"] == "FAILED"
+        assert description["error"] == "States.Runtime", description
+        assert words in description["cause"]
+
+
+def test_an_unreachable_endpoint_and_throttling_fail_as_the_sdk_reports_them(services, moto):
+    sfn, _ = services
+    Throttler.calls = 0
+    description, _ = run(sfn, {
+        "Throttled": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:codebuild:listProjects",
+                      "Parameters": {},
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.throttled",
+                                 "Next": "Unreachable"}],
+                      "End": True},
+        "Unreachable": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:batch:listJobs",
+                        "Parameters": {"JobQueue": "q"},
+                        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.unreachable",
+                                   "Next": "Done"}],
+                        "End": True},
+        "Done": {"Type": "Succeed"},
+    }, timeout=60)
+    out = output(description)
+    # ThrottlingException is not among CodeBuild's modeled errors: the client's base exception,
+    # after the Java SDK's standard retries (3 attempts).
+    assert out["throttled"]["Error"] == "CodeBuild.CodeBuildException"
+    assert out["throttled"]["Cause"].startswith("Rate exceeded (Service: CodeBuild, Status Code: 400")
+    assert out["throttled"]["Cause"].endswith("(SDK Attempt Count: 3)")
+    assert Throttler.calls == 3
+    assert out["unreachable"]["Error"] == "Batch.SdkClientException"
+    assert "Unable to execute HTTP request" in out["unreachable"]["Cause"]
+    assert "testing" not in out["unreachable"]["Cause"]
+
+
+def test_a_task_role_is_assumed_through_sts(services, moto):
+    sfn, _ = services
+    role = "arn:aws:iam::123456789012:role/task-role"
+    description, _ = run(sfn, {
+        "Who": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
+                "Parameters": {}, "Credentials": {"RoleArn": role}, "End": True},
+    })
+    out = output(description)
+    assert ":assumed-role/task-role/" in out["Arn"], out
+
+
+def test_sync_integrations_wait_for_the_end_on_aws(services, moto):
+    sfn, _ = services
+    glue = aws(moto, "glue")
+    job = unique("job")
+    glue.create_job(Name=job, Role="arn:aws:iam::123456789012:role/glue",
+                    Command={"Name": "glueetl", "ScriptLocation": "s3://bucket/script.py"})
+    description, _ = run(sfn, {
+        "Query": {"Type": "Task", "Resource": "arn:aws:states:::athena:startQueryExecution.sync",
+                  "Parameters": {"QueryString": "SELECT 1",
+                                 "ResultConfiguration": {"OutputLocation": "s3://bucket/out/"}},
+                  "ResultPath": "$.query", "Next": "Glue"},
+        "Glue": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                 "Parameters": {"JobName": job}, "ResultPath": "$.glue", "End": True},
+    }, timeout=60)
+    out = output(description)
+    assert out["query"]["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
+    assert out["glue"]["JobRunState"] == "SUCCEEDED"
+    assert out["glue"]["JobName"] == job
+    # The 1.x SDK's dates: milliseconds since the epoch.
+    assert isinstance(out["glue"]["StartedOn"], int)

@@ -61,6 +61,8 @@ pub struct Resources {
     services: Result<Services, String>,
     /// `[aws] region`: the region AWS services are called in, when set.
     aws_region: Option<String>,
+    /// `AWS_ENDPOINT_URL_<SERVICE>` for started processes: where `[aws]` sends services.
+    service_endpoints: std::sync::Arc<Vec<(String, String)>>,
     endpoint_url: Option<String>,
     s3_endpoint_url: Option<String>,
 }
@@ -82,6 +84,13 @@ impl Resources {
         let jobs = std::sync::Arc::new(tokio::sync::Semaphore::new(
             crate::process::MAX_JOB_PROCESSES,
         ));
+        let services = Services::new(&config.aws);
+        let service_endpoints = std::sync::Arc::new(
+            services
+                .as_ref()
+                .map(Services::process_endpoints)
+                .unwrap_or_default(),
+        );
         Resources {
             functions: Functions::new(config, Some(logs.join("functions")))
                 .with_runtime_dir(environment.data_dir.join("lambda")),
@@ -91,7 +100,8 @@ impl Resources {
             storage,
             http: Http::new(config),
             nested: Nested::default(),
-            services: Services::new(&config.aws),
+            services,
+            service_endpoints,
             aws_region: config.aws.region.clone(),
             endpoint_url: environment.endpoint_url,
             s3_endpoint_url,
@@ -123,6 +133,7 @@ impl Resources {
             account: account.to_string(),
             endpoint_url: self.endpoint_url.clone(),
             s3_endpoint_url: self.s3_endpoint_url.clone(),
+            service_endpoints: self.service_endpoints.clone(),
         }
     }
 

@@ -47,6 +47,8 @@ pub struct CallContext {
     /// `AWS_ENDPOINT_URL_S3` for processes Baton starts (`baton serve`'s S3 endpoint, or the
     /// `[storage] endpoint`); without it they keep the one they inherit.
     pub s3_endpoint_url: Option<String>,
+    /// `AWS_ENDPOINT_URL_<SERVICE>` for the services `[aws]` sends elsewhere (variable, URL).
+    pub service_endpoints: std::sync::Arc<Vec<(String, String)>>,
 }
 
 impl CallContext {
@@ -65,6 +67,10 @@ impl CallContext {
         // `env` can set others).
         if let Some(url) = &self.s3_endpoint_url {
             env.insert("AWS_ENDPOINT_URL_S3".into(), url.clone());
+        }
+        // The services Task states reach elsewhere, the programs reach there too.
+        for (var, url) in self.service_endpoints.iter() {
+            env.insert(var.clone(), url.clone());
         }
         env.insert("AWS_ACCESS_KEY_ID".into(), self.account.clone());
         env.insert("AWS_SECRET_ACCESS_KEY".into(), "baton".into());

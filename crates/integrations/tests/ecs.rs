@@ -29,6 +29,7 @@ fn cx() -> CallContext {
         account: "111111111111".into(),
         endpoint_url: Some("http://127.0.0.1:8083".into()),
         s3_endpoint_url: Some("http://127.0.0.1:8084".into()),
+        service_endpoints: Default::default(),
     }
 }
 

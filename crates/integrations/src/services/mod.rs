@@ -99,6 +99,42 @@ impl Services {
             || baton_aws::endpoint::step_functions_local_var(&meta.service_id).is_some_and(env)
     }
 
+    /// `AWS_ENDPOINT_URL_<SERVICE>` and the URL for each service `[aws]` sends to an endpoint
+    /// of its own choosing (`[aws.endpoints]`, `[aws] endpoint_url`): the built-in services
+    /// and those `[aws.endpoints]` names. Step Functions, S3 and Lambda stay Baton's (processes
+    /// get `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_S3`).
+    pub(crate) fn process_endpoints(&self) -> Vec<(String, String)> {
+        let config = self.client.config();
+        let mut names: Vec<String> = baton_aws::registry::builtin_services()
+            .map(str::to_string)
+            .collect();
+        names.extend(config.endpoints.keys().cloned());
+        names.sort();
+        names.dedup();
+        let none = |_: &str| None;
+        let mut out = Vec::new();
+        for name in names {
+            if matches!(name.as_str(), "sfn" | "s3" | "lambda") {
+                continue;
+            }
+            let Ok(service) = self.client.service(&name) else {
+                continue;
+            };
+            let meta = &service.model.metadata;
+            let region = config.region.as_deref().unwrap_or("us-east-1");
+            match baton_aws::endpoint::resolve(config, &none, meta, &name, region) {
+                Ok(endpoint) if endpoint.custom => out.push((
+                    baton_aws::endpoint::service_env_var(&meta.service_id),
+                    endpoint.base_url(),
+                )),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// `aws-sdk:sfn:<action>`: Baton itself, in process.
     pub(crate) async fn sfn_in_process(
         &self,
