@@ -170,18 +170,31 @@ def task_results(events):
     return results
 
 
-def recorded(case_prefix, resource_type, resource, kind="taskSucceededEventDetails"):
-    """What AWS returned for `resource_type:resource` in the recorded case."""
+def recorded_events(case_prefix):
+    """The history AWS recorded for the case whose name starts with `case_prefix`."""
     cases = sorted(RECORDED.glob(case_prefix + "*"))
     if not cases:
         _skip_or_fail(f"the recorded corpus is not at {RECORDED}")
     events = json.loads((cases[0] / "history.json").read_text())
-    for event in events["events"] if isinstance(events, dict) else events:
+    return events["events"] if isinstance(events, dict) else events
+
+
+def recorded(case_prefix, resource_type, resource, kind="taskSucceededEventDetails"):
+    """What AWS returned for `resource_type:resource` in the recorded case."""
+    for event in recorded_events(case_prefix):
         details = event.get(kind)
         if details and details.get("resourceType") == resource_type and \
                 details.get("resource") == resource:
             return details.get("output", details)
     raise AssertionError(f"{case_prefix} has no {kind} for {resource_type}:{resource}")
+
+
+def recorded_failures(case_prefix, resource_type):
+    """The TaskFailed details AWS recorded for `resource_type` in the case."""
+    for event in recorded_events(case_prefix):
+        details = event.get("taskFailedEventDetails")
+        if details and details.get("resourceType") == resource_type:
+            yield details
 
 
 # The SDK metadata's headers depend on the server answering; only their structure is compared.
@@ -559,3 +572,50 @@ def test_sync_integrations_wait_for_the_end_on_aws(services, moto):
     assert out["glue"]["JobName"] == job
     # The 1.x SDK's dates: milliseconds since the epoch.
     assert isinstance(out["glue"]["StartedOn"], int)
+
+
+def test_errors_have_the_names_and_causes_aws_recorded(services, moto):
+    sfn, _ = services
+    sqs = aws(moto, "sqs")
+    queue_url = sqs.create_queue(QueueName=unique("queue"))["QueueUrl"]
+    table = unique("table")
+    make_table(moto, table)
+    catch = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Next"}]
+    cases = [
+        ("error-handling-send-message-empty-body", "arn:aws:states:::sqs:sendMessage",
+         {"QueueUrl": queue_url, "MessageBody": None}),
+        # AWS's recordings answer a null Item with ValidationException; moto answers it with
+        # a 500, so a key that does not match the table's schema gives the same code here.
+        ("error-handling-dynamodb-invalid-param", "arn:aws:states:::aws-sdk:dynamodb:getItem",
+         {"TableName": table, "Key": {"other": {"S": "x"}}}),
+        ("error-handling-invalid-param", "arn:aws:states:::dynamodb:getItem",
+         {"TableName": table, "Key": {"other": {"S": "x"}}}),
+    ]
+    for case, resource, params in cases:
+        description, _ = run(sfn, {
+            "Call": {"Type": "Task", "Resource": resource, "Parameters": params,
+                     "Catch": catch, "End": True},
+            "Next": {"Type": "Succeed"},
+        })
+        got = output(description)["error"]
+        resource_type = resource.split(":::")[1].rsplit(":", 1)[0]
+        expected = next(recorded_failures(case, resource_type))
+        assert got["Error"] == expected["error"], (case, got)
+        # The cause ends as the SDK words it; the message, status and code are moto's own
+        # (moto answers the missing MessageBody with a 500, AWS with MissingParameter).
+        tail = expected["cause"][expected["cause"].index(" (Service: "):]
+        tail = tail[:tail.index("Status Code: ") + len("Status Code: ")]
+        assert tail in got["Cause"], (case, got["Cause"], tail)
+    # A modeled error whose code is not its shape's name: SNS's `NotFound` is
+    # `NotFoundException`, named as AWS names SNS's InvalidParameter
+    # (`services-fifo-message-attribute`: `SNS.InvalidParameterException`).
+    description, _ = run(sfn, {
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                 "Parameters": {"TopicArn": f"arn:aws:sns:{REGION}:123456789012:no-such-topic",
+                                "Message": "HelloWorld"},
+                 "Catch": catch, "End": True},
+        "Next": {"Type": "Succeed"},
+    })
+    got = output(description)["error"]
+    assert got["Error"] == "SNS.NotFoundException", got
+    assert "(Service: AmazonSNS; Status Code: 404; Error Code: NotFound; Request ID: " in got["Cause"]
