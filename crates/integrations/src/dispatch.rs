@@ -59,7 +59,8 @@ pub struct Resources {
     /// AWS services through their models (`[aws]`); why not when the configuration cannot
     /// make a client.
     services: Result<Services, String>,
-    /// `[aws] region`: the region AWS services are called in, when set.
+    /// The region AWS services are called in when set (`[aws] region`, `AWS_REGION`,
+    /// `AWS_DEFAULT_REGION`); else the execution's.
     aws_region: Option<String>,
     /// `AWS_ENDPOINT_URL_<SERVICE>` for started processes: where `[aws]` sends services.
     service_endpoints: std::sync::Arc<Vec<(String, String)>>,
@@ -102,7 +103,7 @@ impl Resources {
             nested: Nested::default(),
             services,
             service_endpoints,
-            aws_region: config.aws.region.clone(),
+            aws_region: config.aws.region(&|name| std::env::var(name).ok()),
             endpoint_url: environment.endpoint_url,
             s3_endpoint_url,
         }
@@ -185,6 +186,17 @@ impl Resources {
             return self
                 .services()?
                 .sfn_in_process(&self.nested, info, &request.resource, base, input)
+                .await;
+        }
+        if (resource_type, base) == ("apigateway", "invoke") {
+            if let Err(cause) =
+                baton_runtime::parameters::validate(&request.resource, region, input)
+            {
+                return Err(Refused::Rejected(cause));
+            }
+            return self
+                .services()?
+                .api_gateway(input, region, credentials)
                 .await;
         }
         if let Some(service) = resource_type.strip_prefix("aws-sdk:") {
@@ -355,7 +367,14 @@ impl Integrations for Resources {
             (TaskFamily::Lambda, _)
                 | (
                     _,
-                    "lambda" | "ecs" | "batch" | "glue" | "aws-sdk:s3" | "http" | "states"
+                    "lambda"
+                        | "ecs"
+                        | "batch"
+                        | "glue"
+                        | "aws-sdk:s3"
+                        | "http"
+                        | "states"
+                        | "apigateway"
                 )
         ) || (self.services.is_ok()
             && (resource_type.starts_with("aws-sdk:")

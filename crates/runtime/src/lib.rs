@@ -26,6 +26,7 @@ mod journal;
 mod live;
 mod mocks;
 mod offload;
+pub mod parameters;
 mod recovery;
 mod resolve;
 mod service;

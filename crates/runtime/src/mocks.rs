@@ -85,6 +85,11 @@ pub(crate) fn answer(session: &mut MockSession, request: &TaskRequest) -> Option
     if request.purpose != TaskPurpose::State {
         return None;
     }
+    // Parameters Step Functions refuses are refused before the mocked call, whether or not the
+    // state is mocked (`crate::parameters`); the state's responses are not consumed.
+    if let Err(cause) = crate::parameters::validate(&request.resource, "", &request.input) {
+        return Some(TaskResult::Rejected(cause));
+    }
     Some(match session.next(&request.state_name)? {
         Ok(MockResponse::Return(value)) => TaskResult::Succeeded(value),
         Ok(MockResponse::Throw { error, cause }) => TaskResult::Failed { error, cause },

@@ -8,6 +8,7 @@
 //! What a definition may call is what `[aws] allow` lists; anything else fails the task with
 //! `States.Runtime` before a request is sent.
 
+pub(crate) mod apigateway;
 mod optimized;
 mod sdk;
 mod sync;
@@ -168,6 +169,16 @@ impl Services {
             role_arn(credentials),
         )
         .await
+    }
+
+    /// `apigateway:invoke` (`apigateway`).
+    pub(crate) async fn api_gateway(
+        &self,
+        params: &Value,
+        region: &str,
+        credentials: Option<&Value>,
+    ) -> Result<Value, Refused> {
+        apigateway::invoke(self, params, region, role_arn(credentials)).await
     }
 
     /// An optimized integration: `action` with its pattern (`submitJob.sync`).

@@ -75,6 +75,21 @@ pub(crate) async fn call(
             format!("Baton does not call {resource_type}:{action} on AWS"),
         )));
     };
+    if resource_type == "bedrock" {
+        // "Invoke and customize Amazon Bedrock models with Step Functions": `Input.S3Uri` reads
+        // the request body from Amazon S3 and `Output.S3Uri` writes the model's answer there.
+        // Baton does not carry these through to S3 and says so rather than send a request the
+        // model would read differently.
+        if let Some(field) = ["Input", "Output"]
+            .into_iter()
+            .find(|f| params.get(f).is_some())
+        {
+            return Err(Refused::Failed((
+                "States.Runtime".into(),
+                format!("bedrock:invokeModel: Baton does not support the field '{field}' (S3Uri); give the model's input as Body"),
+            )));
+        }
+    }
     let service = client
         .service(sfn_name)
         .map_err(|e| ("States.Runtime".to_string(), e.to_string()))?;
