@@ -159,7 +159,16 @@ impl Mocks {
 
     /// The mocked answer of a Task state, when the test case mocks it (consuming its next
     /// response); a Map's item reader or result writer is never mocked.
+    /// Parameters Step Functions refuses are refused first, before any mocked or real call
+    /// (`baton_runtime::parameters`), without consuming the state's responses.
     fn mocked(&mut self, request: &TaskRequest) -> Option<TaskReply> {
+        if request.purpose == TaskPurpose::State {
+            if let Err(cause) =
+                baton_runtime::parameters::validate(&request.resource, "", &request.input)
+            {
+                return Some(TaskReply::Rejected(cause));
+            }
+        }
         let session = self
             .session
             .as_mut()
