@@ -619,3 +619,74 @@ def test_errors_have_the_names_and_causes_aws_recorded(services, moto):
     got = output(description)["error"]
     assert got["Error"] == "SNS.NotFoundException", got
     assert "(Service: AmazonSNS; Status Code: 404; Error Code: NotFound; Request ID: " in got["Cause"]
+
+
+class SlowGlue(http.server.BaseHTTPRequestHandler):
+    """Glue's StartJobRun and GetJobRun (JSON 1.1): the run stays RUNNING until `finish`."""
+    starts = 0
+    finished = False
+
+    def do_POST(self):
+        target = self.headers.get("X-Amz-Target", "")
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        if target.endswith(".StartJobRun"):
+            SlowGlue.starts += 1
+            answer = {"JobRunId": f"jr_{SlowGlue.starts}"}
+        else:
+            state = "SUCCEEDED" if SlowGlue.finished else "RUNNING"
+            answer = {"JobRun": {"Id": body["RunId"], "JobName": body["JobName"],
+                                 "JobRunState": state, "StartedOn": 1700000000.5}}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("x-amzn-RequestId", "glue-1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_sync_job_started_before_a_crash_is_awaited_not_started_again(tmp_path):
+    stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowGlue)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    SlowGlue.starts, SlowGlue.finished = 0, False
+    config = tmp_path / "baton.toml"
+    config.write_text(
+        "[aws]\n"
+        f'endpoints = {{ glue = "http://127.0.0.1:{stub.server_address[1]}" }}\n'
+        'access_key_id = "testing"\nsecret_access_key = "testing"\n'
+        'allow = ["glue:StartJobRun", "glue:GetJobRun"]\n')
+    data = tmp_path / "data"
+    args = ("--config", str(config))
+    first = baton_server.start(data, tmp_path / "first.log", extra_args=args)
+    try:
+        sfn = make_client(first.endpoint)
+        arn = create_machine(sfn, {
+            "Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                    "Parameters": {"JobName": "nightly"}, "End": True}})
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        deadline = time.monotonic() + 15
+        while "TaskSubmitted" not in [e["type"] for e in history(sfn, execution)]:
+            assert time.monotonic() < deadline, "the start call's answer was never recorded"
+            time.sleep(0.05)
+    finally:
+        first.kill()
+    second = baton_server.start(data, tmp_path / "second.log", extra_args=args)
+    try:
+        sfn = make_client(second.endpoint)
+        SlowGlue.finished = True
+        description = wait_for_end(sfn, execution, timeout=30)
+        assert description["status"] == "SUCCEEDED", description
+        assert json.loads(description["output"])["JobRunState"] == "SUCCEEDED"
+        events = history(sfn, execution)
+        types = [e["type"] for e in events]
+        assert types.count("TaskSubmitted") == 1
+        submitted = next(e for e in events if e["type"] == "TaskSubmitted")
+        assert json.loads(submitted["taskSubmittedEventDetails"]["output"])["JobRunId"] == "jr_1"
+        # The job was started once: the restart waited for it.
+        assert SlowGlue.starts == 1
+    finally:
+        second.stop(10)
+        stub.shutdown()

@@ -294,3 +294,74 @@ fn baton_run_starts_children_on_the_configured_machines() {
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("machines.Gone"), "{}", ran.stderr);
 }
+
+/// AWS records a `.sync` child's start as `TaskSubmitted` (its answer: `ExecutionArn`,
+/// `StartDate`, the SDK metadata) before the task's end (`callback-start-execution-sync` in the
+/// mocked corpus). Journaled, it lets a restart wait for that child instead of starting
+/// another: killed while the child waits, the parent ends with the one child's output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_child_is_submitted_once_and_awaited_across_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("baton.toml");
+    std::fs::write(&config, "").expect("config written");
+    let data = dir.path().join("data");
+    let args = ["--config", config.to_str().expect("utf-8")];
+    let server = Server::start(&data, &args);
+    let client = server.client(ACCOUNT);
+    let child = create_machine(
+        &client,
+        "slow-child",
+        &json!({"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
+            "Done": {"Type": "Pass", "Result": {"done": true}, "End": true}
+        }}),
+    )
+    .await;
+    let parent = create_machine(
+        &client,
+        "sync-parent",
+        &json!({"StartAt": "Sync", "States": {
+            "Sync": {"Type": "Task", "Resource": format!("{START}.sync:2"),
+                     "Parameters": {"StateMachineArn": child}, "End": true}
+        }}),
+    )
+    .await;
+    let arn = support::server::start(&client, &parent, None).await;
+    let submitted = |types: &[aws_sdk_sfn::types::HistoryEventType]| {
+        types
+            .iter()
+            .filter(|t| **t == aws_sdk_sfn::types::HistoryEventType::TaskSubmitted)
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while submitted(&support::server::event_types(&client, &arn).await) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no TaskSubmitted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill_9();
+
+    let server = Server::start(&data, &args);
+    let client = server.client(ACCOUNT);
+    let d = finished(&client, &arn).await;
+    let out = output(&d);
+    assert_eq!(out["Output"], json!({"done": true}), "{out}");
+    let types = support::server::event_types(&client, &arn).await;
+    assert_eq!(submitted(&types), 1, "{types:?}");
+    let children = client
+        .list_executions()
+        .state_machine_arn(&child)
+        .send()
+        .await
+        .expect("children")
+        .executions;
+    assert_eq!(children.len(), 1, "one child, awaited after the restart");
+    let events = support::server::history(&client, &arn).await;
+    let details = events
+        .iter()
+        .find_map(|e| e.task_submitted_event_details.as_ref())
+        .expect("TaskSubmitted details");
+    let answer: Value =
+        serde_json::from_str(details.output.as_deref().expect("output")).expect("JSON");
+    assert_eq!(answer["ExecutionArn"], out["ExecutionArn"]);
+    assert!(answer["StartDate"].is_i64() && answer["SdkHttpMetadata"].is_object());
+}

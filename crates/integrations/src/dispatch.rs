@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use baton_api::StepFunctions;
 use baton_engine::history::TaskFamily;
 use baton_engine::{resource_kind, ExecutionInfo, TaskPurpose, TaskRequest};
-use baton_runtime::integration::{Integrations, TaskResult};
+use baton_runtime::integration::{Integrations, SyncProgress, TaskResult};
 use serde_json::{json, Value};
 
 use crate::batch::{self, Batch};
@@ -153,7 +153,12 @@ impl Resources {
         self.glue.log_path(id)
     }
 
-    async fn call(&self, info: &ExecutionInfo, request: &TaskRequest) -> Result<Value, Refused> {
+    async fn call(
+        &self,
+        info: &ExecutionInfo,
+        request: &TaskRequest,
+        progress: SyncProgress,
+    ) -> Result<Value, Refused> {
         let kind = resource_kind(&request.resource, &info.region);
         let cx = self.call_context(&kind.resource.region, &info.account);
         let input = &request.input;
@@ -166,7 +171,14 @@ impl Resources {
                     let params = json!({ "FunctionName": request.resource, "Payload": input });
                     let answer = self
                         .services()?
-                        .optimized("lambda", "invoke", &params, region, credentials)
+                        .optimized(
+                            "lambda",
+                            "invoke",
+                            &params,
+                            region,
+                            credentials,
+                            SyncProgress::default(),
+                        )
                         .await?;
                     return Ok(answer.get("Payload").cloned().unwrap_or(Value::Null));
                 }
@@ -231,7 +243,7 @@ impl Resources {
         };
         if remote && self.aws_allows(resource_type, base) {
             return self
-                .aws(resource_type, action, input, region, credentials)
+                .aws(resource_type, action, input, region, credentials, progress)
                 .await;
         }
         let result = match (resource_type, base) {
@@ -246,7 +258,7 @@ impl Resources {
                 match self.batch.submit_job(&cx, input, mode).await {
                     Outcome::NotConfigured(_) if self.aws_allows(resource_type, base) => {
                         return self
-                            .aws(resource_type, action, input, region, credentials)
+                            .aws(resource_type, action, input, region, credentials, progress)
                             .await
                     }
                     outcome => outcome.into_result(),
@@ -260,7 +272,7 @@ impl Resources {
                 match self.glue.start_job_run(&cx, input, mode).await {
                     Outcome::NotConfigured(_) if self.aws_allows(resource_type, base) => {
                         return self
-                            .aws(resource_type, action, input, region, credentials)
+                            .aws(resource_type, action, input, region, credentials, progress)
                             .await
                     }
                     outcome => outcome.into_result(),
@@ -270,15 +282,21 @@ impl Resources {
             ("http", "invoke") => self.http.invoke(input).await,
             ("states", "startExecution") => {
                 let mode = nested::Mode::Start;
-                self.nested.start_execution(info, input, mode).await
+                self.nested
+                    .start_execution(info, input, mode, progress)
+                    .await
             }
             ("states", "startExecution.sync") => {
                 let mode = nested::Mode::Sync;
-                self.nested.start_execution(info, input, mode).await
+                self.nested
+                    .start_execution(info, input, mode, progress)
+                    .await
             }
             ("states", "startExecution.sync:2") => {
                 let mode = nested::Mode::Sync2;
-                self.nested.start_execution(info, input, mode).await
+                self.nested
+                    .start_execution(info, input, mode, progress)
+                    .await
             }
             _ => Err(no_handler(request)),
         };
@@ -293,9 +311,10 @@ impl Resources {
         input: &Value,
         region: &str,
         credentials: Option<&Value>,
+        progress: SyncProgress,
     ) -> Result<Value, Refused> {
         self.services()?
-            .optimized(resource_type, action, input, region, credentials)
+            .optimized(resource_type, action, input, region, credentials, progress)
             .await
     }
 
@@ -385,15 +404,33 @@ impl Integrations for Resources {
         if callback && !served {
             return TaskResult::AwaitingCallback;
         }
-        match self.call(info, request).await {
-            Ok(output) if callback => TaskResult::Submitted(output),
-            Ok(output) => TaskResult::Succeeded(output),
-            Err(Refused::Failed((error, cause))) => TaskResult::Failed {
-                error: Some(error),
-                cause: Some(cause),
-            },
-            Err(Refused::Rejected(cause)) => TaskResult::Rejected(cause),
+        let result = self.call(info, request, SyncProgress::default()).await;
+        task_result(result, callback)
+    }
+
+    async fn invoke_sync(
+        &self,
+        info: &ExecutionInfo,
+        request: &TaskRequest,
+        progress: SyncProgress,
+    ) -> TaskResult {
+        if !matches!(request.purpose, TaskPurpose::State) {
+            return self.invoke(info, request, false).await;
         }
+        task_result(self.call(info, request, progress).await, false)
+    }
+}
+
+/// A call's outcome as the task's.
+fn task_result(result: Result<Value, Refused>, callback: bool) -> TaskResult {
+    match result {
+        Ok(output) if callback => TaskResult::Submitted(output),
+        Ok(output) => TaskResult::Succeeded(output),
+        Err(Refused::Failed((error, cause))) => TaskResult::Failed {
+            error: Some(error),
+            cause: Some(cause),
+        },
+        Err(Refused::Rejected(cause)) => TaskResult::Rejected(cause),
     }
 }
 

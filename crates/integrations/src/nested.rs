@@ -23,6 +23,7 @@ use baton_engine::ExecutionInfo;
 use serde_json::{json, Map, Value};
 
 use crate::Failure;
+use baton_runtime::integration::SyncProgress;
 
 /// How often `.sync` asks whether the child has ended.
 const POLL: Duration = Duration::from_millis(100);
@@ -98,13 +99,73 @@ impl Nested {
         )
     }
 
-    /// Starts the child `params` describes (`StateMachineArn`, `Input`, `Name`).
+    /// Starts the child `params` describes (`StateMachineArn`, `Input`, `Name`). For `.sync`,
+    /// the start's answer goes to `progress.submitted` (AWS's `TaskSubmitted`), and with
+    /// `progress.resumed` (that answer, recorded before a restart) the child it names is only
+    /// waited for.
     pub async fn start_execution(
         &self,
         info: &ExecutionInfo,
         params: &Value,
         mode: Mode,
+        progress: SyncProgress,
     ) -> Result<Value, Failure> {
+        let ctx = RequestContext::new(info.account.clone(), info.region.clone());
+        let resumed = progress
+            .resumed
+            .as_ref()
+            .and_then(|r| r.get("ExecutionArn"))
+            .and_then(Value::as_str);
+        let execution_arn = match resumed {
+            Some(arn) if mode != Mode::Start => arn.to_string(),
+            _ => {
+                let answer = self.start(&ctx, params).await?;
+                if mode == Mode::Start {
+                    return Ok(answer);
+                }
+                if let Some(submitted) = &progress.submitted {
+                    let _ = submitted.send(answer.clone());
+                }
+                answer["ExecutionArn"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            }
+        };
+        // The service goes away when Baton stops; the task is then offered again at the
+        // next start, so there is nothing to answer here.
+        loop {
+            // After a restart the task may run before the service is attached: wait for it.
+            let Some(service) = self.service().await else {
+                return std::future::pending().await;
+            };
+            let described = service
+                .describe_execution(
+                    &ctx,
+                    DescribeExecutionInput {
+                        execution_arn: execution_arn.clone(),
+                        included_data: None,
+                    },
+                )
+                .await
+                .map_err(|e| api_failure(&e))?;
+            drop(service);
+            match described.status {
+                ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {}
+                ExecutionStatus::Succeeded => return Ok(describe_shape(&described, mode)),
+                ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
+                    return Err((
+                        "States.TaskFailed".into(),
+                        describe_shape(&described, mode).to_string(),
+                    ))
+                }
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// StartExecution, answered as Step Functions' optimized integration answers it.
+    async fn start(&self, ctx: &RequestContext, params: &Value) -> Result<Value, Failure> {
         let Some(service) = self.service().await else {
             return Err((
                 "States.Runtime".into(),
@@ -128,10 +189,9 @@ impl Nested {
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => Some(other.to_string()),
         };
-        let ctx = RequestContext::new(info.account.clone(), info.region.clone());
         let started = service
             .start_execution(
-                &ctx,
+                ctx,
                 StartExecutionInput {
                     state_machine_arn: machine.to_string(),
                     name,
@@ -141,9 +201,8 @@ impl Nested {
             )
             .await
             .map_err(|e| api_failure(&e))?;
-        if mode == Mode::Start {
-            let request_id = uuid::Uuid::new_v4().to_string();
-            return Ok(json!({
+        let request_id = uuid::Uuid::new_v4().to_string();
+        Ok(json!({
                 "ExecutionArn": started.execution_arn,
                 "StartDate": started.start_date.as_millis(),
                 "SdkHttpMetadata": {
@@ -155,38 +214,7 @@ impl Nested {
                     "HttpStatusCode": 200
                 },
                 "SdkResponseMetadata": { "RequestId": request_id },
-            }));
-        }
-        // The service goes away when Baton stops; the task is then offered again at the
-        // next start, so there is nothing to answer here.
-        drop(service);
-        loop {
-            let Some(service) = self.service.get().and_then(Weak::upgrade) else {
-                return std::future::pending().await;
-            };
-            let described = service
-                .describe_execution(
-                    &ctx,
-                    DescribeExecutionInput {
-                        execution_arn: started.execution_arn.clone(),
-                        included_data: None,
-                    },
-                )
-                .await
-                .map_err(|e| api_failure(&e))?;
-            drop(service);
-            match described.status {
-                ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {}
-                ExecutionStatus::Succeeded => return Ok(describe_shape(&described, mode)),
-                ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted => {
-                    return Err((
-                        "States.TaskFailed".into(),
-                        describe_shape(&described, mode).to_string(),
-                    ))
-                }
-            }
-            tokio::time::sleep(POLL).await;
-        }
+        }))
     }
 }
 

@@ -27,6 +27,19 @@ pub enum TaskResult {
     Rejected(String),
 }
 
+/// What a `.sync` task (`…:startExecution.sync`, `…:submitJob.sync`) has to do with its
+/// start call: AWS records the start call's answer as `TaskSubmitted`, then waits for the work
+/// to end.
+#[derive(Debug, Default)]
+pub struct SyncProgress {
+    /// Takes the start call's answer as soon as it comes; the runtime records it
+    /// (`TaskSubmitted`, journaled) before the task's end.
+    pub submitted: Option<tokio::sync::mpsc::UnboundedSender<Value>>,
+    /// The start call's answer recorded before a restart: the work was started already, so the
+    /// task only waits for it to end.
+    pub resumed: Option<Value>,
+}
+
 /// Runs Task resources.
 #[async_trait]
 pub trait Integrations: Send + Sync + 'static {
@@ -39,6 +52,24 @@ pub trait Integrations: Send + Sync + 'static {
         request: &TaskRequest,
         callback: bool,
     ) -> TaskResult;
+
+    /// Runs one attempt of a `.sync` resource, reporting its start call's answer through
+    /// `progress.submitted`, or, with `progress.resumed`, only waiting for the work that answer
+    /// names. By default, [`Integrations::invoke`].
+    async fn invoke_sync(
+        &self,
+        info: &ExecutionInfo,
+        request: &TaskRequest,
+        progress: SyncProgress,
+    ) -> TaskResult {
+        let _ = progress;
+        self.invoke(info, request, false).await
+    }
+}
+
+/// Whether `resource` is run `.sync` (`.sync` or `.sync:2`).
+pub fn is_sync(resource: &str) -> bool {
+    resource.ends_with(".sync") || resource.ends_with(".sync:2")
 }
 
 /// No resource is configured: `.waitForTaskToken` tasks wait for their callback (the token is

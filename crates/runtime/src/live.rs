@@ -17,6 +17,8 @@ use baton_store::{
 };
 
 use crate::children::OpenChildren;
+use serde_json::Value;
+
 use crate::integration::TaskResult;
 use crate::{journal, Runtime, Sharded};
 
@@ -112,6 +114,9 @@ pub(crate) enum Act {
         request: Box<TaskRequest>,
         callback: bool,
         mocked: Option<TaskResult>,
+        /// A `.sync` task's start call's answer, recorded before a restart: only its end is
+        /// awaited.
+        resumed: Option<Value>,
     },
     Finished,
 }
@@ -294,6 +299,7 @@ impl Live {
                             callback: kind.wait_for_token && mocked.is_none(),
                             request: Box::new(request),
                             mocked,
+                            resumed: None,
                         }),
                     }
                 }
@@ -607,12 +613,15 @@ impl Runtime {
                     request,
                     callback,
                     mocked,
+                    resumed,
                 } => {
                     let runtime = self.arc();
                     let arn = arn.to_string();
                     let info = info.clone();
                     tokio::spawn(async move {
-                        runtime.invoke(arn, info, *request, callback, mocked).await;
+                        runtime
+                            .invoke(arn, info, *request, callback, mocked, resumed)
+                            .await;
                     });
                 }
                 Act::Finished => {
@@ -630,6 +639,7 @@ impl Runtime {
         request: TaskRequest,
         callback: bool,
         mocked: Option<TaskResult>,
+        resumed: Option<Value>,
     ) {
         let result = match mocked {
             Some(result) => {
@@ -646,6 +656,9 @@ impl Runtime {
                     }
                 }
                 result
+            }
+            None if !callback && crate::integration::is_sync(&request.resource) => {
+                self.invoke_sync(&arn, &info, &request, resumed).await
             }
             None => {
                 self.config
@@ -713,6 +726,48 @@ impl Runtime {
             }
             Err(e) => tracing::error!(%arn, error = %e, "could not look up an activity"),
         }
+    }
+
+    /// Runs a `.sync` task: its start call's answer is recorded (`TaskSubmitted`, journaled, as
+    /// AWS writes it) as soon as it comes, so that after a restart the task waits for the
+    /// work it started instead of starting it again.
+    async fn invoke_sync(
+        &self,
+        arn: &str,
+        info: &baton_engine::ExecutionInfo,
+        request: &TaskRequest,
+        resumed: Option<Value>,
+    ) -> TaskResult {
+        let (sender, mut submitted) = tokio::sync::mpsc::unbounded_channel::<Value>();
+        let runtime = self.arc();
+        let task = request.id;
+        let recorder_arn = arn.to_string();
+        let recorder = tokio::spawn(async move {
+            while let Some(output) = submitted.recv().await {
+                let event = Event::TaskSubmitted {
+                    task,
+                    output,
+                    time: crate::now(),
+                };
+                if let Err(e) = runtime.offer(&recorder_arn, event, None).await {
+                    tracing::error!(arn = %recorder_arn, error = %e, "could not record a task's submission");
+                }
+            }
+        });
+        let progress = crate::integration::SyncProgress {
+            submitted: resumed.is_none().then_some(sender),
+            resumed,
+        };
+        let result = self
+            .config
+            .integrations
+            .invoke_sync(info, request, progress)
+            .await;
+        // The submission is recorded before the end (the sender went with `progress`).
+        if let Err(e) = recorder.await {
+            tracing::error!(%arn, error = %e, "a task's submission recorder failed");
+        }
+        result
     }
 
     /// Records that a callback task's call was made (its row turns `STARTED`), so recovery

@@ -119,6 +119,8 @@ struct Replayed {
     live: Live,
     invokes: HashMap<TaskId, Act>,
     journaled_starts: HashSet<TaskId>,
+    /// `.sync` tasks' start calls' answers (`TaskSubmitted`).
+    submitted: HashMap<TaskId, serde_json::Value>,
     /// Whether an evaluation budget stopped an expression during the replay.
     stopped: bool,
 }
@@ -129,10 +131,17 @@ fn replay(mut live: Live, journal: Vec<baton_store::JournalEntry>) -> Result<Rep
     let stopped_before = baton_asl::budget::stopped_count();
     let mut invokes: HashMap<TaskId, Act> = HashMap::new();
     let mut journaled_starts: HashSet<TaskId> = HashSet::new();
+    let mut submitted: HashMap<TaskId, serde_json::Value> = HashMap::new();
     for entry in journal {
         let event = journal::decode(&entry.json).map_err(|e| Error::Backend(e.to_string()))?;
-        if let Event::TaskStarted { task, .. } = &event {
-            journaled_starts.insert(*task);
+        match &event {
+            Event::TaskStarted { task, .. } => {
+                journaled_starts.insert(*task);
+            }
+            Event::TaskSubmitted { task, output, .. } => {
+                submitted.insert(*task, output.clone());
+            }
+            _ => {}
         }
         let (_, acts) = live.step(event, Vec::new());
         for act in acts {
@@ -151,6 +160,7 @@ fn replay(mut live: Live, journal: Vec<baton_store::JournalEntry>) -> Result<Rep
         live,
         invokes,
         journaled_starts,
+        submitted,
         stopped: baton_asl::budget::stopped_count() != stopped_before,
     })
 }
@@ -184,10 +194,17 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     let replayed = crate::offload::run(move || replay(live, journal)).await??;
     let Replayed {
         mut live,
-        invokes,
+        mut invokes,
         journaled_starts,
+        submitted,
         stopped,
     } = replayed;
+    // A `.sync` task whose start call answered before the crash waits for that work.
+    for (task, output) in submitted {
+        if let Some(Act::Invoke { resumed, .. }) = invokes.get_mut(&task) {
+            *resumed = Some(output);
+        }
+    }
     // The replay must write exactly the history the store has: anything else means the
     // engine is not deterministic for this execution.
     let last = rt

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use baton_aws::client::Client;
 use baton_aws::config::AwsConfig;
+use baton_runtime::integration::SyncProgress;
 use serde_json::Value;
 
 use crate::Failure;
@@ -181,7 +182,9 @@ impl Services {
         apigateway::invoke(self, params, region, role_arn(credentials)).await
     }
 
-    /// An optimized integration: `action` with its pattern (`submitJob.sync`).
+    /// An optimized integration: `action` with its pattern (`submitJob.sync`). A `.sync`
+    /// call's start answer goes to `progress.submitted`; with `progress.resumed`, the work it
+    /// names is only waited for.
     pub(crate) async fn optimized(
         &self,
         resource_type: &str,
@@ -189,19 +192,43 @@ impl Services {
         params: &Value,
         region: &str,
         credentials: Option<&Value>,
+        progress: SyncProgress,
     ) -> Result<Value, Refused> {
         let (base, pattern) = split_pattern(action);
         let role = role_arn(credentials);
-        let called =
-            optimized::call(&self.client, resource_type, base, params, region, role).await?;
         let version = match pattern {
             Pattern::Sync(version) => version,
-            Pattern::None => return Ok(called.output),
+            Pattern::None => {
+                let called =
+                    optimized::call(&self.client, resource_type, base, params, region, role)
+                        .await?;
+                return Ok(called.output);
+            }
+        };
+        let (service, started) = match progress.resumed {
+            Some(started) => {
+                let name = optimized::service_of(resource_type, base).unwrap_or(resource_type);
+                let service = self
+                    .client
+                    .service(name)
+                    .map_err(|e| Refused::Failed(("States.Runtime".into(), e.to_string())))?;
+                (service, started)
+            }
+            None => {
+                let called =
+                    optimized::call(&self.client, resource_type, base, params, region, role)
+                        .await?;
+                if let Some(submitted) = &progress.submitted {
+                    let _ = submitted.send(called.output.clone());
+                }
+                (called.service, called.output)
+            }
         };
         Ok(sync::wait(
             &self.client,
             resource_type,
-            &called,
+            &service,
+            &started,
             params,
             region,
             role,

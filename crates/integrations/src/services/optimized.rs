@@ -18,7 +18,7 @@
 //! * `lambda:invoke` gives the function's JSON payload back as JSON, `bedrock:invokeModel` the
 //!   model's body ("Invoke and customize Amazon Bedrock models with Step Functions").
 
-use baton_aws::client::{Answer, Call, CallError, Client};
+use baton_aws::client::{Call, CallError, Client};
 use baton_aws::model::{ServiceModel, Shape};
 use baton_aws::registry::Service;
 use serde_json::{json, Map, Value};
@@ -52,11 +52,10 @@ pub(crate) fn service_of(resource_type: &str, action: &str) -> Option<&'static s
     Some(service)
 }
 
-/// One optimized call's outcome: the answer, and the service it came from.
+/// One optimized call's outcome: the task's result, and the service it came from.
 pub(crate) struct Called {
     pub output: Value,
     pub service: std::sync::Arc<Service>,
-    pub answer: Answer,
 }
 
 /// Calls the operation behind `resource_type:action` and shapes its answer.
@@ -156,11 +155,7 @@ pub(crate) async fn call(
             out
         }
     };
-    Ok(Called {
-        output,
-        service,
-        answer,
-    })
+    Ok(Called { output, service })
 }
 
 /// A blob member that holds JSON, as that JSON (blobs come out of `baton_aws` as their text

@@ -19,7 +19,9 @@ use std::time::Duration;
 use baton_aws::client::{Call, Client};
 use serde_json::{json, Value};
 
-use super::optimized::{self, Called};
+use baton_aws::registry::Service;
+
+use super::optimized;
 use super::v1;
 use crate::Failure;
 
@@ -46,18 +48,21 @@ struct Poll {
     result: fn(Value, Version) -> Value,
 }
 
-/// Waits for what `started` started.
+/// Waits for what the start call of `service` answered with `started` (its result as the
+/// task's `TaskSubmitted` records it).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn wait(
     client: &Client,
     resource_type: &str,
-    started: &Called,
+    service: &Service,
+    started: &Value,
     params: &Value,
     region: &str,
     role_arn: Option<&str>,
     version: Version,
 ) -> Result<Value, Failure> {
     let names = v1::names(resource_type).expect("every optimized integration has its names");
-    let out = &started.answer.output;
+    let out = started;
     let missing = || {
         (
             "States.Runtime".to_string(),
@@ -175,7 +180,6 @@ pub(crate) async fn wait(
             ))
         }
     };
-    let service = &started.service;
     let op = service
         .model
         .operation(poll.operation)
