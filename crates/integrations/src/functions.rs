@@ -728,7 +728,7 @@ fn error_payload(answer: &Answer, request_id: &str) -> String {
 
 /// A function error payload as Step Functions names it: error = `errorType`, cause = the
 /// payload as written; without a type, `Lambda.Unknown` with Step Functions' cause.
-fn error_of_payload(payload: &str) -> Failure {
+pub(crate) fn error_of_payload(payload: &str) -> Failure {
     let trimmed = payload.trim();
     if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(trimmed) {
         if let Some(Value::String(t)) = map.get("errorType") {

@@ -137,6 +137,14 @@ pub(crate) async fn call(
             parse_json_blob(&mut out, "Body");
             out
         }
+        // A function error (Lambda's `X-Amz-Function-Error`) fails the task with the error
+        // the payload names, as for a function configured here.
+        "lambda" if answer.output.get("FunctionError").is_some() => {
+            let payload = answer.output.get("Payload").and_then(Value::as_str);
+            return Err(Refused::Failed(crate::functions::error_of_payload(
+                payload.unwrap_or_default(),
+            )));
+        }
         _ => {
             let metadata = v1::http_metadata(
                 answer.response.status,
