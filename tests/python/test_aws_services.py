@@ -36,7 +36,9 @@ ALLOW = [
     "dynamodb:ListTables", "dynamodb:DescribeTable",
     "sns:*", "sqs:*", "events:PutEvents", "lambda:ListFunctions", "sts:GetCallerIdentity",
     "ec2:DescribeVpcs", "route53:ListHostedZones", "secretsmanager:ListSecrets",
-    "athena:*", "glue:StartJobRun", "glue:GetJobRun", "codebuild:ListProjects",
+    "athena:*", "glue:StartJobRun", "glue:GetJobRun", "ecs:ListClusters",
+    "codebuild:StartBuild", "codebuild:BatchGetBuilds",
+    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
     "batch:ListJobs", "apigateway:GetRestApis", "lambda:Invoke",
 ]
 
@@ -157,7 +159,7 @@ def services(moto, tmp_path_factory):
         f"allow = {json.dumps(ALLOW)}\n"
         "\n"
         "[aws.endpoints]\n"
-        f'codebuild = "http://127.0.0.1:{throttler.server_address[1]}"\n'
+        f'ecs = "http://127.0.0.1:{throttler.server_address[1]}"\n'
         f'batch = "http://127.0.0.1:{closed}"\n'
         f'lambda = "http://127.0.0.1:{remote_lambda.server_address[1]}"\n')
     running = baton_server.start(folder / "data", folder / "stderr.log",
@@ -554,7 +556,7 @@ def test_an_unreachable_endpoint_and_throttling_fail_as_the_sdk_reports_them(ser
     sfn, _ = services
     Throttler.calls = 0
     description, _ = run(sfn, {
-        "Throttled": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:codebuild:listProjects",
+        "Throttled": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:ecs:listClusters",
                       "Parameters": {},
                       "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.throttled",
                                  "Next": "Unreachable"}],
@@ -567,10 +569,10 @@ def test_an_unreachable_endpoint_and_throttling_fail_as_the_sdk_reports_them(ser
         "Done": {"Type": "Succeed"},
     }, timeout=60)
     out = output(description)
-    # ThrottlingException is not among CodeBuild's modeled errors: the client's base exception,
+    # ThrottlingException is not among ECS's modeled errors: the client's base exception,
     # after the Java SDK's standard retries (3 attempts).
-    assert out["throttled"]["Error"] == "CodeBuild.CodeBuildException"
-    assert out["throttled"]["Cause"].startswith("Rate exceeded (Service: CodeBuild, Status Code: 400")
+    assert out["throttled"]["Error"] == "Ecs.EcsException"
+    assert out["throttled"]["Cause"].startswith("Rate exceeded (Service: Ecs, Status Code: 400")
     assert out["throttled"]["Cause"].endswith("(SDK Attempt Count: 3)")
     assert Throttler.calls == 3
     assert out["unreachable"]["Error"] == "Batch.SdkClientException"
@@ -595,13 +597,34 @@ def test_sync_integrations_wait_for_the_end_on_aws(services, moto):
     job = unique("job")
     glue.create_job(Name=job, Role="arn:aws:iam::123456789012:role/glue",
                     Command={"Name": "glueetl", "ScriptLocation": "s3://bucket/script.py"})
+    project = unique("project")
+    aws(moto, "codebuild").create_project(
+        name=project, source={"type": "S3", "location": "bucket/src.zip"},
+        artifacts={"type": "NO_ARTIFACTS"}, serviceRole="arn:aws:iam::123456789012:role/cb",
+        environment={"type": "LINUX_CONTAINER", "image": "build-image",
+                     "computeType": "BUILD_GENERAL1_SMALL"})
+    training = unique("training")
     description, _ = run(sfn, {
         "Query": {"Type": "Task", "Resource": "arn:aws:states:::athena:startQueryExecution.sync",
                   "Parameters": {"QueryString": "SELECT 1",
                                  "ResultConfiguration": {"OutputLocation": "s3://bucket/out/"}},
                   "ResultPath": "$.query", "Next": "Glue"},
         "Glue": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
-                 "Parameters": {"JobName": job}, "ResultPath": "$.glue", "End": True},
+                 "Parameters": {"JobName": job}, "ResultPath": "$.glue", "Next": "Build"},
+        "Build": {"Type": "Task", "Resource": "arn:aws:states:::codebuild:startBuild.sync",
+                  "Parameters": {"ProjectName": project}, "ResultPath": "$.build",
+                  "Next": "Train"},
+        "Train": {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+                  "Parameters": {
+                      "TrainingJobName": training,
+                      "AlgorithmSpecification": {"TrainingImage": "image",
+                                                 "TrainingInputMode": "File"},
+                      "RoleArn": "arn:aws:iam::123456789012:role/sm",
+                      "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+                      "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
+                                         "VolumeSizeInGB": 1},
+                      "StoppingCondition": {"MaxRuntimeInSeconds": 60}},
+                  "ResultPath": "$.train", "End": True},
     }, timeout=60)
     out = output(description)
     assert out["query"]["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
@@ -609,6 +632,10 @@ def test_sync_integrations_wait_for_the_end_on_aws(services, moto):
     assert out["glue"]["JobName"] == job
     # The 1.x SDK's dates: milliseconds since the epoch.
     assert isinstance(out["glue"]["StartedOn"], int)
+    assert out["build"]["Build"]["BuildStatus"] == "SUCCEEDED"
+    assert out["build"]["Build"]["ProjectName"] == project
+    assert out["train"]["TrainingJobStatus"] == "Completed"
+    assert out["train"]["TrainingJobName"] == training
 
 
 def test_errors_have_the_names_and_causes_aws_recorded(services, moto):
