@@ -149,7 +149,7 @@ async fn get_with_query_parameters() {
     );
     assert_eq!(out["StatusCode"], 200, "{out}");
     assert_eq!(out["StatusText"], "OK", "{out}");
-    assert_eq!(out["Headers"]["content-type"], json!(["application/json"]));
+    assert_eq!(out["Headers"]["Content-Type"], json!(["application/json"]));
     let seen = &out["ResponseBody"];
     assert_eq!(seen["method"], "GET");
     assert_eq!(seen["path"], "/prod/bills");

@@ -372,8 +372,11 @@ fn shape(answer: &Answer) -> Value {
     let mut headers = Map::new();
     for (name, value) in &answer.headers {
         let value = Value::String(value.clone());
+        // Spelled as the service sent them (the recordings: `Content-Type`, `X-Amz-Cf-Id`,
+        // `x-amzn-RequestId`); HTTP libraries give them lower-cased.
+        let name = super::v1::header_name(name).into_owned();
         match headers
-            .entry(name.clone())
+            .entry(name)
             .or_insert_with(|| Value::Array(Vec::new()))
         {
             Value::Array(values) => values.push(value),

@@ -75,8 +75,9 @@ pub(crate) fn names(resource_type: &str) -> Option<V1Names> {
 }
 
 /// A header's name as AWS's services spell it (HTTP libraries give them lower-cased): the
-/// spellings recorded from AWS for Amazon's own headers, each word capitalised for the rest
-/// (`Content-Type`).
+/// spellings recorded from AWS for Amazon's own headers (DynamoDB's, Lambda's and API
+/// Gateway's answers in the conformance corpus), each word capitalised for the rest
+/// (`Content-Type`, `X-Cache`).
 pub(crate) fn header_name(name: &str) -> Cow<'_, str> {
     const KNOWN: &[&str] = &[
         "x-amzn-RequestId",
@@ -89,6 +90,9 @@ pub(crate) fn header_name(name: &str) -> Cow<'_, str> {
         "X-Amz-Function-Error",
         "X-Amz-Log-Result",
         "X-Amzn-Trace-Id",
+        "x-amz-apigw-id",
+        "X-Amz-Cf-Id",
+        "X-Amz-Cf-Pop",
     ];
     if let Some(known) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Cow::Borrowed(known);
