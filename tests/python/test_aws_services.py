@@ -38,7 +38,7 @@ ALLOW = [
     "ec2:DescribeVpcs", "route53:ListHostedZones", "secretsmanager:ListSecrets",
     "athena:*", "glue:StartJobRun", "glue:GetJobRun", "ecs:ListClusters",
     "codebuild:StartBuild", "codebuild:BatchGetBuilds",
-    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",
+    "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "states:StartExecution",
     "batch:ListJobs", "apigateway:GetRestApis", "lambda:Invoke",
 ]
 
@@ -161,7 +161,9 @@ def services(moto, tmp_path_factory):
         "[aws.endpoints]\n"
         f'ecs = "http://127.0.0.1:{throttler.server_address[1]}"\n'
         f'batch = "http://127.0.0.1:{closed}"\n'
-        f'lambda = "http://127.0.0.1:{remote_lambda.server_address[1]}"\n')
+        f'lambda = "http://127.0.0.1:{remote_lambda.server_address[1]}"\n'
+        # Step Functions with an endpoint of its own: states:startExecution goes there.
+        f'sfn = "{moto}"\n')
     running = baton_server.start(folder / "data", folder / "stderr.log",
                                  extra_args=("--config", str(config)))
     yield make_client(running.endpoint), running
@@ -782,3 +784,28 @@ def test_functions_not_configured_here_are_invoked_on_lambda(services, moto):
     assert out["arn"] == {"echo": {"n": 2}, "function": "remote-fn"}
     assert out["caught"]["Error"] == "OrderInvalid"
     assert json.loads(out["caught"]["Cause"])["errorMessage"] == "no items"
+
+
+def test_start_execution_on_another_step_functions_endpoint(services, moto):
+    sfn, _ = services
+    remote = aws(moto, "stepfunctions")
+    machine = remote.create_state_machine(
+        name=unique("remote"), roleArn="arn:aws:iam::123456789012:role/sfn",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    description, _ = run(sfn, {
+        "Start": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                  "Parameters": {"StateMachineArn": machine, "Input": {"from": "baton"}},
+                  "End": True},
+    })
+    out = output(description)
+    expected = dict(recorded("services-start-execution-input-json", "states", "startExecution"))
+    # The recording's StartDate is masked ("start-date"); its keys are compared, not its type.
+    assert set(out) == set(expected)
+    del expected["StartDate"]
+    assert same_shape({k: v for k, v in out.items() if k != "StartDate"}, expected) == []
+    assert out["ExecutionArn"].startswith(machine.replace(":stateMachine:", ":execution:"))
+    # The 1.x SDK's date: milliseconds since the epoch.
+    assert isinstance(out["StartDate"], int)
+    started = remote.describe_execution(executionArn=out["ExecutionArn"])
+    assert json.loads(started["input"]) == {"from": "baton"}
