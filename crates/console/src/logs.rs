@@ -3,6 +3,8 @@
 //!
 //! * `ecs/<task id>`: an ECS task's stdout and stderr (the id is the 32 hex digits that end its
 //!   `TaskArn`).
+//! * `batch/<job id>`: a Batch job's (a UUID; an array job's child `<id>:<index>`).
+//! * `glue/<run id>`: a Glue job run's (`jr_` and 64 hex digits).
 //! * `functions/<name>[?requestId=<id>]`: a command function's stderr, every invocation or only
 //!   the one with that request id (its section starts `--- RequestId: <id>`).
 //!
@@ -32,6 +34,8 @@ pub const MAX_BYTES: u64 = 1024 * 1024;
 pub fn router(dir: PathBuf) -> Router {
     Router::new()
         .route("/console/api/logs/ecs/{id}", get(ecs))
+        .route("/console/api/logs/batch/{id}", get(batch))
+        .route("/console/api/logs/glue/{id}", get(glue))
         .route("/console/api/logs/functions/{name}", get(function))
         .with_state(Arc::new(dir))
         .layer(axum::middleware::map_response(crate::protect))
@@ -104,6 +108,56 @@ async fn ecs(
     match read(dir.join("ecs").join(format!("{id}.log"))).await {
         Ok(Some(log)) => text(StatusCode::OK, log),
         Ok(None) => not_found(&format!("ECS task {id}"), query.optional),
+        Err(response) => response,
+    }
+}
+
+/// A Batch job id: a UUID, and an array job's child's `:<index>`.
+fn is_batch_job_id(id: &str) -> bool {
+    let (job, index) = match id.split_once(':') {
+        Some((job, index)) => (job, Some(index)),
+        None => (id, None),
+    };
+    uuid::Uuid::try_parse(job).is_ok_and(|u| u.hyphenated().to_string() == job)
+        && index
+            .is_none_or(|i| !i.is_empty() && i.len() <= 5 && i.bytes().all(|b| b.is_ascii_digit()))
+}
+
+async fn batch(
+    State(dir): State<Arc<PathBuf>>,
+    Path(id): Path<String>,
+    Query(query): Query<Optional>,
+) -> Response {
+    if !is_batch_job_id(&id) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "a Batch job id is a UUID (an array job's child: UUID:index)\n".into(),
+        );
+    }
+    match read(dir.join("batch").join(format!("{id}.log"))).await {
+        Ok(Some(log)) => text(StatusCode::OK, log),
+        Ok(None) => not_found(&format!("Batch job {id}"), query.optional),
+        Err(response) => response,
+    }
+}
+
+async fn glue(
+    State(dir): State<Arc<PathBuf>>,
+    Path(id): Path<String>,
+    Query(query): Query<Optional>,
+) -> Response {
+    let valid = id
+        .strip_prefix("jr_")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !valid {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "a Glue job run id is jr_ and 64 hex digits\n".into(),
+        );
+    }
+    match read(dir.join("glue").join(format!("{id}.log"))).await {
+        Ok(Some(log)) => text(StatusCode::OK, log),
+        Ok(None) => not_found(&format!("Glue job run {id}"), query.optional),
         Err(response) => response,
     }
 }

@@ -340,3 +340,44 @@ async fn an_absent_log_is_a_404_or_an_optional_empty_answer() {
         assert_eq!(log(&dir, bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+/// Batch jobs' and Glue job runs' logs, by the ids their results carry; anything else is a 400
+/// before it names a file.
+#[tokio::test]
+async fn batch_and_glue_logs_are_served_by_their_ids() {
+    let dir = Folder::new("job-logs");
+    std::fs::create_dir_all(dir.0.join("batch")).unwrap();
+    std::fs::create_dir_all(dir.0.join("glue")).unwrap();
+    let job = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+    let run = format!("jr_{}", "ab".repeat(32));
+    std::fs::write(dir.0.join(format!("batch/{job}.log")), "batch out\n").unwrap();
+    std::fs::write(dir.0.join(format!("batch/{job}:3.log")), "child 3\n").unwrap();
+    std::fs::write(dir.0.join(format!("glue/{run}.log")), "glue out\n").unwrap();
+    for (path, body) in [
+        (format!("/console/api/logs/batch/{job}"), "batch out\n"),
+        (format!("/console/api/logs/batch/{job}:3"), "child 3\n"),
+        (format!("/console/api/logs/glue/{run}"), "glue out\n"),
+    ] {
+        assert_eq!(
+            log(&dir, &path).await,
+            (StatusCode::OK, None, body.to_string()),
+            "{path}"
+        );
+    }
+    let other = "00000000-0000-4000-8000-000000000000";
+    assert_eq!(
+        log(&dir, &format!("/console/api/logs/batch/{other}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    for bad in [
+        "/console/api/logs/batch/..%2F..%2Fbaton.toml",
+        "/console/api/logs/batch/not-a-uuid",
+        "/console/api/logs/batch/6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b:x",
+        "/console/api/logs/glue/jr_short",
+        "/console/api/logs/glue/..%2Fecs",
+    ] {
+        assert_eq!(log(&dir, bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
