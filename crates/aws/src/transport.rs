@@ -39,6 +39,12 @@ use crate::wire::{HttpRequest, HttpResponse};
 /// The largest answer read by default: 64 MiB.
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 << 20;
 
+/// The most requests one [`Transport`] has in flight at once: the AWS SDK for Java 2.x's
+/// default `maxConnections` (`SdkHttpConfigurationOption.MAX_CONNECTIONS`, 50). Further requests
+/// wait for one of them to finish, so a burst of calls (a Map's thousands of iterations) reuses
+/// that many connections instead of opening one each.
+pub const MAX_CONCURRENT_REQUESTS: usize = 50;
+
 /// What `User-Agent` says.
 pub const USER_AGENT: &str = concat!("baton/", env!("CARGO_PKG_VERSION"));
 
@@ -81,6 +87,8 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 #[derive(Clone)]
 pub struct Transport {
     client: HttpsClient,
+    /// Shared by clones, as the pool is: [`MAX_CONCURRENT_REQUESTS`] permits.
+    in_flight: Arc<tokio::sync::Semaphore>,
     timeout: Duration,
     max_answer_bytes: usize,
 }
@@ -142,6 +150,7 @@ impl Transport {
             .build(https);
         Ok(Transport {
             client,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS)),
             timeout: config.timeout(),
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         })
@@ -161,6 +170,8 @@ impl Transport {
 
     /// Signs `request` for `signing_name` (SigV4's service name: `dynamodb`, `s3`) with
     /// `credentials`, sends it to `endpoint` and reads the whole answer, whatever its status.
+    /// At most [`MAX_CONCURRENT_REQUESTS`] are in flight at once: beyond them a request waits
+    /// (before it is signed, and outside its timeout) for one to finish.
     pub async fn send(
         &self,
         endpoint: &Endpoint,
@@ -168,6 +179,8 @@ impl Transport {
         credentials: &Credentials,
         request: HttpRequest,
     ) -> Result<HttpResponse, TransportError> {
+        // The semaphore is never closed.
+        let _permit = self.in_flight.acquire().await.ok();
         let host_prefix = request.host_prefix.as_deref();
         let url = endpoint.url(host_prefix, &request.path);
         let shown = shown_url(&url);
@@ -273,6 +286,19 @@ impl Transport {
 /// The URL as errors show it: without the query.
 fn shown_url(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_owned()
+}
+
+/// `request` addressed to `endpoint`, given `Host`, `Content-Length` and `User-Agent`, and
+/// signed for `signing_name` with `credentials`: what [`Transport::send`] sends, before it is
+/// sent.
+pub fn signed_request(
+    endpoint: &Endpoint,
+    signing_name: &str,
+    credentials: &Credentials,
+    request: HttpRequest,
+) -> Result<Request<Full<Bytes>>, String> {
+    let url = endpoint.url(request.host_prefix.as_deref(), &request.path);
+    build(endpoint, signing_name, credentials, request, &url)
 }
 
 /// The request addressed, given `Host`, `Content-Length` and `User-Agent`, and signed.
@@ -549,5 +575,95 @@ where
             }
             _ => return Attempted { result, attempts },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt;
+    use hyper::body::Incoming;
+    use hyper::service::service_fn;
+    use hyper::Response;
+    use hyper_util::rt::TokioIo;
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A burst of requests far above the bound is answered over at most that many connections,
+    /// and no more than that many are ever in flight.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_reuses_a_bounded_number_of_connections() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        {
+            let (connections, in_flight, most) =
+                (connections.clone(), in_flight.clone(), most.clone());
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    connections.fetch_add(1, Ordering::SeqCst);
+                    let (in_flight, most) = (in_flight.clone(), most.clone());
+                    tokio::spawn(async move {
+                        let service = service_fn(move |request: Request<Incoming>| {
+                            let (in_flight, most) = (in_flight.clone(), most.clone());
+                            async move {
+                                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                                most.fetch_max(now, Ordering::SeqCst);
+                                let _ = request.into_body().collect().await;
+                                tokio::time::sleep(Duration::from_millis(2)).await;
+                                in_flight.fetch_sub(1, Ordering::SeqCst);
+                                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+                                    b"{}",
+                                ))))
+                            }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+            });
+        }
+        let transport = Transport::new(&AwsConfig::default()).unwrap();
+        let endpoint = Endpoint {
+            scheme: "http".into(),
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            base_path: String::new(),
+            signing_region: "us-east-1".into(),
+            custom: true,
+        };
+        let credentials = Credentials::placeholder();
+        let calls = MAX_CONCURRENT_REQUESTS * 6;
+        let mut running = tokio::task::JoinSet::new();
+        for _ in 0..calls {
+            let (transport, endpoint, credentials) =
+                (transport.clone(), endpoint.clone(), credentials.clone());
+            running.spawn(async move {
+                let request = HttpRequest {
+                    method: "POST".into(),
+                    path: "/".into(),
+                    body: Bytes::from_static(b"{}"),
+                    ..HttpRequest::default()
+                };
+                transport
+                    .send(&endpoint, "dynamodb", &credentials, request)
+                    .await
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            assert_eq!(done.unwrap().unwrap().status, 200);
+        }
+        let connections = connections.load(Ordering::SeqCst);
+        assert!(
+            connections <= MAX_CONCURRENT_REQUESTS,
+            "{calls} requests over {connections} connections"
+        );
+        assert!(most.load(Ordering::SeqCst) <= MAX_CONCURRENT_REQUESTS);
     }
 }
