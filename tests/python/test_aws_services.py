@@ -21,6 +21,7 @@ import urllib.parse
 import urllib.request
 
 import boto3
+import botocore.exceptions
 import pytest
 from botocore.config import Config
 
@@ -490,14 +491,33 @@ def test_what_is_not_allowed_or_not_in_the_model_fails_before_any_request(servic
     assert description["error"] == "States.Runtime"
     assert "dynamodb:DeleteTable" in description["cause"] and "allow" in description["cause"]
     assert ddb.describe_table(TableName=table)["Table"]["TableName"] == table
-    description, _ = run(sfn, {
-        "Odd": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
-                "Parameters": {"TableName": table, "Key": {"id": {"S": "x"}}, "Bogus": 1},
+    # A field the operation does not have is refused when the definition is created, as AWS
+    # refuses it ("SCHEMA_VALIDATION_FAILED: The field … is not supported by Step Functions").
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        create_machine(sfn, {
+            "Odd": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+                    "Parameters": {"TableName": table, "Key": {"id": {"S": "x"}},
+                                   "Bogus.$": "$.x"},
+                    "End": True},
+        })
+    assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+    assert refused.value.response["Error"]["Message"] == (
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field \"Bogus\" is "
+        "not supported by Step Functions at /States/Odd/Parameters'")
+    # One that only a path's value brings is refused when the task would start: the state
+    # fails with States.Runtime before any request (the queue stays empty).
+    queue_url = aws(moto, "sqs").create_queue(QueueName=unique("odd"))["QueueUrl"]
+    description, events = run(sfn, {
+        "Odd": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage",
+                "Parameters": {"QueueUrl": queue_url, "MessageBody": "m",
+                               "MessageAttributes.$": "$.attributes"},
                 "End": True},
-    })
+    }, {"attributes": {"a": {"DataType": "String", "StringValue": "v", "Bogus": 1}}})
     assert description["status"] == "FAILED"
     assert description["error"] == "States.Runtime"
-    assert 'The field "Bogus" is not supported by Step Functions' in description["cause"]
+    assert "could not be used to start the Task: [The field \"Bogus\" is not supported by " \
+        "Step Functions]" in description["cause"], description["cause"]
+    assert "Messages" not in aws(moto, "sqs").receive_message(QueueUrl=queue_url)
 
 
 def test_programs_baton_starts_reach_the_configured_endpoints(services, moto):

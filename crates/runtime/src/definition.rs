@@ -21,12 +21,17 @@ pub(crate) fn validate_type(machine_type: MachineType) -> validate::MachineType 
 pub(crate) fn diagnose(text: &str, machine_type: MachineType) -> Vec<Diagnostic> {
     match baton_asl::parse::parse(text, false) {
         Err(d) => vec![d],
-        Ok(doc) => validate::validate_with(
-            &doc,
-            &validate::Options {
-                machine_type: validate_type(machine_type),
-            },
-        ),
+        Ok(doc) => {
+            let mut diagnostics = validate::validate_with(
+                &doc,
+                &validate::Options {
+                    machine_type: validate_type(machine_type),
+                },
+            );
+            // AWS SDK integrations' fields, checked against their services' models.
+            diagnostics.extend(crate::sdk_parameters::diagnose(text));
+            diagnostics
+        }
     }
 }
 

@@ -29,6 +29,7 @@ mod offload;
 pub mod parameters;
 mod recovery;
 mod resolve;
+mod sdk_parameters;
 mod service;
 mod tasks;
 mod timers;
