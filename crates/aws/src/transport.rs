@@ -11,8 +11,9 @@
 //! request's headers. The log (debug level) names the service and the status only.
 
 use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{
@@ -29,6 +30,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
+use tokio::sync::Semaphore;
 use tokio_rustls::rustls;
 
 use crate::config::AwsConfig;
@@ -39,10 +41,12 @@ use crate::wire::{HttpRequest, HttpResponse};
 /// The largest answer read by default: 64 MiB.
 pub const DEFAULT_MAX_ANSWER_BYTES: usize = 64 << 20;
 
-/// The most requests one [`Transport`] has in flight at once: the AWS SDK for Java 2.x's
-/// default `maxConnections` (`SdkHttpConfigurationOption.MAX_CONNECTIONS`, 50). Further requests
-/// wait for one of them to finish, so a burst of calls (a Map's thousands of iterations) reuses
-/// that many connections instead of opening one each.
+/// The most requests one [`Transport`] has in flight at once to one host (scheme, host and
+/// port): the AWS SDK for Java 2.x's default `maxConnections`
+/// (`SdkHttpConfigurationOption.MAX_CONNECTIONS`, 50), which its HTTP client also applies per
+/// route. Further requests to that host wait for one of them to finish, so a burst of calls (a
+/// Map's thousands of iterations) reuses that many connections instead of opening one each,
+/// and a host that is slow to answer holds up no other.
 pub const MAX_CONCURRENT_REQUESTS: usize = 50;
 
 /// What `User-Agent` says.
@@ -87,8 +91,8 @@ type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 #[derive(Clone)]
 pub struct Transport {
     client: HttpsClient,
-    /// Shared by clones, as the pool is: [`MAX_CONCURRENT_REQUESTS`] permits.
-    in_flight: Arc<tokio::sync::Semaphore>,
+    /// [`MAX_CONCURRENT_REQUESTS`] permits per host; shared by clones, as the pool is.
+    in_flight: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     timeout: Duration,
     max_answer_bytes: usize,
 }
@@ -150,7 +154,7 @@ impl Transport {
             .build(https);
         Ok(Transport {
             client,
-            in_flight: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS)),
+            in_flight: Arc::default(),
             timeout: config.timeout(),
             max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
         })
@@ -170,8 +174,8 @@ impl Transport {
 
     /// Signs `request` for `signing_name` (SigV4's service name: `dynamodb`, `s3`) with
     /// `credentials`, sends it to `endpoint` and reads the whole answer, whatever its status.
-    /// At most [`MAX_CONCURRENT_REQUESTS`] are in flight at once: beyond them a request waits
-    /// (before it is signed, and outside its timeout) for one to finish.
+    /// At most [`MAX_CONCURRENT_REQUESTS`] are in flight at once to one host: beyond them a
+    /// request waits (before it is signed, and outside its timeout) for one to finish.
     pub async fn send(
         &self,
         endpoint: &Endpoint,
@@ -179,8 +183,14 @@ impl Transport {
         credentials: &Credentials,
         request: HttpRequest,
     ) -> Result<HttpResponse, TransportError> {
+        let host = format!(
+            "{}://{}",
+            endpoint.scheme,
+            endpoint.authority(request.host_prefix.as_deref())
+        );
+        let permits = self.permits(host);
         // The semaphore is never closed.
-        let _permit = self.in_flight.acquire().await.ok();
+        let _permit = permits.acquire().await.ok();
         let host_prefix = request.host_prefix.as_deref();
         let url = endpoint.url(host_prefix, &request.path);
         let shown = shown_url(&url);
@@ -255,6 +265,15 @@ impl Transport {
             Err(e) => tracing::debug!(service = signing_name, error = %e, "AWS call failed"),
         }
         answer
+    }
+
+    /// The permits of requests in flight to `host`.
+    fn permits(&self, host: String) -> Arc<Semaphore> {
+        let mut hosts = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(MAX_CONCURRENT_REQUESTS)))
+            .clone()
     }
 
     /// [`send`](Transport::send) with `policy`'s retries: an answer is retried when
@@ -592,44 +611,40 @@ mod tests {
 
     use super::*;
 
-    /// A burst of requests far above the bound is answered over at most that many connections,
-    /// and no more than that many are ever in flight.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_burst_reuses_a_bounded_number_of_connections() {
+    /// A loopback server answering `{}` once `gate` gives a permit (each answer returns it):
+    /// its endpoint, the connections it accepted and the most requests it had at once.
+    async fn serve(gate: Arc<Semaphore>) -> (Endpoint, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let connections = Arc::new(AtomicUsize::new(0));
         let in_flight = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
-        {
-            let (connections, in_flight, most) =
-                (connections.clone(), in_flight.clone(), most.clone());
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    connections.fetch_add(1, Ordering::SeqCst);
-                    let (in_flight, most) = (in_flight.clone(), most.clone());
-                    tokio::spawn(async move {
-                        let service = service_fn(move |request: Request<Incoming>| {
-                            let (in_flight, most) = (in_flight.clone(), most.clone());
-                            async move {
-                                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                                most.fetch_max(now, Ordering::SeqCst);
-                                let _ = request.into_body().collect().await;
-                                tokio::time::sleep(Duration::from_millis(2)).await;
-                                in_flight.fetch_sub(1, Ordering::SeqCst);
-                                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
-                                    b"{}",
-                                ))))
-                            }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+        let (accepted, highest) = (connections.clone(), most.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                accepted.fetch_add(1, Ordering::SeqCst);
+                let (in_flight, most, gate) = (in_flight.clone(), highest.clone(), gate.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<Incoming>| {
+                        let (in_flight, most, gate) =
+                            (in_flight.clone(), most.clone(), gate.clone());
+                        async move {
+                            let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            let _ = request.into_body().collect().await;
+                            let _open = gate.acquire().await;
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                            in_flight.fetch_sub(1, Ordering::SeqCst);
+                            let body = Full::new(Bytes::from_static(b"{}"));
+                            Ok::<_, Infallible>(Response::new(body))
+                        }
                     });
-                }
-            });
-        }
-        let transport = Transport::new(&AwsConfig::default()).unwrap();
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
         let endpoint = Endpoint {
             scheme: "http".into(),
             host: "127.0.0.1".into(),
@@ -638,32 +653,66 @@ mod tests {
             signing_region: "us-east-1".into(),
             custom: true,
         };
-        let credentials = Credentials::placeholder();
+        (endpoint, connections, most)
+    }
+
+    fn send(transport: &Transport, endpoint: &Endpoint) -> tokio::task::JoinHandle<u16> {
+        let (transport, endpoint) = (transport.clone(), endpoint.clone());
+        tokio::spawn(async move {
+            let request = HttpRequest {
+                method: "POST".into(),
+                path: "/".into(),
+                body: Bytes::from_static(b"{}"),
+                ..HttpRequest::default()
+            };
+            let credentials = Credentials::placeholder();
+            transport
+                .send(&endpoint, "dynamodb", &credentials, request)
+                .await
+                .unwrap()
+                .status
+        })
+    }
+
+    /// A burst of requests far above the bound is answered over about that many connections,
+    /// and no more than that many are ever in flight.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_reuses_a_bounded_number_of_connections() {
+        let (endpoint, connections, most) = serve(Arc::new(Semaphore::new(1_000))).await;
+        let transport = Transport::new(&AwsConfig::default()).unwrap();
         let calls = MAX_CONCURRENT_REQUESTS * 6;
-        let mut running = tokio::task::JoinSet::new();
-        for _ in 0..calls {
-            let (transport, endpoint, credentials) =
-                (transport.clone(), endpoint.clone(), credentials.clone());
-            running.spawn(async move {
-                let request = HttpRequest {
-                    method: "POST".into(),
-                    path: "/".into(),
-                    body: Bytes::from_static(b"{}"),
-                    ..HttpRequest::default()
-                };
-                transport
-                    .send(&endpoint, "dynamodb", &credentials, request)
-                    .await
-            });
+        let sent: Vec<_> = (0..calls).map(|_| send(&transport, &endpoint)).collect();
+        for answer in sent {
+            assert_eq!(answer.await.unwrap(), 200);
         }
-        while let Some(done) = running.join_next().await {
-            assert_eq!(done.unwrap().unwrap().status, 200);
-        }
+        // A connection goes back to the pool just after its answer is read: a request sent in
+        // that moment may open another, so a few more than the bound can be opened.
         let connections = connections.load(Ordering::SeqCst);
         assert!(
-            connections <= MAX_CONCURRENT_REQUESTS,
+            connections <= 2 * MAX_CONCURRENT_REQUESTS,
             "{calls} requests over {connections} connections"
         );
         assert!(most.load(Ordering::SeqCst) <= MAX_CONCURRENT_REQUESTS);
+    }
+
+    /// A host holding every request it may have in flight does not hold up another host.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_bound_is_per_host() {
+        let held = Arc::new(Semaphore::new(0));
+        let (slow, _, most) = serve(held.clone()).await;
+        let (fast, _, _) = serve(Arc::new(Semaphore::new(1_000))).await;
+        let transport = Transport::new(&AwsConfig::default()).unwrap();
+        let waiting: Vec<_> = (0..MAX_CONCURRENT_REQUESTS + 5)
+            .map(|_| send(&transport, &slow))
+            .collect();
+        while most.load(Ordering::SeqCst) < MAX_CONCURRENT_REQUESTS {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(send(&transport, &fast).await.unwrap(), 200);
+        held.add_permits(1_000);
+        for answer in waiting {
+            assert_eq!(answer.await.unwrap(), 200);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), MAX_CONCURRENT_REQUESTS);
     }
 }
