@@ -829,3 +829,88 @@ def test_start_execution_on_another_step_functions_endpoint(services, moto):
     assert isinstance(out["StartDate"], int)
     started = remote.describe_execution(executionArn=out["ExecutionArn"])
     assert json.loads(started["input"]) == {"from": "baton"}
+
+
+class JobServices(http.server.BaseHTTPRequestHandler):
+    """AWS Batch (REST-JSON) and ECS (JSON 1.1) for jobs and tasks Baton does not run itself:
+    a job named `bad` fails; every other job and task ends successfully."""
+
+    def answer(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("x-amzn-RequestId", "jobs-1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        target = self.headers.get("X-Amz-Target", "")
+        if self.path == "/v1/submitjob":
+            name = body["jobName"]
+            self.answer({"jobArn": f"arn:aws:batch:us-east-1:123456789012:job/{name}",
+                         "jobName": name, "jobId": name})
+        elif self.path == "/v1/describejobs":
+            name = body["jobs"][0]
+            status, code = ("FAILED", 1) if name == "bad" else ("SUCCEEDED", 0)
+            self.answer({"jobs": [{"jobId": name, "jobName": name, "status": status,
+                                   "jobQueue": "q", "jobDefinition": "def:1",
+                                   "createdAt": 1700000000000,
+                                   "container": {"exitCode": code}}]})
+        elif target.endswith(".RunTask"):
+            self.answer({"tasks": [{"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/c/t1",
+                                    "lastStatus": "PROVISIONING"}], "failures": []})
+        elif target.endswith(".DescribeTasks"):
+            self.answer({"tasks": [{"taskArn": body["tasks"][0], "lastStatus": "STOPPED",
+                                    "containers": [{"name": "app", "exitCode": 0}],
+                                    "stoppedAt": 1700000001.25}]})
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_batch_and_ecs_sync_on_aws_for_what_is_not_configured_here(tmp_path):
+    stub = http.server.ThreadingHTTPServer(("127.0.0.1", 0), JobServices)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{stub.server_address[1]}"
+    config = tmp_path / "baton.toml"
+    config.write_text(
+        "[aws]\n"
+        f'endpoints = {{ batch = "{url}", ecs = "{url}" }}\n'
+        'access_key_id = "testing"\nsecret_access_key = "testing"\n'
+        'allow = ["batch:SubmitJob", "batch:DescribeJobs", "ecs:RunTask", "ecs:DescribeTasks"]\n')
+    running = baton_server.start(tmp_path / "data", tmp_path / "serve.log",
+                                 extra_args=("--config", str(config)))
+    try:
+        sfn = make_client(running.endpoint)
+        description, _ = run(sfn, {
+            "Job": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync",
+                    "Parameters": {"JobName": "nightly", "JobQueue": "q",
+                                   "JobDefinition": "def"},
+                    "ResultPath": "$.job", "Next": "Task"},
+            "Task": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync",
+                     "Parameters": {"Cluster": "c", "TaskDefinition": "remote-family"},
+                     "ResultPath": "$.task", "Next": "Bad"},
+            "Bad": {"Type": "Task", "Resource": "arn:aws:states:::batch:submitJob.sync",
+                    "Parameters": {"JobName": "bad", "JobQueue": "q", "JobDefinition": "def"},
+                    "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failed",
+                               "Next": "Done"}],
+                    "End": True},
+            "Done": {"Type": "Succeed"},
+        })
+        out = output(description)
+        assert out["job"]["Status"] == "SUCCEEDED" and out["job"]["JobId"] == "nightly"
+        assert out["job"]["Container"] == {"ExitCode": 0}
+        assert out["task"]["LastStatus"] == "STOPPED"
+        assert out["task"]["Containers"] == [{"ExitCode": 0, "Name": "app"}]
+        # The 1.x SDK's date: milliseconds since the epoch.
+        assert out["task"]["StoppedAt"] == 1700000001250
+        cause = json.loads(out["failed"]["Cause"])
+        assert cause["Status"] == "FAILED" and cause["Container"]["ExitCode"] == 1
+    finally:
+        running.stop(10)
+        stub.shutdown()
