@@ -491,6 +491,13 @@ def test_what_is_not_allowed_or_not_in_the_model_fails_before_any_request(servic
     assert description["error"] == "States.Runtime"
     assert "dynamodb:DeleteTable" in description["cause"] and "allow" in description["cause"]
     assert ddb.describe_table(TableName=table)["Table"]["TableName"] == table
+    # An optimized integration outside `allow` likewise names the entry it needs.
+    description, _ = run(sfn, {
+        "Model": {"Type": "Task", "Resource": "arn:aws:states:::bedrock:invokeModel",
+                  "Parameters": {"ModelId": "m", "Body": {}}, "End": True},
+    })
+    assert description["error"] == "States.Runtime"
+    assert "bedrock:InvokeModel is not allowed" in description["cause"], description["cause"]
     # A field the operation does not have is refused when the definition is created, as AWS
     # refuses it ("SCHEMA_VALIDATION_FAILED: The field … is not supported by Step Functions").
     with pytest.raises(botocore.exceptions.ClientError) as refused:

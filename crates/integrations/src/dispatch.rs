@@ -298,6 +298,21 @@ impl Resources {
                     .start_execution(info, input, mode, progress)
                     .await
             }
+            // An AWS service Baton could call, but `[aws] allow` does not list it.
+            _ if Services::serves(resource_type, base) && self.services.is_ok() => {
+                let action = self
+                    .services
+                    .as_ref()
+                    .map(|s| s.action_name(resource_type, base))
+                    .unwrap_or_default();
+                Err((
+                    "States.Runtime".into(),
+                    format!(
+                        "{}: {action} is not allowed: add it to `allow` in baton.toml's [aws] table",
+                        baton_runtime::integration::unconfigured_cause(request)
+                    ),
+                ))
+            }
             _ => Err(no_handler(request)),
         };
         Ok(result?)
@@ -351,7 +366,7 @@ fn no_handler(request: &TaskRequest) -> Failure {
     (
         "States.Runtime".into(),
         format!(
-            "{}: Baton serves Lambda functions and ECS task definitions named in its configuration, the aws-sdk:s3 actions, http:invoke and states:startExecution",
+            "{}: Baton serves the Lambda functions, ECS task definitions, Batch job definitions and Glue jobs named in its configuration, the aws-sdk:s3 actions, http:invoke, states:startExecution, and the AWS services its [aws] table allows",
             baton_runtime::integration::unconfigured_cause(request)
         ),
     )

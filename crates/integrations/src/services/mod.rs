@@ -82,6 +82,18 @@ impl Services {
             .is_some_and(|op| self.client.allowed(&service, &op.name))
     }
 
+    /// The `allow` entry the optimized integration `resource_type:action` needs
+    /// (`dynamodb:PutItem`).
+    pub(crate) fn action_name(&self, resource_type: &str, action: &str) -> String {
+        let (base, _) = split_pattern(action);
+        let operation = baton_aws::names::operation_name(base);
+        let prefix = optimized::service_of(resource_type, base)
+            .and_then(|name| self.client.service(name).ok())
+            .map(|s| s.model.metadata.signing_name().to_string())
+            .unwrap_or_else(|| resource_type.to_string());
+        format!("{prefix}:{operation}")
+    }
+
     /// Whether an endpoint is configured for Step Functions' service `name` alone
     /// (`[aws.endpoints]`, `AWS_ENDPOINT_URL_<SERVICE>`, Step Functions Local's variable), as
     /// opposed to one for every service.
