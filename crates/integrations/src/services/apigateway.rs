@@ -238,7 +238,14 @@ fn endpoint(config: &AwsConfig, api_endpoint: &str, region: &str) -> Result<Endp
                 custom: true,
             });
         }
-        None => (format!("https://{api_endpoint}"), false),
+        // Only API Gateway's own host names: a definition must not make Baton reach any
+        // host it names.
+        None if is_api_host(api_endpoint) => (format!("https://{api_endpoint}"), false),
+        None => {
+            return Err(format!(
+                "ApiEndpoint {api_endpoint:?} is not an API Gateway host name (<API ID>.execute-api.<region>.amazonaws.com)"
+            ))
+        }
     };
     let (scheme, host, port, base_path) = baton_aws::endpoint::parse_url(&url)
         .map_err(|e| format!("ApiEndpoint {api_endpoint:?} is not a host name: {e}"))?;
@@ -255,6 +262,24 @@ fn endpoint(config: &AwsConfig, api_endpoint: &str, region: &str) -> Result<Endp
         signing_region,
         custom,
     })
+}
+
+/// Whether `host` has the form API Gateway's APIs are reached at ("Request format": "The format
+/// is <API ID>.execute-api.<region>.amazonaws.com"; `.amazonaws.com.cn` in China).
+fn is_api_host(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let rest = host
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| host.strip_suffix(".amazonaws.com.cn"));
+    let Some((id, region)) = rest.and_then(|r| r.split_once(".execute-api.")) else {
+        return false;
+    };
+    let id_ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric());
+    let region_ok = !region.is_empty()
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    id_ok && region_ok
 }
 
 /// The region in `<api-id>.execute-api.<region>.amazonaws.com` ("Request format": "The format
@@ -409,6 +434,19 @@ mod tests {
             "QueryParameters": {"billId": ["1", "2&"], "x": []}
         }));
         assert_eq!(r.path, "/prod/bills/a%20b?billId=1&billId=2%26");
+        assert!(is_api_host("abc123.execute-api.eu-west-1.amazonaws.com"));
+        assert!(is_api_host(
+            "abc123.execute-api.cn-north-1.amazonaws.com.cn"
+        ));
+        for other in [
+            "169.254.169.254",
+            "localhost:8080",
+            "evil.example.com",
+            "x.execute-api.eu-west-1.amazonaws.com.evil.example",
+            "execute-api.us-east-1.amazonaws.com",
+        ] {
+            assert!(!is_api_host(other), "{other}");
+        }
         assert_eq!(
             api_region("abc.execute-api.eu-west-1.amazonaws.com"),
             Some("eu-west-1")
