@@ -525,6 +525,11 @@ def test_what_is_not_allowed_or_not_in_the_model_fails_before_any_request(servic
     assert "could not be used to start the Task: [The field \"Bogus\" is not supported by " \
         "Step Functions]" in description["cause"], description["cause"]
     assert "Messages" not in aws(moto, "sqs").receive_message(QueueUrl=queue_url)
+    # As AWS records such a refusal: nothing scheduled, the execution failed after the state
+    # was entered (`services-invoke-with-headers-singlestringheader`).
+    types = [e["type"] for e in events]
+    assert "TaskScheduled" not in types, types
+    assert types[-2:] == ["TaskStateEntered", "ExecutionFailed"], types
 
 
 def test_programs_baton_starts_reach_the_configured_endpoints(services, moto):

@@ -96,6 +96,8 @@ pub struct RunArgs {
 
 /// Exit codes: 0 succeeded, 1 another final status, 2 invalid definition or input.
 pub fn main(mut args: RunArgs) -> anyhow::Result<u8> {
+    // Parameters Step Functions refuses fail the state before anything is scheduled.
+    baton_engine::set_parameter_check(baton_runtime::parameters::validate);
     let (text, path, stack) = match (&args.file, &args.template.template) {
         (Some(file), _) => (
             std::fs::read_to_string(file)

@@ -27,4 +27,4 @@ pub use signal::{
     ChildResult, Effect, Event, ExecutionInfo, Outcome, ResultExport, Status, TaskId, TaskPurpose,
     TaskRequest, TimerId,
 };
-pub use task::{resource_kind, ResourceKind};
+pub use task::{resource_kind, set_parameter_check, ParameterCheck, ResourceKind};

@@ -22,6 +22,20 @@ pub struct ResourceKind {
     pub sync: bool,
 }
 
+/// A check of a Task's effective parameters that needs no call: `Err` is the cause the state
+/// fails with (`States.Runtime`, after AWS's prefix), before anything is scheduled, as AWS
+/// refuses "The Parameters '…' could not be used to start the Task: […]" with no
+/// `TaskScheduled` in the history. `(resource, region, parameters)`.
+pub type ParameterCheck = fn(&str, &str, &Value) -> Result<(), String>;
+
+static PARAMETER_CHECK: std::sync::OnceLock<ParameterCheck> = std::sync::OnceLock::new();
+
+/// Sets the process's [`ParameterCheck`] (the runtime's, which knows the services' models);
+/// the first call wins. Without one, parameters are checked only where they are used.
+pub fn set_parameter_check(check: ParameterCheck) {
+    let _ = PARAMETER_CHECK.set(check);
+}
+
 /// Classifies a `Resource` ARN. `region` is used where the ARN has none.
 pub fn resource_kind(arn: &str, region: &str) -> ResourceKind {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
@@ -139,6 +153,11 @@ impl Execution {
         {
             let message = format!("The activity {} does not exist.", task.resource);
             return Step::Terminal(self.runtime_fault(rid, state, &message));
+        }
+        if let Some(check) = PARAMETER_CHECK.get() {
+            if let Err(cause) = check(&task.resource, &self.info.region, &input) {
+                return Step::Terminal(self.runtime_fault(rid, state, &cause));
+            }
         }
         self.emit_in(
             rid,

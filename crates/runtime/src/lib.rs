@@ -97,6 +97,7 @@ impl Runtime {
     /// Opens the service on `store`: resumes every unfinished execution and starts the timer
     /// task. Must be called within a Tokio runtime.
     pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Arc<Runtime>, StoreError> {
+        baton_engine::set_parameter_check(parameters::validate);
         let runtime = Arc::new_cyclic(|this| Runtime {
             store,
             config,

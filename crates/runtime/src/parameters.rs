@@ -86,6 +86,32 @@ pub fn validate(resource: &str, region: &str, params: &Value) -> Result<(), Stri
         ("apigateway", "invoke") => {
             api_gateway(params).map_err(|reason| rejection(params, &reason))
         }
+        (resource_type, action) => match resource_type.strip_prefix("aws-sdk:") {
+            Some(service) if service != "s3" => {
+                aws_sdk(service, action, params).map_err(|reason| rejection(params, &reason))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// An `aws-sdk:*` Task's parameters against its operation's input, for the services whose
+/// model is built into Baton (the same answer on every machine, so a replay decides as the
+/// first run did); other services are checked when the call is made.
+fn aws_sdk(service: &str, action: &str, params: &Value) -> Result<(), String> {
+    static REGISTRY: std::sync::OnceLock<baton_aws::registry::Registry> =
+        std::sync::OnceLock::new();
+    let registry = REGISTRY.get_or_init(baton_aws::registry::Registry::builtin_only);
+    let Ok(model) = registry.service(service) else {
+        return Ok(());
+    };
+    let Some(op) = model.operation_for_action(action) else {
+        return Ok(());
+    };
+    match baton_aws::protocol::serialize(&model.model, op, params) {
+        Err(e @ baton_aws::protocol::ParamError::UnknownField(_))
+        | Err(e @ baton_aws::protocol::ParamError::InvalidFormat(_))
+        | Err(e @ baton_aws::protocol::ParamError::NotAnObject) => Err(e.to_string()),
         _ => Ok(()),
     }
 }

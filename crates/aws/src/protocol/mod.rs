@@ -90,14 +90,20 @@ pub fn serialize(
         Some(r) => Some((r, cx.shape(&r.shape).ok_or_else(|| missing(&r.shape))?)),
         None => None,
     };
-    match input {
-        Some((_, shape)) => validate::structure(&cx, shape, object)?,
+    let serialised;
+    let object = match input {
+        Some((_, shape)) => {
+            serialised = validate::text_members(&cx, shape, object);
+            validate::structure(&cx, shape, &serialised)?;
+            &serialised
+        }
         None => {
             if let Some(name) = object.keys().next() {
                 return Err(ParamError::UnknownField(name.clone()));
             }
+            object
         }
-    }
+    };
     let object = with_idempotency_tokens(input.map(|(_, s)| s), object);
     let host_prefix = host_prefix(&cx, op, input.map(|(_, s)| s), &object)?;
     let mut request = match protocol(model) {

@@ -23,6 +23,57 @@ pub(crate) fn structure(
     Ok(())
 }
 
+/// `object` with JSON given for a text member replaced by its JSON text: Step Functions
+/// serialises it implicitly (recorded from AWS: `aws-sdk:sfn:startExecution` with `"Input":
+/// {"key": "value"}` succeeds, `services-sfn-start-execution-implicit-json-serialisation`).
+pub(crate) fn text_members(
+    cx: &Cx<'_>,
+    shape: &Shape,
+    object: &Map<String, Value>,
+) -> Map<String, Value> {
+    object
+        .iter()
+        .map(|(key, value)| {
+            let value = match member(shape, key).and_then(|r| cx.shape_of(r).ok()) {
+                Some(s) => text_value(cx, s, value),
+                None => value.clone(),
+            };
+            (key.clone(), value)
+        })
+        .collect()
+}
+
+fn text_value(cx: &Cx<'_>, shape: &Shape, value: &Value) -> Value {
+    match (shape.kind.as_str(), value) {
+        ("string", Value::Object(_) | Value::Array(_) | Value::Number(_) | Value::Bool(_))
+            if !shape.document =>
+        {
+            Value::String(value.to_string())
+        }
+        ("structure", Value::Object(object)) => Value::Object(text_members(cx, shape, object)),
+        ("list", Value::Array(items)) => {
+            match shape.member.as_deref().and_then(|m| cx.shape_of(m).ok()) {
+                Some(member) => {
+                    Value::Array(items.iter().map(|v| text_value(cx, member, v)).collect())
+                }
+                None => value.clone(),
+            }
+        }
+        ("map", Value::Object(entries)) => {
+            match shape.value.as_deref().and_then(|m| cx.shape_of(m).ok()) {
+                Some(inner) => Value::Object(
+                    entries
+                        .iter()
+                        .map(|(k, v)| (k.clone(), text_value(cx, inner, v)))
+                        .collect(),
+                ),
+                None => value.clone(),
+            }
+        }
+        _ => value.clone(),
+    }
+}
+
 /// The member of `shape` whose Step Functions name is `key`.
 pub(crate) fn member<'s>(shape: &'s Shape, key: &str) -> Option<&'s ShapeRef> {
     shape
