@@ -95,7 +95,7 @@ impl Resources {
         Resources {
             functions: Functions::new(config, Some(logs.join("functions")))
                 .with_runtime_dir(environment.data_dir.join("lambda")),
-            ecs: Ecs::new(config, logs.join("ecs")),
+            ecs: Ecs::new(config, logs.join("ecs")).with_slots(jobs.clone()),
             batch: Batch::new(config, logs.join("batch"), jobs.clone()),
             glue: Glue::new(config, logs.join("glue"), jobs),
             storage,

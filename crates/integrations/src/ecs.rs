@@ -45,6 +45,9 @@ pub enum Mode {
 pub struct Ecs {
     tasks: BTreeMap<String, EcsTask>,
     log_dir: PathBuf,
+    /// Slots for processes, shared with Batch and Glue: at most this many run at once, a
+    /// Map of thousands of tasks waits for slots rather than starting thousands of processes.
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// One started task: what its descriptions name.
@@ -71,7 +74,14 @@ impl Ecs {
         Ecs {
             tasks: config.ecs.clone(),
             log_dir,
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(process::MAX_JOB_PROCESSES)),
         }
+    }
+
+    /// The same, its processes counted in `slots` (shared with Batch and Glue jobs).
+    pub fn with_slots(mut self, slots: std::sync::Arc<tokio::sync::Semaphore>) -> Ecs {
+        self.slots = slots;
+        self
     }
 
     /// The log file of task `id` (its 32-hex-digit id, the last part of its ARN).
@@ -157,6 +167,8 @@ impl Ecs {
                 ),
             )
         })?;
+        // A slot for the process, held until it exits (RunTask answers once it started).
+        let permit = self.slots.clone().acquire_owned().await.ok();
         let spawned = process::spawn(&argv, &task.command.cwd, &env, log);
         let mut child = match spawned {
             Ok(c) => c,
@@ -184,6 +196,7 @@ impl Ecs {
                 tokio::spawn(async move {
                     // Reaps the process; the definition already has its RunTask answer.
                     let _ = child.wait().await;
+                    drop(permit);
                 });
                 Ok(run_task_response(cx, &started))
             }
@@ -191,6 +204,7 @@ impl Ecs {
                 let status = child.wait().await.map_err(|e| {
                     ecs_error("ServerException", &format!("waiting for the task: {e}"))
                 })?;
+                drop(permit);
                 let reason = "Essential container in task exited".to_string();
                 let stopped = task_json(
                     cx,

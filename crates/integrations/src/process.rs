@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::Failure;
 
-/// How many Batch jobs and Glue job runs run at once; further ones wait for a slot (a Batch
+/// How many ECS tasks, Batch jobs and Glue job runs run at once, all together; further ones
+/// wait for a slot (a Batch
 /// job stays `RUNNABLE` meanwhile, as on a compute environment without room), so a Map of
 /// thousands of iterations does not start thousands of processes.
 pub const MAX_JOB_PROCESSES: usize = 64;

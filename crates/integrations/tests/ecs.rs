@@ -299,3 +299,45 @@ fn allow_env_and_allow_command_come_from_the_file_or_variables() {
     .expect_err("not a name");
     assert!(bad.to_string().contains("allow_env"), "{bad}");
 }
+
+/// Tasks share a bounded number of process slots (with Batch and Glue jobs): a crowd of tasks
+/// started together never has more processes running than there are slots, and every task
+/// still runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_the_slots_run_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let running = dir.path().join("running");
+    std::fs::create_dir_all(&running).expect("folder");
+    let counts = dir.path().join("counts");
+    let text = format!(
+        r#"
+        [ecs.crowd]
+        command = ["sh", "-c", "touch \"$RUNNING/$ECS_TASK_ID\"; ls \"$RUNNING\" | wc -l >> \"$COUNTS\"; sleep 0.2; rm \"$RUNNING/$ECS_TASK_ID\""]
+        env = {{ RUNNING = "{}", COUNTS = "{}" }}
+        "#,
+        running.display(),
+        counts.display()
+    );
+    let config = Config::parse(&text, "test", dir.path(), Vec::new()).expect("valid config");
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(3));
+    let ecs = std::sync::Arc::new(Ecs::new(&config, dir.path().join("logs")).with_slots(slots));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let ecs = ecs.clone();
+        tasks.spawn(async move {
+            let params = json!({"Cluster": "c", "TaskDefinition": "crowd"});
+            ecs.run_task(&cx(), &params, Mode::Sync).await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let stopped = done.expect("joined").expect("the task succeeded");
+        assert_eq!(stopped["LastStatus"], "STOPPED");
+    }
+    let seen: Vec<usize> = std::fs::read_to_string(&counts)
+        .expect("counts")
+        .split_whitespace()
+        .map(|n| n.parse().expect("a count"))
+        .collect();
+    assert_eq!(seen.len(), 12, "every task ran");
+    assert!(seen.iter().all(|&n| n <= 3), "{seen:?}");
+}
