@@ -57,7 +57,10 @@ class RemoteLambda(http.server.BaseHTTPRequestHandler):
             body = json.dumps({"errorType": "OrderInvalid", "errorMessage": "no items"}).encode()
             self.send_header("X-Amz-Function-Error", "Unhandled")
         else:
-            body = json.dumps({"echo": event, "function": name}).encode()
+            # The region the request was signed for, from its credential scope.
+            scope = self.headers.get("Authorization", "").split("Credential=")[1].split(",")[0]
+            body = json.dumps({"echo": event, "function": name,
+                               "region": scope.split("/")[2]}).encode()
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Amz-Executed-Version", "$LATEST")
         self.send_header("x-amzn-RequestId", "lambda-1")
@@ -796,8 +799,9 @@ def test_functions_not_configured_here_are_invoked_on_lambda(services, moto):
         "Service": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": "remote-fn", "Payload": {"n": 1}},
                     "ResultPath": "$.service", "Next": "Arn"},
+        # A region the ARN names is the one called, whatever [aws] region says.
         "Arn": {"Type": "Task",
-                "Resource": f"arn:aws:lambda:{REGION}:123456789012:function:remote-fn",
+                "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:remote-fn",
                 "Parameters": {"n": 2}, "ResultPath": "$.arn", "Next": "Fails"},
         "Fails": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                   "Parameters": {"FunctionName": "fails", "Payload": {}},
@@ -807,13 +811,14 @@ def test_functions_not_configured_here_are_invoked_on_lambda(services, moto):
         "Done": {"Type": "Succeed"},
     })
     out = output(description)
-    assert out["service"]["Payload"] == {"echo": {"n": 1}, "function": "remote-fn"}
+    assert out["service"]["Payload"] == {"echo": {"n": 1}, "function": "remote-fn",
+                                         "region": REGION}
     # The members AWS answers (its recorded payload is a string, this one an object).
     assert list(out["service"]) == list(recorded(
         "credentials-cross-account-service-lambda-invoke", "lambda", "invoke"))
     assert out["service"]["StatusCode"] == 200
     assert out["service"]["ExecutedVersion"] == "$LATEST"
-    assert out["arn"] == {"echo": {"n": 2}, "function": "remote-fn"}
+    assert out["arn"] == {"echo": {"n": 2}, "function": "remote-fn", "region": "eu-west-1"}
     assert out["caught"]["Error"] == "OrderInvalid"
     assert json.loads(out["caught"]["Cause"])["errorMessage"] == "no items"
 

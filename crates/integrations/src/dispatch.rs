@@ -162,7 +162,11 @@ impl Resources {
         let kind = resource_kind(&request.resource, &info.region);
         let cx = self.call_context(&kind.resource.region, &info.account);
         let input = &request.input;
-        let region = self.aws_region.as_deref().unwrap_or(&kind.resource.region);
+        // A region the resource's ARN names wins; else `[aws]`'s; else the execution's.
+        let named = request.resource.split(':').nth(3).filter(|r| !r.is_empty());
+        let region = named
+            .or(self.aws_region.as_deref())
+            .unwrap_or(&kind.resource.region);
         let credentials = request.credentials.as_ref();
         match kind.resource.family {
             TaskFamily::Lambda => {
