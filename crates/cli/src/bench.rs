@@ -57,6 +57,10 @@ pub struct BenchArgs {
     /// How many times the dmap workload runs each of its machines.
     #[arg(long, default_value_t = 3)]
     dmap_rounds: usize,
+    /// The store of the server bench starts: `sqlite` (in its temporary data folder) or a
+    /// PostgreSQL URL, as `baton serve --store` takes it.
+    #[arg(long, value_name = "URL", default_value = "sqlite")]
+    store: String,
     /// Pin the spawned server to these CPUs (`taskset -c LIST`).
     #[arg(long, value_name = "LIST")]
     server_cpus: Option<String>,
@@ -138,13 +142,18 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 .context("creating a data folder")?;
             let path = dir.path().to_owned();
             let cpus = args.server_cpus.clone();
-            let spawned =
-                tokio::task::spawn_blocking(move || Spawned::start(&path, cpus.as_deref()))
-                    .await??;
+            let store = (args.store != "sqlite").then(|| args.store.clone());
+            let spawned = tokio::task::spawn_blocking(move || {
+                Spawned::start(&path, cpus.as_deref(), store.as_deref())
+            })
+            .await??;
             data_dir = Some(dir);
             (spawned.endpoint.clone(), Some(spawned))
         }
     };
+    if args.endpoint.is_some() && args.store != "sqlite" {
+        eprintln!("bench: --store applies only to a server bench starts; ignored");
+    }
     if args.endpoint.is_some() && args.server_cpus.is_some() {
         eprintln!("bench: --server-cpus applies only to a server bench starts; ignored");
     }
@@ -162,10 +171,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
 
     let server_text = match &ctx.server {
         Some(s) => format!(
-            "spawned `baton serve` (pid {}, CPUs {}), data in {}",
+            "spawned `baton serve` (pid {}, CPUs {}), data in {}{}",
             s.pid(),
             s.cpus().unwrap_or("any"),
-            s.data_dir.display()
+            s.data_dir.display(),
+            s.store
+                .as_deref()
+                .map(|url| format!(", store {}", baton_store_postgres::redacted(url)))
+                .unwrap_or_default()
         ),
         None => format!(
             "{}{}",

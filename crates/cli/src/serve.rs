@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use baton_runtime::{Config, Runtime};
 use baton_store::Store;
+use baton_store_postgres::PgStore;
 use baton_store_sqlite::SqliteStore;
 use clap::Args;
 
@@ -19,9 +20,20 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8083")]
     bind: SocketAddr,
-    /// The folder the store lives in (created if needed).
+    /// The folder for Baton's local files (created if needed): the store, unless --store puts
+    /// it elsewhere, and the logs of the processes tasks start.
     #[arg(long, default_value = ".baton")]
     data_dir: PathBuf,
+    /// Where executions are kept: `sqlite` (the default, a file in --data-dir) or a PostgreSQL
+    /// URL (`postgres://USER:PASSWORD@HOST:5432/DATABASE`), whose schema is created or upgraded
+    /// at start.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BATON_STORE",
+        default_value = "sqlite"
+    )]
+    store: String,
     /// The account of callers whose access key id is not a 12-digit account id
     /// (`AWS_ACCOUNT_ID`, as Step Functions Local reads it).
     #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
@@ -103,6 +115,32 @@ pub struct ServeArgs {
     wait_time_scale: f64,
     #[command(flatten)]
     templates: crate::templates::ServeTemplates,
+}
+
+/// The store `--store` names: SQLite in the data folder, or a PostgreSQL database (and how to
+/// name it in messages, without its password).
+async fn open_store(
+    store: &str,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(Arc<dyn Store>, Option<String>)> {
+    let store = store.trim();
+    if store.is_empty() || store.eq_ignore_ascii_case("sqlite") {
+        let sqlite = SqliteStore::open(data_dir)
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+        return Ok((Arc::new(sqlite), None));
+    }
+    if store.starts_with("postgres://") || store.starts_with("postgresql://") {
+        let pg = PgStore::open(store)
+            .await
+            .context("opening the PostgreSQL store")?;
+        let text = pg.location().to_string();
+        return Ok((Arc::new(pg), Some(text)));
+    }
+    // Not echoed: it may hold a password.
+    anyhow::bail!(
+        "--store (BATON_STORE) is neither `sqlite` nor a PostgreSQL URL \
+         (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
+    )
 }
 
 /// A share of a duration: a finite number, zero or more.
@@ -260,10 +298,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             data_dir: std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone()),
         },
     ));
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&args.data_dir)
-            .with_context(|| format!("opening the store in {}", args.data_dir.display()))?,
-    );
+    let (store, store_text) = open_store(&args.store, &args.data_dir).await?;
     let service_models = baton_runtime::botocore::installed().unwrap_or_else(|| {
         eprintln!(
             "baton: botocore not found (pip install botocore): TestState will not check mocked results against AWS's service models"
@@ -302,6 +337,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => {}
     }
     println!("baton: data in {}", data.display());
+    if let Some(text) = store_text {
+        println!("baton: store {text}");
+    }
     if addr.ip().is_unspecified() && args.allow_hosts.is_empty() && !args.allow_any_host {
         eprintln!(
             "baton: listening on every address, but only loopback and localhost hosts are answered: \

@@ -3,16 +3,19 @@
 //! boto3), with the pass rates the service must keep: aws-recorded at least 99 %, TestState at
 //! least 97 %, validation at least 90 %; and the mocked corpus as Step Functions Local runs it
 //! (one merged MockConfigFile given to `baton serve --mock-config`, each case started on
-//! `ARN#TestCase`), at least 97 %.
+//! `ARN#TestCase`), at least 97 %. Each corpus runs on both stores, SQLite and PostgreSQL (a
+//! fresh schema on the test server), and the same cases must pass on both.
 //!
-//! Needs python3 with boto3 and `../shared`; without them the test prints why it skips, and
-//! fails under `BATON_CI_STRICT=1`.
+//! Needs python3 with boto3, `../shared` and a PostgreSQL server (see
+//! `baton_store_postgres::testing`); without them the test prints why it skips, and fails under
+//! `BATON_CI_STRICT=1`.
 
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use baton_store_postgres::testing::TestSchema;
 use serde_json::Value;
 use support::server::Server;
 
@@ -74,36 +77,87 @@ fn assert_floor(label: &str, (passed, total): (usize, usize), floor_percent: usi
     );
 }
 
+/// The cases that passed, by name.
+fn passed(results: &[Value]) -> std::collections::BTreeSet<String> {
+    results
+        .iter()
+        .filter(|r| r["passed"] == true)
+        .map(|r| format!("{}/{}/{}", r["corpus"], r["kind"], r["id"]))
+        .collect()
+}
+
+/// A store's name and the arguments that give it to `baton serve`.
+type Store = (&'static str, Vec<String>);
+
+/// Both stores' arguments to `baton serve`, labelled: SQLite in the data folder, and a fresh
+/// PostgreSQL schema (kept alive by the returned guard). `None` when PostgreSQL is missing.
+fn stores(label: &str) -> Option<(TestSchema, Vec<Store>)> {
+    let schema = TestSchema::create(label)?;
+    let pg = vec!["--store".to_string(), schema.url.clone()];
+    Some((schema, vec![("SQLite", Vec::new()), ("PostgreSQL", pg)]))
+}
+
 #[test]
 fn the_corpora_pass_through_the_api() {
     let Some(tools) = tools() else { return };
+    let Some((_schema, stores)) = stores("corpora") else {
+        return;
+    };
     let corpus = tools.join("../../conformance/aws-recorded/public");
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[]);
-    let recorded = run(
-        &tools,
-        "run.py",
-        &server.endpoint,
-        &["--corpus", corpus.to_str().unwrap()],
-    );
-    let api = run(&tools, "run_api.py", &server.endpoint, &[]);
-    assert_floor("aws-recorded through the API", rate(&recorded, None), 99);
-    assert_floor(
-        "aws-recorded-teststate through TestState",
-        rate(&api, Some("teststate")),
-        97,
-    );
-    assert_floor(
-        "aws-recorded-validation through the API",
-        rate(&api, Some("validation")),
-        90,
-    );
-    assert_eq!(server.terminate().code(), Some(0));
+    let mut passing = Vec::new();
+    for (store, args) in &stores {
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let server = Server::start(dir.path(), &args);
+        let recorded = run(
+            &tools,
+            "run.py",
+            &server.endpoint,
+            &["--corpus", corpus.to_str().unwrap()],
+        );
+        let api = run(&tools, "run_api.py", &server.endpoint, &[]);
+        assert_floor(
+            &format!("aws-recorded through the API on {store}"),
+            rate(&recorded, None),
+            99,
+        );
+        assert_floor(
+            &format!("aws-recorded-teststate through TestState on {store}"),
+            rate(&api, Some("teststate")),
+            97,
+        );
+        assert_floor(
+            &format!("aws-recorded-validation through the API on {store}"),
+            rate(&api, Some("validation")),
+            90,
+        );
+        assert_eq!(server.terminate().code(), Some(0));
+        let mut all = passed(&recorded);
+        all.extend(passed(&api));
+        passing.push((store, all));
+    }
+    assert_same_cases(&passing);
+}
+
+/// Every store passed exactly the cases the first did.
+fn assert_same_cases(passing: &[(&&str, std::collections::BTreeSet<String>)]) {
+    let (first, expected) = &passing[0];
+    for (store, got) in &passing[1..] {
+        let only_first: Vec<_> = expected.difference(got).collect();
+        let only_this: Vec<_> = got.difference(expected).collect();
+        assert!(
+            only_first.is_empty() && only_this.is_empty(),
+            "{first} and {store} differ: passed only on {first}: {only_first:?}; only on {store}: {only_this:?}"
+        );
+    }
 }
 
 #[test]
 fn the_mocked_corpus_passes_as_step_functions_local_runs_it() {
     let Some(tools) = tools() else { return };
+    let Some((_schema, stores)) = stores("mocked") else {
+        return;
+    };
     let corpus = tools.join("../../conformance/aws-recorded-mocked/public");
     let dir = tempfile::tempdir().unwrap();
     let merged = dir.path().join("merged.json");
@@ -116,20 +170,24 @@ fn the_mocked_corpus_passes_as_step_functions_local_runs_it() {
         .status()
         .expect("python3 runs");
     assert!(status.success(), "--merge-mocks failed: {status}");
-    let server = Server::start(
-        &dir.path().join("data"),
-        &["--mock-config", merged.to_str().unwrap()],
-    );
-    let results = run(
-        &tools,
-        "run.py",
-        &server.endpoint,
-        &["--sfn-local-mocks", "--corpus", corpus.to_str().unwrap()],
-    );
-    assert_floor(
-        "aws-recorded-mocked through baton serve --mock-config",
-        rate(&results, None),
-        97,
-    );
-    assert_eq!(server.terminate().code(), Some(0));
+    let mut passing = Vec::new();
+    for (store, args) in &stores {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        args.extend(["--mock-config", merged.to_str().unwrap()]);
+        let server = Server::start(&dir.path().join(format!("data-{store}")), &args);
+        let results = run(
+            &tools,
+            "run.py",
+            &server.endpoint,
+            &["--sfn-local-mocks", "--corpus", corpus.to_str().unwrap()],
+        );
+        assert_floor(
+            &format!("aws-recorded-mocked through baton serve --mock-config on {store}"),
+            rate(&results, None),
+            97,
+        );
+        assert_eq!(server.terminate().code(), Some(0));
+        passing.push((store, passed(&results)));
+    }
+    assert_same_cases(&passing);
 }

@@ -45,38 +45,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// Every file in `migrations/` is listed, numbered from 1 without gaps, and vice versa.
     #[test]
     fn migrations_on_disk_are_the_ones_applied() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<(u32, String)> = std::fs::read_dir(&dir)
-            .expect("migrations folder")
-            .map(|entry| {
-                let path = entry.expect("entry").path();
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("")
-                    .to_string();
-                let number = name
-                    .split('_')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or_else(|| panic!("{name}: not NNNN_name.sql"));
-                assert!(name.ends_with(".sql"), "{name}: not a .sql file");
-                (number, std::fs::read_to_string(&path).expect("readable"))
-            })
-            .collect();
-        files.sort();
-        let listed: Vec<(u32, String)> = MIGRATIONS
-            .iter()
-            .map(|(n, sql)| (*n, sql.to_string()))
-            .collect();
-        assert_eq!(files, listed);
-        for (i, (n, _)) in files.iter().enumerate() {
-            assert_eq!(*n as usize, i + 1, "migration numbers run 1, 2, 3…");
-        }
+        baton_store::testing::assert_migrations_listed(&dir, super::MIGRATIONS);
     }
 }

@@ -458,10 +458,13 @@ async fn recover(
     server.kill()?;
     let data_dir = server.data_dir.clone();
     let cpus = server.cpus().map(str::to_owned);
-    eprintln!("bench: parked: server killed; starting it again on the same data folder");
+    let store = server.store.clone();
+    eprintln!("bench: parked: server killed; starting it again on the same store");
     let began = Instant::now();
-    let spawned =
-        tokio::task::spawn_blocking(move || Spawned::start(&data_dir, cpus.as_deref())).await??;
+    let spawned = tokio::task::spawn_blocking(move || {
+        Spawned::start(&data_dir, cpus.as_deref(), store.as_deref())
+    })
+    .await??;
     let listening = spawned.listening_after;
     let resumed = spawned.resumed;
     ctx.endpoint = spawned.endpoint.clone();

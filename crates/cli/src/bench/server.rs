@@ -19,6 +19,8 @@ pub struct Spawned {
     child: Child,
     pub endpoint: Endpoint,
     pub data_dir: PathBuf,
+    /// `--store` given to the server (none: SQLite in the data folder).
+    pub store: Option<String>,
     cpus: Option<String>,
     /// From the server's `N unfinished execution(s) resumed` line.
     pub resumed: Option<u64>,
@@ -27,9 +29,9 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    /// Starts `baton serve --bind 127.0.0.1:0 --data-dir DIR` (under `taskset -c CPUS` if
-    /// given) and waits until it says where it listens. Blocks.
-    pub fn start(data_dir: &Path, cpus: Option<&str>) -> anyhow::Result<Self> {
+    /// Starts `baton serve --bind 127.0.0.1:0 --data-dir DIR` (with `--store STORE`, under
+    /// `taskset -c CPUS` if given) and waits until it says where it listens. Blocks.
+    pub fn start(data_dir: &Path, cpus: Option<&str>, store: Option<&str>) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("finding the baton binary")?;
         let mut command = match cpus {
             Some(cpus) => {
@@ -51,6 +53,8 @@ impl Spawned {
             .arg(data_dir)
             .arg("--config")
             .arg(&config)
+            .args(store.map(|s| ["--store", s]).into_iter().flatten())
+            .env_remove("BATON_STORE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -110,6 +114,7 @@ impl Spawned {
             child,
             endpoint,
             data_dir: data_dir.to_owned(),
+            store: store.map(str::to_owned),
             cpus: cpus.map(str::to_owned),
             resumed,
             listening_after,

@@ -32,6 +32,7 @@ impl Server {
             .env_remove("AWS_ACCOUNT_ID")
             .env_remove("AWS_DEFAULT_REGION")
             .env_remove("SFN_MOCK_CONFIG")
+            .env_remove("BATON_STORE")
             .envs(vars.iter().copied())
             .arg(data_dir)
             .args(extra)

@@ -103,3 +103,35 @@ pub(crate) use {check, check_eq};
 pub(crate) fn ok<T>(step: &str, r: crate::Result<T>) -> Result<T, String> {
     r.map_err(|e| format!("{step}: unexpected error: {e}"))
 }
+
+/// Checks a backend's migrations: every file in `dir` is listed in `migrations` with the same
+/// text, numbered 1, 2, 3… without gaps (`NNNN_name.sql`), and nothing else is listed.
+pub fn assert_migrations_listed(dir: &std::path::Path, migrations: &[(u32, &str)]) {
+    let mut files: Vec<(u32, String)> = std::fs::read_dir(dir)
+        .expect("migrations folder")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            let number = name
+                .split('_')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{name}: not NNNN_name.sql"));
+            assert!(name.ends_with(".sql"), "{name}: not a .sql file");
+            (number, std::fs::read_to_string(&path).expect("readable"))
+        })
+        .collect();
+    files.sort();
+    let listed: Vec<(u32, String)> = migrations
+        .iter()
+        .map(|(n, sql)| (*n, sql.to_string()))
+        .collect();
+    assert_eq!(files, listed);
+    for (i, (n, _)) in files.iter().enumerate() {
+        assert_eq!(*n as usize, i + 1, "migration numbers run 1, 2, 3…");
+    }
+}

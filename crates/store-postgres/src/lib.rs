@@ -1,0 +1,461 @@
+//! Baton's shared store: PostgreSQL, for several nodes on one database or one node on a
+//! database the team already runs.
+//!
+//! The store owns its I/O: a small Tokio runtime of its own runs
+//! * the **writer**, the only connection that writes batches: it commits every batch waiting in
+//!   its channel in a single transaction whose statements are pipelined (see `writer`), and
+//!   answers callers once the commit has returned;
+//! * a pool of **read** connections (deadpool-postgres), each read one statement on one of them.
+//!
+//! So the store's futures need no particular async runtime: each call is a task on the store's
+//! runtime and a channel the caller awaits.
+//!
+//! Durability is the server's: a batch whose commit returned is in PostgreSQL's WAL, flushed as
+//! `synchronous_commit` says (on by default: survives the database server's crash).
+//!
+//! The schema is upgraded at open (`schema`), under an advisory lock so nodes starting together
+//! apply each migration once.
+
+mod apply;
+mod read;
+mod rows;
+mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod writer;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_store::{
+    Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
+    JournalEntry, MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine,
+    StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task, Timer,
+    WriteBatch,
+};
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::NoTls;
+
+use crate::rows::backend;
+use crate::writer::Request;
+
+/// How to open the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Connections in the read pool.
+    pub readers: usize,
+    /// At most this many batches share one transaction.
+    pub max_group: usize,
+    /// Threads of the store's own runtime.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            readers: 8,
+            max_group: 1024,
+            threads: 2,
+        }
+    }
+}
+
+/// What the writer has done since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Transactions committed (or failed).
+    pub groups: u64,
+    /// Batches they carried.
+    pub requests: u64,
+    /// Groups applied again, each batch in its own savepoint, because one of them failed.
+    pub retried: u64,
+}
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    writer: Option<mpsc::Sender<Request>>,
+    writer_task: Option<tokio::task::JoinHandle<()>>,
+    pool: Pool,
+    counters: Arc<writer::Counters>,
+    location: String,
+}
+
+/// The URL without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match tokio_postgres::Config::from_str(url) {
+        Ok(config) => {
+            let hosts: Vec<String> = config
+                .get_hosts()
+                .iter()
+                .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+                .map(|(h, port)| match h {
+                    tokio_postgres::config::Host::Tcp(h) => format!("{h}:{port}"),
+                    tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+                })
+                .collect();
+            format!(
+                "postgres://{}@{}/{}",
+                config.get_user().unwrap_or(""),
+                hosts.join(","),
+                config.get_dbname().unwrap_or("")
+            )
+        }
+        Err(_) => "an unreadable PostgreSQL URL".to_string(),
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
+    /// the key=value form), brings its schema up to date and starts the writer.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        PgStore::open_with(url, Options::default()).await
+    }
+
+    pub async fn open_with(url: &str, options: Options) -> Result<PgStore> {
+        let location = redacted(url);
+        let context = |e: Error| Error::Backend(format!("opening {location}: {e}"));
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| context(Error::Backend(format!("not a PostgreSQL URL: {e}"))))?;
+        if config.get_application_name().is_none() {
+            config.application_name("baton");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.threads.max(1))
+            .thread_name("baton-store-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| context(Error::backend(e)))?;
+        let handle = runtime.handle().clone();
+
+        // Migrate on a connection of its own, before anything else touches the schema.
+        let migrate_config = config.clone();
+        let migrated = run_on(&handle, async move {
+            let mut client = connect(&migrate_config).await?;
+            schema::migrate(&mut client).await
+        })
+        .await;
+        if let Err(e) = migrated {
+            runtime.shutdown_background();
+            return Err(context(e));
+        }
+
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.readers.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| context(Error::backend(e)))?;
+
+        let writer_config = config.clone();
+        let connect: writer::Connect = Arc::new(move || {
+            let config = writer_config.clone();
+            Box::pin(async move { connect(&config).await })
+        });
+        let (write_tx, write_rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
+        let counters = Arc::new(writer::Counters::default());
+        let writer_task = handle.spawn(writer::run(
+            connect,
+            write_rx,
+            options.max_group.max(1),
+            counters.clone(),
+        ));
+        Ok(PgStore {
+            runtime: Some(runtime),
+            handle,
+            writer: Some(write_tx),
+            writer_task: Some(writer_task),
+            pool,
+            counters,
+            location,
+        })
+    }
+
+    /// Where the store is, without the password.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn writer_stats(&self) -> WriterStats {
+        WriterStats {
+            groups: self.counters.groups.load(Ordering::Relaxed),
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            retried: self.counters.retried.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The schema version this build writes.
+    pub fn schema_version() -> u32 {
+        schema::latest()
+    }
+
+    async fn read<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_on(&self.handle, async move {
+            let client = pool
+                .get()
+                .await
+                .map_err(|e| Error::Backend(format!("postgres: no read connection: {e}")))?;
+            f(client).await
+        })
+        .await
+    }
+}
+
+/// Runs `f` on the store's runtime; the caller may be on any executor, or none.
+async fn run_on<T: Send + 'static>(
+    handle: &tokio::runtime::Handle,
+    f: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    let (tx, rx) = oneshot::channel();
+    handle.spawn(async move {
+        let _ = tx.send(f.await);
+    });
+    rx.await.map_err(|_| Error::Closed)?
+}
+
+/// A new connection, its I/O driven by a task on the current (the store's) runtime.
+async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client> {
+    let (client, connection) = config.connect(NoTls).await.map_err(backend)?;
+    tokio::spawn(async move {
+        // Ends when the client is dropped or the server goes; the client then reports closed.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Closing the channel ends the writer once it has committed what was sent.
+        self.writer.take();
+        let writer_task = self.writer_task.take();
+        if let Some(runtime) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                // Inside an async executor, which must not block: stop at once. A group in
+                // flight is rolled back by the server when its connection closes.
+                runtime.shutdown_background();
+            } else {
+                if let Some(task) = writer_task {
+                    let _ = runtime.block_on(async {
+                        tokio::time::timeout(Duration::from_secs(10), task).await
+                    });
+                }
+                runtime.shutdown_timeout(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn commit(&self, batch: WriteBatch) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        let writer = self.writer.as_ref().ok_or(Error::Closed)?;
+        writer
+            .send(Request { batch, reply })
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    async fn claim_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<&str>,
+        now: Millis,
+    ) -> Result<Option<Task>> {
+        let activity_arn = activity_arn.to_string();
+        let worker_name = worker_name.map(str::to_string);
+        self.read(move |c| async move {
+            read::claim(&c, &activity_arn, worker_name.as_deref(), now).await
+        })
+        .await
+    }
+
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::state_machine(&c, &arn).await })
+            .await
+    }
+
+    async fn state_machines(
+        &self,
+        scope: &Scope,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachine>> {
+        let (scope, page) = (scope.clone(), page.clone());
+        self.read(move |c| async move { read::state_machines(&c, &scope, &page).await })
+            .await
+    }
+
+    async fn revision(
+        &self,
+        state_machine_arn: &str,
+        revision_id: &str,
+    ) -> Result<Option<StateMachineRevision>> {
+        let (arn, id) = (state_machine_arn.to_string(), revision_id.to_string());
+        self.read(move |c| async move { read::revision(&c, &arn, &id).await })
+            .await
+    }
+
+    async fn version(&self, arn: &str) -> Result<Option<StateMachineVersion>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::version(&c, &arn).await })
+            .await
+    }
+
+    async fn versions(
+        &self,
+        state_machine_arn: &str,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineVersion>> {
+        let (arn, page) = (state_machine_arn.to_string(), page.clone());
+        self.read(move |c| async move { read::versions(&c, &arn, &page).await })
+            .await
+    }
+
+    async fn alias(&self, arn: &str) -> Result<Option<StateMachineAlias>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::alias(&c, &arn).await })
+            .await
+    }
+
+    async fn aliases(
+        &self,
+        of: AliasesOf<'_>,
+        page: &PageRequest,
+    ) -> Result<Page<StateMachineAlias>> {
+        let page = page.clone();
+        let (machine, arn) = match of {
+            AliasesOf::Machine(arn) => (true, arn.to_string()),
+            AliasesOf::Version(arn) => (false, arn.to_string()),
+        };
+        self.read(move |c| async move {
+            let of = if machine {
+                AliasesOf::Machine(&arn)
+            } else {
+                AliasesOf::Version(&arn)
+            };
+            read::aliases(&c, of, &page).await
+        })
+        .await
+    }
+
+    async fn activity(&self, arn: &str) -> Result<Option<Activity>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::activity(&c, &arn).await })
+            .await
+    }
+
+    async fn activities(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
+        let (scope, page) = (scope.clone(), page.clone());
+        self.read(move |c| async move { read::activities(&c, &scope, &page).await })
+            .await
+    }
+
+    async fn tags(&self, resource_arn: &str) -> Result<Vec<Tag>> {
+        let arn = resource_arn.to_string();
+        self.read(move |c| async move { read::tags(&c, &arn).await })
+            .await
+    }
+
+    async fn execution(&self, arn: &str) -> Result<Option<Execution>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::execution(&c, &arn).await })
+            .await
+    }
+
+    async fn executions(
+        &self,
+        filter: &ExecutionFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ExecutionSummary>> {
+        let (filter, page) = (filter.clone(), page.clone());
+        self.read(move |c| async move { read::executions(&c, &filter, &page).await })
+            .await
+    }
+
+    async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
+        self.read(move |c| async move { read::unfinished_executions(&c).await })
+            .await
+    }
+
+    async fn history(
+        &self,
+        execution_arn: &str,
+        reverse: bool,
+        page: &PageRequest,
+    ) -> Result<Page<HistoryRecord>> {
+        let (arn, page) = (execution_arn.to_string(), page.clone());
+        self.read(move |c| async move { read::history(&c, &arn, reverse, &page).await })
+            .await
+    }
+
+    async fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| async move { read::journal(&c, &arn).await })
+            .await
+    }
+
+    async fn due_timers(&self, now: Millis, limit: usize) -> Result<Vec<Timer>> {
+        self.read(move |c| async move { read::due_timers(&c, now, limit).await })
+            .await
+    }
+
+    async fn next_timer_at(&self) -> Result<Option<Millis>> {
+        self.read(move |c| async move { read::next_timer_at(&c).await })
+            .await
+    }
+
+    async fn task(&self, execution_arn: &str, task_id: u64) -> Result<Option<Task>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| async move { read::task(&c, &arn, task_id).await })
+            .await
+    }
+
+    async fn task_by_token(&self, token: &str) -> Result<Option<Task>> {
+        let token = token.to_string();
+        self.read(move |c| async move { read::task_by_token(&c, &token).await })
+            .await
+    }
+
+    async fn tasks(&self, execution_arn: &str) -> Result<Vec<Task>> {
+        let arn = execution_arn.to_string();
+        self.read(move |c| async move { read::tasks(&c, &arn).await })
+            .await
+    }
+
+    async fn map_run(&self, arn: &str) -> Result<Option<MapRun>> {
+        let arn = arn.to_string();
+        self.read(move |c| async move { read::map_run(&c, &arn).await })
+            .await
+    }
+
+    async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>> {
+        let (arn, page) = (execution_arn.to_string(), page.clone());
+        self.read(move |c| async move { read::map_runs(&c, &arn, &page).await })
+            .await
+    }
+}

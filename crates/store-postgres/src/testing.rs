@@ -1,0 +1,105 @@
+//! Fresh, empty stores on a real PostgreSQL server for tests: each in a schema of its own on
+//! the server's database, named for the test, dropped when the guard is.
+//!
+//! The server is `BATON_TEST_POSTGRES` (a URL), else `postgres://postgres@127.0.0.1:5432/postgres`.
+//! When no server answers, [`TestSchema::create`] prints why and returns `None`, so a test can
+//! skip on a machine without PostgreSQL; under `BATON_CI_STRICT=1` that is a failure instead.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The variable naming the test server.
+pub const URL_VAR: &str = "BATON_TEST_POSTGRES";
+
+/// The server tests use when `BATON_TEST_POSTGRES` is not set.
+pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// The test server's URL.
+pub fn server_url() -> String {
+    std::env::var(URL_VAR)
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_URL.to_string())
+}
+
+fn strict() -> bool {
+    std::env::var("BATON_CI_STRICT").is_ok_and(|v| v == "1")
+}
+
+/// Runs one statement on the test server (a throwaway runtime: tests call this from plain
+/// threads).
+fn admin(url: &str, sql: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|e| e.to_string())?;
+    config.connect_timeout(std::time::Duration::from_secs(5));
+    runtime.block_on(async {
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        let driver = tokio::spawn(connection);
+        let result = client.batch_execute(sql).await.map_err(|e| e.to_string());
+        drop(client);
+        let _ = driver.await;
+        result
+    })
+}
+
+/// A schema of its own on the test server, dropped (with everything in it) on drop.
+pub struct TestSchema {
+    /// A URL whose connections work in this schema (`search_path`).
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl TestSchema {
+    /// A new, empty schema. `None` when the server does not answer (printed; a panic under
+    /// `BATON_CI_STRICT=1`).
+    pub fn create(label: &str) -> Option<TestSchema> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let server = server_url();
+        let label: String = label
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(24)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let name = format!(
+            "baton_t_{label}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        if let Err(e) = admin(&server, &format!("CREATE SCHEMA {name}")) {
+            let why = format!(
+                "no PostgreSQL server for the tests at {} ({e}); set {URL_VAR} to one",
+                crate::redacted(&server)
+            );
+            if strict() {
+                panic!("{why} (BATON_CI_STRICT=1: a skip is a failure)");
+            }
+            eprintln!("skipped: {why}");
+            return None;
+        }
+        let sep = if server.contains('?') { '&' } else { '?' };
+        let url = format!("{server}{sep}options=-csearch_path%3D{name}");
+        Some(TestSchema { url, server, name })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestSchema {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let server = self.server.clone();
+        // On a thread of its own: the guard may be dropped inside an async executor.
+        let _ = std::thread::spawn(move || admin(&server, &format!("DROP SCHEMA {name} CASCADE")))
+            .join();
+    }
+}

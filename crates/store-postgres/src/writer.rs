@@ -1,0 +1,282 @@
+//! The writer: one task owning the only writing connection. It takes every batch waiting in its
+//! channel and applies them in ONE transaction (group commit), its statements pipelined: the
+//! `BEGIN` and every statement of the group go out without waiting for answers, the answers
+//! are read together, then `COMMIT`: two round trips per group, whatever its size. Only after
+//! the commit are the callers answered.
+//!
+//! Each batch is atomic on its own: a failing batch must take nothing with it, nor anything of
+//! the other batches in its group. Failures are rare (a name taken, a task already closed), so
+//! the group is first applied straight through; only if a batch fails is the transaction rolled
+//! back and the group applied again with each batch inside its own savepoint.
+//!
+//! A lost connection fails the group it was applying (`Backend`) and is opened again for the
+//! next one. A connection lost after `COMMIT` was sent leaves that group's outcome unknown to
+//! the writer; its callers get `Backend`, and a read tells whether the batch is there.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_store::{Error, WriteBatch};
+use futures_util::future::join_all;
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
+
+use crate::apply::{statements, Stmt};
+use crate::rows::{backend, Result};
+
+/// A batch to commit and who waits for it.
+pub(crate) struct Request {
+    pub(crate) batch: WriteBatch,
+    pub(crate) reply: oneshot::Sender<Result<()>>,
+}
+
+/// Counts of the writer's work, for benchmarks and metrics.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) groups: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    /// Groups applied a second time, with savepoints, because a batch failed.
+    pub(crate) retried: AtomicU64,
+}
+
+/// Opens the writer's connection (a future, so that a lost one can be opened again).
+pub(crate) type Connect =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Result<Client>> + Send + Sync>;
+
+/// The writer's connection and its prepared statements.
+struct Conn {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl Conn {
+    async fn prepare(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<Statement, tokio_postgres::Error> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).await?;
+        // Statements are the fixed texts of `apply`; the bound keeps a surprise from growing it.
+        if self.prepared.len() < 256 {
+            self.prepared.insert(sql.to_string(), s.clone());
+        }
+        Ok(s)
+    }
+}
+
+/// Runs until every sender is gone.
+pub(crate) async fn run(
+    connect: Connect,
+    mut requests: mpsc::Receiver<Request>,
+    max_group: usize,
+    counters: Arc<Counters>,
+) {
+    let mut conn: Option<Conn> = None;
+    while let Some(first) = requests.recv().await {
+        let mut group = Vec::with_capacity(max_group.min(64));
+        group.push(first);
+        while group.len() < max_group {
+            match requests.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        counters.groups.fetch_add(1, Ordering::Relaxed);
+        counters
+            .requests
+            .fetch_add(group.len() as u64, Ordering::Relaxed);
+        if conn.as_ref().is_none_or(|c| c.client.is_closed()) {
+            conn = match connect().await {
+                Ok(client) => Some(Conn {
+                    client,
+                    prepared: HashMap::new(),
+                }),
+                Err(e) => {
+                    for r in group {
+                        let _ = r.reply.send(Err(e.clone()));
+                    }
+                    // Do not spin against a server that is down.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+        }
+        let Some(c) = conn.as_mut() else { continue };
+        let outcomes = commit_group(c, &group, &counters).await;
+        for (request, outcome) in group.into_iter().zip(outcomes) {
+            // A caller that stopped waiting is no error: its batch's fate is readable.
+            let _ = request.reply.send(outcome);
+        }
+    }
+}
+
+/// The statements of one batch, or why it cannot be written.
+fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
+    let mut out = Vec::with_capacity(batch.len() + 2);
+    for op in batch.ops() {
+        statements(op, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Sends the statements pipelined (after `prefix`, a `BEGIN` or `SAVEPOINT`, when given) and
+/// reads each answer through its check: one outcome per statement. An error of the prefix
+/// fails them all.
+async fn run_statements(
+    conn: &mut Conn,
+    prefix: Option<&str>,
+    stmts: Vec<Stmt>,
+) -> Vec<Result<()>> {
+    let mut prepared = Vec::with_capacity(stmts.len());
+    for s in &stmts {
+        match conn.prepare(&s.sql).await {
+            Ok(p) => prepared.push(p),
+            Err(e) => {
+                let e = backend(e);
+                return stmts.iter().map(|_| Err(e.clone())).collect();
+            }
+        }
+    }
+    let client = &conn.client;
+    let params: Vec<Vec<&(dyn ToSql + Sync)>> = stmts
+        .iter()
+        .map(|s| {
+            s.params
+                .iter()
+                .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+                .collect()
+        })
+        .collect();
+    // Futures send their request when first polled, in the order `join` polls them.
+    let (began, answers) = futures_util::join!(
+        async {
+            match prefix {
+                Some(sql) => client.batch_execute(sql).await,
+                None => Ok(()),
+            }
+        },
+        join_all(
+            prepared
+                .iter()
+                .zip(&params)
+                .map(|(p, params)| client.query(p, params))
+        )
+    );
+    if let Err(e) = began {
+        let e = backend(e);
+        return stmts.iter().map(|_| Err(e.clone())).collect();
+    }
+    stmts
+        .into_iter()
+        .zip(answers)
+        .map(|(s, answer)| (s.check)(answer))
+        .collect()
+}
+
+/// Applies the group in one transaction; each request's outcome, in order.
+async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -> Vec<Result<()>> {
+    // Each batch's statements, and where they end in the group's list.
+    let mut all: Vec<Stmt> = Vec::new();
+    let mut ends = Vec::with_capacity(group.len());
+    let mut unwritable: Vec<Option<Error>> = Vec::with_capacity(group.len());
+    for r in group {
+        match batch_statements(&r.batch) {
+            Ok(s) => {
+                all.extend(s);
+                unwritable.push(None);
+            }
+            Err(e) => unwritable.push(Some(e)),
+        }
+        ends.push(all.len());
+    }
+    let straight = if unwritable.iter().any(Option::is_some) {
+        None
+    } else {
+        let results = run_statements(conn, Some("BEGIN"), all).await;
+        let mut outcomes = Vec::with_capacity(group.len());
+        let mut start = 0;
+        for end in &ends {
+            let outcome = results[start..*end]
+                .iter()
+                .find_map(|r| r.as_ref().err().cloned())
+                .map_or(Ok(()), Err);
+            outcomes.push(outcome);
+            start = *end;
+        }
+        if outcomes.iter().all(Result::is_ok) {
+            return match conn.client.batch_execute("COMMIT").await {
+                Ok(()) => outcomes,
+                Err(e) => {
+                    let e = backend(e);
+                    group.iter().map(|_| Err(e.clone())).collect()
+                }
+            };
+        }
+        if let Err(e) = conn.client.batch_execute("ROLLBACK").await {
+            let e = backend(e);
+            return group.iter().map(|_| Err(e.clone())).collect();
+        }
+        Some(outcomes)
+    };
+    if group.len() == 1 {
+        // The one batch failed and the rollback undid it: that is its answer.
+        return match (straight, unwritable.pop().flatten()) {
+            (_, Some(e)) => vec![Err(e)],
+            (Some(outcomes), None) => outcomes,
+            (None, None) => vec![Err(Error::backend("no answer for this batch"))],
+        };
+    }
+    counters.retried.fetch_add(1, Ordering::Relaxed);
+    in_savepoints(conn, group, unwritable).await
+}
+
+/// The group again, each batch in its own savepoint: kept if it succeeds, undone if it fails,
+/// the others untouched either way.
+async fn in_savepoints(
+    conn: &mut Conn,
+    group: &[Request],
+    unwritable: Vec<Option<Error>>,
+) -> Vec<Result<()>> {
+    let fail_all = |e: Error| group.iter().map(|_| Err(e.clone())).collect::<Vec<_>>();
+    if let Err(e) = conn.client.batch_execute("BEGIN").await {
+        return fail_all(backend(e));
+    }
+    let mut outcomes = Vec::with_capacity(group.len());
+    for (r, unwritable) in group.iter().zip(unwritable) {
+        if let Some(e) = unwritable {
+            outcomes.push(Err(e));
+            continue;
+        }
+        let stmts = match batch_statements(&r.batch) {
+            Ok(s) => s,
+            Err(e) => {
+                outcomes.push(Err(e));
+                continue;
+            }
+        };
+        let outcome = run_statements(conn, Some("SAVEPOINT batch"), stmts)
+            .await
+            .into_iter()
+            .find_map(Result::err)
+            .map_or(Ok(()), Err);
+        let settle = if outcome.is_err() {
+            "ROLLBACK TO SAVEPOINT batch; RELEASE SAVEPOINT batch"
+        } else {
+            "RELEASE SAVEPOINT batch"
+        };
+        if let Err(e) = conn.client.batch_execute(settle).await {
+            let _ = conn.client.batch_execute("ROLLBACK").await;
+            return fail_all(backend(e));
+        }
+        outcomes.push(outcome);
+    }
+    match conn.client.batch_execute("COMMIT").await {
+        Ok(()) => outcomes,
+        Err(e) => fail_all(backend(e)),
+    }
+}
