@@ -5,6 +5,7 @@
 //! event id is free) are inside the statement, and its answer says how it went.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use baton_store::{
     list_date, Error, Execution, HistoryRecord, MapRun, Op, Record, StateMachine,
@@ -420,46 +421,167 @@ fn write_routes(a: &StateMachineAlias) -> Stmt {
     )
 }
 
+const EXECUTION_INSERT: &str = "INSERT INTO executions (arn, name, state_machine_arn, \
+    version_arn, alias_arn, revision_id, type, status, input, output, error, cause, start_date, \
+    stop_date, redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+    $19, $20)";
+
+const EXECUTION_UPDATE: &str = "UPDATE executions SET name = $2, state_machine_arn = $3, \
+    version_arn = $4, alias_arn = $5, revision_id = $6, type = $7, status = $8, input = $9, \
+    output = $10, error = $11, cause = $12, start_date = $13, stop_date = $14, \
+    redrive_count = $15, redrive_date = $16, map_run_arn = $17, parent_arn = $18, \
+    trace_header = $19, list_date = $20 WHERE arn = $1";
+
+/// The execution's columns as `$1`…`$20` of [`EXECUTION_INSERT`] and [`EXECUTION_UPDATE`].
+fn execution_params(e: &Execution) -> Vec<Param> {
+    vec![
+        p(e.arn.clone()),
+        p(e.name.clone()),
+        p(e.state_machine_arn.clone()),
+        p(e.version_arn.clone()),
+        p(e.alias_arn.clone()),
+        p(e.revision_id.clone()),
+        p(e.machine_type.as_str()),
+        p(e.status.as_str()),
+        p(e.input.clone()),
+        p(e.output.clone()),
+        p(e.error.clone()),
+        p(e.cause.clone()),
+        p(e.start_date),
+        p(e.stop_date),
+        p(i64::from(e.redrive_count)),
+        p(e.redrive_date),
+        p(e.map_run_arn.clone()),
+        p(e.parent_arn.clone()),
+        p(e.trace_header.clone()),
+        p(list_date(e.start_date)),
+    ]
+}
+
 fn write_execution(e: &Execution, create: bool) -> Result<Stmt> {
-    let sql = if create {
-        "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, \
-         revision_id, type, status, input, output, error, cause, start_date, stop_date, \
-         redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20) RETURNING 1"
-    } else {
-        "UPDATE executions SET name = $2, state_machine_arn = $3, version_arn = $4, \
-         alias_arn = $5, revision_id = $6, type = $7, status = $8, input = $9, output = $10, \
-         error = $11, cause = $12, start_date = $13, stop_date = $14, redrive_count = $15, \
-         redrive_date = $16, map_run_arn = $17, parent_arn = $18, trace_header = $19, \
-         list_date = $20 WHERE arn = $1 RETURNING 1"
+    static INSERT: LazyLock<String> = LazyLock::new(|| format!("{EXECUTION_INSERT} RETURNING 1"));
+    static UPDATE: LazyLock<String> = LazyLock::new(|| format!("{EXECUTION_UPDATE} RETURNING 1"));
+    let sql: &'static str = if create { &INSERT } else { &UPDATE };
+    Ok(Stmt {
+        sql: Cow::Borrowed(sql),
+        params: execution_params(e),
+        check: written(Record::Execution, e.arn.clone(), !create),
+    })
+}
+
+/// A step's usual first three writes as ONE statement: the execution row (created or
+/// updated), its history (one run of consecutive events) and its journal entries, the last two
+/// keyed by the id the first returns. One statement instead of three, and no lookups of the
+/// execution by ARN. `None` when `ops` does not start that way; the ops consumed otherwise.
+pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
+    let [first, Op::AppendHistory {
+        execution_arn: history_arn,
+        events,
+    }, Op::AppendJournal {
+        execution_arn: journal_arn,
+        entries,
+    }, ..] = ops
+    else {
+        return Ok(None);
     };
-    Ok(stmt(
-        sql,
-        vec![
-            p(e.arn.clone()),
-            p(e.name.clone()),
-            p(e.state_machine_arn.clone()),
-            p(e.version_arn.clone()),
-            p(e.alias_arn.clone()),
-            p(e.revision_id.clone()),
-            p(e.machine_type.as_str()),
-            p(e.status.as_str()),
-            p(e.input.clone()),
-            p(e.output.clone()),
-            p(e.error.clone()),
-            p(e.cause.clone()),
-            p(e.start_date),
-            p(e.stop_date),
-            p(i64::from(e.redrive_count)),
-            p(e.redrive_date),
-            p(e.map_run_arn.clone()),
-            p(e.parent_arn.clone()),
-            p(e.trace_header.clone()),
-            p(list_date(e.start_date)),
-        ],
-        written(Record::Execution, e.arn.clone(), !create),
-    ))
+    let (e, create) = match first {
+        Op::CreateExecution(e) => (e, true),
+        Op::UpdateExecution(e) => (e, false),
+        _ => return Ok(None),
+    };
+    let consecutive = events
+        .windows(2)
+        .all(|w| w[1].id == w[0].id.wrapping_add(1));
+    if *history_arn != e.arn
+        || *journal_arn != e.arn
+        || events.is_empty()
+        || entries.is_empty()
+        || !consecutive
+    {
+        return Ok(None);
+    }
+    let mut params = execution_params(e);
+    params.push(p(big(events[0].id)?));
+    params.push(p(big(events[events.len() - 1].id)?));
+    params.push(p(events.iter().map(|r| r.json.clone()).collect::<Vec<_>>()));
+    params.push(p(entries
+        .iter()
+        .map(|en| big(en.seq))
+        .collect::<Result<Vec<_>>>()?));
+    params.push(p(entries
+        .iter()
+        .map(|en| en.json.clone())
+        .collect::<Vec<_>>()));
+    let arn = e.arn.clone();
+    let (first_event, first_seq) = (events[0].id, entries[0].seq);
+    // A new execution has no history or journal yet: nothing to check but the ARN.
+    static CREATE: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH e AS ({EXECUTION_INSERT} RETURNING id), \
+             h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
+               SELECT id, $21, $22, $23 FROM e), \
+             j AS (INSERT INTO journal (execution_id, seq, event) \
+               SELECT e.id, x.seq, x.event FROM e, unnest($24::bigint[], $25::text[]) AS x(seq, event)) \
+             SELECT id, NULL::bigint, NULL::bigint FROM e"
+        )
+    });
+    static STEP: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH e AS ({EXECUTION_UPDATE} RETURNING id), \
+             ht AS (SELECT greatest(c.first_event, $21) AS id FROM history_chunks c, e \
+               WHERE c.execution_id = e.id AND c.first_event <= $22 AND c.last_event >= $21 \
+               ORDER BY c.first_event LIMIT 1), \
+             h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
+               SELECT e.id, $21, $22, $23 FROM e WHERE NOT EXISTS (SELECT 1 FROM ht)), \
+             jt AS (SELECT min(j.seq) AS seq FROM journal j, e \
+               WHERE j.execution_id = e.id AND j.seq = ANY($24)), \
+             j AS (INSERT INTO journal (execution_id, seq, event) \
+               SELECT e.id, x.seq, x.event FROM e, unnest($24::bigint[], $25::text[]) AS x(seq, event) \
+               WHERE NOT EXISTS (SELECT 1 FROM ht) AND (SELECT seq FROM jt) IS NULL) \
+             SELECT (SELECT id FROM e), (SELECT id FROM ht), (SELECT seq FROM jt)"
+        )
+    });
+    let sql: &'static str = if create { &CREATE } else { &STEP };
+    let check: Check = Box::new(move |r| {
+        let rows = r.map_err(|err| match unique_violation(&err) {
+            Some("executions_arn_key") => Error::already_exists(Record::Execution, arn.clone()),
+            Some("history_chunks_pkey") => {
+                Error::already_exists(Record::HistoryEvent, format!("{arn} event {first_event}"))
+            }
+            Some(_) => {
+                Error::already_exists(Record::JournalEntry, format!("{arn} entry {first_seq}"))
+            }
+            None => backend(err),
+        })?;
+        let Some(row) = rows.first() else {
+            return Err(Error::not_found(Record::Execution, arn));
+        };
+        if get::<Option<i64>>(row, 0)?.is_none() {
+            return Err(Error::not_found(Record::Execution, arn));
+        }
+        if let Some(id) = get::<Option<i64>>(row, 1)? {
+            return Err(Error::already_exists(
+                Record::HistoryEvent,
+                format!("{arn} event {id}"),
+            ));
+        }
+        if let Some(seq) = get::<Option<i64>>(row, 2)? {
+            return Err(Error::already_exists(
+                Record::JournalEntry,
+                format!("{arn} entry {seq}"),
+            ));
+        }
+        Ok(())
+    });
+    Ok(Some((
+        Stmt {
+            sql: Cow::Borrowed(sql),
+            params,
+            check,
+        },
+        3,
+    )))
 }
 
 /// History is kept in chunks: one row per run of consecutive event ids. A chunk is written only

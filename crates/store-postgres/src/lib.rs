@@ -2,9 +2,12 @@
 //! database the team already runs.
 //!
 //! The store owns its I/O: a small Tokio runtime of its own runs
-//! * the **writer**, the only connection that writes batches: it commits every batch waiting in
+//! * the **writers**, the connections that write batches: each commits every batch waiting in
 //!   its channel in a single transaction whose statements are pipelined (see `writer`), and
-//!   answers callers once the commit has returned;
+//!   answers callers once the commit has returned. A batch goes to the writer its key hashes
+//!   to (the execution it writes, else the resource), so one execution's batches are committed
+//!   in order and no two writers touch the same rows; several writers keep several commits
+//!   (each waiting for its WAL flush) in flight at once;
 //! * a pool of **read** connections (deadpool-postgres), each read one statement on one of them.
 //!
 //! So the store's futures need no particular async runtime: each call is a task on the store's
@@ -51,6 +54,8 @@ pub struct Options {
     pub readers: usize,
     /// At most this many batches share one transaction.
     pub max_group: usize,
+    /// Writer connections, each committing its own groups.
+    pub writers: usize,
     /// Threads of the store's own runtime.
     pub threads: usize,
 }
@@ -60,6 +65,7 @@ impl Default for Options {
         Options {
             readers: 8,
             max_group: 1024,
+            writers: 4,
             threads: 2,
         }
     }
@@ -80,8 +86,8 @@ pub struct WriterStats {
 pub struct PgStore {
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
-    writer: Option<mpsc::Sender<Request>>,
-    writer_task: Option<tokio::task::JoinHandle<()>>,
+    writers: Vec<mpsc::Sender<Request>>,
+    writer_tasks: Vec<tokio::task::JoinHandle<()>>,
     pool: Pool,
     counters: Arc<writer::Counters>,
     location: String,
@@ -126,6 +132,15 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("baton");
         }
+        // Plan each statement once per connection: the statements are fixed texts whose plans
+        // do not depend on their values, and planning them again at each execution (the
+        // default for the first five, and whenever a custom plan looks cheaper) costs more
+        // than running them.
+        let session = match config.get_options() {
+            Some(o) if !o.trim().is_empty() => format!("{o} -c plan_cache_mode=force_generic_plan"),
+            _ => "-c plan_cache_mode=force_generic_plan".to_string(),
+        };
+        config.options(&session);
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -169,19 +184,24 @@ impl PgStore {
             let config = writer_config.clone();
             Box::pin(async move { connect(&config).await })
         });
-        let (write_tx, write_rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
         let counters = Arc::new(writer::Counters::default());
-        let writer_task = handle.spawn(writer::run(
-            connect,
-            write_rx,
-            options.max_group.max(1),
-            counters.clone(),
-        ));
+        let mut writers = Vec::new();
+        let mut writer_tasks = Vec::new();
+        for _ in 0..options.writers.max(1) {
+            let (tx, rx) = mpsc::channel::<Request>(options.max_group.max(1) * 4);
+            writers.push(tx);
+            writer_tasks.push(handle.spawn(writer::run(
+                connect.clone(),
+                rx,
+                options.max_group.max(1),
+                counters.clone(),
+            )));
+        }
         Ok(PgStore {
             runtime: Some(runtime),
             handle,
-            writer: Some(write_tx),
-            writer_task: Some(writer_task),
+            writers,
+            writer_tasks,
             pool,
             counters,
             location,
@@ -248,20 +268,22 @@ async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Clie
 
 impl Drop for PgStore {
     fn drop(&mut self) {
-        // Closing the channel ends the writer once it has committed what was sent.
-        self.writer.take();
-        let writer_task = self.writer_task.take();
+        // Closing the channels ends the writers once they have committed what was sent.
+        self.writers.clear();
+        let writer_tasks = std::mem::take(&mut self.writer_tasks);
         if let Some(runtime) = self.runtime.take() {
             if tokio::runtime::Handle::try_current().is_ok() {
                 // Inside an async executor, which must not block: stop at once. A group in
                 // flight is rolled back by the server when its connection closes.
                 runtime.shutdown_background();
             } else {
-                if let Some(task) = writer_task {
-                    let _ = runtime.block_on(async {
-                        tokio::time::timeout(Duration::from_secs(10), task).await
-                    });
-                }
+                let _ = runtime.block_on(async {
+                    tokio::time::timeout(
+                        Duration::from_secs(10),
+                        futures_util::future::join_all(writer_tasks),
+                    )
+                    .await
+                });
                 runtime.shutdown_timeout(Duration::from_secs(1));
             }
         }
@@ -272,7 +294,10 @@ impl Drop for PgStore {
 impl Store for PgStore {
     async fn commit(&self, batch: WriteBatch) -> Result<()> {
         let (reply, rx) = oneshot::channel();
-        let writer = self.writer.as_ref().ok_or(Error::Closed)?;
+        if self.writers.is_empty() {
+            return Err(Error::Closed);
+        }
+        let writer = &self.writers[writer::route(&batch, self.writers.len())];
         writer
             .send(Request { batch, reply })
             .await

@@ -9,7 +9,10 @@ use tokio_postgres::Client;
 use crate::rows::{backend, Result};
 
 /// Every migration, by number. A new one is a new file here and a new line below.
-pub(crate) const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_inline_storage.sql")),
+];
 
 /// The advisory lock key that serialises migrations ("baton" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0062_6174_6f6e;

@@ -18,19 +18,70 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_store::{Error, WriteBatch};
+use baton_store::{Error, Op, WriteBatch};
 use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
-use crate::apply::{statements, Stmt};
+use crate::apply::{statements, step_statement, Stmt};
 use crate::rows::{backend, Result};
 
 /// A batch to commit and who waits for it.
 pub(crate) struct Request {
     pub(crate) batch: WriteBatch,
     pub(crate) reply: oneshot::Sender<Result<()>>,
+}
+
+/// The writer a batch goes to: by the execution it writes (the first op that names one), else
+/// the resource its first op names. Batches of one execution thus commit in the order they
+/// were sent, and writers do not contend for the same rows.
+pub(crate) fn route(batch: &WriteBatch, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    if writers <= 1 {
+        return 0;
+    }
+    let ops = batch.ops();
+    let key = ops
+        .iter()
+        .find_map(execution_of)
+        .or_else(|| ops.first().map(resource_of));
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() % writers as u64) as usize
+}
+
+fn execution_of(op: &Op) -> Option<&str> {
+    match op {
+        Op::CreateExecution(e) | Op::UpdateExecution(e) => Some(&e.arn),
+        Op::AppendHistory { execution_arn, .. }
+        | Op::AppendJournal { execution_arn, .. }
+        | Op::DeleteTimer { execution_arn, .. }
+        | Op::DeleteTimers { execution_arn }
+        | Op::CompleteTask { execution_arn, .. }
+        | Op::DeleteTask { execution_arn, .. } => Some(execution_arn),
+        Op::PutTimer(t) => Some(&t.execution_arn),
+        Op::CreateTask(t) | Op::UpdateTask(t) => Some(&t.execution_arn),
+        Op::CreateMapRun(r) | Op::UpdateMapRun(r) => Some(&r.execution_arn),
+        _ => None,
+    }
+}
+
+fn resource_of(op: &Op) -> &str {
+    match op {
+        Op::CreateStateMachine(m) | Op::UpdateStateMachine(m) => &m.arn,
+        Op::PutRevision(r) => &r.state_machine_arn,
+        Op::CreateVersion(v) => &v.state_machine_arn,
+        Op::CreateAlias(a) | Op::UpdateAlias(a) => &a.state_machine_arn,
+        Op::CreateActivity(a) => &a.arn,
+        Op::DeleteStateMachine { arn }
+        | Op::DeleteVersion { arn }
+        | Op::DeleteAlias { arn }
+        | Op::DeleteActivity { arn }
+        | Op::TagResource { arn, .. }
+        | Op::UntagResource { arn, .. } => arn,
+        other => execution_of(other).unwrap_or(""),
+    }
 }
 
 /// Counts of the writer's work, for benchmarks and metrics.
@@ -107,7 +158,15 @@ pub(crate) async fn run(
             };
         }
         let Some(c) = conn.as_mut() else { continue };
-        let outcomes = commit_group(c, &group, &counters).await;
+        let mut outcomes = commit_group(c, &group, &counters).await;
+        // A deadlock or serialisation failure (with a writer of another node, or a control-
+        // plane batch on another writer) rolled the group back: run it again.
+        for _ in 0..3 {
+            if !outcomes.iter().any(transient) {
+                break;
+            }
+            outcomes = commit_group(c, &group, &counters).await;
+        }
         for (request, outcome) in group.into_iter().zip(outcomes) {
             // A caller that stopped waiting is no error: its batch's fate is readable.
             let _ = request.reply.send(outcome);
@@ -115,11 +174,25 @@ pub(crate) async fn run(
     }
 }
 
+/// A failure that running the same transaction again can clear: a deadlock (40P01) or a
+/// serialisation failure (40001), which PostgreSQL resolves by aborting one transaction.
+fn transient(outcome: &Result<()>) -> bool {
+    matches!(outcome, Err(Error::Backend(m)) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
+}
+
 /// The statements of one batch, or why it cannot be written.
 fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
     let mut out = Vec::with_capacity(batch.len() + 2);
-    for op in batch.ops() {
-        statements(op, &mut out)?;
+    let ops = batch.ops();
+    let mut i = 0;
+    while i < ops.len() {
+        if let Some((stmt, used)) = step_statement(&ops[i..])? {
+            out.push(stmt);
+            i += used;
+        } else {
+            statements(&ops[i], &mut out)?;
+            i += 1;
+        }
     }
     Ok(out)
 }

@@ -9,91 +9,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use baton_asl::model::StateMachine as Model;
-use baton_engine::driver::{run_to_end, NoTasks, VirtualClock};
-use baton_engine::{Execution as Run, ExecutionInfo, Limits, Status};
-use baton_store::testing::execution;
-use baton_store::{ExecutionStatus, HistoryRecord, JournalEntry, Op, Store, WriteBatch};
+use baton_store::Store;
 use baton_store_sqlite::{Options, SqliteStore, Synchronous};
-use serde_json::json;
+
+#[path = "common/three_pass.rs"]
+mod three_pass;
+use three_pass::{batch, template, Template};
 
 const PRODUCERS: usize = 32;
-
-/// The history and journal of one run of a 3-state Pass machine, as the runtime would store
-/// them, and its output.
-struct Template {
-    history: Vec<HistoryRecord>,
-    journal: Vec<JournalEntry>,
-    input: String,
-    output: String,
-}
-
-fn template() -> Template {
-    let def = json!({"StartAt": "One", "States": {
-        "One": {"Type": "Pass", "Result": {"step": 1}, "ResultPath": "$.one", "Next": "Two"},
-        "Two": {"Type": "Pass", "Parameters": {"order.$": "$.order", "one.$": "$.one"}, "Next": "Three"},
-        "Three": {"Type": "Pass", "End": true}}});
-    let input = json!({"order": {"id": 7, "items": [1, 2, 3], "customer": "c-42"}});
-    let machine = Arc::new(Model::from_value(&def).expect("valid definition"));
-    let mut run = Run::new(machine, Limits::default());
-    let info = ExecutionInfo::standard("aws", "us-east-1", "123456789012", "bench", "run");
-    let mut clock = VirtualClock::starting_at(1_700_000_000_000);
-    let outcome = run_to_end(
-        &mut run,
-        info.clone(),
-        input.clone(),
-        7,
-        &mut clock,
-        &mut NoTasks,
-    );
-    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
-    let history: Vec<HistoryRecord> = run
-        .history()
-        .iter()
-        .map(|e| HistoryRecord {
-            id: e.id,
-            json: e.to_json(true).to_string(),
-        })
-        .collect();
-    // The journal's one input event: the start, with what replaying it needs.
-    let started = json!({"Started": {"info": {
-        "execution_arn": info.execution_arn, "execution_name": info.execution_name,
-        "state_machine_arn": info.state_machine_arn, "state_machine_name": info.state_machine_name,
-        "role_arn": info.role_arn, "region": info.region, "account": info.account,
-        "partition": info.partition, "redrive_count": 0, "express": false},
-        "input": input, "time": 1_700_000_000_000_i64, "seed": 7}});
-    Template {
-        history,
-        journal: vec![JournalEntry {
-            seq: 1,
-            json: started.to_string(),
-        }],
-        input: input.to_string(),
-        output: outcome.output.unwrap_or_default(),
-    }
-}
-
-fn batch(t: &Template, producer: usize, i: usize) -> WriteBatch {
-    let mut e = execution("bench", &format!("p{producer}-{i}"), 1_700_000_000_000);
-    e.input = t.input.clone();
-    e.status = ExecutionStatus::Succeeded;
-    e.output = Some(t.output.clone());
-    e.stop_date = Some(1_700_000_000_005);
-    let arn = e.arn.clone();
-    [
-        Op::CreateExecution(e),
-        Op::AppendHistory {
-            execution_arn: arn.clone(),
-            events: t.history.clone(),
-        },
-        Op::AppendJournal {
-            execution_arn: arn,
-            entries: t.journal.clone(),
-        },
-    ]
-    .into_iter()
-    .collect()
-}
 
 /// Producers as OS threads, each blocking on its commit.
 fn on_threads(store: &Arc<SqliteStore>, t: &Arc<Template>, per: usize) -> Vec<Duration> {
@@ -104,7 +27,7 @@ fn on_threads(store: &Arc<SqliteStore>, t: &Arc<Template>, per: usize) -> Vec<Du
                 scope.spawn(move || {
                     (0..per)
                         .map(|i| {
-                            let b = batch(&t, p, i);
+                            let b = batch(&t, &format!("p{p}-{i}"));
                             let start = Instant::now();
                             pollster::block_on(store.commit(b)).expect("commit");
                             start.elapsed()
@@ -133,7 +56,7 @@ fn on_tokio(store: &Arc<SqliteStore>, t: &Arc<Template>, per: usize) -> Vec<Dura
                 tokio::spawn(async move {
                     let mut latencies = Vec::with_capacity(per);
                     for i in 0..per {
-                        let b = batch(&t, p, i);
+                        let b = batch(&t, &format!("p{p}-{i}"));
                         let start = Instant::now();
                         store.commit(b).await.expect("commit");
                         latencies.push(start.elapsed());

@@ -17,6 +17,10 @@ pub(super) fn cases() -> Vec<Case> {
             run: failing_batch_changes_nothing,
         },
         Case {
+            name: "batch: a step's execution row, history and journal, and each refusal",
+            run: step_writes_and_refusals,
+        },
+        Case {
             name: "batch: an empty batch commits",
             run: empty_batch_commits,
         },
@@ -29,6 +33,85 @@ pub(super) fn cases() -> Vec<Case> {
             run: failures_among_concurrent_batches,
         },
     ]
+}
+
+/// The writes every step makes, in the order the runtime makes them: the execution row
+/// (created, then updated), a run of history events, journal entries. A taken event id or
+/// sequence number, or an absent execution, refuses the whole step.
+fn step_writes_and_refusals(s: &Arc<dyn Store>) -> Outcome {
+    let e = execution("m", "step", 1);
+    let step = |row: Op, history: std::ops::RangeInclusive<u64>, journal: u64| {
+        let arn = match &row {
+            Op::CreateExecution(x) | Op::UpdateExecution(x) => x.arn.clone(),
+            _ => String::new(),
+        };
+        batch([
+            row,
+            Op::AppendHistory {
+                execution_arn: arn.clone(),
+                events: events(history),
+            },
+            Op::AppendJournal {
+                execution_arn: arn,
+                entries: entries(journal..=journal),
+            },
+        ])
+    };
+    ok(
+        "start",
+        wait(s.commit(step(Op::CreateExecution(e.clone()), 1..=3, 1))),
+    )?;
+    let done = finished(e.clone(), ExecutionStatus::Succeeded, 5);
+    ok(
+        "next step",
+        wait(s.commit(step(Op::UpdateExecution(done.clone()), 4..=6, 2))),
+    )?;
+    check_eq!(
+        wait(s.commit(step(Op::CreateExecution(e.clone()), 1..=1, 9))),
+        Err(Error::already_exists(Record::Execution, e.arn.clone())),
+        "the start again"
+    );
+    let failed = finished(e.clone(), ExecutionStatus::Failed, 6);
+    check_eq!(
+        wait(s.commit(step(Op::UpdateExecution(failed.clone()), 6..=7, 3))),
+        Err(Error::already_exists(
+            Record::HistoryEvent,
+            format!("{} event 6", e.arn)
+        )),
+        "a step whose first event is taken"
+    );
+    check_eq!(
+        wait(s.commit(step(Op::UpdateExecution(failed.clone()), 7..=8, 2))),
+        Err(Error::already_exists(
+            Record::JournalEntry,
+            format!("{} entry 2", e.arn)
+        )),
+        "a step whose journal entry is taken"
+    );
+    let absent = execution("m", "absent", 1);
+    check_eq!(
+        wait(s.commit(step(Op::UpdateExecution(absent.clone()), 1..=1, 1))),
+        Err(Error::not_found(Record::Execution, absent.arn.clone())),
+        "a step of an absent execution"
+    );
+    check_eq!(
+        ok("read", wait(s.execution(&e.arn)))?,
+        Some(done),
+        "the execution as the last step that committed left it"
+    );
+    let history = read_all(100, |p| wait(s.history(&e.arn, false, p)))?;
+    check_eq!(history, events(1..=6), "the history of the committed steps");
+    check_eq!(
+        ok("journal", wait(s.journal(&e.arn)))?,
+        entries(1..=2),
+        "the journal of the committed steps"
+    );
+    check_eq!(
+        ok("read", wait(s.execution(&absent.arn)))?,
+        None,
+        "no execution from a refused step"
+    );
+    Ok(())
 }
 
 fn writes_apply_in_order(s: &Arc<dyn Store>) -> Outcome {
