@@ -20,6 +20,7 @@
 //! apply each migration once.
 
 mod apply;
+mod membership;
 mod read;
 mod rows;
 mod schema;
@@ -36,9 +37,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
-    JournalEntry, MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task, Timer,
-    WriteBatch,
+    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner, Result, Scope,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task,
+    Timer, WriteBatch,
 };
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot};
@@ -136,9 +137,13 @@ impl PgStore {
         // do not depend on their values, and planning them again at each execution (the
         // default for the first five, and whenever a custom plan looks cheaper) costs more
         // than running them.
+        // A transaction left open by a node that stopped (SIGSTOP, a hung process) would hold
+        // its partitions' rows and keep a takeover waiting: the server ends it after 5 s.
+        const SESSION: &str =
+            "-c plan_cache_mode=force_generic_plan -c idle_in_transaction_session_timeout=5000";
         let session = match config.get_options() {
-            Some(o) if !o.trim().is_empty() => format!("{o} -c plan_cache_mode=force_generic_plan"),
-            _ => "-c plan_cache_mode=force_generic_plan".to_string(),
+            Some(o) if !o.trim().is_empty() => format!("{o} {SESSION}"),
+            _ => SESSION.to_string(),
         };
         config.options(&session);
         if config.get_connect_timeout().is_none() {
@@ -287,6 +292,37 @@ impl Drop for PgStore {
                 runtime.shutdown_timeout(Duration::from_secs(1));
             }
         }
+    }
+}
+
+#[async_trait]
+impl Membership for PgStore {
+    async fn heartbeat(&self, node: &str, address: &str, ttl_ms: u64) -> Result<()> {
+        let (node, address) = (node.to_string(), address.to_string());
+        self.read(move |c| async move { membership::heartbeat(&c, &node, &address, ttl_ms).await })
+            .await
+    }
+
+    async fn acquire(&self, node: &str, partition: u32) -> Result<Option<u64>> {
+        let node = node.to_string();
+        self.read(move |c| async move { membership::acquire(&c, &node, partition).await })
+            .await
+    }
+
+    async fn release(&self, node: &str, partition: u32, epoch: u64) -> Result<bool> {
+        let node = node.to_string();
+        self.read(move |c| async move { membership::release(&c, &node, partition, epoch).await })
+            .await
+    }
+
+    async fn owners(&self) -> Result<Vec<PartitionOwner>> {
+        self.read(move |c| async move { membership::owners(&c).await })
+            .await
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
+        self.read(move |c| async move { membership::live_nodes(&c).await })
+            .await
     }
 }
 

@@ -12,6 +12,7 @@ use crate::rows::{backend, Result};
 pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_inline_storage.sql")),
+    (3, include_str!("../migrations/0003_partitions.sql")),
 ];
 
 /// The advisory lock key that serialises migrations ("baton" in ASCII).

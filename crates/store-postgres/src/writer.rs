@@ -33,13 +33,17 @@ pub(crate) struct Request {
     pub(crate) reply: oneshot::Sender<Result<()>>,
 }
 
-/// The writer a batch goes to: by the execution it writes (the first op that names one), else
-/// the resource its first op names. Batches of one execution thus commit in the order they
+/// The writer a batch goes to: by its fence's partition, else by the execution it writes (the
+/// first op that names one), else the resource its first op names. Batches of one execution thus commit in the order they
 /// were sent, and writers do not contend for the same rows.
 pub(crate) fn route(batch: &WriteBatch, writers: usize) -> usize {
     use std::hash::{Hash, Hasher};
     if writers <= 1 {
         return 0;
+    }
+    if let Some(fence) = batch.fence() {
+        // One writer per partition: its row is share-locked by one transaction at a time.
+        return fence.partition as usize % writers;
     }
     let ops = batch.ops();
     let key = ops
@@ -183,6 +187,9 @@ fn transient(outcome: &Result<()>) -> bool {
 /// The statements of one batch, or why it cannot be written.
 fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
     let mut out = Vec::with_capacity(batch.len() + 2);
+    if let Some(fence) = batch.fence() {
+        out.push(crate::membership::fence_statement(fence));
+    }
     let ops = batch.ops();
     let mut i = 0;
     while i < ops.len() {

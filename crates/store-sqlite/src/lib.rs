@@ -24,6 +24,7 @@
 mod apply;
 mod checkpoint;
 mod lock;
+mod membership;
 mod read;
 mod rows;
 mod schema;
@@ -38,9 +39,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
-    JournalEntry, MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task, Timer,
-    WriteBatch,
+    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner, Result, Scope,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task,
+    Timer, WriteBatch,
 };
 use crossbeam_channel::unbounded;
 use rusqlite::{Connection, OpenFlags};
@@ -109,6 +110,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Option<mpsc::Sender<Request>>,
     readers: Option<crossbeam_channel::Sender<Job>>,
+    /// The connection that writes node leases and partition owners (not batches).
+    control: Option<crossbeam_channel::Sender<Job>>,
     threads: Vec<JoinHandle<()>>,
     counters: Arc<writer::Counters>,
     /// Released last, after `Drop` joined the threads that use the database.
@@ -151,6 +154,23 @@ impl SqliteStore {
                 .map_err(|e| context(Error::backend(e)))?;
             threads.push(handle);
         }
+        let control = Connection::open(&path).map_err(|e| context(backend(e)))?;
+        control
+            .busy_timeout(Duration::from_secs(10))
+            .and_then(|()| {
+                control.pragma_update(None, "synchronous", sync_pragma(options.synchronous))
+            })
+            .map_err(|e| context(backend(e)))?;
+        let (control_tx, control_rx) = unbounded::<Job>();
+        let handle = std::thread::Builder::new()
+            .name("baton-store-control".into())
+            .spawn(move || {
+                while let Ok(job) = control_rx.recv() {
+                    job(&control);
+                }
+            })
+            .map_err(|e| context(Error::backend(e)))?;
+        threads.push(handle);
         let checkpointer = Connection::open(&path).map_err(|e| context(backend(e)))?;
         configure_checkpointer(&checkpointer, options.synchronous)
             .map_err(|e| context(backend(e)))?;
@@ -187,6 +207,7 @@ impl SqliteStore {
             path,
             writer: Some(write_tx),
             readers: Some(job_tx),
+            control: Some(control_tx),
             threads,
             counters,
             _lock: dir_lock,
@@ -225,8 +246,24 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        self.on(self.readers.as_ref(), f).await
+    }
+
+    /// Runs `f` on the control connection (membership writes).
+    async fn control<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.on(self.control.as_ref(), f).await
+    }
+
+    async fn on<T: Send + 'static>(
+        &self,
+        threads: Option<&crossbeam_channel::Sender<Job>>,
+        f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let readers = self.readers.as_ref().ok_or(Error::Closed)?;
+        let readers = threads.ok_or(Error::Closed)?;
         let job: Job = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
@@ -240,6 +277,7 @@ impl Drop for SqliteStore {
         // Closing the channels ends the threads once they have done what was sent.
         self.writer.take();
         self.readers.take();
+        self.control.take();
         for handle in self.threads.drain(..) {
             let _ = handle.join();
         }
@@ -286,6 +324,35 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "cache_size", -16_384)?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
+}
+
+#[async_trait]
+impl Membership for SqliteStore {
+    async fn heartbeat(&self, node: &str, address: &str, ttl_ms: u64) -> Result<()> {
+        let (node, address) = (node.to_string(), address.to_string());
+        self.control(move |c| membership::heartbeat(c, &node, &address, ttl_ms))
+            .await
+    }
+
+    async fn acquire(&self, node: &str, partition: u32) -> Result<Option<u64>> {
+        let node = node.to_string();
+        self.control(move |c| membership::acquire(c, &node, partition))
+            .await
+    }
+
+    async fn release(&self, node: &str, partition: u32, epoch: u64) -> Result<bool> {
+        let node = node.to_string();
+        self.control(move |c| membership::release(c, &node, partition, epoch))
+            .await
+    }
+
+    async fn owners(&self) -> Result<Vec<PartitionOwner>> {
+        self.read(membership::owners).await
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
+        self.read(membership::live_nodes).await
+    }
 }
 
 #[async_trait]

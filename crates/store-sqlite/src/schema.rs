@@ -11,6 +11,7 @@ use crate::rows::backend;
 pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_list_by_start_date.sql")),
+    (3, include_str!("../migrations/0003_partitions.sql")),
 ];
 
 /// The schema version this build writes.

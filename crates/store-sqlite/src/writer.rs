@@ -140,12 +140,15 @@ fn run_request(conn: &Connection, request: &Request) -> Outcome {
     match request {
         Request::Commit { batch, .. } => {
             let mut last = None;
-            Outcome::Committed(
+            let fenced = batch
+                .fence()
+                .map_or(Ok(()), |f| crate::membership::check_fence(conn, f));
+            Outcome::Committed(fenced.and_then(|()| {
                 batch
                     .ops()
                     .iter()
-                    .try_for_each(|op| apply(conn, op, &mut last)),
-            )
+                    .try_for_each(|op| apply(conn, op, &mut last))
+            }))
         }
         Request::Claim {
             activity_arn,

@@ -5,8 +5,8 @@
 //! step or none of it.
 
 use crate::{
-    Activity, Execution, HistoryRecord, JournalEntry, MapRun, StateMachine, StateMachineAlias,
-    StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
+    Activity, Execution, Fence, HistoryRecord, JournalEntry, MapRun, StateMachine,
+    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
 };
 
 /// One write. Creates fail with [`crate::Error::AlreadyExists`] when the key is taken; updates
@@ -102,10 +102,13 @@ pub enum Op {
     UpdateMapRun(MapRun),
 }
 
-/// An ordered list of writes, applied atomically by [`crate::Store::commit`].
+/// An ordered list of writes, applied atomically by [`crate::Store::commit`]. A fenced batch is
+/// applied only while its partition is still at the fence's epoch: otherwise nothing of it is,
+/// and the commit fails with [`crate::Error::Fenced`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WriteBatch {
     ops: Vec<Op>,
+    fence: Option<Fence>,
 }
 
 impl WriteBatch {
@@ -122,6 +125,16 @@ impl WriteBatch {
     pub fn with(mut self, op: Op) -> WriteBatch {
         self.ops.push(op);
         self
+    }
+
+    /// The batch, applied only while `fence` holds.
+    pub fn fenced(mut self, fence: Fence) -> WriteBatch {
+        self.fence = Some(fence);
+        self
+    }
+
+    pub fn fence(&self) -> Option<Fence> {
+        self.fence
     }
 
     pub fn ops(&self) -> &[Op] {
@@ -143,7 +156,7 @@ impl WriteBatch {
 
 impl From<Vec<Op>> for WriteBatch {
     fn from(ops: Vec<Op>) -> WriteBatch {
-        WriteBatch { ops }
+        WriteBatch { ops, fence: None }
     }
 }
 
@@ -151,6 +164,7 @@ impl FromIterator<Op> for WriteBatch {
     fn from_iter<I: IntoIterator<Item = Op>>(iter: I) -> WriteBatch {
         WriteBatch {
             ops: iter.into_iter().collect(),
+            fence: None,
         }
     }
 }

@@ -61,6 +61,11 @@ pub enum Error {
         key: String,
         reason: String,
     },
+    /// The batch was fenced at an epoch its partition has left: another node owns it now (or
+    /// the partition does not exist). Nothing of the batch was applied; the writer must stop
+    /// acting for the partition.
+    #[error("partition {partition} is no longer owned at epoch {epoch}")]
+    Fenced { partition: u32, epoch: u64 },
     /// A page token this store did not issue for this listing.
     #[error("invalid page token")]
     InvalidToken,

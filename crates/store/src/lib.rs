@@ -11,6 +11,7 @@ mod batch;
 mod error;
 mod executions;
 mod machines;
+mod membership;
 mod names;
 mod page;
 mod store;
@@ -27,6 +28,7 @@ pub use machines::{
     Activity, AliasesOf, Route, Scope, StateMachine, StateMachineAlias, StateMachineRevision,
     StateMachineVersion, Tag,
 };
+pub use membership::{Fence, Membership, PartitionOwner, PARTITIONS};
 pub use names::{ExecutionStatus, MachineStatus, MachineType, MapRunStatus, TaskKind, TaskStatus};
 pub use page::{Cursor, CursorReader, Page, PageRequest, PageToken};
 pub use store::Store;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use crate::{
     Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, JournalEntry,
-    MapRun, Millis, Page, PageRequest, Result, Scope, StateMachine, StateMachineAlias,
+    MapRun, Membership, Millis, Page, PageRequest, Result, Scope, StateMachine, StateMachineAlias,
     StateMachineRevision, StateMachineVersion, Tag, Task, Timer, WriteBatch,
 };
 
@@ -18,7 +18,7 @@ use crate::{
 /// Reads see every batch whose commit has returned. Gets return `Ok(None)` for absent records;
 /// listings of absent parents are empty.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Membership + Send + Sync + 'static {
     /// Applies the batch atomically; durable when this returns `Ok`. On `Err` nothing of the
     /// batch was applied. Once called, dropping the future does not withdraw the batch: it is
     /// either applied or not, and a read tells which.

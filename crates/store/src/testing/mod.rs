@@ -6,6 +6,7 @@ mod batches;
 mod executions;
 mod fixtures;
 mod machines;
+mod membership;
 mod tasks;
 
 use std::any::Any;
@@ -38,6 +39,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(executions::cases());
     all.extend(tasks::cases());
     all.extend(batches::cases());
+    all.extend(membership::cases());
     all
 }
 

@@ -1,0 +1,124 @@
+//! Two stores on one database, as two nodes: a takeover waits for the old owner's step in
+//! flight, then refuses its writes; racing takeovers each get a partition once.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_store::testing::{execution, wait};
+use baton_store::{Error, Fence, Membership, Op, Store, WriteBatch};
+use baton_store_postgres::testing::TestSchema;
+use baton_store_postgres::PgStore;
+
+fn open(schema: &TestSchema) -> Arc<PgStore> {
+    Arc::new(wait(PgStore::open(&schema.url)).expect("open store"))
+}
+
+#[test]
+fn a_takeover_waits_for_the_step_in_flight_then_fences_it_out() {
+    let Some(schema) = TestSchema::create("fencing") else {
+        return;
+    };
+    let (old, new) = (open(&schema), open(&schema));
+    // The old owner's lease is one millisecond long: it is as good as dead at once.
+    wait(old.heartbeat("old", "http://old", 1)).unwrap();
+    wait(new.heartbeat("new", "http://new", 60_000)).unwrap();
+    let first = wait(old.acquire("old", 3))
+        .unwrap()
+        .expect("a free partition");
+    std::thread::sleep(Duration::from_millis(20));
+
+    // The old owner's step in flight: its transaction holds the partition's row as every
+    // fenced batch does, and has not committed.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = tokio_postgres::Config::from_str(&schema.url).unwrap();
+    let (client, connection) = runtime
+        .block_on(config.connect(tokio_postgres::NoTls))
+        .unwrap();
+    runtime.spawn(connection);
+    runtime
+        .block_on(
+            client.batch_execute("BEGIN; SELECT epoch FROM partitions WHERE id = 3 FOR SHARE"),
+        )
+        .unwrap();
+
+    let taker = {
+        let new = new.clone();
+        std::thread::spawn(move || wait(new.acquire("new", 3)))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !taker.is_finished(),
+        "the takeover went ahead while a step of the old epoch was in flight"
+    );
+    runtime.block_on(client.batch_execute("COMMIT")).unwrap();
+    let second = taker
+        .join()
+        .unwrap()
+        .unwrap()
+        .expect("the takeover of an expired owner");
+    assert_eq!(second, first + 1);
+
+    let e = execution("m", "late", 1);
+    let late = WriteBatch::from(vec![Op::CreateExecution(e.clone())]).fenced(Fence {
+        partition: 3,
+        epoch: first,
+    });
+    assert_eq!(
+        wait(old.commit(late)),
+        Err(Error::Fenced {
+            partition: 3,
+            epoch: first
+        })
+    );
+    assert_eq!(wait(new.execution(&e.arn)).unwrap(), None);
+}
+
+#[test]
+fn racing_takeovers_give_each_partition_to_one_node() {
+    let Some(schema) = TestSchema::create("racing") else {
+        return;
+    };
+    let stores = [open(&schema), open(&schema)];
+    for (i, s) in stores.iter().enumerate() {
+        wait(s.heartbeat(&format!("n{i}"), "http://n", 60_000)).unwrap();
+    }
+    let won: Vec<Vec<(u32, u64)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                scope.spawn(move || {
+                    (0..baton_store::PARTITIONS)
+                        .filter_map(|p| {
+                            wait(s.acquire(&format!("n{i}"), p))
+                                .unwrap()
+                                .map(|e| (p, e))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut all: Vec<u32> = won.iter().flatten().map(|(p, _)| *p).collect();
+    all.sort();
+    assert_eq!(
+        all,
+        (0..baton_store::PARTITIONS).collect::<Vec<_>>(),
+        "every partition taken exactly once"
+    );
+    assert!(won.iter().flatten().all(|(_, e)| *e == 1), "{won:?}");
+    let owners = wait(stores[0].owners()).unwrap();
+    for (i, mine) in won.iter().enumerate() {
+        for (p, _) in mine {
+            assert_eq!(
+                owners[*p as usize].owner.as_deref(),
+                Some(&*format!("n{i}"))
+            );
+        }
+    }
+}

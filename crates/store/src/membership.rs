@@ -1,0 +1,57 @@
+//! Several nodes on one store: node leases, partitions with epochs, and the fence a batch
+//! carries. Executions live in partitions; each partition has at most one owner node at a
+//! time, identified by its epoch. A node that takes a partition bumps the epoch; a batch fenced
+//! at an older epoch is refused by the store itself ([`crate::Error::Fenced`]), inside the
+//! transaction that would have written it. So a node that was paused past its lease, or cut
+//! off from the others, cannot write for a partition another node has taken, whatever its
+//! clock says: safety needs no clock, only liveness does (leases run on the store's clock).
+
+use async_trait::async_trait;
+
+use crate::Result;
+
+/// How many partitions a store is made with. Fixed when the store is created.
+pub const PARTITIONS: u32 = 64;
+
+/// What a batch is fenced with: the partition its execution lives in, and the epoch at which
+/// the writing node owns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Fence {
+    pub partition: u32,
+    pub epoch: u64,
+}
+
+/// One partition's owner, as the store has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionOwner {
+    pub partition: u32,
+    pub epoch: u64,
+    /// The node that took it last; `None` once released (or never taken).
+    pub owner: Option<String>,
+    /// Whether that node's lease is still running on the store's clock.
+    pub owner_alive: bool,
+}
+
+/// Node leases and partition ownership.
+#[async_trait]
+pub trait Membership: Send + Sync {
+    /// Records `node` (listening at `address`) as alive for `ttl_ms` milliseconds from now, on
+    /// the store's clock, creating its record the first time.
+    async fn heartbeat(&self, node: &str, address: &str, ttl_ms: u64) -> Result<()>;
+
+    /// Takes `partition` for `node` when it is free or its owner's lease has run out (or the
+    /// owner is `node` itself): the epoch goes up by one and is returned. Waits for batches
+    /// being written under the old epoch to finish, so none commits after this returns.
+    /// `None` when another node owns it and is alive.
+    async fn acquire(&self, node: &str, partition: u32) -> Result<Option<u64>>;
+
+    /// Gives `partition` up if `node` owns it at `epoch`; whether it did. The next owner
+    /// bumps the epoch.
+    async fn release(&self, node: &str, partition: u32, epoch: u64) -> Result<bool>;
+
+    /// Every partition, by id.
+    async fn owners(&self) -> Result<Vec<PartitionOwner>>;
+
+    /// The nodes whose lease is running, by id, with their addresses.
+    async fn live_nodes(&self) -> Result<Vec<(String, String)>>;
+}
