@@ -20,6 +20,7 @@
 //! apply each migration once.
 
 mod apply;
+mod columnar;
 mod membership;
 mod read;
 mod rows;

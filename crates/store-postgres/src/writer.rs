@@ -25,6 +25,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use crate::apply::{statements, step_statement, Stmt};
+use crate::columnar;
 use crate::rows::{backend, Result};
 
 /// A batch to commit and who waits for it.
@@ -55,7 +56,7 @@ pub(crate) fn route(batch: &WriteBatch, writers: usize) -> usize {
     (h.finish() % writers as u64) as usize
 }
 
-fn execution_of(op: &Op) -> Option<&str> {
+pub(crate) fn execution_of(op: &Op) -> Option<&str> {
     match op {
         Op::CreateExecution(e) | Op::UpdateExecution(e) => Some(&e.arn),
         Op::AppendHistory { execution_arn, .. }
@@ -260,33 +261,57 @@ async fn run_statements(
 
 /// Applies the group in one transaction; each request's outcome, in order.
 async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -> Vec<Result<()>> {
-    // Each batch's statements, and where they end in the group's list.
+    // Each statement's batch (`None`: one shared by several), and what could not be written.
     let mut all: Vec<Stmt> = Vec::new();
-    let mut ends = Vec::with_capacity(group.len());
-    let mut unwritable: Vec<Option<Error>> = Vec::with_capacity(group.len());
-    for r in group {
+    let mut owners: Vec<Option<usize>> = Vec::new();
+    let mut unwritable: Vec<Option<Error>> = vec![None; group.len()];
+    let mut shared = vec![false; group.len()];
+    if group.len() >= 2 {
+        let batches: Vec<&WriteBatch> = group.iter().map(|r| &r.batch).collect();
+        let starts = columnar::shareable(&batches);
+        if starts.len() >= 2 {
+            let chosen: Vec<&WriteBatch> = starts.iter().map(|&i| batches[i]).collect();
+            if let Ok(stmts) = columnar::statements(&chosen) {
+                owners.extend(stmts.iter().map(|_| None));
+                all.extend(stmts);
+                for i in starts {
+                    shared[i] = true;
+                }
+            }
+        }
+    }
+    for (i, r) in group.iter().enumerate() {
+        if shared[i] {
+            continue;
+        }
         match batch_statements(&r.batch) {
             Ok(s) => {
+                owners.extend(s.iter().map(|_| Some(i)));
                 all.extend(s);
-                unwritable.push(None);
             }
-            Err(e) => unwritable.push(Some(e)),
+            Err(e) => unwritable[i] = Some(e),
         }
-        ends.push(all.len());
     }
     let straight = if unwritable.iter().any(Option::is_some) {
         None
     } else {
         let results = run_statements(conn, Some("BEGIN"), all).await;
-        let mut outcomes = Vec::with_capacity(group.len());
-        let mut start = 0;
-        for end in &ends {
-            let outcome = results[start..*end]
-                .iter()
-                .find_map(|r| r.as_ref().err().cloned())
-                .map_or(Ok(()), Err);
-            outcomes.push(outcome);
-            start = *end;
+        let mut outcomes: Vec<Result<()>> = group.iter().map(|_| Ok(())).collect();
+        for (result, owner) in results.into_iter().zip(&owners) {
+            if let Err(e) = result {
+                match owner {
+                    Some(i) if outcomes[*i].is_ok() => outcomes[*i] = Err(e),
+                    Some(_) => {}
+                    // A shared statement failed: every batch in it is in doubt.
+                    None => {
+                        for (i, s) in shared.iter().enumerate() {
+                            if *s && outcomes[i].is_ok() {
+                                outcomes[i] = Err(e.clone());
+                            }
+                        }
+                    }
+                }
+            }
         }
         if outcomes.iter().all(Result::is_ok) {
             return match conn.client.batch_execute("COMMIT").await {

@@ -29,6 +29,10 @@ pub(super) fn cases() -> Vec<Case> {
             run: concurrent_batches_all_land,
         },
         Case {
+            name: "batches: concurrent starts, some of names taken, each answered on its own",
+            run: concurrent_starts_some_taken,
+        },
+        Case {
             name: "batches: failing batches among concurrent ones take nothing with them",
             run: failures_among_concurrent_batches,
         },
@@ -365,32 +369,71 @@ fn concurrent_batches_all_land(s: &Arc<dyn Store>) -> Outcome {
     Ok(())
 }
 
+/// Runs `f(producer, i)` for `i` in `0..each` on each of `producers` threads at once; every
+/// result (those of a producer that panicked are missing).
+fn concurrently<T: Send>(
+    producers: usize,
+    each: usize,
+    f: impl Fn(usize, usize) -> T + Sync,
+) -> Vec<T> {
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..producers)
+            .map(|p| scope.spawn(move || (0..each).map(|i| f(p, i)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Many executions' one-step starts at once (the writes a backend may merge), a quarter of
+/// them of names already taken: those are refused with `AlreadyExists`, and the others land
+/// whole whatever group they shared.
+fn concurrent_starts_some_taken(s: &Arc<dyn Store>) -> Outcome {
+    const PRODUCERS: usize = 8;
+    const EACH: usize = 20;
+    for p in 0..PRODUCERS {
+        for i in (0..EACH).step_by(4) {
+            ok("taken before", wait(s.commit(step(p, i).1)))?;
+        }
+    }
+    let outcomes = concurrently(PRODUCERS, EACH, |p, i| {
+        let (arn, b) = step(p, i);
+        (arn, i, wait(s.commit(b)))
+    });
+    check_eq!(outcomes.len(), PRODUCERS * EACH, "batches committed");
+    for (arn, i, result) in outcomes {
+        if i % 4 == 0 {
+            check_eq!(
+                result,
+                Err(Error::already_exists(Record::Execution, arn.clone())),
+                "{arn}, a name taken"
+            );
+        } else {
+            ok(&arn, result)?;
+        }
+        let history = read_all(100, |p| wait(s.history(&arn, false, p)))?;
+        check_eq!(history, events(1..=8), "{arn}'s history, once");
+        check_eq!(
+            ok("journal", wait(s.journal(&arn)))?,
+            entries(1..=2),
+            "{arn}'s journal, once"
+        );
+    }
+    Ok(())
+}
+
 fn failures_among_concurrent_batches(s: &Arc<dyn Store>) -> Outcome {
     const PRODUCERS: usize = 8;
     const EACH: usize = 12;
     // Producer p writes batches p*EACH.., every third of which fails at its end.
-    type Outcomes = Vec<(usize, bool, Result<(), Error>)>;
-    let outcomes: Vec<Outcomes> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..PRODUCERS)
-            .map(|p| {
-                let s = s.clone();
-                scope.spawn(move || {
-                    (0..EACH)
-                        .map(|i| {
-                            let n = p * EACH + i;
-                            let fail = n.is_multiple_of(3);
-                            (n, fail, wait(s.commit(doomed_batch(n, fail))))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
+    let outcomes = concurrently(PRODUCERS, EACH, |p, i| {
+        let n = p * EACH + i;
+        let fail = n.is_multiple_of(3);
+        (n, fail, wait(s.commit(doomed_batch(n, fail))))
     });
-    let outcomes: Vec<_> = outcomes.into_iter().flatten().collect();
     check_eq!(outcomes.len(), PRODUCERS * EACH, "batches committed");
     for (n, fail, result) in outcomes {
         check_eq!(result.is_err(), fail, "batch {n} failed");
