@@ -34,6 +34,11 @@ pub struct ServeArgs {
         default_value = "sqlite"
     )]
     store: String,
+    /// Seconds a node's lease on a PostgreSQL store lasts without renewal (renewed every
+    /// fifth of it): how long a standby on the same store waits before it takes over from a
+    /// node that stopped answering.
+    #[arg(long, value_name = "SECONDS", env = "BATON_LEASE", default_value = "10", value_parser = seconds)]
+    lease: Duration,
     /// The account of callers whose access key id is not a 12-digit account id
     /// (`AWS_ACCOUNT_ID`, as Step Functions Local reads it).
     #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
@@ -299,6 +304,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     ));
     let (store, store_text) = open_store(&args.store, &args.data_dir).await?;
+    // A store several processes can open: hold it as one node, fencing every write; a second
+    // process stands by until this one's lease runs out.
+    let node = match &store_text {
+        Some(_) => {
+            let options = baton_runtime::node::NodeOptions {
+                id: uuid::Uuid::new_v4().to_string(),
+                address: format!("http://{addr}"),
+                lease: args.lease,
+            };
+            let node = baton_runtime::node::Node::take(store.clone(), options, |id, address| {
+                println!(
+                    "baton: standing by: node {id} ({address}) serves this store; taking over when its lease runs out"
+                )
+            })
+            .await
+            .context("taking the store's partitions")?;
+            Some(node)
+        }
+        None => None,
+    };
+    let store = node.as_ref().map_or(store, |n| n.store());
     let service_models = baton_runtime::botocore::installed().unwrap_or_else(|| {
         eprintln!(
             "baton: botocore not found (pip install botocore): TestState will not check mocked results against AWS's service models"
@@ -382,8 +408,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         _ => None,
     };
     let stopping = runtime.clone();
+    let node = node.map(Arc::new);
+    let holder = node.clone();
+    let (lost_tx, lost_rx) = tokio::sync::oneshot::channel::<String>();
     let shutdown = async move {
-        shutdown_signal().await;
+        let lost = async {
+            match &holder {
+                Some(node) => node.lost().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = shutdown_signal() => {}
+            why = lost => {
+                eprintln!("baton: stopping: this node lost its hold on the store: {why}");
+                let _ = lost_tx.send(why);
+            }
+        }
         // Long polls answer now, so the graceful stop does not wait for them.
         stopping.shutdown();
         let _ = s3_stop.send(());
@@ -395,6 +436,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     runtime.shutdown();
+    if let Ok(why) = lost_rx.await {
+        anyhow::bail!("lost the store to another node: {why}");
+    }
+    // A graceful stop hands the partitions over at once: a standby need not wait out the lease.
+    if let Some(node) = node.and_then(Arc::into_inner) {
+        if let Err(e) = node.release().await {
+            tracing::warn!("releasing the store's partitions: {e}");
+        }
+    }
     println!("baton: stopped");
     Ok(())
 }

@@ -25,6 +25,7 @@ pub mod integration;
 mod journal;
 mod live;
 mod mocks;
+pub mod node;
 mod offload;
 pub mod parameters;
 mod recovery;

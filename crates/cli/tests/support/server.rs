@@ -103,14 +103,19 @@ impl Server {
 
     /// A client signed with access key id `account` (a 12-digit id acts in that account).
     pub fn client(&self, account: &str) -> aws_sdk_sfn::Client {
-        let config = aws_sdk_sfn::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new(account, "secret", None, None, "test"))
-            .build();
-        aws_sdk_sfn::Client::from_conf(config)
+        client_at(&self.endpoint, account)
     }
+}
+
+/// A client of the server at `endpoint`, signed with access key id `account`.
+pub fn client_at(endpoint: &str, account: &str) -> aws_sdk_sfn::Client {
+    let config = aws_sdk_sfn::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(account, "secret", None, None, "test"))
+        .build();
+    aws_sdk_sfn::Client::from_conf(config)
 }
 
 impl Drop for Server {
