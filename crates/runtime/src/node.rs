@@ -1,7 +1,8 @@
 //! One node's hold on a store that several processes can open (PostgreSQL): a lease renewed on
 //! the store's clock, every partition owned, and every batch it writes fenced with the epoch
 //! it owns partition 0 at. Another node started on the same store stands by until this one's
-//! lease runs out (it stopped, crashed or hung), then takes every partition over, which bumps
+//! lease runs out (it stopped or hung), or at once when its process is gone (its presence
+//! lock, held by its connection, is free: killed, crashed), then takes every partition over, which bumps
 //! their epochs: from then on the store refuses this node's writes, so a node that was only
 //! paused cannot act on what the new one now runs. A node that learns it lost its hold (a
 //! refused write, or a lease it could not renew in time) stops.
@@ -51,40 +52,37 @@ impl Node {
     ) -> Result<Node> {
         let lease_ms = u64::try_from(options.lease.as_millis()).unwrap_or(u64::MAX);
         let pause = options.lease / 5;
+        // Gone with this process's connection: a standby that finds it gone takes over at
+        // once instead of waiting out the lease.
+        store.hold_presence(&options.id).await?;
         let mut told: Option<String> = None;
         let epochs = loop {
             store
                 .heartbeat(&options.id, &options.address, lease_ms)
                 .await?;
             let owners = store.owners().await?;
-            if let Some(other) = live_other(&owners, &options.id) {
-                if told.as_deref() != Some(other) {
-                    let address = store
-                        .live_nodes()
-                        .await?
-                        .into_iter()
-                        .find(|(id, _)| id == other)
-                        .map_or_else(String::new, |(_, a)| a);
-                    standing_by(other, &address);
-                    told = Some(other.to_string());
+            let gone = match live_other(&owners, &options.id) {
+                None => None,
+                Some(other) if store.is_gone(other).await? => Some(other.to_string()),
+                Some(other) => {
+                    if told.as_deref() != Some(other) {
+                        let address = store
+                            .live_nodes()
+                            .await?
+                            .into_iter()
+                            .find(|(id, _)| id == other)
+                            .map_or_else(String::new, |(_, a)| a);
+                        standing_by(other, &address);
+                        told = Some(other.to_string());
+                    }
+                    tokio::time::sleep(pause).await;
+                    continue;
                 }
-                tokio::time::sleep(pause).await;
-                continue;
-            }
-            let mut epochs = Vec::with_capacity(PARTITIONS as usize);
-            for p in 0..PARTITIONS {
-                match store.acquire(&options.id, p).await? {
-                    Some(e) => epochs.push(e),
-                    None => break,
-                }
-            }
-            if epochs.len() == PARTITIONS as usize {
+            };
+            if let Some(epochs) = take_all(&*store, &options.id, &owners, gone.as_deref()).await? {
                 break epochs;
             }
-            // Another node took one first: give back what this one got, and stand by.
-            for (p, e) in epochs.iter().enumerate() {
-                store.release(&options.id, p as u32, *e).await?;
-            }
+            // Another node took one first: stand by.
             tokio::time::sleep(pause).await;
         };
         let (lost_tx, lost) = watch::channel(None);
@@ -139,6 +137,37 @@ impl Node {
         }
         Ok(())
     }
+}
+
+/// Every partition for `me`: those of `gone` (a node whose process is gone) taken over, the
+/// others acquired. `None`, with what was taken given back, when another node got one first.
+async fn take_all(
+    store: &dyn Store,
+    me: &str,
+    owners: &[PartitionOwner],
+    gone: Option<&str>,
+) -> Result<Option<Vec<u64>>> {
+    let mut epochs = Vec::with_capacity(PARTITIONS as usize);
+    for p in 0..PARTITIONS {
+        let owner = owners
+            .iter()
+            .find(|o| o.partition == p)
+            .and_then(|o| o.owner.as_deref());
+        let taken = match (owner, gone) {
+            (Some(owner), Some(gone)) if owner == gone => store.take_over(me, p, gone).await?,
+            _ => store.acquire(me, p).await?,
+        };
+        match taken {
+            Some(e) => epochs.push(e),
+            None => {
+                for (p, e) in epochs.iter().enumerate() {
+                    store.release(me, p as u32, *e).await?;
+                }
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(epochs))
 }
 
 /// A live node other than `me` that owns a partition.
@@ -207,6 +236,15 @@ impl Membership for Fenced {
     }
     async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
         self.inner.live_nodes().await
+    }
+    async fn hold_presence(&self, node: &str) -> Result<()> {
+        self.inner.hold_presence(node).await
+    }
+    async fn is_gone(&self, node: &str) -> Result<bool> {
+        self.inner.is_gone(node).await
+    }
+    async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>> {
+        self.inner.take_over(node, partition, owner).await
     }
 }
 

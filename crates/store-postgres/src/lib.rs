@@ -93,6 +93,9 @@ pub struct PgStore {
     pool: Pool,
     counters: Arc<writer::Counters>,
     location: String,
+    config: tokio_postgres::Config,
+    /// The session holding this node's presence lock (`Membership::hold_presence`).
+    presence: Arc<tokio::sync::Mutex<Option<tokio_postgres::Client>>>,
 }
 
 /// The URL without its password, for messages.
@@ -211,6 +214,8 @@ impl PgStore {
             pool,
             counters,
             location,
+            config,
+            presence: Arc::default(),
         })
     }
 
@@ -323,6 +328,45 @@ impl Membership for PgStore {
 
     async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
         self.read(move |c| async move { membership::live_nodes(&c).await })
+            .await
+    }
+
+    async fn hold_presence(&self, node: &str) -> Result<()> {
+        let key = membership::presence_key(node);
+        let config = self.config.clone();
+        let presence = self.presence.clone();
+        run_on(&self.handle, async move {
+            let client = connect(&config).await?;
+            let held: bool = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, $2)",
+                    &[&membership::PRESENCE_CLASS, &key],
+                )
+                .await
+                .map_err(backend)?
+                .try_get(0)
+                .map_err(backend)?;
+            if !held {
+                return Err(Error::Backend(
+                    "another session holds this node's presence lock".into(),
+                ));
+            }
+            // Kept open for the store's life: the lock lasts as long as this session.
+            *presence.lock().await = Some(client);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn is_gone(&self, node: &str) -> Result<bool> {
+        let node = node.to_string();
+        self.read(move |c| async move { membership::is_gone(&c, &node).await })
+            .await
+    }
+
+    async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>> {
+        let (node, owner) = (node.to_string(), owner.to_string());
+        self.read(move |c| async move { membership::take_over(&c, &node, partition, &owner).await })
             .await
     }
 }

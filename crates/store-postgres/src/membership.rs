@@ -73,6 +73,67 @@ pub(crate) async fn acquire(c: &Client, node: &str, partition: u32) -> Result<Op
         .transpose()
 }
 
+pub(crate) async fn take_over(
+    c: &Client,
+    node: &str,
+    partition: u32,
+    owner: &str,
+) -> Result<Option<u64>> {
+    let Ok(partition) = i32::try_from(partition) else {
+        return Ok(None);
+    };
+    let rows = run(
+        c,
+        "UPDATE partitions SET owner = $2, epoch = epoch + 1, owned_at = now() \
+         WHERE id = $1 AND owner = $3 RETURNING epoch",
+        &[&partition, &node, &owner],
+    )
+    .await?;
+    rows.first()
+        .map(|r| get::<i64>(r, 0).map(|e| u64::try_from(e).unwrap_or(0)))
+        .transpose()
+}
+
+/// The advisory lock key of a node's presence: the two 32-bit halves of a hash of its id
+/// (`pg_advisory_lock(int, int)`, with the class 0x6261 for Baton).
+pub(crate) fn presence_key(node: &str) -> i32 {
+    // FNV-1a: stable across builds and processes, which the key must be.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in node.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h as i32
+}
+
+/// The class of presence locks (the first key of `pg_advisory_lock(int, int)`).
+pub(crate) const PRESENCE_CLASS: i32 = 0x6261;
+
+/// Whether `node`'s presence lock is free (its session is gone): taken and at once let go.
+pub(crate) async fn is_gone(c: &Client, node: &str) -> Result<bool> {
+    let key = presence_key(node);
+    let rows = run(
+        c,
+        "SELECT pg_try_advisory_lock($1, $2)",
+        &[&PRESENCE_CLASS, &key],
+    )
+    .await?;
+    let free: bool = rows
+        .first()
+        .map(|r| get(r, 0))
+        .transpose()?
+        .unwrap_or(false);
+    if free {
+        run(
+            c,
+            "SELECT pg_advisory_unlock($1, $2)",
+            &[&PRESENCE_CLASS, &key],
+        )
+        .await?;
+    }
+    Ok(free)
+}
+
 pub(crate) async fn release(c: &Client, node: &str, partition: u32, epoch: u64) -> Result<bool> {
     let (Ok(partition), Ok(epoch)) = (i32::try_from(partition), i64::try_from(epoch)) else {
         return Ok(false);

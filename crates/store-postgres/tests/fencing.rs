@@ -122,3 +122,33 @@ fn racing_takeovers_give_each_partition_to_one_node() {
         }
     }
 }
+
+#[test]
+fn a_node_is_gone_once_its_process_connection_closes() {
+    let Some(schema) = TestSchema::create("presence") else {
+        return;
+    };
+    let (a, b) = (open(&schema), open(&schema));
+    wait(a.hold_presence("a")).unwrap();
+    assert!(!wait(b.is_gone("a")).unwrap(), "a's process is running");
+    wait(a.heartbeat("a", "http://a", 60_000)).unwrap();
+    let first = wait(a.acquire("a", 9)).unwrap().expect("a free partition");
+    wait(b.heartbeat("b", "http://b", 60_000)).unwrap();
+    assert_eq!(wait(b.acquire("b", 9)).unwrap(), None, "a's lease runs");
+    // The process ends: its connections close with it.
+    drop(a);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !wait(b.is_gone("a")).unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a's presence outlived its connection"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        wait(b.take_over("b", 9, "someone-else")).unwrap(),
+        None,
+        "taken only from the owner named"
+    );
+    assert_eq!(wait(b.take_over("b", 9, "a")).unwrap(), Some(first + 1));
+}

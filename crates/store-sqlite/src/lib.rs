@@ -353,6 +353,21 @@ impl Membership for SqliteStore {
     async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
         self.read(membership::live_nodes).await
     }
+
+    async fn hold_presence(&self, _node: &str) -> Result<()> {
+        // One process opens the store (the folder lock): nobody else needs to see it go.
+        Ok(())
+    }
+
+    async fn is_gone(&self, _node: &str) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>> {
+        let (node, owner) = (node.to_string(), owner.to_string());
+        self.control(move |c| membership::take_over(c, &node, partition, &owner))
+            .await
+    }
 }
 
 #[async_trait]

@@ -60,6 +60,25 @@ pub(crate) fn acquire(conn: &Connection, node: &str, partition: u32) -> Result<O
     Ok(epoch.and_then(|e| u64::try_from(e).ok()))
 }
 
+pub(crate) fn take_over(
+    conn: &Connection,
+    node: &str,
+    partition: u32,
+    owner: &str,
+) -> Result<Option<u64>> {
+    let epoch: Option<i64> = conn
+        .prepare_cached(
+            "UPDATE partitions SET owner = ?2, epoch = epoch + 1 WHERE id = ?1 AND owner = ?3 \
+             RETURNING epoch",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![partition, node, owner], |r| r.get(0))
+                .optional()
+        })
+        .map_err(backend)?;
+    Ok(epoch.and_then(|e| u64::try_from(e).ok()))
+}
+
 pub(crate) fn release(conn: &Connection, node: &str, partition: u32, epoch: u64) -> Result<bool> {
     let Ok(epoch) = i64::try_from(epoch) else {
         return Ok(false);

@@ -54,4 +54,18 @@ pub trait Membership: Send + Sync {
 
     /// The nodes whose lease is running, by id, with their addresses.
     async fn live_nodes(&self) -> Result<Vec<(String, String)>>;
+
+    /// Marks `node` as present for as long as this store's own connection to the database
+    /// lives (a session lock on a shared store): when the process dies, the database sees its
+    /// connection close and the mark goes, long before its lease would run out. Call once,
+    /// before taking partitions.
+    async fn hold_presence(&self, node: &str) -> Result<()>;
+
+    /// Whether `node`'s presence mark is gone: it took one and its process's connection has
+    /// closed. Never true on a store only one process opens.
+    async fn is_gone(&self, node: &str) -> Result<bool>;
+
+    /// Takes `partition` from `owner`, a node found gone, whatever its lease says: the epoch
+    /// goes up by one and is returned. `None` when `owner` no longer owns it.
+    async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>>;
 }
