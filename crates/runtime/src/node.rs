@@ -1,6 +1,6 @@
 //! One node's hold on a store that several processes can open (PostgreSQL): a lease renewed on
 //! the store's clock, every partition owned, and every batch it writes fenced with the epoch
-//! it owns partition 0 at. Another node started on the same store stands by until this one's
+//! it owns its execution's partition at. Another node started on the same store stands by until this one's
 //! lease runs out (it stopped or hung), or at once when its process is gone (its presence
 //! lock, held by its connection, is free: killed, crashed), then takes every partition over, which bumps
 //! their epochs: from then on the store refuses this node's writes, so a node that was only
@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use baton_store::{
-    Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, Fence, HistoryRecord,
-    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner, Result, Scope,
-    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task,
-    Timer, WriteBatch, PARTITIONS,
+    partition_of, Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, Fence,
+    HistoryRecord, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
+    Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
+    Store, Tag, Task, Timer, WriteBatch, PARTITIONS,
 };
 use tokio::sync::watch;
 
@@ -90,10 +90,7 @@ impl Node {
         let renewer = tokio::spawn(renew(store.clone(), options.clone(), lost_tx.clone()));
         let fenced: Arc<dyn Store> = Arc::new(Fenced {
             inner: store,
-            fence: Fence {
-                partition: 0,
-                epoch: epochs[0],
-            },
+            epochs: epochs.clone(),
             lost: lost_tx,
         });
         Ok(Node {
@@ -110,9 +107,9 @@ impl Node {
         self.store.clone()
     }
 
-    /// The epoch this node owns partition 0 at.
-    pub fn epoch(&self) -> u64 {
-        self.epochs[0]
+    /// The epochs this node owns the partitions at, by partition.
+    pub fn epochs(&self) -> &[u64] {
+        &self.epochs
     }
 
     /// Resolves once this node has lost its hold, with why.
@@ -216,7 +213,8 @@ async fn renew(
 /// owns the store now: the hold is lost.
 struct Fenced {
     inner: Arc<dyn Store>,
-    fence: Fence,
+    /// The epoch this node owns each partition at.
+    epochs: Vec<u64>,
     lost: Arc<watch::Sender<Option<String>>>,
 }
 
@@ -251,7 +249,14 @@ impl Membership for Fenced {
 #[async_trait]
 impl Store for Fenced {
     async fn commit(&self, batch: WriteBatch) -> Result<()> {
-        let result = self.inner.commit(batch.fenced(self.fence)).await;
+        // Fenced in the partition its execution (or resource) lives in: writes spread over
+        // the store's writers as executions do.
+        let partition = partition_of(batch.subject().unwrap_or(""));
+        let fence = Fence {
+            partition,
+            epoch: self.epochs[partition as usize],
+        };
+        let result = self.inner.commit(batch.fenced(fence)).await;
         if let Err(Error::Fenced { partition, epoch }) = &result {
             let _ = self.lost.send(Some(format!(
                 "another node took the store over (partition {partition} is past epoch {epoch})"

@@ -94,16 +94,10 @@ pub(crate) async fn take_over(
         .transpose()
 }
 
-/// The advisory lock key of a node's presence: the two 32-bit halves of a hash of its id
-/// (`pg_advisory_lock(int, int)`, with the class 0x6261 for Baton).
+/// The advisory lock key of a node's presence: a hash of its id, the same in every process
+/// (the second key of `pg_advisory_lock(int, int)`, the first being [`PRESENCE_CLASS`]).
 pub(crate) fn presence_key(node: &str) -> i32 {
-    // FNV-1a: stable across builds and processes, which the key must be.
-    let mut h: u32 = 0x811c_9dc5;
-    for b in node.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h as i32
+    baton_store::stable_hash(node) as i32
 }
 
 /// The class of presence locks (the first key of `pg_advisory_lock(int, int)`).

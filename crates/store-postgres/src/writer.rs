@@ -34,59 +34,23 @@ pub(crate) struct Request {
     pub(crate) reply: oneshot::Sender<Result<()>>,
 }
 
-/// The writer a batch goes to: by its fence's partition, else by the execution it writes (the
-/// first op that names one), else the resource its first op names. Batches of one execution thus commit in the order they
-/// were sent, and writers do not contend for the same rows.
+/// The writer a batch goes to: by its fence's partition, else by the partition its subject
+/// (the execution it writes, else the resource) hashes to. Batches of one execution thus
+/// commit in the order they were sent, and writers do not contend for the same rows: a
+/// partition's row is share-locked by one writer's transaction at a time.
 pub(crate) fn route(batch: &WriteBatch, writers: usize) -> usize {
-    use std::hash::{Hash, Hasher};
     if writers <= 1 {
         return 0;
     }
-    if let Some(fence) = batch.fence() {
-        // One writer per partition: its row is share-locked by one transaction at a time.
-        return fence.partition as usize % writers;
-    }
-    let ops = batch.ops();
-    let key = ops
-        .iter()
-        .find_map(execution_of)
-        .or_else(|| ops.first().map(resource_of));
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut h);
-    (h.finish() % writers as u64) as usize
+    let partition = match batch.fence() {
+        Some(fence) => fence.partition,
+        None => baton_store::partition_of(batch.subject().unwrap_or("")),
+    };
+    partition as usize % writers
 }
 
 pub(crate) fn execution_of(op: &Op) -> Option<&str> {
-    match op {
-        Op::CreateExecution(e) | Op::UpdateExecution(e) => Some(&e.arn),
-        Op::AppendHistory { execution_arn, .. }
-        | Op::AppendJournal { execution_arn, .. }
-        | Op::DeleteTimer { execution_arn, .. }
-        | Op::DeleteTimers { execution_arn }
-        | Op::CompleteTask { execution_arn, .. }
-        | Op::DeleteTask { execution_arn, .. } => Some(execution_arn),
-        Op::PutTimer(t) => Some(&t.execution_arn),
-        Op::CreateTask(t) | Op::UpdateTask(t) => Some(&t.execution_arn),
-        Op::CreateMapRun(r) | Op::UpdateMapRun(r) => Some(&r.execution_arn),
-        _ => None,
-    }
-}
-
-fn resource_of(op: &Op) -> &str {
-    match op {
-        Op::CreateStateMachine(m) | Op::UpdateStateMachine(m) => &m.arn,
-        Op::PutRevision(r) => &r.state_machine_arn,
-        Op::CreateVersion(v) => &v.state_machine_arn,
-        Op::CreateAlias(a) | Op::UpdateAlias(a) => &a.state_machine_arn,
-        Op::CreateActivity(a) => &a.arn,
-        Op::DeleteStateMachine { arn }
-        | Op::DeleteVersion { arn }
-        | Op::DeleteAlias { arn }
-        | Op::DeleteActivity { arn }
-        | Op::TagResource { arn, .. }
-        | Op::UntagResource { arn, .. } => arn,
-        other => execution_of(other).unwrap_or(""),
-    }
+    op.execution()
 }
 
 /// Counts of the writer's work, for benchmarks and metrics.

@@ -102,6 +102,43 @@ pub enum Op {
     UpdateMapRun(MapRun),
 }
 
+impl Op {
+    /// The execution this write is about, if any.
+    pub fn execution(&self) -> Option<&str> {
+        match self {
+            Op::CreateExecution(e) | Op::UpdateExecution(e) => Some(&e.arn),
+            Op::AppendHistory { execution_arn, .. }
+            | Op::AppendJournal { execution_arn, .. }
+            | Op::DeleteTimer { execution_arn, .. }
+            | Op::DeleteTimers { execution_arn }
+            | Op::CompleteTask { execution_arn, .. }
+            | Op::DeleteTask { execution_arn, .. } => Some(execution_arn),
+            Op::PutTimer(t) => Some(&t.execution_arn),
+            Op::CreateTask(t) | Op::UpdateTask(t) => Some(&t.execution_arn),
+            Op::CreateMapRun(r) | Op::UpdateMapRun(r) => Some(&r.execution_arn),
+            _ => None,
+        }
+    }
+
+    /// The resource this write is about: its execution, else the state machine or activity.
+    pub fn resource(&self) -> &str {
+        match self {
+            Op::CreateStateMachine(m) | Op::UpdateStateMachine(m) => &m.arn,
+            Op::PutRevision(r) => &r.state_machine_arn,
+            Op::CreateVersion(v) => &v.state_machine_arn,
+            Op::CreateAlias(a) | Op::UpdateAlias(a) => &a.state_machine_arn,
+            Op::CreateActivity(a) => &a.arn,
+            Op::DeleteStateMachine { arn }
+            | Op::DeleteVersion { arn }
+            | Op::DeleteAlias { arn }
+            | Op::DeleteActivity { arn }
+            | Op::TagResource { arn, .. }
+            | Op::UntagResource { arn, .. } => arn,
+            other => other.execution().unwrap_or(""),
+        }
+    }
+}
+
 /// An ordered list of writes, applied atomically by [`crate::Store::commit`]. A fenced batch is
 /// applied only while its partition is still at the fence's epoch: otherwise nothing of it is,
 /// and the commit fails with [`crate::Error::Fenced`].
@@ -135,6 +172,15 @@ impl WriteBatch {
 
     pub fn fence(&self) -> Option<Fence> {
         self.fence
+    }
+
+    /// What the batch writes about: the first execution one of its writes names, else the
+    /// resource of its first write; `None` for an empty batch.
+    pub fn subject(&self) -> Option<&str> {
+        self.ops
+            .iter()
+            .find_map(Op::execution)
+            .or_else(|| self.ops.first().map(Op::resource))
     }
 
     pub fn ops(&self) -> &[Op] {

@@ -28,7 +28,7 @@ pub use machines::{
     Activity, AliasesOf, Route, Scope, StateMachine, StateMachineAlias, StateMachineRevision,
     StateMachineVersion, Tag,
 };
-pub use membership::{Fence, Membership, PartitionOwner, PARTITIONS};
+pub use membership::{partition_of, stable_hash, Fence, Membership, PartitionOwner, PARTITIONS};
 pub use names::{ExecutionStatus, MachineStatus, MachineType, MapRunStatus, TaskKind, TaskStatus};
 pub use page::{Cursor, CursorReader, Page, PageRequest, PageToken};
 pub use store::Store;

@@ -13,6 +13,21 @@ use crate::Result;
 /// How many partitions a store is made with. Fixed when the store is created.
 pub const PARTITIONS: u32 = 64;
 
+/// A hash of `key` that is the same on every node and every build (FNV-1a of its bytes).
+pub fn stable_hash(key: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in key.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The partition a key (an execution's ARN) lives in, the same on every node.
+pub fn partition_of(key: &str) -> u32 {
+    stable_hash(key) % PARTITIONS
+}
+
 /// What a batch is fenced with: the partition its execution lives in, and the epoch at which
 /// the writing node owns it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
