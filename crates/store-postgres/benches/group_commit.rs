@@ -19,43 +19,7 @@ use baton_store_postgres::{Options, PgStore};
 
 #[path = "../../store-sqlite/benches/common/three_pass.rs"]
 mod three_pass;
-use three_pass::{batch, template, Template};
-
-/// Producers as tasks on a 2-thread tokio runtime, as the server runs them.
-fn on_tokio(
-    store: &Arc<PgStore>,
-    t: &Arc<Template>,
-    run: usize,
-    producers: usize,
-    per: usize,
-) -> Vec<Duration> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let handles: Vec<_> = (0..producers)
-            .map(|p| {
-                let (store, t) = (store.clone(), t.clone());
-                tokio::spawn(async move {
-                    let mut latencies = Vec::with_capacity(per);
-                    for i in 0..per {
-                        let b = batch(&t, &format!("r{run}-p{p}-{i}"));
-                        let start = Instant::now();
-                        store.commit(b).await.expect("commit");
-                        latencies.push(start.elapsed());
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.await.expect("producer"));
-        }
-        all
-    })
-}
+use three_pass::{on_tokio, template};
 
 /// Reads every execution written back (as `DescribeExecution` would), `producers` tasks at a
 /// time; how many were read.
@@ -147,7 +111,9 @@ fn main() {
                 pollster::block_on(PgStore::open_with(&schema.url, options)).expect("open"),
             );
             let (start, busy_start) = (Instant::now(), machine_busy());
-            let mut latencies = on_tokio(&store, &t, run, producers, per);
+            let mut latencies = on_tokio(&store, &t, producers, per, move |p, i| {
+                format!("r{run}-p{p}-{i}")
+            });
             let elapsed = start.elapsed();
             let busy = machine_busy()
                 .zip(busy_start)

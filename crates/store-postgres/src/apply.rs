@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use baton_store::{
-    list_date, Error, Execution, HistoryRecord, MapRun, Op, Record, StateMachine,
+    list_date, Error, Execution, HistoryRecord, JournalEntry, MapRun, Op, Record, StateMachine,
     StateMachineAlias, Task, TaskStatus,
 };
 use tokio_postgres::types::ToSql;
@@ -69,6 +69,27 @@ fn written(record: Record, key: String, must: bool) -> Check {
         Ok(_) => Ok(()),
         Err(e) => Err(insert_error(e, record, || key)),
     })
+}
+
+/// The answer of a statement that checks its own keys: column 0 holds the execution's id
+/// (NULL: it does not exist), and each of `taken` a column holding the first key already taken
+/// (NULL: none), with the record it is and the word that names its keys.
+fn keys_free(row: Option<&Row>, arn: String, taken: &[(usize, Record, &str)]) -> Result<()> {
+    let Some(row) = row else {
+        return Err(Error::not_found(Record::Execution, arn));
+    };
+    if get::<Option<i64>>(row, 0)?.is_none() {
+        return Err(Error::not_found(Record::Execution, arn));
+    }
+    for (column, record, word) in taken {
+        if let Some(key) = get::<Option<i64>>(row, *column)? {
+            return Err(Error::already_exists(
+                *record,
+                format!("{arn} {word} {key}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Appends the statements of `op` to `out`.
@@ -284,17 +305,7 @@ pub(crate) fn statements(op: &Op, out: &mut Vec<Stmt>) -> Result<()> {
                     let rows = r.map_err(|e| {
                         insert_error(e, Record::JournalEntry, || format!("{arn} entries"))
                     })?;
-                    let row = rows.first().ok_or_else(|| Error::backend("no answer"))?;
-                    if get::<Option<i64>>(row, 0)?.is_none() {
-                        return Err(Error::not_found(Record::Execution, arn));
-                    }
-                    match get::<Option<i64>>(row, 1)? {
-                        Some(seq) => Err(Error::already_exists(
-                            Record::JournalEntry,
-                            format!("{arn} entry {seq}"),
-                        )),
-                        None => Ok(()),
-                    }
+                    keys_free(rows.first(), arn, &[(1, Record::JournalEntry, "entry")])
                 }),
             ));
         }
@@ -470,11 +481,18 @@ fn write_execution(e: &Execution, create: bool) -> Result<Stmt> {
     })
 }
 
-/// A step's usual first three writes as ONE statement: the execution row (created or
-/// updated), its history (one run of consecutive events) and its journal entries, the last two
-/// keyed by the id the first returns. One statement instead of three, and no lookups of the
-/// execution by ARN. `None` when `ops` does not start that way; the ops consumed otherwise.
-pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
+/// A step's usual first three writes: the execution row, one run of consecutive history
+/// events, journal entries, all of one execution.
+pub(crate) struct Step<'a> {
+    pub(crate) execution: &'a Execution,
+    /// The row is created (else updated).
+    pub(crate) create: bool,
+    pub(crate) events: &'a [HistoryRecord],
+    pub(crate) entries: &'a [JournalEntry],
+}
+
+/// The step `ops` starts with, if it starts with one.
+pub(crate) fn step_shape(ops: &[Op]) -> Option<Step<'_>> {
     let [first, Op::AppendHistory {
         execution_arn: history_arn,
         events,
@@ -483,24 +501,43 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
         entries,
     }, ..] = ops
     else {
-        return Ok(None);
+        return None;
     };
-    let (e, create) = match first {
+    let (execution, create) = match first {
         Op::CreateExecution(e) => (e, true),
         Op::UpdateExecution(e) => (e, false),
-        _ => return Ok(None),
+        _ => return None,
     };
     let consecutive = events
         .windows(2)
         .all(|w| w[1].id == w[0].id.wrapping_add(1));
-    if *history_arn != e.arn
-        || *journal_arn != e.arn
-        || events.is_empty()
-        || entries.is_empty()
-        || !consecutive
-    {
+    (*history_arn == execution.arn
+        && *journal_arn == execution.arn
+        && !events.is_empty()
+        && !entries.is_empty()
+        && consecutive)
+        .then_some(Step {
+            execution,
+            create,
+            events,
+            entries,
+        })
+}
+
+/// A step's usual first three writes as ONE statement: the execution row (created or
+/// updated), its history (one run of consecutive events) and its journal entries, the last two
+/// keyed by the id the first returns. One statement instead of three, and no lookups of the
+/// execution by ARN. `None` when `ops` does not start that way; the ops consumed otherwise.
+pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
+    let Some(Step {
+        execution: e,
+        create,
+        events,
+        entries,
+    }) = step_shape(ops)
+    else {
         return Ok(None);
-    }
+    };
     let mut params = execution_params(e);
     params.push(p(big(events[0].id)?));
     params.push(p(big(events[events.len() - 1].id)?));
@@ -554,25 +591,14 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
             }
             None => backend(err),
         })?;
-        let Some(row) = rows.first() else {
-            return Err(Error::not_found(Record::Execution, arn));
-        };
-        if get::<Option<i64>>(row, 0)?.is_none() {
-            return Err(Error::not_found(Record::Execution, arn));
-        }
-        if let Some(id) = get::<Option<i64>>(row, 1)? {
-            return Err(Error::already_exists(
-                Record::HistoryEvent,
-                format!("{arn} event {id}"),
-            ));
-        }
-        if let Some(seq) = get::<Option<i64>>(row, 2)? {
-            return Err(Error::already_exists(
-                Record::JournalEntry,
-                format!("{arn} entry {seq}"),
-            ));
-        }
-        Ok(())
+        keys_free(
+            rows.first(),
+            arn,
+            &[
+                (1, Record::HistoryEvent, "event"),
+                (2, Record::JournalEntry, "entry"),
+            ],
+        )
     });
     Ok(Some((
         Stmt {
@@ -612,17 +638,7 @@ fn append_history(arn: &str, events: &[HistoryRecord], out: &mut Vec<Stmt>) -> R
                 let rows = r.map_err(|e| {
                     insert_error(e, Record::HistoryEvent, || format!("{key} event {first}"))
                 })?;
-                let row = rows.first().ok_or_else(|| Error::backend("no answer"))?;
-                if get::<Option<i64>>(row, 0)?.is_none() {
-                    return Err(Error::not_found(Record::Execution, key));
-                }
-                match get::<Option<i64>>(row, 1)? {
-                    Some(id) => Err(Error::already_exists(
-                        Record::HistoryEvent,
-                        format!("{key} event {id}"),
-                    )),
-                    None => Ok(()),
-                }
+                keys_free(rows.first(), key, &[(1, Record::HistoryEvent, "event")])
             }),
         ));
         start = end;

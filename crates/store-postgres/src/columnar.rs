@@ -9,41 +9,30 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use baton_store::{list_date, Execution, Op, WriteBatch};
+use baton_store::{list_date, Execution, WriteBatch};
 
-use crate::apply::{Param, Stmt};
+use crate::apply::{step_shape, Param, Step, Stmt};
 use crate::rows::{backend, big, get, Result};
 
-/// The batch's execution when the batch is exactly a new execution's one step: its row, one
-/// run of consecutive history events and its journal entries.
-pub(crate) fn one_step_start(batch: &WriteBatch) -> Option<&Execution> {
-    let [Op::CreateExecution(e), Op::AppendHistory {
-        execution_arn: h,
-        events,
-    }, Op::AppendJournal {
-        execution_arn: j,
-        entries,
-    }] = batch.ops()
-    else {
-        return None;
-    };
-    let consecutive = events
-        .windows(2)
-        .all(|w| w[1].id == w[0].id.wrapping_add(1));
-    (*h == e.arn && *j == e.arn && !events.is_empty() && !entries.is_empty() && consecutive)
-        .then_some(e)
+/// The batch's step when the batch is exactly a new execution's one step: its row, one run of
+/// consecutive history events and its journal entries.
+pub(crate) fn one_step_start(batch: &WriteBatch) -> Option<Step<'_>> {
+    step_shape(batch.ops()).filter(|step| step.create && batch.ops().len() == 3)
 }
 
 /// Which of `batches` can share one statement: one-step starts whose execution no other batch
 /// of the group writes. Their indexes.
 pub(crate) fn shareable(batches: &[&WriteBatch]) -> Vec<usize> {
-    let starts: Vec<Option<&Execution>> = batches.iter().map(|b| one_step_start(b)).collect();
+    let starts: Vec<Option<&Execution>> = batches
+        .iter()
+        .map(|b| one_step_start(b).map(|step| step.execution))
+        .collect();
     let mut named = HashSet::new();
     let mut twice = HashSet::new();
     for b in batches {
         let mut mine = HashSet::new();
         for op in b.ops() {
-            if let Some(arn) = crate::writer::execution_of(op) {
+            if let Some(arn) = op.execution() {
                 mine.insert(arn);
             }
         }
@@ -64,17 +53,19 @@ pub(crate) fn shareable(batches: &[&WriteBatch]) -> Vec<usize> {
 /// check of their fences.
 pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     let n = starts.len();
-    let mut cols: [Vec<Option<String>>; 13] = Default::default();
+    let mut cols: [Vec<Option<String>>; 15] = Default::default();
     let mut ints: [Vec<Option<i64>>; 5] = Default::default();
     let (mut first, mut last, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
     let mut events: Vec<String> = Vec::new();
     let (mut j_arn, mut j_seq, mut j_event) = (vec![], vec![], vec![]);
     let mut fences: Vec<(i32, i64)> = Vec::new();
     for b in starts {
-        let Some(e) = one_step_start(b) else {
-            return Err(baton_store::Error::backend("not a one-step start"));
-        };
-        let [_, Op::AppendHistory { events: h, .. }, Op::AppendJournal { entries, .. }] = b.ops()
+        let Some(Step {
+            execution: e,
+            events: h,
+            entries,
+            ..
+        }) = one_step_start(b)
         else {
             return Err(baton_store::Error::backend("not a one-step start"));
         };
@@ -98,6 +89,8 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
             e.error.clone(),
             e.cause.clone(),
             e.map_run_arn.clone(),
+            e.parent_arn.clone(),
+            e.trace_header.clone(),
         ];
         for (col, v) in cols.iter_mut().zip(texts) {
             col.push(v);
@@ -125,25 +118,21 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
             j_event.push(en.json.clone());
         }
     }
-    let parents: Vec<Option<String>> = starts
-        .iter()
-        .filter_map(|b| one_step_start(b))
-        .map(|e| e.parent_arn.clone())
-        .collect();
-    let traces: Vec<Option<String>> = starts
-        .iter()
-        .filter_map(|b| one_step_start(b))
-        .map(|e| e.trace_header.clone())
-        .collect();
+    // $1…$13 the text columns, $14…$18 the numbers, then $19 and $20 parent and trace header.
+    let [arn, name, machine, version, alias, revision, kind, status, input, output, error, cause, map_run, parent, trace] =
+        cols;
     let mut params: Vec<Param> = Vec::with_capacity(30);
-    for col in cols {
+    for col in [
+        arn, name, machine, version, alias, revision, kind, status, input, output, error, cause,
+        map_run,
+    ] {
         params.push(Box::new(col));
     }
     for col in ints {
         params.push(Box::new(col));
     }
-    params.push(Box::new(parents));
-    params.push(Box::new(traces));
+    params.push(Box::new(parent));
+    params.push(Box::new(trace));
     params.push(Box::new(first));
     params.push(Box::new(last));
     params.push(Box::new(lo));

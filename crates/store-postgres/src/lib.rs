@@ -237,7 +237,9 @@ impl PgStore {
         schema::latest()
     }
 
-    async fn read<T, F, Fut>(&self, f: F) -> Result<T>
+    /// Runs `f` with a pooled connection: every read, activity claims and membership changes
+    /// (everything but batches, which the writers commit).
+    async fn pooled<T, F, Fut>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(Client) -> Fut + Send + 'static,
@@ -305,29 +307,31 @@ impl Drop for PgStore {
 impl Membership for PgStore {
     async fn heartbeat(&self, node: &str, address: &str, ttl_ms: u64) -> Result<()> {
         let (node, address) = (node.to_string(), address.to_string());
-        self.read(move |c| async move { membership::heartbeat(&c, &node, &address, ttl_ms).await })
-            .await
+        self.pooled(
+            move |c| async move { membership::heartbeat(&c, &node, &address, ttl_ms).await },
+        )
+        .await
     }
 
     async fn acquire(&self, node: &str, partition: u32) -> Result<Option<u64>> {
         let node = node.to_string();
-        self.read(move |c| async move { membership::acquire(&c, &node, partition).await })
+        self.pooled(move |c| async move { membership::acquire(&c, &node, partition).await })
             .await
     }
 
     async fn release(&self, node: &str, partition: u32, epoch: u64) -> Result<bool> {
         let node = node.to_string();
-        self.read(move |c| async move { membership::release(&c, &node, partition, epoch).await })
+        self.pooled(move |c| async move { membership::release(&c, &node, partition, epoch).await })
             .await
     }
 
     async fn owners(&self) -> Result<Vec<PartitionOwner>> {
-        self.read(move |c| async move { membership::owners(&c).await })
+        self.pooled(move |c| async move { membership::owners(&c).await })
             .await
     }
 
     async fn live_nodes(&self) -> Result<Vec<(String, String)>> {
-        self.read(move |c| async move { membership::live_nodes(&c).await })
+        self.pooled(move |c| async move { membership::live_nodes(&c).await })
             .await
     }
 
@@ -360,14 +364,16 @@ impl Membership for PgStore {
 
     async fn is_gone(&self, node: &str) -> Result<bool> {
         let node = node.to_string();
-        self.read(move |c| async move { membership::is_gone(&c, &node).await })
+        self.pooled(move |c| async move { membership::is_gone(&c, &node).await })
             .await
     }
 
     async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>> {
         let (node, owner) = (node.to_string(), owner.to_string());
-        self.read(move |c| async move { membership::take_over(&c, &node, partition, &owner).await })
-            .await
+        self.pooled(
+            move |c| async move { membership::take_over(&c, &node, partition, &owner).await },
+        )
+        .await
     }
 }
 
@@ -394,7 +400,7 @@ impl Store for PgStore {
     ) -> Result<Option<Task>> {
         let activity_arn = activity_arn.to_string();
         let worker_name = worker_name.map(str::to_string);
-        self.read(move |c| async move {
+        self.pooled(move |c| async move {
             read::claim(&c, &activity_arn, worker_name.as_deref(), now).await
         })
         .await
@@ -402,7 +408,7 @@ impl Store for PgStore {
 
     async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::state_machine(&c, &arn).await })
+        self.pooled(move |c| async move { read::state_machine(&c, &arn).await })
             .await
     }
 
@@ -412,7 +418,7 @@ impl Store for PgStore {
         page: &PageRequest,
     ) -> Result<Page<StateMachine>> {
         let (scope, page) = (scope.clone(), page.clone());
-        self.read(move |c| async move { read::state_machines(&c, &scope, &page).await })
+        self.pooled(move |c| async move { read::state_machines(&c, &scope, &page).await })
             .await
     }
 
@@ -422,13 +428,13 @@ impl Store for PgStore {
         revision_id: &str,
     ) -> Result<Option<StateMachineRevision>> {
         let (arn, id) = (state_machine_arn.to_string(), revision_id.to_string());
-        self.read(move |c| async move { read::revision(&c, &arn, &id).await })
+        self.pooled(move |c| async move { read::revision(&c, &arn, &id).await })
             .await
     }
 
     async fn version(&self, arn: &str) -> Result<Option<StateMachineVersion>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::version(&c, &arn).await })
+        self.pooled(move |c| async move { read::version(&c, &arn).await })
             .await
     }
 
@@ -438,13 +444,13 @@ impl Store for PgStore {
         page: &PageRequest,
     ) -> Result<Page<StateMachineVersion>> {
         let (arn, page) = (state_machine_arn.to_string(), page.clone());
-        self.read(move |c| async move { read::versions(&c, &arn, &page).await })
+        self.pooled(move |c| async move { read::versions(&c, &arn, &page).await })
             .await
     }
 
     async fn alias(&self, arn: &str) -> Result<Option<StateMachineAlias>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::alias(&c, &arn).await })
+        self.pooled(move |c| async move { read::alias(&c, &arn).await })
             .await
     }
 
@@ -458,7 +464,7 @@ impl Store for PgStore {
             AliasesOf::Machine(arn) => (true, arn.to_string()),
             AliasesOf::Version(arn) => (false, arn.to_string()),
         };
-        self.read(move |c| async move {
+        self.pooled(move |c| async move {
             let of = if machine {
                 AliasesOf::Machine(&arn)
             } else {
@@ -471,25 +477,25 @@ impl Store for PgStore {
 
     async fn activity(&self, arn: &str) -> Result<Option<Activity>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::activity(&c, &arn).await })
+        self.pooled(move |c| async move { read::activity(&c, &arn).await })
             .await
     }
 
     async fn activities(&self, scope: &Scope, page: &PageRequest) -> Result<Page<Activity>> {
         let (scope, page) = (scope.clone(), page.clone());
-        self.read(move |c| async move { read::activities(&c, &scope, &page).await })
+        self.pooled(move |c| async move { read::activities(&c, &scope, &page).await })
             .await
     }
 
     async fn tags(&self, resource_arn: &str) -> Result<Vec<Tag>> {
         let arn = resource_arn.to_string();
-        self.read(move |c| async move { read::tags(&c, &arn).await })
+        self.pooled(move |c| async move { read::tags(&c, &arn).await })
             .await
     }
 
     async fn execution(&self, arn: &str) -> Result<Option<Execution>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::execution(&c, &arn).await })
+        self.pooled(move |c| async move { read::execution(&c, &arn).await })
             .await
     }
 
@@ -499,12 +505,12 @@ impl Store for PgStore {
         page: &PageRequest,
     ) -> Result<Page<ExecutionSummary>> {
         let (filter, page) = (filter.clone(), page.clone());
-        self.read(move |c| async move { read::executions(&c, &filter, &page).await })
+        self.pooled(move |c| async move { read::executions(&c, &filter, &page).await })
             .await
     }
 
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
-        self.read(move |c| async move { read::unfinished_executions(&c).await })
+        self.pooled(move |c| async move { read::unfinished_executions(&c).await })
             .await
     }
 
@@ -515,53 +521,53 @@ impl Store for PgStore {
         page: &PageRequest,
     ) -> Result<Page<HistoryRecord>> {
         let (arn, page) = (execution_arn.to_string(), page.clone());
-        self.read(move |c| async move { read::history(&c, &arn, reverse, &page).await })
+        self.pooled(move |c| async move { read::history(&c, &arn, reverse, &page).await })
             .await
     }
 
     async fn journal(&self, execution_arn: &str) -> Result<Vec<JournalEntry>> {
         let arn = execution_arn.to_string();
-        self.read(move |c| async move { read::journal(&c, &arn).await })
+        self.pooled(move |c| async move { read::journal(&c, &arn).await })
             .await
     }
 
     async fn due_timers(&self, now: Millis, limit: usize) -> Result<Vec<Timer>> {
-        self.read(move |c| async move { read::due_timers(&c, now, limit).await })
+        self.pooled(move |c| async move { read::due_timers(&c, now, limit).await })
             .await
     }
 
     async fn next_timer_at(&self) -> Result<Option<Millis>> {
-        self.read(move |c| async move { read::next_timer_at(&c).await })
+        self.pooled(move |c| async move { read::next_timer_at(&c).await })
             .await
     }
 
     async fn task(&self, execution_arn: &str, task_id: u64) -> Result<Option<Task>> {
         let arn = execution_arn.to_string();
-        self.read(move |c| async move { read::task(&c, &arn, task_id).await })
+        self.pooled(move |c| async move { read::task(&c, &arn, task_id).await })
             .await
     }
 
     async fn task_by_token(&self, token: &str) -> Result<Option<Task>> {
         let token = token.to_string();
-        self.read(move |c| async move { read::task_by_token(&c, &token).await })
+        self.pooled(move |c| async move { read::task_by_token(&c, &token).await })
             .await
     }
 
     async fn tasks(&self, execution_arn: &str) -> Result<Vec<Task>> {
         let arn = execution_arn.to_string();
-        self.read(move |c| async move { read::tasks(&c, &arn).await })
+        self.pooled(move |c| async move { read::tasks(&c, &arn).await })
             .await
     }
 
     async fn map_run(&self, arn: &str) -> Result<Option<MapRun>> {
         let arn = arn.to_string();
-        self.read(move |c| async move { read::map_run(&c, &arn).await })
+        self.pooled(move |c| async move { read::map_run(&c, &arn).await })
             .await
     }
 
     async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>> {
         let (arn, page) = (execution_arn.to_string(), page.clone());
-        self.read(move |c| async move { read::map_runs(&c, &arn, &page).await })
+        self.pooled(move |c| async move { read::map_runs(&c, &arn, &page).await })
             .await
     }
 }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_store::{Error, Op, WriteBatch};
+use baton_store::{Error, WriteBatch};
 use futures_util::future::join_all;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
@@ -47,10 +47,6 @@ pub(crate) fn route(batch: &WriteBatch, writers: usize) -> usize {
         None => baton_store::partition_of(batch.subject().unwrap_or("")),
     };
     partition as usize % writers
-}
-
-pub(crate) fn execution_of(op: &Op) -> Option<&str> {
-    op.execution()
 }
 
 /// Counts of the writer's work, for benchmarks and metrics.

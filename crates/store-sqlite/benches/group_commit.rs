@@ -45,32 +45,7 @@ fn on_threads(store: &Arc<SqliteStore>, t: &Arc<Template>, per: usize) -> Vec<Du
 
 /// Producers as tasks on a 2-thread tokio runtime, as the server runs them.
 fn on_tokio(store: &Arc<SqliteStore>, t: &Arc<Template>, per: usize) -> Vec<Duration> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let handles: Vec<_> = (0..PRODUCERS)
-            .map(|p| {
-                let (store, t) = (store.clone(), t.clone());
-                tokio::spawn(async move {
-                    let mut latencies = Vec::with_capacity(per);
-                    for i in 0..per {
-                        let b = batch(&t, &format!("p{p}-{i}"));
-                        let start = Instant::now();
-                        store.commit(b).await.expect("commit");
-                        latencies.push(start.elapsed());
-                    }
-                    latencies
-                })
-            })
-            .collect();
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.await.expect("producer"));
-        }
-        all
-    })
+    three_pass::on_tokio(store, t, PRODUCERS, per, |p, i| format!("p{p}-{i}"))
 }
 
 /// CPU time this process has used (all threads), where the OS says (Linux `/proc`).

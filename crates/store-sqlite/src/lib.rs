@@ -263,11 +263,11 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
-        let readers = threads.ok_or(Error::Closed)?;
+        let threads = threads.ok_or(Error::Closed)?;
         let job: Job = Box::new(move |conn| {
             let _ = tx.send(f(conn));
         });
-        readers.send(job).map_err(|_| Error::Closed)?;
+        threads.send(job).map_err(|_| Error::Closed)?;
         rx.await.map_err(|_| Error::Closed)?
     }
 }

@@ -3,12 +3,13 @@
 //! group-commit benches (included with `#[path]`).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use baton_asl::model::StateMachine as Model;
 use baton_engine::driver::{run_to_end, NoTasks, VirtualClock};
 use baton_engine::{Execution as Run, ExecutionInfo, Limits, Status};
 use baton_store::testing::execution;
-use baton_store::{ExecutionStatus, HistoryRecord, JournalEntry, Op, WriteBatch};
+use baton_store::{ExecutionStatus, HistoryRecord, JournalEntry, Op, Store, WriteBatch};
 use serde_json::json;
 
 /// The history and journal of one run of a 3-state Pass machine, as the runtime would store
@@ -86,4 +87,43 @@ pub fn batch(t: &Template, name: &str) -> WriteBatch {
     ]
     .into_iter()
     .collect()
+}
+
+/// `producers` tasks on a 2-thread tokio runtime, as the server runs them, each committing
+/// `per` batches one at a time (the executions named `name(producer, i)`); every commit's
+/// latency.
+pub fn on_tokio<S: Store>(
+    store: &Arc<S>,
+    t: &Arc<Template>,
+    producers: usize,
+    per: usize,
+    name: impl Fn(usize, usize) -> String + Send + Sync + 'static,
+) -> Vec<Duration> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime");
+    let name = Arc::new(name);
+    rt.block_on(async {
+        let handles: Vec<_> = (0..producers)
+            .map(|p| {
+                let (store, t, name) = (store.clone(), t.clone(), name.clone());
+                tokio::spawn(async move {
+                    let mut latencies = Vec::with_capacity(per);
+                    for i in 0..per {
+                        let b = batch(&t, &name(p, i));
+                        let start = Instant::now();
+                        store.commit(b).await.expect("commit");
+                        latencies.push(start.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.await.expect("producer"));
+        }
+        all
+    })
 }
