@@ -304,8 +304,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     ));
     let (store, store_text) = open_store(&args.store, &args.data_dir).await?;
-    // A store several processes can open: hold it as one node, fencing every write; a second
-    // process stands by until this one's lease runs out.
+    // A store several processes can open: join the nodes on it; this one runs the executions
+    // of the partitions that fall to it, and every write for one is fenced.
     let node = match &store_text {
         Some(_) => {
             let options = baton_runtime::node::NodeOptions {
@@ -313,13 +313,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 address: format!("http://{addr}"),
                 lease: args.lease,
             };
-            let node = baton_runtime::node::Node::take(store.clone(), options, |id, address| {
-                println!(
-                    "baton: standing by: node {id} ({address}) serves this store; taking over when its lease runs out"
-                )
-            })
-            .await
-            .context("taking the store's partitions")?;
+            let node = baton_runtime::node::Node::join(store.clone(), options)
+                .await
+                .context("joining the nodes on the store")?;
             Some(node)
         }
         None => None,
@@ -346,10 +342,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             wait_time_scale: args.wait_time_scale,
             ..limits
         },
+        ownership: node.as_ref().map(|n| n.ownership()),
     };
     let runtime = Runtime::open(store, config)
         .await
         .context("resuming unfinished executions")?;
+    let mut node = node;
+    if let Some(node) = &mut node {
+        node.run(runtime.clone());
+    }
     // Nested executions (`states:startExecution`) start their children on this runtime; it
     // can only be handed over now that it exists. Weak: the runtime owns the integrations.
     let service: Arc<dyn baton_api::StepFunctions> = runtime.clone();
@@ -372,10 +373,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
              name the others with --allow-host (or BATON_ALLOW_HOSTS)"
         );
     }
-    println!(
-        "baton: {} unfinished execution(s) resumed",
-        runtime.running()
-    );
+    if node.is_none() {
+        println!(
+            "baton: {} unfinished execution(s) resumed",
+            runtime.running()
+        );
+    } else {
+        println!("baton: joined the nodes on this store: executions run on the node their partition falls to");
+    }
     crate::templates::create(&*runtime, &args.account, &args.region, &stacks).await?;
     println!(
         "{}",

@@ -1,20 +1,27 @@
-//! Two and three `baton serve` processes on one PostgreSQL store (a fresh schema on the test
-//! server): one serves, the others stand by. Killed with SIGKILL, the serving node is replaced
-//! as soon as a standby finds its process gone (well before its one-minute lease would run
-//! out), and the new one finishes what the old one had started.
-//! Paused past its lease (SIGSTOP), it is replaced the same way; resumed (SIGCONT), its writes
-//! are refused by the store and it stops, so nothing runs twice. Histories are checked whole:
-//! event ids contiguous from 1, each Wait left once.
+//! Three `baton serve` processes on one PostgreSQL store (a fresh schema on the test server),
+//! all serving: the partitions spread over them as they join, and each runs the executions
+//! started on it. Work crosses nodes: a worker polls one node for activity tasks scheduled on
+//! every node and answers on another; any node lists and describes every execution.
+//! Killed with SIGKILL while its executions wait, a node's partitions are taken by the others as
+//! soon as they find its process gone (well before its one-minute lease would run out), and
+//! they finish its executions. Paused past its lease (SIGSTOP), a node is replaced the same
+//! way; resumed (SIGCONT), it finds itself taken over (its writes would be refused by the
+//! store) and stops, so nothing runs twice. Histories are checked whole: event ids contiguous
+//! from 1, each activity started and finished once, each Wait left once.
 //!
 //! Skips, saying why, without a PostgreSQL server (a failure under `BATON_CI_STRICT=1`).
 
 mod support;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baton_runtime::node::owner_of;
+use baton_store::Store;
 use baton_store_postgres::testing::TestSchema;
 use serde_json::{json, Value};
 use support::server::{client_at, create_machine, finished};
@@ -23,7 +30,7 @@ use support::server::{client_at, create_machine, finished};
 struct Node {
     child: Child,
     lines: mpsc::Receiver<String>,
-    endpoint: Option<String>,
+    endpoint: String,
     _data: tempfile::TempDir,
 }
 
@@ -47,17 +54,18 @@ impl Node {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    // Keep draining so the process never blocks on a full pipe.
-                }
+                // Keep draining so the process never blocks on a full pipe.
+                let _ = tx.send(line);
             }
         });
-        Node {
+        let mut node = Node {
             child,
             lines,
-            endpoint: None,
+            endpoint: String::new(),
             _data: data,
-        }
+        };
+        node.endpoint = node.wait_for("baton: listening on ", Duration::from_secs(60));
+        node
     }
 
     /// Waits for a line starting with `prefix`; the rest of it.
@@ -76,18 +84,31 @@ impl Node {
         }
     }
 
-    fn serving(&mut self, within: Duration) -> String {
-        let endpoint = self.wait_for("baton: listening on ", within);
-        self.endpoint = Some(endpoint.clone());
-        endpoint
-    }
-
     fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success(), "kill -{name}");
+    }
+
+    fn client(&self) -> aws_sdk_sfn::Client {
+        client_at(&self.endpoint, "123456789012")
+    }
+
+    /// Waits for the process to exit by itself.
+    fn exits(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the process did not exit within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -98,8 +119,57 @@ impl Drop for Node {
     }
 }
 
-fn client(endpoint: &str) -> aws_sdk_sfn::Client {
-    client_at(endpoint, "123456789012")
+/// How many partitions each live owner has, by owner.
+async fn shares(store: &dyn Store) -> BTreeMap<String, usize> {
+    let mut by_owner = BTreeMap::new();
+    for o in store.owners().await.expect("owners") {
+        if let (Some(owner), true) = (o.owner, o.owner_alive) {
+            *by_owner.entry(owner).or_insert(0) += 1;
+        }
+    }
+    by_owner
+}
+
+/// Waits until `nodes` live nodes own every partition between them, each the partitions
+/// rendezvous hashing gives it among them; the shares.
+async fn spread_over(store: &dyn Store, nodes: usize, within: Duration) -> BTreeMap<String, usize> {
+    let deadline = Instant::now() + within;
+    loop {
+        let owners = store.owners().await.expect("owners");
+        let live: Vec<String> = store
+            .live_nodes()
+            .await
+            .expect("live nodes")
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| owners.iter().any(|o| o.owner.as_deref() == Some(id)))
+            .collect();
+        let ids: Vec<&str> = live.iter().map(String::as_str).collect();
+        let settled = live.len() == nodes
+            && owners
+                .iter()
+                .all(|o| o.owner_alive && o.owner.as_deref() == owner_of(o.partition, &ids));
+        if settled {
+            return shares(store).await;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "partitions not spread over {nodes} nodes within {within:?}: {:?}",
+            shares(store).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The node that owns each partition, by partition.
+async fn owner_by_partition(store: &dyn Store) -> BTreeMap<u32, String> {
+    store
+        .owners()
+        .await
+        .expect("owners")
+        .into_iter()
+        .filter_map(|o| o.owner.map(|owner| (o.partition, owner)))
+        .collect()
 }
 
 /// Waits for the execution to succeed; its history's event types.
@@ -130,10 +200,60 @@ fn once(types: &[String], t: &str) -> bool {
     types.iter().filter(|x| *x == t).count() == 1
 }
 
+/// Takes `n` activity tasks on `poll` and answers each on `answer`; their inputs.
+async fn work(
+    poll: &aws_sdk_sfn::Client,
+    answer: &aws_sdk_sfn::Client,
+    activity: &str,
+    n: usize,
+) -> Vec<Value> {
+    let mut inputs = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while inputs.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} tasks of {n}",
+            inputs.len()
+        );
+        let task = poll
+            .get_activity_task()
+            .activity_arn(activity)
+            .worker_name("w")
+            .send()
+            .await
+            .expect("poll");
+        let Some(token) = task.task_token() else {
+            continue;
+        };
+        let input: Value = serde_json::from_str(task.input().unwrap()).unwrap();
+        answer
+            .send_task_success()
+            .task_token(token)
+            .output(json!({"done": input["i"]}).to_string())
+            .send()
+            .await
+            .expect("send task success");
+        // A second answer for the same task is refused, on any node.
+        let again = poll
+            .send_task_success()
+            .task_token(token)
+            .output("{}")
+            .send()
+            .await
+            .expect_err("a second answer");
+        assert_eq!(
+            again.into_service_error().meta().code(),
+            Some("TaskTimedOut")
+        );
+        inputs.push(input);
+    }
+    inputs
+}
+
 const WAIT: &str = "WaitStateExited";
 
 #[test]
-fn a_standby_takes_over_from_a_killed_node_and_fences_out_a_paused_one() {
+fn three_nodes_share_the_work_and_take_over_from_a_killed_and_a_paused_one() {
     let Some(schema) = TestSchema::create("failover") else {
         return;
     };
@@ -141,84 +261,142 @@ fn a_standby_takes_over_from_a_killed_node_and_fences_out_a_paused_one() {
         .enable_all()
         .build()
         .unwrap();
-    let definition: Value = json!({"StartAt": "Wait", "States": {
-        "Wait": {"Type": "Wait", "Seconds": 3, "Next": "Done"},
-        "Done": {"Type": "Pass", "End": true}}});
+    let store: Arc<dyn Store> = rt.block_on(async {
+        Arc::new(
+            baton_store_postgres::PgStore::open(&schema.url)
+                .await
+                .expect("store"),
+        )
+    });
+    let store = &*store;
 
-    // A's lease is a minute long: B takes over from it within the 30 s it is given only by
-    // finding A's process gone (its presence lock free), not by waiting the lease out.
-    let mut a = Node::start(&schema.url, "60");
-    let a_endpoint = a.serving(Duration::from_secs(60));
+    // A's lease is a minute long: the others take its partitions within the 30 s they are
+    // given only by finding its process gone, not by waiting the lease out.
+    let a = Node::start(&schema.url, "60");
+    rt.block_on(spread_over(store, 1, Duration::from_secs(30)));
     let mut b = Node::start(&schema.url, "2");
-    b.wait_for("baton: standing by: node ", Duration::from_secs(60));
+    let mut c = Node::start(&schema.url, "2");
+    let started = Instant::now();
+    let spread = rt.block_on(spread_over(store, 3, Duration::from_secs(60)));
+    println!(
+        "partitions spread over three nodes {:.1} s after the last joined: {:?}",
+        started.elapsed().as_secs_f64(),
+        spread.values().collect::<Vec<_>>()
+    );
 
-    // Started on A, which dies while the Wait runs.
-    let first = rt.block_on(async {
-        let c = client(&a_endpoint);
-        let machine = create_machine(&c, "failover", &definition).await;
-        c.start_execution()
-            .state_machine_arn(&machine)
-            .name("first")
-            .input("{}")
+    let definition: Value = json!({"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": "ACTIVITY", "Next": "Wait"},
+        "Wait": {"Type": "Wait", "Seconds": 4, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}}});
+    let (machine, activity) = rt.block_on(async {
+        let cl = a.client();
+        let activity = cl
+            .create_activity()
+            .name("work")
             .send()
             .await
-            .expect("start")
-            .execution_arn
+            .expect("activity")
+            .activity_arn
+            .clone();
+        let definition = definition.to_string().replace("ACTIVITY", &activity);
+        let machine =
+            create_machine(&cl, "failover", &serde_json::from_str(&definition).unwrap()).await;
+        (machine, activity)
     });
+
+    // Four executions started on each node: each is placed in a partition its node owns.
+    let owners = rt.block_on(owner_by_partition(store));
+    let ids: Vec<String> = spread.keys().cloned().collect();
+    let mut arns: Vec<String> = Vec::new();
+    for (n, node) in [&a, &b, &c].into_iter().enumerate() {
+        for i in 0..4 {
+            let arn = rt.block_on(async {
+                node.client()
+                    .start_execution()
+                    .state_machine_arn(&machine)
+                    .name(format!("e{n}-{i}"))
+                    .input(json!({"i": n * 10 + i}).to_string())
+                    .send()
+                    .await
+                    .expect("start")
+                    .execution_arn
+            });
+            arns.push(arn);
+        }
+    }
+    let mut placed: BTreeMap<String, usize> = BTreeMap::new();
+    for arn in &arns {
+        let row = rt
+            .block_on(store.execution(arn))
+            .expect("read")
+            .expect("row");
+        *placed.entry(owners[&row.partition].clone()).or_default() += 1;
+    }
+    assert_eq!(
+        placed.values().copied().collect::<Vec<_>>(),
+        vec![4, 4, 4],
+        "each node's executions in its own partitions: {placed:?} (nodes {ids:?})"
+    );
+
+    // A worker polls C for every node's tasks and answers on B.
+    let inputs = rt.block_on(work(&c.client(), &b.client(), &activity, arns.len()));
+    let taken: BTreeSet<i64> = inputs.iter().map(|v| v["i"].as_i64().unwrap()).collect();
+    assert_eq!(taken.len(), arns.len(), "each task handed out once");
+
+    // Any node lists every execution.
+    let listed = rt.block_on(async {
+        b.client()
+            .list_executions()
+            .state_machine_arn(&machine)
+            .send()
+            .await
+            .expect("list")
+            .executions()
+            .len()
+    });
+    assert_eq!(listed, arns.len());
+
+    // A dies while its executions wait.
     a.signal("KILL");
     let killed = Instant::now();
-    let b_endpoint = b.serving(Duration::from_secs(30));
+    rt.block_on(spread_over(store, 2, Duration::from_secs(30)));
     println!(
-        "takeover after kill -9: {:.1} s (lease 60 s)",
+        "partitions of a node killed with SIGKILL taken over in {:.2} s (its lease: 60 s)",
         killed.elapsed().as_secs_f64()
     );
-    let types = rt.block_on(succeeded(&client(&b_endpoint), &first));
-    assert!(once(&types, WAIT), "{types:?}");
 
-    // B pauses past its lease while an execution waits; C takes over and finishes it.
-    let mut c = Node::start(&schema.url, "2");
-    c.wait_for("baton: standing by: node ", Duration::from_secs(60));
-    let second = rt.block_on(async {
-        let cl = client(&b_endpoint);
-        let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:failover";
-        cl.start_execution()
-            .state_machine_arn(machine)
-            .name("second")
-            .input("{}")
-            .send()
-            .await
-            .expect("start")
-            .execution_arn
-    });
+    // B pauses past its lease while its executions wait; C takes everything over.
     b.signal("STOP");
     let paused = Instant::now();
-    let c_endpoint = c.serving(Duration::from_secs(60));
+    rt.block_on(spread_over(store, 1, Duration::from_secs(30)));
     println!(
-        "takeover after SIGSTOP: {:.1} s (lease 2 s)",
+        "partitions of a node paused with SIGSTOP taken over in {:.2} s (its lease: 2 s)",
         paused.elapsed().as_secs_f64()
     );
-    // Past the Wait's 3 s: B's timer is due when it wakes, and its write is refused.
-    std::thread::sleep(Duration::from_secs(3));
+    // Past the Wait: B's timers are due when it wakes; it finds itself taken over and stops.
+    std::thread::sleep(Duration::from_secs(4));
     b.signal("CONT");
-    let status = {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = b.child.try_wait().unwrap() {
-                break status;
+    let status = b.exits(Duration::from_secs(30));
+    assert!(!status.success(), "the node taken over exits with an error");
+
+    let cl = c.client();
+    for arn in &arns {
+        let types = rt.block_on(succeeded(&cl, arn));
+        for t in ["ActivityStarted", "ActivitySucceeded", WAIT] {
+            if !once(&types, t) {
+                let journal = rt.block_on(store.journal(arn)).unwrap();
+                panic!("{arn}: {t} once: {types:?}; journal {journal:#?}");
             }
-            assert!(
-                Instant::now() < deadline,
-                "the paused node kept running after another took the store over"
-            );
-            std::thread::sleep(Duration::from_millis(50));
         }
-    };
-    assert!(!status.success(), "the fenced-out node exits with an error");
-    let types = rt.block_on(succeeded(&client(&c_endpoint), &second));
-    assert!(once(&types, WAIT), "{types:?}");
-    // The first execution is as it was: nothing written again.
-    let types = rt.block_on(succeeded(&client(&c_endpoint), &first));
-    assert!(once(&types, WAIT), "{types:?}");
+    }
+    assert_eq!(
+        rt.block_on(store.inbox(&(0..64).collect::<Vec<_>>(), 100))
+            .unwrap()
+            .len(),
+        0,
+        "every inbox entry consumed"
+    );
+    let _ = c.child.kill();
     // The processes go before their schema does.
     drop((a, b, c));
     drop(schema);

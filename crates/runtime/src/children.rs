@@ -185,6 +185,8 @@ fn child_row(parent: &Record, child: &ChildHistory, arn: &str) -> Record {
         map_run_arn: Some(child.map_run_arn.clone()),
         parent_arn: Some(parent.arn.clone()),
         trace_header: None,
+        // Stepped in its parent's batches.
+        partition: parent.partition,
     }
 }
 

@@ -151,6 +151,9 @@ pub(crate) async fn start_execution(
         target.revision_id(),
         target.definition(),
     )?;
+    // In a partition this node runs: its first step is written here, under that
+    // partition's fence, and no other node need be asked.
+    let partition = placement(rt, &arn).await?;
     let now = crate::now();
     let mut info = engine_info(&target, &arn, &name, false);
     info.mock_test_case = test_case.clone();
@@ -180,6 +183,7 @@ pub(crate) async fn start_execution(
         map_run_arn: None,
         parent_arn: None,
         trace_header: input.trace_header.clone(),
+        partition,
     };
     let engine = Engine::new(machine, rt.config.limits);
     let handle = Arc::new(tokio::sync::Mutex::new(Live::new(
@@ -230,6 +234,22 @@ pub(crate) async fn start_execution(
         start_date: Timestamp::from_millis(now),
     })
 }
+
+/// The partition a new (or redriven) execution runs in on this node. A node that just joined
+/// runs none until the others give it its share: the call waits for that, a few seconds.
+async fn placement(rt: &Runtime, arn: &str) -> Result<u32, ApiError> {
+    rt.ownership
+        .place_within(arn, PLACEMENT_WAIT)
+        .await
+        .ok_or_else(|| {
+            ApiError::internal(
+                "This node runs no executions yet (it has no partitions): retry, or call another node",
+            )
+        })
+}
+
+/// How long a start waits for this node to run a partition.
+const PLACEMENT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The first step's batch creates the row as RUNNING; when the same step also ended the
 /// execution, the row is created as it ended instead of created and then updated. Only the
@@ -632,7 +652,7 @@ pub(crate) async fn stop_execution(
             cause: input.cause,
             time,
         };
-        rt.offer(&parent, event, None).await.map_err(internal)?;
+        rt.deliver(&parent, event, None).await.map_err(internal)?;
         let e = execution(rt, &input.execution_arn).await?;
         return Ok(StopExecutionOutput {
             stop_date: Timestamp::from_millis(e.stop_date.unwrap_or(time)),
@@ -644,14 +664,15 @@ pub(crate) async fn stop_execution(
         time,
     };
     match rt
-        .offer(&input.execution_arn, event, None)
+        .deliver(&input.execution_arn, event, None)
         .await
         .map_err(internal)?
     {
-        Applied::Yes => Ok(StopExecutionOutput {
+        // Queued: the node that runs it stops it as soon as it reads its inbox.
+        Applied::Yes | Applied::Queued => Ok(StopExecutionOutput {
             stop_date: Timestamp::from_millis(time),
         }),
-        Applied::NotRunning | Applied::Stale => {
+        Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_) => {
             // Already ended: AWS answers with the time it ended.
             let e = execution(rt, &input.execution_arn).await?;
             Ok(StopExecutionOutput {
@@ -702,8 +723,11 @@ pub(crate) async fn redrive_execution(
             live.map_runs.insert(map_run_arn, run);
         }
     }
+    // It runs on again here, in a partition this node runs.
+    let partition = placement(rt, &arn).await?;
     let now = crate::now();
     let r = &mut live.record;
+    r.partition = partition;
     r.status = store::ExecutionStatus::Running;
     r.redrive_count += 1;
     r.redrive_date = Some(now);

@@ -21,6 +21,7 @@ mod definition;
 mod executions;
 mod express;
 mod guard;
+mod inbox;
 pub mod integration;
 mod journal;
 mod live;
@@ -28,6 +29,7 @@ mod mocks;
 pub mod node;
 mod offload;
 pub mod parameters;
+pub mod partitions;
 mod recovery;
 mod resolve;
 mod sdk_parameters;
@@ -59,6 +61,9 @@ pub struct Config {
     /// Step Functions Local's mock configuration: executions started on
     /// `STATE_MACHINE_ARN#TestCase` answer their Task states from it.
     pub mocks: Option<Arc<baton_mock::MockConfig>>,
+    /// The partitions this process runs, when other processes share the store (a
+    /// [`node::Node`]'s); `None`: the store is this process's alone and it runs every one.
+    pub ownership: Option<Arc<partitions::Ownership>>,
 }
 
 impl Default for Config {
@@ -72,6 +77,7 @@ impl Default for Config {
             activity_poll: std::time::Duration::from_secs(60),
             integrations: Arc::new(integration::Unconfigured),
             mocks: None,
+            ownership: None,
         }
     }
 }
@@ -83,8 +89,17 @@ pub struct Runtime {
     /// Parsed definitions by (state machine ARN, revision id): revisions never change.
     pub(crate) definitions: definition::Cache,
     pub(crate) live: live::Registry,
-    /// State machine records by ARN, as starts read them; dropped on every update or delete.
-    pub(crate) machines: Sharded<Arc<baton_store::StateMachine>>,
+    /// One lock per execution being rebuilt, so that two callers (a partition's recovery, an
+    /// event for one of its executions) never rebuild the same execution twice.
+    pub(crate) loading: Sharded<Arc<tokio::sync::Mutex<()>>>,
+    /// State machine records by ARN, as starts read them, with when they were read; dropped on
+    /// every update or delete here, and read again after [`MACHINE_TTL`] when other nodes
+    /// share the store (they may have changed them).
+    pub(crate) machines: Sharded<(Arc<baton_store::StateMachine>, std::time::Instant)>,
+    /// The partitions whose executions run here.
+    pub(crate) ownership: Arc<partitions::Ownership>,
+    /// Wakes the inbox reader (see [`inbox`]).
+    pub(crate) inbox_wake: Arc<tokio::sync::Notify>,
     pub(crate) timers: timers::Timers,
     pub(crate) activities: tasks::Waiters,
     pub(crate) express: express::Recent,
@@ -99,11 +114,18 @@ impl Runtime {
     /// task. Must be called within a Tokio runtime.
     pub async fn open(store: Arc<dyn Store>, config: Config) -> Result<Arc<Runtime>, StoreError> {
         baton_engine::set_parameter_check(parameters::validate);
+        let ownership = config
+            .ownership
+            .clone()
+            .unwrap_or_else(|| Arc::new(partitions::Ownership::everything()));
         let runtime = Arc::new_cyclic(|this| Runtime {
             store,
             config,
+            ownership,
+            inbox_wake: Default::default(),
             definitions: Default::default(),
             live: Default::default(),
+            loading: Default::default(),
             machines: Default::default(),
             timers: Default::default(),
             activities: Default::default(),
@@ -111,8 +133,19 @@ impl Runtime {
             stopping: tokio::sync::watch::Sender::new(false),
             this: this.clone(),
         });
-        recovery::recover(&runtime).await?;
+        let running = runtime.ownership.running();
+        recovery::recover(&runtime, &running).await?;
         timers::spawn(&runtime);
+        if runtime.ownership.is_shared() {
+            inbox::spawn(&runtime);
+            let weak = Arc::downgrade(&runtime);
+            let wake: baton_store::Wake = Arc::new(move |topic| {
+                if let Some(rt) = weak.upgrade() {
+                    rt.woken(topic);
+                }
+            });
+            runtime.store.listen(wake).await?;
+        }
         Ok(runtime)
     }
 
@@ -131,15 +164,48 @@ impl Runtime {
         &self,
         arn: &str,
     ) -> Result<Option<Arc<baton_store::StateMachine>>, StoreError> {
-        if let Some(m) = self.machines.get(arn) {
-            return Ok(Some(m));
+        if let Some((m, read)) = self.machines.get(arn) {
+            if !self.ownership.is_shared() || read.elapsed() < MACHINE_TTL {
+                return Ok(Some(m));
+            }
         }
         let Some(m) = self.store.state_machine(arn).await? else {
+            self.machines.remove(arn);
             return Ok(None);
         };
         let m = Arc::new(m);
-        self.machines.insert(arn.to_string(), m.clone());
+        self.machines
+            .insert(arn.to_string(), (m.clone(), std::time::Instant::now()));
         Ok(Some(m))
+    }
+
+    /// Another node (or this one) says `topic` has news.
+    fn woken(&self, topic: baton_store::Topic) {
+        match topic {
+            baton_store::Topic::Inbox(p) => {
+                if self.ownership.runs(p) {
+                    self.inbox_wake.notify_one();
+                }
+            }
+            baton_store::Topic::Activity(arn) => self.activities.notify(&arn),
+            baton_store::Topic::Everything => {
+                self.inbox_wake.notify_one();
+                self.activities.notify_all();
+            }
+        }
+    }
+
+    /// Tells the other nodes about `topic`, off the caller's path (a hint: they also poll).
+    pub(crate) fn tell(&self, topic: baton_store::Topic) {
+        if !self.ownership.is_shared() {
+            return;
+        }
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.notify(&topic).await {
+                tracing::debug!(error = %e, "could not notify the other nodes");
+            }
+        });
     }
 
     /// Drops a state machine's record from memory: it changed or went.
@@ -160,6 +226,12 @@ impl Runtime {
         self.timers.shutdown();
     }
 }
+
+/// How long a state machine record read from a store other nodes share is used before it is
+/// read again: an update on another node reaches starts here within this. AWS documents the
+/// same staleness: "Executions started immediately after calling UpdateStateMachine may use
+/// the previous state machine definition" (UpdateStateMachine API reference).
+pub(crate) const MACHINE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(crate) use guard::guard;
 
@@ -223,6 +295,20 @@ impl<V: Clone> Sharded<V> {
             .iter()
             .map(|s| s.lock().expect("shard").len())
             .sum()
+    }
+
+    /// Every entry, as it is now.
+    pub fn entries(&self) -> Vec<(String, V)> {
+        self.shards
+            .iter()
+            .flat_map(|s| {
+                s.lock()
+                    .expect("shard")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 }
 

@@ -27,6 +27,8 @@ use crate::{journal, Runtime, Sharded};
 pub(crate) struct OpenTask {
     pub kind: TaskKind,
     pub activity_arn: Option<String>,
+    /// Whether its start (`TaskStarted`: a worker took it) was applied.
+    pub started: bool,
 }
 
 /// One running execution.
@@ -76,9 +78,6 @@ impl Registry {
     pub fn get(&self, arn: &str) -> Option<Handle> {
         self.0.get(arn)
     }
-    pub fn insert(&self, arn: String, handle: Handle) {
-        self.0.insert(arn, handle)
-    }
     /// Inserts unless the ARN is present; `Err` holds the handle already there.
     pub fn insert_new(&self, arn: String, handle: Handle) -> Result<(), Handle> {
         let mut inserted = false;
@@ -97,6 +96,10 @@ impl Registry {
     }
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+    /// Every running execution, by ARN, as it is now.
+    pub fn all(&self) -> Vec<(String, Handle)> {
+        self.0.entries()
     }
 }
 
@@ -121,6 +124,13 @@ pub(crate) enum Act {
     Finished,
 }
 
+/// Where an execution that was not in memory is.
+enum Loaded {
+    Here(Handle),
+    NotRunning,
+    Elsewhere(u32),
+}
+
 /// The outcome of offering an event to an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Applied {
@@ -129,6 +139,10 @@ pub(crate) enum Applied {
     NotRunning,
     /// The task or timer the event is about is no longer open.
     Stale,
+    /// Another node runs the execution: it lives in this partition.
+    Elsewhere(u32),
+    /// Another node runs the execution; the event is in its inbox, for it to apply.
+    Queued,
 }
 
 impl Live {
@@ -151,8 +165,11 @@ impl Live {
     /// set (at `fire_at`, for timers).
     pub fn accepts(&self, event: &Event, fire_at: Option<Millis>) -> bool {
         match event {
-            Event::TaskStarted { task, .. }
-            | Event::TaskHeartbeat { task, .. }
+            // A task starts once.
+            Event::TaskStarted { task, .. } => {
+                self.open_tasks.get(task).is_some_and(|t| !t.started)
+            }
+            Event::TaskHeartbeat { task, .. }
             | Event::TaskSubmitted { task, .. }
             | Event::TaskSucceeded { task, .. }
             | Event::TaskFailed { task, .. }
@@ -184,6 +201,11 @@ impl Live {
                 json: journal::encode(&event),
             }],
         });
+        if let Event::TaskStarted { task, .. } = &event {
+            if let Some(open) = self.open_tasks.get_mut(task) {
+                open.started = true;
+            }
+        }
         // What the event itself closes.
         match &event {
             Event::TaskSucceeded { task, .. }
@@ -288,6 +310,7 @@ impl Live {
                         OpenTask {
                             kind: task_kind,
                             activity_arn: activity_arn.clone(),
+                            started: false,
                         },
                     );
                     match activity_arn {
@@ -366,7 +389,7 @@ impl Live {
             batch.push(Op::UpdateExecution(self.record.clone()));
             acts.push(Act::Finished);
         }
-        (batch, acts)
+        (batch.in_partition(self.record.partition), acts)
     }
 }
 
@@ -570,8 +593,28 @@ impl Runtime {
         event: Event,
         fire_at: Option<Millis>,
     ) -> Result<Applied, crate::StoreError> {
-        let Some(handle) = self.live.get(arn) else {
-            return Ok(Applied::NotRunning);
+        self.offer_with(arn, event, fire_at, Vec::new()).await
+    }
+
+    /// [`Runtime::offer`], with `ops` written in the step's batch (an inbox entry it consumes).
+    /// An execution that is not in memory is loaded when it runs here; when another node runs
+    /// it, nothing is written and the answer names its partition. A timer of an execution
+    /// that is not in memory is dropped: the node that loads it sets its timers again.
+    pub(crate) async fn offer_with(
+        &self,
+        arn: &str,
+        event: Event,
+        fire_at: Option<Millis>,
+        ops: Vec<Op>,
+    ) -> Result<Applied, crate::StoreError> {
+        let handle = match self.live.get(arn) {
+            Some(handle) => handle,
+            None if fire_at.is_some() => return Ok(Applied::NotRunning),
+            None => match self.load(arn).await? {
+                Loaded::Here(handle) => handle,
+                Loaded::NotRunning => return Ok(Applied::NotRunning),
+                Loaded::Elsewhere(partition) => return Ok(Applied::Elsewhere(partition)),
+            },
         };
         let live = handle.lock_owned().await;
         if live.engine.status() != Status::Running {
@@ -580,7 +623,15 @@ impl Runtime {
         if !live.accepts(&event, fire_at) {
             return Ok(Applied::Stale);
         }
-        let (live, batch, acts) = step_off(live, event, Vec::new()).await?;
+        let live = match self.start_taken_elsewhere(arn, live, &event).await {
+            Ok(live) => live,
+            Err(e) => {
+                self.live.remove(arn);
+                crate::recovery::reload(self, arn).await;
+                return Err(e);
+            }
+        };
+        let (live, batch, acts) = step_off(live, event, ops).await?;
         if let Err(e) = self.store.commit(batch).await {
             // The engine moved on but the store did not: forget this copy; the store's is
             // the truth, and the execution is rebuilt from it.
@@ -595,6 +646,86 @@ impl Runtime {
         Ok(Applied::Yes)
     }
 
+    /// Applies the start of an activity task a worker took on another node, before the task's
+    /// result or heartbeat, when that result reached this node first: its start waits in the
+    /// inbox, and the worker could not have the task's token without it. The start is taken
+    /// from the task's row (as recovery does); the inbox entry is then stale.
+    async fn start_taken_elsewhere(
+        &self,
+        arn: &str,
+        live: Locked,
+        event: &Event,
+    ) -> Result<Locked, crate::StoreError> {
+        let task = match event {
+            Event::TaskSucceeded { task, .. }
+            | Event::TaskFailed { task, .. }
+            | Event::TaskHeartbeat { task, .. } => *task,
+            _ => return Ok(live),
+        };
+        let unstarted = live
+            .open_tasks
+            .get(&task)
+            .is_some_and(|t| t.kind == TaskKind::Activity && !t.started);
+        if !unstarted || !self.ownership.is_shared() {
+            return Ok(live);
+        }
+        let Some(row) = self.store.task(arn, task).await? else {
+            return Ok(live);
+        };
+        let Some(time) = row.started_at else {
+            return Ok(live);
+        };
+        let started = Event::TaskStarted {
+            task,
+            time,
+            worker: row.worker_name,
+        };
+        let (live, batch, acts) = step_off(live, started, Vec::new()).await?;
+        self.store.commit(batch).await?;
+        let info = live.engine.info().clone();
+        self.act(arn, &info, acts);
+        Ok(live)
+    }
+
+    /// [`Runtime::offer`], and when another node runs the execution, the event goes to its
+    /// inbox ([`Applied::Queued`]); with `claim`, that task's result is taken in the same
+    /// batch, so no other result is accepted ([`baton_store::Op::ClaimTask`]).
+    pub(crate) async fn deliver(
+        &self,
+        arn: &str,
+        event: Event,
+        claim: Option<TaskId>,
+    ) -> Result<Applied, crate::StoreError> {
+        match self.offer(arn, event.clone(), None).await? {
+            Applied::Elsewhere(partition) => {
+                crate::inbox::send(self, partition, arn, &event, claim).await?;
+                Ok(Applied::Queued)
+            }
+            applied => Ok(applied),
+        }
+    }
+
+    /// An execution that is not in memory: loaded when it runs and its partition runs here.
+    async fn load(&self, arn: &str) -> Result<Loaded, crate::StoreError> {
+        // On a store of its own, every running execution is in memory from the start.
+        if !self.ownership.is_shared() {
+            return Ok(Loaded::NotRunning);
+        }
+        let Some(record) = self.store.execution(arn).await? else {
+            return Ok(Loaded::NotRunning);
+        };
+        // A distributed Map's child runs inside its parent's engine: events name the parent.
+        if record.status != ExecutionStatus::Running || record.map_run_arn.is_some() {
+            return Ok(Loaded::NotRunning);
+        }
+        if !self.ownership.runs(record.partition) {
+            return Ok(Loaded::Elsewhere(record.partition));
+        }
+        // Boxed: resuming may offer the execution an event of its own.
+        Box::pin(crate::recovery::resume_one(&self.arc(), record)).await?;
+        Ok(self.live.get(arn).map_or(Loaded::NotRunning, Loaded::Here))
+    }
+
     /// Acts on a committed step's effects.
     pub(crate) fn act(&self, arn: &str, info: &baton_engine::ExecutionInfo, acts: Vec<Act>) {
         for act in acts {
@@ -603,6 +734,7 @@ impl Runtime {
                 Act::CancelTimer(timer, at) => self.timers.cancel(arn, timer, at),
                 Act::Activity { activity, task } => {
                     self.activities.notify(&activity);
+                    self.tell(baton_store::Topic::Activity(activity.clone()));
                     let runtime = self.arc();
                     let arn = arn.to_string();
                     tokio::spawn(async move {
@@ -651,7 +783,7 @@ impl Runtime {
                         time: crate::now(),
                         worker: None,
                     };
-                    if let Err(e) = self.offer(&arn, started, None).await {
+                    if let Err(e) = self.deliver(&arn, started, None).await {
                         tracing::error!(%arn, error = %e, "could not record a mocked activity's start");
                     }
                 }
@@ -704,7 +836,7 @@ impl Runtime {
                 time,
             },
         };
-        if let Err(e) = self.offer(&arn, event, None).await {
+        if let Err(e) = self.deliver(&arn, event, None).await {
             tracing::error!(%arn, error = %e, "could not record a task's result");
         }
     }
@@ -720,7 +852,7 @@ impl Runtime {
                     cause: format!("The activity {activity} does not exist."),
                     time: crate::now(),
                 };
-                if let Err(e) = self.offer(&arn, event, None).await {
+                if let Err(e) = self.deliver(&arn, event, None).await {
                     tracing::error!(%arn, error = %e, "could not fail a task of a missing activity");
                 }
             }
@@ -749,7 +881,7 @@ impl Runtime {
                     output,
                     time: crate::now(),
                 };
-                if let Err(e) = runtime.offer(&recorder_arn, event, None).await {
+                if let Err(e) = runtime.deliver(&recorder_arn, event, None).await {
                     tracing::error!(arn = %recorder_arn, error = %e, "could not record a task's submission");
                 }
             }
@@ -787,7 +919,11 @@ impl Runtime {
         task.started_at = Some(crate::now());
         let result = self
             .store
-            .commit(WriteBatch::new().with(Op::UpdateTask(task)))
+            .commit(
+                WriteBatch::new()
+                    .with(Op::UpdateTask(task))
+                    .in_partition(live.record.partition),
+            )
             .await;
         drop(live);
         result

@@ -1,26 +1,42 @@
-//! One node's hold on a store that several processes can open (PostgreSQL): a lease renewed on
-//! the store's clock, every partition owned, and every batch it writes fenced with the epoch
-//! it owns its execution's partition at. Another node started on the same store stands by until this one's
-//! lease runs out (it stopped or hung), or at once when its process is gone (its presence
-//! lock, held by its connection, is free: killed, crashed), then takes every partition over, which bumps
-//! their epochs: from then on the store refuses this node's writes, so a node that was only
-//! paused cannot act on what the new one now runs. A node that learns it lost its hold (a
-//! refused write, or a lease it could not renew in time) stops.
+//! One node among several on a store they share (PostgreSQL). The 64 partitions executions
+//! live in are spread over the live nodes by rendezvous hashing (each node computes the same
+//! owner for each partition from the list of live nodes, so no leader is needed); a node takes
+//! the partitions that fall to it and gives up those that fall to a node that joined (once it
+//! has been alive for [`JOIN_DELAY`], so a node that flaps does not move work back and forth).
 //!
-//! This is the whole store on one node at a time, with a standby taking over; spreading the
-//! partitions over several active nodes builds on the same leases and fences.
+//! * A node's lease runs on the store's clock and is renewed every fifth of it; a node that
+//!   could not renew it within the trust window (the lease less one renewal) stops: another
+//!   may have taken its partitions.
+//! * Taking a partition bumps its epoch, and every batch a node writes for an execution is
+//!   fenced with the epoch it owns the execution's partition at: the store refuses a batch from
+//!   a node that lost the partition, whatever that node's clock says. A refused batch means
+//!   this node was taken over (it was paused or cut off past its lease): it stops.
+//! * A node whose process is gone (its presence lock, held by its connection, is free: killed,
+//!   crashed) loses its partitions at once, without waiting for its lease to run out.
+//! * Giving a partition up: nothing new is placed there, its executions finish the step in
+//!   flight and leave memory, then the partition is released for its next owner.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use baton_store::{
-    partition_of, Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, Fence,
-    HistoryRecord, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
-    Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
-    Store, Tag, Task, Timer, WriteBatch, PARTITIONS,
+    stable_hash, Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, Fence,
+    HistoryRecord, InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest,
+    PartitionOwner, Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision,
+    StateMachineVersion, Store, Tag, Task, Timer, Topic, Wake, WriteBatch, PARTITIONS,
 };
 use tokio::sync::watch;
+
+use crate::partitions::Ownership;
+
+/// How long a node that joined must have been alive before the others give it its share.
+pub const JOIN_DELAY: Duration = Duration::from_secs(5);
+
+/// The most partitions a node gives up in one round, so a join does not move everything at
+/// once.
+const MOVES_PER_ROUND: usize = (PARTITIONS / 8) as usize;
 
 /// Who this node is and how long its lease lasts.
 #[derive(Debug, Clone)]
@@ -33,83 +49,105 @@ pub struct NodeOptions {
     pub lease: Duration,
 }
 
+/// What runs the executions of the partitions a node takes (the runtime).
+#[async_trait]
+pub trait PartitionHost: Send + Sync {
+    /// These partitions are this node's now: resume their executions.
+    async fn acquired(&self, partitions: &[u32]);
+    /// These partitions are being given up: stop running their executions.
+    async fn releasing(&self, partitions: &[u32]);
+}
+
+#[async_trait]
+impl PartitionHost for crate::Runtime {
+    async fn acquired(&self, partitions: &[u32]) {
+        self.take_partitions(partitions).await
+    }
+    async fn releasing(&self, partitions: &[u32]) {
+        self.give_up_partitions(partitions).await
+    }
+}
+
 /// This node's hold on the store.
 pub struct Node {
     store: Arc<dyn Store>,
+    fenced: Arc<dyn Store>,
     options: NodeOptions,
-    epochs: Vec<u64>,
+    ownership: Arc<Ownership>,
     lost: watch::Receiver<Option<String>>,
-    renewer: tokio::task::JoinHandle<()>,
+    lost_tx: Arc<watch::Sender<Option<String>>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    host: Option<Arc<dyn PartitionHost>>,
 }
 
 impl Node {
-    /// Takes every partition of `store` for this node, waiting while another node's lease runs
-    /// (`standing_by` is told who holds it, once per holder), then keeps the lease renewed.
-    pub async fn take(
-        store: Arc<dyn Store>,
-        options: NodeOptions,
-        mut standing_by: impl FnMut(&str, &str) + Send,
-    ) -> Result<Node> {
+    /// Joins the nodes on `store`: marks this process present and alive, and keeps its lease
+    /// renewed. It owns no partition until [`Node::run`].
+    pub async fn join(store: Arc<dyn Store>, options: NodeOptions) -> Result<Node> {
         let lease_ms = u64::try_from(options.lease.as_millis()).unwrap_or(u64::MAX);
-        let pause = options.lease / 5;
-        // Gone with this process's connection: a standby that finds it gone takes over at
-        // once instead of waiting out the lease.
+        // Gone with this process's connection: the others take its partitions at once
+        // instead of waiting out the lease.
         store.hold_presence(&options.id).await?;
-        let mut told: Option<String> = None;
-        let epochs = loop {
-            store
-                .heartbeat(&options.id, &options.address, lease_ms)
-                .await?;
-            let owners = store.owners().await?;
-            let gone = match live_other(&owners, &options.id) {
-                None => None,
-                Some(other) if store.is_gone(other).await? => Some(other.to_string()),
-                Some(other) => {
-                    if told.as_deref() != Some(other) {
-                        let address = store
-                            .live_nodes()
-                            .await?
-                            .into_iter()
-                            .find(|(id, _)| id == other)
-                            .map_or_else(String::new, |(_, a)| a);
-                        standing_by(other, &address);
-                        told = Some(other.to_string());
-                    }
-                    tokio::time::sleep(pause).await;
-                    continue;
-                }
-            };
-            if let Some(epochs) = take_all(&*store, &options.id, &owners, gone.as_deref()).await? {
-                break epochs;
-            }
-            // Another node took one first: stand by.
-            tokio::time::sleep(pause).await;
-        };
+        store
+            .heartbeat(&options.id, &options.address, lease_ms)
+            .await?;
         let (lost_tx, lost) = watch::channel(None);
         let lost_tx = Arc::new(lost_tx);
+        let ownership = Arc::new(Ownership::shared());
         let renewer = tokio::spawn(renew(store.clone(), options.clone(), lost_tx.clone()));
         let fenced: Arc<dyn Store> = Arc::new(Fenced {
-            inner: store,
-            epochs: epochs.clone(),
-            lost: lost_tx,
+            inner: store.clone(),
+            ownership: ownership.clone(),
+            lost: lost_tx.clone(),
         });
         Ok(Node {
-            store: fenced,
+            store,
+            fenced,
             options,
-            epochs,
+            ownership,
             lost,
-            renewer,
+            lost_tx,
+            tasks: vec![renewer],
+            host: None,
         })
     }
 
-    /// The store as this node writes it: every batch fenced.
+    /// The store as this node writes it: every batch for an execution fenced.
     pub fn store(&self) -> Arc<dyn Store> {
-        self.store.clone()
+        self.fenced.clone()
     }
 
-    /// The epochs this node owns the partitions at, by partition.
-    pub fn epochs(&self) -> &[u64] {
-        &self.epochs
+    /// The partitions this node owns, for the runtime to read.
+    pub fn ownership(&self) -> Arc<Ownership> {
+        self.ownership.clone()
+    }
+
+    /// Starts taking this node's share of the partitions (and giving up what falls to others)
+    /// for `host` to run.
+    pub fn run(&mut self, host: Arc<dyn PartitionHost>) {
+        self.host = Some(host.clone());
+        let balancer = Balancer {
+            store: self.store.clone(),
+            me: self.options.id.clone(),
+            ownership: self.ownership.clone(),
+            host,
+            seen: HashMap::new(),
+            lost: self.lost_tx.clone(),
+        };
+        let every = round(self.options.lease);
+        let lost = self.lost_tx.clone();
+        self.tasks.push(tokio::spawn(async move {
+            let mut balancer = balancer;
+            loop {
+                if lost.borrow().is_some() {
+                    return;
+                }
+                if let Err(e) = balancer.round().await {
+                    tracing::warn!("balancing partitions: {e}");
+                }
+                tokio::time::sleep(every).await;
+            }
+        }));
     }
 
     /// Resolves once this node has lost its hold, with why.
@@ -125,55 +163,148 @@ impl Node {
         }
     }
 
-    /// Gives every partition back (a graceful stop): a standby takes over at once instead of
-    /// waiting for the lease to run out.
+    /// Gives every partition back (a graceful stop): the other nodes take them at once
+    /// instead of waiting for the lease to run out.
     pub async fn release(self) -> Result<()> {
-        self.renewer.abort();
-        for (p, e) in self.epochs.iter().enumerate() {
-            self.store.release(&self.options.id, p as u32, *e).await?;
+        for task in &self.tasks {
+            task.abort();
+        }
+        let owned = self.ownership.owned();
+        let partitions: Vec<u32> = owned.iter().map(|(p, _)| *p).collect();
+        if let Some(host) = &self.host {
+            host.releasing(&partitions).await;
+        }
+        for (p, e) in owned {
+            self.ownership.released(p);
+            self.store.release(&self.options.id, p, e).await?;
         }
         Ok(())
     }
 }
 
-/// Every partition for `me`: those of `gone` (a node whose process is gone) taken over, the
-/// others acquired. `None`, with what was taken given back, when another node got one first.
-async fn take_all(
-    store: &dyn Store,
-    me: &str,
-    owners: &[PartitionOwner],
-    gone: Option<&str>,
-) -> Result<Option<Vec<u64>>> {
-    let mut epochs = Vec::with_capacity(PARTITIONS as usize);
-    for p in 0..PARTITIONS {
-        let owner = owners
-            .iter()
-            .find(|o| o.partition == p)
-            .and_then(|o| o.owner.as_deref());
-        let taken = match (owner, gone) {
-            (Some(owner), Some(gone)) if owner == gone => store.take_over(me, p, gone).await?,
-            _ => store.acquire(me, p).await?,
-        };
-        match taken {
-            Some(e) => epochs.push(e),
-            None => {
-                for (p, e) in epochs.iter().enumerate() {
-                    store.release(me, p as u32, *e).await?;
-                }
-                return Ok(None);
-            }
-        }
-    }
-    Ok(Some(epochs))
+/// How often a node looks at the others: often enough to take a crashed node's partitions
+/// within a second; at least every fifth of the lease.
+fn round(lease: Duration) -> Duration {
+    (lease / 5).min(Duration::from_millis(500))
 }
 
-/// A live node other than `me` that owns a partition.
-fn live_other<'a>(owners: &'a [PartitionOwner], me: &str) -> Option<&'a str> {
-    owners
+/// The node rendezvous hashing gives `partition` to among `nodes` (ids): the same on every
+/// node that sees the same list.
+pub fn owner_of<'a>(partition: u32, nodes: &[&'a str]) -> Option<&'a str> {
+    nodes
         .iter()
-        .filter(|o| o.owner_alive)
-        .filter_map(|o| o.owner.as_deref())
-        .find(|owner| *owner != me)
+        .copied()
+        .max_by_key(|n| (weight(n, partition), *n))
+}
+
+/// A node's weight for a partition: its id's hash and the partition mixed by SplitMix64's
+/// finaliser, so that every bit of either moves every bit of the weight (FNV alone, on ids
+/// that differ in a few characters, gives one node most partitions).
+fn weight(node: &str, partition: u32) -> u64 {
+    let mut z = (u64::from(stable_hash(node)) << 32 | u64::from(partition))
+        .wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Takes and gives up partitions, one round at a time.
+struct Balancer {
+    store: Arc<dyn Store>,
+    me: String,
+    ownership: Arc<Ownership>,
+    host: Arc<dyn PartitionHost>,
+    /// When each other live node was first seen alive.
+    seen: HashMap<String, Instant>,
+    lost: Arc<watch::Sender<Option<String>>>,
+}
+
+impl Balancer {
+    async fn round(&mut self) -> Result<()> {
+        let owners = self.store.owners().await?;
+        let live = self.store.live_nodes().await?;
+        // Nodes whose process is gone count as dead at once, whatever their lease says.
+        let mut alive: Vec<String> = Vec::with_capacity(live.len());
+        let mut gone: Vec<String> = Vec::new();
+        for (id, _) in live {
+            if id != self.me && self.store.is_gone(&id).await? {
+                gone.push(id);
+            } else {
+                alive.push(id);
+            }
+        }
+        if !alive.contains(&self.me) {
+            alive.push(self.me.clone());
+        }
+        let now = Instant::now();
+        self.seen.retain(|id, _| alive.contains(id));
+        for id in &alive {
+            self.seen.entry(id.clone()).or_insert(now);
+        }
+        let ids: Vec<&str> = alive.iter().map(String::as_str).collect();
+        let mut taken = Vec::new();
+        let mut to_give = Vec::new();
+        for o in &owners {
+            let desired = owner_of(o.partition, &ids);
+            let mine = o.owner.as_deref() == Some(self.me.as_str());
+            if !mine {
+                if let Some(e) = self.ownership.epoch(o.partition) {
+                    // Taken from this node while it thought it owned it: it was paused or
+                    // cut off past its lease. Its writes there are refused already.
+                    let _ = self.lost.send(Some(format!(
+                        "partition {} was taken over (this node had it at epoch {e})",
+                        o.partition
+                    )));
+                    return Ok(());
+                }
+            }
+            if desired == Some(self.me.as_str()) {
+                if mine {
+                    // Ours already (or again, after a restart of the store's view).
+                    if self.ownership.epoch(o.partition).is_none() {
+                        if let Some(e) = self.store.acquire(&self.me, o.partition).await? {
+                            self.ownership.acquired(o.partition, e);
+                            taken.push(o.partition);
+                        }
+                    }
+                    continue;
+                }
+                let epoch = match o.owner.as_deref() {
+                    Some(owner) if gone.iter().any(|g| g == owner) => {
+                        self.store.take_over(&self.me, o.partition, owner).await?
+                    }
+                    Some(_) if o.owner_alive => None,
+                    _ => self.store.acquire(&self.me, o.partition).await?,
+                };
+                if let Some(e) = epoch {
+                    self.ownership.acquired(o.partition, e);
+                    taken.push(o.partition);
+                }
+            } else if mine && self.ownership.epoch(o.partition).is_some() {
+                let settled = desired
+                    .and_then(|d| self.seen.get(d))
+                    .is_some_and(|since| now.duration_since(*since) >= JOIN_DELAY);
+                if settled && to_give.len() < MOVES_PER_ROUND {
+                    to_give.push((o.partition, o.epoch));
+                }
+            }
+        }
+        if !taken.is_empty() {
+            tracing::info!(node = %self.me, partitions = ?taken, "took partitions");
+            self.host.acquired(&taken).await;
+        }
+        if !to_give.is_empty() {
+            let partitions: Vec<u32> = to_give.iter().map(|(p, _)| *p).collect();
+            tracing::info!(node = %self.me, ?partitions, "giving up partitions");
+            self.host.releasing(&partitions).await;
+            for (p, e) in to_give {
+                // Refused locally from now on, then by the store once the next owner takes it.
+                self.ownership.released(p);
+                self.store.release(&self.me, p, e).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Renews the lease every fifth of it. Past the trust window (the lease less one renewal)
@@ -209,12 +340,12 @@ async fn renew(
     }
 }
 
-/// The store with every batch fenced at this node's epoch. A refused batch means another node
-/// owns the store now: the hold is lost.
+/// The store with every batch for an execution fenced at the epoch this node owns its
+/// partition at. A batch for a partition this node does not own is refused here; one the
+/// store refuses means another node took the partition over: the hold is lost.
 struct Fenced {
     inner: Arc<dyn Store>,
-    /// The epoch this node owns each partition at.
-    epochs: Vec<u64>,
+    ownership: Arc<Ownership>,
     lost: Arc<watch::Sender<Option<String>>>,
 }
 
@@ -244,22 +375,34 @@ impl Membership for Fenced {
     async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>> {
         self.inner.take_over(node, partition, owner).await
     }
+    async fn notify(&self, topic: &Topic) -> Result<()> {
+        self.inner.notify(topic).await
+    }
+    async fn listen(&self, wake: Wake) -> Result<bool> {
+        self.inner.listen(wake).await
+    }
 }
 
 #[async_trait]
 impl Store for Fenced {
     async fn commit(&self, batch: WriteBatch) -> Result<()> {
-        // Fenced in the partition its execution (or resource) lives in: writes spread over
-        // the store's writers as executions do.
-        let partition = partition_of(batch.subject().unwrap_or(""));
-        let fence = Fence {
-            partition,
-            epoch: self.epochs[partition as usize],
+        // Unmarked batches (the control plane, inbox entries, task claims) any node may write.
+        let Some(partition) = batch.partition() else {
+            return self.inner.commit(batch).await;
         };
-        let result = self.inner.commit(batch.fenced(fence)).await;
+        let Some(epoch) = self.ownership.epoch(partition) else {
+            return Err(Error::Fenced {
+                partition,
+                epoch: 0,
+            });
+        };
+        let result = self
+            .inner
+            .commit(batch.fenced(Fence { partition, epoch }))
+            .await;
         if let Err(Error::Fenced { partition, epoch }) = &result {
             let _ = self.lost.send(Some(format!(
-                "another node took the store over (partition {partition} is past epoch {epoch})"
+                "another node took partition {partition} over (it is past epoch {epoch})"
             )));
         }
         result
@@ -333,6 +476,12 @@ impl Store for Fenced {
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.inner.unfinished_executions().await
     }
+    async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {
+        self.inner.unfinished_executions_in(partitions).await
+    }
+    async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
+        self.inner.inbox(partitions, limit).await
+    }
     async fn history(
         &self,
         execution_arn: &str,
@@ -364,5 +513,40 @@ impl Store for Fenced {
     }
     async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>> {
         self.inner.map_runs(execution_arn, page).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partitions_spread_evenly_and_move_only_to_a_node_that_joins() {
+        let ids: Vec<String> = (0..4).map(|_| uuid_like()).collect();
+        let three: Vec<&str> = ids[..3].iter().map(String::as_str).collect();
+        let mut counts = HashMap::new();
+        for p in 0..PARTITIONS {
+            *counts.entry(owner_of(p, &three).unwrap()).or_insert(0) += 1;
+        }
+        assert_eq!(counts.len(), 3);
+        for n in counts.values() {
+            assert!((12..=32).contains(n), "{counts:?}");
+        }
+        // A fourth node takes partitions from the others; none moves between the three.
+        let four: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for p in 0..PARTITIONS {
+            let before = owner_of(p, &three).unwrap();
+            let after = owner_of(p, &four).unwrap();
+            assert!(after == before || after == ids[3], "partition {p}");
+        }
+        assert_eq!(owner_of(0, &[]), None);
+    }
+
+    /// Ids shaped like a node's (a UUID), differing in a few characters as UUIDs may.
+    fn uuid_like() -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        format!("69a9df93-fd84-4001-b885-a8e4abbd58e{n}")
     }
 }

@@ -13,12 +13,23 @@ use baton_store::{
 use crate::live::{Act, Live};
 use crate::{journal, Runtime};
 
-/// Resumes every unfinished execution in the store.
-pub(crate) async fn recover(rt: &Arc<Runtime>) -> Result<()> {
-    let records = rt.store.unfinished_executions().await?;
+/// Resumes every unfinished execution of `partitions` (on a store of its own: every one).
+pub(crate) async fn recover(rt: &Arc<Runtime>, partitions: &[u32]) -> Result<()> {
+    let records = if rt.ownership.is_shared() {
+        if partitions.is_empty() {
+            return Ok(());
+        }
+        rt.store.unfinished_executions_in(partitions).await?
+    } else {
+        rt.store.unfinished_executions().await?
+    };
     for record in records {
+        // Given up again meanwhile: its next owner resumes it.
+        if !rt.ownership.runs(record.partition) {
+            continue;
+        }
         let arn = record.arn.clone();
-        if let Err(e) = resume(rt, record.clone()).await {
+        if let Err(e) = resume_one(rt, record.clone()).await {
             tracing::error!(%arn, error = %e, "could not resume an execution");
             if e.to_string().contains(UNRESUMABLE) {
                 fail_unresumable(rt, record, &e.to_string()).await;
@@ -56,6 +67,7 @@ async fn fail_unresumable(rt: &Runtime, mut record: Record, why: &str) {
     record.error = Some(error);
     record.cause = Some(cause);
     record.stop_date = Some(now);
+    let partition = record.partition;
     // Its open tasks end with it: no worker or callback may take them any more.
     let open_tasks = rt.store.tasks(&arn).await.unwrap_or_default();
     let mut batch = baton_store::WriteBatch::new();
@@ -70,7 +82,8 @@ async fn fail_unresumable(rt: &Runtime, mut record: Record, why: &str) {
             execution_arn: arn.clone(),
             events: vec![crate::live::record_of(&event)],
         })
-        .with(baton_store::Op::UpdateExecution(record));
+        .with(baton_store::Op::UpdateExecution(record))
+        .in_partition(partition);
     match rt.store.commit(batch).await {
         Ok(()) => tracing::warn!(%arn, "an execution that could not be resumed was failed"),
         Err(e) => {
@@ -96,7 +109,7 @@ async fn reload_now(rt: &Runtime, arn: &str) {
             return;
         }
     };
-    if let Err(e) = resume(&rt.arc(), record).await {
+    if let Err(e) = resume_one(&rt.arc(), record).await {
         tracing::error!(%arn, error = %e, "could not reload an execution");
     }
 }
@@ -244,7 +257,34 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     })
 }
 
+/// Resumes one execution that is not in memory, unless it is there already (or is being
+/// rebuilt by another caller, which this one waits for).
+pub(crate) async fn resume_one(rt: &Arc<Runtime>, record: Record) -> Result<()> {
+    if rt.live.get(&record.arn).is_some() {
+        return Ok(());
+    }
+    let arn = record.arn.clone();
+    let lock = rt.loading.get_or_insert_with(&arn, Default::default);
+    let guard = lock.lock().await;
+    let result = if rt.live.get(&arn).is_some() {
+        Ok(())
+    } else {
+        // Read again under the lock: what the caller read may be older than the last step.
+        match rt.store.execution(&arn).await? {
+            Some(record) => resume(rt, record).await,
+            None => Ok(()),
+        }
+    };
+    drop(guard);
+    rt.loading.remove(&arn);
+    result
+}
+
 async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
+    // Another node's to run.
+    if !rt.ownership.runs(record.partition) {
+        return Ok(());
+    }
     // PENDING_REDRIVE is never left behind: a redrive's first step is one batch. A distributed
     // Map's child runs inside its parent, which resumes it.
     if record.status != ExecutionStatus::Running || record.map_run_arn.is_some() {
@@ -262,6 +302,7 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
         )));
     }
     let info = live.engine.info().clone();
+    let partition = live.record.partition;
     let mut acts = Vec::new();
     for (timer, at) in &live.timers {
         acts.push(Act::StartTimer(*timer, *at));
@@ -297,7 +338,11 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
             }
             // A callback whose call was made waits for its token; one whose call may not have
             // been made is made again.
-            TaskKind::Callback if row.is_some_and(|r| r.status == TaskStatus::Started) => {}
+            // (Or its result was taken on another node and waits in the inbox.)
+            TaskKind::Callback
+                if row.is_some_and(|r| {
+                    matches!(r.status, TaskStatus::Started | TaskStatus::Completing)
+                }) => {}
             TaskKind::Callback | TaskKind::Other => {
                 if let Some(act) = invokes.remove(task) {
                     acts.push(act);
@@ -305,11 +350,49 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
             }
         }
     }
-    rt.live
-        .insert(arn.clone(), Arc::new(tokio::sync::Mutex::new(live)));
+    // Loaded meanwhile by an event for it: that copy runs, this one goes.
+    if rt
+        .live
+        .insert_new(arn.clone(), Arc::new(tokio::sync::Mutex::new(live)))
+        .is_err()
+    {
+        return Ok(());
+    }
+    // Given up while it was being rebuilt: its next owner resumes it.
+    if !rt.ownership.runs(partition) {
+        rt.live.remove(&arn);
+        return Ok(());
+    }
     rt.act(&arn, &info, acts);
     for event in unjournaled_starts {
         rt.offer(&arn, event, None).await?;
     }
     Ok(())
+}
+
+impl Runtime {
+    /// This node now owns `partitions`: resumes their unfinished executions, then reads their
+    /// inboxes.
+    pub async fn take_partitions(&self, partitions: &[u32]) {
+        let rt = self.arc();
+        if let Err(e) = recover(&rt, partitions).await {
+            tracing::error!(?partitions, error = %e, "could not resume the executions of partitions taken");
+        }
+        self.inbox_wake.notify_one();
+    }
+
+    /// This node is giving `partitions` up: nothing new is placed or loaded there, and their
+    /// executions leave memory once their step in flight is durable. Their timers are dropped
+    /// as they come due; what they wait for reaches the next owner (the inbox).
+    pub async fn give_up_partitions(&self, partitions: &[u32]) {
+        for p in partitions {
+            self.ownership.draining(*p);
+        }
+        for (arn, handle) in self.live.all() {
+            let live = handle.lock().await;
+            if partitions.contains(&live.record.partition) {
+                self.live.remove(&arn);
+            }
+        }
+    }
 }

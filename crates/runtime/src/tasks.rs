@@ -14,6 +14,10 @@ use tokio::sync::Notify;
 use crate::live::Applied;
 use crate::{internal, Runtime};
 
+/// How often a waiting `GetActivityTask` looks for tasks again when other nodes share the store
+/// (their tasks do not wake this node's pollers).
+const OTHER_NODES_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Pollers waiting for an activity's tasks, by activity ARN.
 #[derive(Default)]
 pub(crate) struct Waiters {
@@ -28,6 +32,20 @@ impl Waiters {
             .entry(activity.to_string())
             .or_default()
             .clone()
+    }
+
+    /// Every poller of every activity looks again.
+    pub fn notify_all(&self) {
+        let all: Vec<Arc<Notify>> = self
+            .by_activity
+            .lock()
+            .expect("waiters")
+            .values()
+            .cloned()
+            .collect();
+        for n in all {
+            n.notify_waiters();
+        }
     }
 
     /// A task of `activity` was scheduled: every poller looks again.
@@ -86,8 +104,8 @@ pub(crate) async fn get_activity_task(
                 time: now,
                 worker: input.worker_name.clone(),
             };
-            match rt.offer(&task.execution_arn, event, None).await {
-                Ok(Applied::Yes) => {
+            match rt.deliver(&task.execution_arn, event, None).await {
+                Ok(Applied::Yes | Applied::Queued) => {
                     return Ok(GetActivityTaskOutput {
                         task_token: task.token,
                         input: Some(task.input),
@@ -100,6 +118,8 @@ pub(crate) async fn get_activity_task(
         }
         tokio::select! {
             _ = notified => {}
+            // Tasks scheduled on another node wake no one here: look again now and then.
+            _ = tokio::time::sleep(OTHER_NODES_POLL), if rt.ownership.is_shared() => {}
             // AWS answers an empty task when the poll times out; so does a stopping server.
             _ = tokio::time::sleep_until(deadline) => return Ok(no_task),
             _ = stopping.changed() => return Ok(no_task),
@@ -123,7 +143,8 @@ async fn task_of(rt: &Runtime, token: &str) -> Result<baton_store::Task, ApiErro
         .ok_or_else(|| ApiError::TaskDoesNotExist {
             message: "Task Does Not Exist: 'Provided task does not exist'".into(),
         })?;
-    if task.status == TaskStatus::Closed {
+    // Closed, or its result taken already on another node.
+    if matches!(task.status, TaskStatus::Closed | TaskStatus::Completing) {
         return Err(timed_out());
     }
     Ok(task)
@@ -135,14 +156,21 @@ fn timed_out() -> ApiError {
     }
 }
 
-async fn deliver(rt: &Runtime, task: &baton_store::Task, event: Event) -> Result<(), ApiError> {
-    match rt
-        .offer(&task.execution_arn, event, None)
-        .await
-        .map_err(internal)?
-    {
-        Applied::Yes => Ok(()),
-        Applied::NotRunning | Applied::Stale => Err(timed_out()),
+/// Applies a task's result or heartbeat here, or puts it in the inbox of the node that runs
+/// the execution; a result is taken there and then (`claim`), so of two racing results one
+/// wins and the other is answered as AWS answers a task that is gone.
+async fn deliver(
+    rt: &Runtime,
+    task: &baton_store::Task,
+    event: Event,
+    claim: bool,
+) -> Result<(), ApiError> {
+    let claim = claim.then_some(task.task_id);
+    match rt.deliver(&task.execution_arn, event, claim).await {
+        Ok(Applied::Yes | Applied::Queued) => Ok(()),
+        Ok(Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_)) => Err(timed_out()),
+        Err(baton_store::Error::Conflict { .. }) => Err(timed_out()),
+        Err(e) => Err(internal(e)),
     }
 }
 
@@ -162,7 +190,7 @@ pub(crate) async fn send_task_success(
         output,
         time: crate::now(),
     };
-    deliver(rt, &task, event).await?;
+    deliver(rt, &task, event, true).await?;
     Ok(SendTaskSuccessOutput {})
 }
 
@@ -178,7 +206,7 @@ pub(crate) async fn send_task_failure(
         cause: input.cause,
         time: crate::now(),
     };
-    deliver(rt, &task, event).await?;
+    deliver(rt, &task, event, true).await?;
     Ok(SendTaskFailureOutput {})
 }
 
@@ -192,6 +220,6 @@ pub(crate) async fn send_task_heartbeat(
         task: task.task_id,
         time: crate::now(),
     };
-    deliver(rt, &task, event).await?;
+    deliver(rt, &task, event, false).await?;
     Ok(SendTaskHeartbeatOutput {})
 }

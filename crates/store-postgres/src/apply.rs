@@ -14,7 +14,7 @@ use baton_store::{
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use crate::rows::{backend, big, counts_json, get, insert_error, unique_violation, Result};
+use crate::rows::{backend, big, counts_json, get, insert_error, int, unique_violation, Result};
 
 /// A statement's parameter.
 pub(crate) type Param = Box<dyn ToSql + Sync + Send>;
@@ -367,6 +367,63 @@ pub(crate) fn statements(op: &Op, out: &mut Vec<Stmt>) -> Result<()> {
                 }),
             ));
         }
+        Op::ClaimTask {
+            execution_arn,
+            task_id,
+        } => {
+            // Absent (no row in `t`), claimed here, or refused: completing or closed already,
+            // or claimed by a racing batch that committed first (`t` then shows the status the
+            // statement's snapshot had, but the update finds the row claimed).
+            let key = format!("{execution_arn} task {task_id}");
+            out.push(stmt(
+                "WITH t AS (SELECT status FROM tasks WHERE execution_arn = $1 AND task_id = $2), \
+                 claimed AS (UPDATE tasks SET status = $3 \
+                   WHERE execution_arn = $1 AND task_id = $2 AND status IN ($4, $5) RETURNING 1) \
+                 SELECT (SELECT status FROM t), (SELECT count(*) FROM claimed)",
+                vec![
+                    p(execution_arn.clone()),
+                    p(big(*task_id)?),
+                    p(TaskStatus::Completing.as_str()),
+                    p(TaskStatus::Scheduled.as_str()),
+                    p(TaskStatus::Started.as_str()),
+                ],
+                Box::new(move |r| {
+                    let rows = r.map_err(backend)?;
+                    let row = rows.first().ok_or_else(|| Error::backend("no answer"))?;
+                    let (status, claimed): (Option<String>, i64) = (get(row, 0)?, get(row, 1)?);
+                    match status {
+                        _ if claimed > 0 => Ok(()),
+                        Some(status) => {
+                            Err(Error::conflict(Record::Task, key, claim_refused(&status)))
+                        }
+                        None => Err(Error::not_found(Record::Task, key)),
+                    }
+                }),
+            ));
+        }
+        Op::AppendInbox(entry) => out.push(stmt(
+            "INSERT INTO inbox (partition_id, execution_arn, event, created) \
+             VALUES ($1, $2, $3, $4)",
+            vec![
+                p(int(entry.partition)?),
+                p(entry.execution_arn.clone()),
+                p(entry.event.clone()),
+                p(entry.created),
+            ],
+            done(),
+        )),
+        Op::ConsumeInbox { id } => {
+            let id = *id;
+            out.push(stmt(
+                "DELETE FROM inbox WHERE id = $1 RETURNING 1",
+                vec![p(big(id)?)],
+                Box::new(move |r| match r {
+                    Ok(rows) if rows.is_empty() => Err(Error::inbox_entry_gone(id)),
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(backend(e)),
+                }),
+            ));
+        }
         Op::DeleteTask {
             execution_arn,
             task_id,
@@ -379,6 +436,15 @@ pub(crate) fn statements(op: &Op, out: &mut Vec<Stmt>) -> Result<()> {
         Op::UpdateMapRun(r) => out.push(write_map_run(r, false)?),
     }
     Ok(())
+}
+
+/// Why a task in `status` takes no result.
+fn claim_refused(status: &str) -> &'static str {
+    if status == TaskStatus::Closed.as_str() {
+        "the task is already closed"
+    } else {
+        "a result for the task is already being applied"
+    }
 }
 
 fn write_machine(m: &StateMachine, create: bool) -> Stmt {
@@ -434,19 +500,19 @@ fn write_routes(a: &StateMachineAlias) -> Stmt {
 
 const EXECUTION_INSERT: &str = "INSERT INTO executions (arn, name, state_machine_arn, \
     version_arn, alias_arn, revision_id, type, status, input, output, error, cause, start_date, \
-    stop_date, redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-    $19, $20)";
+    stop_date, redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date, \
+    partition_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+    $17, $18, $19, $20, $21)";
 
 const EXECUTION_UPDATE: &str = "UPDATE executions SET name = $2, state_machine_arn = $3, \
     version_arn = $4, alias_arn = $5, revision_id = $6, type = $7, status = $8, input = $9, \
     output = $10, error = $11, cause = $12, start_date = $13, stop_date = $14, \
     redrive_count = $15, redrive_date = $16, map_run_arn = $17, parent_arn = $18, \
-    trace_header = $19, list_date = $20 WHERE arn = $1";
+    trace_header = $19, list_date = $20, partition_id = $21 WHERE arn = $1";
 
-/// The execution's columns as `$1`…`$20` of [`EXECUTION_INSERT`] and [`EXECUTION_UPDATE`].
-fn execution_params(e: &Execution) -> Vec<Param> {
-    vec![
+/// The execution's columns as `$1`…`$21` of [`EXECUTION_INSERT`] and [`EXECUTION_UPDATE`].
+fn execution_params(e: &Execution) -> Result<Vec<Param>> {
+    Ok(vec![
         p(e.arn.clone()),
         p(e.name.clone()),
         p(e.state_machine_arn.clone()),
@@ -467,7 +533,8 @@ fn execution_params(e: &Execution) -> Vec<Param> {
         p(e.parent_arn.clone()),
         p(e.trace_header.clone()),
         p(list_date(e.start_date)),
-    ]
+        p(int(e.partition)?),
+    ])
 }
 
 fn write_execution(e: &Execution, create: bool) -> Result<Stmt> {
@@ -476,7 +543,7 @@ fn write_execution(e: &Execution, create: bool) -> Result<Stmt> {
     let sql: &'static str = if create { &INSERT } else { &UPDATE };
     Ok(Stmt {
         sql: Cow::Borrowed(sql),
-        params: execution_params(e),
+        params: execution_params(e)?,
         check: written(Record::Execution, e.arn.clone(), !create),
     })
 }
@@ -538,7 +605,7 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
     else {
         return Ok(None);
     };
-    let mut params = execution_params(e);
+    let mut params = execution_params(e)?;
     params.push(p(big(events[0].id)?));
     params.push(p(big(events[events.len() - 1].id)?));
     params.push(p(events.iter().map(|r| r.json.clone()).collect::<Vec<_>>()));
@@ -557,24 +624,24 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
         format!(
             "WITH e AS ({EXECUTION_INSERT} RETURNING id), \
              h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
-               SELECT id, $21, $22, $23 FROM e), \
+               SELECT id, $22, $23, $24 FROM e), \
              j AS (INSERT INTO journal (execution_id, seq, event) \
-               SELECT e.id, x.seq, x.event FROM e, unnest($24::bigint[], $25::text[]) AS x(seq, event)) \
+               SELECT e.id, x.seq, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event)) \
              SELECT id, NULL::bigint, NULL::bigint FROM e"
         )
     });
     static STEP: LazyLock<String> = LazyLock::new(|| {
         format!(
             "WITH e AS ({EXECUTION_UPDATE} RETURNING id), \
-             ht AS (SELECT greatest(c.first_event, $21) AS id FROM history_chunks c, e \
-               WHERE c.execution_id = e.id AND c.first_event <= $22 AND c.last_event >= $21 \
+             ht AS (SELECT greatest(c.first_event, $22) AS id FROM history_chunks c, e \
+               WHERE c.execution_id = e.id AND c.first_event <= $23 AND c.last_event >= $22 \
                ORDER BY c.first_event LIMIT 1), \
              h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
-               SELECT e.id, $21, $22, $23 FROM e WHERE NOT EXISTS (SELECT 1 FROM ht)), \
+               SELECT e.id, $22, $23, $24 FROM e WHERE NOT EXISTS (SELECT 1 FROM ht)), \
              jt AS (SELECT min(j.seq) AS seq FROM journal j, e \
-               WHERE j.execution_id = e.id AND j.seq = ANY($24)), \
+               WHERE j.execution_id = e.id AND j.seq = ANY($25)), \
              j AS (INSERT INTO journal (execution_id, seq, event) \
-               SELECT e.id, x.seq, x.event FROM e, unnest($24::bigint[], $25::text[]) AS x(seq, event) \
+               SELECT e.id, x.seq, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event) \
                WHERE NOT EXISTS (SELECT 1 FROM ht) AND (SELECT seq FROM jt) IS NULL) \
              SELECT (SELECT id FROM e), (SELECT id FROM ht), (SELECT seq FROM jt)"
         )

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use baton_store::{list_date, Execution, WriteBatch};
 
 use crate::apply::{step_shape, Param, Step, Stmt};
-use crate::rows::{backend, big, get, Result};
+use crate::rows::{backend, big, get, int, Result};
 
 /// The batch's step when the batch is exactly a new execution's one step: its row, one run of
 /// consecutive history events and its journal entries.
@@ -58,6 +58,7 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     let (mut first, mut last, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
     let mut events: Vec<String> = Vec::new();
     let (mut j_arn, mut j_seq, mut j_event) = (vec![], vec![], vec![]);
+    let mut partitions: Vec<i32> = Vec::with_capacity(n);
     let mut fences: Vec<(i32, i64)> = Vec::new();
     for b in starts {
         let Some(Step {
@@ -105,6 +106,7 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
         for (col, v) in ints.iter_mut().zip(numbers) {
             col.push(v);
         }
+        partitions.push(int(e.partition)?);
         first.push(big(h[0].id)?);
         last.push(big(h[h.len() - 1].id)?);
         // 1-based bounds of this chunk's events in the flat array.
@@ -118,7 +120,8 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
             j_event.push(en.json.clone());
         }
     }
-    // $1…$13 the text columns, $14…$18 the numbers, then $19 and $20 parent and trace header.
+    // $1…$13 the text columns, $14…$18 the numbers, then $19 and $20 parent and trace header,
+    // $21…$28 the history and journal, $29 the partitions.
     let [arn, name, machine, version, alias, revision, kind, status, input, output, error, cause, map_run, parent, trace] =
         cols;
     let mut params: Vec<Param> = Vec::with_capacity(30);
@@ -141,6 +144,7 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     params.push(Box::new(j_arn));
     params.push(Box::new(j_seq));
     params.push(Box::new(j_event));
+    params.push(Box::new(partitions));
     let expected = n;
     let mut out = Vec::with_capacity(2);
     if !fences.is_empty() {
@@ -174,16 +178,17 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
                $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
                $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], \
                $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::text[], \
-               $21::bigint[], $22::bigint[], $23::int[], $24::int[]) \
+               $21::bigint[], $22::bigint[], $23::int[], $24::int[], $29::int[]) \
                AS x(arn, name, machine, version, alias, revision, type, status, input, output, \
                     error, cause, map_run, start_date, stop_date, redrive_count, redrive_date, \
-                    list_date, parent, trace, first_event, last_event, lo, hi)), \
+                    list_date, parent, trace, first_event, last_event, lo, hi, partition_id)), \
              e AS (INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, \
                revision_id, type, status, input, output, error, cause, start_date, stop_date, \
-               redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
+               redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date, \
+               partition_id) \
                SELECT arn, name, machine, version, alias, revision, type, status, input, output, \
                  error, cause, start_date, stop_date, redrive_count, redrive_date, map_run, \
-                 parent, trace, list_date FROM x \
+                 parent, trace, list_date, partition_id FROM x \
                RETURNING id, arn), \
              h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
                SELECT e.id, x.first_event, x.last_event, ($25::text[])[x.lo:x.hi] \

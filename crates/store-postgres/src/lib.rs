@@ -22,6 +22,7 @@
 mod apply;
 mod columnar;
 mod membership;
+mod notify;
 mod read;
 mod rows;
 mod schema;
@@ -38,9 +39,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
-    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner, Result, Scope,
-    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task,
-    Timer, WriteBatch,
+    InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
+    Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
+    Store, Tag, Task, Timer, WriteBatch,
 };
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot};
@@ -375,6 +376,16 @@ impl Membership for PgStore {
         )
         .await
     }
+    async fn notify(&self, topic: &baton_store::Topic) -> Result<()> {
+        let topic = topic.clone();
+        self.pooled(move |c| async move { notify::notify(&c, &topic).await })
+            .await
+    }
+    async fn listen(&self, wake: baton_store::Wake) -> Result<bool> {
+        // Ends with the store's runtime.
+        self.handle.spawn(notify::listen(self.config.clone(), wake));
+        Ok(true)
+    }
 }
 
 #[async_trait]
@@ -511,6 +522,18 @@ impl Store for PgStore {
 
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.pooled(move |c| async move { read::unfinished_executions(&c).await })
+            .await
+    }
+
+    async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {
+        let partitions = partitions.to_vec();
+        self.pooled(move |c| async move { read::unfinished_executions_in(&c, &partitions).await })
+            .await
+    }
+
+    async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
+        let partitions = partitions.to_vec();
+        self.pooled(move |c| async move { read::inbox(&c, &partitions, limit).await })
             .await
     }
 

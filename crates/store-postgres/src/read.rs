@@ -4,16 +4,17 @@
 
 use baton_store::{
     Activity, AliasesOf, Cursor, Error, Execution, ExecutionFilter, ExecutionSummary, ExecutionsOf,
-    HistoryRecord, JournalEntry, MapRun, Millis, Page, PageRequest, Route, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
+    HistoryRecord, InboxEntry, JournalEntry, MapRun, Millis, Page, PageRequest, Route, Scope,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
 };
 use deadpool_postgres::Client;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use crate::rows::{
-    self, backend, big, get, Result, ACTIVITY_COLUMNS, EXECUTION_COLUMNS, MACHINE_COLUMNS,
-    MAP_RUN_COLUMNS, REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, VERSION_COLUMNS,
+    self, backend, big, get, Result, ACTIVITY_COLUMNS, EXECUTION_COLUMNS, INBOX_COLUMNS,
+    MACHINE_COLUMNS, MAP_RUN_COLUMNS, REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS,
+    VERSION_COLUMNS,
 };
 
 /// Listing names, written into page tokens so a token pages only the listing that issued it.
@@ -352,6 +353,42 @@ pub(crate) async fn unfinished_executions(c: &Client) -> Result<Vec<Execution>> 
          WHERE status IN ('RUNNING', 'PENDING_REDRIVE') ORDER BY start_date, id"
     );
     all(c, &sql, &[], rows::execution).await
+}
+
+/// The partitions as the `int[]` a query compares `partition_id` with; those past the column's
+/// range hold nothing.
+fn partition_ids(partitions: &[u32]) -> Vec<i32> {
+    partitions
+        .iter()
+        .filter_map(|p| i32::try_from(*p).ok())
+        .collect()
+}
+
+pub(crate) async fn unfinished_executions_in(
+    c: &Client,
+    partitions: &[u32],
+) -> Result<Vec<Execution>> {
+    // Along the partial index `executions_unfinished` (partition_id, start_date, id).
+    let sql = format!(
+        "SELECT {EXECUTION_COLUMNS} FROM executions \
+         WHERE partition_id = ANY($1) AND status IN ('RUNNING', 'PENDING_REDRIVE') \
+         ORDER BY start_date, id"
+    );
+    all(c, &sql, &[&partition_ids(partitions)], rows::execution).await
+}
+
+pub(crate) async fn inbox(c: &Client, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let sql = format!(
+        "SELECT {INBOX_COLUMNS} FROM inbox WHERE partition_id = ANY($1) ORDER BY id LIMIT $2"
+    );
+    all(
+        c,
+        &sql,
+        &[&partition_ids(partitions), &limit],
+        rows::inbox_entry,
+    )
+    .await
 }
 
 pub(crate) async fn history(

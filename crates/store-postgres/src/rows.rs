@@ -4,8 +4,8 @@
 use std::str::FromStr;
 
 use baton_store::{
-    Activity, Error, Execution, ExecutionSummary, MapRun, MapRunCounts, Record, StateMachine,
-    StateMachineRevision, StateMachineVersion, Task,
+    Activity, Error, Execution, ExecutionSummary, InboxEntry, MapRun, MapRunCounts, Record,
+    StateMachine, StateMachineRevision, StateMachineVersion, Task,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Row;
@@ -43,6 +43,17 @@ pub(crate) fn insert_error(
 /// A u64 as a bigint; values past `i64::MAX` are refused, not wrapped.
 pub(crate) fn big(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| Error::Backend(format!("{v} is past the store's limit")))
+}
+
+/// A partition number as an int; values past `i32::MAX` are refused, not wrapped.
+pub(crate) fn int(v: u32) -> Result<i32> {
+    i32::try_from(v).map_err(|_| Error::Backend(format!("{v} is past the store's limit")))
+}
+
+/// A stored int read back as a partition number; a negative one is a corrupt row.
+fn partition(row: &Row, idx: usize) -> Result<u32> {
+    let v: i32 = get(row, idx)?;
+    u32::try_from(v).map_err(|_| Error::Backend(format!("column {idx}: {v} is out of range")))
 }
 
 /// A stored bigint read back as an unsigned value; a negative one is a corrupt row.
@@ -150,7 +161,7 @@ pub(crate) fn activity(row: &Row) -> Result<Activity> {
 
 pub(crate) const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, \
     alias_arn, revision_id, type, status, input, output, error, cause, start_date, stop_date, \
-    redrive_count, redrive_date, map_run_arn, parent_arn, trace_header";
+    redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, partition_id";
 
 pub(crate) fn execution(row: &Row) -> Result<Execution> {
     Ok(Execution {
@@ -173,6 +184,7 @@ pub(crate) fn execution(row: &Row) -> Result<Execution> {
         map_run_arn: get(row, 16)?,
         parent_arn: get(row, 17)?,
         trace_header: get(row, 18)?,
+        partition: partition(row, 19)?,
     })
 }
 
@@ -239,5 +251,17 @@ pub(crate) fn map_run(row: &Row) -> Result<MapRun> {
         stop_date: get(row, 10)?,
         redrive_count: unsigned(row, 11)?,
         redrive_date: get(row, 12)?,
+    })
+}
+
+pub(crate) const INBOX_COLUMNS: &str = "id, partition_id, execution_arn, event, created";
+
+pub(crate) fn inbox_entry(row: &Row) -> Result<InboxEntry> {
+    Ok(InboxEntry {
+        id: unsigned(row, 0)?,
+        partition: partition(row, 1)?,
+        execution_arn: get(row, 2)?,
+        event: get(row, 3)?,
+        created: get(row, 4)?,
     })
 }

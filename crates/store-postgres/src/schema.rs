@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_inline_storage.sql")),
     (3, include_str!("../migrations/0003_partitions.sql")),
+    (4, include_str!("../migrations/0004_inbox.sql")),
 ];
 
 /// The advisory lock key that serialises migrations ("baton" in ASCII).

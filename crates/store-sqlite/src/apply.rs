@@ -281,32 +281,52 @@ pub(crate) fn apply(conn: &Connection, op: &Op, last: &mut LastExecution) -> Res
         Op::CompleteTask {
             execution_arn,
             task_id,
-        } => {
-            let key = || format!("{execution_arn} task {task_id}");
+        } => move_task(
+            conn,
+            execution_arn,
+            *task_id,
+            TaskStatus::Closed,
+            &[
+                TaskStatus::Scheduled,
+                TaskStatus::Started,
+                TaskStatus::Completing,
+            ],
+        ),
+        Op::ClaimTask {
+            execution_arn,
+            task_id,
+        } => move_task(
+            conn,
+            execution_arn,
+            *task_id,
+            TaskStatus::Completing,
+            &[TaskStatus::Scheduled, TaskStatus::Started],
+        ),
+        Op::AppendInbox(entry) => {
+            conn.prepare_cached(
+                "INSERT INTO inbox (partition_id, execution_arn, event, created) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    entry.partition,
+                    entry.execution_arn,
+                    entry.event,
+                    entry.created
+                ])
+            })
+            .map_err(backend)?;
+            Ok(())
+        }
+        Op::ConsumeInbox { id } => {
             let changed = conn
-                .prepare_cached(
-                    "UPDATE tasks SET status = ?3 \
-                     WHERE execution_arn = ?1 AND task_id = ?2 AND status <> ?3",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![execution_arn, task_id, TaskStatus::Closed.as_str()])
-                })
+                .prepare_cached("DELETE FROM inbox WHERE id = ?1")
+                .and_then(|mut s| s.execute([id]))
                 .map_err(backend)?;
             if changed > 0 {
-                return Ok(());
-            }
-            let exists = conn
-                .prepare_cached("SELECT 1 FROM tasks WHERE execution_arn = ?1 AND task_id = ?2")
-                .and_then(|mut s| s.exists(params![execution_arn, task_id]))
-                .map_err(backend)?;
-            if exists {
-                Err(Error::conflict(
-                    Record::Task,
-                    key(),
-                    "the task is already closed",
-                ))
+                Ok(())
             } else {
-                Err(Error::not_found(Record::Task, key()))
+                Err(Error::inbox_entry_gone(*id))
             }
         }
         Op::DeleteTask {
@@ -320,6 +340,59 @@ pub(crate) fn apply(conn: &Connection, op: &Op, last: &mut LastExecution) -> Res
         }
         Op::CreateMapRun(r) => write_map_run(conn, r, true),
         Op::UpdateMapRun(r) => write_map_run(conn, r, false),
+    }
+}
+
+/// Why a task in `status` takes no result.
+/// Moves a task to `to` if its status is one of `from`: `NotFound` when it does not exist,
+/// `Conflict` (saying why) when it is in another status.
+fn move_task(
+    conn: &Connection,
+    execution_arn: &str,
+    task_id: u64,
+    to: TaskStatus,
+    from: &[TaskStatus],
+) -> Result<()> {
+    let key = || format!("{execution_arn} task {task_id}");
+    // Three slots, the last status repeated: one cached statement for every move.
+    let slot = |i: usize| from.get(i).or(from.last()).map_or("", |s| s.as_str());
+    let changed = conn
+        .prepare_cached(
+            "UPDATE tasks SET status = ?3 \
+             WHERE execution_arn = ?1 AND task_id = ?2 AND status IN (?4, ?5, ?6)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                execution_arn,
+                task_id,
+                to.as_str(),
+                slot(0),
+                slot(1),
+                slot(2)
+            ])
+        })
+        .map_err(backend)?;
+    if changed > 0 {
+        return Ok(());
+    }
+    let status: Option<String> = conn
+        .prepare_cached("SELECT status FROM tasks WHERE execution_arn = ?1 AND task_id = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![execution_arn, task_id], |r| r.get(0))
+                .optional()
+        })
+        .map_err(backend)?;
+    match status {
+        Some(status) => Err(Error::conflict(Record::Task, key(), claim_refused(&status))),
+        None => Err(Error::not_found(Record::Task, key())),
+    }
+}
+
+fn claim_refused(status: &str) -> &'static str {
+    if status == TaskStatus::Closed.as_str() {
+        "the task is already closed"
+    } else {
+        "a result for the task is already being applied"
     }
 }
 
@@ -410,15 +483,15 @@ fn write_execution(conn: &Connection, e: &Execution, create: bool) -> Result<i64
     let sql = if create {
         "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, \
          revision_id, type, status, input, output, error, cause, start_date, stop_date, \
-         redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20) RETURNING seq"
+         redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date, \
+         partition_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+         ?16, ?17, ?18, ?19, ?20, ?21) RETURNING seq"
     } else {
         "UPDATE executions SET name = ?2, state_machine_arn = ?3, version_arn = ?4, \
          alias_arn = ?5, revision_id = ?6, type = ?7, status = ?8, input = ?9, output = ?10, \
          error = ?11, cause = ?12, start_date = ?13, stop_date = ?14, redrive_count = ?15, \
          redrive_date = ?16, map_run_arn = ?17, parent_arn = ?18, trace_header = ?19, \
-         list_date = ?20 WHERE arn = ?1 RETURNING seq"
+         list_date = ?20, partition_id = ?21 WHERE arn = ?1 RETURNING seq"
     };
     conn.prepare_cached(sql)
         .and_then(|mut s| {
@@ -444,6 +517,7 @@ fn write_execution(conn: &Connection, e: &Execution, create: bool) -> Result<i64
                     e.parent_arn,
                     e.trace_header,
                     list_date(e.start_date),
+                    e.partition,
                 ],
                 |r| r.get(0),
             )

@@ -39,9 +39,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
-    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner, Result, Scope,
-    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Store, Tag, Task,
-    Timer, WriteBatch,
+    InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
+    Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
+    Store, Tag, Task, Timer, WriteBatch,
 };
 use crossbeam_channel::unbounded;
 use rusqlite::{Connection, OpenFlags};
@@ -488,6 +488,11 @@ impl Store for SqliteStore {
 
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.read(read::unfinished_executions).await
+    }
+
+    async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
+        let partitions = partitions.to_vec();
+        self.read(move |c| read::inbox(c, &partitions, limit)).await
     }
 
     async fn history(

@@ -3,14 +3,15 @@
 
 use baton_store::{
     Activity, AliasesOf, Cursor, Error, Execution, ExecutionFilter, ExecutionSummary, ExecutionsOf,
-    HistoryRecord, JournalEntry, MapRun, Millis, Page, PageRequest, Route, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
+    HistoryRecord, InboxEntry, JournalEntry, MapRun, Millis, Page, PageRequest, Route, Scope,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 
 use crate::rows::{
-    self, backend, child_key, ACTIVITY_COLUMNS, CHILD_BITS, EXECUTION_COLUMNS, MACHINE_COLUMNS,
-    MAP_RUN_COLUMNS, REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS, VERSION_COLUMNS,
+    self, backend, child_key, ACTIVITY_COLUMNS, CHILD_BITS, EXECUTION_COLUMNS, INBOX_COLUMNS,
+    MACHINE_COLUMNS, MAP_RUN_COLUMNS, REVISION_COLUMNS, SUMMARY_COLUMNS, TASK_COLUMNS,
+    VERSION_COLUMNS,
 };
 
 type Result<T> = std::result::Result<T, Error>;
@@ -336,6 +337,28 @@ pub(crate) fn unfinished_executions(conn: &Connection) -> Result<Vec<Execution>>
          WHERE status IN ('RUNNING', 'PENDING_REDRIVE') ORDER BY start_date, seq"
     );
     all(conn, &sql, [], rows::execution)
+}
+
+pub(crate) fn inbox(
+    conn: &Connection,
+    partitions: &[u32],
+    limit: usize,
+) -> Result<Vec<InboxEntry>> {
+    if partitions.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    // The partitions as one JSON array: one statement text (cached) whatever their number.
+    let partitions = serde_json::to_string(partitions).map_err(Error::backend)?;
+    let sql = format!(
+        "SELECT {INBOX_COLUMNS} FROM inbox \
+         WHERE partition_id IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ?2"
+    );
+    all(
+        conn,
+        &sql,
+        params![partitions, i64::try_from(limit).unwrap_or(i64::MAX)],
+        rows::inbox_entry,
+    )
 }
 
 pub(crate) fn history(

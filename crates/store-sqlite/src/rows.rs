@@ -4,8 +4,8 @@
 use std::str::FromStr;
 
 use baton_store::{
-    Activity, Error, Execution, ExecutionSummary, MapRun, MapRunCounts, Record, StateMachine,
-    StateMachineRevision, StateMachineVersion, Task,
+    Activity, Error, Execution, ExecutionSummary, InboxEntry, MapRun, MapRunCounts, Record,
+    StateMachine, StateMachineRevision, StateMachineVersion, Task,
 };
 use rusqlite::types::Type;
 use rusqlite::{ffi, Row};
@@ -147,7 +147,7 @@ pub(crate) fn activity(row: &Row<'_>) -> rusqlite::Result<Activity> {
 
 pub(crate) const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, \
     alias_arn, revision_id, type, status, input, output, error, cause, start_date, stop_date, \
-    redrive_count, redrive_date, map_run_arn, parent_arn, trace_header";
+    redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, partition_id";
 
 pub(crate) fn execution(row: &Row<'_>) -> rusqlite::Result<Execution> {
     Ok(Execution {
@@ -170,6 +170,7 @@ pub(crate) fn execution(row: &Row<'_>) -> rusqlite::Result<Execution> {
         map_run_arn: row.get(16)?,
         parent_arn: row.get(17)?,
         trace_header: row.get(18)?,
+        partition: row.get(19)?,
     })
 }
 
@@ -236,5 +237,17 @@ pub(crate) fn map_run(row: &Row<'_>) -> rusqlite::Result<MapRun> {
         stop_date: row.get(10)?,
         redrive_count: row.get(11)?,
         redrive_date: row.get(12)?,
+    })
+}
+
+pub(crate) const INBOX_COLUMNS: &str = "id, partition_id, execution_arn, event, created";
+
+pub(crate) fn inbox_entry(row: &Row<'_>) -> rusqlite::Result<InboxEntry> {
+    Ok(InboxEntry {
+        id: row.get(0)?,
+        partition: row.get(1)?,
+        execution_arn: row.get(2)?,
+        event: row.get(3)?,
+        created: row.get(4)?,
     })
 }

@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use baton_store::testing::{
-    activity, activity_task, batch, entries, events, execution, finished, machine, machine_arn,
-    read_all, revision, version, wait,
+    activity, activity_task, batch, entries, events, execution, finished, inbox_entry, machine,
+    machine_arn, read_all, revision, version, wait,
 };
 use baton_store::{
     ExecutionFilter, ExecutionStatus, ExecutionsOf, Op, PageRequest, Store, Tag, Timer, WriteBatch,
@@ -125,8 +125,8 @@ fn open_creates_the_directory_and_a_wal_database_at_the_latest_schema() {
 }
 
 /// A database written before executions were listed by start date (version 1 kept a finished
-/// execution's stop date as its listing date, and had no partitions) is brought up to date
-/// when it is opened.
+/// execution's stop date as its listing date, and had no partitions and no inbox) is brought
+/// up to date when it is opened: its executions in partition 0.
 #[test]
 fn an_older_database_lists_by_start_date_once_opened() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -139,7 +139,7 @@ fn an_older_database_lists_by_start_date_once_opened() {
     let late = execution("m", "late", 200);
     wait(store.commit(batch([
         Op::CreateExecution(early),
-        Op::CreateExecution(late),
+        Op::CreateExecution(late.clone()),
     ])))
     .expect("commit");
     drop(store);
@@ -147,6 +147,7 @@ fn an_older_database_lists_by_start_date_once_opened() {
     raw.execute_batch(
         "UPDATE executions SET list_date = stop_date WHERE stop_date IS NOT NULL; \
          DROP TABLE nodes; DROP TABLE partitions; \
+         DROP TABLE inbox; ALTER TABLE executions DROP COLUMN partition_id; \
          PRAGMA user_version = 1;",
     )
     .expect("a version 1 database");
@@ -156,6 +157,16 @@ fn an_older_database_lists_by_start_date_once_opened() {
     let listed = read_all(10, |p| wait(store.executions(&filter, p))).expect("list");
     let names: Vec<&str> = listed.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["late", "early"]);
+    let mut upgraded = late.clone();
+    upgraded.partition = 0;
+    assert_eq!(wait(store.execution(&late.arn)), Ok(Some(upgraded)));
+    assert_eq!(
+        wait(store.unfinished_executions_in(&[0])).map(|e| e.len()),
+        Ok(1)
+    );
+    wait(store.commit(batch([Op::AppendInbox(inbox_entry(0, &late.arn, 1))])))
+        .expect("an inbox entry");
+    assert_eq!(wait(store.inbox(&[0], 10)).map(|e| e.len()), Ok(1));
 }
 
 #[test]

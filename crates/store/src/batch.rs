@@ -5,7 +5,7 @@
 //! step or none of it.
 
 use crate::{
-    Activity, Execution, Fence, HistoryRecord, JournalEntry, MapRun, StateMachine,
+    Activity, Execution, Fence, HistoryRecord, InboxEntry, JournalEntry, MapRun, StateMachine,
     StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
 };
 
@@ -97,6 +97,21 @@ pub enum Op {
         execution_arn: String,
         task_id: u64,
     },
+    /// Takes an open task's result on a node that does not run its execution: `SCHEDULED` or
+    /// `STARTED` becomes `COMPLETING`, so no other result is accepted; the result itself goes
+    /// in the inbox in the same batch. Fails with [`crate::Error::Conflict`] if the task is
+    /// completing or closed already, so of two racing results exactly one wins.
+    ClaimTask {
+        execution_arn: String,
+        task_id: u64,
+    },
+    /// Appends an event for the node that runs the execution (the entry's id is the store's).
+    AppendInbox(InboxEntry),
+    /// Removes an inbox entry, with the step that applied it. Fails with
+    /// [`crate::Error::Conflict`] if it is gone: it was applied already.
+    ConsumeInbox {
+        id: u64,
+    },
     /// Fails if the ARN is taken.
     CreateMapRun(MapRun),
     UpdateMapRun(MapRun),
@@ -112,7 +127,9 @@ impl Op {
             | Op::DeleteTimer { execution_arn, .. }
             | Op::DeleteTimers { execution_arn }
             | Op::CompleteTask { execution_arn, .. }
+            | Op::ClaimTask { execution_arn, .. }
             | Op::DeleteTask { execution_arn, .. } => Some(execution_arn),
+            Op::AppendInbox(entry) => Some(&entry.execution_arn),
             Op::PutTimer(t) => Some(&t.execution_arn),
             Op::CreateTask(t) | Op::UpdateTask(t) => Some(&t.execution_arn),
             Op::CreateMapRun(r) | Op::UpdateMapRun(r) => Some(&r.execution_arn),
@@ -146,6 +163,7 @@ impl Op {
 pub struct WriteBatch {
     ops: Vec<Op>,
     fence: Option<Fence>,
+    partition: Option<u32>,
 }
 
 impl WriteBatch {
@@ -172,6 +190,18 @@ impl WriteBatch {
 
     pub fn fence(&self) -> Option<Fence> {
         self.fence
+    }
+
+    /// The batch, marked as a write for an execution in `partition`: a node fences it with the
+    /// epoch it owns that partition at (the store itself reads only the fence).
+    pub fn in_partition(mut self, partition: u32) -> WriteBatch {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// The partition the batch writes for, if marked.
+    pub fn partition(&self) -> Option<u32> {
+        self.partition
     }
 
     /// What the batch writes about: the first execution one of its writes names, else the
@@ -202,7 +232,11 @@ impl WriteBatch {
 
 impl From<Vec<Op>> for WriteBatch {
     fn from(ops: Vec<Op>) -> WriteBatch {
-        WriteBatch { ops, fence: None }
+        WriteBatch {
+            ops,
+            fence: None,
+            partition: None,
+        }
     }
 }
 
@@ -211,6 +245,7 @@ impl FromIterator<Op> for WriteBatch {
         WriteBatch {
             ops: iter.into_iter().collect(),
             fence: None,
+            partition: None,
         }
     }
 }

@@ -21,6 +21,7 @@ pub enum Record {
     /// A task token already given to another task.
     TaskToken,
     MapRun,
+    InboxEntry,
 }
 
 impl fmt::Display for Record {
@@ -35,6 +36,7 @@ impl fmt::Display for Record {
             Record::Execution => "execution",
             Record::HistoryEvent => "history event",
             Record::JournalEntry => "journal entry",
+            Record::InboxEntry => "inbox entry",
             Record::Timer => "timer",
             Record::Task => "task",
             Record::TaskToken => "task token",
@@ -108,6 +110,16 @@ impl Error {
             key: key.into(),
             reason: reason.into(),
         }
+    }
+
+    /// `ConsumeInbox` of an entry that is not there: it was applied already (or never
+    /// appended).
+    pub fn inbox_entry_gone(id: u64) -> Error {
+        Error::conflict(
+            Record::InboxEntry,
+            format!("inbox entry {id}"),
+            "the inbox entry is gone: it was applied already",
+        )
     }
 
     pub fn backend(e: impl fmt::Display) -> Error {

@@ -36,6 +36,10 @@ pub struct Execution {
     /// The execution that started this one (a distributed Map's parent, `states:startExecution`).
     pub parent_arn: Option<String>,
     pub trace_header: Option<String>,
+    /// The partition it lives in (see [`crate::Membership`]): chosen when it starts, among
+    /// those the starting node owns; a distributed Map's children live in their parent's.
+    #[serde(default)]
+    pub partition: u32,
 }
 
 impl Execution {
@@ -134,6 +138,22 @@ pub struct HistoryRecord {
 pub struct JournalEntry {
     pub seq: u64,
     pub json: String,
+}
+
+/// An engine event for an execution that another node runs: written by whichever node
+/// received it (a callback's result, a worker's start, a stop request), consumed by the
+/// execution's owner in the same batch as the step that applies it, so it is applied once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxEntry {
+    /// Given by the store when the entry is appended (0 in [`crate::Op::AppendInbox`]);
+    /// increasing in the order entries were appended.
+    pub id: u64,
+    /// The execution's partition: its owner reads the entries of the partitions it owns.
+    pub partition: u32,
+    pub execution_arn: String,
+    /// The engine event, as the journal encodes it.
+    pub event: String,
+    pub created: Millis,
 }
 
 /// A timer of one execution (a Wait, a retry back-off, a timeout, a heartbeat deadline).

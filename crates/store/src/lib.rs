@@ -22,13 +22,15 @@ pub use batch::{Op, WriteBatch};
 pub use error::{Error, Record, Result};
 pub use executions::{
     list_date, Execution, ExecutionFilter, ExecutionSummary, ExecutionsOf, HistoryRecord,
-    JournalEntry, MapRun, MapRunCounts, Task, Timer,
+    InboxEntry, JournalEntry, MapRun, MapRunCounts, Task, Timer,
 };
 pub use machines::{
     Activity, AliasesOf, Route, Scope, StateMachine, StateMachineAlias, StateMachineRevision,
     StateMachineVersion, Tag,
 };
-pub use membership::{partition_of, stable_hash, Fence, Membership, PartitionOwner, PARTITIONS};
+pub use membership::{
+    partition_of, stable_hash, Fence, Membership, PartitionOwner, Topic, Wake, PARTITIONS,
+};
 pub use names::{ExecutionStatus, MachineStatus, MachineType, MapRunStatus, TaskKind, TaskStatus};
 pub use page::{Cursor, CursorReader, Page, PageRequest, PageToken};
 pub use store::Store;

@@ -47,6 +47,43 @@ pub struct PartitionOwner {
     pub owner_alive: bool,
 }
 
+/// What a node tells the others about (a hint: they also look on their own, on a timer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topic {
+    /// A partition's inbox has new entries.
+    Inbox(u32),
+    /// An activity has a task waiting for a worker.
+    Activity(String),
+    /// Anything may have changed (the signal was lost for a while): look at everything.
+    Everything,
+}
+
+impl Topic {
+    /// The topic as one line of text.
+    pub fn encode(&self) -> String {
+        match self {
+            Topic::Inbox(p) => format!("i:{p}"),
+            Topic::Activity(arn) => format!("a:{arn}"),
+            Topic::Everything => "*".to_string(),
+        }
+    }
+
+    /// The topic [`Topic::encode`] wrote; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Topic> {
+        if text == "*" {
+            return Some(Topic::Everything);
+        }
+        if let Some(p) = text.strip_prefix("i:") {
+            return p.parse().ok().map(Topic::Inbox);
+        }
+        text.strip_prefix("a:")
+            .map(|a| Topic::Activity(a.to_string()))
+    }
+}
+
+/// What [`Membership::listen`] calls with each topic.
+pub type Wake = std::sync::Arc<dyn Fn(Topic) + Send + Sync>;
+
 /// Node leases and partition ownership.
 #[async_trait]
 pub trait Membership: Send + Sync {
@@ -83,4 +120,35 @@ pub trait Membership: Send + Sync {
     /// Takes `partition` from `owner`, a node found gone, whatever its lease says: the epoch
     /// goes up by one and is returned. `None` when `owner` no longer owns it.
     async fn take_over(&self, node: &str, partition: u32, owner: &str) -> Result<Option<u64>>;
+
+    /// Tells every node listening on the store about `topic`, this one included. A hint only:
+    /// nothing is lost when no one hears it. Nothing on a store only one process opens.
+    async fn notify(&self, _topic: &Topic) -> Result<()> {
+        Ok(())
+    }
+
+    /// Calls `wake` with every topic any node notifies, for as long as the store is open
+    /// (reconnecting when the signal is lost, then waking with [`Topic::Everything`]).
+    /// `false` when the store carries no such signal.
+    async fn listen(&self, _wake: Wake) -> Result<bool> {
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Topic;
+
+    #[test]
+    fn topics_read_back_as_written() {
+        for t in [
+            Topic::Inbox(17),
+            Topic::Activity("arn:aws:states:us-east-1:1:activity:a:b".into()),
+            Topic::Everything,
+        ] {
+            assert_eq!(Topic::decode(&t.encode()), Some(t));
+        }
+        assert_eq!(Topic::decode("i:x"), None);
+        assert_eq!(Topic::decode(""), None);
+    }
 }

@@ -91,8 +91,15 @@ names! {
 
 names! {
     /// `SCHEDULED`: waiting for a worker (activities) or a callback; `STARTED`: a worker took it;
-    /// `CLOSED`: it succeeded, failed, timed out or was cancelled, and takes no more results.
-    TaskStatus { Scheduled = "SCHEDULED", Started = "STARTED", Closed = "CLOSED" }
+    /// `COMPLETING`: a result was accepted on a node that does not run the execution and waits
+    /// in the inbox for the node that does (no other result is accepted); `CLOSED`: it
+    /// succeeded, failed, timed out or was cancelled, and takes no more results.
+    TaskStatus {
+        Scheduled = "SCHEDULED",
+        Started = "STARTED",
+        Completing = "COMPLETING",
+        Closed = "CLOSED",
+    }
 }
 
 names! {

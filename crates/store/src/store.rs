@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, JournalEntry,
-    MapRun, Membership, Millis, Page, PageRequest, Result, Scope, StateMachine, StateMachineAlias,
-    StateMachineRevision, StateMachineVersion, Tag, Task, Timer, WriteBatch,
+    Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, InboxEntry,
+    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, Result, Scope, StateMachine,
+    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer, WriteBatch,
 };
 
 /// A persistence backend.
@@ -85,6 +85,15 @@ pub trait Store: Membership + Send + Sync + 'static {
     /// Every execution still to be driven (`RUNNING`, `PENDING_REDRIVE`), oldest first: what
     /// recovery resumes at start.
     async fn unfinished_executions(&self) -> Result<Vec<Execution>>;
+    /// [`Store::unfinished_executions`] of these partitions only: what a node resumes when it
+    /// takes them.
+    async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {
+        let mut all = self.unfinished_executions().await?;
+        all.retain(|e| partitions.contains(&e.partition));
+        Ok(all)
+    }
+    /// The oldest inbox entries of these partitions, by id, at most `limit`.
+    async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>>;
 
     /// A page of the execution's history, by event id ascending, or descending when `reverse`.
     async fn history(

@@ -154,12 +154,12 @@ pub(crate) async fn update_map_run(
         time: crate::now(),
     };
     match rt
-        .offer(&run.execution_arn, event, None)
+        .deliver(&run.execution_arn, event, None)
         .await
         .map_err(internal)?
     {
-        Applied::Yes => Ok(UpdateMapRunOutput {}),
-        Applied::NotRunning | Applied::Stale => Err(validation(
+        Applied::Yes | Applied::Queued => Ok(UpdateMapRunOutput {}),
+        Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_) => Err(validation(
             format!(
                 "Map Run '{}' has ended and cannot be updated",
                 input.map_run_arn

@@ -371,7 +371,7 @@ fn concurrent_batches_all_land(s: &Arc<dyn Store>) -> Outcome {
 
 /// Runs `f(producer, i)` for `i` in `0..each` on each of `producers` threads at once; every
 /// result (those of a producer that panicked are missing).
-fn concurrently<T: Send>(
+pub(super) fn concurrently<T: Send>(
     producers: usize,
     each: usize,
     f: impl Fn(usize, usize) -> T + Sync,

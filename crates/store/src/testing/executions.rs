@@ -33,6 +33,14 @@ pub(super) fn cases() -> Vec<Case> {
             run: unfinished_executions,
         },
         Case {
+            name: "executions: the partition is kept; the unfinished ones of some partitions",
+            run: partitions_kept,
+        },
+        Case {
+            name: "executions: concurrent starts keep their partitions",
+            run: concurrent_starts_keep_partitions,
+        },
+        Case {
             name: "history: pages forward and in reverse; ids written once",
             run: history_pages,
         },
@@ -391,6 +399,173 @@ fn unfinished_executions(s: &Arc<dyn Store>) -> Outcome {
         Some(pending),
         "the pending redrive, whole"
     );
+    Ok(())
+}
+
+/// An execution of `name` started at `start`, placed in `partition`.
+fn placed(name: &str, start: i64, partition: u32) -> crate::Execution {
+    let mut e = execution("m", name, start);
+    e.partition = partition;
+    e
+}
+
+fn names_of(executions: Vec<crate::Execution>) -> Vec<String> {
+    executions.into_iter().map(|e| e.name).collect()
+}
+
+fn partitions_kept(s: &Arc<dyn Store>) -> Outcome {
+    let a = placed("a", 30, 5);
+    let b = placed("b", 10, 7);
+    let c = placed("c", 20, 5);
+    let d = placed("d", 5, 63);
+    let mut redrive = placed("redrive", 40, 7);
+    redrive.status = ExecutionStatus::PendingRedrive;
+    let done = finished(placed("done", 1, 5), ExecutionStatus::Succeeded, 2);
+    ok(
+        "create",
+        wait(s.commit(batch(
+            [&a, &b, &c, &d, &redrive, &done].map(|e| Op::CreateExecution(e.clone())),
+        ))),
+    )?;
+    for e in [&a, &b, &c, &d, &redrive, &done] {
+        check_eq!(
+            ok("get", wait(s.execution(&e.arn)))?,
+            Some(e.clone()),
+            "{} as created, in partition {}",
+            e.name,
+            e.partition
+        );
+    }
+    // An update writes the partition too.
+    let mut moved = a.clone();
+    moved.partition = 6;
+    ok(
+        "update",
+        wait(s.commit(batch([Op::UpdateExecution(moved.clone())]))),
+    )?;
+    check_eq!(
+        ok("get", wait(s.execution(&a.arn)))?,
+        Some(moved.clone()),
+        "after an update to another partition"
+    );
+
+    check_eq!(
+        ok("unfinished", wait(s.unfinished_executions()))?,
+        vec![
+            d.clone(),
+            b.clone(),
+            c.clone(),
+            moved.clone(),
+            redrive.clone()
+        ],
+        "every unfinished execution, oldest first, with its partition"
+    );
+    let of = |partitions: &[u32]| {
+        ok(
+            "unfinished in",
+            wait(s.unfinished_executions_in(partitions)),
+        )
+    };
+    check_eq!(of(&[5])?, vec![c.clone()], "partition 5");
+    check_eq!(
+        names_of(of(&[6, 5])?),
+        vec!["c", "a"],
+        "partitions 6 and 5, oldest first"
+    );
+    check_eq!(
+        of(&[7])?,
+        vec![b.clone(), redrive.clone()],
+        "partition 7, the pending redrive too, whole"
+    );
+    check_eq!(
+        names_of(of(&[63, 7, 6, 5])?),
+        vec!["d", "b", "c", "a", "redrive"],
+        "every partition holding one"
+    );
+    check_eq!(
+        names_of(of(&[0, 1, 2])?),
+        Vec::<String>::new(),
+        "partitions holding none"
+    );
+    check_eq!(names_of(of(&[])?), Vec::<String>::new(), "no partitions");
+    ok(
+        "finish",
+        wait(s.commit(batch([Op::UpdateExecution(finished(
+            c.clone(),
+            ExecutionStatus::Failed,
+            50,
+        ))]))),
+    )?;
+    check_eq!(
+        names_of(of(&[5, 6])?),
+        vec!["a"],
+        "partitions 5 and 6 once c ended"
+    );
+    Ok(())
+}
+
+/// One-step starts from many threads at once (the writes a backend may merge into one
+/// statement), each in a partition of its own choosing: each keeps it.
+fn concurrent_starts_keep_partitions(s: &Arc<dyn Store>) -> Outcome {
+    const PRODUCERS: usize = 8;
+    const EACH: usize = 16;
+    let start = |p: usize, i: usize| {
+        let mut e = execution(
+            &format!("p{p}"),
+            &format!("e{i}"),
+            (i * PRODUCERS + p) as i64,
+        );
+        e.partition = ((p * 7 + i * 3) % 64) as u32;
+        e
+    };
+    let failures: Vec<String> = super::batches::concurrently(PRODUCERS, EACH, |p, i| {
+        let e = start(p, i);
+        let b = batch([
+            Op::CreateExecution(e.clone()),
+            Op::AppendHistory {
+                execution_arn: e.arn.clone(),
+                events: events(1..=3),
+            },
+            Op::AppendJournal {
+                execution_arn: e.arn.clone(),
+                entries: entries(1..=1),
+            },
+        ]);
+        wait(s.commit(b)).err().map(|x| format!("{}: {x}", e.arn))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    check_eq!(failures, Vec::<String>::new(), "failed starts");
+    let mut all = Vec::new();
+    for p in 0..PRODUCERS {
+        for i in 0..EACH {
+            let e = start(p, i);
+            check_eq!(
+                ok("get", wait(s.execution(&e.arn)))?,
+                Some(e.clone()),
+                "{} as started",
+                e.arn
+            );
+            all.push(e);
+        }
+    }
+    all.sort_by_key(|e| e.start_date);
+    for partition in [0, 3, 7, 21, 63] {
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|e| e.partition == partition)
+            .cloned()
+            .collect();
+        check_eq!(
+            ok(
+                "unfinished in",
+                wait(s.unfinished_executions_in(&[partition]))
+            )?,
+            expected,
+            "the unfinished executions of partition {partition}"
+        );
+    }
     Ok(())
 }
 

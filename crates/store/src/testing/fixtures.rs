@@ -1,10 +1,10 @@
 //! Records to write in the suite's cases, with AWS-shaped ARNs; and reading a listing to its end.
 
 use crate::{
-    Activity, Execution, ExecutionStatus, HistoryRecord, JournalEntry, MachineStatus, MachineType,
-    MapRun, MapRunCounts, MapRunStatus, Millis, Op, Page, PageRequest, Result, Route, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Task, TaskKind, TaskStatus,
-    WriteBatch,
+    partition_of, Activity, Execution, ExecutionStatus, HistoryRecord, InboxEntry, JournalEntry,
+    MachineStatus, MachineType, MapRun, MapRunCounts, MapRunStatus, Millis, Op, Page, PageRequest,
+    Result, Route, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
+    Task, TaskKind, TaskStatus, WriteBatch,
 };
 
 pub const ACCOUNT: &str = "123456789012";
@@ -120,10 +120,13 @@ pub fn activity(name: &str, created: Millis) -> Activity {
     activity_in(ACCOUNT, REGION, name, created)
 }
 
-/// A RUNNING execution of machine `machine` started at `start`.
+/// A RUNNING execution of machine `machine` started at `start`, in the partition its ARN
+/// hashes to.
 pub fn execution(machine: &str, name: &str, start: Millis) -> Execution {
+    let arn = execution_arn(machine, name);
+    let partition = partition_of(&arn);
     Execution {
-        arn: execution_arn(machine, name),
+        arn,
         name: name.to_string(),
         state_machine_arn: machine_arn(machine),
         version_arn: None,
@@ -142,6 +145,7 @@ pub fn execution(machine: &str, name: &str, start: Millis) -> Execution {
         map_run_arn: None,
         parent_arn: None,
         trace_header: None,
+        partition,
     }
 }
 
@@ -177,6 +181,18 @@ pub fn entries(seqs: std::ops::RangeInclusive<u64>) -> Vec<JournalEntry> {
         json: format!(r#"{{"TimerFired":{{"timer":{seq},"time":{}}}}}"#, seq * 10),
     })
     .collect()
+}
+
+/// Inbox entry `n` for an execution in `partition`, with recognisable text; its id is left to
+/// the store.
+pub fn inbox_entry(partition: u32, execution_arn: &str, n: i64) -> InboxEntry {
+    InboxEntry {
+        id: 0,
+        partition,
+        execution_arn: execution_arn.to_string(),
+        event: format!(r#"{{"TaskSucceeded":{{"task":{n},"output":"{{\"n\":{n}}}"}}}}"#),
+        created: 1_000 + n,
+    }
 }
 
 /// A scheduled activity task.

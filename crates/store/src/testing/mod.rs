@@ -5,6 +5,7 @@
 mod batches;
 mod executions;
 mod fixtures;
+mod inbox;
 mod machines;
 mod membership;
 mod tasks;
@@ -38,6 +39,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(machines::cases());
     all.extend(executions::cases());
     all.extend(tasks::cases());
+    all.extend(inbox::cases());
     all.extend(batches::cases());
     all.extend(membership::cases());
     all

@@ -19,6 +19,14 @@ pub(super) fn cases() -> Vec<Case> {
             run: tasks_completed_once,
         },
         Case {
+            name: "tasks: a result claimed once, the task completing until it is closed",
+            run: results_claimed_once,
+        },
+        Case {
+            name: "tasks: racing claims of one result, exactly one wins",
+            run: racing_result_claims,
+        },
+        Case {
             name: "activity tasks: the oldest scheduled one is claimed",
             run: claims_oldest_first,
         },
@@ -178,6 +186,163 @@ fn tasks_completed_once(s: &Arc<dyn Store>) -> Outcome {
             task_id: 1,
         }]))),
     )?;
+    Ok(())
+}
+
+fn claim_task(execution_arn: &str, task_id: u64) -> Op {
+    Op::ClaimTask {
+        execution_arn: execution_arn.to_string(),
+        task_id,
+    }
+}
+
+fn complete_task(execution_arn: &str, task_id: u64) -> Op {
+    Op::CompleteTask {
+        execution_arn: execution_arn.to_string(),
+        task_id,
+    }
+}
+
+/// `ClaimTask`: a scheduled or started task becomes completing, once; a completing or closed
+/// one refuses the claim and the whole batch with it; `CompleteTask` closes a completing one.
+fn results_claimed_once(s: &Arc<dyn Store>) -> Outcome {
+    let e = execution_arn("m", "e");
+    let work = activity_arn("work");
+    let callback = callback_task(&e, 1, 10);
+    let taken = activity_task(&e, 2, &work, 20);
+    let closed = callback_task(&e, 3, 30);
+    let waiting = activity_task(&e, 4, &work, 40);
+    ok(
+        "create",
+        wait(s.commit(batch([
+            Op::CreateTask(callback.clone()),
+            Op::CreateTask(taken.clone()),
+            Op::CreateTask(closed.clone()),
+            complete_task(&e, 3),
+            Op::CreateTask(waiting.clone()),
+        ]))),
+    )?;
+    let started = ok("claim", wait(s.claim_activity_task(&work, Some("w"), 50)))?
+        .ok_or("the activity task is handed out")?;
+    check_eq!(started.task_id, 2, "the older activity task");
+
+    // Scheduled and started tasks are claimed; everything but the status stays.
+    ok(
+        "claim the results",
+        wait(s.commit(batch([claim_task(&e, 1), claim_task(&e, 2)]))),
+    )?;
+    let mut completing = callback.clone();
+    completing.status = TaskStatus::Completing;
+    check_eq!(
+        ok("task", wait(s.task(&e, 1)))?,
+        Some(completing.clone()),
+        "a claimed scheduled task"
+    );
+    let token = callback.token.clone().ok_or("fixture has a token")?;
+    check_eq!(
+        ok("by token", wait(s.task_by_token(&token)))?,
+        Some(completing.clone()),
+        "a claimed task by its token"
+    );
+    let mut started_completing = started.clone();
+    started_completing.status = TaskStatus::Completing;
+    check_eq!(
+        ok("task", wait(s.task(&e, 2)))?,
+        Some(started_completing),
+        "a claimed started task keeps its worker and start"
+    );
+
+    // A second claim is refused, and the batch it is in with it.
+    let extra = callback_task(&e, 9, 90);
+    match wait(s.commit(batch([Op::CreateTask(extra), claim_task(&e, 1)]))) {
+        Err(Error::Conflict {
+            record: Record::Task,
+            ..
+        }) => {}
+        other => return Err(format!("a second claim: {other:?}")),
+    }
+    check_eq!(
+        ok("task", wait(s.task(&e, 9)))?,
+        None,
+        "the task created in the refused batch"
+    );
+    check_eq!(
+        ok("task", wait(s.task(&e, 1)))?,
+        Some(completing.clone()),
+        "the claimed task after a second claim"
+    );
+    match wait(s.commit(batch([claim_task(&e, 3)]))) {
+        Err(Error::Conflict {
+            record: Record::Task,
+            ..
+        }) => {}
+        other => return Err(format!("claiming a closed task: {other:?}")),
+    }
+    check_eq!(
+        wait(s.commit(batch([claim_task(&e, 7)]))),
+        Err(Error::not_found(Record::Task, format!("{e} task 7"))),
+        "claiming an absent task"
+    );
+
+    // A claimed activity task is not handed to a worker.
+    ok("claim", wait(s.commit(batch([claim_task(&e, 4)]))))?;
+    check_eq!(
+        ok("hand out", wait(s.claim_activity_task(&work, None, 60)))?,
+        None,
+        "a completing activity task"
+    );
+
+    // The owner applies the result: the completing task closes, once.
+    ok("complete", wait(s.commit(batch([complete_task(&e, 1)]))))?;
+    let mut done = completing;
+    done.status = TaskStatus::Closed;
+    check_eq!(
+        ok("task", wait(s.task(&e, 1)))?,
+        Some(done),
+        "a completing task, completed"
+    );
+    for (what, op) in [
+        ("completing it again", complete_task(&e, 1)),
+        ("claiming it again", claim_task(&e, 1)),
+    ] {
+        match wait(s.commit(batch([op]))) {
+            Err(Error::Conflict {
+                record: Record::Task,
+                ..
+            }) => {}
+            other => return Err(format!("{what}: {other:?}")),
+        }
+    }
+    Ok(())
+}
+
+fn racing_result_claims(s: &Arc<dyn Store>) -> Outcome {
+    const RACERS: usize = 8;
+    const TASKS: u64 = 12;
+    let e = execution_arn("m", "e");
+    let ops = (1..=TASKS).map(|id| Op::CreateTask(callback_task(&e, id, id as i64)));
+    ok("create", wait(s.commit(batch(ops))))?;
+    let outcomes = super::batches::concurrently(RACERS, TASKS as usize, |_, i| {
+        let id = i as u64 + 1;
+        (id, wait(s.commit(batch([claim_task(&e, id)]))))
+    })
+    .into_iter()
+    .map(|(id, r)| match r {
+        Ok(()) => Ok((id, true)),
+        Err(Error::Conflict { .. }) => Ok((id, false)),
+        Err(other) => Err(format!("claim of task {id}: {other}")),
+    })
+    .collect::<Result<Vec<_>, String>>()?;
+    check_eq!(outcomes.len(), RACERS * TASKS as usize, "claims answered");
+    for id in 1..=TASKS {
+        let won = outcomes.iter().filter(|(t, w)| *t == id && *w).count();
+        check_eq!(won, 1, "claims of task {id} that won");
+    }
+    let stored = ok("tasks", wait(s.tasks(&e)))?;
+    check!(
+        stored.iter().all(|t| t.status == TaskStatus::Completing),
+        "every task is completing"
+    );
     Ok(())
 }
 
