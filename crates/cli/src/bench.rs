@@ -8,6 +8,7 @@
 //! connection per client task, unsigned requests) so that it can saturate a fast server: an
 //! AWS SDK spends more per call than the server does.
 
+mod callback;
 mod client;
 mod dmap;
 mod express;
@@ -70,6 +71,13 @@ pub struct BenchArgs {
     /// The process id of the server at `--endpoint`, to read its memory (`/proc/PID/status`).
     #[arg(long)]
     server_pid: Option<u32>,
+    /// How many servers bench starts on the `--store` (a PostgreSQL URL when more than one):
+    /// the clients spread over them, and the parked workload's executions too.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// How many callbacks the callback workload answers, one after another.
+    #[arg(long, default_value_t = 200)]
+    callbacks: usize,
     /// One JSON object per workload on stdout instead of tables.
     #[arg(long)]
     json: bool,
@@ -89,13 +97,21 @@ enum Workload {
     /// One distributed Map over a bucket of objects in the server's local storage (needs a
     /// server bench starts).
     Dmap,
+    /// Activity tasks answered one at a time: the execution started on one node, the task
+    /// taken on the next, its result sent to the one after (with several nodes), and how long
+    /// from `SendTaskSuccess` until the history has `ActivitySucceeded`.
+    Callback,
 }
 
 /// What every workload needs: where the server is, and how hard to load it.
 pub struct Ctx {
     pub endpoint: Endpoint,
+    /// Every node's endpoint, `endpoint` first (one, unless bench started several).
+    pub endpoints: Vec<Endpoint>,
     /// The server bench started, if it did.
     pub server: Option<Spawned>,
+    /// The other servers bench started on the same store (`--nodes`).
+    pub others: Vec<Spawned>,
     server_pid: Option<u32>,
     pub clients: usize,
     pub duration: Duration,
@@ -104,15 +120,38 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// The server's process id, when known.
+    /// The server's process id, when known (and bench loads one server only).
     pub fn server_pid(&self) -> Option<u32> {
+        if !self.others.is_empty() {
+            return None;
+        }
         self.server.as_ref().map(Spawned::pid).or(self.server_pid)
+    }
+
+    /// The endpoint client `c` talks to: the nodes in turn.
+    pub fn endpoint_for(&self, c: usize) -> Endpoint {
+        self.endpoints[c % self.endpoints.len()].clone()
+    }
+
+    /// The process ids of every server bench started.
+    pub fn pids(&self) -> Vec<u32> {
+        self.server
+            .iter()
+            .chain(&self.others)
+            .map(Spawned::pid)
+            .collect()
     }
 }
 
 pub fn main(args: BenchArgs) -> anyhow::Result<u8> {
     if args.clients == 0 {
         bail!("--clients must be at least 1");
+    }
+    if args.nodes == 0 {
+        bail!("--nodes must be at least 1");
+    }
+    if args.nodes > 1 && (args.store == "sqlite" || args.endpoint.is_some()) {
+        bail!("--nodes needs a PostgreSQL --store, and no --endpoint: several nodes share one database");
     }
     if !(args.duration > 0.0 && args.duration.is_finite()) {
         bail!("--duration must be a positive number of seconds");
@@ -132,25 +171,41 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     let machine = Machine::read();
     let date = server::utc_now();
     // Kept until the end: the spawned server's store lives in it.
-    let mut data_dir = None;
-    let (endpoint, spawned) = match &args.endpoint {
-        Some(url) => (Endpoint::parse(url)?, None),
+    let mut data_dirs = Vec::new();
+    let mut spawned = Vec::new();
+    let endpoint = match &args.endpoint {
+        Some(url) => Endpoint::parse(url)?,
         None => {
-            let dir = tempfile::Builder::new()
-                .prefix("baton-bench.")
-                .tempdir()
-                .context("creating a data folder")?;
-            let path = dir.path().to_owned();
-            let cpus = args.server_cpus.clone();
-            let store = (args.store != "sqlite").then(|| args.store.clone());
-            let spawned = tokio::task::spawn_blocking(move || {
-                Spawned::start(&path, cpus.as_deref(), store.as_deref())
-            })
-            .await??;
-            data_dir = Some(dir);
-            (spawned.endpoint.clone(), Some(spawned))
+            for _ in 0..args.nodes {
+                let dir = tempfile::Builder::new()
+                    .prefix("baton-bench.")
+                    .tempdir()
+                    .context("creating a data folder")?;
+                let path = dir.path().to_owned();
+                let cpus = args.server_cpus.clone();
+                let store = (args.store != "sqlite").then(|| args.store.clone());
+                spawned.push(
+                    tokio::task::spawn_blocking(move || {
+                        Spawned::start(&path, cpus.as_deref(), store.as_deref())
+                    })
+                    .await??,
+                );
+                data_dirs.push(dir);
+            }
+            spawned[0].endpoint.clone()
         }
     };
+    let endpoints: Vec<Endpoint> = if spawned.is_empty() {
+        vec![endpoint.clone()]
+    } else {
+        spawned.iter().map(|s| s.endpoint.clone()).collect()
+    };
+    if args.nodes > 1 {
+        server::settled(&args.store, args.nodes).await?;
+    }
+    let mut spawned = spawned.into_iter();
+    let first = spawned.next();
+    let others: Vec<Spawned> = spawned.collect();
     if args.endpoint.is_some() && args.store != "sqlite" {
         eprintln!("bench: --store applies only to a server bench starts; ignored");
     }
@@ -159,7 +214,9 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     }
     let mut ctx = Ctx {
         endpoint,
-        server: spawned,
+        endpoints,
+        server: first,
+        others,
         server_pid: args.server_pid,
         clients: args.clients,
         duration: Duration::from_secs_f64(args.duration),
@@ -170,6 +227,16 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     wait_healthy(&ctx.endpoint, Duration::from_secs(patience)).await?;
 
     let server_text = match &ctx.server {
+        Some(s) if !ctx.others.is_empty() => format!(
+            "{} `baton serve` nodes on one store (pids {:?}, CPUs {}){}",
+            ctx.others.len() + 1,
+            ctx.pids(),
+            s.cpus().unwrap_or("any"),
+            s.store
+                .as_deref()
+                .map(|url| format!(", store {}", baton_store_postgres::redacted(url)))
+                .unwrap_or_default()
+        ),
         Some(s) => format!(
             "spawned `baton serve` (pid {}, CPUs {}), data in {}{}",
             s.pid(),
@@ -245,10 +312,11 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 workload,
                 dmap::run(&ctx, args.dmap_objects, args.dmap_rounds).await,
             ),
+            Workload::Callback => emit(workload, callback::run(&ctx, args.callbacks).await),
         }
     }
     drop(ctx);
-    drop(data_dir);
+    drop(data_dirs);
     Ok(if all_ok { 0 } else { 1 })
 }
 
@@ -259,6 +327,7 @@ fn workload_name(w: Workload) -> &'static str {
         Workload::Parked => "parked",
         Workload::Function => "function",
         Workload::Dmap => "dmap",
+        Workload::Callback => "callback",
     }
 }
 

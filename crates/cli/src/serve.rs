@@ -35,10 +35,20 @@ pub struct ServeArgs {
     )]
     store: String,
     /// Seconds a node's lease on a PostgreSQL store lasts without renewal (renewed every
-    /// fifth of it): how long a standby on the same store waits before it takes over from a
-    /// node that stopped answering.
+    /// fifth of it): how long the other nodes on the same store wait before they take over
+    /// from a node that stopped answering.
     #[arg(long, value_name = "SECONDS", env = "BATON_LEASE", default_value = "10", value_parser = seconds)]
     lease: Duration,
+    /// The most Standard executions kept in memory; past it, those idle longest that wait only
+    /// for timers, workers or callbacks leave memory and are rebuilt from the store when
+    /// something happens to them.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "BATON_MAX_RESIDENT",
+        default_value = "10000"
+    )]
+    max_resident: usize,
     /// The account of callers whose access key id is not a 12-digit account id
     /// (`AWS_ACCOUNT_ID`, as Step Functions Local reads it).
     #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "123456789012")]
@@ -343,6 +353,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..limits
         },
         ownership: node.as_ref().map(|n| n.ownership()),
+        max_resident: Some(args.max_resident.max(1)),
     };
     let runtime = Runtime::open(store, config)
         .await

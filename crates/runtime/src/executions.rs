@@ -669,7 +669,7 @@ pub(crate) async fn stop_execution(
         .map_err(internal)?
     {
         // Queued: the node that runs it stops it as soon as it reads its inbox.
-        Applied::Yes | Applied::Queued => Ok(StopExecutionOutput {
+        Applied::Yes | Applied::Queued | Applied::Already => Ok(StopExecutionOutput {
             stop_date: Timestamp::from_millis(time),
         }),
         Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_) => {

@@ -136,7 +136,7 @@ async fn apply(rt: &Runtime, entry: InboxEntry) -> Result<(), crate::StoreError>
         .await
     {
         Ok(Applied::Yes | Applied::Queued) => Ok(()),
-        Ok(Applied::NotRunning | Applied::Stale) => {
+        Ok(Applied::NotRunning | Applied::Stale | Applied::Already) => {
             consume_alone(rt, entry.partition, consume).await
         }
         Ok(Applied::Elsewhere(partition)) if partition != entry.partition => {

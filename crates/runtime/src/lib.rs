@@ -64,6 +64,10 @@ pub struct Config {
     /// The partitions this process runs, when other processes share the store (a
     /// [`node::Node`]'s); `None`: the store is this process's alone and it runs every one.
     pub ownership: Option<Arc<partitions::Ownership>>,
+    /// The most Standard executions kept in memory; past it, those idle longest that wait
+    /// only for timers, workers or callbacks leave memory until something happens to them.
+    /// `None`: no limit.
+    pub max_resident: Option<usize>,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             integrations: Arc::new(integration::Unconfigured),
             mocks: None,
             ownership: None,
+            max_resident: None,
         }
     }
 }
@@ -136,6 +141,9 @@ impl Runtime {
         let running = runtime.ownership.running();
         recovery::recover(&runtime, &running).await?;
         timers::spawn(&runtime);
+        if let Some(max) = runtime.config.max_resident {
+            runtime.spawn_evictor(max);
+        }
         if runtime.ownership.is_shared() {
             inbox::spawn(&runtime);
             let weak = Arc::downgrade(&runtime);

@@ -49,6 +49,8 @@ pub(crate) struct Live {
     /// states from (see [`crate::mocks`]), taken when it starts.
     mocks: Option<Arc<baton_mock::MockConfig>>,
     mock: Option<baton_mock::MockSession>,
+    /// When it last took a step: the executions idle longest leave memory first.
+    pub touched: std::time::Instant,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -143,6 +145,9 @@ pub(crate) enum Applied {
     Elsewhere(u32),
     /// Another node runs the execution; the event is in its inbox, for it to apply.
     Queued,
+    /// The event was applied already: a task's start, which rebuilding the execution applied
+    /// from the task's row.
+    Already,
 }
 
 impl Live {
@@ -158,7 +163,20 @@ impl Live {
             timers: HashMap::new(),
             map_runs: HashMap::new(),
             children: OpenChildren::default(),
+            touched: std::time::Instant::now(),
         }
+    }
+
+    /// Whether it may leave memory and be rebuilt from the store when something happens to it:
+    /// it waits only for timers, workers and callbacks already called. Not while a task's call
+    /// is in flight (rebuilt, it would be made again) or a mock session counts its answers.
+    pub fn evictable(&self) -> bool {
+        self.mock.is_none()
+            && self.open_tasks.values().all(|t| match t.kind {
+                TaskKind::Activity => true,
+                TaskKind::Callback => t.started,
+                TaskKind::Other => false,
+            })
     }
 
     /// Whether `event` still means something to this execution: its task is open, its timer
@@ -193,6 +211,7 @@ impl Live {
         let arn = self.record.arn.clone();
         let mut batch = WriteBatch::from(ops);
         let mut acts = Vec::new();
+        self.touched = std::time::Instant::now();
         self.journal_seq += 1;
         batch.push(Op::AppendJournal {
             execution_arn: arn.clone(),
@@ -598,8 +617,8 @@ impl Runtime {
 
     /// [`Runtime::offer`], with `ops` written in the step's batch (an inbox entry it consumes).
     /// An execution that is not in memory is loaded when it runs here; when another node runs
-    /// it, nothing is written and the answer names its partition. A timer of an execution
-    /// that is not in memory is dropped: the node that loads it sets its timers again.
+    /// it, nothing is written and the answer names its partition (a timer's event then goes
+    /// nowhere: the node that runs it has set the timer).
     pub(crate) async fn offer_with(
         &self,
         arn: &str,
@@ -609,7 +628,6 @@ impl Runtime {
     ) -> Result<Applied, crate::StoreError> {
         let handle = match self.live.get(arn) {
             Some(handle) => handle,
-            None if fire_at.is_some() => return Ok(Applied::NotRunning),
             None => match self.load(arn).await? {
                 Loaded::Here(handle) => handle,
                 Loaded::NotRunning => return Ok(Applied::NotRunning),
@@ -619,6 +637,11 @@ impl Runtime {
         let live = handle.lock_owned().await;
         if live.engine.status() != Status::Running {
             return Ok(Applied::NotRunning);
+        }
+        if let Event::TaskStarted { task, .. } = &event {
+            if live.open_tasks.get(task).is_some_and(|t| t.started) {
+                return Ok(Applied::Already);
+            }
         }
         if !live.accepts(&event, fire_at) {
             return Ok(Applied::Stale);
@@ -705,12 +728,9 @@ impl Runtime {
         }
     }
 
-    /// An execution that is not in memory: loaded when it runs and its partition runs here.
+    /// An execution that is not in memory (it left to make room, or its partition was taken
+    /// without loading it): loaded when it runs and its partition runs here.
     async fn load(&self, arn: &str) -> Result<Loaded, crate::StoreError> {
-        // On a store of its own, every running execution is in memory from the start.
-        if !self.ownership.is_shared() {
-            return Ok(Loaded::NotRunning);
-        }
         let Some(record) = self.store.execution(arn).await? else {
             return Ok(Loaded::NotRunning);
         };
@@ -908,7 +928,7 @@ impl Runtime {
         let Some(handle) = self.live.get(arn) else {
             return Ok(());
         };
-        let live = handle.lock().await;
+        let mut live = handle.lock().await;
         if !live.open_tasks.contains_key(&task_id) {
             return Ok(());
         }
@@ -925,6 +945,12 @@ impl Runtime {
                     .in_partition(live.record.partition),
             )
             .await;
+        if result.is_ok() {
+            // Called: rebuilt from the store, it would wait for the token, not call again.
+            if let Some(open) = live.open_tasks.get_mut(&task_id) {
+                open.started = true;
+            }
+        }
         drop(live);
         result
     }

@@ -315,6 +315,7 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
         .map(|t| (t.task_id, t))
         .collect();
     let mut unjournaled_starts = Vec::new();
+    let mut called = Vec::new();
     for (task, open) in &live.open_tasks {
         let row = stored.get(task);
         match open.kind {
@@ -342,12 +343,21 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
             TaskKind::Callback
                 if row.is_some_and(|r| {
                     matches!(r.status, TaskStatus::Started | TaskStatus::Completing)
-                }) => {}
+                }) =>
+            {
+                called.push(*task);
+            }
             TaskKind::Callback | TaskKind::Other => {
                 if let Some(act) = invokes.remove(task) {
                     acts.push(act);
                 }
             }
+        }
+    }
+    let mut live = live;
+    for task in called {
+        if let Some(open) = live.open_tasks.get_mut(&task) {
+            open.started = true;
         }
     }
     // Loaded meanwhile by an event for it: that copy runs, this one goes.
@@ -371,14 +381,108 @@ async fn resume(rt: &Arc<Runtime>, record: Record) -> Result<()> {
 }
 
 impl Runtime {
-    /// This node now owns `partitions`: resumes their unfinished executions, then reads their
-    /// inboxes.
+    /// This node now owns `partitions`. Their executions are not loaded (lazy residency: an
+    /// execution is rebuilt when something happens to it): their timers are set, and only
+    /// those with a call to make again (a task whose call may not have been made) are loaded
+    /// at once; then their inboxes are read.
     pub async fn take_partitions(&self, partitions: &[u32]) {
-        let rt = self.arc();
-        if let Err(e) = recover(&rt, partitions).await {
-            tracing::error!(?partitions, error = %e, "could not resume the executions of partitions taken");
+        if let Err(e) = self.take_lazily(partitions).await {
+            tracing::error!(?partitions, error = %e, "could not take up the executions of partitions taken");
         }
         self.inbox_wake.notify_one();
+    }
+
+    async fn take_lazily(&self, partitions: &[u32]) -> Result<()> {
+        let began = std::time::Instant::now();
+        let timers = self.store.timers_in(partitions).await?;
+        let armed = timers.len();
+        for t in timers {
+            self.timers
+                .schedule(&t.execution_arn, t.timer_id, t.fire_at);
+        }
+        tracing::info!(
+            ?partitions,
+            timers = armed,
+            ms = began.elapsed().as_millis() as u64,
+            "timers of partitions taken set"
+        );
+        let mut eager = HashSet::new();
+        for task in self.store.open_tasks_in(partitions).await? {
+            let call_again = match task.kind {
+                TaskKind::Other => true,
+                TaskKind::Callback => task.status == TaskStatus::Scheduled,
+                TaskKind::Activity => {
+                    if let Some(activity) = &task.activity_arn {
+                        self.activities.notify(activity);
+                    }
+                    false
+                }
+            };
+            if call_again {
+                eager.insert(task.execution_arn);
+            }
+        }
+        let rt = self.arc();
+        for arn in eager {
+            let Some(record) = self.store.execution(&arn).await? else {
+                continue;
+            };
+            if let Err(e) = resume_one(&rt, record).await {
+                tracing::error!(%arn, error = %e, "could not resume an execution");
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps at most `max` executions in memory: every second, those idle longest that wait
+    /// only for timers, workers or callbacks leave it ([`Live::evictable`]); they are rebuilt
+    /// from the store when something happens to them.
+    pub(crate) fn spawn_evictor(self: &Arc<Self>, max: usize) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let Some(rt) = weak.upgrade() else {
+                    return;
+                };
+                if *rt.stopping.borrow() {
+                    return;
+                }
+                if rt.live.len() > max {
+                    rt.evict_down_to(max);
+                }
+            }
+        });
+    }
+
+    fn evict_down_to(&self, max: usize) {
+        let mut idle: Vec<(std::time::Instant, String)> = self
+            .live
+            .all()
+            .into_iter()
+            .filter_map(|(arn, handle)| {
+                let live = handle.try_lock().ok()?;
+                live.evictable().then_some((live.touched, arn))
+            })
+            .collect();
+        idle.sort();
+        let excess = self.live.len().saturating_sub(max);
+        for (_, arn) in idle.into_iter().take(excess) {
+            let Some(handle) = self.live.get(&arn) else {
+                continue;
+            };
+            // Under its lock, so no step is half done; one that began meanwhile keeps it.
+            let evicted = match handle.try_lock() {
+                Ok(live) if live.evictable() => {
+                    self.live.remove(&arn);
+                    true
+                }
+                _ => false,
+            };
+            if evicted {
+                tracing::trace!(%arn, "left memory");
+            }
+        }
     }
 
     /// This node is giving `partitions` up: nothing new is placed or loaded there, and their

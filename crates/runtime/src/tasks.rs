@@ -105,7 +105,8 @@ pub(crate) async fn get_activity_task(
                 worker: input.worker_name.clone(),
             };
             match rt.deliver(&task.execution_arn, event, None).await {
-                Ok(Applied::Yes | Applied::Queued) => {
+                // (Already: loading the execution applied this claim's start from its row.)
+                Ok(Applied::Yes | Applied::Queued | Applied::Already) => {
                     return Ok(GetActivityTaskOutput {
                         task_token: task.token,
                         input: Some(task.input),
@@ -167,7 +168,7 @@ async fn deliver(
 ) -> Result<(), ApiError> {
     let claim = claim.then_some(task.task_id);
     match rt.deliver(&task.execution_arn, event, claim).await {
-        Ok(Applied::Yes | Applied::Queued) => Ok(()),
+        Ok(Applied::Yes | Applied::Queued | Applied::Already) => Ok(()),
         Ok(Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_)) => Err(timed_out()),
         Err(baton_store::Error::Conflict { .. }) => Err(timed_out()),
         Err(e) => Err(internal(e)),

@@ -1708,3 +1708,62 @@ async fn a_first_step_that_ends_a_child_but_not_the_execution_starts_it() {
         [ExecutionStatus::Running, ExecutionStatus::Succeeded]
     );
 }
+
+#[tokio::test]
+async fn idle_executions_leave_memory_past_the_limit_and_come_back_when_woken() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let rt = Runtime::open(
+        store.clone(),
+        Config {
+            activity_poll: Duration::from_secs(5),
+            max_resident: Some(3),
+            ..Config::default()
+        },
+    )
+    .await
+    .expect("open");
+    let work = activity(&store, "work").await;
+    let m = machine(
+        &store,
+        "parked",
+        MachineType::Standard,
+        json!({"StartAt": "Work", "States": {
+            "Work": {"Type": "Task", "Resource": work, "Next": "Wait"},
+            "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    let mut arns = Vec::new();
+    for i in 0..12 {
+        arns.push(start(&rt, &m, &format!("e{i}"), json!({"i": i})).await);
+    }
+    // Each waits for a worker: all but three leave memory.
+    let mut waited = 0;
+    while rt.running() > 3 {
+        assert!(waited < 400, "{} still in memory", rt.running());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    // A worker's start and result reach each, in memory or not; their timers fire.
+    for _ in 0..arns.len() {
+        let task = poll(&rt, &work, "w").await;
+        let input: Value = serde_json::from_str(task.input.as_deref().unwrap()).unwrap();
+        succeed(
+            &rt,
+            task.task_token.unwrap(),
+            json!({"done": input["i"]}).to_string(),
+        )
+        .await;
+    }
+    for arn in &arns {
+        let d = finished(&rt, arn).await;
+        assert_eq!(d.status, ExecutionStatus::Succeeded, "{arn}");
+        let events = history(&rt, arn).await;
+        assert_ids_consecutive(&events);
+        let t = types(&events);
+        for once in ["ActivityStarted", "ActivitySucceeded", "WaitStateExited"] {
+            assert_eq!(t.iter().filter(|x| *x == once).count(), 1, "{arn}: {t:?}");
+        }
+    }
+}

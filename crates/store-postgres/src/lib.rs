@@ -531,6 +531,18 @@ impl Store for PgStore {
             .await
     }
 
+    async fn timers_in(&self, partitions: &[u32]) -> Result<Vec<Timer>> {
+        let partitions = partitions.to_vec();
+        self.pooled(move |c| async move { read::timers_in(&c, &partitions).await })
+            .await
+    }
+
+    async fn open_tasks_in(&self, partitions: &[u32]) -> Result<Vec<Task>> {
+        let partitions = partitions.to_vec();
+        self.pooled(move |c| async move { read::open_tasks_in(&c, &partitions).await })
+            .await
+    }
+
     async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
         let partitions = partitions.to_vec();
         self.pooled(move |c| async move { read::inbox(&c, &partitions, limit).await })

@@ -377,6 +377,32 @@ pub(crate) async fn unfinished_executions_in(
     all(c, &sql, &[&partition_ids(partitions)], rows::execution).await
 }
 
+pub(crate) async fn timers_in(c: &Client, partitions: &[u32]) -> Result<Vec<Timer>> {
+    all(
+        c,
+        "SELECT t.execution_arn, t.timer_id, t.fire_at FROM executions e \
+         JOIN timers t ON t.execution_arn = e.arn \
+         WHERE e.partition_id = ANY($1) AND e.status IN ('RUNNING', 'PENDING_REDRIVE')",
+        &[&partition_ids(partitions)],
+        timer,
+    )
+    .await
+}
+
+pub(crate) async fn open_tasks_in(c: &Client, partitions: &[u32]) -> Result<Vec<Task>> {
+    let columns = TASK_COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM executions e JOIN tasks t ON t.execution_arn = e.arn \
+         WHERE e.partition_id = ANY($1) AND e.status IN ('RUNNING', 'PENDING_REDRIVE') \
+         AND t.status <> 'CLOSED'"
+    );
+    all(c, &sql, &[&partition_ids(partitions)], rows::task).await
+}
+
 pub(crate) async fn inbox(c: &Client, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let sql = format!(

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use crate::{
     Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, InboxEntry,
     JournalEntry, MapRun, Membership, Millis, Page, PageRequest, Result, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer, WriteBatch,
+    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, TaskStatus, Timer,
+    WriteBatch,
 };
 
 /// A persistence backend.
@@ -91,6 +92,29 @@ pub trait Store: Membership + Send + Sync + 'static {
         let mut all = self.unfinished_executions().await?;
         all.retain(|e| partitions.contains(&e.partition));
         Ok(all)
+    }
+    /// The timers of the running executions of these partitions (any order): what a node that
+    /// takes them sets, without loading the executions.
+    async fn timers_in(&self, partitions: &[u32]) -> Result<Vec<Timer>> {
+        let arns: std::collections::HashSet<String> = self
+            .unfinished_executions_in(partitions)
+            .await?
+            .into_iter()
+            .map(|e| e.arn)
+            .collect();
+        let mut all = self.due_timers(Millis::MAX, usize::MAX).await?;
+        all.retain(|t| arns.contains(&t.execution_arn));
+        Ok(all)
+    }
+    /// The tasks not closed of the running executions of these partitions (any order): which
+    /// of them a node that takes them must load at once (a call to make again).
+    async fn open_tasks_in(&self, partitions: &[u32]) -> Result<Vec<Task>> {
+        let mut open = Vec::new();
+        for e in self.unfinished_executions_in(partitions).await? {
+            let tasks = self.tasks(&e.arn).await?;
+            open.extend(tasks.into_iter().filter(|t| t.status != TaskStatus::Closed));
+        }
+        Ok(open)
     }
     /// The oldest inbox entries of these partitions, by id, at most `limit`.
     async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>>;

@@ -83,7 +83,7 @@ pub async fn run_machine(
     let deadline = began + duration;
     let check = workload.check;
     let tallies = fan_out(clients, |c| {
-        let endpoint = ctx.endpoint.clone();
+        let endpoint = ctx.endpoint_for(c);
         let arn = arn.clone();
         let prefix = format!("{machine}-{c}");
         client_loop(endpoint, arn, prefix, c as u64, check, deadline)

@@ -97,8 +97,8 @@ pub async fn run(ctx: &mut Ctx, n: u64) -> anyhow::Result<Report> {
     );
     let began = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
-    let tallies = fan_out(ctx.clients, |_| {
-        let endpoint = ctx.endpoint.clone();
+    let tallies = fan_out(ctx.clients, |c| {
+        let endpoint = ctx.endpoint_for(c);
         let next = next.clone();
         let (wait_arn, callback_arn) = (wait_arn.clone(), callback_arn.clone());
         let prefix = format!("p{}", ctx.run_id);
@@ -218,12 +218,21 @@ pub async fn run(ctx: &mut Ctx, n: u64) -> anyhow::Result<Report> {
             }
             Err(e) => report.problem(format!("server memory: {e:#}")),
         },
+        // Several nodes: each one's, below.
+        _ if !ctx.others.is_empty() => {}
         _ => report.add(
             "server RSS",
             "not measured (pass --server-pid with --endpoint)",
             "rss",
             Value::Null,
         ),
+    }
+
+    // Several nodes: each one's memory, and a takeover of the first one's share.
+    if !ctx.others.is_empty() {
+        nodes_rss(ctx, &mut report, "node RSS", "node_rss_mib");
+        takeover(ctx, &mut report, &waits, &callbacks).await;
+        return Ok(report);
     }
 
     // Alive: stop two of each kind, complete one callback with its token.
@@ -524,4 +533,89 @@ async fn stop_all(ctx: &Ctx, arns: Vec<String>) -> Errors {
         Err(e) => total.add(format!("{e:#}")),
     }
     total
+}
+
+/// Each node's resident memory, as one row.
+fn nodes_rss(ctx: &Ctx, report: &mut Report, label: &str, key: &str) {
+    let mut texts = Vec::new();
+    let mut values = Vec::new();
+    for pid in ctx.pids() {
+        match rss_kib(pid) {
+            Ok((rss, peak)) => {
+                texts.push(format!(
+                    "{:.1} MiB (peak {:.1})",
+                    rss as f64 / 1024.0,
+                    peak as f64 / 1024.0
+                ));
+                values.push(json!(stats::round1(rss as f64 / 1024.0)));
+            }
+            Err(_) => {
+                texts.push("gone".to_owned());
+                values.push(Value::Null);
+            }
+        }
+    }
+    report.add(label, texts.join(", "), key, Value::Array(values));
+}
+
+/// Kills the first node with SIGKILL while its share of the executions is parked: how long
+/// until the others own its partitions (and have set their executions' timers), and whether
+/// its executions still answer: a stop and a callback's token, through another node.
+async fn takeover(ctx: &mut Ctx, report: &mut Report, waits: &[&str], callbacks: &[&str]) {
+    let Some(server) = ctx.server.as_mut() else {
+        return;
+    };
+    let Some(store) = server.store.clone() else {
+        return;
+    };
+    if let Err(e) = server.kill() {
+        report.problem(format!("killing the first node: {e:#}"));
+        return;
+    }
+    let killed = Instant::now();
+    let remaining = ctx.others.len();
+    match super::server::settled(&store, remaining).await {
+        Ok(()) => report.add(
+            "takeover (kill -9 of one node)",
+            format!(
+                "its partitions owned by the other {remaining} nodes {:.2} s later",
+                killed.elapsed().as_secs_f64()
+            ),
+            "takeover_s",
+            stats::round3(killed.elapsed().as_secs_f64()),
+        ),
+        Err(e) => {
+            report.problem(format!("takeover: {e:#}"));
+            return;
+        }
+    }
+    ctx.server = None;
+    ctx.endpoint = ctx.others[0].endpoint.clone();
+    let mut client = Client::new(&ctx.endpoint);
+    let answered = Instant::now();
+    match check_alive(
+        &mut client,
+        &pick(waits, 2, 2),
+        &pick(callbacks, 3, 2),
+        &pick(callbacks, 5, 1),
+    )
+    .await
+    {
+        Ok((_, text)) => report.add(
+            "alive after takeover",
+            format!(
+                "{text} (checked in {:.2} s)",
+                answered.elapsed().as_secs_f64()
+            ),
+            "alive_after_takeover",
+            text,
+        ),
+        Err(e) => report.problem(format!("liveness check after takeover: {e:#}")),
+    }
+    nodes_rss(
+        ctx,
+        report,
+        "node RSS after takeover",
+        "node_rss_after_takeover_mib",
+    );
 }

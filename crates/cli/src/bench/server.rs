@@ -147,6 +147,37 @@ impl Drop for Spawned {
 }
 
 /// A process's resident set and its peak, in KiB, from `/proc/<pid>/status`.
+/// Waits (up to a minute) until `nodes` live nodes own the store's partitions between them.
+pub async fn settled(store: &str, nodes: usize) -> anyhow::Result<()> {
+    use baton_store::Membership;
+    let store = baton_store_postgres::PgStore::open(store)
+        .await
+        .context("opening the store to watch its nodes")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let owners = store.owners().await?;
+        let mut live: Vec<&str> = owners
+            .iter()
+            .filter(|o| o.owner_alive)
+            .filter_map(|o| o.owner.as_deref())
+            .collect();
+        live.sort_unstable();
+        live.dedup();
+        let all_owned = owners.iter().all(|o| o.owner_alive);
+        let ids: Vec<&str> = live.clone();
+        let balanced = owners
+            .iter()
+            .all(|o| o.owner.as_deref() == baton_runtime::node::owner_of(o.partition, &ids));
+        if live.len() == nodes && all_owned && balanced {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the {nodes} nodes did not share the partitions within a minute");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub fn rss_kib(pid: u32) -> anyhow::Result<(u64, u64)> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;

@@ -58,7 +58,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     let began = Instant::now();
     let deadline = began + ctx.duration;
     let tallies = fan_out(ctx.clients, |c| {
-        let endpoint = ctx.endpoint.clone();
+        let endpoint = ctx.endpoint_for(c);
         let arn = arn.clone();
         let prefix = format!("s{}-{c}", ctx.run_id);
         client_loop(endpoint, arn, prefix, c as u64, deadline)

@@ -158,7 +158,7 @@ pub(crate) async fn update_map_run(
         .await
         .map_err(internal)?
     {
-        Applied::Yes | Applied::Queued => Ok(UpdateMapRunOutput {}),
+        Applied::Yes | Applied::Queued | Applied::Already => Ok(UpdateMapRunOutput {}),
         Applied::NotRunning | Applied::Stale | Applied::Elsewhere(_) => Err(validation(
             format!(
                 "Map Run '{}' has ended and cannot be updated",

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{check, check_eq, ok, wait, Case, Outcome};
 use crate::testing::fixtures::*;
-use crate::{Error, InboxEntry, Op, Store};
+use crate::{Error, ExecutionStatus, InboxEntry, Op, Store, TaskStatus, Timer};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -16,6 +16,10 @@ pub(super) fn cases() -> Vec<Case> {
         Case {
             name: "inbox: an entry consumed once; a second consume refuses its batch",
             run: inbox_consumed_once,
+        },
+        Case {
+            name: "partitions: the timers and open tasks of their running executions",
+            run: parked_work_by_partition,
         },
     ]
 }
@@ -207,6 +211,64 @@ fn inbox_consumed_once(s: &Arc<dyn Store>) -> Outcome {
     check!(
         again.len() == 1 && again[0].id > third,
         "a new entry's id after the consumed ones: {again:?}"
+    );
+    Ok(())
+}
+
+/// What a node that takes partitions sets up without loading their executions: the timers and
+/// the open tasks of those still running, of those partitions only.
+fn parked_work_by_partition(s: &Arc<dyn Store>) -> Outcome {
+    let mut here = execution("m", "here", 1);
+    here.partition = 7;
+    let mut ended = execution("m", "ended", 2);
+    ended.partition = 7;
+    let mut there = execution("m", "there", 3);
+    there.partition = 8;
+    let timer = |arn: &str, id: u64, at: i64| Timer {
+        execution_arn: arn.to_string(),
+        timer_id: id,
+        fire_at: at,
+    };
+    let mut ops = Vec::new();
+    for e in [&here, &ended, &there] {
+        ops.push(Op::CreateExecution(e.clone()));
+        ops.push(Op::PutTimer(timer(&e.arn, 1, 1_000)));
+        ops.push(Op::PutTimer(timer(&e.arn, 2, 9_000)));
+        ops.push(Op::CreateTask(callback_task(&e.arn, 1, 10)));
+        ops.push(Op::CreateTask(callback_task(&e.arn, 2, 10)));
+    }
+    ops.push(Op::CompleteTask {
+        execution_arn: here.arn.clone(),
+        task_id: 2,
+    });
+    ended.status = ExecutionStatus::Succeeded;
+    ops.push(Op::UpdateExecution(ended.clone()));
+    ok("write", wait(s.commit(batch(ops))))?;
+
+    let mut timers = ok("timers", wait(s.timers_in(&[7])))?;
+    timers.sort_by_key(|t| t.timer_id);
+    check_eq!(
+        timers,
+        vec![timer(&here.arn, 1, 1_000), timer(&here.arn, 2, 9_000)],
+        "timers of partition 7"
+    );
+    let tasks = ok("tasks", wait(s.open_tasks_in(&[7])))?;
+    check_eq!(
+        tasks
+            .iter()
+            .map(|t| (t.execution_arn.clone(), t.task_id, t.status))
+            .collect::<Vec<_>>(),
+        vec![(here.arn.clone(), 1, TaskStatus::Scheduled)],
+        "open tasks of partition 7"
+    );
+    check_eq!(
+        ok("both", wait(s.timers_in(&[7, 8])))?.len(),
+        4,
+        "timers of partitions 7 and 8"
+    );
+    check!(
+        ok("none", wait(s.open_tasks_in(&[9])))?.is_empty(),
+        "no open tasks in an empty partition"
     );
     Ok(())
 }
