@@ -401,3 +401,88 @@ fn three_nodes_share_the_work_and_take_over_from_a_killed_and_a_paused_one() {
     drop((a, b, c));
     drop(schema);
 }
+
+/// What a restart of PostgreSQL, or a proxy that drops every connection, does to the nodes:
+/// every session of every node is ended at once, several times, while executions start and
+/// run (commits in flight lose their answers). The nodes reconnect and take their presence
+/// locks again before any takes another for gone: no node is taken over, none stops, and
+/// every execution acknowledged finishes once, its history whole.
+#[test]
+fn every_connection_dropped_at_once_loses_nothing_and_moves_nothing() {
+    let Some(schema) = TestSchema::create("dropped") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The nodes' sessions carry a name of their own: only they are ended.
+    let name = format!("baton-dropped-{}", std::process::id());
+    let url = format!("{}&application_name={name}", schema.url);
+    let store: Arc<dyn Store> = rt.block_on(async {
+        Arc::new(
+            baton_store_postgres::PgStore::open(&schema.url)
+                .await
+                .expect("store"),
+        )
+    });
+    let store = &*store;
+    let mut a = Node::start(&url, "10");
+    let mut b = Node::start(&url, "10");
+    rt.block_on(spread_over(store, 2, Duration::from_secs(60)));
+    let epochs = |owners: Vec<baton_store::PartitionOwner>| -> Vec<u64> {
+        owners.into_iter().map(|o| o.epoch).collect()
+    };
+    let before = epochs(rt.block_on(store.owners()).unwrap());
+
+    let definition = json!({"StartAt": "Wait", "States": {
+        "Wait": {"Type": "Wait", "Seconds": 2, "Next": "Done"},
+        "Done": {"Type": "Pass", "End": true}}});
+    let machine = rt.block_on(create_machine(&a.client(), "dropped", &definition));
+    let mut arns = Vec::new();
+    for round in 0..3 {
+        for (n, node) in [&a, &b].into_iter().enumerate() {
+            for i in 0..5 {
+                // A start whose answer was lost may be refused or fail: it is retried by
+                // name, and a start that landed answers as the same execution.
+                let name = format!("r{round}-n{n}-{i}");
+                let arn = rt.block_on(async {
+                    for _ in 0..20 {
+                        let started = node
+                            .client()
+                            .start_execution()
+                            .state_machine_arn(&machine)
+                            .name(&name)
+                            .input("{}")
+                            .send()
+                            .await;
+                        match started {
+                            Ok(out) => return out.execution_arn,
+                            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                        }
+                    }
+                    panic!("{name} never started");
+                });
+                arns.push(arn);
+            }
+        }
+        // Every session of both nodes ended at once.
+        schema.end_sessions(&name).expect("sessions ended");
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    for arn in &arns {
+        let types = rt.block_on(succeeded(&b.client(), arn));
+        assert!(once(&types, WAIT), "{arn}: {types:?}");
+        assert!(once(&types, "ExecutionStarted"), "{arn}: {types:?}");
+    }
+    assert!(a.child.try_wait().unwrap().is_none(), "node a stopped");
+    assert!(b.child.try_wait().unwrap().is_none(), "node b stopped");
+    assert_eq!(
+        epochs(rt.block_on(store.owners()).unwrap()),
+        before,
+        "no partition changed hands"
+    );
+    let _ = (a.child.kill(), b.child.kill());
+    drop((a, b));
+    drop(schema);
+}

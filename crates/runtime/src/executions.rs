@@ -224,6 +224,9 @@ pub(crate) async fn start_execution(
         Err(e) => {
             drop(live);
             rt.live.remove(&arn);
+            // The commit may have landed all the same (the connection went before its
+            // answer came): the store says, and what it holds runs.
+            crate::recovery::reload(rt, &arn).await;
             return Err(internal(e));
         }
     }
@@ -755,6 +758,8 @@ pub(crate) async fn redrive_execution(
     if let Err(e) = rt.store.commit(batch).await {
         drop(guard);
         rt.live.remove(&arn);
+        // As for a start: the redrive may have landed all the same.
+        crate::recovery::reload(rt, &arn).await;
         return Err(internal(e));
     }
     drop(guard);

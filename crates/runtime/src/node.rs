@@ -132,6 +132,7 @@ impl Node {
             ownership: self.ownership.clone(),
             host,
             seen: HashMap::new(),
+            free_since: HashMap::new(),
             lost: self.lost_tx.clone(),
         };
         let every = round(self.options.lease);
@@ -183,10 +184,15 @@ impl Node {
 }
 
 /// How often a node looks at the others: often enough to take a crashed node's partitions
-/// within a second; at least every fifth of the lease.
+/// within about a second; at least every fifth of the lease.
 fn round(lease: Duration) -> Duration {
-    (lease / 5).min(Duration::from_millis(500))
+    (lease / 5).min(Duration::from_millis(250))
 }
+
+/// How long a node's presence lock must stay free before the others take it for gone. A
+/// crashed process never takes it again; a live one whose session was cut (the database
+/// restarted, a proxy dropped the connection) takes it again within a fraction of this.
+pub const GONE_AFTER: Duration = Duration::from_secs(1);
 
 /// The node rendezvous hashing gives `partition` to among `nodes` (ids): the same on every
 /// node that sees the same list.
@@ -216,6 +222,8 @@ struct Balancer {
     host: Arc<dyn PartitionHost>,
     /// When each other live node was first seen alive.
     seen: HashMap<String, Instant>,
+    /// Since when each node's presence lock has been seen free, round after round.
+    free_since: HashMap<String, Instant>,
     lost: Arc<watch::Sender<Option<String>>>,
 }
 
@@ -223,20 +231,27 @@ impl Balancer {
     async fn round(&mut self) -> Result<()> {
         let owners = self.store.owners().await?;
         let live = self.store.live_nodes().await?;
-        // Nodes whose process is gone count as dead at once, whatever their lease says.
+        // Nodes whose process is gone (presence free for GONE_AFTER) count as dead,
+        // whatever their lease says.
+        let now = Instant::now();
         let mut alive: Vec<String> = Vec::with_capacity(live.len());
         let mut gone: Vec<String> = Vec::new();
+        let mut free = HashMap::new();
         for (id, _) in live {
             if id != self.me && self.store.is_gone(&id).await? {
-                gone.push(id);
-            } else {
-                alive.push(id);
+                let since = self.free_since.get(&id).copied().unwrap_or(now);
+                free.insert(id.clone(), since);
+                if now.duration_since(since) >= GONE_AFTER {
+                    gone.push(id);
+                    continue;
+                }
             }
+            alive.push(id);
         }
+        self.free_since = free;
         if !alive.contains(&self.me) {
             alive.push(self.me.clone());
         }
-        let now = Instant::now();
         self.seen.retain(|id, _| alive.contains(id));
         for id in &alive {
             self.seen.entry(id.clone()).or_insert(now);

@@ -271,6 +271,29 @@ async fn run_on<T: Send + 'static>(
 }
 
 /// A new connection, its I/O driven by a task on the current (the store's) runtime.
+/// A session of its own holding a node's presence lock.
+async fn lock_presence(
+    config: &tokio_postgres::Config,
+    key: i32,
+) -> Result<tokio_postgres::Client> {
+    let client = connect(config).await?;
+    let held: bool = client
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, $2)",
+            &[&membership::PRESENCE_CLASS, &key],
+        )
+        .await
+        .map_err(backend)?
+        .try_get(0)
+        .map_err(backend)?;
+    if !held {
+        return Err(Error::Backend(
+            "another session holds this node's presence lock".into(),
+        ));
+    }
+    Ok(client)
+}
+
 async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client> {
     let (client, connection) = config.connect(NoTls).await.map_err(backend)?;
     tokio::spawn(async move {
@@ -341,26 +364,30 @@ impl Membership for PgStore {
         let config = self.config.clone();
         let presence = self.presence.clone();
         run_on(&self.handle, async move {
-            let client = connect(&config).await?;
-            let held: bool = client
-                .query_one(
-                    "SELECT pg_try_advisory_lock($1, $2)",
-                    &[&membership::PRESENCE_CLASS, &key],
-                )
-                .await
-                .map_err(backend)?
-                .try_get(0)
-                .map_err(backend)?;
-            if !held {
-                return Err(Error::Backend(
-                    "another session holds this node's presence lock".into(),
-                ));
-            }
+            let client = lock_presence(&config, key).await?;
             // Kept open for the store's life: the lock lasts as long as this session.
             *presence.lock().await = Some(client);
             Ok(())
         })
-        .await
+        .await?;
+        // A session lost (the server restarted, a proxy dropped it) takes the lock with it:
+        // take it again as soon as the server answers, before the other nodes conclude
+        // this one is gone (they wait a while for that; see the balancer).
+        let config = self.config.clone();
+        let presence = self.presence.clone();
+        self.handle.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                let mut held = presence.lock().await;
+                if held.as_ref().is_some_and(|c| !c.is_closed()) {
+                    continue;
+                }
+                if let Ok(client) = lock_presence(&config, key).await {
+                    *held = Some(client);
+                }
+            }
+        });
+        Ok(())
     }
 
     async fn is_gone(&self, node: &str) -> Result<bool> {

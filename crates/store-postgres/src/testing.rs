@@ -57,6 +57,19 @@ pub struct TestSchema {
 }
 
 impl TestSchema {
+    /// Ends every session on the test server whose `application_name` is `name`, as a
+    /// restart of the server, or a proxy dropping its connections, ends them.
+    pub fn end_sessions(&self, name: &str) -> Result<(), String> {
+        admin(
+            &self.server,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE application_name = '{}'",
+                name.replace('\'', "''")
+            ),
+        )
+    }
+
     /// A new, empty schema. `None` when the server does not answer (printed; a panic under
     /// `BATON_CI_STRICT=1`).
     pub fn create(label: &str) -> Option<TestSchema> {
