@@ -612,6 +612,9 @@ async fn takeover(ctx: &mut Ctx, report: &mut Report, waits: &[&str], callbacks:
         ),
         Err(e) => report.problem(format!("liveness check after takeover: {e:#}")),
     }
+    // The nodes log how long setting the taken executions' timers took
+    // (`timers of partitions taken set … ms=`): give them the time to finish before they stop.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     nodes_rss(
         ctx,
         report,
