@@ -455,7 +455,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Ok(why) = lost_rx.await {
         anyhow::bail!("lost the store to another node: {why}");
     }
-    // A graceful stop hands the partitions over at once: a standby need not wait out the lease.
+    // A graceful stop hands the partitions over at once: the other nodes need not wait out
+    // the lease.
     if let Some(node) = node.and_then(Arc::into_inner) {
         if let Err(e) = node.release().await {
             tracing::warn!("releasing the store's partitions: {e}");
