@@ -14,152 +14,14 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use baton_runtime::node::owner_of;
 use baton_store::Store;
 use baton_store_postgres::testing::TestSchema;
 use serde_json::{json, Value};
-use support::server::{client_at, create_machine, finished};
-
-/// A `baton serve` process whose printed lines arrive on a channel.
-struct Node {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    endpoint: String,
-    _data: tempfile::TempDir,
-}
-
-impl Node {
-    fn start(store: &str, lease: &str) -> Node {
-        let data = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--s3-bind", "127.0.0.1:0"])
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(["--store", store, "--lease", lease])
-            .env_remove("BATON_STORE")
-            .env_remove("AWS_ACCOUNT_ID")
-            .env_remove("AWS_DEFAULT_REGION")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("baton serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                // Keep draining so the process never blocks on a full pipe.
-                let _ = tx.send(line);
-            }
-        });
-        let mut node = Node {
-            child,
-            lines,
-            endpoint: String::new(),
-            _data: data,
-        };
-        node.endpoint = node.wait_for("baton: listening on ", Duration::from_secs(60));
-        node
-    }
-
-    /// Waits for a line starting with `prefix`; the rest of it.
-    fn wait_for(&mut self, prefix: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        return rest.to_string();
-                    }
-                }
-                Err(_) => panic!("no line starting {prefix:?} within {within:?}"),
-            }
-        }
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{name}");
-    }
-
-    fn client(&self) -> aws_sdk_sfn::Client {
-        client_at(&self.endpoint, "123456789012")
-    }
-
-    /// Waits for the process to exit by itself.
-    fn exits(&mut self, within: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the process did not exit within {within:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// How many partitions each live owner has, by owner.
-async fn shares(store: &dyn Store) -> BTreeMap<String, usize> {
-    let mut by_owner = BTreeMap::new();
-    for o in store.owners().await.expect("owners") {
-        if let (Some(owner), true) = (o.owner, o.owner_alive) {
-            *by_owner.entry(owner).or_insert(0) += 1;
-        }
-    }
-    by_owner
-}
-
-/// Waits until `nodes` live nodes own every partition between them, each the partitions
-/// rendezvous hashing gives it among them; the shares.
-async fn spread_over(store: &dyn Store, nodes: usize, within: Duration) -> BTreeMap<String, usize> {
-    let deadline = Instant::now() + within;
-    loop {
-        let owners = store.owners().await.expect("owners");
-        let live: Vec<String> = store
-            .live_nodes()
-            .await
-            .expect("live nodes")
-            .into_iter()
-            .map(|(id, _)| id)
-            .filter(|id| owners.iter().any(|o| o.owner.as_deref() == Some(id)))
-            .collect();
-        let ids: Vec<&str> = live.iter().map(String::as_str).collect();
-        let settled = live.len() == nodes
-            && owners
-                .iter()
-                .all(|o| o.owner_alive && o.owner.as_deref() == owner_of(o.partition, &ids));
-        if settled {
-            return shares(store).await;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "partitions not spread over {nodes} nodes within {within:?}: {:?}",
-            shares(store).await
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use support::nodes::{spread_over, Node, Shared};
+use support::server::{create_machine, finished};
 
 /// The node that owns each partition, by partition.
 async fn owner_by_partition(store: &dyn Store) -> BTreeMap<u32, String> {
@@ -412,20 +274,13 @@ fn every_connection_dropped_at_once_loses_nothing_and_moves_nothing() {
     let Some(schema) = TestSchema::create("dropped") else {
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     // The nodes' sessions carry a name of their own: only they are ended.
-    let name = format!("baton-dropped-{}", std::process::id());
-    let url = format!("{}&application_name={name}", schema.url);
-    let store: Arc<dyn Store> = rt.block_on(async {
-        Arc::new(
-            baton_store_postgres::PgStore::open(&schema.url)
-                .await
-                .expect("store"),
-        )
-    });
+    let Shared {
+        rt,
+        store,
+        url,
+        session: name,
+    } = Shared::open(&schema, "dropped");
     let store = &*store;
     let mut a = Node::start(&url, "10");
     let mut b = Node::start(&url, "10");

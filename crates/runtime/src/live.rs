@@ -856,8 +856,22 @@ impl Runtime {
                 time,
             },
         };
-        if let Err(e) = self.deliver(&arn, event, None).await {
-            tracing::error!(%arn, error = %e, "could not record a task's result");
+        // Tried again while the store fails (a dropped connection): the result is all the
+        // execution waits for.
+        let mut pause = std::time::Duration::from_millis(250);
+        loop {
+            match self.deliver(&arn, event.clone(), None).await {
+                Ok(_) | Err(crate::StoreError::Fenced { .. }) => return,
+                Err(e) if pause > std::time::Duration::from_secs(60) => {
+                    tracing::error!(%arn, error = %e, "could not record a task's result");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(%arn, error = %e, "could not record a task's result: trying again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
         }
     }
 

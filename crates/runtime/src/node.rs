@@ -259,6 +259,9 @@ impl Balancer {
         let ids: Vec<&str> = alive.iter().map(String::as_str).collect();
         let mut taken = Vec::new();
         let mut to_give = Vec::new();
+        // A store that fails half way (a dropped connection) must not leave partitions taken
+        // without their executions set up: what was taken is handed to the host first.
+        let mut failed = None;
         for o in &owners {
             let desired = owner_of(o.partition, &ids);
             let mine = o.owner.as_deref() == Some(self.me.as_str());
@@ -274,28 +277,29 @@ impl Balancer {
                 }
             }
             if desired == Some(self.me.as_str()) {
-                if mine {
-                    // Ours already (or again, after a restart of the store's view).
-                    if self.ownership.epoch(o.partition).is_none() {
-                        if let Some(e) = self.store.acquire(&self.me, o.partition).await? {
-                            self.ownership.acquired(o.partition, e);
-                            taken.push(o.partition);
-                        }
-                    }
-                    continue;
-                }
                 let epoch = match o.owner.as_deref() {
+                    // Ours already: only once this process has not set it up (an earlier
+                    // acquisition whose answer was lost), taken again.
+                    Some(_) if mine && self.ownership.epoch(o.partition).is_some() => continue,
+                    Some(_) if mine => self.store.acquire(&self.me, o.partition).await,
                     Some(owner) if gone.iter().any(|g| g == owner) => {
-                        self.store.take_over(&self.me, o.partition, owner).await?
+                        self.store.take_over(&self.me, o.partition, owner).await
                     }
-                    Some(_) if o.owner_alive => None,
-                    _ => self.store.acquire(&self.me, o.partition).await?,
+                    Some(_) if o.owner_alive => continue,
+                    _ => self.store.acquire(&self.me, o.partition).await,
                 };
-                if let Some(e) = epoch {
-                    self.ownership.acquired(o.partition, e);
-                    taken.push(o.partition);
+                match epoch {
+                    Ok(Some(e)) => {
+                        self.ownership.acquired(o.partition, e);
+                        taken.push(o.partition);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
                 }
-            } else if mine && self.ownership.epoch(o.partition).is_some() {
+            } else if mine {
                 let settled = desired
                     .and_then(|d| self.seen.get(d))
                     .is_some_and(|since| now.duration_since(*since) >= JOIN_DELAY);
@@ -308,10 +312,19 @@ impl Balancer {
             tracing::info!(node = %self.me, partitions = ?taken, "took partitions");
             self.host.acquired(&taken).await;
         }
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if !to_give.is_empty() {
-            let partitions: Vec<u32> = to_give.iter().map(|(p, _)| *p).collect();
-            tracing::info!(node = %self.me, ?partitions, "giving up partitions");
-            self.host.releasing(&partitions).await;
+            // (One this process no longer runs, after a release whose answer was lost, is
+            // given up in the store all the same.)
+            let running: Vec<u32> = to_give
+                .iter()
+                .map(|(p, _)| *p)
+                .filter(|p| self.ownership.epoch(*p).is_some())
+                .collect();
+            tracing::info!(node = %self.me, partitions = ?running, "giving up partitions");
+            self.host.releasing(&running).await;
             for (p, e) in to_give {
                 // Refused locally from now on, then by the store once the next owner takes it.
                 self.ownership.released(p);

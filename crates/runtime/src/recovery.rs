@@ -384,12 +384,42 @@ impl Runtime {
     /// This node now owns `partitions`. Their executions are not loaded (lazy residency: an
     /// execution is rebuilt when something happens to it): their timers are set, and only
     /// those with a call to make again (a task whose call may not have been made) are loaded
-    /// at once; then their inboxes are read.
+    /// at once; then their inboxes are read. A store that fails meanwhile (a dropped
+    /// connection) is tried again, in the background, for as long as the partitions are this
+    /// node's: a partition whose timers were not set would keep its executions waiting.
     pub async fn take_partitions(&self, partitions: &[u32]) {
-        if let Err(e) = self.take_lazily(partitions).await {
-            tracing::error!(?partitions, error = %e, "could not take up the executions of partitions taken");
-        }
+        let first = self.take_lazily(partitions).await;
         self.inbox_wake.notify_one();
+        let Err(e) = first else {
+            return;
+        };
+        tracing::warn!(?partitions, error = %e, "could not take up the executions of partitions taken: trying again");
+        let rt = self.arc();
+        let partitions = partitions.to_vec();
+        tokio::spawn(async move {
+            let mut pause = std::time::Duration::from_millis(250);
+            loop {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                let still: Vec<u32> = partitions
+                    .iter()
+                    .copied()
+                    .filter(|p| rt.ownership.runs(*p))
+                    .collect();
+                if still.is_empty() || *rt.stopping.borrow() {
+                    return;
+                }
+                match rt.take_lazily(&still).await {
+                    Ok(()) => {
+                        rt.inbox_wake.notify_one();
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(partitions = ?still, error = %e, "could not take up the executions of partitions taken: trying again")
+                    }
+                }
+            }
+        });
     }
 
     async fn take_lazily(&self, partitions: &[u32]) -> Result<()> {
@@ -423,15 +453,21 @@ impl Runtime {
             }
         }
         let rt = self.arc();
+        let mut failed = None;
         for arn in eager {
             let Some(record) = self.store.execution(&arn).await? else {
                 continue;
             };
             if let Err(e) = resume_one(&rt, record).await {
                 tracing::error!(%arn, error = %e, "could not resume an execution");
+                // A store that failed: the whole take is tried again (what is in memory
+                // already stays, timers set twice are one).
+                if matches!(e, Error::Backend(_)) && !e.to_string().contains(UNRESUMABLE) {
+                    failed = Some(e);
+                }
             }
         }
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     /// Keeps at most `max` executions in memory: every second, those idle longest that wait

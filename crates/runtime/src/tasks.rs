@@ -106,16 +106,20 @@ pub(crate) async fn get_activity_task(
             };
             match rt.deliver(&task.execution_arn, event, None).await {
                 // (Already: loading the execution applied this claim's start from its row.)
-                Ok(Applied::Yes | Applied::Queued | Applied::Already) => {
-                    return Ok(GetActivityTaskOutput {
-                        task_token: task.token,
-                        input: Some(task.input),
-                    })
-                }
+                Ok(Applied::Yes | Applied::Queued | Applied::Already) => {}
                 // The execution ended or the task was cancelled meanwhile: look again.
                 Ok(_) => continue,
-                Err(e) => return Err(internal(e)),
+                // The claim is durable: the worker has the task whatever became of recording
+                // its start, which the task's row gives again (when the execution is loaded,
+                // or when the task's result comes).
+                Err(e) => {
+                    tracing::warn!(arn = %task.execution_arn, error = %e, "could not record an activity task's start");
+                }
             }
+            return Ok(GetActivityTaskOutput {
+                task_token: task.token,
+                input: Some(task.input),
+            });
         }
         tokio::select! {
             _ = notified => {}

@@ -13,6 +13,9 @@ use tokio::sync::Notify;
 
 use crate::Runtime;
 
+/// How long a timer whose firing failed is tried again (doubling pauses from 250 ms).
+const RETRY_FOR: Duration = Duration::from_secs(60);
+
 #[derive(Default)]
 pub(crate) struct Timers {
     pending: Mutex<BTreeSet<(Millis, String, TimerId)>>,
@@ -73,12 +76,28 @@ pub(crate) fn spawn(runtime: &Arc<Runtime>) {
             for (at, arn, timer) in due {
                 let r = runtime.clone();
                 tokio::spawn(async move {
-                    let event = Event::TimerFired {
-                        timer,
-                        time: crate::now().max(at),
-                    };
-                    if let Err(e) = r.offer(&arn, event, Some(at)).await {
-                        tracing::error!(%arn, error = %e, "could not fire a timer");
+                    // A store that failed (a dropped connection, a database restarting) leaves
+                    // the execution as it was: fire again a little later, or the Wait would
+                    // never end. A timer another node now runs, or that moved, goes nowhere.
+                    let mut pause = Duration::from_millis(250);
+                    loop {
+                        let event = Event::TimerFired {
+                            timer,
+                            time: crate::now().max(at),
+                        };
+                        match r.offer(&arn, event, Some(at)).await {
+                            Ok(_) => return,
+                            Err(baton_store::Error::Fenced { .. }) => return,
+                            Err(e) => {
+                                tracing::error!(%arn, error = %e, "could not fire a timer: trying again");
+                            }
+                        }
+                        if r.timers.stopped.load(Ordering::SeqCst) || pause > RETRY_FOR {
+                            tracing::error!(%arn, "a timer could not be fired: the execution resumes at the next start");
+                            return;
+                        }
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
                     }
                 });
             }

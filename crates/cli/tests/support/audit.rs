@@ -3,6 +3,8 @@
 //! apart. Acknowledged executions are waited for, listed by name, and their histories checked
 //! against an untouched execution of the same definition: lost, doubled or malformed.
 
+#![allow(dead_code)] // the soaks use different parts
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -301,10 +303,15 @@ pub async fn audit(
 /// A client that tries each request once and waits at most [`BOUND`] for it: a refusal is
 /// seen as it is, and a hang becomes an error instead of a stuck test.
 pub fn client(server: &Server) -> Client {
+    client_at(&server.endpoint)
+}
+
+/// [`client`], for the server at `endpoint`.
+pub fn client_at(endpoint: &str) -> Client {
     let config = aws_sdk_sfn::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .endpoint_url(&server.endpoint)
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(ACCOUNT, "secret", None, None, "soak"))
         .retry_config(RetryConfig::disabled())
         .timeout_config(

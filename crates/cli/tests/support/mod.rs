@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod compare;
+pub mod nodes;
 pub mod server;
 
 use std::path::{Path, PathBuf};
