@@ -235,6 +235,26 @@ impl Runtime {
     }
 }
 
+/// Pauses between tries of a write a failing store refused (a dropped connection, a database
+/// restarting): 250 ms, doubling, for about two minutes in all.
+pub(crate) struct Backoff(std::time::Duration);
+
+impl Backoff {
+    pub fn new() -> Backoff {
+        Backoff(std::time::Duration::from_millis(250))
+    }
+
+    /// Waits before the next try; `false` (at once) when the tries are over.
+    pub async fn wait(&mut self) -> bool {
+        if self.0 > std::time::Duration::from_secs(60) {
+            return false;
+        }
+        tokio::time::sleep(self.0).await;
+        self.0 *= 2;
+        true
+    }
+}
+
 /// How long a state machine record read from a store other nodes share is used before it is
 /// read again: an update on another node reaches starts here within this. AWS documents the
 /// same staleness: "Executions started immediately after calling UpdateStateMachine may use

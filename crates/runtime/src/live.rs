@@ -126,13 +126,6 @@ pub(crate) enum Act {
     Finished,
 }
 
-/// Where an execution that was not in memory is.
-enum Loaded {
-    Here(Handle),
-    NotRunning,
-    Elsewhere(u32),
-}
-
 /// The outcome of offering an event to an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Applied {
@@ -628,10 +621,13 @@ impl Runtime {
     ) -> Result<Applied, crate::StoreError> {
         let handle = match self.live.get(arn) {
             Some(handle) => handle,
-            None => match self.load(arn).await? {
-                Loaded::Here(handle) => handle,
-                Loaded::NotRunning => return Ok(Applied::NotRunning),
-                Loaded::Elsewhere(partition) => return Ok(Applied::Elsewhere(partition)),
+            // Boxed: rebuilding may offer the execution an event of its own.
+            None => match Box::pin(crate::recovery::load(&self.arc(), arn)).await? {
+                crate::recovery::Loaded::Here(handle) => handle,
+                crate::recovery::Loaded::NotRunning => return Ok(Applied::NotRunning),
+                crate::recovery::Loaded::Elsewhere(partition) => {
+                    return Ok(Applied::Elsewhere(partition))
+                }
             },
         };
         let live = handle.lock_owned().await;
@@ -726,24 +722,6 @@ impl Runtime {
             }
             applied => Ok(applied),
         }
-    }
-
-    /// An execution that is not in memory (it left to make room, or its partition was taken
-    /// without loading it): loaded when it runs and its partition runs here.
-    async fn load(&self, arn: &str) -> Result<Loaded, crate::StoreError> {
-        let Some(record) = self.store.execution(arn).await? else {
-            return Ok(Loaded::NotRunning);
-        };
-        // A distributed Map's child runs inside its parent's engine: events name the parent.
-        if record.status != ExecutionStatus::Running || record.map_run_arn.is_some() {
-            return Ok(Loaded::NotRunning);
-        }
-        if !self.ownership.runs(record.partition) {
-            return Ok(Loaded::Elsewhere(record.partition));
-        }
-        // Boxed: resuming may offer the execution an event of its own.
-        Box::pin(crate::recovery::resume_one(&self.arc(), record)).await?;
-        Ok(self.live.get(arn).map_or(Loaded::NotRunning, Loaded::Here))
     }
 
     /// Acts on a committed step's effects.
@@ -858,18 +836,16 @@ impl Runtime {
         };
         // Tried again while the store fails (a dropped connection): the result is all the
         // execution waits for.
-        let mut pause = std::time::Duration::from_millis(250);
+        let mut backoff = crate::Backoff::new();
         loop {
             match self.deliver(&arn, event.clone(), None).await {
                 Ok(_) | Err(crate::StoreError::Fenced { .. }) => return,
-                Err(e) if pause > std::time::Duration::from_secs(60) => {
-                    tracing::error!(%arn, error = %e, "could not record a task's result");
-                    return;
-                }
                 Err(e) => {
                     tracing::warn!(%arn, error = %e, "could not record a task's result: trying again");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
+                    if !backoff.wait().await {
+                        tracing::error!(%arn, "a task's result could not be recorded");
+                        return;
+                    }
                 }
             }
         }

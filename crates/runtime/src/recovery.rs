@@ -29,7 +29,8 @@ pub(crate) async fn recover(rt: &Arc<Runtime>, partitions: &[u32]) -> Result<()>
             continue;
         }
         let arn = record.arn.clone();
-        if let Err(e) = resume_one(rt, record.clone()).await {
+        // At open nothing else runs yet: no other caller can be rebuilding it.
+        if let Err(e) = resume(rt, record.clone()).await {
             tracing::error!(%arn, error = %e, "could not resume an execution");
             if e.to_string().contains(UNRESUMABLE) {
                 fail_unresumable(rt, record, &e.to_string()).await;
@@ -101,15 +102,7 @@ pub(crate) fn reload<'a>(
 }
 
 async fn reload_now(rt: &Runtime, arn: &str) {
-    let record = match rt.store.execution(arn).await {
-        Ok(Some(r)) if r.status == ExecutionStatus::Running => r,
-        Ok(_) => return,
-        Err(e) => {
-            tracing::error!(%arn, error = %e, "could not reload an execution");
-            return;
-        }
-    };
-    if let Err(e) = resume_one(&rt.arc(), record).await {
+    if let Err(e) = load(&rt.arc(), arn).await {
         tracing::error!(%arn, error = %e, "could not reload an execution");
     }
 }
@@ -257,26 +250,44 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     })
 }
 
-/// Resumes one execution that is not in memory, unless it is there already (or is being
-/// rebuilt by another caller, which this one waits for).
-pub(crate) async fn resume_one(rt: &Arc<Runtime>, record: Record) -> Result<()> {
-    if rt.live.get(&record.arn).is_some() {
-        return Ok(());
+/// Where an execution that was not in memory is, once [`load`] has looked.
+pub(crate) enum Loaded {
+    Here(crate::live::Handle),
+    NotRunning,
+    /// Another node runs it: it lives in this partition.
+    Elsewhere(u32),
+}
+
+/// An execution that is not in memory (it left to make room, its partition was taken without
+/// loading it, a commit failed): rebuilt when it runs and its partition runs here. One caller
+/// at a time per execution ([`Runtime::loading`]); the row is read under that lock, so it is
+/// never older than the last step.
+pub(crate) async fn load(rt: &Arc<Runtime>, arn: &str) -> Result<Loaded> {
+    if let Some(handle) = rt.live.get(arn) {
+        return Ok(Loaded::Here(handle));
     }
-    let arn = record.arn.clone();
-    let lock = rt.loading.get_or_insert_with(&arn, Default::default);
+    let lock = rt.loading.get_or_insert_with(arn, Default::default);
     let guard = lock.lock().await;
-    let result = if rt.live.get(&arn).is_some() {
-        Ok(())
-    } else {
-        // Read again under the lock: what the caller read may be older than the last step.
-        match rt.store.execution(&arn).await? {
-            Some(record) => resume(rt, record).await,
-            None => Ok(()),
+    let result = async {
+        if let Some(handle) = rt.live.get(arn) {
+            return Ok(Loaded::Here(handle));
         }
-    };
+        let Some(record) = rt.store.execution(arn).await? else {
+            return Ok(Loaded::NotRunning);
+        };
+        // A distributed Map's child runs inside its parent's engine: events name the parent.
+        if record.status != ExecutionStatus::Running || record.map_run_arn.is_some() {
+            return Ok(Loaded::NotRunning);
+        }
+        if !rt.ownership.runs(record.partition) {
+            return Ok(Loaded::Elsewhere(record.partition));
+        }
+        resume(rt, record).await?;
+        Ok(rt.live.get(arn).map_or(Loaded::NotRunning, Loaded::Here))
+    }
+    .await;
     drop(guard);
-    rt.loading.remove(&arn);
+    rt.loading.remove(arn);
     result
 }
 
@@ -455,10 +466,7 @@ impl Runtime {
         let rt = self.arc();
         let mut failed = None;
         for arn in eager {
-            let Some(record) = self.store.execution(&arn).await? else {
-                continue;
-            };
-            if let Err(e) = resume_one(&rt, record).await {
+            if let Err(e) = load(&rt, &arn).await {
                 tracing::error!(%arn, error = %e, "could not resume an execution");
                 // A store that failed: the whole take is tried again (what is in memory
                 // already stays, timers set twice are one).

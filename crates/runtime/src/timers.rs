@@ -13,9 +13,6 @@ use tokio::sync::Notify;
 
 use crate::Runtime;
 
-/// How long a timer whose firing failed is tried again (doubling pauses from 250 ms).
-const RETRY_FOR: Duration = Duration::from_secs(60);
-
 #[derive(Default)]
 pub(crate) struct Timers {
     pending: Mutex<BTreeSet<(Millis, String, TimerId)>>,
@@ -79,7 +76,7 @@ pub(crate) fn spawn(runtime: &Arc<Runtime>) {
                     // A store that failed (a dropped connection, a database restarting) leaves
                     // the execution as it was: fire again a little later, or the Wait would
                     // never end. A timer another node now runs, or that moved, goes nowhere.
-                    let mut pause = Duration::from_millis(250);
+                    let mut backoff = crate::Backoff::new();
                     loop {
                         let event = Event::TimerFired {
                             timer,
@@ -92,12 +89,10 @@ pub(crate) fn spawn(runtime: &Arc<Runtime>) {
                                 tracing::error!(%arn, error = %e, "could not fire a timer: trying again");
                             }
                         }
-                        if r.timers.stopped.load(Ordering::SeqCst) || pause > RETRY_FOR {
+                        if r.timers.stopped.load(Ordering::SeqCst) || !backoff.wait().await {
                             tracing::error!(%arn, "a timer could not be fired: the execution resumes at the next start");
                             return;
                         }
-                        tokio::time::sleep(pause).await;
-                        pause *= 2;
                     }
                 });
             }
