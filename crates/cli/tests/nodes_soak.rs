@@ -1,23 +1,29 @@
 //! The fault campaign for several nodes on one PostgreSQL store, in rounds, with counts. Three
-//! `baton serve` nodes run while clients start executions on every node (a Wait, an activity
-//! task) and a worker takes tasks on one node and answers them on another. Each round: one
-//! node is killed (-9) and started again; one is paused (SIGSTOP) past its lease, resumed
-//! (it must stop by itself: it was taken over) and started again; every session of every node
-//! is ended at once, as a restart of PostgreSQL or a proxy dropping its connections would.
+//! `baton serve` nodes, on a PostgreSQL server of the test's own and through a TCP proxy, run
+//! while clients start executions on every node (a Wait, an activity task) and a worker takes
+//! tasks on one node and answers them on another. Each round:
+//! - one node is killed (-9) and started again;
+//! - one is paused (SIGSTOP) past its lease, resumed (it must stop by itself: it was taken
+//!   over) and started again;
+//! - every session of every node is ended by the server (`pg_terminate_backend`);
+//! - every connection is cut by the proxy (reset, no goodbye);
+//! - PostgreSQL crashes and starts again (`pg_ctl restart -m immediate`: its log replayed).
 //!
-//! Then a checker: every acknowledged execution finished, listed once, its history whole
-//! (against an untouched run of the same definition: no state visited twice, no event id
-//! skipped); every answer to a task acknowledged once (a second answer, on another node, is
-//! refused as `TaskTimedOut`); the store left with no inbox entry and no open task; no
-//! partition's epoch ever went down.
+//! No node may stop on the last three. Then a checker: every acknowledged execution finished,
+//! listed once, its history whole (against an untouched run of the same definition: no state
+//! visited twice, no event id skipped); every answer to a task acknowledged once (a second
+//! answer, on another node, is refused as `TaskTimedOut`); the store left with no inbox entry
+//! and no open task; no partition's epoch ever went down; every journal entry kept with the
+//! epoch its writer was fenced at, never older than an earlier entry's (no write accepted
+//! from a node taken over).
 //!
-//! Run by hand, not by `cargo test` yet (it still finds, about once in three rounds, a Wait
-//! whose timer the node that owns it never fires; the CI round of these faults is
-//! `tests/failover.rs`):
-//! `BATON_NODES_SOAK_ROUNDS=20 cargo test --release -p baton-cli --test nodes_soak -- --ignored --nocapture`
-//! (`BATON_NODES_SOAK_SECONDS=S` keeps starting rounds until S seconds have passed).
+//! One round runs in CI (about a minute). The soak is more rounds:
+//! `BATON_NODES_SOAK_ROUNDS=20 cargo test --release -p baton-cli --test nodes_soak -- --nocapture`
+//! (`BATON_NODES_SOAK_SECONDS=S` keeps starting rounds until S seconds have passed;
+//! `BATON_NODES_LOGS=DIR` keeps each node's log there, to follow an execution through them).
 //!
-//! Skips, saying why, without a PostgreSQL server (a failure under `BATON_CI_STRICT=1`).
+//! Skips, saying why, without PostgreSQL's `initdb` or a server to reach (a failure under
+//! `BATON_CI_STRICT=1`).
 
 #[path = "support/audit.rs"]
 mod audit;
@@ -32,7 +38,9 @@ use audit::{answer, audit, client_at, reference, Ack, Answer, Ledger};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use baton_store_postgres::testing::TestSchema;
 use serde_json::json;
+use support::cluster::Cluster;
 use support::nodes::{spread_over, Node, Shared};
+use support::proxy::Proxy;
 use support::server::create_machine;
 
 /// The nodes' lease, in seconds: a paused node is taken over once it runs out.
@@ -167,10 +175,28 @@ async fn worker(nodes: Endpoints, activity: String, counts: Arc<Counts>, stop: A
     }
 }
 
+/// Counts a node that stopped on a fault it should have ridden out.
+fn still_running(nodes: &mut [Node], round: u64, fault: &str, problems: &mut Vec<String>) {
+    for (k, node) in nodes.iter_mut().enumerate() {
+        if let Some(status) = node.child.try_wait().unwrap() {
+            problems.push(format!(
+                "round {round}: node {k} stopped ({status}) when {fault}"
+            ));
+        }
+    }
+}
+
 #[test]
-#[ignore = "run by hand (BATON_NODES_SOAK_ROUNDS=N, --ignored): it still finds, about once in three rounds, a Wait whose timer its node never fires"]
 fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
-    let Some(schema) = TestSchema::create("nodes_soak") else {
+    // A server of its own: the soak crashes and restarts it.
+    let cluster = match Cluster::start() {
+        Ok(c) => c,
+        Err(why) => {
+            support::skip(&format!("cannot run a PostgreSQL server of its own: {why}"));
+            return;
+        }
+    };
+    let Some(schema) = TestSchema::create_on(&cluster.url(), "nodes_soak") else {
         return;
     };
     let rounds = env_u64("BATON_NODES_SOAK_ROUNDS").unwrap_or(1);
@@ -181,6 +207,13 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
         url,
         session,
     } = Shared::open(&schema, "soak");
+    // The nodes reach the server through a proxy that can cut their connections.
+    let proxy = rt.block_on(Proxy::start(cluster.addr()));
+    let url = url.replacen(
+        &format!("127.0.0.1:{}/", cluster.port),
+        &format!("127.0.0.1:{}/", proxy.addr.port()),
+        1,
+    );
     let store = &*store;
     let mut nodes: Vec<Node> = (0..3)
         .map(|_| Node::start_with(&url, LEASE, POLL))
@@ -313,13 +346,19 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
         // Every session of every node ended at once.
         schema.end_sessions(&session).expect("sessions ended");
         std::thread::sleep(Duration::from_millis(1500));
-        for (k, node) in nodes.iter_mut().enumerate() {
-            if let Some(status) = node.child.try_wait().unwrap() {
-                problems.push(format!(
-                    "round {round}: node {k} stopped ({status}) when its sessions were ended"
-                ));
-            }
+        still_running(&mut nodes, round, "its sessions were ended", &mut problems);
+
+        // Every connection of every node cut by the network (reset, no goodbye).
+        proxy.cut_all();
+        std::thread::sleep(Duration::from_millis(1500));
+        still_running(&mut nodes, round, "its connections were cut", &mut problems);
+
+        // PostgreSQL crashes and starts again (its log replayed).
+        if let Err(e) = cluster.restart() {
+            panic!("PostgreSQL did not restart: {e}\n{}", cluster.log());
         }
+        std::thread::sleep(Duration::from_millis(1500));
+        still_running(&mut nodes, round, "PostgreSQL restarted", &mut problems);
 
         stop.store(true, Ordering::Relaxed);
         let mut acked = Vec::new();
@@ -398,6 +437,15 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
             }
         }
         epochs = now;
+        // No step written by a node after another took its partition over.
+        match schema.journal_written_out_of_turn() {
+            Ok(entries) => problems.extend(
+                entries
+                    .into_iter()
+                    .map(|e| format!("round {round}: journal entry written out of turn: {e}")),
+            ),
+            Err(e) => problems.push(format!("round {round}: cannot read the journal: {e}")),
+        }
     }
     let all: Vec<u32> = (0..64).collect();
     let left = rt.block_on(store.inbox(&all, 10)).unwrap();
@@ -416,7 +464,8 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
     println!(
         "nodes soak: rounds {round}, acknowledged {}, succeeded {}, lost {}, doubled {}, malformed {}, \
          task results acknowledged {answered} (twice {twice}), claims lost in flight \
-         {claims_lost}, kills {round}, pauses {round}, sessions ended {round}",
+         {claims_lost}; survived: kills {round}, pauses {round}, sessions ended {round}, \
+         connections cut {round}, PostgreSQL crashes {round}",
         ledger.acknowledged, ledger.succeeded, ledger.lost, ledger.doubled, ledger.malformed
     );
     for p in &problems {

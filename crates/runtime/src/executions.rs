@@ -231,6 +231,7 @@ pub(crate) async fn start_execution(
         }
     }
     drop(live);
+    tracing::debug!(%arn, partition, "execution started");
     rt.act(&arn, &info, acts);
     Ok(StartExecutionOutput {
         execution_arn: arn,
@@ -257,21 +258,22 @@ const PLACEMENT_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 /// The first step's batch creates the row as RUNNING; when the same step also ended the
 /// execution, the row is created as it ended instead of created and then updated. Only the
 /// execution's own update counts: the batch may also end a distributed Map's children.
-fn created_as_it_ended(batch: WriteBatch) -> WriteBatch {
-    let mut ops = batch.into_ops();
+fn created_as_it_ended(mut batch: WriteBatch) -> WriteBatch {
+    // In place: the batch stays marked with its partition, so it is fenced like any step.
+    let ops = batch.ops_mut();
     let arn = match ops.first() {
         Some(Op::CreateExecution(row)) => row.arn.clone(),
-        _ => return WriteBatch::from(ops),
+        _ => return batch,
     };
     let ended = ops
         .iter()
         .rposition(|op| matches!(op, Op::UpdateExecution(row) if row.arn == arn));
-    if let (Some(i), Some(Op::CreateExecution(_))) = (ended, ops.first()) {
+    if let Some(i) = ended {
         if let Op::UpdateExecution(row) = ops.remove(i) {
             ops[0] = Op::CreateExecution(row);
         }
     }
-    WriteBatch::from(ops)
+    batch
 }
 
 /// A start with a name already taken: the same input while it runs is the same execution (AWS's

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use baton_store::{
     stable_hash, Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, Fence,
-    HistoryRecord, InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest,
+    HistoryRecord, InboxEntry, JournalEntry, MapRun, Membership, Millis, Op, Page, PageRequest,
     PartitionOwner, Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision,
     StateMachineVersion, Store, Tag, Task, Timer, Topic, Wake, WriteBatch, PARTITIONS,
 };
@@ -415,7 +415,14 @@ impl Membership for Fenced {
 impl Store for Fenced {
     async fn commit(&self, batch: WriteBatch) -> Result<()> {
         // Unmarked batches (the control plane, inbox entries, task claims) any node may write.
+        // An execution's own state is never among them: written unfenced, a node that lost
+        // the partition could still write it after the next owner had read it.
         let Some(partition) = batch.partition() else {
+            if batch.ops().iter().any(Op::steps_an_execution) {
+                return Err(Error::backend(
+                    "an execution's step was not marked with its partition: refused, as it cannot be fenced",
+                ));
+            }
             return self.inner.commit(batch).await;
         };
         let Some(epoch) = self.ownership.epoch(partition) else {

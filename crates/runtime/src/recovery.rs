@@ -102,9 +102,47 @@ pub(crate) fn reload<'a>(
 }
 
 async fn reload_now(rt: &Runtime, arn: &str) {
-    if let Err(e) = load(&rt.arc(), arn).await {
+    let rt = rt.arc();
+    let Err(e) = load(&rt, arn).await else {
+        return;
+    };
+    if !retryable(&e) {
         tracing::error!(%arn, error = %e, "could not reload an execution");
+        return;
     }
+    // The commit that failed may have landed (its answer was lost with the connection): then
+    // the store holds a step whose timers and calls nothing in memory carries out. Until a
+    // read says what is there, the execution is read again in the background, for as long
+    // as this node runs: a store that is down comes back, and an execution whose partition
+    // moved meanwhile is the next owner's (`load` says so and this ends).
+    tracing::warn!(%arn, error = %e, "could not reload an execution: trying again");
+    let arn = arn.to_string();
+    tokio::spawn(async move {
+        let mut pause = std::time::Duration::from_millis(250);
+        loop {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            if *rt.stopping.borrow() {
+                return;
+            }
+            match load(&rt, &arn).await {
+                Ok(_) => return,
+                Err(e) if retryable(&e) => {
+                    tracing::warn!(%arn, error = %e, "could not reload an execution: trying again")
+                }
+                Err(e) => {
+                    tracing::error!(%arn, error = %e, "could not reload an execution");
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// A store that failed (a dropped connection, a database restarting), not an execution that
+/// cannot be rebuilt.
+fn retryable(e: &Error) -> bool {
+    matches!(e, Error::Backend(_)) && !e.to_string().contains(UNRESUMABLE)
 }
 
 /// An execution rebuilt from its journal, with what its replay asked for.
@@ -470,7 +508,7 @@ impl Runtime {
                 tracing::error!(%arn, error = %e, "could not resume an execution");
                 // A store that failed: the whole take is tried again (what is in memory
                 // already stays, timers set twice are one).
-                if matches!(e, Error::Backend(_)) && !e.to_string().contains(UNRESUMABLE) {
+                if retryable(&e) {
                     failed = Some(e);
                 }
             }

@@ -22,6 +22,7 @@ pub(crate) struct Timers {
 
 impl Timers {
     pub fn schedule(&self, arn: &str, timer: TimerId, at: Millis) {
+        tracing::debug!(%arn, ?timer, at, "timer set");
         let mut pending = self.pending.lock().expect("timers");
         let earliest = pending.first().is_none_or(|(first, _, _)| at < *first);
         pending.insert((at, arn.to_string(), timer));
@@ -83,8 +84,14 @@ pub(crate) fn spawn(runtime: &Arc<Runtime>) {
                             time: crate::now().max(at),
                         };
                         match r.offer(&arn, event, Some(at)).await {
-                            Ok(_) => return,
-                            Err(baton_store::Error::Fenced { .. }) => return,
+                            Ok(applied) => {
+                                tracing::debug!(%arn, ?timer, at, ?applied, "timer fired");
+                                return;
+                            }
+                            Err(baton_store::Error::Fenced { .. }) => {
+                                tracing::debug!(%arn, ?timer, at, "timer fired on a partition taken over");
+                                return;
+                            }
                             Err(e) => {
                                 tracing::error!(%arn, error = %e, "could not fire a timer: trying again");
                             }

@@ -1767,3 +1767,76 @@ async fn idle_executions_leave_memory_past_the_limit_and_come_back_when_woken() 
         }
     }
 }
+
+/// A node whose partitions another node took over (it was paused, or cut off, past its lease)
+/// writes no execution any more, a new one least of all: its start is refused by the store's
+/// fence, so the node that took over can never miss an execution (and its timer) written
+/// after it read the partition. A start that also ends in its first step is refused alike.
+#[tokio::test]
+async fn a_node_taken_over_starts_nothing() {
+    use baton_runtime::node::{Node, NodeOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let raw: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path()).unwrap());
+    let options = NodeOptions {
+        id: "first".into(),
+        address: "http://127.0.0.1:1".into(),
+        lease: Duration::from_secs(60),
+    };
+    let mut node = Node::join(raw.clone(), options).await.unwrap();
+    let config = Config {
+        ownership: Some(node.ownership()),
+        ..Config::default()
+    };
+    let rt = Runtime::open(node.store(), config).await.unwrap();
+    node.run(rt.clone());
+    for _ in 0..400 {
+        if node.ownership().running().len() == baton_store::PARTITIONS as usize {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        node.ownership().running().len(),
+        baton_store::PARTITIONS as usize
+    );
+    let wait = machine(
+        &raw,
+        "wait",
+        MachineType::Standard,
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}),
+    )
+    .await;
+    let pass = machine(&raw, "pass", MachineType::Standard, pass_chain()).await;
+    let before = start(&rt, &wait, "before", json!({})).await;
+    assert_eq!(
+        describe(&rt, &before).await.status,
+        ExecutionStatus::Running
+    );
+
+    // Another node takes every partition over.
+    for p in 0..baton_store::PARTITIONS {
+        assert!(raw.take_over("second", p, "first").await.unwrap().is_some());
+    }
+    for (machine, name) in [(&wait, "after"), (&pass, "ended-at-once")] {
+        let refused = rt
+            .start_execution(
+                &ctx(),
+                StartExecutionInput {
+                    state_machine_arn: machine.clone(),
+                    name: Some(name.into()),
+                    input: Some("{}".into()),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(refused.is_err(), "{name}: {refused:?}");
+        let arn = machine.replace(":stateMachine:", ":execution:") + ":" + name;
+        assert_eq!(raw.execution(&arn).await.unwrap(), None, "{name}");
+        assert!(raw.journal(&arn).await.unwrap().is_empty(), "{name}");
+    }
+    // Nor does the execution it started before move on here: its timer's step is refused.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let row = raw.execution(&before).await.unwrap().expect("row");
+    assert_eq!(row.status, baton_store::ExecutionStatus::Running);
+    rt.shutdown();
+}

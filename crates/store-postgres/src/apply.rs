@@ -93,7 +93,8 @@ fn keys_free(row: Option<&Row>, arn: String, taken: &[(usize, Record, &str)]) ->
 }
 
 /// Appends the statements of `op` to `out`.
-pub(crate) fn statements(op: &Op, out: &mut Vec<Stmt>) -> Result<()> {
+/// `epoch`: the fence's epoch (0 unfenced), kept with each journal entry written.
+pub(crate) fn statements(op: &Op, epoch: i64, out: &mut Vec<Stmt>) -> Result<()> {
     match op {
         Op::CreateStateMachine(m) => out.push(write_machine(m, true)),
         Op::UpdateStateMachine(m) => out.push(write_machine(m, false)),
@@ -296,11 +297,11 @@ pub(crate) fn statements(op: &Op, out: &mut Vec<Stmt>) -> Result<()> {
                 "WITH e AS (SELECT id FROM executions WHERE arn = $1), \
                  taken AS (SELECT min(j.seq) AS seq FROM journal j, e \
                    WHERE j.execution_id = e.id AND j.seq = ANY($2)), \
-                 put AS (INSERT INTO journal (execution_id, seq, event) \
-                   SELECT e.id, x.seq, x.event FROM e, unnest($2::bigint[], $3::text[]) AS x(seq, event) \
+                 put AS (INSERT INTO journal (execution_id, seq, epoch, event) \
+                   SELECT e.id, x.seq, $4::bigint, x.event FROM e, unnest($2::bigint[], $3::text[]) AS x(seq, event) \
                    WHERE (SELECT seq FROM taken) IS NULL) \
                  SELECT (SELECT id FROM e), (SELECT seq FROM taken)",
-                vec![p(execution_arn.clone()), p(seqs), p(events)],
+                vec![p(execution_arn.clone()), p(seqs), p(events), p(epoch)],
                 Box::new(move |r| {
                     let rows = r.map_err(|e| {
                         insert_error(e, Record::JournalEntry, || format!("{arn} entries"))
@@ -595,7 +596,8 @@ pub(crate) fn step_shape(ops: &[Op]) -> Option<Step<'_>> {
 /// updated), its history (one run of consecutive events) and its journal entries, the last two
 /// keyed by the id the first returns. One statement instead of three, and no lookups of the
 /// execution by ARN. `None` when `ops` does not start that way; the ops consumed otherwise.
-pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
+/// `epoch`: the fence's epoch (0 unfenced), kept with each journal entry written.
+pub(crate) fn step_statement(ops: &[Op], epoch: i64) -> Result<Option<(Stmt, usize)>> {
     let Some(Step {
         execution: e,
         create,
@@ -617,6 +619,7 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
         .iter()
         .map(|en| en.json.clone())
         .collect::<Vec<_>>()));
+    params.push(p(epoch));
     let arn = e.arn.clone();
     let (first_event, first_seq) = (events[0].id, entries[0].seq);
     // A new execution has no history or journal yet: nothing to check but the ARN.
@@ -625,8 +628,8 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
             "WITH e AS ({EXECUTION_INSERT} RETURNING id), \
              h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
                SELECT id, $22, $23, $24 FROM e), \
-             j AS (INSERT INTO journal (execution_id, seq, event) \
-               SELECT e.id, x.seq, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event)) \
+             j AS (INSERT INTO journal (execution_id, seq, epoch, event) \
+               SELECT e.id, x.seq, $27::bigint, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event)) \
              SELECT id, NULL::bigint, NULL::bigint FROM e"
         )
     });
@@ -640,8 +643,8 @@ pub(crate) fn step_statement(ops: &[Op]) -> Result<Option<(Stmt, usize)>> {
                SELECT e.id, $22, $23, $24 FROM e WHERE NOT EXISTS (SELECT 1 FROM ht)), \
              jt AS (SELECT min(j.seq) AS seq FROM journal j, e \
                WHERE j.execution_id = e.id AND j.seq = ANY($25)), \
-             j AS (INSERT INTO journal (execution_id, seq, event) \
-               SELECT e.id, x.seq, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event) \
+             j AS (INSERT INTO journal (execution_id, seq, epoch, event) \
+               SELECT e.id, x.seq, $27::bigint, x.event FROM e, unnest($25::bigint[], $26::text[]) AS x(seq, event) \
                WHERE NOT EXISTS (SELECT 1 FROM ht) AND (SELECT seq FROM jt) IS NULL) \
              SELECT (SELECT id FROM e), (SELECT id FROM ht), (SELECT seq FROM jt)"
         )

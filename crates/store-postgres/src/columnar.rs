@@ -57,7 +57,7 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     let mut ints: [Vec<Option<i64>>; 5] = Default::default();
     let (mut first, mut last, mut lo, mut hi) = (vec![], vec![], vec![], vec![]);
     let mut events: Vec<String> = Vec::new();
-    let (mut j_arn, mut j_seq, mut j_event) = (vec![], vec![], vec![]);
+    let (mut j_arn, mut j_seq, mut j_event, mut j_epoch) = (vec![], vec![], vec![], vec![]);
     let mut partitions: Vec<i32> = Vec::with_capacity(n);
     let mut fences: Vec<(i32, i64)> = Vec::new();
     for b in starts {
@@ -114,14 +114,16 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
         lo.push(base + 1);
         hi.push(base + i32::try_from(h.len()).unwrap_or(i32::MAX));
         events.extend(h.iter().map(|r| r.json.clone()));
+        let epoch = crate::writer::journal_epoch(b);
         for en in entries {
             j_arn.push(e.arn.clone());
             j_seq.push(big(en.seq)?);
             j_event.push(en.json.clone());
+            j_epoch.push(epoch);
         }
     }
     // $1…$13 the text columns, $14…$18 the numbers, then $19 and $20 parent and trace header,
-    // $21…$28 the history and journal, $29 the partitions.
+    // $21…$28 the history and journal, $29 the partitions, $30 the journal's epochs.
     let [arn, name, machine, version, alias, revision, kind, status, input, output, error, cause, map_run, parent, trace] =
         cols;
     let mut params: Vec<Param> = Vec::with_capacity(30);
@@ -145,6 +147,7 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     params.push(Box::new(j_seq));
     params.push(Box::new(j_event));
     params.push(Box::new(partitions));
+    params.push(Box::new(j_epoch));
     let expected = n;
     let mut out = Vec::with_capacity(2);
     if !fences.is_empty() {
@@ -193,9 +196,10 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
              h AS (INSERT INTO history_chunks (execution_id, first_event, last_event, events) \
                SELECT e.id, x.first_event, x.last_event, ($25::text[])[x.lo:x.hi] \
                FROM x JOIN e ON e.arn = x.arn), \
-             j AS (INSERT INTO journal (execution_id, seq, event) \
-               SELECT e.id, y.seq, y.event \
-               FROM unnest($26::text[], $27::bigint[], $28::text[]) AS y(arn, seq, event) \
+             j AS (INSERT INTO journal (execution_id, seq, epoch, event) \
+               SELECT e.id, y.seq, y.epoch, y.event \
+               FROM unnest($26::text[], $27::bigint[], $28::text[], $30::bigint[]) \
+                 AS y(arn, seq, event, epoch) \
                JOIN e ON e.arn = y.arn) \
              SELECT count(*) FROM e",
         ),

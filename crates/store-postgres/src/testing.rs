@@ -26,9 +26,9 @@ fn strict() -> bool {
     std::env::var("BATON_CI_STRICT").is_ok_and(|v| v == "1")
 }
 
-/// Runs one statement on the test server (a throwaway runtime: tests call this from plain
-/// threads).
-fn admin(url: &str, sql: &str) -> Result<(), String> {
+/// Runs `sql` (one or more statements) on the server at `url`, on a throwaway runtime (tests
+/// call this from plain threads); the rows it returned, as text.
+fn simple(url: &str, sql: &str) -> Result<Vec<tokio_postgres::SimpleQueryRow>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -41,11 +41,24 @@ fn admin(url: &str, sql: &str) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let driver = tokio::spawn(connection);
-        let result = client.batch_execute(sql).await.map_err(|e| e.to_string());
+        let result = client.simple_query(sql).await.map_err(|e| e.to_string());
         drop(client);
         let _ = driver.await;
-        result
+        result.map(|messages| {
+            messages
+                .into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+                    _ => None,
+                })
+                .collect()
+        })
     })
+}
+
+/// Runs `sql` on the server at `url`, for its effect.
+fn admin(url: &str, sql: &str) -> Result<(), String> {
+    simple(url, sql).map(|_| ())
 }
 
 /// A schema of its own on the test server, dropped (with everything in it) on drop.
@@ -73,8 +86,13 @@ impl TestSchema {
     /// A new, empty schema. `None` when the server does not answer (printed; a panic under
     /// `BATON_CI_STRICT=1`).
     pub fn create(label: &str) -> Option<TestSchema> {
+        TestSchema::create_on(&server_url(), label)
+    }
+
+    /// [`TestSchema::create`] on the server at `server` (a URL).
+    pub fn create_on(server: &str, label: &str) -> Option<TestSchema> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let server = server_url();
+        let server = server.to_string();
         let label: String = label
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -100,6 +118,32 @@ impl TestSchema {
         let sep = if server.contains('?') { '&' } else { '?' };
         let url = format!("{server}{sep}options=-csearch_path%3D{name}");
         Some(TestSchema { url, server, name })
+    }
+
+    /// Journal entries that no fenced writer could have written, each as `ARN seq epoch`: one
+    /// kept with no epoch (written unfenced on a shared store), or with an epoch older than an
+    /// earlier entry of the same execution (written by a node after another had taken the
+    /// partition over). Empty when every step was written by the partition's owner of the day.
+    /// Executions never redriven only: a redrive may move one to another partition.
+    pub fn journal_written_out_of_turn(&self) -> Result<Vec<String>, String> {
+        let rows = simple(
+            &self.url,
+            "SELECT arn, seq, epoch FROM (SELECT e.arn, j.seq, j.epoch, \
+               max(j.epoch) OVER (PARTITION BY j.execution_id ORDER BY j.seq \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before \
+             FROM journal j JOIN executions e ON e.id = j.execution_id \
+             WHERE e.redrive_count = 0) x \
+             WHERE epoch = 0 OR epoch < before ORDER BY arn, seq",
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (0..3)
+                    .map(|i| r.get(i).unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect())
     }
 
     pub fn name(&self) -> &str {

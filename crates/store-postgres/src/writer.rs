@@ -145,20 +145,29 @@ fn transient(outcome: &Result<()>) -> bool {
     matches!(outcome, Err(Error::Backend(m)) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
 }
 
+/// The epoch a batch's journal entries are kept with: its fence's (0 unfenced). A checker can
+/// then tell that no entry of an execution was written at an epoch older than one before it.
+pub(crate) fn journal_epoch(batch: &WriteBatch) -> i64 {
+    batch
+        .fence()
+        .map_or(0, |f| i64::try_from(f.epoch).unwrap_or(i64::MAX))
+}
+
 /// The statements of one batch, or why it cannot be written.
 fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
     let mut out = Vec::with_capacity(batch.len() + 2);
     if let Some(fence) = batch.fence() {
         out.push(crate::membership::fence_statement(fence));
     }
+    let epoch = journal_epoch(batch);
     let ops = batch.ops();
     let mut i = 0;
     while i < ops.len() {
-        if let Some((stmt, used)) = step_statement(&ops[i..])? {
+        if let Some((stmt, used)) = step_statement(&ops[i..], epoch)? {
             out.push(stmt);
             i += used;
         } else {
-            statements(&ops[i], &mut out)?;
+            statements(&ops[i], epoch, &mut out)?;
             i += 1;
         }
     }

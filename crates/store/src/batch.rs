@@ -137,6 +137,21 @@ impl Op {
         }
     }
 
+    /// Whether this write moves an execution's own state (its row, history, journal or
+    /// timers): only the node that runs the execution writes these, and only fenced.
+    pub fn steps_an_execution(&self) -> bool {
+        matches!(
+            self,
+            Op::CreateExecution(_)
+                | Op::UpdateExecution(_)
+                | Op::AppendHistory { .. }
+                | Op::AppendJournal { .. }
+                | Op::PutTimer(_)
+                | Op::DeleteTimer { .. }
+                | Op::DeleteTimers { .. }
+        )
+    }
+
     /// The resource this write is about: its execution, else the state machine or activity.
     pub fn resource(&self) -> &str {
         match self {
@@ -219,6 +234,11 @@ impl WriteBatch {
 
     pub fn into_ops(self) -> Vec<Op> {
         self.ops
+    }
+
+    /// The writes, to reorder or replace in place: the batch keeps its fence and partition.
+    pub fn ops_mut(&mut self) -> &mut Vec<Op> {
+        &mut self.ops
     }
 
     pub fn len(&self) -> usize {

@@ -4,8 +4,10 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod cluster;
 pub mod compare;
 pub mod nodes;
+pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};

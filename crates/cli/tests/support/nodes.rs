@@ -24,6 +24,26 @@ pub struct Node {
     _data: tempfile::TempDir,
 }
 
+/// Where a node's log goes: a new file in `BATON_NODES_LOGS` when that names a folder (to
+/// follow one execution through every node after a failure), else the test's own stderr.
+fn log_file() -> Stdio {
+    let Some(dir) = std::env::var_os("BATON_NODES_LOGS") else {
+        return Stdio::inherit();
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let _ = std::fs::create_dir_all(&dir);
+    let path = tempfile::Builder::new()
+        .prefix("node-")
+        .suffix(".log")
+        .disable_cleanup(true)
+        .tempfile_in(&dir)
+        .map(|f| f.into_file());
+    match path {
+        Ok(file) => Stdio::from(file),
+        Err(_) => Stdio::inherit(),
+    }
+}
+
 impl Node {
     pub fn start(store: &str, lease: &str) -> Node {
         Node::start_with(store, lease, &[])
@@ -42,7 +62,7 @@ impl Node {
             .env_remove("AWS_ACCOUNT_ID")
             .env_remove("AWS_DEFAULT_REGION")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(log_file())
             .spawn()
             .expect("baton serve starts");
         let stdout = child.stdout.take().unwrap();
@@ -135,11 +155,21 @@ pub async fn spread_over(
 ) -> BTreeMap<String, usize> {
     let deadline = Instant::now() + within;
     loop {
-        let owners = store.owners().await.expect("owners");
-        let live: Vec<String> = store
-            .live_nodes()
-            .await
-            .expect("live nodes")
+        // (A server restarted meanwhile fails a read or two of the test's own store.)
+        let (owners, live) = match (store.owners().await, store.live_nodes().await) {
+            (Ok(o), Ok(l)) => (o, l),
+            (o, l) => {
+                assert!(
+                    Instant::now() < deadline,
+                    "the store did not answer within {within:?}: {:?} {:?}",
+                    o.err(),
+                    l.err()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let live: Vec<String> = live
             .into_iter()
             .map(|(id, _)| id)
             .filter(|id| owners.iter().any(|o| o.owner.as_deref() == Some(id)))
