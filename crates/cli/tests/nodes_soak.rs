@@ -175,6 +175,20 @@ async fn worker(nodes: Endpoints, activity: String, counts: Arc<Counts>, stop: A
     }
 }
 
+/// The median and the largest of `times` (of however many), in milliseconds.
+fn spread(times: &mut [Duration]) -> String {
+    times.sort();
+    match (times.get(times.len() / 2), times.last()) {
+        (Some(mid), Some(max)) => format!(
+            "in {} ms median, {} ms at most ({} times)",
+            mid.as_millis(),
+            max.as_millis(),
+            times.len()
+        ),
+        _ => "never".to_string(),
+    }
+}
+
 /// Counts a node that stopped on a fault it should have ridden out.
 fn still_running(nodes: &mut [Node], round: u64, fault: &str, problems: &mut Vec<String>) {
     for (k, node) in nodes.iter_mut().enumerate() {
@@ -296,6 +310,10 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
         .into_iter()
         .map(|o| o.epoch)
         .collect();
+    // How long until the others own every partition of a node killed, or paused (figures:
+    // the 20 ms polls of `spread_over` bound their precision).
+    let mut after_kill = Vec::new();
+    let mut after_pause = Vec::new();
     let began = Instant::now();
     let mut round = 0;
     while round < rounds || seconds.is_some_and(|s| began.elapsed().as_secs() < s) {
@@ -324,8 +342,10 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
         std::thread::sleep(Duration::from_millis(1500));
         let v = victim(0);
         nodes[v].signal("KILL");
+        let killed = Instant::now();
         let _ = nodes[v].child.wait();
         rt.block_on(spread_over(store, 2, Duration::from_secs(30)));
+        after_kill.push(killed.elapsed());
         nodes[v] = Node::start_with(&url, LEASE, POLL);
         *endpoints.lock().unwrap() = self::endpoints(&nodes);
         rt.block_on(spread_over(store, 3, Duration::from_secs(60)));
@@ -333,7 +353,9 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
         // A node paused past its lease: taken over, and stopping by itself once resumed.
         let v = victim(1);
         nodes[v].signal("STOP");
+        let paused = Instant::now();
         rt.block_on(spread_over(store, 2, Duration::from_secs(30)));
+        after_pause.push(paused.elapsed());
         nodes[v].signal("CONT");
         let status = nodes[v].exits(Duration::from_secs(30));
         if status.success() {
@@ -467,6 +489,11 @@ fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
          {claims_lost}; survived: kills {round}, pauses {round}, sessions ended {round}, \
          connections cut {round}, PostgreSQL crashes {round}",
         ledger.acknowledged, ledger.succeeded, ledger.lost, ledger.doubled, ledger.malformed
+    );
+    println!(
+        "nodes soak: taken over after kill -9 {}; after a pause (lease {LEASE} s) {}",
+        spread(&mut after_kill),
+        spread(&mut after_pause)
     );
     for p in &problems {
         eprintln!("nodes soak: {p}");

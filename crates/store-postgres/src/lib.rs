@@ -28,6 +28,7 @@ mod rows;
 mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 mod writer;
 
 use std::future::Future;
@@ -45,7 +46,6 @@ use baton_store::{
 };
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::NoTls;
 
 use crate::rows::backend;
 use crate::writer::Request;
@@ -94,14 +94,14 @@ pub struct PgStore {
     pool: Pool,
     counters: Arc<writer::Counters>,
     location: String,
-    config: tokio_postgres::Config,
+    server: Server,
     /// The session holding this node's presence lock (`Membership::hold_presence`).
     presence: Arc<tokio::sync::Mutex<Option<tokio_postgres::Client>>>,
 }
 
 /// The URL without its password, for messages.
 pub fn redacted(url: &str) -> String {
-    match tokio_postgres::Config::from_str(url) {
+    match tokio_postgres::Config::from_str(&tls::settings(url).url) {
         Ok(config) => {
             let hosts: Vec<String> = config
                 .get_hosts()
@@ -133,8 +133,10 @@ impl PgStore {
     pub async fn open_with(url: &str, options: Options) -> Result<PgStore> {
         let location = redacted(url);
         let context = |e: Error| Error::Backend(format!("opening {location}: {e}"));
-        let mut config = tokio_postgres::Config::from_str(url)
+        let tls_settings = tls::settings(url);
+        let mut config = tokio_postgres::Config::from_str(&tls_settings.url)
             .map_err(|e| context(Error::Backend(format!("not a PostgreSQL URL: {e}"))))?;
+        let tls = tls::connector(&tls_settings, &mut config).map_err(context)?;
         if config.get_application_name().is_none() {
             config.application_name("baton");
         }
@@ -162,10 +164,14 @@ impl PgStore {
             .map_err(|e| context(Error::backend(e)))?;
         let handle = runtime.handle().clone();
 
+        let server = Server {
+            config: config.clone(),
+            tls: tls.clone(),
+        };
         // Migrate on a connection of its own, before anything else touches the schema.
-        let migrate_config = config.clone();
+        let migrate = server.clone();
         let migrated = run_on(&handle, async move {
-            let mut client = connect(&migrate_config).await?;
+            let mut client = migrate.connect().await?;
             schema::migrate(&mut client).await
         })
         .await;
@@ -176,7 +182,7 @@ impl PgStore {
 
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -189,10 +195,10 @@ impl PgStore {
             .build()
             .map_err(|e| context(Error::backend(e)))?;
 
-        let writer_config = config.clone();
+        let writer_server = server.clone();
         let connect: writer::Connect = Arc::new(move || {
-            let config = writer_config.clone();
-            Box::pin(async move { connect(&config).await })
+            let server = writer_server.clone();
+            Box::pin(async move { server.connect().await })
         });
         let counters = Arc::new(writer::Counters::default());
         let mut writers = Vec::new();
@@ -215,7 +221,7 @@ impl PgStore {
             pool,
             counters,
             location,
-            config,
+            server,
             presence: Arc::default(),
         })
     }
@@ -272,11 +278,8 @@ async fn run_on<T: Send + 'static>(
 
 /// A new connection, its I/O driven by a task on the current (the store's) runtime.
 /// A session of its own holding a node's presence lock.
-async fn lock_presence(
-    config: &tokio_postgres::Config,
-    key: i32,
-) -> Result<tokio_postgres::Client> {
-    let client = connect(config).await?;
+async fn lock_presence(server: &Server, key: i32) -> Result<tokio_postgres::Client> {
+    let client = server.connect().await?;
     let held: bool = client
         .query_one(
             "SELECT pg_try_advisory_lock($1, $2)",
@@ -294,13 +297,34 @@ async fn lock_presence(
     Ok(client)
 }
 
-async fn connect(config: &tokio_postgres::Config) -> Result<tokio_postgres::Client> {
-    let (client, connection) = config.connect(NoTls).await.map_err(backend)?;
-    tokio::spawn(async move {
-        // Ends when the client is dropped or the server goes; the client then reports closed.
-        let _ = connection.await;
-    });
-    Ok(client)
+/// Where and how to connect: the session's settings and the TLS they ask for.
+#[derive(Clone)]
+pub(crate) struct Server {
+    config: tokio_postgres::Config,
+    tls: tls::Connector,
+}
+
+impl Server {
+    /// A new connection, its I/O driven by a task on the current (the store's) runtime.
+    async fn connect(&self) -> Result<tokio_postgres::Client> {
+        let (client, connection) = self.connect_driven_by_caller().await?;
+        tokio::spawn(async move {
+            // Ends when the client is dropped or the server goes; the client then reports
+            // closed.
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    /// A new connection whose I/O the caller drives (to read its notifications).
+    pub(crate) async fn connect_driven_by_caller(
+        &self,
+    ) -> Result<(
+        tokio_postgres::Client,
+        tokio_postgres::Connection<tokio_postgres::Socket, tls::Stream>,
+    )> {
+        self.config.connect(self.tls.clone()).await.map_err(backend)
+    }
 }
 
 impl Drop for PgStore {
@@ -361,10 +385,10 @@ impl Membership for PgStore {
 
     async fn hold_presence(&self, node: &str) -> Result<()> {
         let key = membership::presence_key(node);
-        let config = self.config.clone();
+        let server = self.server.clone();
         let presence = self.presence.clone();
         run_on(&self.handle, async move {
-            let client = lock_presence(&config, key).await?;
+            let client = lock_presence(&server, key).await?;
             // Kept open for the store's life: the lock lasts as long as this session.
             *presence.lock().await = Some(client);
             Ok(())
@@ -373,7 +397,7 @@ impl Membership for PgStore {
         // A session lost (the server restarted, a proxy dropped it) takes the lock with it:
         // take it again as soon as the server answers, before the other nodes conclude
         // this one is gone (they wait a while for that; see the balancer).
-        let config = self.config.clone();
+        let server = self.server.clone();
         let presence = self.presence.clone();
         self.handle.spawn(async move {
             loop {
@@ -382,7 +406,7 @@ impl Membership for PgStore {
                 if held.as_ref().is_some_and(|c| !c.is_closed()) {
                     continue;
                 }
-                if let Ok(client) = lock_presence(&config, key).await {
+                if let Ok(client) = lock_presence(&server, key).await {
                     *held = Some(client);
                 }
             }
@@ -410,7 +434,7 @@ impl Membership for PgStore {
     }
     async fn listen(&self, wake: baton_store::Wake) -> Result<bool> {
         // Ends with the store's runtime.
-        self.handle.spawn(notify::listen(self.config.clone(), wake));
+        self.handle.spawn(notify::listen(self.server.clone(), wake));
         Ok(true)
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use baton_store::{Topic, Wake};
 use futures_util::StreamExt;
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client};
 
 use crate::rows::{backend, Result};
 
@@ -25,17 +25,17 @@ pub(crate) async fn notify(c: &Client, topic: &Topic) -> Result<()> {
 
 /// Listens for as long as the runtime runs, reconnecting after a second when the connection
 /// goes.
-pub(crate) async fn listen(config: tokio_postgres::Config, wake: Wake) {
+pub(crate) async fn listen(server: crate::Server, wake: Wake) {
     loop {
-        if let Err(e) = listen_once(&config, &wake).await {
+        if let Err(e) = listen_once(&server, &wake).await {
             tracing_free_log(&e);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-async fn listen_once(config: &tokio_postgres::Config, wake: &Wake) -> Result<()> {
-    let (client, mut connection) = config.connect(NoTls).await.map_err(backend)?;
+async fn listen_once(server: &crate::Server, wake: &Wake) -> Result<()> {
+    let (client, mut connection) = server.connect_driven_by_caller().await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     // The connection delivers notifications only to whoever polls it for messages.
     let driver = tokio::spawn(async move {

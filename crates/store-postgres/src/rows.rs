@@ -17,7 +17,21 @@ pub(crate) type Result<T> = std::result::Result<T, Error>;
 pub(crate) fn backend(e: tokio_postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::Backend(format!("postgres: {} ({})", db.message(), db.code().code())),
-        None => Error::Backend(format!("postgres: {e}")),
+        None => {
+            // The causes too: "error performing TLS handshake" alone does not say that the
+            // server's certificate was not trusted.
+            let mut message = format!("postgres: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                let text = c.to_string();
+                if !message.contains(&text) {
+                    message.push_str(": ");
+                    message.push_str(&text);
+                }
+                cause = c.source();
+            }
+            Error::Backend(message)
+        }
     }
 }
 

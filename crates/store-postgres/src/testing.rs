@@ -126,8 +126,7 @@ impl TestSchema {
     /// partition over). Empty when every step was written by the partition's owner of the day.
     /// Executions never redriven only: a redrive may move one to another partition.
     pub fn journal_written_out_of_turn(&self) -> Result<Vec<String>, String> {
-        let rows = simple(
-            &self.url,
+        let rows = self.rows(
             "SELECT arn, seq, epoch FROM (SELECT e.arn, j.seq, j.epoch, \
                max(j.epoch) OVER (PARTITION BY j.execution_id ORDER BY j.seq \
                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before \
@@ -135,13 +134,17 @@ impl TestSchema {
              WHERE e.redrive_count = 0) x \
              WHERE epoch = 0 OR epoch < before ORDER BY arn, seq",
         )?;
-        Ok(rows
+        Ok(rows.iter().map(|r| r.join(" ")).collect())
+    }
+
+    /// The rows `sql` returns in this schema, each column as text (NULL as empty).
+    pub fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>, String> {
+        Ok(simple(&self.url, sql)?
             .iter()
             .map(|r| {
-                (0..3)
-                    .map(|i| r.get(i).unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("").to_string())
+                    .collect()
             })
             .collect())
     }

@@ -11,6 +11,8 @@ pub struct Cluster {
     bin: PathBuf,
     as_postgres: bool,
     pub port: u16,
+    /// More of the server's settings (`-c name=value …`).
+    settings: String,
 }
 
 /// The folder of `initdb` and `pg_ctl`: `BATON_PG_BIN`, else the newest under
@@ -57,17 +59,50 @@ fn free_port() -> u16 {
 impl Cluster {
     /// A new cluster, started; why not when it cannot be made here.
     pub fn start() -> Result<Cluster, String> {
+        Cluster::start_with(|_| Ok(String::new()))
+    }
+
+    /// A new cluster that also takes TLS connections, with a self-signed certificate for
+    /// 127.0.0.1; the file of that certificate, for clients to trust.
+    pub fn start_with_tls() -> Result<(Cluster, PathBuf), String> {
+        let cluster = Cluster::start_with(|dir| {
+            let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+                .map_err(|e| e.to_string())?;
+            let (crt, key) = (dir.join("server.crt"), dir.join("server.key"));
+            std::fs::write(&crt, certified.cert.pem()).map_err(|e| e.to_string())?;
+            std::fs::write(&key, certified.key_pair.serialize_pem()).map_err(|e| e.to_string())?;
+            // PostgreSQL refuses a key others may read.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                crt.display(),
+                key.display()
+            ))
+        })?;
+        let root = cluster.dir.path().join("server.crt");
+        Ok((cluster, root))
+    }
+
+    /// A new cluster, `settings` making its files in its folder first and naming the server
+    /// settings that use them.
+    fn start_with(
+        settings: impl FnOnce(&Path) -> Result<String, String>,
+    ) -> Result<Cluster, String> {
         let bin = bin_dir().ok_or("no initdb (set BATON_PG_BIN to PostgreSQL's bin folder)")?;
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
             .prefix("baton-pg-")
             .tempdir()
             .map_err(|e| e.to_string())?;
+        let settings = settings(dir.path())?;
         let cluster = Cluster {
             dir,
             bin,
             as_postgres,
             port: free_port(),
+            settings,
         };
         if as_postgres {
             let chown = Command::new("chown")
@@ -132,8 +167,8 @@ impl Cluster {
         let log = self.dir.path().join("log").display().to_string();
         let socket = self.dir.path().display().to_string();
         let options = format!(
-            "-p {} -k {socket} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-            self.port
+            "-p {} -k {socket} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 {}",
+            self.port, self.settings
         );
         self.run(
             "pg_ctl",
