@@ -26,9 +26,16 @@ pub(crate) async fn notify(c: &Client, topic: &Topic) -> Result<()> {
 /// Listens for as long as the runtime runs, reconnecting after a second when the connection
 /// goes.
 pub(crate) async fn listen(server: crate::Server, wake: Wake) {
+    // Said once per outage, not at every try while the server is down.
+    let mut said = false;
     loop {
-        if let Err(e) = listen_once(&server, &wake).await {
-            tracing_free_log(&e);
+        match listen_once(&server, &wake).await {
+            Err(e) if !said => {
+                tracing_free_log(&e);
+                said = true;
+            }
+            Err(_) => {}
+            Ok(()) => said = false,
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -71,5 +78,5 @@ async fn listen_once(server: &crate::Server, wake: &Wake) -> Result<()> {
 
 /// The store has no logger of its own; a lost listener shows as slower wake-ups only.
 fn tracing_free_log(e: &baton_store::Error) {
-    eprintln!("baton: the store's notification listener reconnects: {e}");
+    eprintln!("baton: the store's notification listener reconnects (every second until the server answers): {e}");
 }
