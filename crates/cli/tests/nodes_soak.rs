@@ -38,7 +38,7 @@ use audit::{answer, audit, client_at, reference, Ack, Answer, Ledger};
 use aws_sdk_sfn::error::ProvideErrorMetadata;
 use baton_store_postgres::testing::TestSchema;
 use serde_json::json;
-use support::cluster::Cluster;
+use support::cluster::{self, Cluster};
 use support::nodes::{spread_over, Node, Shared};
 use support::proxy::Proxy;
 use support::server::create_machine;
@@ -203,12 +203,8 @@ fn still_running(nodes: &mut [Node], round: u64, fault: &str, problems: &mut Vec
 #[test]
 fn three_nodes_lose_nothing_through_kills_pauses_and_dropped_connections() {
     // A server of its own: the soak crashes and restarts it.
-    let cluster = match Cluster::start() {
-        Ok(c) => c,
-        Err(why) => {
-            support::skip(&format!("cannot run a PostgreSQL server of its own: {why}"));
-            return;
-        }
+    let Some(cluster) = cluster::or_skip(Cluster::start()) else {
+        return;
     };
     let Some(schema) = TestSchema::create_on(&cluster.url(), "nodes_soak") else {
         return;

@@ -12,18 +12,14 @@ use std::process::Command;
 
 use baton_store_postgres::testing::TestSchema;
 use serde_json::json;
-use support::cluster::Cluster;
+use support::cluster::{self, Cluster};
 use support::nodes::Node;
 use support::server::{create_machine, finished, start};
 
 #[test]
 fn a_node_talks_to_postgres_over_verified_tls_only() {
-    let (cluster, root) = match Cluster::start_with_tls() {
-        Ok(c) => c,
-        Err(why) => {
-            support::skip(&format!("cannot run a PostgreSQL server of its own: {why}"));
-            return;
-        }
+    let Some((cluster, root)) = cluster::or_skip(Cluster::start_with_tls()) else {
+        return;
     };
     let Some(schema) = TestSchema::create_on(&cluster.url(), "pg_tls") else {
         return;

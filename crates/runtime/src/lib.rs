@@ -255,6 +255,21 @@ impl Backoff {
     }
 }
 
+/// Pauses between tries of work that must not give up while the node runs (rebuilding what a
+/// failing store left out of memory): 250 ms, doubling, then every 5 s.
+pub(crate) struct Patience(std::time::Duration);
+
+impl Patience {
+    pub fn new() -> Patience {
+        Patience(std::time::Duration::from_millis(250))
+    }
+
+    pub async fn wait(&mut self) {
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(std::time::Duration::from_secs(5));
+    }
+}
+
 /// How long a state machine record read from a store other nodes share is used before it is
 /// read again: an update on another node reaches starts here within this. AWS documents the
 /// same staleness: "Executions started immediately after calling UpdateStateMachine may use

@@ -118,10 +118,9 @@ async fn reload_now(rt: &Runtime, arn: &str) {
     tracing::warn!(%arn, error = %e, "could not reload an execution: trying again");
     let arn = arn.to_string();
     tokio::spawn(async move {
-        let mut pause = std::time::Duration::from_millis(250);
+        let mut patience = crate::Patience::new();
         loop {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(std::time::Duration::from_secs(5));
+            patience.wait().await;
             if *rt.stopping.borrow() {
                 return;
             }
@@ -446,10 +445,9 @@ impl Runtime {
         let rt = self.arc();
         let partitions = partitions.to_vec();
         tokio::spawn(async move {
-            let mut pause = std::time::Duration::from_millis(250);
+            let mut patience = crate::Patience::new();
             loop {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                patience.wait().await;
                 let still: Vec<u32> = partitions
                     .iter()
                     .copied()

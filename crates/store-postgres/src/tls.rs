@@ -61,7 +61,10 @@ pub(crate) fn settings(url: &str) -> Settings {
                     .split('&')
                     .filter(|pair| {
                         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                        !take(k, &percent_decoded(v))
+                        !take(
+                            k,
+                            &percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
+                        )
                     })
                     .collect();
                 if kept.is_empty() {
@@ -88,30 +91,6 @@ pub(crate) fn settings(url: &str) -> Settings {
         required,
         root_cert,
     }
-}
-
-/// `%XX` escapes decoded (a path in a URL's query).
-fn percent_decoded(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Sets `config`'s mode from `settings` and makes the connector every connection uses.

@@ -42,6 +42,17 @@ fn bin_dir() -> Option<PathBuf> {
     dir.join("initdb").is_file().then_some(dir)
 }
 
+/// What a `start` made, or `None` after saying why not (a failure under `BATON_CI_STRICT=1`).
+pub fn or_skip<T>(started: Result<T, String>) -> Option<T> {
+    match started {
+        Ok(made) => Some(made),
+        Err(why) => {
+            super::skip(&format!("cannot run a PostgreSQL server of its own: {why}"));
+            None
+        }
+    }
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
