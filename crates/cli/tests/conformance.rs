@@ -167,15 +167,19 @@ fn run_corpus(corpus: &str, mocked: bool, known_file: &str, bar: f64) {
             }
         }
     }
-    println!("{corpus}:");
+    let mut lines = format!("{corpus}:");
     for (suite, (p, f)) in &per_suite {
-        println!("  {suite:<22} {p} passed, {f} failed");
+        lines.push_str(&format!("\n  {suite:<22} {p} passed, {f} failed"));
     }
-    println!("  event sequences: {ev_ok} of {ev_total} comparable cases match");
+    lines.push_str(&format!(
+        "\n  event sequences: {ev_ok} of {ev_total} comparable cases match"
+    ));
     for name in &ev_differ {
-        println!("    events differ: {name}");
+        lines.push_str(&format!("\n    events differ: {name}"));
     }
-    println!("{passed} passed, {failed} failed");
+    lines.push_str(&format!("\n{passed} passed, {failed} failed"));
+    // One append: the two corpora's tests run at once.
+    support::figure(&lines);
     let total = (passed + failed).max(1) as f64;
     assert!(
         unexpected.is_empty(),

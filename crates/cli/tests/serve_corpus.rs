@@ -69,7 +69,10 @@ fn rate(results: &[Value], kind: Option<&str>) -> (usize, usize) {
 }
 
 fn assert_floor(label: &str, (passed, total): (usize, usize), floor_percent: usize) {
-    println!("{label}: {passed} passed, {} failed", total - passed);
+    support::figure(&format!(
+        "{label}: {passed} passed, {} failed",
+        total - passed
+    ));
     assert!(total > 0, "{label}: no cases ran");
     assert!(
         passed * 100 >= total * floor_percent,

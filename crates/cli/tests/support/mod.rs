@@ -25,6 +25,29 @@ pub fn corpus(name: &str) -> Option<PathBuf> {
     None
 }
 
+/// Prints a figure line (a pass rate), and appends it to the file `BATON_FIGURES` names when
+/// set: CI shows the corpora's figures after the whole suite without running them twice.
+pub fn figure(line: &str) {
+    println!("{line}");
+    append_figure(line);
+}
+
+/// Appends `line` to `BATON_FIGURES`'s file, if set (figures of tests run in parallel).
+pub fn append_figure(line: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("BATON_FIGURES") else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path);
+    if let Ok(mut file) = file {
+        // One write per line: lines of tests running at once do not interleave.
+        let _ = file.write_all(format!("{line}\n").as_bytes());
+    }
+}
+
 /// Says why a test does not run here, or fails it under `BATON_CI_STRICT=1`.
 pub fn skip(reason: &str) {
     let msg = format!("{reason}; skipping");
