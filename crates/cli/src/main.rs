@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// The system allocator, counting what each engine step holds, so that an expression that
+/// mimalloc, counting what each engine step holds, so that an expression that
 /// allocates without end is stopped by its step's memory budget (`baton_asl::budget`).
 #[global_allocator]
 static ALLOCATOR: baton_alloc::Budgeted = baton_alloc::Budgeted;
@@ -55,6 +55,7 @@ fn config_file(given: Option<&std::path::Path>) -> anyhow::Result<Option<std::pa
 }
 
 fn main() -> ExitCode {
+    baton_alloc::configure();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Bench(args) => bench::main(args),

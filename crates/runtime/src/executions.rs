@@ -325,6 +325,16 @@ pub(crate) async fn start_sync_execution(
     .await
 }
 
+/// The execution `arn` for a read that may lag (`DescribeExecution`, AWS's "eventually
+/// consistent"): as it ended here lately (see [`crate::finished`]), else as stored.
+async fn described(rt: &Runtime, arn: &str) -> Result<Arc<store::Execution>, ApiError> {
+    let fresh = rt.ownership.is_shared().then_some(crate::MACHINE_TTL);
+    if let Some(e) = rt.finished.get(arn, fresh) {
+        return Ok(e);
+    }
+    execution(rt, arn).await.map(Arc::new)
+}
+
 /// The stored execution `arn`, or `ExecutionDoesNotExist`.
 async fn execution(rt: &Runtime, arn: &str) -> Result<store::Execution, ApiError> {
     ExecutionArn::parse(arn)?;
@@ -388,7 +398,7 @@ pub(crate) async fn describe_execution(
     if ExecutionArn::parse(&input.execution_arn)?.is_express() {
         return express::describe(rt, &input.execution_arn);
     }
-    let e = execution(rt, &input.execution_arn).await?;
+    let e = described(rt, &input.execution_arn).await?;
     let data = input.included_data != Some(IncludedData::MetadataOnly);
     let (redrive_status, reason) = redrive_status(&e);
     Ok(DescribeExecutionOutput {
@@ -757,6 +767,8 @@ pub(crate) async fn redrive_execution(
             }
         };
     let info = guard.engine.info().clone();
+    // Its end, kept for DescribeExecution, is no longer what the store holds.
+    rt.finished.remove(&arn);
     if let Err(e) = rt.store.commit(batch).await {
         drop(guard);
         rt.live.remove(&arn);

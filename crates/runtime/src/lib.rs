@@ -20,6 +20,7 @@ mod control;
 mod definition;
 mod executions;
 mod express;
+mod finished;
 mod guard;
 mod inbox;
 pub mod integration;
@@ -108,6 +109,8 @@ pub struct Runtime {
     pub(crate) timers: timers::Timers,
     pub(crate) activities: tasks::Waiters,
     pub(crate) express: express::Recent,
+    /// Executions that ended here lately, for `DescribeExecution` (see [`finished`]).
+    pub(crate) finished: finished::Finished,
     /// Set once the service stops: long polls answer at once.
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
     /// The runtime itself, for the tasks it spawns.
@@ -135,6 +138,7 @@ impl Runtime {
             timers: Default::default(),
             activities: Default::default(),
             express: Default::default(),
+            finished: Default::default(),
             stopping: tokio::sync::watch::Sender::new(false),
             this: this.clone(),
         });

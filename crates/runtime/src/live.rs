@@ -123,7 +123,8 @@ pub(crate) enum Act {
         /// awaited.
         resumed: Option<Value>,
     },
-    Finished,
+    /// The execution ended; its final record, committed.
+    Finished(Box<baton_store::Execution>),
 }
 
 /// The outcome of offering an event to an execution.
@@ -399,7 +400,7 @@ impl Live {
             }
             r.stop_date = Some(time);
             batch.push(Op::UpdateExecution(self.record.clone()));
-            acts.push(Act::Finished);
+            acts.push(Act::Finished(Box::new(self.record.clone())));
         }
         (batch.in_partition(self.record.partition), acts)
     }
@@ -754,7 +755,8 @@ impl Runtime {
                             .await;
                     });
                 }
-                Act::Finished => {
+                Act::Finished(record) => {
+                    self.finished.put(*record);
                     self.live.remove(arn);
                 }
             }

@@ -559,17 +559,26 @@ pub(crate) struct Step<'a> {
     pub(crate) entries: &'a [JournalEntry],
 }
 
-/// The step `ops` starts with, if it starts with one.
+/// The step `ops` starts with, if it starts with one: the execution row, then its history and
+/// journal in either order (a step journals its event before applying it, so the runtime's
+/// batches hold the journal first; both are keyed by the row's id and independent).
 pub(crate) fn step_shape(ops: &[Op]) -> Option<Step<'_>> {
-    let [first, Op::AppendHistory {
-        execution_arn: history_arn,
-        events,
-    }, Op::AppendJournal {
-        execution_arn: journal_arn,
-        entries,
-    }, ..] = ops
-    else {
-        return None;
+    let (first, history_arn, events, journal_arn, entries) = match ops {
+        [first, Op::AppendHistory {
+            execution_arn: h,
+            events,
+        }, Op::AppendJournal {
+            execution_arn: j,
+            entries,
+        }, ..]
+        | [first, Op::AppendJournal {
+            execution_arn: j,
+            entries,
+        }, Op::AppendHistory {
+            execution_arn: h,
+            events,
+        }, ..] => (first, h, events, j, entries),
+        _ => return None,
     };
     let (execution, create) = match first {
         Op::CreateExecution(e) => (e, true),

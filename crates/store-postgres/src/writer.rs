@@ -56,6 +56,9 @@ pub(crate) struct Counters {
     pub(crate) requests: AtomicU64,
     /// Groups applied a second time, with savepoints, because a batch failed.
     pub(crate) retried: AtomicU64,
+    /// Steps whose execution row, history and journal went out as one statement (a step's
+    /// own, or one shared by a group's one-step starts).
+    pub(crate) fused: AtomicU64,
 }
 
 /// Opens the writer's connection (a future, so that a lost one can be opened again).
@@ -154,7 +157,7 @@ pub(crate) fn journal_epoch(batch: &WriteBatch) -> i64 {
 }
 
 /// The statements of one batch, or why it cannot be written.
-fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
+fn batch_statements(batch: &WriteBatch, counters: &Counters) -> Result<Vec<Stmt>> {
     let mut out = Vec::with_capacity(batch.len() + 2);
     if let Some(fence) = batch.fence() {
         out.push(crate::membership::fence_statement(fence));
@@ -164,6 +167,7 @@ fn batch_statements(batch: &WriteBatch) -> Result<Vec<Stmt>> {
     let mut i = 0;
     while i < ops.len() {
         if let Some((stmt, used)) = step_statement(&ops[i..], epoch)? {
+            counters.fused.fetch_add(1, Ordering::Relaxed);
             out.push(stmt);
             i += used;
         } else {
@@ -241,6 +245,9 @@ async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -
         if starts.len() >= 2 {
             let chosen: Vec<&WriteBatch> = starts.iter().map(|&i| batches[i]).collect();
             if let Ok(stmts) = columnar::statements(&chosen) {
+                counters
+                    .fused
+                    .fetch_add(chosen.len() as u64, Ordering::Relaxed);
                 owners.extend(stmts.iter().map(|_| None));
                 all.extend(stmts);
                 for i in starts {
@@ -253,7 +260,7 @@ async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -
         if shared[i] {
             continue;
         }
-        match batch_statements(&r.batch) {
+        match batch_statements(&r.batch, counters) {
             Ok(s) => {
                 owners.extend(s.iter().map(|_| Some(i)));
                 all.extend(s);
@@ -306,7 +313,7 @@ async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -
         };
     }
     counters.retried.fetch_add(1, Ordering::Relaxed);
-    in_savepoints(conn, group, unwritable).await
+    in_savepoints(conn, group, unwritable, counters).await
 }
 
 /// The group again, each batch in its own savepoint: kept if it succeeds, undone if it fails,
@@ -315,6 +322,7 @@ async fn in_savepoints(
     conn: &mut Conn,
     group: &[Request],
     unwritable: Vec<Option<Error>>,
+    counters: &Counters,
 ) -> Vec<Result<()>> {
     let fail_all = |e: Error| group.iter().map(|_| Err(e.clone())).collect::<Vec<_>>();
     if let Err(e) = conn.client.batch_execute("BEGIN").await {
@@ -326,7 +334,7 @@ async fn in_savepoints(
             outcomes.push(Err(e));
             continue;
         }
-        let stmts = match batch_statements(&r.batch) {
+        let stmts = match batch_statements(&r.batch, counters) {
             Ok(s) => s,
             Err(e) => {
                 outcomes.push(Err(e));
