@@ -103,29 +103,24 @@ pub(crate) fn presence_key(node: &str) -> i32 {
 /// The class of presence locks (the first key of `pg_advisory_lock(int, int)`).
 pub(crate) const PRESENCE_CLASS: i32 = 0x6261;
 
-/// Whether `node`'s presence lock is free (its session is gone): taken and at once let go.
+/// Whether `node`'s presence lock is free (its session is gone). Read from `pg_locks`, not
+/// tried: a lock taken and let go again to find out is held for a round trip, and another
+/// node asking in that moment found the gone node's lock held and waited its grace over again
+/// (a second more for a takeover). Advisory locks are per database, as `pg_locks` is read here.
 pub(crate) async fn is_gone(c: &Client, node: &str) -> Result<bool> {
     let key = presence_key(node);
     let rows = run(
         c,
-        "SELECT pg_try_advisory_lock($1, $2)",
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+           AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2)",
         &[&PRESENCE_CLASS, &key],
     )
     .await?;
-    let free: bool = rows
-        .first()
+    rows.first()
         .map(|r| get(r, 0))
-        .transpose()?
-        .unwrap_or(false);
-    if free {
-        run(
-            c,
-            "SELECT pg_advisory_unlock($1, $2)",
-            &[&PRESENCE_CLASS, &key],
-        )
-        .await?;
-    }
-    Ok(free)
+        .transpose()
+        .map(|free| free.unwrap_or(false))
 }
 
 pub(crate) async fn release(c: &Client, node: &str, partition: u32, epoch: u64) -> Result<bool> {

@@ -152,3 +152,25 @@ fn a_node_is_gone_once_its_process_connection_closes() {
     );
     assert_eq!(wait(b.take_over("b", 9, "a")).unwrap(), Some(first + 1));
 }
+
+/// Asking whether a node is gone leaves its presence lock alone: nodes asking at the same
+/// moment all find a gone node gone (a check that took the lock to find out made the others
+/// find it held, and wait their grace over again).
+#[test]
+fn nodes_asking_at_once_all_find_a_gone_node_gone() {
+    let Some(schema) = TestSchema::create("presence_race") else {
+        return;
+    };
+    let (b, c) = (open(&schema), open(&schema));
+    let asks = (0..100)
+        .flat_map(|_| [b.clone(), c.clone()])
+        .map(|s| async move { s.is_gone("gone").await });
+    let answers = wait(futures_util::future::join_all(asks));
+    let held = answers.iter().filter(|a| !matches!(a, Ok(true))).count();
+    assert_eq!(held, 0, "{held} of 200 checks found the gone node present");
+    // And one held is present to every asker.
+    let a = open(&schema);
+    wait(a.hold_presence("here")).unwrap();
+    assert!(!wait(b.is_gone("here")).unwrap());
+    assert!(!wait(c.is_gone("here")).unwrap());
+}
