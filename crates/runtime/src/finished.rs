@@ -91,7 +91,7 @@ impl Finished {
         let mut inner = self.inner.lock().expect("finished");
         if let Some((gone, _)) = inner.records.remove(arn) {
             inner.bytes -= cost(&gone);
-            // Its place in `order` is skipped when reached.
+            // A scan of at most MAX_RECORDS, once per redrive.
             if let Some(i) = inner.order.iter().position(|a| a == arn) {
                 inner.order.remove(i);
             }
