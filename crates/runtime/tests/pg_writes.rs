@@ -82,6 +82,12 @@ async fn starts_on(url: &str) {
         "every start wrote its row, history and journal in one statement ({} batches)",
         after.requests - before.requests
     );
+    // A group holding only such starts is one statement, with no transaction block around it.
+    assert_eq!(
+        after.one_statement - before.one_statement,
+        after.groups - before.groups,
+        "every group of starts went out as one statement"
+    );
     // And what they wrote reads back as each execution's end.
     for (i, arn) in started.iter().enumerate() {
         let history = rt

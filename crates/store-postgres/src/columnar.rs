@@ -49,9 +49,16 @@ pub(crate) fn shareable(batches: &[&WriteBatch]) -> Vec<usize> {
         .collect()
 }
 
-/// One statement writing every batch of `starts` (each a [`one_step_start`]), and, first, a
-/// check of their fences.
-pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
+/// ONE statement writing every batch of `starts` (each a [`one_step_start`]), their fences
+/// checked inside it: the statement first share-locks the fenced partitions' rows (in id
+/// order, as every writer does) and writes nothing unless each holds the epoch its batch
+/// carries. A takeover's `UPDATE` of such a row waits for the statement's transaction; a
+/// statement that comes after one reads the new epoch (`FOR SHARE` under READ COMMITTED
+/// returns the row's latest committed version). Whatever is wrong (a fence off, a name taken),
+/// the statement writes no row and its check fails: the writer's per-batch path says which
+/// batch and why. Being one statement, it needs no `BEGIN`/`COMMIT` of its own when it is a
+/// group's only one: its implicit transaction commits before its answer is read.
+pub(crate) fn statement(starts: &[&WriteBatch]) -> Result<Stmt> {
     let n = starts.len();
     let mut cols: [Vec<Option<String>>; 15] = Default::default();
     let mut ints: [Vec<Option<i64>>; 5] = Default::default();
@@ -123,10 +130,11 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
         }
     }
     // $1…$13 the text columns, $14…$18 the numbers, then $19 and $20 parent and trace header,
-    // $21…$28 the history and journal, $29 the partitions, $30 the journal's epochs.
+    // $21…$28 the history and journal, $29 the partitions, $30 the journal's epochs, then
+    // $31 and $32 the fences (partitions and epochs, one each, sorted).
     let [arn, name, machine, version, alias, revision, kind, status, input, output, error, cause, map_run, parent, trace] =
         cols;
-    let mut params: Vec<Param> = Vec::with_capacity(30);
+    let mut params: Vec<Param> = Vec::with_capacity(32);
     for col in [
         arn, name, machine, version, alias, revision, kind, status, input, output, error, cause,
         map_run,
@@ -148,43 +156,28 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
     params.push(Box::new(j_event));
     params.push(Box::new(partitions));
     params.push(Box::new(j_epoch));
+    fences.sort_unstable();
+    fences.dedup();
+    let (fence_ids, fence_epochs): (Vec<i32>, Vec<i64>) = fences.into_iter().unzip();
+    params.push(Box::new(fence_ids));
+    params.push(Box::new(fence_epochs));
     let expected = n;
-    let mut out = Vec::with_capacity(2);
-    if !fences.is_empty() {
-        fences.sort_unstable();
-        fences.dedup();
-        let ids: Vec<i32> = fences.iter().map(|f| f.0).collect();
-        let wanted = fences.clone();
-        out.push(Stmt {
-            sql: Cow::Borrowed(
-                "SELECT id, epoch FROM partitions WHERE id = ANY($1) ORDER BY id FOR SHARE",
-            ),
-            params: vec![Box::new(ids)],
-            check: Box::new(move |r| {
-                let rows = r.map_err(backend)?;
-                let found = rows
-                    .iter()
-                    .map(|row| Ok((get::<i32>(row, 0)?, get::<i64>(row, 1)?)))
-                    .collect::<Result<Vec<_>>>()?;
-                // Any fence off: the per-batch path says whose.
-                if wanted.iter().all(|w| found.contains(w)) {
-                    Ok(())
-                } else {
-                    Err(baton_store::Error::backend("a fence is off"))
-                }
-            }),
-        });
-    }
-    out.push(Stmt {
+    Ok(Stmt {
         sql: Cow::Borrowed(
-            "WITH x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
+            "WITH f AS MATERIALIZED (SELECT id, epoch FROM partitions WHERE id = ANY($31::int[]) \
+               ORDER BY id FOR SHARE), \
+             fenced AS (SELECT count(*) = cardinality($31::int[]) AS ok \
+               FROM f JOIN unnest($31::int[], $32::bigint[]) AS w(id, epoch) \
+                 ON w.id = f.id AND w.epoch = f.epoch), \
+             x AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], \
                $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
                $11::text[], $12::text[], $13::text[], $14::bigint[], $15::bigint[], \
                $16::bigint[], $17::bigint[], $18::bigint[], $19::text[], $20::text[], \
                $21::bigint[], $22::bigint[], $23::int[], $24::int[], $29::int[]) \
                AS x(arn, name, machine, version, alias, revision, type, status, input, output, \
                     error, cause, map_run, start_date, stop_date, redrive_count, redrive_date, \
-                    list_date, parent, trace, first_event, last_event, lo, hi, partition_id)), \
+                    list_date, parent, trace, first_event, last_event, lo, hi, partition_id) \
+               WHERE (SELECT ok FROM fenced)), \
              e AS (INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, \
                revision_id, type, status, input, output, error, cause, start_date, stop_date, \
                redrive_count, redrive_date, map_run_arn, parent_arn, trace_header, list_date, \
@@ -215,6 +208,5 @@ pub(crate) fn statements(starts: &[&WriteBatch]) -> Result<Vec<Stmt>> {
                 ))
             }
         }),
-    });
-    Ok(out)
+    })
 }

@@ -59,7 +59,10 @@ pub struct Options {
     pub max_group: usize,
     /// Writer connections, each committing its own groups.
     pub writers: usize,
-    /// Threads of the store's own runtime.
+    /// Threads of the store's own runtime: by default one per writer, each thread's work
+    /// being about one writer connection's (its statements built, sent, and answered). With
+    /// two on a 2-core machine, three nodes sharing it ran 3-Pass executions at 0.85× of one
+    /// node's rate; with one, 0.89× (BENCHMARKS.md): every idle thread is another one to wake.
     pub threads: usize,
 }
 
@@ -69,7 +72,7 @@ impl Default for Options {
             readers: 8,
             max_group: 1024,
             writers: default_writers(),
-            threads: 2,
+            threads: default_writers(),
         }
     }
 }
@@ -94,6 +97,9 @@ pub struct WriterStats {
     pub retried: u64,
     /// Steps whose execution row, history and journal were written by one statement.
     pub fused: u64,
+    /// Groups written as one statement in its own implicit transaction (a group of one-step
+    /// starts), with no `BEGIN`, fence statement or `COMMIT` around it.
+    pub one_statement: u64,
 }
 
 /// The PostgreSQL store.
@@ -252,6 +258,7 @@ impl PgStore {
             requests: self.counters.requests.load(Ordering::Relaxed),
             retried: self.counters.retried.load(Ordering::Relaxed),
             fused: self.counters.fused.load(Ordering::Relaxed),
+            one_statement: self.counters.one_statement.load(Ordering::Relaxed),
         }
     }
 

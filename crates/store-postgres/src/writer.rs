@@ -1,8 +1,9 @@
 //! The writer: one task owning the only writing connection. It takes every batch waiting in its
 //! channel and applies them in ONE transaction (group commit), its statements pipelined: the
 //! `BEGIN` and every statement of the group go out without waiting for answers, the answers
-//! are read together, then `COMMIT`: two round trips per group, whatever its size. Only after
-//! the commit are the callers answered.
+//! are read together, then `COMMIT`: two round trips per group, whatever its size. A group of
+//! one-step starts only is one statement (`columnar`), sent alone in its implicit transaction:
+//! one round trip. Only after the commit are the callers answered.
 //!
 //! Each batch is atomic on its own: a failing batch must take nothing with it, nor anything of
 //! the other batches in its group. Failures are rare (a name taken, a task already closed), so
@@ -59,6 +60,8 @@ pub(crate) struct Counters {
     /// Steps whose execution row, history and journal went out as one statement (a step's
     /// own, or one shared by a group's one-step starts).
     pub(crate) fused: AtomicU64,
+    /// Groups sent as one statement with no transaction block around it.
+    pub(crate) one_statement: AtomicU64,
 }
 
 /// Opens the writer's connection (a future, so that a lost one can be opened again).
@@ -239,20 +242,23 @@ async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -
     let mut owners: Vec<Option<usize>> = Vec::new();
     let mut unwritable: Vec<Option<Error>> = vec![None; group.len()];
     let mut shared = vec![false; group.len()];
-    if group.len() >= 2 {
-        let batches: Vec<&WriteBatch> = group.iter().map(|r| &r.batch).collect();
-        let starts = columnar::shareable(&batches);
-        if starts.len() >= 2 {
-            let chosen: Vec<&WriteBatch> = starts.iter().map(|&i| batches[i]).collect();
-            if let Ok(stmts) = columnar::statements(&chosen) {
-                counters
-                    .fused
-                    .fetch_add(chosen.len() as u64, Ordering::Relaxed);
-                owners.extend(stmts.iter().map(|_| None));
-                all.extend(stmts);
-                for i in starts {
-                    shared[i] = true;
-                }
+    let batches: Vec<&WriteBatch> = group.iter().map(|r| &r.batch).collect();
+    let starts = columnar::shareable(&batches);
+    if !starts.is_empty() {
+        let chosen: Vec<&WriteBatch> = starts.iter().map(|&i| batches[i]).collect();
+        if let Ok(stmt) = columnar::statement(&chosen) {
+            counters
+                .fused
+                .fetch_add(chosen.len() as u64, Ordering::Relaxed);
+            if starts.len() == group.len() {
+                // The whole group is one statement, in its own implicit transaction: no
+                // `BEGIN`, fence statement or `COMMIT` (a round trip of its own) around it.
+                return alone(conn, group, stmt, counters).await;
+            }
+            owners.push(None);
+            all.push(stmt);
+            for i in starts {
+                shared[i] = true;
             }
         }
     }
@@ -314,6 +320,32 @@ async fn commit_group(conn: &mut Conn, group: &[Request], counters: &Counters) -
     }
     counters.retried.fetch_add(1, Ordering::Relaxed);
     in_savepoints(conn, group, unwritable, counters).await
+}
+
+/// A group that is one statement, sent with no `BEGIN`: the server commits it (its WAL flushed)
+/// before it answers, or writes nothing. A failure other than a transient one sends the group
+/// to the per-batch path, which says which batch failed and why.
+async fn alone(
+    conn: &mut Conn,
+    group: &[Request],
+    stmt: Stmt,
+    counters: &Counters,
+) -> Vec<Result<()>> {
+    let outcome = run_statements(conn, None, vec![stmt])
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(Error::backend("no answer for this group")));
+    counters.one_statement.fetch_add(1, Ordering::Relaxed);
+    match outcome {
+        Ok(()) => group.iter().map(|_| Ok(())).collect(),
+        Err(e) if transient(&Err(e.clone())) || conn.client.is_closed() => {
+            group.iter().map(|_| Err(e.clone())).collect()
+        }
+        Err(_) => {
+            counters.retried.fetch_add(1, Ordering::Relaxed);
+            in_savepoints(conn, group, vec![None; group.len()], counters).await
+        }
+    }
 }
 
 /// The group again, each batch in its own savepoint: kept if it succeeds, undone if it fails,

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_store::testing::{execution, wait};
+use baton_store::testing::{entries, events, execution, wait};
 use baton_store::{Error, Fence, Membership, Op, Store, WriteBatch};
 use baton_store_postgres::testing::TestSchema;
 use baton_store_postgres::PgStore;
@@ -173,4 +173,110 @@ fn nodes_asking_at_once_all_find_a_gone_node_gone() {
     wait(a.hold_presence("here")).unwrap();
     assert!(!wait(b.is_gone("here")).unwrap());
     assert!(!wait(c.is_gone("here")).unwrap());
+}
+
+/// A new execution's one step (its row, journal and history), as the runtime commits a start
+/// that ran to its end, fenced with `epoch` of `partition`.
+fn one_step_start(name: &str, partition: u32, epoch: u64) -> WriteBatch {
+    let mut e = execution("m", name, 1);
+    e.partition = partition;
+    let arn = e.arn.clone();
+    WriteBatch::from(vec![
+        Op::CreateExecution(e),
+        Op::AppendJournal {
+            execution_arn: arn.clone(),
+            entries: entries(1..=2),
+        },
+        Op::AppendHistory {
+            execution_arn: arn,
+            events: events(1..=3),
+        },
+    ])
+    .fenced(Fence { partition, epoch })
+}
+
+/// Starts that the writer sends as one statement with no transaction block around it check
+/// their fences inside that statement: one carrying an epoch a takeover has ended is refused
+/// and writes nothing, alone or among others; the others are written with their epoch.
+#[test]
+fn one_statement_starts_are_fenced_inside_their_statement() {
+    let Some(schema) = TestSchema::create("one_statement") else {
+        return;
+    };
+    let (old, new) = (open(&schema), open(&schema));
+    wait(old.heartbeat("old", "http://old", 1)).unwrap();
+    wait(new.heartbeat("new", "http://new", 60_000)).unwrap();
+    let stale = wait(old.acquire("old", 5))
+        .unwrap()
+        .expect("a free partition");
+    std::thread::sleep(Duration::from_millis(20));
+    let current = wait(new.acquire("new", 5))
+        .unwrap()
+        .expect("the takeover of an expired owner");
+    let other = wait(new.acquire("new", 6))
+        .unwrap()
+        .expect("a free partition");
+
+    // Alone: the group is this one statement.
+    let before = old.writer_stats();
+    assert_eq!(
+        wait(old.commit(one_step_start("late", 5, stale))),
+        Err(Error::Fenced {
+            partition: 5,
+            epoch: stale
+        })
+    );
+    assert_eq!(old.writer_stats().one_statement, before.one_statement + 1);
+    assert_eq!(
+        wait(new.execution(&execution("m", "late", 1).arn)).unwrap(),
+        None
+    );
+    wait(new.commit(one_step_start("alone", 5, current))).unwrap();
+
+    // Many at once through one store, so that groups mix them: every third is stale.
+    let batches: Vec<(String, bool, WriteBatch)> = (0..48)
+        .map(|i| {
+            let name = format!("mixed{i}");
+            let stale_one = i % 3 == 0;
+            let batch = match (stale_one, i % 2 == 0) {
+                (true, _) => one_step_start(&name, 5, stale),
+                (false, true) => one_step_start(&name, 5, current),
+                (false, false) => one_step_start(&name, 6, other),
+            };
+            (name, stale_one, batch)
+        })
+        .collect();
+    let expected: Vec<(String, bool)> = batches.iter().map(|(n, s, _)| (n.clone(), *s)).collect();
+    let outcomes = wait(futures_util::future::join_all(
+        batches.into_iter().map(|(_, _, b)| new.commit(b)),
+    ));
+    for ((name, stale_one), outcome) in expected.iter().zip(outcomes) {
+        let arn = execution("m", name, 1).arn;
+        let written = wait(new.execution(&arn)).unwrap();
+        if *stale_one {
+            assert!(
+                matches!(outcome, Err(Error::Fenced { partition: 5, epoch }) if epoch == stale),
+                "{name}: {outcome:?}"
+            );
+            assert_eq!(written, None, "{name} was written with an old epoch");
+        } else {
+            assert_eq!(outcome, Ok(()), "{name}");
+            assert!(written.is_some(), "{name} is missing");
+            assert_eq!(wait(new.journal(&arn)).unwrap(), entries(1..=2));
+        }
+    }
+    assert_eq!(schema.journal_written_out_of_turn(), Ok(vec![]));
+    let epochs = schema
+        .rows(
+            "SELECT DISTINCT e.partition_id, j.epoch FROM journal j \
+             JOIN executions e ON e.id = j.execution_id ORDER BY 1, 2",
+        )
+        .unwrap();
+    assert_eq!(
+        epochs,
+        vec![
+            vec!["5".to_string(), current.to_string()],
+            vec!["6".to_string(), other.to_string()]
+        ]
+    );
 }
