@@ -1,5 +1,6 @@
 //! `baton`: the command line. Thin: argument parsing, wiring, output.
 
+mod backup;
 mod bench;
 mod graph;
 mod run;
@@ -30,6 +31,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Copy the SQLite store of a data folder, consistently, while a server may be running.
+    Backup(backup::BackupArgs),
     /// Load a Step Functions endpoint over HTTP and report throughput, latency and memory.
     Bench(bench::BenchArgs),
     /// Draw a state machine as SVG, PNG, DOT or Mermaid
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     baton_alloc::configure();
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Backup(args) => backup::main(args),
         Command::Bench(args) => bench::main(args),
         Command::Graph(args) => graph::main(args),
         Command::Run(args) => run::main(args),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_sfn::Client;
 use serde_json::{json, Value};
-use support::server::{create_machine, finished, http_get, http_post, start, Server};
+use support::server::{create_machine, finished, http_get, http_post, start, start_named, Server};
 
 const ACCOUNT: &str = "123456789012";
 const FOREVER: &str = "{% ($f := function($x){$f($x)}; $f(1)) %}";
@@ -81,22 +81,11 @@ async fn a_never_ending_expression_fails_its_execution_and_the_server_keeps_answ
     let machine = create_machine(&client, "forever", &jsonata_pass(FOREVER)).await;
 
     // Two at once: each holds a step for its whole budget, and neither holds the server.
-    let start = |name: &'static str| {
-        let client = client.clone();
-        let machine = machine.clone();
-        async move {
-            client
-                .start_execution()
-                .state_machine_arn(machine)
-                .name(name)
-                .send()
-                .await
-                .expect("StartExecution answers")
-                .execution_arn
-        }
-    };
     let (arns, answered) = answering_meanwhile(&server, &client, &machine, async {
-        tokio::join!(start("one"), start("two"))
+        tokio::join!(
+            start_named(&client, &machine, "one"),
+            start_named(&client, &machine, "two")
+        )
     })
     .await;
     assert!(

@@ -22,6 +22,7 @@
 //! database); [`Synchronous::Full`] fsyncs at every group commit and survives those too.
 
 mod apply;
+mod backup;
 mod checkpoint;
 mod lock;
 mod membership;
@@ -50,6 +51,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::rows::backend;
 use crate::writer::Request;
 
+pub use crate::backup::{backup, Backup};
 pub use crate::lock::LOCK_FILE;
 
 /// The database file's name inside the data directory.

@@ -156,6 +156,19 @@ pub async fn start(client: &aws_sdk_sfn::Client, machine: &str, input: Option<St
         .execution_arn
 }
 
+/// Starts an execution of `machine` named `name` (input `{}`) and answers its ARN.
+#[allow(dead_code)] // Not every test binary names its executions.
+pub async fn start_named(client: &aws_sdk_sfn::Client, machine: &str, name: &str) -> String {
+    client
+        .start_execution()
+        .state_machine_arn(machine)
+        .name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("start {name}: {:?}", e.into_service_error()))
+        .execution_arn
+}
+
 /// Waits up to 30 s for the execution to end and answers how it ended.
 pub async fn finished(
     client: &aws_sdk_sfn::Client,
