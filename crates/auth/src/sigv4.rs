@@ -65,7 +65,12 @@ pub struct Claim {
     pub carrier: Carrier,
 }
 
-/// Why a request is refused: each is one of AWS's errors, with AWS's wording.
+/// Why a request is refused: each is one of AWS's errors, with AWS's wording. The codes are
+/// the common errors of AWS's API references ("Common Errors": `IncompleteSignature`,
+/// `InvalidSignatureException`, `MissingAuthenticationToken`, `UnrecognizedClientException`);
+/// the wording of the expiry messages is AWS's as clients report it (for instance
+/// aws/aws-sdk-js#254: "Signature expired: 20140325T143453Z is now earlier than
+/// 20140325T143751Z (20140325T145251Z - 15 min.)").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// No signature at all.

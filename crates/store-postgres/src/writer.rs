@@ -148,7 +148,11 @@ pub(crate) async fn run(
 /// A failure that running the same transaction again can clear: a deadlock (40P01) or a
 /// serialisation failure (40001), which PostgreSQL resolves by aborting one transaction.
 fn transient(outcome: &Result<()>) -> bool {
-    matches!(outcome, Err(Error::Backend(m)) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
+    matches!(outcome, Err(e) if transient_error(e))
+}
+
+fn transient_error(e: &Error) -> bool {
+    matches!(e, Error::Backend(m) if m.ends_with("(40P01)") || m.ends_with("(40001)"))
 }
 
 /// The epoch a batch's journal entries are kept with: its fence's (0 unfenced). A checker can
@@ -338,7 +342,7 @@ async fn alone(
     counters.one_statement.fetch_add(1, Ordering::Relaxed);
     match outcome {
         Ok(()) => group.iter().map(|_| Ok(())).collect(),
-        Err(e) if transient(&Err(e.clone())) || conn.client.is_closed() => {
+        Err(e) if transient_error(&e) || conn.client.is_closed() => {
             group.iter().map(|_| Err(e.clone())).collect()
         }
         Err(_) => {
