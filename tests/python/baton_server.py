@@ -6,14 +6,15 @@ import os
 import queue
 import re
 import signal
+import ssl
 import subprocess
 import threading
 import time
 import urllib.error
 import urllib.request
 
-LISTENING = re.compile(r"^baton: listening on (http://127\.0\.0\.1:\d+)\s*$")
-S3_LISTENING = re.compile(r"^baton: S3 on (http://127\.0\.0\.1:\d+)\s*$")
+LISTENING = re.compile(r"^baton: listening on (https?://127\.0\.0\.1:\d+)\s*$")
+S3_LISTENING = re.compile(r"^baton: S3 on (https?://127\.0\.0\.1:\d+)\s*$")
 START_TIMEOUT = 30.0
 
 
@@ -87,13 +88,15 @@ def _pump(stream, lines):
     lines.put(None)
 
 
-def _wait_healthy(endpoint, process, deadline):
+def _wait_healthy(endpoint, process, deadline, ca_file=None):
+    context = ssl.create_default_context(cafile=ca_file) if ca_file else None
     last = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return f"exited with status {process.returncode} before answering /health"
         try:
-            with urllib.request.urlopen(endpoint + "/health", timeout=1) as response:
+            with urllib.request.urlopen(endpoint + "/health", timeout=1,
+                                        context=context) as response:
                 body = json.loads(response.read())
                 if response.status == 200 and body == {"status": "ok"}:
                     return None
@@ -104,9 +107,10 @@ def _wait_healthy(endpoint, process, deadline):
     return f"/health not ready in {START_TIMEOUT}s: {last}"
 
 
-def start(data_dir, log_path, activity_poll_seconds=5, extra_args=()):
+def start(data_dir, log_path, activity_poll_seconds=5, extra_args=(), ca_file=None):
     """Starts `baton serve` on a free port with its store in `data_dir` (and `extra_args`);
-    returns once it answers /health. Raises StartFailed with its stderr otherwise."""
+    returns once it answers /health (over HTTPS trusting `ca_file`, when given). Raises
+    StartFailed with its stderr otherwise."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [binary(), "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir),
@@ -140,7 +144,7 @@ def start(data_dir, log_path, activity_poll_seconds=5, extra_args=()):
         raise StartFailed(f"`baton serve` printed {second!r} second, expected "
                           f"'baton: S3 on http://127.0.0.1:PORT'\n{server.log_tail()}")
     server.s3_endpoint = s3_match.group(1)
-    problem = _wait_healthy(server.endpoint, process, deadline)
+    problem = _wait_healthy(server.endpoint, process, deadline, ca_file)
     if problem:
         server.kill()
         raise StartFailed(f"`baton serve` at {server.endpoint}: {problem}\n{server.log_tail()}")

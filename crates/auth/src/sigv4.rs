@@ -83,6 +83,8 @@ pub enum Refusal {
     Invalid(String),
     /// A presigned request past its expiry.
     Expired,
+    /// A verified key that may not perform the action: IAM's words.
+    Denied(String),
 }
 
 /// The message AWS gives when the signatures differ.
@@ -98,13 +100,14 @@ impl Refusal {
             Refusal::Incomplete(_) => "IncompleteSignatureException",
             Refusal::UnknownKey => "UnrecognizedClientException",
             Refusal::Invalid(_) | Refusal::Expired => "InvalidSignatureException",
+            Refusal::Denied(_) => "AccessDeniedException",
         }
     }
 
     pub fn message(&self) -> String {
         match self {
             Refusal::Missing => "Request is missing Authentication Token".into(),
-            Refusal::Incomplete(m) | Refusal::Invalid(m) => m.clone(),
+            Refusal::Incomplete(m) | Refusal::Invalid(m) | Refusal::Denied(m) => m.clone(),
             Refusal::UnknownKey => "The security token included in the request is invalid.".into(),
             Refusal::Expired => "Request has expired".into(),
         }

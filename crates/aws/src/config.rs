@@ -165,7 +165,7 @@ impl AwsConfig {
         let action = format!("{iam_prefix}:{operation}");
         self.allow
             .iter()
-            .any(|pattern| wildcard_match(pattern.as_bytes(), action.as_bytes()))
+            .any(|pattern| baton_auth::keys::wildcard_match(pattern.as_bytes(), action.as_bytes()))
     }
 
     /// The region services are called in: `region`, else the AWS SDKs' `AWS_REGION`, else
@@ -191,44 +191,5 @@ impl AwsConfig {
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECONDS),
         )
         .min(self.timeout())
-    }
-}
-
-/// `*` any run, `?` any one character; ASCII case-insensitive.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    // Where the last `*` was, and the text position it is trying to cover up to.
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && (pattern[p] == b'?' || pattern[p].eq_ignore_ascii_case(&text[t])) {
-            p += 1;
-            t += 1;
-        } else if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wildcard_match;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match(b"a*c", b"abbbc"));
-        assert!(wildcard_match(b"a?c", b"abc"));
-        assert!(!wildcard_match(b"a?c", b"ac"));
-        assert!(wildcard_match(b"*", b""));
-        assert!(!wildcard_match(b"", b"a"));
-        assert!(wildcard_match(b"*x*y", b"axbxcy"));
-        assert!(!wildcard_match(b"*x*y", b"axbxc"));
     }
 }

@@ -306,6 +306,7 @@ fn serve_buckets(root: PathBuf) -> anyhow::Result<String> {
                             listener,
                             &root,
                             edge,
+                            None,
                             std::future::pending(),
                         )
                         .await

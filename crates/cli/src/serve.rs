@@ -128,6 +128,23 @@ pub struct ServeArgs {
     /// shows the times things happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
     wait_time_scale: f64,
+    /// A PEM file with the server's certificate chain (leaf first): the API, the console and
+    /// the S3 endpoint are served over TLS (HTTPS). Needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BATON_TLS_CERT",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// A PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BATON_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
     #[command(flatten)]
     templates: crate::templates::ServeTemplates,
 }
@@ -176,12 +193,31 @@ fn next_port(api: SocketAddr) -> SocketAddr {
     SocketAddr::new(api.ip(), port)
 }
 
+/// What the printed client setup depends on besides the addresses.
+struct Setup<'a> {
+    account: &'a str,
+    region: &'a str,
+    /// `http` or `https`.
+    scheme: &'a str,
+    /// Requests must be signed with a configured key.
+    keyed: bool,
+    /// The TLS certificate file, for clients to trust.
+    ca_file: Option<&'a std::path::Path>,
+}
+
 /// What a client needs, ready to paste into a shell: the endpoints (an address that listens
 /// everywhere is reached on loopback), the region for both AWS CLI versions (v1 reads only
 /// `AWS_DEFAULT_REGION`), dummy credentials (a 12-digit access key id acts in that account),
 /// and the SDKs' host prefix turned off (`StartSyncExecution` is otherwise sent to
 /// `sync-<host>`, which does not resolve for an address or `localhost`).
-fn client_setup(api: SocketAddr, s3: Option<SocketAddr>, account: &str, region: &str) -> String {
+fn client_setup(api: SocketAddr, s3: Option<SocketAddr>, setup: &Setup<'_>) -> String {
+    let Setup {
+        account,
+        region,
+        scheme,
+        keyed,
+        ca_file,
+    } = *setup;
     let reachable = |a: SocketAddr| {
         let ip = match a.ip() {
             std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -192,7 +228,7 @@ fn client_setup(api: SocketAddr, s3: Option<SocketAddr>, account: &str, region: 
             }
             ip => ip,
         };
-        format!("http://{}", SocketAddr::new(ip, a.port()))
+        format!("{scheme}://{}", SocketAddr::new(ip, a.port()))
     };
     let api = reachable(api);
     let mut lines = vec![
@@ -204,9 +240,20 @@ fn client_setup(api: SocketAddr, s3: Option<SocketAddr>, account: &str, region: 
     if let Some(s3) = s3 {
         lines.push(format!("export AWS_ENDPOINT_URL_S3={}", reachable(s3)));
     }
+    if let Some(ca) = ca_file {
+        // For a certificate the system does not trust (one made for this server).
+        lines.push(format!("export AWS_CA_BUNDLE={}", ca.display()));
+    }
+    lines.push(format!(
+        "export AWS_REGION={region} AWS_DEFAULT_REGION={region}"
+    ));
+    lines.push(if keyed {
+        "export AWS_ACCESS_KEY_ID=<one of [[auth.keys]]> AWS_SECRET_ACCESS_KEY=<its secret>"
+            .to_string()
+    } else {
+        format!("export AWS_ACCESS_KEY_ID={account} AWS_SECRET_ACCESS_KEY=baton")
+    });
     lines.extend([
-        format!("export AWS_REGION={region} AWS_DEFAULT_REGION={region}"),
-        format!("export AWS_ACCESS_KEY_ID={account} AWS_SECRET_ACCESS_KEY=baton"),
         "export AWS_DISABLE_HOST_PREFIX_INJECTION=true".to_string(),
         String::new(),
         format!("The console: {api}/"),
@@ -228,7 +275,11 @@ fn seconds(text: &str) -> Result<Duration, String> {
 
 impl ServeArgs {
     /// The edge of a listener bound to `bind`: the limits and host policy of the flags.
-    fn edge(&self, protocol: baton_http::Protocol) -> anyhow::Result<baton_http::Edge> {
+    fn edge(
+        &self,
+        protocol: baton_http::Protocol,
+        tls: Option<&baton_http::Tls>,
+    ) -> anyhow::Result<baton_http::Edge> {
         let limits = baton_http::Limits {
             header_read_timeout: self.header_read_timeout,
             idle_timeout: self.idle_timeout,
@@ -247,6 +298,7 @@ impl ServeArgs {
             limits,
             hosts,
             protocol,
+            tls: tls.cloned(),
         })
     }
 }
@@ -276,8 +328,16 @@ pub fn main(args: ServeArgs) -> anyhow::Result<u8> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let api_edge = args.edge(baton_http::Protocol::AwsJson)?;
-    let s3_edge = args.edge(baton_http::Protocol::S3Xml)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(
+            baton_http::Tls::from_pem_files(cert, key)
+                .map_err(|e| anyhow::anyhow!("--tls-cert/--tls-key: {e}"))?,
+        ),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let api_edge = args.edge(baton_http::Protocol::AwsJson, tls.as_ref())?;
+    let s3_edge = args.edge(baton_http::Protocol::S3Xml, tls.as_ref())?;
     let mut resources = baton_integrations::config::Config::load(
         crate::config_file(args.config.as_deref())?.as_deref(),
     )?;
@@ -308,8 +368,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let integrations = Arc::new(baton_integrations::Resources::new(
         &resources,
         baton_integrations::Environment {
-            endpoint_url: Some(format!("http://{addr}")),
-            s3_endpoint_url: s3_addr.map(|a| format!("http://{a}")),
+            endpoint_url: Some(format!("{scheme}://{addr}")),
+            s3_endpoint_url: s3_addr.map(|a| format!("{scheme}://{a}")),
             data_dir: std::path::absolute(&args.data_dir).unwrap_or(args.data_dir.clone()),
         },
     ));
@@ -320,7 +380,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(_) => {
             let options = baton_runtime::node::NodeOptions {
                 id: uuid::Uuid::new_v4().to_string(),
-                address: format!("http://{addr}"),
+                address: format!("{scheme}://{addr}"),
                 lease: args.lease,
             };
             let node = baton_runtime::node::Node::join(store.clone(), options)
@@ -368,15 +428,24 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     integrations.attach(Arc::downgrade(&service));
     drop(service);
     let data = std::fs::canonicalize(&args.data_dir).unwrap_or(args.data_dir.clone());
-    println!("baton: listening on http://{addr}");
+    println!("baton: listening on {scheme}://{addr}");
     match (s3_addr, integrations.storage().endpoint_url()) {
-        (Some(s3_addr), _) => println!("baton: S3 on http://{s3_addr}"),
+        (Some(s3_addr), _) => println!("baton: S3 on {scheme}://{s3_addr}"),
         (None, Some(url)) => println!("baton: Task buckets at {url} (no S3 endpoint started)"),
         (None, None) => {}
     }
     println!("baton: data in {}", data.display());
     if let Some(text) = store_text {
         println!("baton: store {text}");
+    }
+    match &resources.auth {
+        Some(keys) => println!("baton: requests must be signed with one of {keys:?}"),
+        None if !addr.ip().is_loopback() => eprintln!(
+            "baton: warning: listening beyond loopback ({addr}) without authentication: anyone \
+             who reaches the port can start executions and read every account's data; add \
+             [[auth.keys]] to baton.toml"
+        ),
+        None => {}
     }
     if addr.ip().is_unspecified() && args.allow_hosts.is_empty() && !args.allow_any_host {
         eprintln!(
@@ -395,28 +464,57 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::templates::create(&*runtime, &args.account, &args.region, &stacks).await?;
     println!(
         "{}",
-        client_setup(addr, s3_addr, &args.account, &args.region)
+        client_setup(
+            addr,
+            s3_addr,
+            &Setup {
+                account: &args.account,
+                region: &args.region,
+                scheme,
+                keyed: resources.auth.is_some(),
+                ca_file: args.tls_cert.as_deref(),
+            }
+        )
     );
+    let keys = resources.auth.clone().map(Arc::new);
     let server_config = baton_server::Config {
         account_id: args.account,
         region: args.region,
         body_read_timeout: args.body_read_timeout,
+        auth: keys.clone(),
         ..Default::default()
     };
     // Lambda's API for the configured functions, on the same port.
     let functions: Arc<dyn baton_server::lambda::LambdaFunctions> = integrations.clone();
+    let logs = baton_server::auth::require(
+        baton_console::logs::router(data.join("logs")),
+        keys.clone(),
+        baton_server::auth::Guard {
+            service: "states",
+            dialect: baton_server::auth::Dialect::AwsJson,
+            body_limit: 0,
+            action: |_, _| Some("logs:GetLogEvents"),
+        },
+    );
     let app = baton_server::app(runtime.clone(), server_config.clone())
         .merge(baton_server::lambda::router(functions, server_config))
-        .merge(baton_console::logs::router(data.join("logs")));
+        .merge(logs);
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
     let local_root = integrations.storage().local_root().map(|r| r.to_path_buf());
+    let s3_keys = keys.clone();
     let s3 = match (s3_listener, local_root) {
         (Some(s3_listener), Some(root)) => Some(tokio::spawn(async move {
             let stopped = async {
                 let _ = s3_stopped.await;
             };
-            if let Err(e) =
-                baton_integrations::s3_endpoint::serve(s3_listener, &root, s3_edge, stopped).await
+            if let Err(e) = baton_integrations::s3_endpoint::serve(
+                s3_listener,
+                &root,
+                s3_edge,
+                s3_keys,
+                stopped,
+            )
+            .await
             {
                 tracing::error!("S3 endpoint stopped: {e}");
             }

@@ -51,6 +51,20 @@ fn missing() -> Option<String> {
     None
 }
 
+/// Whether the browser test cannot run here: it says why (and fails under
+/// `BATON_CI_STRICT=1`).
+fn skipped() -> bool {
+    let Some(reason) = missing() else {
+        return false;
+    };
+    let msg = format!("browser test skipped: {reason}");
+    if std::env::var("BATON_CI_STRICT").as_deref() == Ok("1") {
+        panic!("{msg} (BATON_CI_STRICT=1 forbids skips)");
+    }
+    eprintln!("SKIP: {msg}");
+    true
+}
+
 async fn start(client: &Client, machine: &str, name: &str, input: &Value) -> String {
     client
         .start_execution()
@@ -489,12 +503,7 @@ async fn populate(client: &Client) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_shows_machines_executions_and_histories() {
-    if let Some(reason) = missing() {
-        let msg = format!("browser test skipped: {reason}");
-        if std::env::var("BATON_CI_STRICT").as_deref() == Ok("1") {
-            panic!("{msg} (BATON_CI_STRICT=1 forbids skips)");
-        }
-        eprintln!("SKIP: {msg}");
+    if skipped() {
         return;
     }
     let data = tempfile::tempdir().expect("temp dir");
@@ -532,4 +541,60 @@ async fn the_console_shows_machines_executions_and_histories() {
         .status()
         .expect("node runs");
     assert!(status.success(), "the browser checks failed: {status}");
+}
+
+/// The key the signed console test's server accepts, and the account it acts in.
+const KEY_ID: &str = "AKIACONSOLETEST00001";
+const KEY_SECRET: &str = "console/secret+key";
+const KEY_ACCOUNT: &str = "111111111111";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_signs_in_and_signs_its_calls() {
+    if skipped() {
+        return;
+    }
+    let data = tempfile::tempdir().expect("temp dir");
+    let fixtures = workspace().join("crates/integrations/tests/fixtures");
+    let config = data.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[functions.SignedEcho]\ncommand = [\"python3\", \"{f}/echo.py\"]\n\
+             [[auth.keys]]\naccess_key_id = \"{KEY_ID}\"\nsecret_access_key = \"{KEY_SECRET}\"\n\
+             account = \"{KEY_ACCOUNT}\"\n",
+            f = fixtures.display(),
+        ),
+    )
+    .expect("config written");
+    let server = Server::start(
+        &data.path().join("data"),
+        &["--config", config.to_str().expect("utf-8")],
+    );
+    let client = support::server::client_with_key(&server.endpoint, KEY_ID, KEY_SECRET);
+    let machine = create_machine(
+        &client,
+        "console-signed",
+        &json!({"StartAt": "Call", "States": {"Call": invoke("SignedEcho", json!({"End": true}))}}),
+    )
+    .await;
+    assert!(machine.contains(&format!(":{KEY_ACCOUNT}:")), "{machine}");
+    let execution = start(&client, &machine, "signed-run", &json!({"who": "browser"})).await;
+    let done = finished(&client, &execution).await;
+    assert_eq!(done.status, aws_sdk_sfn::types::ExecutionStatus::Succeeded);
+
+    let root = workspace();
+    let artifacts = root.join("target/browser-artifacts");
+    std::fs::create_dir_all(&artifacts).expect("artifacts folder");
+    let _ = std::fs::remove_file(artifacts.join("signin-failure.png"));
+    let status = Command::new("node")
+        .arg(root.join("tests/browser/signin.mjs"))
+        .args([&server.endpoint, KEY_ID, KEY_SECRET, &execution])
+        .env("BATON_BROWSER_ARTIFACTS", &artifacts)
+        .env("BATON_CHROMIUM", CHROMIUM)
+        .status()
+        .expect("node runs");
+    assert!(
+        status.success(),
+        "the signed console checks failed: {status}"
+    );
 }

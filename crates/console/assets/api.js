@@ -1,5 +1,8 @@
 // The Step Functions API as the browser calls it (AWS JSON 1.0 on POST /), the console's graph
-// endpoint, and small DOM helpers shared by the pages.
+// endpoint, and small DOM helpers shared by the pages. Calls are signed when a key was given
+// (sign.js).
+
+import { signedFetch } from './sign.js';
 
 export class ApiError extends Error {
   constructor(code, message) {
@@ -10,7 +13,7 @@ export class ApiError extends Error {
 
 // One API call: `op` is the operation name (`ListStateMachines`).
 export async function sfn(op, body = {}) {
-  const response = await fetch('/', {
+  const response = await signedFetch('/', {
     method: 'POST',
     headers: {
       'X-Amz-Target': `AWSStepFunctions.${op}`,
@@ -41,7 +44,7 @@ export async function sfnAll(op, body, key, limit = 100000) {
 
 // The definition drawn by the server (baton-graph), as SVG text.
 export async function graphSvg(definition, statuses, badges) {
-  const response = await fetch('/console/api/graph', {
+  const response = await signedFetch('/console/api/graph', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ definition, statuses: statuses || {}, badges: badges || {} }),
@@ -49,7 +52,13 @@ export async function graphSvg(definition, statuses, badges) {
   const text = await response.text();
   if (!response.ok) {
     let message = text;
-    try { message = JSON.parse(text).message; } catch { /* not JSON: keep the text */ }
+    let code;
+    try {
+      const data = JSON.parse(text);
+      message = data.message;
+      code = data.__type && String(data.__type).split('#').pop();
+    } catch { /* not JSON: keep the text */ }
+    if (code) throw new ApiError(code, message);
     throw new Error(`graph: ${message}`);
   }
   return text;

@@ -60,6 +60,9 @@ export async function executionPage(main, arn, isCurrent) {
   const view = zoomable(graphBox, main.querySelector('#zoom'));
 
   const describeMachine = sfn('DescribeStateMachineForExecution', { executionArn: arn });
+  // Awaited later; if another call fails first (a key no longer valid, say), its rejection
+  // is the page's error, not an unhandled one.
+  describeMachine.catch(() => {});
 
   // History events received so far (the browser test reads it: polls fetch only new events).
   main.dataset.eventsReceived = '0';

@@ -3,6 +3,7 @@
 // `GET /console/api/logs/…`.
 
 import { details } from './history.js';
+import { signedFetch } from './sign.js';
 
 const ECS_TASK = /arn:aws:ecs:[^"\\\s]*:task\/[^"\\\s]*?([0-9a-f]{32})/g;
 const REQUEST_ID = /RequestId["\\:\s]+([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
@@ -51,7 +52,7 @@ export function logSources(visit) {
 // request in the browser's console.
 export async function fetchLog(url) {
   try {
-    const response = await fetch(`${url}${url.includes('?') ? '&' : '?'}optional=true`);
+    const response = await signedFetch(`${url}${url.includes('?') ? '&' : '?'}optional=true`);
     const text = await response.text();
     if (response.headers.get('X-Baton-Log') === 'absent') return '(no log: the task wrote nothing or ran elsewhere)';
     return response.ok ? (text || '(empty)') : `(${response.status}: ${text.trim()})`;

@@ -7,6 +7,10 @@
 //!
 //! * `GET /` and `GET /console/`: the page (`index.html`).
 //! * `GET /console/<file>`: the scripts and the style sheet, with their content types.
+//!
+//! [`api_router`] answers (the server puts it behind signatures when keys are configured; the
+//! page and its assets hold no data and stay open, so the page can ask for a key):
+//!
 //! * `POST /console/api/graph`: `{"definition": <string or object>, "statuses"?: {<state
 //!   name>: "not-reached" | "running" | "succeeded" | "failed" | "caught"}, "badges"?: {<state
 //!   name>: <text>}}` answered with `image/svg+xml`; a definition that does not parse or
@@ -47,6 +51,11 @@ struct Asset {
 const INDEX: &str = include_str!("../assets/index.html");
 
 const ASSETS: &[Asset] = &[
+    Asset {
+        name: "sign.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/sign.js"),
+    },
     Asset {
         name: "style.css",
         content_type: "text/css; charset=utf-8",
@@ -99,14 +108,20 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-/// The console's routes, for any router state: merge them into the API's router.
+/// The console's page and assets, for any router state: merge them into the API's router.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/", get(index))
         .route("/console", get(index))
         .route("/console/", get(index))
-        .route("/console/api/graph", post(graph))
         .route("/console/{file}", get(asset))
+        .layer(axum::middleware::map_response(protect))
+}
+
+/// The console's own endpoint beyond the Step Functions API: `POST /console/api/graph`.
+pub fn api_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/console/api/graph", post(graph))
         .layer(axum::middleware::map_response(protect))
 }
 

@@ -15,12 +15,15 @@
 //! * **`Host`** must be one the listener answers for ([`HostPolicy`]): DNS rebinding.
 //! * **Refusals** made here — a foreign host, a head hyper cannot parse or that breaks the
 //!   limits — carry a body in the listener's [`Protocol`], never hyper's bare status line.
+//! * **TLS**, when the edge has it ([`Tls`]): the handshake must finish within the header-read
+//!   deadline.
 //! * **Shutdown** is graceful: the loop stops accepting, idle connections close, requests in
 //!   flight are answered, and [`serve`] returns when every connection is gone.
 
 mod conn;
 mod hosts;
 mod refusal;
+mod tls;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -40,6 +43,7 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 pub use hosts::HostPolicy;
 pub use refusal::{diagnose, Protocol, Refusal, Rendered};
+pub use tls::Tls;
 
 /// How long and how much a client may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,15 +79,18 @@ pub struct Edge {
     pub limits: Limits,
     pub hosts: HostPolicy,
     pub protocol: Protocol,
+    /// TLS on every connection; `None`: plain HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl Edge {
-    /// The defaults, refusing in `protocol`'s words.
+    /// The defaults, refusing in `protocol`'s words, plain HTTP.
     pub fn new(protocol: Protocol) -> Self {
         Self {
             limits: Limits::default(),
             hosts: HostPolicy::default(),
             protocol,
+            tls: None,
         }
     }
 }
@@ -182,7 +189,7 @@ async fn connection<F, Fut, B>(
     bound: IpAddr,
     service: F,
     edge: Arc<Edge>,
-    mut stopping: watch::Receiver<bool>,
+    stopping: watch::Receiver<bool>,
 ) where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response<B>> + Send + 'static,
@@ -191,6 +198,34 @@ async fn connection<F, Fut, B>(
 {
     // Small JSON answers: do not wait for more to send.
     let _ = stream.set_nodelay(true);
+    match edge.tls.clone() {
+        None => served(stream, bound, service, edge, stopping).await,
+        Some(tls) => {
+            let handshake = tls.0.accept(stream);
+            match tokio::time::timeout(edge.limits.header_read_timeout, handshake).await {
+                Ok(Ok(stream)) => served(stream, bound, service, edge, stopping).await,
+                // A client that is not speaking TLS, or not in time: nothing to answer.
+                Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+                Err(_) => tracing::debug!("TLS handshake not finished in time"),
+            }
+        }
+    }
+}
+
+/// The requests of one connection, over `stream` (plain or TLS).
+async fn served<IO, F, Fut, B>(
+    stream: IO,
+    bound: IpAddr,
+    service: F,
+    edge: Arc<Edge>,
+    mut stopping: watch::Receiver<bool>,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + 'static,
+    B: Body<Data = Bytes> + From<Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let shared = conn::Shared::new();
     let limits = Arc::new(edge.limits.clone());
     let io = conn::Guarded::new(stream, shared.clone(), limits.clone(), edge.protocol);

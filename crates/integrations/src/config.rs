@@ -58,6 +58,12 @@
 //! password = "secret"
 //! # api_key_name = "x-api-key"    # an API key header (neither: no authentication)
 //! # api_key_value = "..."
+//!
+//! [[auth.keys]]                   # requests to Baton's APIs must be signed (none: unchecked)
+//! access_key_id = "AKIAIOSFODNN7EXAMPLE"
+//! secret_access_key = "..."       # or secret_access_key_env = "VARIABLE"
+//! account = "123456789012"        # the account the key acts in
+//! # actions = ["states:Describe*", "states:List*"]   # what it may do (default: everything)
 //! ```
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
@@ -110,6 +116,9 @@ pub struct Config {
     pub lambda_endpoint: Option<String>,
     /// AWS services Task states call (`[aws]`): endpoints, credentials and what is allowed.
     pub aws: baton_aws::config::AwsConfig,
+    /// `[[auth.keys]]`: the keys requests to Baton's APIs must be signed with; `None`:
+    /// signatures are not checked.
+    pub auth: Option<baton_auth::Keys>,
 }
 
 /// A state machine from a definition file.
@@ -324,6 +333,8 @@ struct RawConfig {
     lambda: RawLambda,
     #[serde(default)]
     aws: baton_aws::config::AwsConfig,
+    #[serde(default)]
+    auth: baton_auth::AuthConfig,
 }
 
 #[derive(Deserialize, Default)]
@@ -666,6 +677,10 @@ impl Config {
         aws.models = aws.models.into_iter().map(|d| base.join(d)).collect();
         aws.ca_file = aws.ca_file.map(|f| base.join(f));
         config.aws = aws;
+        config.auth = raw
+            .auth
+            .resolve(|var| std::env::var(var).ok())
+            .map_err(|m| invalid(origin, m))?;
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {

@@ -66,6 +66,8 @@ pub struct Resources {
     service_endpoints: std::sync::Arc<Vec<(String, String)>>,
     endpoint_url: Option<String>,
     s3_endpoint_url: Option<String>,
+    /// `[[auth.keys]]`, for the keys processes are given.
+    keys: Option<std::sync::Arc<baton_auth::Keys>>,
 }
 
 impl Resources {
@@ -106,6 +108,7 @@ impl Resources {
             aws_region: config.aws.region(&|name| std::env::var(name).ok()),
             endpoint_url: environment.endpoint_url,
             s3_endpoint_url,
+            keys: config.auth.clone().map(std::sync::Arc::new),
         }
     }
 
@@ -135,6 +138,7 @@ impl Resources {
             endpoint_url: self.endpoint_url.clone(),
             s3_endpoint_url: self.s3_endpoint_url.clone(),
             service_endpoints: self.service_endpoints.clone(),
+            keys: self.keys.clone(),
         }
     }
 

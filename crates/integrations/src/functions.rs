@@ -49,6 +49,9 @@ pub struct CallContext {
     pub s3_endpoint_url: Option<String>,
     /// `AWS_ENDPOINT_URL_<SERVICE>` for the services `[aws]` sends elsewhere (variable, URL).
     pub service_endpoints: std::sync::Arc<Vec<(String, String)>>,
+    /// The server's keys, when requests must be signed: processes then get a key of their
+    /// execution's account ([`baton_auth::Keys::process_key`]) instead of dummies.
+    pub keys: Option<std::sync::Arc<baton_auth::Keys>>,
 }
 
 impl CallContext {
@@ -62,9 +65,9 @@ impl CallContext {
         // S3: Baton's own S3 endpoint, or the `[storage] endpoint` the Task buckets are on. An
         // endpoint whose host is an IP address is addressed path-style without being told;
         // for one named by a host name the program must ask for path style itself (there is
-        // no standard variable for it). The credentials below stay dummies either way: an
-        // external endpoint's are Baton's own and are not handed on (a function's or task's
-        // `env` can set others).
+        // no standard variable for it). The credentials below are dummies (or, with keys, a
+        // key of the execution's account for Baton's own APIs): an external endpoint's are
+        // Baton's own and are not handed on (a function's or task's `env` can set others).
         if let Some(url) = &self.s3_endpoint_url {
             env.insert("AWS_ENDPOINT_URL_S3".into(), url.clone());
         }
@@ -72,8 +75,12 @@ impl CallContext {
         for (var, url) in self.service_endpoints.iter() {
             env.insert(var.clone(), url.clone());
         }
-        env.insert("AWS_ACCESS_KEY_ID".into(), self.account.clone());
-        env.insert("AWS_SECRET_ACCESS_KEY".into(), "baton".into());
+        let (key_id, secret) = match &self.keys {
+            Some(keys) => keys.process_key(&self.account),
+            None => (self.account.clone(), "baton".to_string()),
+        };
+        env.insert("AWS_ACCESS_KEY_ID".into(), key_id);
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), secret);
         env.insert("AWS_SESSION_TOKEN".into(), String::new());
         env.insert("AWS_REGION".into(), self.region.clone());
         env.insert("AWS_DEFAULT_REGION".into(), self.region.clone());

@@ -30,6 +30,7 @@ fn cx() -> CallContext {
         endpoint_url: Some("http://127.0.0.1:8083".into()),
         s3_endpoint_url: None,
         service_endpoints: Default::default(),
+        keys: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn cx() -> CallContext {
         endpoint_url: Some("http://127.0.0.1:8083".into()),
         s3_endpoint_url: Some("http://127.0.0.1:8084".into()),
         service_endpoints: Default::default(),
+        keys: None,
     }
 }
 

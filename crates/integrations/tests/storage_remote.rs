@@ -26,7 +26,7 @@ async fn endpoint(root: &Path) -> (String, oneshot::Sender<()>) {
     let root = root.to_path_buf();
     tokio::spawn(async move {
         let edge = baton_http::Edge::new(baton_http::Protocol::S3Xml);
-        let _ = baton_integrations::s3_endpoint::serve(listener, &root, edge, async {
+        let _ = baton_integrations::s3_endpoint::serve(listener, &root, edge, None, async {
             let _ = stopped.await;
         })
         .await;

@@ -73,7 +73,7 @@ fn is_account_id(id: &str) -> bool {
 
 /// A region Baton can put in an ARN: what `baton_api::arn` accepts there (lower-case letters,
 /// digits and hyphens).
-fn is_region(region: &str) -> bool {
+pub(crate) fn is_region(region: &str) -> bool {
     !region.is_empty()
         && region
             .bytes()

@@ -16,11 +16,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use baton_auth::Principal;
 use serde_json::{json, Value};
 
 use crate::credential::caller;
@@ -146,14 +147,16 @@ struct Shared {
 }
 
 /// The routes of Lambda's API, for `functions`; `config` gives the caller's account and region
-/// when the request does not.
+/// when the request does not, and the keys requests must be signed with (signing name
+/// `lambda`), if any.
 pub fn router(functions: Arc<dyn LambdaFunctions>, config: Config) -> Router {
+    let keys = config.auth.clone();
     let shared = Arc::new(Shared {
         functions,
         config,
         events: Arc::new(tokio::sync::Semaphore::new(EVENT_QUEUE)),
     });
-    Router::new()
+    let routes = Router::new()
         .route("/2015-03-31/functions", get(list))
         .route("/2015-03-31/functions/", get(list))
         .route("/2015-03-31/functions/{name}", get(get_function))
@@ -165,15 +168,56 @@ pub fn router(functions: Arc<dyn LambdaFunctions>, config: Config) -> Router {
         // Read a little past the quota, so that a payload over it is answered in Lambda's
         // words rather than cut off.
         .layer(DefaultBodyLimit::max(SYNC_PAYLOAD_LIMIT + 1))
-        .with_state(shared)
+        .with_state(shared);
+    crate::auth::require(
+        routes,
+        keys,
+        crate::auth::Guard {
+            service: "lambda",
+            dialect: crate::auth::Dialect::RestJson,
+            body_limit: SYNC_PAYLOAD_LIMIT + 1,
+            action,
+        },
+    )
 }
 
-fn lambda_caller(headers: &HeaderMap, config: &Config) -> LambdaCaller {
+/// The verified caller, when keys are configured ([`crate::auth`]).
+type Signed = Option<Extension<Principal>>;
+
+/// Who calls: the signing key's account and the scope's region when the request was verified,
+/// else what the credential scope says (or the defaults).
+fn lambda_caller(headers: &HeaderMap, signed: &Signed, config: &Config) -> LambdaCaller {
     let c = caller(headers, config);
-    LambdaCaller {
-        account: c.account_id,
-        region: c.region,
+    match signed {
+        Some(Extension(principal)) => LambdaCaller {
+            account: principal.account.clone(),
+            region: if crate::credential::is_region(&principal.region) {
+                principal.region.clone()
+            } else {
+                c.region
+            },
+        },
+        None => LambdaCaller {
+            account: c.account_id,
+            region: c.region,
+        },
     }
+}
+
+/// The IAM action of a request to Lambda's API ("Actions defined by AWS Lambda" in the
+/// Service Authorization Reference).
+pub fn action(method: &axum::http::Method, path: &str) -> Option<&'static str> {
+    let rest = path.strip_prefix("/2015-03-31/functions")?;
+    let rest = rest.trim_start_matches('/');
+    Some(if rest.is_empty() {
+        "lambda:ListFunctions"
+    } else if method == axum::http::Method::POST && rest.ends_with("/invocations") {
+        "lambda:InvokeFunction"
+    } else if rest.ends_with("/configuration") {
+        "lambda:GetFunctionConfiguration"
+    } else {
+        "lambda:GetFunction"
+    })
 }
 
 /// A `FunctionName` as Lambda takes it: `name`, `name:qualifier`, `ACCOUNT:function:name`, or
@@ -287,10 +331,11 @@ fn json_response(status: StatusCode, value: Value) -> Response {
 
 async fn list(
     State(shared): State<Arc<Shared>>,
+    signed: Signed,
     headers: HeaderMap,
     Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
-    let caller = lambda_caller(&headers, &shared.config);
+    let caller = lambda_caller(&headers, &signed, &shared.config);
     let all = shared.functions.functions(&caller);
     // `Marker` is the name of the last function of the previous page; `MaxItems` 1–10,000
     // (the API reference), 50 when absent.
@@ -327,10 +372,9 @@ async fn list(
 
 fn find(
     shared: &Shared,
-    headers: &HeaderMap,
+    caller: LambdaCaller,
     name: &str,
 ) -> Result<(LambdaCaller, FunctionInfo), LambdaError> {
-    let caller = lambda_caller(headers, &shared.config);
     let named = named(&caller, name)?;
     let f = shared
         .functions
@@ -341,10 +385,12 @@ fn find(
 
 async fn get_function(
     State(shared): State<Arc<Shared>>,
+    signed: Signed,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    match find(&shared, &headers, &name) {
+    let caller = lambda_caller(&headers, &signed, &shared.config);
+    match find(&shared, caller, &name) {
         Ok((caller, f)) => json_response(
             StatusCode::OK,
             json!({
@@ -358,10 +404,12 @@ async fn get_function(
 
 async fn get_configuration(
     State(shared): State<Arc<Shared>>,
+    signed: Signed,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    match find(&shared, &headers, &name) {
+    let caller = lambda_caller(&headers, &signed, &shared.config);
+    match find(&shared, caller, &name) {
         Ok((caller, f)) => json_response(StatusCode::OK, configuration(&caller, &f)),
         Err(e) => e.into_response(),
     }
@@ -388,12 +436,23 @@ fn enum_error(field: &str, value: &str, allowed: &str) -> LambdaError {
 
 async fn invoke(
     State(shared): State<Arc<Shared>>,
+    signed: Signed,
     headers: HeaderMap,
     Path(name): Path<String>,
     Query(query): Query<std::collections::HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    match invoke_inner(&shared, &headers, &name, query.get("Qualifier"), body).await {
+    let caller = lambda_caller(&headers, &signed, &shared.config);
+    match invoke_inner(
+        &shared,
+        &headers,
+        caller,
+        &name,
+        query.get("Qualifier"),
+        body,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
@@ -402,6 +461,7 @@ async fn invoke(
 async fn invoke_inner(
     shared: &Arc<Shared>,
     headers: &HeaderMap,
+    caller: LambdaCaller,
     name: &str,
     qualifier: Option<&String>,
     body: Bytes,
@@ -424,7 +484,7 @@ async fn invoke_inner(
         Some("Tail") => true,
         Some(other) => return Err(enum_error("logType", other, "None, Tail")),
     };
-    let (caller, f) = find(shared, headers, name)?;
+    let (caller, f) = find(shared, caller, name)?;
     let mut named = named(&caller, name)?;
     if let Some(q) = qualifier {
         named.qualifier = Some(q.clone());

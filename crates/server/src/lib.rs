@@ -33,7 +33,10 @@
 //!
 //! # Account and region
 //!
-//! **Signatures are not verified**: any credentials are accepted. The caller is read from the
+//! With keys configured ([`Config::auth`], `[[auth.keys]]` in `baton.toml`), signatures are
+//! verified ([`auth`]) and a request acts in its key's account, in its scope's region.
+//!
+//! Without keys, **signatures are not verified**: any credentials are accepted. The caller is read from the
 //! SigV4 credential scope in `Authorization`
 //! (`AWS4-HMAC-SHA256 Credential=<key id>/<date>/<region>/states/aws4_request, …`): the region
 //! is the scope's, and the account is the access key id when that is exactly 12 digits (as
@@ -61,6 +64,7 @@
 //! * Anything else: the same environment variable or config-file setting where the SDK
 //!   supports it, or a hosts-file entry.
 
+pub mod auth;
 mod credential;
 pub mod lambda;
 mod rpc;
@@ -99,6 +103,9 @@ pub struct Config {
     /// `ThrottlingException` before it is read, so many large bodies at once cannot exhaust
     /// memory.
     pub body_budget: usize,
+    /// The keys requests must be signed with (`[[auth.keys]]`); `None`: signatures are not
+    /// checked and the account comes from the access key id ([`crate::auth`]).
+    pub auth: Option<Arc<baton_auth::Keys>>,
 }
 
 impl Default for Config {
@@ -110,12 +117,15 @@ impl Default for Config {
             region: "us-east-1".into(),
             body_read_timeout: std::time::Duration::from_secs(60),
             body_budget: 256 * 1024 * 1024,
+            auth: None,
         }
     }
 }
 
 /// The HTTP API: `POST /` for every operation of `service`, `GET /health` for probes, and the
-/// web console (`GET /`, `/console/…`). The router checks no `Host`: [`serve`] does.
+/// web console (`GET /`, `/console/…`). The router checks no `Host`: [`serve`] does. With
+/// [`Config::auth`], every request but the health probe and the console's page and assets
+/// must be signed ([`auth`]).
 pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
     let in_flight = rpc::BodyBudget::new(config.body_budget);
     let shared = Arc::new(rpc::Shared {
@@ -123,11 +133,22 @@ pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
         config,
         in_flight,
     });
-    Router::new()
+    let keys = shared.config.auth.clone();
+    let api = Router::new()
         .route("/", post(rpc::call))
         .route("/health", get(health))
         .merge(baton_console::router())
-        .with_state(shared)
+        .with_state(shared);
+    api.merge(auth::require(
+        baton_console::api_router(),
+        keys,
+        auth::Guard {
+            service: "states",
+            dialect: auth::Dialect::AwsJson,
+            body_limit: BODY_LIMIT,
+            action: |_, _| None,
+        },
+    ))
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then stops accepting connections and

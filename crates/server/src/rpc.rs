@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use baton_api::error::PROTOCOL_NAMESPACE;
 use baton_api::{ApiError, Operation, RequestContext, StepFunctions, TARGET_PREFIX};
@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 
 use crate::{credential, Config, BODY_LIMIT};
 
+/// Step Functions' signing name (the service model's `signingName`), the service in a
+/// credential scope and the prefix of its IAM actions.
+const SIGNING_NAME: &str = "states";
 /// The content type of every AWS JSON 1.0 response, errors included.
 pub(crate) const AMZ_JSON_1_0: &str = "application/x-amz-json-1.0";
 /// `X-Amz-Target: AWSStepFunctions.<Operation>`.
@@ -62,6 +65,9 @@ enum Failure {
     TooSlow(std::time::Duration),
     /// The bodies already in flight fill [`Config::body_budget`](crate::Config).
     Busy,
+    /// The signature is missing or does not hold, or the key may not call the operation
+    /// ([`Config::auth`](crate::Config)).
+    Refused(baton_auth::sigv4::Refusal),
 }
 
 impl From<ApiError> for Failure {
@@ -78,7 +84,7 @@ impl Failure {
             }
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::Busy => StatusCode::BAD_REQUEST,
+            Self::Busy | Self::Refused(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -106,32 +112,45 @@ impl Failure {
                 "__type": "com.amazon.coral.availability#ThrottlingException",
                 "message": "Rate exceeded",
             }),
+            // The status and namespace: `crate::auth`.
+            Self::Refused(why) => json!({
+                "__type": format!("{PROTOCOL_NAMESPACE}#{}", why.code()),
+                "message": why.message(),
+            }),
         }
     }
 
     fn is_server_error(&self) -> bool {
         match self {
             Self::Api(error) => error.is_server_error(),
-            Self::TooLarge | Self::TooSlow(_) | Self::Busy => false,
+            Self::TooLarge | Self::TooSlow(_) | Self::Busy | Self::Refused(_) => false,
         }
     }
 }
 
-/// Answers one call. The caller's account and region come from the credential scope, the
-/// request id is new (a UUID) and goes both to the service and into `x-amzn-RequestId`.
+/// Answers one call. The caller's account and region come from the credential scope (with
+/// keys configured, the account is the signing key's), the request id is new (a UUID) and goes
+/// both to the service and into `x-amzn-RequestId`.
 pub(crate) async fn call(
     State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let caller = credential::caller(&headers, &shared.config);
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: caller.account_id,
         region: caller.region,
         request_id,
     };
-    match answer(&shared, &ctx, &headers, body).await {
+    let request = Arrived {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+    };
+    match answer(&shared, &mut ctx, request, body).await {
         Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
         Err(failure) => {
             let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
@@ -162,14 +181,24 @@ pub(crate) async fn call(
     }
 }
 
+/// The head of the request being answered.
+struct Arrived<'a> {
+    method: &'a Method,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+}
+
 /// The response body of a call, or why there is none. The size limit is checked first (it is
-/// the front end's), then the target, then the body as the operation's input.
+/// the front end's), then the signature when keys are configured (what the headers show
+/// before the body is read, the rest after), then the target, then the body as the
+/// operation's input.
 async fn answer(
     shared: &Shared,
-    ctx: &RequestContext,
-    headers: &HeaderMap,
+    ctx: &mut RequestContext,
+    request: Arrived<'_>,
     body: Body,
 ) -> Result<Vec<u8>, Failure> {
+    let headers = request.headers;
     // What the head says the body is: its Content-Length, or for a head without one the
     // body's own bound (none for a chunked body: room for the largest is reserved).
     let declared = declared_length(headers).or_else(|| {
@@ -180,13 +209,41 @@ async fn answer(
         return Err(Failure::TooLarge);
     }
     // Held until the answer is made: the body and what is decoded from it live that long.
+    let keys = shared.config.auth.as_deref();
+    if let Some(keys) = keys {
+        crate::auth::precheck(keys, request.uri, headers).map_err(Failure::Refused)?;
+    }
     let _room = shared.in_flight.reserve(declared).ok_or(Failure::Busy)?;
     let body_read_timeout = shared.config.body_read_timeout;
     let body = tokio::time::timeout(body_read_timeout, read_body(body))
         .await
         .map_err(|_| Failure::TooSlow(body_read_timeout))??;
+    let principal = match keys {
+        Some(keys) => Some(
+            crate::auth::authenticate(
+                keys,
+                request.method,
+                request.uri,
+                headers,
+                &body,
+                SIGNING_NAME,
+            )
+            .map_err(Failure::Refused)?,
+        ),
+        None => None,
+    };
     let service = shared.service.as_ref();
     let operation = operation(headers)?;
+    if let Some(principal) = principal {
+        let action = format!("{SIGNING_NAME}:{}", operation.name());
+        if !principal.allows(&action) {
+            return Err(Failure::Refused(principal.denied(&action)));
+        }
+        ctx.account_id = principal.account;
+        if credential::is_region(&principal.region) {
+            ctx.region = principal.region;
+        }
+    }
     // Clients send no body at all for an operation without members; AWS reads that as `{}`.
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
     Ok(baton_api::invoke(service, ctx, operation, body).await?)

@@ -109,11 +109,17 @@ impl Server {
 
 /// A client of the server at `endpoint`, signed with access key id `account`.
 pub fn client_at(endpoint: &str, account: &str) -> aws_sdk_sfn::Client {
+    client_with_key(endpoint, account, "secret")
+}
+
+/// A client of the server at `endpoint`, signed with this key pair.
+#[allow(dead_code)] // Not every test binary has keys.
+pub fn client_with_key(endpoint: &str, key_id: &str, secret: &str) -> aws_sdk_sfn::Client {
     let config = aws_sdk_sfn::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(account, "secret", None, None, "test"))
+        .credentials_provider(Credentials::new(key_id, secret, None, None, "test"))
         .build();
     aws_sdk_sfn::Client::from_conf(config)
 }
@@ -226,7 +232,8 @@ pub fn http_post(
 
 /// Sends `request` to `authority` on a new connection and reads the answer to its end: the
 /// status and the body (de-chunked).
-fn exchange(authority: &str, request: &str) -> (u16, String) {
+#[allow(dead_code)] // Not every test binary sends raw requests.
+pub fn exchange(authority: &str, request: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(authority).expect("connect");
     stream.write_all(request.as_bytes()).expect("request");

@@ -7,7 +7,15 @@
 //! listing order.
 //!
 //! Path-style addressing only (`http://127.0.0.1:PORT/bucket/key`); every SDK uses it for an
-//! endpoint whose host is an IP address. Requests are not authenticated: any credentials are
+//! endpoint whose host is an IP address.
+//!
+//! With keys configured (`[[auth.keys]]`), `s3s` checks every request's signature against them
+//! (SigV4 in the header, presigned URLs, signed `aws-chunked` uploads, and SigV2) and answers
+//! S3's errors: `InvalidAccessKeyId` for an unknown key, `SignatureDoesNotMatch`, and
+//! `AccessDenied` for an unsigned request. Buckets are shared by every key: S3's bucket names
+//! are global, and Baton's buckets are the Task buckets of every account.
+//!
+//! Without keys, requests are not authenticated: any credentials are
 //! accepted and signatures are not checked (the endpoint is for this machine, like the Step
 //! Functions API beside it). So [`unsigned`] drops the `Authorization` header and presigned
 //! URLs' query parameters before `s3s` sees them (`s3s` refuses a signed request when it has no
@@ -23,6 +31,7 @@ mod operations;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
@@ -40,13 +49,19 @@ pub async fn serve(
     listener: TcpListener,
     root: &Path,
     edge: baton_http::Edge,
+    keys: Option<Arc<baton_auth::Keys>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let service = service(root.to_path_buf());
+    let checked = keys.is_some();
+    let service = service(root.to_path_buf(), keys);
     let handler = move |request: Request<Incoming>| {
         let service = service.clone();
         async move {
-            let request = unsigned(request).await;
+            let request = if checked {
+                request.map(Body::from)
+            } else {
+                unsigned(request).await
+            };
             match service.call(request).await {
                 Ok(response) => response,
                 Err(e) => {
@@ -66,9 +81,27 @@ pub async fn serve(
     baton_http::serve(listener, handler, edge, shutdown).await
 }
 
-/// The `s3s` service over the buckets under `root`.
-pub fn service(root: PathBuf) -> S3Service {
-    S3ServiceBuilder::new(operations::Endpoint::new(root)).build()
+/// The `s3s` service over the buckets under `root`; with `keys`, every request's signature is
+/// checked against them.
+pub fn service(root: PathBuf, keys: Option<Arc<baton_auth::Keys>>) -> S3Service {
+    let mut builder = S3ServiceBuilder::new(operations::Endpoint::new(root));
+    if let Some(keys) = keys {
+        builder.set_auth(KeysAuth(keys));
+    }
+    builder.build()
+}
+
+/// The configured keys as `s3s` looks secrets up.
+struct KeysAuth(Arc<baton_auth::Keys>);
+
+#[async_trait::async_trait]
+impl s3s::auth::S3Auth for KeysAuth {
+    async fn get_secret_key(&self, access_key: &str) -> s3s::S3Result<s3s::auth::SecretKey> {
+        self.0
+            .secret(access_key)
+            .map(s3s::auth::SecretKey::from)
+            .ok_or_else(|| s3s::s3_error!(InvalidAccessKeyId))
+    }
 }
 
 /// The request without what would make `s3s` check a signature: no `Authorization` header, no
