@@ -15,12 +15,16 @@
 //! ("IAM JSON policy elements: Action": action names are case-insensitive, wildcards match
 //! any run of characters or one).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+use aws_lc_rs::hmac;
 
 use serde::Deserialize;
 
-use crate::sigv4::{self, Refusal, Request};
+use crate::sigv4::{self, Claim, Refusal, Request};
 
 /// `[auth]` in `baton.toml`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -125,6 +129,7 @@ impl AuthConfig {
         Ok(Some(Keys {
             by_id,
             process_secret,
+            signing: SigningKeys::default(),
         }))
     }
 }
@@ -170,7 +175,43 @@ pub struct Keys {
     by_id: HashMap<String, Key>,
     /// Random for each server start: the secrets of [`Keys::process_key`] derive from it.
     process_secret: [u8; 32],
+    signing: SigningKeys,
 }
+
+/// The most derived signing keys kept; past it the cache starts again.
+const SIGNING_KEYS_KEPT: usize = 4096;
+
+/// Signing keys derived, by `<key id>/<day>/<region>/<service>`: deriving one is four HMACs, most
+/// of what verifying a signature costs, and it changes once a day.
+/// The last one used is also kept apart, found without building the map's key.
+#[derive(Default)]
+struct SigningKeys {
+    by_scope: Mutex<HashMap<String, Arc<hmac::Key>>>,
+    last: Mutex<Option<LastKey>>,
+}
+
+struct LastKey {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+    key: Arc<hmac::Key>,
+}
+
+impl Clone for SigningKeys {
+    fn clone(&self) -> Self {
+        SigningKeys::default()
+    }
+}
+
+impl PartialEq for SigningKeys {
+    /// A cache: any two hold the same keys, derived when asked for.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SigningKeys {}
 
 /// The access key id prefix of the keys processes get ([`Keys::process_key`]); configured keys
 /// may not use it.
@@ -258,29 +299,59 @@ impl Keys {
     }
 
     /// The configured key `access_key_id`, or the process key it names.
-    fn key(&self, access_key_id: &str) -> Option<Key> {
+    fn key(&self, access_key_id: &str) -> Option<Cow<'_, Key>> {
         if let Some(key) = self.by_id.get(access_key_id) {
-            return Some(key.clone());
+            return Some(Cow::Borrowed(key));
         }
         let account = access_key_id.strip_prefix(PROCESS_KEY_PREFIX)?;
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        Some(Key {
+        Some(Cow::Owned(Key {
             secret: self.process_secret_of(access_key_id),
             account: account.to_string(),
             actions: None,
-        })
+        }))
     }
 
     /// The secret of `access_key_id`, for verifiers that check signatures themselves (S3's).
     pub fn secret(&self, access_key_id: &str) -> Option<String> {
-        self.key(access_key_id).map(|k| k.secret)
+        self.key(access_key_id).map(|k| k.secret.clone())
     }
 
     /// The account of `access_key_id`.
     pub fn account(&self, access_key_id: &str) -> Option<String> {
-        self.key(access_key_id).map(|k| k.account)
+        self.key(access_key_id).map(|k| k.account.clone())
+    }
+
+    /// What the request's headers (or presigned query) say about its signature, refused
+    /// already when there is none, it cannot be read, or its key is not one of these: all
+    /// that can be told before the body is read.
+    pub fn claim(&self, headers: &http::HeaderMap, query: Option<&str>) -> Result<Claim, Refusal> {
+        let claim = sigv4::claim(headers, query)?;
+        if self.key(&claim.access_key_id).is_none() {
+            return Err(Refusal::UnknownKey);
+        }
+        Ok(claim)
+    }
+
+    /// Who sent `request`, whose signature `claim` (from [`Keys::claim`]) describes, once the
+    /// signature holds.
+    pub fn verify(
+        &self,
+        claim: Claim,
+        request: &Request<'_>,
+        now: SystemTime,
+    ) -> Result<Principal, Refusal> {
+        let key = self.key(&claim.access_key_id).ok_or(Refusal::UnknownKey)?;
+        let signing = self.signing_key(&key.secret, &claim);
+        sigv4::verify_with(&claim, &signing, request, now)?;
+        Ok(Principal {
+            access_key_id: claim.access_key_id,
+            account: key.account.clone(),
+            region: claim.region,
+            actions: key.actions.clone(),
+        })
     }
 
     /// Who sent `request`, once its signature holds: read the claim, find the key, verify.
@@ -289,15 +360,57 @@ impl Keys {
         request: &Request<'_>,
         now: SystemTime,
     ) -> Result<Principal, Refusal> {
-        let claim = sigv4::claim(request.headers, request.query)?;
-        let key = self.key(&claim.access_key_id).ok_or(Refusal::UnknownKey)?;
-        sigv4::verify(&claim, &key.secret, request, now)?;
-        Ok(Principal {
-            access_key_id: claim.access_key_id,
-            account: key.account.clone(),
-            region: claim.region,
-            actions: key.actions.clone(),
-        })
+        let claim = self.claim(request.headers, request.query)?;
+        self.verify(claim, request, now)
+    }
+
+    /// The signing key of `claim`'s scope, derived once a day per key, region and service.
+    fn signing_key(&self, secret: &str, claim: &Claim) -> Arc<hmac::Key> {
+        let mut last = self.signing.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(l) = last.as_ref().filter(|l| {
+            l.access_key_id == claim.access_key_id
+                && l.date == claim.scope_date
+                && l.region == claim.region
+                && l.service == claim.service
+        }) {
+            return l.key.clone();
+        }
+        let key = self.derived(secret, claim);
+        *last = Some(LastKey {
+            access_key_id: claim.access_key_id.clone(),
+            date: claim.scope_date.clone(),
+            region: claim.region.clone(),
+            service: claim.service.clone(),
+            key: key.clone(),
+        });
+        key
+    }
+
+    /// The signing key of `claim`'s scope from the map, derived when it is not there.
+    fn derived(&self, secret: &str, claim: &Claim) -> Arc<hmac::Key> {
+        let id = format!(
+            "{}/{}/{}/{}",
+            claim.access_key_id, claim.scope_date, claim.region, claim.service
+        );
+        let mut cache = self
+            .signing
+            .by_scope
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = cache.get(&id) {
+            return key.clone();
+        }
+        let key = Arc::new(sigv4::signing_key(
+            secret,
+            &claim.scope_date,
+            &claim.region,
+            &claim.service,
+        ));
+        if cache.len() >= SIGNING_KEYS_KEPT {
+            cache.clear();
+        }
+        cache.insert(id, key.clone());
+        key
     }
 }
 

@@ -30,6 +30,9 @@ pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 /// The longest a presigned request may stay valid: 7 days, S3's limit.
 pub const MAX_EXPIRES: u64 = 604_800;
 
+/// The header that carries the request's time.
+const X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+
 /// What SigV4 leaves unencoded: letters, digits and `-._~`.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -169,7 +172,7 @@ fn from_header(value: &str, headers: &http::HeaderMap) -> Result<Claim, Refusal>
         }
     }
     let amz_date = headers
-        .get("x-amz-date")
+        .get(X_AMZ_DATE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let mut missing = String::new();
@@ -313,6 +316,31 @@ pub fn verify(
     request: &Request<'_>,
     now: SystemTime,
 ) -> Result<(), Refusal> {
+    let key = signing_key(secret, &claim.scope_date, &claim.region, &claim.service);
+    verify_with(claim, &key, request, now)
+}
+
+/// The key a signature of this scope is made with: HMAC-SHA256 of `AWS4<secret>` over the
+/// scope's date, region, service and `aws4_request` in turn. It depends on the day, so a
+/// verifier may keep it for the day ([`crate::Keys`] does).
+pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+    let step = |key: &[u8], data: &str| {
+        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
+    };
+    let k_date = step(format!("AWS4{secret}").as_bytes(), date);
+    let k_region = step(k_date.as_ref(), region);
+    let k_service = step(k_region.as_ref(), service);
+    let k_signing = step(k_service.as_ref(), "aws4_request");
+    hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
+}
+
+/// [`verify`] with the scope's signing key already derived ([`signing_key`]).
+pub fn verify_with(
+    claim: &Claim,
+    key: &hmac::Key,
+    request: &Request<'_>,
+    now: SystemTime,
+) -> Result<(), Refusal> {
     let signed_at = parse_amz_date(&claim.amz_date).ok_or_else(|| {
         Refusal::Incomplete(format!(
             "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
@@ -360,19 +388,100 @@ pub fn verify(
         }
         _ => {}
     }
-    let canonical = canonical_request(claim, request);
-    let scope = format!(
-        "{}/{}/{}/aws4_request",
-        claim.scope_date, claim.region, claim.service
-    );
-    let to_sign = format!(
-        "{ALGORITHM}\n{}\n{scope}\n{}",
-        claim.amz_date,
-        sha256_hex(canonical.as_bytes())
-    );
-    let expected = hex(signature(secret, claim, &to_sign).as_ref());
-    constant_time::verify_slices_are_equal(expected.as_bytes(), claim.signature.as_bytes())
+    let expected = hmac::sign(key, string_to_sign(claim, request).as_bytes());
+    // The claim's signature as bytes (it is lower-case hex of 32 bytes when it is right).
+    let mut given = [0u8; 32];
+    let readable = claim.signature.len() == 64
+        && claim
+            .signature
+            .as_bytes()
+            .chunks(2)
+            .zip(given.iter_mut())
+            .all(
+                |(pair, byte)| match (hex_digit(pair[0]), hex_digit(pair[1])) {
+                    (Some(hi), Some(lo)) => {
+                        *byte = hi << 4 | lo;
+                        true
+                    }
+                    _ => false,
+                },
+            );
+    if !readable {
+        return Err(Refusal::Invalid(MISMATCH.into()));
+    }
+    constant_time::verify_slices_are_equal(expected.as_ref(), &given)
         .map_err(|_| Refusal::Invalid(MISMATCH.into()))
+}
+
+/// The string a signature signs: the algorithm, the time, the scope and the canonical
+/// request's hash.
+fn string_to_sign(claim: &Claim, request: &Request<'_>) -> String {
+    let canonical = canonical_request(claim, request);
+    let digest = digest::digest(&digest::SHA256, canonical.as_bytes());
+    let mut out = String::with_capacity(160);
+    for part in [
+        ALGORITHM,
+        "\n",
+        &claim.amz_date,
+        "\n",
+        &claim.scope_date,
+        "/",
+        &claim.region,
+        "/",
+        &claim.service,
+        "/aws4_request\n",
+    ] {
+        out.push_str(part);
+    }
+    push_hex(&mut out, digest.as_ref());
+    out
+}
+
+/// The `Authorization` header that signs `request` with this key for `region` at `amz_date`
+/// (`YYYYMMDD'T'HHMMSS'Z'`, which the request's `X-Amz-Date` must carry), every header of the
+/// request signed (`host` and `x-amz-date` among them). For clients of Baton's own (the
+/// benchmark) that sign without an SDK.
+pub fn authorization(
+    access_key_id: &str,
+    secret: &str,
+    region: &str,
+    amz_date: &str,
+    request: &Request<'_>,
+) -> String {
+    let mut signed_headers: Vec<String> = request
+        .headers
+        .keys()
+        .map(|name| name.as_str().to_ascii_lowercase())
+        .collect();
+    signed_headers.sort();
+    signed_headers.dedup();
+    let claim = Claim {
+        access_key_id: access_key_id.to_string(),
+        scope_date: amz_date.get(..8).unwrap_or_default().to_string(),
+        region: region.to_string(),
+        service: request.service.to_string(),
+        signed_headers,
+        signature: String::new(),
+        amz_date: amz_date.to_string(),
+        carrier: Carrier::Header,
+    };
+    let key = signing_key(secret, &claim.scope_date, region, request.service);
+    let signature = hex(hmac::sign(&key, string_to_sign(&claim, request).as_bytes()).as_ref());
+    format!(
+        "{ALGORITHM} Credential={access_key_id}/{}/{region}/{}/aws4_request, SignedHeaders={}, \
+         Signature={signature}",
+        claim.scope_date,
+        claim.service,
+        claim.signed_headers.join(";")
+    )
+}
+
+/// `YYYYMMDD'T'HHMMSS'Z'` of `time`, as `X-Amz-Date` carries it.
+pub fn amz_date_of(time: SystemTime) -> String {
+    amz_date(
+        time.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+    )
 }
 
 /// The canonical request: method, path, query, the signed headers, their names, the payload's
@@ -389,13 +498,12 @@ pub fn canonical_request(claim: &Claim, request: &Request<'_>) -> String {
     for name in &claim.signed_headers {
         out.push_str(name);
         out.push(':');
-        let values: Vec<String> = request
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| collapse(&String::from_utf8_lossy(v.as_bytes())))
-            .collect();
-        out.push_str(&values.join(","));
+        for (i, value) in request.headers.get_all(name.as_str()).iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            collapse_into(&mut out, &String::from_utf8_lossy(value.as_bytes()));
+        }
         out.push('\n');
     }
     out.push('\n');
@@ -405,9 +513,14 @@ pub fn canonical_request(claim: &Claim, request: &Request<'_>) -> String {
     out
 }
 
-/// A header value trimmed, its runs of spaces made one.
-fn collapse(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+/// A header value trimmed, its runs of spaces made one, onto `out`.
+fn collapse_into(out: &mut String, value: &str) {
+    for (i, word) in value.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The path as SDKs canonicalise what they send: for every service but S3, its `.` and `..`
@@ -415,7 +528,7 @@ fn collapse(value: &str) -> String {
 /// slashes), then URI-encoded once more (a `%` becomes `%25`: the path's segments end up
 /// encoded twice); for S3, the path as sent.
 fn canonical_path(raw: &str, s3: bool) -> String {
-    if raw.is_empty() {
+    if raw.is_empty() || raw == "/" {
         return "/".into();
     }
     if s3 {
@@ -445,6 +558,9 @@ fn canonical_path(raw: &str, s3: bool) -> String {
 /// The query's parameters decoded, encoded again and sorted; a presigned request's signature
 /// left out.
 fn canonical_query(raw: &str, presigned: bool) -> String {
+    if raw.is_empty() {
+        return String::new();
+    }
     let mut pairs: Vec<(String, String)> = query_params(raw)
         .into_iter()
         .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
@@ -477,17 +593,6 @@ fn query_params(raw: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn signature(secret: &str, claim: &Claim, to_sign: &str) -> hmac::Tag {
-    let step = |key: &[u8], data: &str| {
-        hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), data.as_bytes())
-    };
-    let k_date = step(format!("AWS4{secret}").as_bytes(), &claim.scope_date);
-    let k_region = step(k_date.as_ref(), &claim.region);
-    let k_service = step(k_region.as_ref(), &claim.service);
-    let k_signing = step(k_service.as_ref(), "aws4_request");
-    step(k_signing.as_ref(), to_sign)
-}
-
 /// Seconds since the epoch of `YYYYMMDD'T'HHMMSS'Z'`.
 fn parse_amz_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
@@ -515,11 +620,24 @@ fn amz_date(secs: i64) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for b in bytes {
         out.push(DIGITS[(b >> 4) as usize] as char);
         out.push(DIGITS[(b & 15) as usize] as char);
     }
-    out
+}
+
+/// The value of a lower-case hex digit (the claim's signature is lower-cased when read).
+fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
 }

@@ -432,3 +432,27 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn baton_signs_as_the_sdk_signs() {
+    // The SDK's request, its Authorization taken off: every header left is one the SDK
+    // signed, so signing them all again must give the SDK's very header.
+    let sent = start_execution();
+    let mut headers = sent.headers.clone();
+    let sdk = headers
+        .remove(http::header::AUTHORIZATION)
+        .expect("signed in the header");
+    let amz_date = headers["x-amz-date"].to_str().unwrap().to_string();
+    let payload = sigv4::sha256_hex(&sent.body);
+    let request = Request {
+        method: &sent.method,
+        path: &sent.path,
+        query: None,
+        headers: &headers,
+        payload_sha256: &payload,
+        service: "states",
+    };
+    let ours = sigv4::authorization(KEY, SECRET, "us-east-1", &amz_date, &request);
+    assert_eq!(ours, sdk.to_str().unwrap());
+    assert_eq!(sigv4::amz_date_of(t0()), amz_date);
+}

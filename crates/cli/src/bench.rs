@@ -10,6 +10,7 @@
 
 mod callback;
 mod client;
+mod describe;
 mod dmap;
 mod express;
 mod function;
@@ -81,6 +82,10 @@ pub struct BenchArgs {
     /// One JSON object per workload on stdout instead of tables.
     #[arg(long)]
     json: bool,
+    /// Sign every request with this key (`ACCESS_KEY_ID:SECRET`), for a server with
+    /// `[[auth.keys]]` (at --endpoint); without it requests are unsigned.
+    #[arg(long, value_name = "ID:SECRET", env = "BATON_BENCH_KEY")]
+    key: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +106,9 @@ enum Workload {
     /// taken on the next, its result sent to the one after (with several nodes), and how long
     /// from `SendTaskSuccess` until the history has `ActivitySucceeded`.
     Callback,
+    /// DescribeStateMachine of one machine in a loop: the cost of a request itself (with
+    /// `--key`, of its signature too).
+    Describe,
 }
 
 /// What every workload needs: where the server is, and how hard to load it.
@@ -173,8 +181,14 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
     // Kept until the end: the spawned server's store lives in it.
     let mut data_dirs = Vec::new();
     let mut spawned = Vec::new();
+    let signer = args
+        .key
+        .as_deref()
+        .map(client::Signer::parse)
+        .transpose()?
+        .map(std::sync::Arc::new);
     let endpoint = match &args.endpoint {
-        Some(url) => Endpoint::parse(url)?,
+        Some(url) => Endpoint::parse(url)?.signed(signer.clone()),
         None => {
             for _ in 0..args.nodes {
                 let dir = tempfile::Builder::new()
@@ -313,6 +327,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 dmap::run(&ctx, args.dmap_objects, args.dmap_rounds).await,
             ),
             Workload::Callback => emit(workload, callback::run(&ctx, args.callbacks).await),
+            Workload::Describe => emit(workload, describe::run(&ctx).await),
         }
     }
     drop(ctx);
@@ -328,6 +343,7 @@ fn workload_name(w: Workload) -> &'static str {
         Workload::Function => "function",
         Workload::Dmap => "dmap",
         Workload::Callback => "callback",
+        Workload::Describe => "describe",
     }
 }
 

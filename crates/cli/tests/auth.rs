@@ -283,3 +283,53 @@ fn a_server_beyond_loopback_without_keys_warns() {
         "no warning about listening beyond loopback without keys"
     );
 }
+
+/// `baton bench --workloads describe` against `server`, signed with `key` if given: its exit
+/// status and its report.
+fn bench_describe(server: &Server, key: Option<&str>) -> (Option<i32>, Value) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+    command.args([
+        "bench",
+        "--endpoint",
+        &server.endpoint,
+        "--workloads",
+        "describe",
+        "--duration",
+        "0.5",
+        "--clients",
+        "2",
+        "--json",
+    ]);
+    if let Some(key) = key {
+        command.args(["--key", key]);
+    }
+    let out = command
+        .env_remove("BATON_BENCH_KEY")
+        .output()
+        .expect("bench runs");
+    let report = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| serde_json::from_str::<Value>(line).ok())
+        .unwrap_or(Value::Null);
+    (out.status.code(), report)
+}
+
+#[test]
+fn the_benchmark_signs_its_requests_with_the_key_it_is_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = keyed_server(dir.path());
+    let (status, report) = bench_describe(&server, Some(&format!("{}:{}", ADMIN.0, ADMIN.1)));
+    assert_eq!(status, Some(0), "{report}");
+    assert_eq!(report["errors"]["count"], json!(0), "{report}");
+    assert!(
+        report["requests_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{report}"
+    );
+    // Unsigned, the same server refuses it all (the machine cannot even be created).
+    let (status, report) = bench_describe(&server, None);
+    assert_ne!(status, Some(0), "{report}");
+    assert!(
+        report.to_string().contains("MissingAuthenticationToken"),
+        "{report}"
+    );
+}

@@ -26,7 +26,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use baton_api::error::PROTOCOL_NAMESPACE;
-use baton_auth::sigv4::{self, Refusal};
+use baton_auth::sigv4::{self, Claim, Refusal};
 use baton_auth::{Keys, Principal};
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -41,18 +41,16 @@ pub enum Dialect {
 }
 
 /// Refuses before the body is read what the headers already condemn: no signature, one that
-/// cannot be read, or a key the server does not have.
-pub(crate) fn precheck(keys: &Keys, uri: &Uri, headers: &HeaderMap) -> Result<(), Refusal> {
-    let claim = sigv4::claim(headers, uri.query())?;
-    match keys.account(&claim.access_key_id) {
-        Some(_) => Ok(()),
-        None => Err(Refusal::UnknownKey),
-    }
+/// cannot be read, or a key the server does not have; else what the signature claims.
+pub(crate) fn precheck(keys: &Keys, uri: &Uri, headers: &HeaderMap) -> Result<Claim, Refusal> {
+    keys.claim(headers, uri.query())
 }
 
-/// Who sent this request, whose body is `body`, to the API signed as `service`.
+/// Who sent this request, whose body is `body`, to the API signed as `service`, once the
+/// signature `claim` describes holds.
 pub(crate) fn authenticate(
     keys: &Keys,
+    claim: Claim,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
@@ -60,7 +58,8 @@ pub(crate) fn authenticate(
     service: &str,
 ) -> Result<Principal, Refusal> {
     let payload = sigv4::sha256_hex(body);
-    keys.authenticate(
+    keys.verify(
+        claim,
         &sigv4::Request {
             method: method.as_str(),
             path: uri.path(),
@@ -160,9 +159,10 @@ pub fn require(router: Router, keys: Option<Arc<Keys>>, guard: Guard) -> Router 
 async fn check(State(guarded): State<Arc<Guarded>>, request: Request, next: Next) -> Response {
     let guard = &guarded.guard;
     let (parts, body) = request.into_parts();
-    if let Err(why) = precheck(&guarded.keys, &parts.uri, &parts.headers) {
-        return refusal(guard.dialect, &why);
-    }
+    let claim = match precheck(&guarded.keys, &parts.uri, &parts.headers) {
+        Ok(claim) => claim,
+        Err(why) => return refusal(guard.dialect, &why),
+    };
     let bytes = match http_body_util::Limited::new(body, guard.body_limit)
         .collect()
         .await
@@ -172,6 +172,7 @@ async fn check(State(guarded): State<Arc<Guarded>>, request: Request, next: Next
     };
     match authenticate(
         &guarded.keys,
+        claim,
         &parts.method,
         &parts.uri,
         &parts.headers,

@@ -210,18 +210,22 @@ async fn answer(
     }
     // Held until the answer is made: the body and what is decoded from it live that long.
     let keys = shared.config.auth.as_deref();
-    if let Some(keys) = keys {
-        crate::auth::precheck(keys, request.uri, headers).map_err(Failure::Refused)?;
-    }
+    let claim = match keys {
+        Some(keys) => {
+            Some(crate::auth::precheck(keys, request.uri, headers).map_err(Failure::Refused)?)
+        }
+        None => None,
+    };
     let _room = shared.in_flight.reserve(declared).ok_or(Failure::Busy)?;
     let body_read_timeout = shared.config.body_read_timeout;
     let body = tokio::time::timeout(body_read_timeout, read_body(body))
         .await
         .map_err(|_| Failure::TooSlow(body_read_timeout))??;
-    let principal = match keys {
-        Some(keys) => Some(
+    let principal = match (keys, claim) {
+        (Some(keys), Some(claim)) => Some(
             crate::auth::authenticate(
                 keys,
+                claim,
                 request.method,
                 request.uri,
                 headers,
@@ -230,7 +234,7 @@ async fn answer(
             )
             .map_err(Failure::Refused)?,
         ),
-        None => None,
+        _ => None,
     };
     let service = shared.service.as_ref();
     let operation = operation(headers)?;

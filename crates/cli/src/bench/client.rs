@@ -1,7 +1,10 @@
 //! The benchmark's HTTP client: one keep-alive HTTP/1.1 connection per client task, speaking
-//! AWS JSON 1.0 unsigned (the server then acts in its default account and region). No signing,
-//! no retries, no connection pool: as little client cost as possible, so that what is measured
-//! is the server.
+//! AWS JSON 1.0 unsigned (the server then acts in its default account and region), or signed
+//! with `--key` for a server with keys. No retries, no connection pool: as little client cost
+//! as possible, so that what is measured is the server. Signed requests carry one `X-Amz-Date`
+//! for ten minutes and each distinct request is signed once in that time (SigV4 lets a
+//! signature be sent again within AWS's 15 minutes): the server verifies every request, the
+//! client does not pay for signing each.
 
 use std::time::Duration;
 
@@ -17,10 +20,96 @@ use tokio::net::TcpStream;
 /// The longest one call may take before it counts as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Where the server listens: `host:port` of an `http://` URL.
+/// Where the server listens: `host:port` of an `http://` URL, and the key requests are
+/// signed with, if any.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     authority: String,
+    signer: Option<std::sync::Arc<Signer>>,
+}
+
+/// How long one `X-Amz-Date` (and the signatures made with it) is used: well inside AWS's 15
+/// minutes of skew.
+const SIGNATURE_REUSE: Duration = Duration::from_secs(600);
+/// The most signatures kept for reuse; past it requests are signed each time.
+const SIGNATURES_KEPT: usize = 4096;
+
+/// A key pair and the signatures made with it.
+pub struct Signer {
+    key_id: String,
+    secret: String,
+    state: std::sync::Mutex<Signatures>,
+}
+
+struct Signatures {
+    amz_date: String,
+    since: std::time::Instant,
+    /// By target and body.
+    made: std::collections::HashMap<(String, Bytes), String>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.key_id)
+    }
+}
+
+impl Signer {
+    /// `ID:SECRET`.
+    pub fn parse(key: &str) -> anyhow::Result<Signer> {
+        let (key_id, secret) = key
+            .split_once(':')
+            .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+            .ok_or_else(|| anyhow!("--key must be ACCESS_KEY_ID:SECRET"))?;
+        Ok(Signer {
+            key_id: key_id.to_owned(),
+            secret: secret.to_owned(),
+            state: std::sync::Mutex::new(Signatures {
+                amz_date: baton_auth::sigv4::amz_date_of(std::time::SystemTime::now()),
+                since: std::time::Instant::now(),
+                made: Default::default(),
+            }),
+        })
+    }
+
+    /// `X-Amz-Date` and `Authorization` for `POST /` with `target` and `body` to `authority`.
+    fn sign(&self, authority: &str, target: &str, body: &Bytes) -> (String, String) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.since.elapsed() > SIGNATURE_REUSE {
+            state.amz_date = baton_auth::sigv4::amz_date_of(std::time::SystemTime::now());
+            state.since = std::time::Instant::now();
+            state.made.clear();
+        }
+        let amz_date = state.amz_date.clone();
+        let key = (target.to_owned(), body.clone());
+        if let Some(authorization) = state.made.get(&key) {
+            return (amz_date, authorization.clone());
+        }
+        let mut headers = hyper::HeaderMap::new();
+        let value = |v: &str| hyper::header::HeaderValue::from_str(v).expect("a header value");
+        headers.insert(header::HOST, value(authority));
+        headers.insert("x-amz-date", value(&amz_date));
+        headers.insert("x-amz-target", value(target));
+        let payload = baton_auth::sigv4::sha256_hex(body);
+        let authorization = baton_auth::sigv4::authorization(
+            &self.key_id,
+            &self.secret,
+            "us-east-1",
+            &amz_date,
+            &baton_auth::sigv4::Request {
+                method: "POST",
+                path: "/",
+                query: None,
+                headers: &headers,
+                payload_sha256: &payload,
+                service: "states",
+            },
+        );
+        if state.made.len() < SIGNATURES_KEPT {
+            state.made.insert(key, authorization.clone());
+        }
+        (amz_date, authorization)
+    }
 }
 
 impl Endpoint {
@@ -41,7 +130,15 @@ impl Endpoint {
         } else {
             format!("{authority}:80")
         };
-        Ok(Self { authority })
+        Ok(Self {
+            authority,
+            signer: None,
+        })
+    }
+
+    /// The same endpoint, its requests signed by `signer`.
+    pub fn signed(self, signer: Option<std::sync::Arc<Signer>>) -> Self {
+        Self { signer, ..self }
     }
 
     pub fn url(&self) -> String {
@@ -102,13 +199,22 @@ impl Client {
     /// `POST /` with `X-Amz-Target: AWSStepFunctions.<action>`. An HTTP error status is an
     /// `Ok` reply; only a transport failure (or [`CALL_TIMEOUT`]) is an `Err`.
     pub async fn call(&mut self, action: &str, body: impl Into<Bytes>) -> anyhow::Result<Reply> {
-        let request = Request::builder()
+        let body = body.into();
+        let target = format!("AWSStepFunctions.{action}");
+        let mut request = Request::builder()
             .method(Method::POST)
             .uri("/")
             .header(header::HOST, &self.endpoint.authority)
-            .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AWSStepFunctions.{action}"))
-            .body(Full::new(body.into()))
+            .header(header::CONTENT_TYPE, "application/x-amz-json-1.0");
+        if let Some(signer) = &self.endpoint.signer {
+            let (amz_date, authorization) = signer.sign(&self.endpoint.authority, &target, &body);
+            request = request
+                .header("x-amz-date", amz_date)
+                .header(header::AUTHORIZATION, authorization);
+        }
+        let request = request
+            .header("x-amz-target", target)
+            .body(Full::new(body))
             .context("building a request")?;
         self.send(request).await
     }

@@ -79,6 +79,28 @@ impl Report {
         self.problems.is_empty()
     }
 
+    /// The CPU rows: `cpu` in all, and the server's per `unit` of `done` (`field` names it in
+    /// JSON), when the server's CPU is known and something was done; `decimals` places.
+    pub fn add_cpu(
+        &mut self,
+        cpu: &super::server::CpuUsage,
+        done: u64,
+        unit: &str,
+        field: &str,
+        decimals: usize,
+    ) {
+        self.add("CPU", cpu.text(), "cpu", cpu.json());
+        if let Some(server) = cpu.server.filter(|_| done > 0) {
+            let us = server / done as f64 * 1e6;
+            self.add(
+                "server CPU",
+                format!("{us:.decimals$} µs per {unit}"),
+                field,
+                super::stats::round1(us),
+            );
+        }
+    }
+
     pub fn table(&self) -> String {
         let width = self
             .rows

@@ -134,16 +134,13 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         "describes_per_execution",
         stats::round3(per_execution),
     );
-    report.add("CPU", cpu.text(), "cpu", cpu.json());
-    if let Some(server) = cpu.server.filter(|_| total.succeeded > 0) {
-        let us = server / total.succeeded as f64 * 1e6;
-        report.add(
-            "server CPU",
-            format!("{us:.0} µs per execution (StartExecution + DescribeExecution)"),
-            "server_cpu_us_per_execution",
-            stats::round1(us),
-        );
-    }
+    report.add_cpu(
+        &cpu,
+        total.succeeded,
+        "execution (StartExecution + DescribeExecution)",
+        "server_cpu_us_per_execution",
+        0,
+    );
     report.add("errors", total.errors.text(), "errors", total.errors.json());
     if total.errors.count > 0 {
         report.problem(format!("{} errors", total.errors.count));
