@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// shows the times things happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
     wait_time_scale: f64,
+    /// Count what executions and requests do and answer `GET /metrics` (Prometheus' text
+    /// format, no signature needed): Step Functions' CloudWatch metrics per state machine,
+    /// activity, Lambda function and service integration, and Baton's own.
+    #[arg(long, env = "BATON_METRICS")]
+    metrics: bool,
     /// A PEM file with the server's certificate chain (leaf first): the API, the console and
     /// the S3 endpoint are served over TLS (HTTPS). Needs --tls-key.
     #[arg(
@@ -147,6 +152,43 @@ pub struct ServeArgs {
     tls_key: Option<PathBuf>,
     #[command(flatten)]
     templates: crate::templates::ServeTemplates,
+}
+
+/// What `GET /metrics` shows of the runtime and the store.
+struct RuntimeMetrics {
+    executions: Arc<baton_runtime::metrics::Metrics>,
+    runtime: Arc<Runtime>,
+    /// The SQLite database file, when the store is one.
+    sqlite: Option<PathBuf>,
+}
+
+impl baton_server::metrics::Exposition for RuntimeMetrics {
+    fn render(&self, out: &mut String) {
+        use std::fmt::Write;
+        self.executions.render(out);
+        let _ = writeln!(
+            out,
+            "# HELP baton_executions_in_memory Standard executions running in this process's memory.\n\
+             # TYPE baton_executions_in_memory gauge\nbaton_executions_in_memory {}",
+            self.runtime.running()
+        );
+        if let Some(path) = &self.sqlite {
+            // The database and its write-ahead log: what the data folder's store takes on disk.
+            let bytes: u64 = ["", "-wal"]
+                .iter()
+                .filter_map(|suffix| {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    std::fs::metadata(file).ok().map(|m| m.len())
+                })
+                .sum();
+            let _ = writeln!(
+                out,
+                "# HELP baton_store_bytes Bytes the SQLite store takes on disk (database and log).\n\
+                 # TYPE baton_store_bytes gauge\nbaton_store_bytes {bytes}"
+            );
+        }
+    }
 }
 
 /// The store `--store` names: SQLite in the data folder, or a PostgreSQL database (and how to
@@ -374,6 +416,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     ));
     let (store, store_text) = open_store(&args.store, &args.data_dir).await?;
+    let store_text_is_sqlite = store_text.is_none();
     // A store several processes can open: join the nodes on it; this one runs the executions
     // of the partitions that fall to it, and every write for one is fenced.
     let node = match &store_text {
@@ -414,7 +457,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         ownership: node.as_ref().map(|n| n.ownership()),
         max_resident: Some(args.max_resident.max(1)),
+        metrics: args
+            .metrics
+            .then(|| Arc::new(baton_runtime::metrics::Metrics::default())),
     };
+    let execution_metrics = config.metrics.clone();
     let runtime = Runtime::open(store, config)
         .await
         .context("resuming unfinished executions")?;
@@ -477,11 +524,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         )
     );
     let keys = resources.auth.clone().map(Arc::new);
+    let api_metrics = args
+        .metrics
+        .then(|| Arc::new(baton_server::metrics::ApiMetrics::default()));
     let server_config = baton_server::Config {
         account_id: args.account,
         region: args.region,
         body_read_timeout: args.body_read_timeout,
         auth: keys.clone(),
+        api_metrics: api_metrics.clone(),
         ..Default::default()
     };
     // Lambda's API for the configured functions, on the same port.
@@ -496,9 +547,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             action: |_, _| Some("logs:GetLogEvents"),
         },
     );
-    let app = baton_server::app(runtime.clone(), server_config.clone())
+    let mut app = baton_server::app(runtime.clone(), server_config.clone())
         .merge(baton_server::lambda::router(functions, server_config))
         .merge(logs);
+    if let (Some(executions), Some(api)) = (execution_metrics, api_metrics) {
+        let sources: Vec<Arc<dyn baton_server::metrics::Exposition>> = vec![
+            Arc::new(RuntimeMetrics {
+                executions,
+                runtime: runtime.clone(),
+                sqlite: store_text_is_sqlite.then(|| data.join(baton_store_sqlite::DATABASE_FILE)),
+            }),
+            api,
+        ];
+        app = app.merge(baton_server::metrics::router(sources));
+    }
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
     let local_root = integrations.storage().local_root().map(|r| r.to_path_buf());
     let s3_keys = keys.clone();

@@ -186,11 +186,9 @@ pub(crate) async fn start_execution(
         partition,
     };
     let engine = Engine::new(machine, rt.config.limits);
-    let handle = Arc::new(tokio::sync::Mutex::new(Live::new(
-        engine,
-        record.clone(),
-        rt.config.mocks.clone(),
-    )));
+    let mut live = Live::new(engine, record.clone(), rt.config.mocks.clone());
+    live.metrics = rt.config.metrics.clone();
+    let handle = Arc::new(tokio::sync::Mutex::new(live));
     // Registered (and locked) before the commit: a worker or callback that sees the committed
     // rows waits for this step to finish instead of finding no execution.
     let live = handle.clone().lock_owned().await;

@@ -235,6 +235,7 @@ async fn drive(
     let mut timer_at: HashMap<TimerId, Millis> = HashMap::new();
     let mut tasks: JoinSet<(TaskId, TaskResult)> = JoinSet::new();
     let mut mock = crate::mocks::session(rt.config.mocks.as_deref(), &info);
+    let mut tracker = crate::metrics::Tracker::default();
     loop {
         while let Some(event) = queue.pop_front() {
             let effects;
@@ -254,6 +255,15 @@ async fn drive(
                     }
                 }
             };
+            if let Some(metrics) = &rt.config.metrics {
+                // Counted and let go: an Express execution keeps no history otherwise.
+                metrics.observe(
+                    &info.state_machine_arn,
+                    start,
+                    &mut tracker,
+                    &engine.take_history(),
+                );
+            }
             for effect in effects {
                 match effect {
                     Effect::ScheduleTask(request) => {

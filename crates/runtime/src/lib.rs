@@ -26,6 +26,7 @@ mod inbox;
 pub mod integration;
 mod journal;
 mod live;
+pub mod metrics;
 mod mocks;
 pub mod node;
 mod offload;
@@ -69,6 +70,8 @@ pub struct Config {
     /// only for timers, workers or callbacks leave memory until something happens to them.
     /// `None`: no limit.
     pub max_resident: Option<usize>,
+    /// Where executions' events are counted for `GET /metrics`; `None`: not counted.
+    pub metrics: Option<Arc<metrics::Metrics>>,
 }
 
 impl Default for Config {
@@ -84,6 +87,7 @@ impl Default for Config {
             mocks: None,
             ownership: None,
             max_resident: None,
+            metrics: None,
         }
     }
 }

@@ -51,6 +51,9 @@ pub(crate) struct Live {
     mock: Option<baton_mock::MockSession>,
     /// When it last took a step: the executions idle longest leave memory first.
     pub touched: std::time::Instant,
+    /// Where its events are counted (`GET /metrics`); `None` while a journal is replayed.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
+    pub tracker: crate::metrics::Tracker,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -158,6 +161,8 @@ impl Live {
             map_runs: HashMap::new(),
             children: OpenChildren::default(),
             touched: std::time::Instant::now(),
+            metrics: None,
+            tracker: Default::default(),
         }
     }
 
@@ -265,6 +270,14 @@ impl Live {
         let time = event_time(&event);
         let effects = self.engine.apply(event);
         let written = self.engine.take_history();
+        if let Some(metrics) = &self.metrics {
+            metrics.observe(
+                &self.record.state_machine_arn,
+                self.record.start_date,
+                &mut self.tracker,
+                &written,
+            );
+        }
         let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
         self.history_len = self.engine.history_len();
         if !history.is_empty() {

@@ -270,6 +270,8 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     }
     // The replay rewrote the row's fields as it went; the store's row is the current one.
     live.record = stored;
+    // Counted from here on: what the replay wrote was counted when it first happened.
+    live.metrics = rt.config.metrics.clone();
     // A map run a redrive continued was closed and reopened during the replay, which lost
     // track of it: the store's record is the current one.
     if live.engine.status() == baton_engine::Status::Running {

@@ -67,6 +67,7 @@
 pub mod auth;
 mod credential;
 pub mod lambda;
+pub mod metrics;
 mod rpc;
 
 use std::future::Future;
@@ -106,6 +107,8 @@ pub struct Config {
     /// The keys requests must be signed with (`[[auth.keys]]`); `None`: signatures are not
     /// checked and the account comes from the access key id ([`crate::auth`]).
     pub auth: Option<Arc<baton_auth::Keys>>,
+    /// Where API requests are counted (`GET /metrics`); `None`: not counted.
+    pub api_metrics: Option<Arc<metrics::ApiMetrics>>,
 }
 
 impl Default for Config {
@@ -118,6 +121,7 @@ impl Default for Config {
             body_read_timeout: std::time::Duration::from_secs(60),
             body_budget: 256 * 1024 * 1024,
             auth: None,
+            api_metrics: None,
         }
     }
 }

@@ -150,7 +150,7 @@ pub(crate) async fn call(
         uri: &uri,
         headers: &headers,
     };
-    match answer(&shared, &mut ctx, request, body).await {
+    let response = match answer(&shared, &mut ctx, request, body).await {
         Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
         Err(failure) => {
             let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
@@ -178,7 +178,12 @@ pub(crate) async fn call(
             }
             response
         }
+    };
+    if let Some(metrics) = &shared.config.api_metrics {
+        let name = operation(&headers).map_or("unknown", |op| op.name());
+        metrics.count(name, response.status().as_u16());
     }
+    response
 }
 
 /// The head of the request being answered.
