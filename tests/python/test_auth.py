@@ -10,6 +10,9 @@ they expire; one account's resources are invisible to another's key; a key limit
 import datetime
 import json
 import os
+import pathlib
+import shutil
+import subprocess
 import sys
 import textwrap
 import time
@@ -332,3 +335,23 @@ def test_processes_call_back_with_a_key_of_their_executions_account(keyed_server
     # And that key works nowhere else: guessing its secret is refused.
     guessed = client(keyed_server, "stepfunctions", (key_id, "baton", ADMIN[2]))
     assert refused(guessed.list_state_machines)[0] == "InvalidSignatureException"
+
+
+def test_the_javascript_sdk_signs_for_the_s3_endpoint(keyed_server):
+    """`tests/js/s3_signed.mjs`: the AWS SDK for JavaScript v3's S3 client and presigner."""
+    js = pathlib.Path(__file__).resolve().parent.parent / "js"
+    node = shutil.which("node")
+    missing = ("node is not installed" if not node else
+               None if (js / "node_modules" / "@aws-sdk" / "client-s3").is_dir()
+               else f"{js}/node_modules is missing (cd tests/js && npm ci)")
+    if missing:
+        if os.environ.get("BATON_CI_STRICT") == "1":
+            pytest.fail(f"{missing} (BATON_CI_STRICT=1 forbids skips)")
+        pytest.skip(missing)
+    s3 = client(keyed_server, "s3", ADMIN)
+    bucket = unique("js")
+    s3.create_bucket(Bucket=bucket)
+    done = subprocess.run([node, str(js / "s3_signed.mjs"), keyed_server.s3_endpoint, ADMIN[0],
+                           ADMIN[1], bucket], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert s3.get_object(Bucket=bucket, Key="js/hello.txt")["Body"].read() == b"hello from js"
