@@ -128,6 +128,10 @@ pub struct ServeArgs {
     /// shows the times things happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
     wait_time_scale: f64,
+    /// Delete closed executions (and their histories) this many days after they closed, in
+    /// the background; fractions allowed. AWS keeps them 90 days. Default: kept.
+    #[arg(long, value_name = "DAYS", env = "BATON_RETENTION_DAYS", value_parser = days)]
+    retention_days: Option<Duration>,
     /// Count what executions and requests do and answer `GET /metrics` (Prometheus' text
     /// format, no signature needed): Step Functions' CloudWatch metrics per state machine,
     /// activity, Lambda function and service integration, and Baton's own.
@@ -215,6 +219,18 @@ async fn open_store(
         "--store (BATON_STORE) is neither `sqlite` nor a PostgreSQL URL \
          (postgres://USER:PASSWORD@HOST:PORT/DATABASE)"
     )
+}
+
+/// A positive number of days, fractions allowed.
+fn days(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of days"))?;
+    match Duration::try_from_secs_f64(value * 86_400.0) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(format!("{text:?} must be more than zero days")),
+    }
 }
 
 /// A share of a duration: a finite number, zero or more.
@@ -460,6 +476,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics: args
             .metrics
             .then(|| Arc::new(baton_runtime::metrics::Metrics::default())),
+        retention: args.retention_days,
     };
     let execution_metrics = config.metrics.clone();
     let runtime = Runtime::open(store, config)
@@ -469,6 +486,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(node) = &mut node {
         node.run(runtime.clone());
     }
+
     // Nested executions (`states:startExecution`) start their children on this runtime; it
     // can only be handed over now that it exists. Weak: the runtime owns the integrations.
     let service: Arc<dyn baton_api::StepFunctions> = runtime.clone();

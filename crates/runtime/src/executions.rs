@@ -326,7 +326,11 @@ pub(crate) async fn start_sync_execution(
 /// The execution `arn` for a read that may lag (`DescribeExecution`, AWS's "eventually
 /// consistent"): as it ended here lately (see [`crate::finished`]), else as stored.
 async fn described(rt: &Runtime, arn: &str) -> Result<Arc<store::Execution>, ApiError> {
-    let fresh = rt.ownership.is_shared().then_some(crate::MACHINE_TTL);
+    // Another node may redrive it; retention deletes it once it is older than the retention.
+    let fresh = match (rt.ownership.is_shared(), rt.config.retention) {
+        (true, _) => Some(crate::MACHINE_TTL),
+        (false, keep) => keep,
+    };
     if let Some(e) = rt.finished.get(arn, fresh) {
         return Ok(e);
     }

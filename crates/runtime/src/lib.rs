@@ -34,6 +34,7 @@ pub mod parameters;
 pub mod partitions;
 mod recovery;
 mod resolve;
+mod retention;
 mod sdk_parameters;
 mod service;
 mod tasks;
@@ -72,6 +73,9 @@ pub struct Config {
     pub max_resident: Option<usize>,
     /// Where executions' events are counted for `GET /metrics`; `None`: not counted.
     pub metrics: Option<Arc<metrics::Metrics>>,
+    /// How long closed executions are kept before they and their histories are deleted
+    /// ([`retention`]); `None`: kept.
+    pub retention: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -88,6 +92,7 @@ impl Default for Config {
             ownership: None,
             max_resident: None,
             metrics: None,
+            retention: None,
         }
     }
 }
@@ -151,6 +156,13 @@ impl Runtime {
         timers::spawn(&runtime);
         if let Some(max) = runtime.config.max_resident {
             runtime.spawn_evictor(max);
+        }
+        if let Some(keep) = runtime.config.retention {
+            tokio::spawn(retention::run(
+                runtime.store.clone(),
+                keep,
+                runtime.stopping.subscribe(),
+            ));
         }
         if runtime.ownership.is_shared() {
             inbox::spawn(&runtime);

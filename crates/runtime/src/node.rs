@@ -511,6 +511,11 @@ impl Store for Fenced {
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.inner.unfinished_executions().await
     }
+    /// Unfenced: it deletes only closed executions, which no node steps any more, and checks
+    /// that they are closed in the statement that deletes them.
+    async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
+        self.inner.purge_closed(stopped_before, limit).await
+    }
     async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {
         self.inner.unfinished_executions_in(partitions).await
     }

@@ -24,6 +24,7 @@ mod columnar;
 mod membership;
 mod notify;
 mod read;
+mod retention;
 mod rows;
 mod schema;
 #[cfg(feature = "testing")]
@@ -596,6 +597,11 @@ impl Store for PgStore {
 
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.pooled(move |c| async move { read::unfinished_executions(&c).await })
+            .await
+    }
+
+    async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
+        self.pooled(move |c| retention::purge(c, stopped_before, limit))
             .await
     }
 

@@ -27,6 +27,7 @@ mod checkpoint;
 mod lock;
 mod membership;
 mod read;
+mod retention;
 mod rows;
 mod schema;
 mod writer;
@@ -490,6 +491,11 @@ impl Store for SqliteStore {
 
     async fn unfinished_executions(&self) -> Result<Vec<Execution>> {
         self.read(read::unfinished_executions).await
+    }
+
+    async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
+        self.control(move |c| retention::purge(c, stopped_before, limit))
+            .await
     }
 
     async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {

@@ -35,6 +35,13 @@ pub trait Store: Membership + Send + Sync + 'static {
         now: Millis,
     ) -> Result<Option<Task>>;
 
+    /// Retention: deletes at most `limit` closed executions (SUCCEEDED, FAILED, TIMED_OUT,
+    /// ABORTED) that stopped before `stopped_before`, with their history, journal, tasks,
+    /// timers and map runs, oldest first and a few per transaction, so writers wait little;
+    /// answers how many went. Running executions, and those that stopped since, stay. A caller
+    /// calls again while it gets `limit`.
+    async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize>;
+
     async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>>;
 
     /// The scope's state machines by name, as `ListStateMachines` orders them.

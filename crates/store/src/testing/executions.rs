@@ -56,7 +56,99 @@ pub(super) fn cases() -> Vec<Case> {
             name: "map runs: created, updated, listed newest first",
             run: map_runs_lifecycle,
         },
+        Case {
+            name: "retention: closed executions that stopped before the cutoff go, with all that hangs off them",
+            run: retention_purges_closed_executions,
+        },
     ]
+}
+
+/// Everything a purged execution had, as the reads see it: (row, history, journal, tasks, map
+/// runs) present.
+fn traces(s: &Arc<dyn Store>, arn: &str) -> Result<[bool; 5], String> {
+    let first = PageRequest::first(10);
+    Ok([
+        ok("execution", wait(s.execution(arn)))?.is_some(),
+        !ok("history", wait(s.history(arn, false, &first)))?
+            .items
+            .is_empty(),
+        !ok("journal", wait(s.journal(arn)))?.is_empty(),
+        !ok("tasks", wait(s.tasks(arn)))?.is_empty(),
+        !ok("map runs", wait(s.map_runs(arn, &first)))?
+            .items
+            .is_empty(),
+    ])
+}
+
+fn retention_purges_closed_executions(s: &Arc<dyn Store>) -> Outcome {
+    use ExecutionStatus as S;
+    // Started, stopped: two closed before the cutoff (500), one closed after it, one still
+    // running from before it, one started after it.
+    let old = finished(execution("kept", "old", 100), S::Succeeded, 200);
+    let old_failed = finished(execution("kept", "old-failed", 110), S::Failed, 210);
+    let recent = finished(execution("kept", "recent", 150), S::Succeeded, 900);
+    let running = execution("kept", "running", 120);
+    let later = finished(execution("kept", "later", 1000), S::Aborted, 1100);
+    let mut ops = Vec::new();
+    for e in [&old, &old_failed, &recent, &running, &later] {
+        ops.push(Op::CreateExecution(e.clone()));
+        ops.push(Op::AppendHistory {
+            execution_arn: e.arn.clone(),
+            events: events(1..=3),
+        });
+        ops.push(Op::AppendJournal {
+            execution_arn: e.arn.clone(),
+            entries: entries(1..=2),
+        });
+        ops.push(Op::CreateTask(callback_task(&e.arn, 1, e.start_date)));
+        ops.push(Op::CreateMapRun(map_run(
+            &e.arn,
+            "Map",
+            "kept",
+            e.start_date,
+        )));
+        ops.push(Op::PutTimer(Timer {
+            execution_arn: e.arn.clone(),
+            timer_id: 1,
+            fire_at: e.start_date + 10_000,
+        }));
+    }
+    ok("write", wait(s.commit(batch(ops))))?;
+
+    check_eq!(ok("purge", wait(s.purge_closed(500, 100)))?, 2, "purged");
+    for e in [&old, &old_failed] {
+        check_eq!(traces(s, &e.arn)?, [false; 5], "{} after the purge", e.name);
+    }
+    for e in [&recent, &running, &later] {
+        check_eq!(traces(s, &e.arn)?, [true; 5], "{} after the purge", e.name);
+    }
+    let timers = ok("timers", wait(s.due_timers(i64::MAX, 100)))?;
+    let mut timed: Vec<&str> = timers.iter().map(|t| t.execution_arn.as_str()).collect();
+    timed.sort();
+    let mut expected = vec![
+        recent.arn.as_str(),
+        running.arn.as_str(),
+        later.arn.as_str(),
+    ];
+    expected.sort();
+    check_eq!(timed, expected, "timers left");
+    check_eq!(ok("purge", wait(s.purge_closed(500, 100)))?, 0, "again");
+
+    // A limit is kept; an execution started at the cutoff is not looked at.
+    check_eq!(
+        ok("purge", wait(s.purge_closed(1000, 1)))?,
+        1,
+        "one at most"
+    );
+    check_eq!(traces(s, &recent.arn)?, [false; 5], "recent, purged");
+    check_eq!(
+        ok("purge", wait(s.purge_closed(1000, 100)))?,
+        0,
+        "nothing more"
+    );
+    check_eq!(traces(s, &later.arn)?, [true; 5], "later, kept");
+    check_eq!(traces(s, &running.arn)?, [true; 5], "running, kept");
+    Ok(())
 }
 
 fn execution_create_get_update(s: &Arc<dyn Store>) -> Outcome {
