@@ -213,7 +213,6 @@ async fn answer(
     if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
         return Err(Failure::TooLarge);
     }
-    // Held until the answer is made: the body and what is decoded from it live that long.
     let keys = shared.config.auth.as_deref();
     let claim = match keys {
         Some(keys) => {
@@ -221,6 +220,7 @@ async fn answer(
         }
         None => None,
     };
+    // Held until the answer is made: the body and what is decoded from it live that long.
     let _room = shared.in_flight.reserve(declared).ok_or(Failure::Busy)?;
     let body_read_timeout = shared.config.body_read_timeout;
     let body = tokio::time::timeout(body_read_timeout, read_body(body))
