@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// the background; fractions allowed. AWS keeps them 90 days. Default: kept.
     #[arg(long, value_name = "DAYS", env = "BATON_RETENTION_DAYS", value_parser = days)]
     retention_days: Option<Duration>,
+    /// How the log on stderr is written: `text` lines for people, or `json`, one object per
+    /// line. Levels and targets from `RUST_LOG`.
+    #[arg(long, value_enum, env = "BATON_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     /// Count what executions and requests do and answer `GET /metrics` (Prometheus' text
     /// format, no signature needed): Step Functions' CloudWatch metrics per state machine,
     /// activity, Lambda function and service integration, and Baton's own.
@@ -361,22 +365,36 @@ impl ServeArgs {
     }
 }
 
-/// The log: lines on stderr, filtered by `RUST_LOG` (tracing-subscriber's `EnvFilter` syntax);
-/// without it, Baton's own crates at `info` and everything else at `warn`.
-fn install_log() {
+/// How `baton serve` writes its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people: time, level, target, message, fields.
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `target`, `fields`…), for a log
+    /// collector.
+    Json,
+}
+
+/// The log: lines on stderr in `format`, filtered by `RUST_LOG` (tracing-subscriber's
+/// `EnvFilter` syntax); without it, Baton's own crates at `info` and everything else at `warn`.
+fn install_log(format: LogFormat) {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,baton=info"));
     // A second `serve` in the same process (tests) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
 }
 
 pub fn main(args: ServeArgs) -> anyhow::Result<u8> {
-    install_log();
+    install_log(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
