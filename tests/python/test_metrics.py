@@ -85,9 +85,13 @@ def test_cloudwatch_metrics_count_what_executions_did(metered):
         assert wait_for_end(sfn, arn)["status"] == "FAILED"
         assert sfn.start_sync_execution(stateMachineArn=express)["status"] == "SUCCEEDED"
     napping = sfn.start_execution(stateMachineArn=waiting)["executionArn"]
+    job = sfn.start_execution(stateMachineArn=worked, input='{"n": 1}')["executionArn"]
+    # One execution on its Wait, one activity task waiting for a worker.
+    waiting_now = scrape(metered.endpoint)
+    assert value(waiting_now, "baton_timers_pending") == 1
+    assert value(waiting_now, "baton_tasks_open") == 1
     sfn.stop_execution(executionArn=napping)
     assert wait_for_end(sfn, napping)["status"] == "ABORTED"
-    job = sfn.start_execution(stateMachineArn=worked, input='{"n": 1}')["executionArn"]
     task = sfn.get_activity_task(activityArn=activity, workerName="w")
     sfn.send_task_success(taskToken=task["taskToken"], output='{"done": true}')
     assert wait_for_end(sfn, job)["status"] == "SUCCEEDED"
@@ -129,8 +133,12 @@ def test_cloudwatch_metrics_count_what_executions_did(metered):
     assert requests("StartExecution", "200") == 7
     assert requests("StartSyncExecution", "200") == 2
     assert requests("DescribeExecution", "400") == 1
-    assert value(m, "baton_executions_in_memory") >= 0
+    assert value(m, "baton_executions_in_memory") == 0
+    assert value(m, "baton_timers_pending") == 0
+    assert value(m, "baton_tasks_open") == 0
     assert value(m, "baton_store_bytes") > 0
+    commits = value(m, "baton_store_commits_total")
+    assert 0 < commits <= value(m, "baton_store_batches_total")
 
 
 def test_without_metrics_there_is_no_page(endpoint):

@@ -166,36 +166,65 @@ pub struct ServeArgs {
 struct RuntimeMetrics {
     executions: Arc<baton_runtime::metrics::Metrics>,
     runtime: Arc<Runtime>,
-    /// The SQLite database file, when the store is one.
-    sqlite: Option<PathBuf>,
 }
 
+#[async_trait::async_trait]
 impl baton_server::metrics::Exposition for RuntimeMetrics {
-    fn render(&self, out: &mut String) {
+    async fn render(&self, out: &mut String) {
         use std::fmt::Write;
         self.executions.render(out);
-        let _ = writeln!(
-            out,
-            "# HELP baton_executions_in_memory Standard executions running in this process's memory.\n\
-             # TYPE baton_executions_in_memory gauge\nbaton_executions_in_memory {}",
-            self.runtime.running()
+        let mut gauge = |name: &str, help: &str, kind: &str, value: Option<u64>| {
+            if let Some(value) = value {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+                );
+            }
+        };
+        gauge(
+            "baton_executions_in_memory",
+            "Standard executions running in this process's memory.",
+            "gauge",
+            Some(self.runtime.running() as u64),
         );
-        if let Some(path) = &self.sqlite {
-            // The database and its write-ahead log: what the data folder's store takes on disk.
-            let bytes: u64 = ["", "-wal"]
-                .iter()
-                .filter_map(|suffix| {
-                    let mut file = path.clone().into_os_string();
-                    file.push(suffix);
-                    std::fs::metadata(file).ok().map(|m| m.len())
-                })
-                .sum();
-            let _ = writeln!(
-                out,
-                "# HELP baton_store_bytes Bytes the SQLite store takes on disk (database and log).\n\
-                 # TYPE baton_store_bytes gauge\nbaton_store_bytes {bytes}"
-            );
-        }
+        // Read when scraped; a store that cannot answer leaves its lines out.
+        let store = match self.runtime.store().gauges().await {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!("metrics: the store's gauges: {e}");
+                baton_store::StoreGauges::default()
+            }
+        };
+        gauge(
+            "baton_timers_pending",
+            "Timers waiting to fire (Wait states, retries, timeouts).",
+            "gauge",
+            store.timers,
+        );
+        gauge(
+            "baton_tasks_open",
+            "Activity and callback tasks scheduled or started and not closed.",
+            "gauge",
+            store.open_tasks,
+        );
+        gauge(
+            "baton_store_bytes",
+            "Bytes the store takes: the SQLite files, or the PostgreSQL database.",
+            "gauge",
+            store.bytes,
+        );
+        gauge(
+            "baton_store_commits_total",
+            "Transactions the store's writers committed.",
+            "counter",
+            store.commits,
+        );
+        gauge(
+            "baton_store_batches_total",
+            "Batches those transactions carried (over commits: the group commit's size).",
+            "counter",
+            store.batches,
+        );
     }
 }
 
@@ -450,7 +479,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
     ));
     let (store, store_text) = open_store(&args.store, &args.data_dir).await?;
-    let store_text_is_sqlite = store_text.is_none();
     // A store several processes can open: join the nodes on it; this one runs the executions
     // of the partitions that fall to it, and every write for one is fenced.
     let node = match &store_text {
@@ -591,7 +619,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Arc::new(RuntimeMetrics {
                 executions,
                 runtime: runtime.clone(),
-                sqlite: store_text_is_sqlite.then(|| data.join(baton_store_sqlite::DATABASE_FILE)),
             }),
             api,
         ];

@@ -516,6 +516,9 @@ impl Store for Fenced {
     async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
         self.inner.purge_closed(stopped_before, limit).await
     }
+    async fn gauges(&self) -> Result<baton_store::StoreGauges> {
+        self.inner.gauges().await
+    }
     async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {
         self.inner.unfinished_executions_in(partitions).await
     }

@@ -16,8 +16,9 @@ use axum::Router;
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Whatever renders metrics: the runtime's, the store's, these.
+#[async_trait::async_trait]
 pub trait Exposition: Send + Sync + 'static {
-    fn render(&self, out: &mut String);
+    async fn render(&self, out: &mut String);
 }
 
 /// Requests to the Step Functions API, by operation (`unknown` for a target that names none)
@@ -49,8 +50,9 @@ impl ApiMetrics {
     }
 }
 
+#[async_trait::async_trait]
 impl Exposition for ApiMetrics {
-    fn render(&self, out: &mut String) {
+    async fn render(&self, out: &mut String) {
         let counts = self
             .counts
             .lock()
@@ -80,7 +82,7 @@ pub fn router(sources: Vec<Arc<dyn Exposition>>) -> Router {
             async move {
                 let mut out = String::with_capacity(16 * 1024);
                 for source in sources.iter() {
-                    source.render(&mut out);
+                    source.render(&mut out).await;
                 }
                 let mut response = out.into_response();
                 response

@@ -43,7 +43,7 @@ use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
     InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
     Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
-    Store, Tag, Task, Timer, WriteBatch,
+    Store, StoreGauges, Tag, Task, Timer, WriteBatch,
 };
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot};
@@ -603,6 +603,30 @@ impl Store for PgStore {
     async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
         self.pooled(move |c| retention::purge(c, stopped_before, limit))
             .await
+    }
+
+    async fn gauges(&self) -> Result<StoreGauges> {
+        let stats = self.writer_stats();
+        self.pooled(move |c| async move {
+            let row = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM timers), \
+                     (SELECT count(*) FROM tasks WHERE status <> 'CLOSED'), \
+                     pg_database_size(current_database())",
+                    &[],
+                )
+                .await
+                .map_err(rows::backend)?;
+            let n = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+            Ok(StoreGauges {
+                timers: Some(n(0)),
+                open_tasks: Some(n(1)),
+                bytes: Some(n(2)),
+                commits: Some(stats.groups),
+                batches: Some(stats.requests),
+            })
+        })
+        .await
     }
 
     async fn unfinished_executions_in(&self, partitions: &[u32]) -> Result<Vec<Execution>> {

@@ -43,7 +43,7 @@ use baton_store::{
     Activity, AliasesOf, Error, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord,
     InboxEntry, JournalEntry, MapRun, Membership, Millis, Page, PageRequest, PartitionOwner,
     Result, Scope, StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion,
-    Store, Tag, Task, Timer, WriteBatch,
+    Store, StoreGauges, Tag, Task, Timer, WriteBatch,
 };
 use crossbeam_channel::unbounded;
 use rusqlite::{Connection, OpenFlags};
@@ -496,6 +496,39 @@ impl Store for SqliteStore {
     async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize> {
         self.control(move |c| retention::purge(c, stopped_before, limit))
             .await
+    }
+
+    async fn gauges(&self) -> Result<StoreGauges> {
+        let (timers, open_tasks) = self
+            .read(|c| {
+                let count = |sql: &str| {
+                    c.query_row(sql, [], |row| row.get::<_, i64>(0))
+                        .map(|n| u64::try_from(n).unwrap_or(0))
+                        .map_err(backend)
+                };
+                Ok((
+                    count("SELECT count(*) FROM timers")?,
+                    count("SELECT count(*) FROM tasks WHERE status <> 'CLOSED'")?,
+                ))
+            })
+            .await?;
+        // The database and its write-ahead log.
+        let bytes = ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                let mut file = self.path.clone().into_os_string();
+                file.push(suffix);
+                std::fs::metadata(file).ok().map(|m| m.len())
+            })
+            .sum();
+        let stats = self.writer_stats();
+        Ok(StoreGauges {
+            timers: Some(timers),
+            open_tasks: Some(open_tasks),
+            bytes: Some(bytes),
+            commits: Some(stats.groups),
+            batches: Some(stats.requests),
+        })
     }
 
     async fn inbox(&self, partitions: &[u32], limit: usize) -> Result<Vec<InboxEntry>> {

@@ -33,7 +33,7 @@ pub use membership::{
 };
 pub use names::{ExecutionStatus, MachineStatus, MachineType, MapRunStatus, TaskKind, TaskStatus};
 pub use page::{Cursor, CursorReader, Page, PageRequest, PageToken};
-pub use store::Store;
+pub use store::{Store, StoreGauges};
 
 /// Milliseconds since the Unix epoch, as the engine counts time.
 pub type Millis = i64;

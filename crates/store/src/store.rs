@@ -9,6 +9,21 @@ use crate::{
     WriteBatch,
 };
 
+/// What a store holds and has done, as `GET /metrics` shows it ([`Store::gauges`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreGauges {
+    /// Timers waiting to fire (Wait states, retries, timeouts).
+    pub timers: Option<u64>,
+    /// Tasks scheduled or started and not yet closed (activities, callbacks).
+    pub open_tasks: Option<u64>,
+    /// Bytes the store takes: the SQLite files, or the PostgreSQL database.
+    pub bytes: Option<u64>,
+    /// Transactions the writers committed since the store was opened, and the batches they
+    /// carried (their ratio is the group commit's size).
+    pub commits: Option<u64>,
+    pub batches: Option<u64>,
+}
+
 /// A persistence backend.
 ///
 /// Every method is async (a boxed future, so the trait stays object-safe and the runtime can
@@ -41,6 +56,12 @@ pub trait Store: Membership + Send + Sync + 'static {
     /// answers how many went. Running executions, and those that stopped since, stay. A caller
     /// calls again while it gets `limit`.
     async fn purge_closed(&self, stopped_before: Millis, limit: usize) -> Result<usize>;
+
+    /// What the store holds and has done, for `GET /metrics`: read when asked, never kept
+    /// up to date. The default knows nothing.
+    async fn gauges(&self) -> Result<StoreGauges> {
+        Ok(StoreGauges::default())
+    }
 
     async fn state_machine(&self, arn: &str) -> Result<Option<StateMachine>>;
 

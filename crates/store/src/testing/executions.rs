@@ -60,7 +60,46 @@ pub(super) fn cases() -> Vec<Case> {
             name: "retention: closed executions that stopped before the cutoff go, with all that hangs off them",
             run: retention_purges_closed_executions,
         },
+        Case {
+            name: "gauges: pending timers, open tasks, bytes and commits as the store holds them",
+            run: gauges_count_what_is_held,
+        },
     ]
+}
+
+fn gauges_count_what_is_held(s: &Arc<dyn Store>) -> Outcome {
+    let e = execution("gauged", "e", 1);
+    let mut closed = callback_task(&e.arn, 3, 1);
+    closed.status = crate::TaskStatus::Closed;
+    ok(
+        "write",
+        wait(s.commit(batch([
+            Op::CreateExecution(e.clone()),
+            Op::PutTimer(Timer {
+                execution_arn: e.arn.clone(),
+                timer_id: 1,
+                fire_at: 10,
+            }),
+            Op::PutTimer(Timer {
+                execution_arn: e.arn.clone(),
+                timer_id: 2,
+                fire_at: 20,
+            }),
+            Op::CreateTask(callback_task(&e.arn, 1, 1)),
+            Op::CreateTask(closed),
+        ]))),
+    )?;
+    let g = ok("gauges", wait(s.gauges()))?;
+    check_eq!(g.timers, Some(2), "timers");
+    check_eq!(g.open_tasks, Some(1), "open tasks");
+    check!(g.bytes.is_some_and(|b| b > 0), "bytes: {:?}", g.bytes);
+    check!(
+        g.commits.is_some_and(|c| c >= 1) && g.batches >= g.commits,
+        "commits {:?}, batches {:?}",
+        g.commits,
+        g.batches
+    );
+    Ok(())
 }
 
 /// Everything a purged execution had, as the reads see it: (row, history, journal, tasks, map
