@@ -122,8 +122,16 @@ impl Pool {
             return Err(Refusal::Start("the function's pool is closed".into()));
         };
         let warm = loop {
-            // The most recently used first: its caches are the warmest.
-            let Some(mut s) = lock(&self.idle).pop() else {
+            // The most recently used first: its caches are the warmest. Only a process started
+            // with this invocation's SDK environment (its account's credentials, its region):
+            // as on Lambda, a sandbox serves one account and region.
+            let taken = {
+                let mut idle = lock(&self.idle);
+                idle.iter()
+                    .rposition(|s| s.sdk_env == invoke.sdk_env)
+                    .map(|at| idle.remove(at))
+            };
+            let Some(mut s) = taken else {
                 break None;
             };
             // One that ended while idle is not handed an invocation.
@@ -196,6 +204,8 @@ struct Sandbox {
     server: tokio::task::JoinHandle<()>,
     output: Arc<Output>,
     last_used: Instant,
+    /// The SDK environment it was started with (see [`Pool::invoke`]).
+    sdk_env: BTreeMap<String, String>,
 }
 
 impl Drop for Sandbox {
@@ -267,6 +277,7 @@ impl Sandbox {
             server,
             output,
             last_used: Instant::now(),
+            sdk_env: sdk_env.clone(),
         })
     }
 

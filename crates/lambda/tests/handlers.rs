@@ -85,15 +85,26 @@ impl Fixture {
 }
 
 async fn call(pool: &Pool, event: Value) -> Reply {
+    call_as(pool, "111111111111", event).await
+}
+
+/// The SDK environment an execution of `account` gives its functions.
+fn sdk_env(account: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("AWS_REGION".to_string(), "eu-west-1".to_string()),
+        ("AWS_ENDPOINT_URL".to_string(), "http://sdk".to_string()),
+        ("AWS_ACCESS_KEY_ID".to_string(), account.to_string()),
+    ])
+}
+
+/// An invocation from an execution of `account`: its SDK environment carries that account's
+/// key.
+async fn call_as(pool: &Pool, account: &str, event: Value) -> Reply {
     pool.invoke(Invoke {
         request_id: uuid::Uuid::new_v4().to_string(),
         event: event.to_string().into_bytes().into(),
-        invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
-        sdk_env: BTreeMap::from([
-            ("AWS_REGION".to_string(), "eu-west-1".to_string()),
-            ("AWS_ENDPOINT_URL".to_string(), "http://sdk".to_string()),
-            ("AWS_ACCESS_KEY_ID".to_string(), "111111111111".to_string()),
-        ]),
+        invoked_arn: format!("arn:aws:lambda:eu-west-1:{account}:function:fn"),
+        sdk_env: sdk_env(account),
         client_context: None,
         cognito_identity: None,
     })
@@ -382,7 +393,7 @@ async fn node_crash_mid_invocation_is_an_exit_error_and_the_process_is_replaced(
             request_id: request_id.clone(),
             event: br#"{"crash": true}"#.to_vec().into(),
             invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
-            sdk_env: BTreeMap::new(),
+            sdk_env: sdk_env("111111111111"),
             client_context: None,
             cognito_identity: None,
         })
@@ -437,6 +448,31 @@ exports.handler = async (e) => {
     assert_eq!(total, 6);
     assert!(pids.len() <= 2, "at most 2 processes: {pids:?}");
     assert!(pool.idle_pids().len() <= 2);
+}
+
+#[tokio::test]
+async fn a_warm_process_serves_only_the_account_it_was_started_for() {
+    if !have("node") {
+        return;
+    }
+    let f = fixture(&[(
+        "who.js",
+        "exports.handler = async () => ({ pid: process.pid, key: process.env.AWS_ACCESS_KEY_ID });",
+    )]);
+    let pool = f.pool("nodejs20.x", "who.handler", 4, 10);
+    let a = json_of(&call_as(&pool, "111111111111", json!({})).await);
+    let b = json_of(&call_as(&pool, "222222222222", json!({})).await);
+    let a_again = json_of(&call_as(&pool, "111111111111", json!({})).await);
+    assert_eq!(a["key"], "111111111111");
+    assert_eq!(
+        b["key"], "222222222222",
+        "another account's process, with its key"
+    );
+    assert_ne!(a["pid"], b["pid"]);
+    assert_eq!(
+        a_again["pid"], a["pid"],
+        "the first account's warm process again"
+    );
 }
 
 #[tokio::test]
@@ -697,7 +733,7 @@ while True:
             request_id: "req-1".into(),
             event: br#"{"a": 1}"#.to_vec().into(),
             invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn:live".into(),
-            sdk_env: BTreeMap::new(),
+            sdk_env: sdk_env("111111111111"),
             client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
             cognito_identity: None,
         })
@@ -756,7 +792,7 @@ async fn node_large_events_and_client_context() {
                 request_id: uuid::Uuid::new_v4().to_string(),
                 event: json!({ "text": text }).to_string().into_bytes().into(),
                 invoked_arn: "arn:aws:lambda:eu-west-1:111111111111:function:fn".into(),
-                sdk_env: BTreeMap::new(),
+                sdk_env: sdk_env("111111111111"),
                 client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
                 cognito_identity: None,
             })
