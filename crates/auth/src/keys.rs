@@ -244,6 +244,20 @@ impl Principal {
             .any(|p| wildcard_match(p.as_bytes(), action.as_bytes()))
     }
 
+    /// `Ok` when the key may perform `<service>:<name>`, else [`Principal::denied`]; the
+    /// action's name is only put together for a key limited to some actions.
+    pub fn may(&self, service: &str, name: &str) -> Result<(), Refusal> {
+        if self.actions.is_none() {
+            return Ok(());
+        }
+        let action = format!("{service}:{name}");
+        if self.allows(&action) {
+            Ok(())
+        } else {
+            Err(self.denied(&action))
+        }
+    }
+
     /// `AccessDeniedException` for `action`, in IAM's words ("User: <arn> is not authorized to
     /// perform: <action> because no identity-based policy allows the <action> action").
     pub fn denied(&self, action: &str) -> Refusal {
@@ -294,8 +308,7 @@ impl Keys {
 
     fn process_secret_of(&self, id: &str) -> String {
         let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.process_secret);
-        let tag = aws_lc_rs::hmac::sign(&key, id.as_bytes());
-        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        sigv4::hex(aws_lc_rs::hmac::sign(&key, id.as_bytes()).as_ref())
     }
 
     /// The configured key `access_key_id`, or the process key it names.

@@ -118,10 +118,15 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .layer(axum::middleware::map_response(protect))
 }
 
+/// The largest body `POST /console/api/graph` reads: 2 MiB (axum's default for a body read
+/// whole), room for the largest definition AWS takes (1 MiB) written out as JSON text.
+pub const API_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
 /// The console's own endpoint beyond the Step Functions API: `POST /console/api/graph`.
 pub fn api_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/console/api/graph", post(graph))
+        .layer(axum::extract::DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(axum::middleware::map_response(protect))
 }
 

@@ -1,7 +1,7 @@
 //! Retention (`baton serve --retention-days`): closed executions and their histories deleted
-//! once they have been closed longer than the retention, as AWS deletes them after 90 days
-//! ("Step Functions service quotas": "Maximum time Step Functions keeps a closed execution's
-//! history in the service: 90 days"). A background task asks the store to purge, a thousand at
+//! once they have been closed longer than the retention, as AWS keeps a closed execution and its
+//! history for 90 days (the execution quotas of "Step Functions service quotas"). A background
+//! task asks the store to purge, a thousand at
 //! a time in short transactions, so writers never wait long; nothing is locked in memory.
 
 use std::sync::Arc;

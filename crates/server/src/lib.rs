@@ -149,7 +149,7 @@ pub fn app(service: Arc<dyn StepFunctions>, config: Config) -> Router {
         auth::Guard {
             service: "states",
             dialect: auth::Dialect::AwsJson,
-            body_limit: BODY_LIMIT,
+            body_limit: baton_console::API_BODY_LIMIT,
             action: |_, _| None,
         },
     ))

@@ -149,7 +149,9 @@ pub(crate) async fn call(
         method: &method,
         uri: &uri,
         headers: &headers,
+        operation: operation(&headers),
     };
+    let counted = request.operation.as_ref().map_or("unknown", |op| op.name());
     let response = match answer(&shared, &mut ctx, request, body).await {
         Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
         Err(failure) => {
@@ -180,8 +182,7 @@ pub(crate) async fn call(
         }
     };
     if let Some(metrics) = &shared.config.api_metrics {
-        let name = operation(&headers).map_or("unknown", |op| op.name());
-        metrics.count(name, response.status().as_u16());
+        metrics.count(counted, response.status().as_u16());
     }
     response
 }
@@ -191,6 +192,8 @@ struct Arrived<'a> {
     method: &'a Method,
     uri: &'a Uri,
     headers: &'a HeaderMap,
+    /// What `X-Amz-Target` names, read once.
+    operation: Result<Operation, ApiError>,
 }
 
 /// The response body of a call, or why there is none. The size limit is checked first (it is
@@ -242,12 +245,11 @@ async fn answer(
         _ => None,
     };
     let service = shared.service.as_ref();
-    let operation = operation(headers)?;
+    let operation = request.operation?;
     if let Some(principal) = principal {
-        let action = format!("{SIGNING_NAME}:{}", operation.name());
-        if !principal.allows(&action) {
-            return Err(Failure::Refused(principal.denied(&action)));
-        }
+        principal
+            .may(SIGNING_NAME, operation.name())
+            .map_err(Failure::Refused)?;
         ctx.account_id = principal.account;
         if credential::is_region(&principal.region) {
             ctx.region = principal.region;
