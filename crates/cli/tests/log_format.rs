@@ -21,11 +21,10 @@ fn json_lines_for_a_log_collector() {
         .spawn()
         .expect("baton serve starts");
     let stdout = child.stdout.take().expect("stdout");
-    let first = BufReader::new(stdout)
-        .lines()
-        .next()
-        .expect("a line")
-        .expect("readable");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    // Read to the end: a server whose stdout is closed dies on its next line.
+    std::thread::spawn(move || for _ in lines {});
     let endpoint = first
         .strip_prefix("baton: listening on http://")
         .expect("the address")
