@@ -139,6 +139,11 @@ def test_cloudwatch_metrics_count_what_executions_did(metered):
     assert value(m, "baton_store_bytes") > 0
     commits = value(m, "baton_store_commits_total")
     assert 0 < commits <= value(m, "baton_store_batches_total")
+    # Read in the same scrape, a commit in flight may be counted but not yet timed.
+    timed = value(m, "baton_store_commit_seconds_count")
+    assert 0 < timed <= commits
+    assert value(m, "baton_store_commit_seconds_bucket", le="+Inf") == timed
+    assert 0 < value(m, "baton_store_commit_batches_count") <= commits
 
 
 def test_without_metrics_there_is_no_page(endpoint):

@@ -12,6 +12,7 @@ pub mod error;
 pub mod json;
 pub mod model;
 pub mod names;
+mod other;
 pub mod schema;
 mod service;
 mod timestamp;
@@ -19,6 +20,7 @@ mod timestamp;
 pub use context::RequestContext;
 pub use decode::{decode_input, encode_output, validate};
 pub use error::{ApiError, Violation, ViolationValue, Violations};
+pub use other::{JsonService, ServiceError};
 pub use service::{invoke, Operation, OperationInput, StepFunctions};
 pub use timestamp::Timestamp;
 

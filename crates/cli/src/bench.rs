@@ -86,6 +86,14 @@ pub struct BenchArgs {
     /// `[[auth.keys]]` (at --endpoint); without it requests are unsigned.
     #[arg(long, value_name = "ID:SECRET", env = "BATON_BENCH_KEY")]
     key: Option<String>,
+    /// Give the standard and express workloads' machines a `LoggingConfiguration` at this
+    /// level (ALL, ERROR, FATAL), sending their executions' events to a log group bench
+    /// creates on the server (CloudWatch Logs' API).
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// With --log-level: `includeExecutionData` (inputs and outputs in the log events).
+    #[arg(long)]
+    log_data: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +133,8 @@ pub struct Ctx {
     pub duration: Duration,
     /// A prefix that makes this run's machine and execution names unique.
     pub run_id: String,
+    /// The `loggingConfiguration` the standard and express workloads' machines get.
+    pub logging: Option<Value>,
 }
 
 impl Ctx {
@@ -235,10 +245,35 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
         clients: args.clients,
         duration: Duration::from_secs_f64(args.duration),
         run_id: run_id(),
+        logging: None,
     };
     // A server bench started has said it listens; one named by --endpoint should be up.
     let patience = if ctx.server.is_some() { 60 } else { 5 };
     wait_healthy(&ctx.endpoint, Duration::from_secs(patience)).await?;
+    if let Some(level) = &args.log_level {
+        let group = format!("/aws/vendedlogs/states/bench-{}", ctx.run_id);
+        let mut client = Client::new(&ctx.endpoint);
+        let created = client
+            .call_target(
+                "Logs_20140328.CreateLogGroup",
+                json!({ "logGroupName": group }).to_string(),
+            )
+            .await?;
+        if !created.ok() {
+            bail!("CreateLogGroup: {}", created.error_text());
+        }
+        ctx.logging = Some(json!({
+            "level": level.to_uppercase(),
+            "includeExecutionData": args.log_data,
+            "destinations": [{"cloudWatchLogsLogGroup": {
+                "logGroupArn": format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}:*")
+            }}],
+        }));
+        eprintln!(
+            "bench: machines log at {level} (data: {}) to {group}",
+            args.log_data
+        );
+    }
 
     let server_text = match &ctx.server {
         Some(s) if !ctx.others.is_empty() => format!(

@@ -225,6 +225,20 @@ impl baton_server::metrics::Exposition for RuntimeMetrics {
             "counter",
             store.batches,
         );
+        if let Some(h) = &store.commit_seconds {
+            h.render(
+                out,
+                "baton_store_commit_seconds",
+                "How long the store's writers' transactions took, first statement to commit.",
+            );
+        }
+        if let Some(h) = &store.commit_batches {
+            h.render(
+                out,
+                "baton_store_commit_batches",
+                "Batches per transaction (the group commit's size).",
+            );
+        }
     }
 }
 
@@ -504,6 +518,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     let mocks = args.mock_config.as_deref().map(load_mocks).transpose()?;
     let limits = Config::default().limits;
+    // CloudWatch Logs' groups (execution logs), beside the console's task logs (`logs/`).
+    let cloudwatch_dir = args.data_dir.join("cloudwatch-logs");
+    let cloudwatch = baton_logs::Logs::open(&cloudwatch_dir)
+        .with_context(|| format!("opening the log groups in {}", cloudwatch_dir.display()))?;
     let config = Config {
         mocks,
         service_models,
@@ -523,6 +541,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .metrics
             .then(|| Arc::new(baton_runtime::metrics::Metrics::default())),
         retention: args.retention_days,
+        logs: Some(cloudwatch.clone()),
     };
     let execution_metrics = config.metrics.clone();
     let runtime = Runtime::open(store, config)
@@ -572,7 +591,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         println!("baton: joined the nodes on this store: executions run on the node their partition falls to");
     }
-    crate::templates::create(&*runtime, &args.account, &args.region, &stacks).await?;
+    crate::templates::create(
+        &*runtime,
+        Some(&cloudwatch),
+        &args.account,
+        &args.region,
+        &stacks,
+    )
+    .await?;
     println!(
         "{}",
         client_setup(
@@ -597,6 +623,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         body_read_timeout: args.body_read_timeout,
         auth: keys.clone(),
         api_metrics: api_metrics.clone(),
+        services: baton_server::Services(vec![Arc::new(baton_logs::LogsService::new(
+            cloudwatch.clone(),
+        ))]),
         ..Default::default()
     };
     // Lambda's API for the configured functions, on the same port.

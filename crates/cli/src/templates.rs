@@ -237,6 +237,7 @@ impl ServeTemplates {
 /// `region`, and prints what it did and, once, the types it skipped.
 pub async fn create(
     service: &dyn StepFunctions,
+    logs: Option<&baton_logs::Logs>,
     account: &str,
     region: &str,
     stacks: &[Stack],
@@ -248,6 +249,19 @@ pub async fn create(
     };
     let mut all = Stack::default();
     for stack in stacks {
+        // Log groups first: a state machine's `LoggingConfiguration` must find its group.
+        for name in stack.log_groups.iter().filter(|_| logs.is_some()) {
+            let key = baton_logs::GroupKey {
+                account: account.to_string(),
+                region: region.to_string(),
+                name: name.clone(),
+            };
+            match logs.map(|l| l.create_group(&key)) {
+                Some(Ok(())) => println!("baton: log group {name}"),
+                Some(Err(baton_logs::Error::GroupExists)) | None => {}
+                Some(Err(e)) => anyhow::bail!("log group {name}: {e:?}"),
+            }
+        }
         for line in apply(service, &ctx, stack).await? {
             println!("baton: {line}");
         }

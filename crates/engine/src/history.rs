@@ -340,6 +340,32 @@ impl HistoryEvent {
         Value::Object(out)
     }
 
+    /// The event's details object as Step Functions logs it to CloudWatch Logs (`details`):
+    /// without execution data the input, output, parameters and assigned variables are left
+    /// out together with their `*Details` markers, as AWS logs them (`ExecutionStarted` then
+    /// carries only `roleArn`, `ExecutionSucceeded` an empty object).
+    pub fn log_details(&self, include_data: bool) -> Value {
+        let mut details = self
+            .details_json(include_data)
+            .map_or_else(|| Value::Object(Map::new()), |(_, d)| d);
+        if !include_data {
+            if let Value::Object(m) = &mut details {
+                for key in [
+                    "input",
+                    "inputDetails",
+                    "output",
+                    "outputDetails",
+                    "parameters",
+                    "assignedVariables",
+                    "assignedVariablesDetails",
+                ] {
+                    m.remove(key);
+                }
+            }
+        }
+        details
+    }
+
     fn details_json(&self, data: bool) -> Option<(&'static str, Value)> {
         use EventDetails as E;
         let text = |s: &String| {

@@ -2,6 +2,7 @@
 //! answers with its result; `StartExecution` on an Express machine runs one in the background
 //! and keeps its summary among the most recent, for `DescribeExecution`.
 
+use crate::execution_log::ExecutionLog;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -61,6 +62,8 @@ struct Prepared {
     engine: Engine,
     info: ExecutionInfo,
     arn: String,
+    /// Where its events are logged: an Express execution's only record (it has no history).
+    log: Option<ExecutionLog>,
 }
 
 fn prepare(
@@ -78,7 +81,14 @@ fn prepare(
     let arn = ExecutionArn::express(&sm, name, uuid::Uuid::new_v4().to_string()).to_string();
     let mut info = engine_info(target, &arn, name, true);
     info.mock_test_case = test_case;
+    let log = ExecutionLog::open(
+        rt.config.logs.as_ref(),
+        target.logging(),
+        &target.machine.name,
+        &arn,
+    );
     Ok(Prepared {
+        log,
         // An Express execution keeps nothing: its distributed Maps' children are not recorded.
         engine: Engine::new(
             machine,
@@ -141,7 +151,12 @@ pub(crate) async fn start(
     input: Value,
     test_case: Option<String>,
 ) -> Result<StartExecutionOutput, ApiError> {
-    let Prepared { engine, info, arn } = prepare(rt, &target, &name, test_case)?;
+    let Prepared {
+        engine,
+        info,
+        arn,
+        log,
+    } = prepare(rt, &target, &name, test_case)?;
     let start = crate::now();
     let input_text = input.to_string();
     rt.express.put(describe_of(
@@ -156,7 +171,7 @@ pub(crate) async fn start(
     let runtime = rt.arc();
     let arn2 = arn.clone();
     tokio::spawn(async move {
-        let outcome = drive(&runtime, engine, info, input, start).await;
+        let outcome = drive(&runtime, engine, info, input, start, log).await;
         let stop = crate::now();
         runtime.express.put(describe_of(
             &target,
@@ -184,9 +199,14 @@ pub(crate) async fn run_sync(
     include_data: bool,
     test_case: Option<String>,
 ) -> Result<StartSyncExecutionOutput, ApiError> {
-    let Prepared { engine, info, arn } = prepare(rt, &target, &name, test_case)?;
+    let Prepared {
+        engine,
+        info,
+        arn,
+        log,
+    } = prepare(rt, &target, &name, test_case)?;
     let start = crate::now();
-    let outcome = drive(rt, engine, info, input, start).await;
+    let outcome = drive(rt, engine, info, input, start, log).await;
     let stop = crate::now();
     let status = match outcome.status {
         Status::Succeeded => SyncExecutionStatus::Succeeded,
@@ -224,6 +244,7 @@ async fn drive(
     info: ExecutionInfo,
     input: Value,
     start: Millis,
+    log: Option<ExecutionLog>,
 ) -> Outcome {
     let mut queue = VecDeque::from([Event::Started {
         info: Box::new(info.clone()),
@@ -255,14 +276,15 @@ async fn drive(
                     }
                 }
             };
-            if let Some(metrics) = &rt.config.metrics {
-                // Counted and let go: an Express execution keeps no history otherwise.
-                metrics.observe(
-                    &info.state_machine_arn,
-                    start,
-                    &mut tracker,
-                    &engine.take_history(),
-                );
+            if rt.config.metrics.is_some() || log.is_some() {
+                // Counted, logged and let go: an Express execution keeps no history otherwise.
+                let written = engine.take_history();
+                if let Some(metrics) = &rt.config.metrics {
+                    metrics.observe(&info.state_machine_arn, start, &mut tracker, &written);
+                }
+                if let Some(log) = &log {
+                    log.write(&written, 0);
+                }
             }
             for effect in effects {
                 match effect {

@@ -18,6 +18,7 @@ pub mod botocore;
 mod children;
 mod control;
 mod definition;
+mod execution_log;
 mod executions;
 mod express;
 mod finished;
@@ -73,6 +74,9 @@ pub struct Config {
     pub max_resident: Option<usize>,
     /// Where executions' events are counted for `GET /metrics`; `None`: not counted.
     pub metrics: Option<Arc<metrics::Metrics>>,
+    /// Where executions log per their `LoggingConfiguration`, and where
+    /// `CreateStateMachine` looks for the log group named; `None`: nothing is logged or checked.
+    pub logs: Option<baton_logs::Logs>,
     /// How long closed executions are kept before they and their histories are deleted
     /// ([`retention`]); `None`: kept.
     pub retention: Option<std::time::Duration>,
@@ -92,6 +96,7 @@ impl Default for Config {
             ownership: None,
             max_resident: None,
             metrics: None,
+            logs: None,
             retention: None,
         }
     }

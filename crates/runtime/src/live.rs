@@ -54,6 +54,9 @@ pub(crate) struct Live {
     /// Where its events are counted (`GET /metrics`); `None` while a journal is replayed.
     pub metrics: Option<Arc<crate::metrics::Metrics>>,
     pub tracker: crate::metrics::Tracker,
+    /// Where its events are logged (its `LoggingConfiguration`); `None` while a journal is
+    /// replayed.
+    pub log: Option<Arc<crate::execution_log::ExecutionLog>>,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -163,6 +166,7 @@ impl Live {
             touched: std::time::Instant::now(),
             metrics: None,
             tracker: Default::default(),
+            log: None,
         }
     }
 
@@ -277,6 +281,9 @@ impl Live {
                 &mut self.tracker,
                 &written,
             );
+        }
+        if let Some(log) = &self.log {
+            log.write(&written, self.record.redrive_count);
         }
         let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
         self.history_len = self.engine.history_len();

@@ -217,6 +217,7 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         .revision(&record.state_machine_arn, &record.revision_id)
         .await?
         .ok_or_else(|| Error::not_found(baton_store::Record::Revision, &record.revision_id))?;
+    let logging = revision.logging_configuration.clone();
     let machine = rt
         .definitions
         .get(
@@ -272,6 +273,17 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     live.record = stored;
     // Counted from here on: what the replay wrote was counted when it first happened.
     live.metrics = rt.config.metrics.clone();
+    live.log = crate::execution_log::ExecutionLog::open(
+        rt.config.logs.as_ref(),
+        logging.as_deref(),
+        live.record
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default(),
+        &arn,
+    )
+    .map(Arc::new);
     // A map run a redrive continued was closed and reopened during the replay, which lost
     // track of it: the store's record is the current one.
     if live.engine.status() == baton_engine::Status::Running {

@@ -29,6 +29,14 @@ impl Target {
             .as_ref()
             .map_or(&self.machine.revision_id, |v| &v.revision_id)
     }
+    /// The `loggingConfiguration` text of what runs (the version's, else the machine's).
+    pub fn logging(&self) -> Option<&str> {
+        self.version
+            .as_ref()
+            .map_or(self.machine.logging_configuration.as_deref(), |v| {
+                v.logging_configuration.as_deref()
+            })
+    }
     pub fn definition(&self) -> &str {
         self.version
             .as_ref()

@@ -109,7 +109,30 @@ pub struct Config {
     pub auth: Option<Arc<baton_auth::Keys>>,
     /// Where API requests are counted (`GET /metrics`); `None`: not counted.
     pub api_metrics: Option<Arc<metrics::ApiMetrics>>,
+    /// Other AWS JSON services answered on `POST /`, by their `X-Amz-Target` prefix
+    /// (CloudWatch Logs), signed with their own signing names when keys are configured.
+    pub services: Services,
 }
+
+/// The other services of [`Config::services`]; equal when they are the same objects.
+#[derive(Clone, Default)]
+pub struct Services(pub Vec<Arc<dyn baton_api::JsonService>>);
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|s| s.target_prefix()))
+            .finish()
+    }
+}
+
+impl PartialEq for Services {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+impl Eq for Services {}
 
 impl Default for Config {
     /// Account `123456789012` in `us-east-1`; a body must arrive within 60 seconds; 256 MiB
@@ -122,6 +145,7 @@ impl Default for Config {
             body_budget: 256 * 1024 * 1024,
             auth: None,
             api_metrics: None,
+            services: Services::default(),
         }
     }
 }

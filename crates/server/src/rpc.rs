@@ -68,6 +68,8 @@ enum Failure {
     /// The signature is missing or does not hold, or the key may not call the operation
     /// ([`Config::auth`](crate::Config)).
     Refused(baton_auth::sigv4::Refusal),
+    /// An error of another service on this port ([`Config::services`](crate::Config)).
+    Service(baton_api::ServiceError),
 }
 
 impl From<ApiError> for Failure {
@@ -85,6 +87,9 @@ impl Failure {
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Busy | Self::Refused(_) => StatusCode::BAD_REQUEST,
+            Self::Service(error) => {
+                StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 
@@ -117,12 +122,19 @@ impl Failure {
                 "__type": format!("{PROTOCOL_NAMESPACE}#{}", why.code()),
                 "message": why.message(),
             }),
+            // AWS JSON 1.1 services name the error by its code alone (botocore and the SDKs
+            // take what follows a `#` when there is one).
+            Self::Service(error) => json!({
+                "__type": error.code,
+                "message": error.message,
+            }),
         }
     }
 
     fn is_server_error(&self) -> bool {
         match self {
             Self::Api(error) => error.is_server_error(),
+            Self::Service(error) => error.status >= 500,
             Self::TooLarge | Self::TooSlow(_) | Self::Busy | Self::Refused(_) => false,
         }
     }
@@ -145,15 +157,24 @@ pub(crate) async fn call(
         region: caller.region,
         request_id,
     };
+    let route = route(&shared.config, &headers);
+    let (counted, content_type) = match &route {
+        Route::States(operation) => (
+            operation.as_ref().map_or("unknown", |op| op.name()),
+            AMZ_JSON_1_0,
+        ),
+        Route::Other(service, operation) => {
+            (operation.unwrap_or("unknown"), service.content_type())
+        }
+    };
     let request = Arrived {
         method: &method,
         uri: &uri,
         headers: &headers,
-        operation: operation(&headers),
+        route: &route,
     };
-    let counted = request.operation.as_ref().map_or("unknown", |op| op.name());
     let response = match answer(&shared, &mut ctx, request, body).await {
-        Ok(output) => respond(StatusCode::OK, &ctx.request_id, output),
+        Ok(output) => respond(StatusCode::OK, &ctx.request_id, content_type, output),
         Err(failure) => {
             let target = headers.get(TARGET).and_then(|v| v.to_str().ok());
             // Server errors are logged once, here; the caller's own errors are not news.
@@ -170,6 +191,7 @@ pub(crate) async fn call(
             let mut response = respond(
                 failure.status(),
                 &ctx.request_id,
+                content_type,
                 body.to_string().into_bytes(),
             );
             // The error code in `x-amzn-ErrorType` as well as in `__type`: the two places the
@@ -193,7 +215,30 @@ struct Arrived<'a> {
     uri: &'a Uri,
     headers: &'a HeaderMap,
     /// What `X-Amz-Target` names, read once.
-    operation: Result<Operation, ApiError>,
+    route: &'a Route,
+}
+
+/// The service and operation `X-Amz-Target` names.
+enum Route {
+    /// `AWSStepFunctions.<Operation>`, or anything no other service claims.
+    States(Result<Operation, ApiError>),
+    /// `<prefix>.<Operation>` of another service on this port (`None`: one it does not have).
+    Other(Arc<dyn baton_api::JsonService>, Option<&'static str>),
+}
+
+fn route(config: &Config, headers: &HeaderMap) -> Route {
+    let target = headers.get(TARGET).and_then(|value| value.to_str().ok());
+    if let Some((prefix, operation)) = target.and_then(|t| t.split_once('.')) {
+        if let Some(service) = config
+            .services
+            .0
+            .iter()
+            .find(|s| s.target_prefix() == prefix)
+        {
+            return Route::Other(service.clone(), service.operation(operation));
+        }
+    }
+    Route::States(operation(headers))
 }
 
 /// The response body of a call, or why there is none. The size limit is checked first (it is
@@ -217,6 +262,10 @@ async fn answer(
         return Err(Failure::TooLarge);
     }
     let keys = shared.config.auth.as_deref();
+    let signing_name = match request.route {
+        Route::States(_) => SIGNING_NAME,
+        Route::Other(service, _) => service.signing_name(),
+    };
     let claim = match keys {
         Some(keys) => {
             Some(crate::auth::precheck(keys, request.uri, headers).map_err(Failure::Refused)?)
@@ -238,17 +287,20 @@ async fn answer(
                 request.uri,
                 headers,
                 &body,
-                SIGNING_NAME,
+                signing_name,
             )
             .map_err(Failure::Refused)?,
         ),
         _ => None,
     };
-    let service = shared.service.as_ref();
-    let operation = request.operation?;
+    let operation = match request.route {
+        Route::States(operation) => operation.clone()?.name(),
+        Route::Other(_, Some(operation)) => *operation,
+        Route::Other(_, None) => return Err(Failure::Api(ApiError::UnknownOperationException)),
+    };
     if let Some(principal) = principal {
         principal
-            .may(SIGNING_NAME, operation.name())
+            .may(signing_name, operation)
             .map_err(Failure::Refused)?;
         ctx.account_id = principal.account;
         if credential::is_region(&principal.region) {
@@ -257,7 +309,16 @@ async fn answer(
     }
     // Clients send no body at all for an operation without members; AWS reads that as `{}`.
     let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
-    Ok(baton_api::invoke(service, ctx, operation, body).await?)
+    match request.route {
+        Route::States(operation) => {
+            let operation = operation.clone()?;
+            Ok(baton_api::invoke(shared.service.as_ref(), ctx, operation, body).await?)
+        }
+        Route::Other(service, _) => service
+            .call(ctx, operation, body)
+            .await
+            .map_err(Failure::Service),
+    }
 }
 
 /// The operation `X-Amz-Target` names: `AWSStepFunctions.<Operation>`, exactly.
@@ -294,11 +355,16 @@ async fn read_body(body: Body) -> Result<Bytes, Failure> {
 /// The header that names an error's code.
 const ERROR_TYPE: &str = "x-amzn-errortype";
 
-/// A response with AWS JSON 1.0's content type and the request id.
-fn respond(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
+/// A response with the service's content type and the request id.
+fn respond(
+    status: StatusCode,
+    request_id: &str,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(AMZ_JSON_1_0));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(REQUEST_ID, id);
     }

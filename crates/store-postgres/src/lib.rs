@@ -607,6 +607,8 @@ impl Store for PgStore {
 
     async fn gauges(&self) -> Result<StoreGauges> {
         let stats = self.writer_stats();
+        let commit_seconds = Some(self.counters.commits.seconds.snapshot());
+        let commit_batches = Some(self.counters.commits.batches.snapshot());
         self.pooled(move |c| async move {
             let row = c
                 .query_one(
@@ -624,6 +626,8 @@ impl Store for PgStore {
                 bytes: Some(n(2)),
                 commits: Some(stats.groups),
                 batches: Some(stats.requests),
+                commit_seconds,
+                commit_batches,
             })
         })
         .await

@@ -62,6 +62,8 @@ pub(crate) struct Counters {
     pub(crate) fused: AtomicU64,
     /// Groups sent as one statement with no transaction block around it.
     pub(crate) one_statement: AtomicU64,
+    /// Each group's time to commit (retries included) and size.
+    pub(crate) commits: baton_store::histogram::CommitStats,
 }
 
 /// Opens the writer's connection (a future, so that a lost one can be opened again).
@@ -129,6 +131,7 @@ pub(crate) async fn run(
             };
         }
         let Some(c) = conn.as_mut() else { continue };
+        let began = std::time::Instant::now();
         let mut outcomes = commit_group(c, &group, &counters).await;
         // A deadlock or serialisation failure (with a writer of another node, or a control-
         // plane batch on another writer) rolled the group back: run it again.
@@ -138,6 +141,7 @@ pub(crate) async fn run(
             }
             outcomes = commit_group(c, &group, &counters).await;
         }
+        counters.commits.observe(began, group.len());
         for (request, outcome) in group.into_iter().zip(outcomes) {
             // A caller that stopped waiting is no error: its batch's fate is readable.
             let _ = request.reply.send(outcome);

@@ -528,6 +528,8 @@ impl Store for SqliteStore {
             bytes: Some(bytes),
             commits: Some(stats.groups),
             batches: Some(stats.requests),
+            commit_seconds: Some(self.counters.commits.seconds.snapshot()),
+            commit_batches: Some(self.counters.commits.batches.snapshot()),
         })
     }
 

@@ -95,6 +95,8 @@ pub(crate) struct Counters {
     pub(crate) requests: AtomicU64,
     /// Groups applied a second time, with savepoints, because a request failed.
     pub(crate) retried: AtomicU64,
+    /// Each group's time to commit and size.
+    pub(crate) commits: baton_store::histogram::CommitStats,
 }
 
 /// Runs until every sender is gone, then returns (closing the connection).
@@ -120,7 +122,9 @@ pub(crate) fn run(
             .requests
             .fetch_add(group.len() as u64, Ordering::Relaxed);
         let size = group.len();
+        let began = std::time::Instant::now();
         let answers = commit_group(&conn, group, counters);
+        counters.commits.observe(began, size);
         if let Err(unsent) = replies.send(answers) {
             // No replier (it cannot have stopped before the writer; answer here anyway).
             unsent.into_inner().send();

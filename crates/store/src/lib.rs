@@ -10,6 +10,7 @@
 mod batch;
 mod error;
 mod executions;
+pub mod histogram;
 mod machines;
 mod membership;
 mod names;

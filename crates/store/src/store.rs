@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// What a store holds and has done, as `GET /metrics` shows it ([`Store::gauges`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StoreGauges {
     /// Timers waiting to fire (Wait states, retries, timeouts).
     pub timers: Option<u64>,
@@ -22,6 +22,10 @@ pub struct StoreGauges {
     /// carried (their ratio is the group commit's size).
     pub commits: Option<u64>,
     pub batches: Option<u64>,
+    /// How long the writers' transactions took, from the first statement to the commit's
+    /// return (seconds), and how many batches each carried.
+    pub commit_seconds: Option<crate::histogram::HistogramSnapshot>,
+    pub commit_batches: Option<crate::histogram::HistogramSnapshot>,
 }
 
 /// A persistence backend.

@@ -61,6 +61,8 @@ pub struct Stack {
     pub machines: Vec<MachineSpec>,
     pub functions: Vec<FunctionSpec>,
     pub activities: Vec<ActivitySpec>,
+    /// The names of its `AWS::Logs::LogGroup`s (where state machines may send their logs).
+    pub log_groups: Vec<String>,
     /// Resources Baton does not run: (logical id, type).
     pub skipped: Vec<(String, String)>,
 }

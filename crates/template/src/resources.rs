@@ -106,6 +106,7 @@ pub fn read(
                 logical_id: id.clone(),
                 name: reader.ctx.name(id, &path)?,
             }),
+            "AWS::Logs::LogGroup" => stack.log_groups.push(reader.ctx.name(id, &path)?),
             _ => stack.skipped.push((id.clone(), kind.clone())),
         }
     }

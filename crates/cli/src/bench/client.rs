@@ -199,15 +199,24 @@ impl Client {
     /// `POST /` with `X-Amz-Target: AWSStepFunctions.<action>`. An HTTP error status is an
     /// `Ok` reply; only a transport failure (or [`CALL_TIMEOUT`]) is an `Err`.
     pub async fn call(&mut self, action: &str, body: impl Into<Bytes>) -> anyhow::Result<Reply> {
+        self.call_target(&format!("AWSStepFunctions.{action}"), body)
+            .await
+    }
+
+    /// `POST /` with `X-Amz-Target: <target>` (another service on the port).
+    pub async fn call_target(
+        &mut self,
+        target: &str,
+        body: impl Into<Bytes>,
+    ) -> anyhow::Result<Reply> {
         let body = body.into();
-        let target = format!("AWSStepFunctions.{action}");
         let mut request = Request::builder()
             .method(Method::POST)
             .uri("/")
             .header(header::HOST, &self.endpoint.authority)
             .header(header::CONTENT_TYPE, "application/x-amz-json-1.0");
         if let Some(signer) = &self.endpoint.signer {
-            let (amz_date, authorization) = signer.sign(&self.endpoint.authority, &target, &body);
+            let (amz_date, authorization) = signer.sign(&self.endpoint.authority, target, &body);
             request = request
                 .header("x-amz-date", amz_date)
                 .header(header::AUTHORIZATION, authorization);
@@ -327,17 +336,27 @@ pub async fn create_machine(
     machine_type: &str,
     definition: &Value,
 ) -> anyhow::Result<String> {
-    let created = client
-        .call_json(
-            "CreateStateMachine",
-            &serde_json::json!({
-                "name": name,
-                "type": machine_type,
-                "roleArn": "arn:aws:iam::123456789012:role/bench",
-                "definition": definition.to_string(),
-            }),
-        )
-        .await?;
+    create_logged_machine(client, name, machine_type, definition, None).await
+}
+
+/// [`create_machine`] with a `loggingConfiguration`.
+pub async fn create_logged_machine(
+    client: &mut Client,
+    name: &str,
+    machine_type: &str,
+    definition: &Value,
+    logging: Option<&Value>,
+) -> anyhow::Result<String> {
+    let mut request = serde_json::json!({
+        "name": name,
+        "type": machine_type,
+        "roleArn": "arn:aws:iam::123456789012:role/bench",
+        "definition": definition.to_string(),
+    });
+    if let Some(logging) = logging {
+        request["loggingConfiguration"] = logging.clone();
+    }
+    let created = client.call_json("CreateStateMachine", &request).await?;
     created
         .get("stateMachineArn")
         .and_then(Value::as_str)

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::client::{create_machine, Client, Endpoint};
+use super::client::{create_logged_machine, Client, Endpoint};
 use super::report::Report;
 use super::server::CpuSample;
 use super::stats::{self, Errors, Latencies};
@@ -74,9 +74,15 @@ pub async fn run_machine(
     let states = workload.states;
     let mut setup = Client::new(&ctx.endpoint);
     let machine = workload.name.clone();
-    let arn: Arc<str> = create_machine(&mut setup, &machine, "EXPRESS", &workload.definition)
-        .await?
-        .into();
+    let arn: Arc<str> = create_logged_machine(
+        &mut setup,
+        &machine,
+        "EXPRESS",
+        &workload.definition,
+        ctx.logging.as_ref(),
+    )
+    .await?
+    .into();
     eprintln!("bench: {machine}: {clients} clients for {duration:?}");
     let cpu_before = CpuSample::take(ctx.server_pid());
     let began = Instant::now();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::client::{count_executions, create_machine, Client, Endpoint};
+use super::client::{count_executions, create_logged_machine, Client, Endpoint};
 use super::report::Report;
 use super::server::CpuSample;
 use super::stats::{self, Errors, Latencies};
@@ -47,9 +47,15 @@ struct Described {
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     let mut setup = Client::new(&ctx.endpoint);
     let machine = format!("bench-standard-{}", ctx.run_id);
-    let arn: Arc<str> = create_machine(&mut setup, &machine, "STANDARD", &pass_chain(STATES))
-        .await?
-        .into();
+    let arn: Arc<str> = create_logged_machine(
+        &mut setup,
+        &machine,
+        "STANDARD",
+        &pass_chain(STATES),
+        ctx.logging.as_ref(),
+    )
+    .await?
+    .into();
     eprintln!(
         "bench: standard: {} clients for {:?} on {machine}",
         ctx.clients, ctx.duration

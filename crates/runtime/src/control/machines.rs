@@ -130,6 +130,18 @@ fn logging_text(config: Option<&LoggingConfiguration>) -> Result<String, ApiErro
     serde_json::to_string(&normalised).map_err(encoding)
 }
 
+/// AWS refuses a logging configuration whose log group does not exist (in the caller's
+/// account): see [`crate::execution_log::destination_found`].
+fn check_destination(rt: &Runtime, ctx: &RequestContext, logging: &str) -> Result<(), ApiError> {
+    if crate::execution_log::destination_found(rt.config.logs.as_ref(), logging, &ctx.account_id) {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidLoggingConfiguration {
+            message: "Invalid Logging Configuration: Log Destination not found.".into(),
+        })
+    }
+}
+
 /// The tracing configuration as stored: `enabled` false unless set.
 fn tracing_text(config: Option<&TracingConfiguration>) -> Result<String, ApiError> {
     let enabled = config.and_then(|c| c.enabled).unwrap_or(false);
@@ -231,6 +243,7 @@ pub(crate) async fn create_state_machine(
     let encryption = encryption_text(input.encryption_configuration.as_ref())?;
     let tags = check_tags(input.tags.as_deref().unwrap_or_default(), "tags")?;
     definition::check(&input.definition, machine_type)?;
+    check_destination(rt, ctx, &logging)?;
 
     let arn = StateMachineArn::new(Scope::new(&ctx.region, &ctx.account_id), &input.name);
     let arn_text = arn.to_string();
@@ -406,7 +419,7 @@ fn describe_version(
 
 pub(crate) async fn update_state_machine(
     rt: &Runtime,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     input: UpdateStateMachineInput,
 ) -> Result<UpdateStateMachineOutput, ApiError> {
     let arn = &input.state_machine_arn;
@@ -430,6 +443,9 @@ pub(crate) async fn update_state_machine(
         .as_ref()
         .map(|c| logging_text(Some(c)))
         .transpose()?;
+    if let Some(logging) = &logging {
+        check_destination(rt, ctx, logging)?;
+    }
     let tracing = input
         .tracing_configuration
         .as_ref()

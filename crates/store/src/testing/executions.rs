@@ -99,6 +99,21 @@ fn gauges_count_what_is_held(s: &Arc<dyn Store>) -> Outcome {
         g.commits,
         g.batches
     );
+    // Every transaction is in the histograms once it has returned, with its batches.
+    let (Some(seconds), Some(sizes)) = (&g.commit_seconds, &g.commit_batches) else {
+        return Err("no commit histograms".into());
+    };
+    check_eq!(
+        Some(seconds.count()),
+        g.commits,
+        "commit latency observations"
+    );
+    check_eq!(Some(sizes.count()), g.commits, "commit size observations");
+    check_eq!(
+        Some(sizes.sum as u64),
+        g.batches,
+        "batches in the size histogram"
+    );
     Ok(())
 }
 

@@ -1,0 +1,720 @@
+//! Log groups, streams and their events under `<data>/logs/`.
+//!
+//! * `catalog.jsonl` records every group and stream created or deleted, one JSON line per
+//!   change, appended as it happens; a torn last line (a crash mid-write) is ignored on load.
+//! * Each stream's events are in `<id>.log`, one line per event:
+//!   `<timestamp> <ingestion time> <r|j><message>`, the message as it came (`r`) when it holds
+//!   no line break, else as a JSON string (`j`). A line is visible once whole.
+//!
+//! Names never reach a path: on disk a group or stream is a number, so a name such as
+//! `../../etc` (CloudWatch's pattern for group names allows dots and slashes) stays a name.
+//!
+//! Events are written by one thread, fed by a bounded queue: the engine hands its events over
+//! and goes on, as Step Functions' own delivery "doesn't block or slow down executions" (Step
+//! Functions Developer Guide, "Using CloudWatch Logs to log execution history"). Past the
+//! queue's bound ([`QUEUE_BYTES`]) events are dropped and counted ([`Logs::dropped`]): the
+//! same guide calls CloudWatch Logs delivery best-effort. The thread flushes whenever the
+//! queue runs dry, so what was handed over is readable within one flush.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use serde_json::{json, Value};
+
+/// The most bytes of events waiting for the writer; past it, execution events are dropped.
+pub const QUEUE_BYTES: u64 = 64 * 1024 * 1024;
+/// How often the writer wakes when nothing arrives (it flushes as soon as the queue is dry).
+const IDLE_WAKE: Duration = Duration::from_millis(200);
+/// The most stream files the writer keeps open.
+const OPEN_FILES: usize = 256;
+
+/// A log group: its account, region and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub account: String,
+    pub region: String,
+    pub name: String,
+}
+
+impl GroupKey {
+    /// The group's ARN as `DescribeLogGroups` gives it in `arn` (with the trailing `:*`).
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}:*",
+            self.region, self.account, self.name
+        )
+    }
+}
+
+/// Why a change was refused.
+#[derive(Debug)]
+pub enum Error {
+    GroupNotFound,
+    GroupExists,
+    StreamNotFound,
+    StreamExists,
+    /// The writer is gone (the store is closing) or the disk failed.
+    Unavailable(String),
+}
+
+/// A group as `DescribeLogGroups` lists it.
+#[derive(Debug, Clone)]
+pub struct GroupInfo {
+    pub key: GroupKey,
+    pub created: i64,
+    pub stored_bytes: u64,
+}
+
+/// A stream as `DescribeLogStreams` lists it.
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    pub name: String,
+    pub created: i64,
+    pub first_event: Option<i64>,
+    pub last_event: Option<i64>,
+    pub last_ingestion: Option<i64>,
+    pub stored_bytes: u64,
+}
+
+/// One stored event, where it is in its stream's file.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub timestamp: i64,
+    pub ingestion: i64,
+    pub message: String,
+    /// Where its line starts, and where the next one does.
+    pub offset: u64,
+    pub end: u64,
+}
+
+/// A stream, by its number on disk.
+pub type StreamId = u64;
+
+struct Stream {
+    id: StreamId,
+    created: i64,
+    first_event: Option<i64>,
+    last_event: Option<i64>,
+    last_ingestion: Option<i64>,
+    bytes: u64,
+}
+
+impl Stream {
+    /// A stream with no events yet.
+    fn new(id: StreamId, created: i64) -> Stream {
+        Stream {
+            id,
+            created,
+            first_event: None,
+            last_event: None,
+            last_ingestion: None,
+            bytes: 0,
+        }
+    }
+}
+
+struct Group {
+    id: u64,
+    created: i64,
+    streams: BTreeMap<String, Stream>,
+}
+
+#[derive(Default)]
+struct State {
+    groups: HashMap<GroupKey, Group>,
+    /// Every live stream's group and name, by id.
+    owners: HashMap<StreamId, (GroupKey, String)>,
+    next_id: u64,
+}
+
+enum Job {
+    Append {
+        stream: StreamId,
+        lines: Vec<u8>,
+        first: i64,
+        last: i64,
+        ingestion: i64,
+    },
+    /// Answered once everything queued before it is flushed.
+    Flush(Sender<()>),
+    /// Closes the files of deleted streams.
+    Forget(Vec<StreamId>),
+}
+
+struct Shared {
+    dir: PathBuf,
+    state: RwLock<State>,
+    catalog: Mutex<File>,
+    queued: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// The log groups of every account, kept under one folder. Cheap to clone.
+#[derive(Clone)]
+pub struct Logs {
+    shared: Arc<Shared>,
+    jobs: Sender<Job>,
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl Logs {
+    /// Opens (or creates) the store in `dir` and starts its writer thread.
+    pub fn open(dir: &Path) -> std::io::Result<Logs> {
+        std::fs::create_dir_all(dir)?;
+        let catalog_path = dir.join("catalog.jsonl");
+        let state = load(dir, &catalog_path)?;
+        let catalog = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&catalog_path)?;
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            state: RwLock::new(state),
+            catalog: Mutex::new(catalog),
+            queued: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+        });
+        let (jobs, receiver) = crossbeam_channel::unbounded();
+        let writer = shared.clone();
+        std::thread::Builder::new()
+            .name("baton-logs".into())
+            .spawn(move || write_loop(&writer, &receiver))?;
+        Ok(Logs { shared, jobs })
+    }
+
+    fn record(&self, line: &Value) -> Result<(), Error> {
+        let mut catalog = self
+            .shared
+            .catalog
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut text = line.to_string();
+        text.push('\n');
+        catalog
+            .write_all(text.as_bytes())
+            .map_err(|e| Error::Unavailable(e.to_string()))
+    }
+
+    /// `CreateLogGroup`.
+    pub fn create_group(&self, key: &GroupKey) -> Result<(), Error> {
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.groups.contains_key(key) {
+            return Err(Error::GroupExists);
+        }
+        let id = state.next_id;
+        let created = now();
+        self.record(&json!({"op": "group", "id": id, "account": key.account,
+            "region": key.region, "name": key.name, "created": created}))?;
+        state.next_id += 1;
+        state.groups.insert(
+            key.clone(),
+            Group {
+                id,
+                created,
+                streams: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    /// `DeleteLogGroup`: the group, its streams and their events.
+    pub fn delete_group(&self, key: &GroupKey) -> Result<(), Error> {
+        let ids: Vec<StreamId> = {
+            let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+            let Some(group) = state.groups.get(key) else {
+                return Err(Error::GroupNotFound);
+            };
+            self.record(&json!({"op": "delete", "id": group.id}))?;
+            let group = state.groups.remove(key).expect("present");
+            let ids: Vec<StreamId> = group.streams.values().map(|s| s.id).collect();
+            for id in &ids {
+                state.owners.remove(id);
+            }
+            ids
+        };
+        self.forget(ids);
+        Ok(())
+    }
+
+    /// `CreateLogStream`.
+    pub fn create_stream(&self, key: &GroupKey, name: &str) -> Result<StreamId, Error> {
+        let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+        let id = state.next_id;
+        let group = state.groups.get_mut(key).ok_or(Error::GroupNotFound)?;
+        if group.streams.contains_key(name) {
+            return Err(Error::StreamExists);
+        }
+        let created = now();
+        let line = json!({"op": "stream", "id": id, "group": group.id, "name": name,
+            "created": created});
+        self.record(&line)?;
+        group
+            .streams
+            .insert(name.to_string(), Stream::new(id, created));
+        state.owners.insert(id, (key.clone(), name.to_string()));
+        state.next_id += 1;
+        Ok(id)
+    }
+
+    /// `DeleteLogStream`.
+    pub fn delete_stream(&self, key: &GroupKey, name: &str) -> Result<(), Error> {
+        let id = {
+            let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+            let group = state.groups.get_mut(key).ok_or(Error::GroupNotFound)?;
+            let id = group.streams.get(name).ok_or(Error::StreamNotFound)?.id;
+            self.record(&json!({"op": "delete", "id": id}))?;
+            group.streams.remove(name);
+            state.owners.remove(&id);
+            id
+        };
+        self.forget(vec![id]);
+        Ok(())
+    }
+
+    fn forget(&self, ids: Vec<StreamId>) {
+        if ids.is_empty() {
+            return;
+        }
+        // The writer closes the files, then removes them (it may hold them open).
+        let _ = self.jobs.send(Job::Forget(ids));
+    }
+
+    /// Whether the group exists.
+    pub fn group_exists(&self, key: &GroupKey) -> bool {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        state.groups.contains_key(key)
+    }
+
+    /// The stream `name` of the group, created when missing; `None` when the group is not
+    /// there (deleted since a state machine named it: its executions' events are lost, as
+    /// on AWS).
+    pub fn stream_for(&self, key: &GroupKey, name: &str) -> Option<StreamId> {
+        {
+            let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+            let group = state.groups.get(key)?;
+            if let Some(stream) = group.streams.get(name) {
+                return Some(stream.id);
+            }
+        }
+        match self.create_stream(key, name) {
+            Ok(id) => Some(id),
+            Err(Error::StreamExists) => self.stream_id(key, name).ok(),
+            Err(_) => None,
+        }
+    }
+
+    /// The id of an existing stream.
+    pub fn stream_id(&self, key: &GroupKey, name: &str) -> Result<StreamId, Error> {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        let group = state.groups.get(key).ok_or(Error::GroupNotFound)?;
+        Ok(group.streams.get(name).ok_or(Error::StreamNotFound)?.id)
+    }
+
+    /// Hands `events` (timestamp, message) of one stream to the writer, best effort: dropped
+    /// and counted when the queue is over [`QUEUE_BYTES`]. Returns whether they were taken.
+    pub fn append(&self, stream: StreamId, events: &[(i64, &str)]) -> bool {
+        let Some((lines, first, last, ingestion)) = encode(events) else {
+            return true;
+        };
+        let size = lines.len() as u64;
+        if self.shared.queued.fetch_add(size, Ordering::Relaxed) + size > QUEUE_BYTES {
+            self.shared.queued.fetch_sub(size, Ordering::Relaxed);
+            self.shared
+                .dropped
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+            return false;
+        }
+        let job = Job::Append {
+            stream,
+            lines,
+            first,
+            last,
+            ingestion,
+        };
+        if self.jobs.send(job).is_err() {
+            self.shared.queued.fetch_sub(size, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Waits until everything handed over before the call is written and readable.
+    pub fn flush(&self) -> Result<(), Error> {
+        let (done, wait) = crossbeam_channel::bounded(1);
+        self.jobs
+            .send(Job::Flush(done))
+            .map_err(|_| Error::Unavailable("the log writer has stopped".into()))?;
+        wait.recv()
+            .map_err(|_| Error::Unavailable("the log writer has stopped".into()))
+    }
+
+    /// Events dropped because the writer's queue was full, since the store opened.
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    /// The groups of `account` in `region` whose names start with `prefix`, by name.
+    pub fn groups(&self, account: &str, region: &str, prefix: &str) -> Vec<GroupInfo> {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<GroupInfo> = state
+            .groups
+            .iter()
+            .filter(|(k, _)| k.account == account && k.region == region)
+            .filter(|(k, _)| k.name.starts_with(prefix))
+            .map(|(k, g)| GroupInfo {
+                key: k.clone(),
+                created: g.created,
+                stored_bytes: g.streams.values().map(|s| s.bytes).sum(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.name.cmp(&b.key.name));
+        out
+    }
+
+    /// The group's streams whose names start with `prefix`, by name.
+    pub fn streams(&self, key: &GroupKey, prefix: &str) -> Result<Vec<StreamInfo>, Error> {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        let group = state.groups.get(key).ok_or(Error::GroupNotFound)?;
+        Ok(group
+            .streams
+            .range(prefix.to_string()..)
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .map(|(name, s)| StreamInfo {
+                name: name.clone(),
+                created: s.created,
+                first_event: s.first_event,
+                last_event: s.last_event,
+                last_ingestion: s.last_ingestion,
+                stored_bytes: s.bytes,
+            })
+            .collect())
+    }
+
+    /// Reads a stream's events from byte `from` up to `to` (the end when `None`), calling
+    /// `visit` for each until it returns false.
+    pub fn read(
+        &self,
+        stream: StreamId,
+        from: u64,
+        to: Option<u64>,
+        mut visit: impl FnMut(Event) -> bool,
+    ) -> Result<(), Error> {
+        let path = self.shared.dir.join(format!("{stream}.log"));
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::Unavailable(e.to_string())),
+        };
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        reader
+            .seek(SeekFrom::Start(from))
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let mut offset = from;
+        let mut line = Vec::new();
+        loop {
+            if to.is_some_and(|to| offset >= to) {
+                return Ok(());
+            }
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::Unavailable(e.to_string()))?;
+            // The end, or a line still being written.
+            if n == 0 || line.last() != Some(&b'\n') {
+                return Ok(());
+            }
+            let end = offset + n as u64;
+            if let Some(event) = decode(&line[..n - 1], offset, end) {
+                if !visit(event) {
+                    return Ok(());
+                }
+            }
+            offset = end;
+        }
+    }
+}
+
+/// The lines of `events`, with their first and last timestamps and the ingestion time.
+fn encode(events: &[(i64, &str)]) -> Option<(Vec<u8>, i64, i64, i64)> {
+    if events.is_empty() {
+        return None;
+    }
+    let ingestion = now();
+    let mut lines = Vec::with_capacity(events.iter().map(|(_, m)| m.len() + 32).sum());
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    for (timestamp, message) in events {
+        first = first.min(*timestamp);
+        last = last.max(*timestamp);
+        let _ = write!(lines, "{timestamp} {ingestion} ");
+        if message.contains(['\n', '\r']) {
+            lines.push(b'j');
+            let _ = serde_json::to_writer(&mut lines, message);
+        } else {
+            lines.push(b'r');
+            lines.extend_from_slice(message.as_bytes());
+        }
+        lines.push(b'\n');
+    }
+    Some((lines, first, last, ingestion))
+}
+
+/// One line (without its line break) back into an event.
+fn decode(line: &[u8], offset: u64, end: u64) -> Option<Event> {
+    let text = std::str::from_utf8(line).ok()?;
+    let (timestamp, rest) = text.split_once(' ')?;
+    let (ingestion, rest) = rest.split_once(' ')?;
+    let message = match rest.as_bytes().first()? {
+        b'r' => rest[1..].to_string(),
+        b'j' => serde_json::from_str(&rest[1..]).ok()?,
+        _ => return None,
+    };
+    Some(Event {
+        timestamp: timestamp.parse().ok()?,
+        ingestion: ingestion.parse().ok()?,
+        message,
+        offset,
+        end,
+    })
+}
+
+/// The catalog replayed, each live stream's figures read from its file.
+fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
+    let mut state = State::default();
+    let text = match std::fs::read(catalog) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut group_keys: HashMap<u64, GroupKey> = HashMap::new();
+    for line in text.split(|b| *b == b'\n') {
+        let Ok(entry) = serde_json::from_slice::<Value>(line) else {
+            continue;
+        };
+        let id = entry["id"].as_u64().unwrap_or(0);
+        state.next_id = state.next_id.max(id + 1);
+        let text = |k: &str| entry[k].as_str().unwrap_or_default().to_string();
+        let created = entry["created"].as_i64().unwrap_or(0);
+        match entry["op"].as_str() {
+            Some("group") => {
+                let key = GroupKey {
+                    account: text("account"),
+                    region: text("region"),
+                    name: text("name"),
+                };
+                group_keys.insert(id, key.clone());
+                state.groups.insert(
+                    key,
+                    Group {
+                        id,
+                        created,
+                        streams: BTreeMap::new(),
+                    },
+                );
+            }
+            Some("stream") => {
+                let group = entry["group"].as_u64().unwrap_or(u64::MAX);
+                let Some(key) = group_keys.get(&group) else {
+                    continue;
+                };
+                if let Some(g) = state.groups.get_mut(key) {
+                    let name = text("name");
+                    g.streams.insert(name.clone(), Stream::new(id, created));
+                    state.owners.insert(id, (key.clone(), name));
+                }
+            }
+            Some("delete") => {
+                if let Some(key) = group_keys.remove(&id) {
+                    if let Some(g) = state.groups.remove(&key) {
+                        for s in g.streams.values() {
+                            state.owners.remove(&s.id);
+                        }
+                    }
+                } else if let Some((key, name)) = state.owners.remove(&id) {
+                    if let Some(g) = state.groups.get_mut(&key) {
+                        g.streams.remove(&name);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Each stream's size and first and last events; files of deleted streams go.
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let Some((key, stream)) = state.owners.get(&id).cloned() else {
+            let _ = std::fs::remove_file(entry.path());
+            continue;
+        };
+        let (bytes, first, last) = figures(&entry.path())?;
+        if let Some(s) = state
+            .groups
+            .get_mut(&key)
+            .and_then(|g| g.streams.get_mut(&stream))
+        {
+            s.bytes = bytes;
+            s.first_event = first.map(|e| e.timestamp);
+            s.last_event = last.as_ref().map(|e| e.timestamp);
+            s.last_ingestion = last.map(|e| e.ingestion);
+        }
+    }
+    Ok(state)
+}
+
+/// A stream file's size, first event and last whole event.
+fn figures(path: &Path) -> std::io::Result<(u64, Option<Event>, Option<Event>)> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut head = Vec::new();
+    BufReader::new(&mut file).read_until(b'\n', &mut head)?;
+    let first = (head.last() == Some(&b'\n'))
+        .then(|| decode(&head[..head.len() - 1], 0, head.len() as u64))
+        .flatten();
+    let tail_from = size.saturating_sub(256 * 1024);
+    file.seek(SeekFrom::Start(tail_from))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let last = tail
+        .strip_suffix(b"\n")
+        .and_then(|t| t.rsplit(|b| *b == b'\n').next())
+        .and_then(|line| decode(line, 0, 0));
+    Ok((size, first, last))
+}
+
+/// What one flush changes in a stream's figures.
+struct Written {
+    bytes: u64,
+    first: i64,
+    last: i64,
+    ingestion: i64,
+}
+
+fn write_loop(shared: &Shared, jobs: &Receiver<Job>) {
+    let mut files: HashMap<StreamId, BufWriter<File>> = HashMap::new();
+    let mut written: HashMap<StreamId, Written> = HashMap::new();
+    let mut waiting: Vec<Sender<()>> = Vec::new();
+    loop {
+        let job = match jobs.recv_timeout(IDLE_WAKE) {
+            Ok(job) => Some(job),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut next = job;
+        // Everything queued now, then one flush.
+        while let Some(job) = next.take() {
+            run(shared, job, &mut files, &mut written, &mut waiting);
+            if written.len() + waiting.len() > 4096 {
+                break;
+            }
+            next = jobs.try_recv().ok();
+        }
+        for file in files.values_mut() {
+            if let Err(e) = file.flush() {
+                tracing::warn!(error = %e, "could not write execution logs");
+            }
+        }
+        if files.len() > OPEN_FILES {
+            files.clear();
+        }
+        if !written.is_empty() {
+            let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+            let State { groups, owners, .. } = &mut *state;
+            for (id, w) in written.drain() {
+                let Some((key, name)) = owners.get(&id) else {
+                    continue;
+                };
+                if let Some(s) = groups.get_mut(key).and_then(|g| g.streams.get_mut(name)) {
+                    s.bytes += w.bytes;
+                    s.first_event = Some(s.first_event.map_or(w.first, |f| f.min(w.first)));
+                    s.last_event = Some(s.last_event.map_or(w.last, |l| l.max(w.last)));
+                    s.last_ingestion = Some(w.ingestion);
+                }
+            }
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+    for file in files.values_mut() {
+        let _ = file.flush();
+    }
+}
+
+fn run(
+    shared: &Shared,
+    job: Job,
+    files: &mut HashMap<StreamId, BufWriter<File>>,
+    written: &mut HashMap<StreamId, Written>,
+    waiting: &mut Vec<Sender<()>>,
+) {
+    match job {
+        Job::Append {
+            stream,
+            lines,
+            first,
+            last,
+            ingestion,
+        } => {
+            shared
+                .queued
+                .fetch_sub(lines.len() as u64, Ordering::Relaxed);
+            let live = {
+                let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
+                state.owners.contains_key(&stream)
+            };
+            if !live {
+                return;
+            }
+            let file = match files.entry(stream) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let path = shared.dir.join(format!("{stream}.log"));
+                    match OpenOptions::new().create(true).append(true).open(&path) {
+                        Ok(f) => e.insert(BufWriter::with_capacity(64 * 1024, f)),
+                        Err(error) => {
+                            tracing::warn!(%error, "could not open a log stream's file");
+                            return;
+                        }
+                    }
+                }
+            };
+            if let Err(error) = file.write_all(&lines) {
+                tracing::warn!(%error, "could not write execution logs");
+                return;
+            }
+            let w = written.entry(stream).or_insert(Written {
+                bytes: 0,
+                first,
+                last,
+                ingestion,
+            });
+            w.bytes += lines.len() as u64;
+            w.first = w.first.min(first);
+            w.last = w.last.max(last);
+            w.ingestion = ingestion;
+        }
+        Job::Flush(done) => waiting.push(done),
+        Job::Forget(ids) => {
+            for id in ids {
+                files.remove(&id);
+                written.remove(&id);
+                let _ = std::fs::remove_file(shared.dir.join(format!("{id}.log")));
+            }
+        }
+    }
+}

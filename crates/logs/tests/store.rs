@@ -1,0 +1,296 @@
+//! The log store on disk: what is written is read back, survives a reopen, and names never
+//! become paths.
+
+use baton_api::{JsonService, RequestContext};
+use baton_logs::{GroupKey, Logs, LogsService};
+use serde_json::{json, Value};
+
+fn key(name: &str) -> GroupKey {
+    GroupKey {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        name: name.into(),
+    }
+}
+
+fn events(logs: &Logs, key: &GroupKey, stream: &str) -> Vec<(i64, String)> {
+    let id = logs.stream_id(key, stream).unwrap();
+    let mut out = Vec::new();
+    logs.read(id, 0, None, |e| {
+        out.push((e.timestamp, e.message));
+        true
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn events_are_read_back_in_order_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = key("/aws/vendedlogs/states/a");
+    {
+        let logs = Logs::open(dir.path()).unwrap();
+        logs.create_group(&group).unwrap();
+        let s = logs.stream_for(&group, "states/a/1").unwrap();
+        assert!(logs.append(s, &[(1, "one"), (2, "two\nlines")]));
+        assert!(logs.append(s, &[(3, "three")]));
+        logs.flush().unwrap();
+        assert_eq!(
+            events(&logs, &group, "states/a/1"),
+            vec![
+                (1, "one".into()),
+                (2, "two\nlines".into()),
+                (3, "three".into())
+            ]
+        );
+    }
+    let logs = Logs::open(dir.path()).unwrap();
+    assert_eq!(events(&logs, &group, "states/a/1").len(), 3);
+    let streams = logs.streams(&group, "").unwrap();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0].first_event, Some(1));
+    assert_eq!(streams[0].last_event, Some(3));
+    assert!(streams[0].stored_bytes > 0);
+}
+
+#[test]
+fn deleting_a_group_removes_its_files_and_forgets_it_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = key("g");
+    {
+        let logs = Logs::open(dir.path()).unwrap();
+        logs.create_group(&group).unwrap();
+        let s = logs.stream_for(&group, "s").unwrap();
+        logs.append(s, &[(1, "x")]);
+        logs.flush().unwrap();
+        logs.delete_group(&group).unwrap();
+        logs.flush().unwrap();
+        // Written after the delete: dropped, not resurrected.
+        logs.append(s, &[(2, "y")]);
+        logs.flush().unwrap();
+        assert!(!logs.group_exists(&group));
+    }
+    let logs = Logs::open(dir.path()).unwrap();
+    assert!(!logs.group_exists(&group));
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files, vec!["catalog.jsonl".to_string()]);
+    // The same name again is a new, empty group.
+    logs.create_group(&group).unwrap();
+    assert!(logs.streams(&group, "").unwrap().is_empty());
+}
+
+#[test]
+fn a_name_with_dot_dot_stays_a_name() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("logs");
+    let logs = Logs::open(&dir).unwrap();
+    let group = key("../../escape");
+    logs.create_group(&group).unwrap();
+    let s = logs.stream_for(&group, "../../../x").unwrap();
+    logs.append(s, &[(1, "inside")]);
+    logs.flush().unwrap();
+    assert_eq!(
+        events(&logs, &group, "../../../x"),
+        vec![(1, "inside".into())]
+    );
+    // Nothing beside the store's folder.
+    let beside: Vec<_> = std::fs::read_dir(parent.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, vec![std::ffi::OsString::from("logs")]);
+}
+
+fn call(service: &LogsService, op: &str, body: Value) -> Result<Value, baton_api::ServiceError> {
+    let ctx = RequestContext {
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        request_id: String::new(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(service.call(&ctx, op, body.to_string().as_bytes()))
+        .map(|out| serde_json::from_slice(&out).unwrap())
+}
+
+#[test]
+fn get_log_events_pages_forward_and_back_with_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = LogsService::new(Logs::open(dir.path()).unwrap());
+    call(&service, "CreateLogGroup", json!({"logGroupName": "g"})).unwrap();
+    call(
+        &service,
+        "CreateLogStream",
+        json!({"logGroupName": "g", "logStreamName": "s"}),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let batch: Vec<Value> = (0..5)
+        .map(|i| json!({"timestamp": now + i, "message": format!("m{i}")}))
+        .collect();
+    call(
+        &service,
+        "PutLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s", "logEvents": batch}),
+    )
+    .unwrap();
+    let messages = |v: &Value| -> Vec<String> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The latest by default, the earliest from the head.
+    let latest = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s", "limit": 2}),
+    )
+    .unwrap();
+    assert_eq!(messages(&latest), ["m3", "m4"]);
+    let back = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "limit": 2, "nextToken": latest["nextBackwardToken"]}),
+    )
+    .unwrap();
+    assert_eq!(messages(&back), ["m1", "m2"]);
+    let head = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "limit": 3, "startFromHead": true}),
+    )
+    .unwrap();
+    assert_eq!(messages(&head), ["m0", "m1", "m2"]);
+    let on = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "nextToken": head["nextForwardToken"]}),
+    )
+    .unwrap();
+    assert_eq!(messages(&on), ["m3", "m4"]);
+    // At the end the forward token stays put, and new events appear behind it.
+    let end = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "nextToken": on["nextForwardToken"]}),
+    )
+    .unwrap();
+    assert!(messages(&end).is_empty());
+    assert_eq!(end["nextForwardToken"], on["nextForwardToken"]);
+    call(
+        &service,
+        "PutLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "logEvents": [{"timestamp": now + 9, "message": "m9"}]}),
+    )
+    .unwrap();
+    let more = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "nextToken": end["nextForwardToken"]}),
+    )
+    .unwrap();
+    assert_eq!(messages(&more), ["m9"]);
+    // Filtering by pattern and window.
+    let filtered = call(
+        &service,
+        "FilterLogEvents",
+        json!({"logGroupName": "g",
+        "filterPattern": "?m1 ?m9", "startTime": now}),
+    )
+    .unwrap();
+    assert_eq!(messages(&filtered), ["m1", "m9"]);
+    let bad = call(
+        &service,
+        "GetLogEvents",
+        json!({"logGroupName": "g", "logStreamName": "s",
+        "nextToken": "x/1"}),
+    )
+    .unwrap_err();
+    assert_eq!(bad.code, "InvalidParameterException");
+}
+
+#[test]
+fn the_api_refuses_what_the_model_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = LogsService::new(Logs::open(dir.path()).unwrap());
+    let code = |op: &str, body: Value| call(&service, op, body).unwrap_err().code;
+    assert_eq!(
+        code("CreateLogGroup", json!({"logGroupName": "a b"})),
+        "InvalidParameterException"
+    );
+    assert_eq!(
+        code("CreateLogGroup", json!({})),
+        "InvalidParameterException"
+    );
+    assert_eq!(
+        code("CreateLogGroup", json!({"logGroupName": 7})),
+        "SerializationException"
+    );
+    call(&service, "CreateLogGroup", json!({"logGroupName": "a"})).unwrap();
+    assert_eq!(
+        code("CreateLogGroup", json!({"logGroupName": "a"})),
+        "ResourceAlreadyExistsException"
+    );
+    assert_eq!(
+        code("DeleteLogGroup", json!({"logGroupName": "b"})),
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        code("DescribeLogStreams", json!({"logGroupName": "b"})),
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        code(
+            "GetLogEvents",
+            json!({"logGroupName": "a", "logStreamName": "none"})
+        ),
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        code(
+            "FilterLogEvents",
+            json!({"logGroupName": "a", "filterPattern": "{ $.x = "})
+        ),
+        "InvalidParameterException"
+    );
+    assert_eq!(
+        code("DescribeLogGroups", json!({"limit": 51})),
+        "InvalidParameterException"
+    );
+    call(
+        &service,
+        "CreateLogStream",
+        json!({"logGroupName": "a", "logStreamName": "s"}),
+    )
+    .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    assert_eq!(
+        code(
+            "PutLogEvents",
+            json!({"logGroupName": "a", "logStreamName": "s",
+        "logEvents": [{"timestamp": now, "message": "b"}, {"timestamp": now - 1, "message": "a"}]})
+        ),
+        "InvalidParameterException"
+    );
+    // Another account's ARN names nothing here.
+    assert_eq!(
+        code(
+            "DescribeLogStreams",
+            json!({"logGroupIdentifier": "arn:aws:logs:us-east-1:999999999999:log-group:a"})
+        ),
+        "ResourceNotFoundException"
+    );
+}
