@@ -134,6 +134,8 @@ def test_cloudwatch_metrics_count_what_executions_did(metered):
     assert requests("StartSyncExecution", "200") == 2
     assert requests("DescribeExecution", "400") == 1
     assert value(m, "baton_executions_in_memory") == 0
+    assert ("baton_execution_log_events_dropped_total", ()) in m
+    assert value(m, "baton_execution_log_events_dropped_total") == 0
     assert value(m, "baton_timers_pending") == 0
     assert value(m, "baton_tasks_open") == 0
     assert value(m, "baton_store_bytes") > 0

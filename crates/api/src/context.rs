@@ -9,6 +9,9 @@ pub struct RequestContext {
     pub region: String,
     /// The id the response carries in `x-amzn-RequestId`.
     pub request_id: String,
+    /// The trace the request belongs to, from its `X-Amzn-Trace-Id` or `traceparent`
+    /// header: executions it starts continue it.
+    pub trace_header: Option<String>,
 }
 
 impl RequestContext {
@@ -18,6 +21,7 @@ impl RequestContext {
             account_id: account_id.into(),
             region: region.into(),
             request_id: String::new(),
+            trace_header: None,
         }
     }
 

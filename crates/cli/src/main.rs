@@ -3,6 +3,7 @@
 mod backup;
 mod bench;
 mod graph;
+mod otlp;
 mod run;
 mod serve;
 mod substitute;

@@ -412,6 +412,7 @@ fn nested_machines(
         account_id: info.account.clone(),
         region: info.region.clone(),
         request_id: "baton-run".into(),
+        trace_header: None,
     };
     for (name, machine) in &config.machines {
         let definition = std::fs::read_to_string(&machine.definition).with_context(|| {

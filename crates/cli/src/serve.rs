@@ -166,6 +166,7 @@ pub struct ServeArgs {
 struct RuntimeMetrics {
     executions: Arc<baton_runtime::metrics::Metrics>,
     runtime: Arc<Runtime>,
+    logs: baton_logs::Logs,
 }
 
 #[async_trait::async_trait]
@@ -181,6 +182,12 @@ impl baton_server::metrics::Exposition for RuntimeMetrics {
                 );
             }
         };
+        gauge(
+            "baton_execution_log_events_dropped_total",
+            "Execution log events dropped because the log writer was too far behind.",
+            "counter",
+            Some(self.logs.dropped()),
+        );
         gauge(
             "baton_executions_in_memory",
             "Standard executions running in this process's memory.",
@@ -542,6 +549,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .then(|| Arc::new(baton_runtime::metrics::Metrics::default())),
         retention: args.retention_days,
         logs: Some(cloudwatch.clone()),
+        spans: match &resources.otlp_endpoint {
+            Some(url) => Some(Arc::new(crate::otlp::Exporter::start(url)?)),
+            None => None,
+        },
     };
     let execution_metrics = config.metrics.clone();
     let runtime = Runtime::open(store, config)
@@ -648,6 +659,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Arc::new(RuntimeMetrics {
                 executions,
                 runtime: runtime.clone(),
+                logs: cloudwatch.clone(),
             }),
             api,
         ];

@@ -246,6 +246,7 @@ pub async fn create(
         account_id: account.to_string(),
         region: region.to_string(),
         request_id: "baton-template".into(),
+        trace_header: None,
     };
     let mut all = Stack::default();
     for stack in stacks {

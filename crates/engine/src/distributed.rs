@@ -277,6 +277,7 @@ impl Execution {
             heartbeat_seconds: None,
             credentials: None,
             purpose,
+            trace: None,
         }));
         self.run_mut(rid).pending = Pending::Io(Box::new(IoWait { id, kind }));
     }

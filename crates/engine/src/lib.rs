@@ -17,6 +17,7 @@ pub mod signal;
 mod states;
 mod task;
 pub mod teststate;
+pub mod trace;
 
 pub use children::{child_execution_arn, child_state_machine_arn, ChildHistory};
 pub use context::iso_time;

@@ -178,6 +178,9 @@ pub struct TaskRequest {
     pub credentials: Option<Value>,
     /// What the task is for; most are a Task state's call.
     pub purpose: TaskPurpose,
+    /// The trace the call continues, from the task's span (set by a runtime that traces the
+    /// execution; the engine leaves it empty).
+    pub trace: Option<Box<crate::trace::TraceContext>>,
 }
 
 /// What a scheduled task is for. A distributed Map reads its items and writes its results as

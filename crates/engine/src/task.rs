@@ -190,6 +190,7 @@ impl Execution {
             heartbeat_seconds: heartbeat,
             credentials: task.credentials.clone(),
             purpose: Default::default(),
+            trace: None,
         }));
         let now = self.now;
         let timeout_timer = timeout.map(|t| {

@@ -64,6 +64,9 @@
 //! secret_access_key = "..."       # or secret_access_key_env = "VARIABLE"
 //! account = "123456789012"        # the account the key acts in
 //! # actions = ["states:Describe*", "states:List*"]   # what it may do (default: everything)
+//!
+//! [telemetry]                     # traced executions' spans, over OTLP/HTTP (JSON)
+//! otlp_endpoint = "http://127.0.0.1:4318"
 //! ```
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
@@ -119,6 +122,9 @@ pub struct Config {
     /// `[[auth.keys]]`: the keys requests to Baton's APIs must be signed with; `None`:
     /// signatures are not checked.
     pub auth: Option<baton_auth::Keys>,
+    /// `[telemetry] otlp_endpoint`: where the spans of traced executions are sent
+    /// (OTLP/HTTP, `http://HOST:PORT`); `None`: no execution is traced.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// A state machine from a definition file.
@@ -335,6 +341,14 @@ struct RawConfig {
     aws: baton_aws::config::AwsConfig,
     #[serde(default)]
     auth: baton_auth::AuthConfig,
+    #[serde(default)]
+    telemetry: RawTelemetry,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTelemetry {
+    otlp_endpoint: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -681,6 +695,15 @@ impl Config {
             .auth
             .resolve(|var| std::env::var(var).ok())
             .map_err(|m| invalid(origin, m))?;
+        if let Some(url) = raw.telemetry.otlp_endpoint {
+            if !url.starts_with("http://") {
+                return Err(invalid(
+                    origin,
+                    format!("telemetry: otlp_endpoint must be an http:// URL (got {url})"),
+                ));
+            }
+            config.otlp_endpoint = Some(url);
+        }
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {

@@ -139,6 +139,7 @@ impl Resources {
             s3_endpoint_url: self.s3_endpoint_url.clone(),
             service_endpoints: self.service_endpoints.clone(),
             keys: self.keys.clone(),
+            trace: None,
         }
     }
 
@@ -164,7 +165,8 @@ impl Resources {
         progress: SyncProgress,
     ) -> Result<Value, Refused> {
         let kind = resource_kind(&request.resource, &info.region);
-        let cx = self.call_context(&kind.resource.region, &info.account);
+        let mut cx = self.call_context(&kind.resource.region, &info.account);
+        cx.trace = request.trace.as_deref().copied();
         let input = &request.input;
         // A region the resource's ARN names wins; else `[aws]`'s; else the execution's.
         let named = request.resource.split(':').nth(3).filter(|r| !r.is_empty());
@@ -287,7 +289,7 @@ impl Resources {
                 }
             }
             ("aws-sdk:s3", action) => self.storage.s3_action(action, input).await,
-            ("http", "invoke") => self.http.invoke(input).await,
+            ("http", "invoke") => self.http.invoke(input, cx.trace).await,
             ("states", "startExecution") => {
                 let mode = nested::Mode::Start;
                 self.nested

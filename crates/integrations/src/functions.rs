@@ -52,6 +52,9 @@ pub struct CallContext {
     /// The server's keys, when requests must be signed: processes then get a key of their
     /// execution's account ([`baton_auth::Keys::process_key`]) instead of dummies.
     pub keys: Option<std::sync::Arc<baton_auth::Keys>>,
+    /// The trace the call continues (the task attempt's span as parent), when the execution
+    /// is traced: functions get it as `_X_AMZN_TRACE_ID` and `TRACEPARENT`.
+    pub trace: Option<baton_engine::trace::TraceContext>,
 }
 
 impl CallContext {
@@ -458,6 +461,11 @@ impl Functions {
         let answer = match &function.target {
             Target::Command(command) => {
                 let mut env = cx.sdk_env();
+                if let Some(trace) = cx.trace {
+                    let parent = trace.parent.unwrap_or_default();
+                    env.insert("_X_AMZN_TRACE_ID".into(), trace.xray(parent));
+                    env.insert("TRACEPARENT".into(), trace.traceparent(parent));
+                }
                 env.insert("AWS_LAMBDA_FUNCTION_NAME".into(), f.name.clone());
                 env.insert(
                     "AWS_LAMBDA_FUNCTION_VERSION".into(),
@@ -509,6 +517,7 @@ impl Functions {
             sdk_env: cx.sdk_env(),
             client_context,
             cognito_identity: None,
+            trace_header: cx.trace.map(|t| t.xray(t.parent.unwrap_or_default())),
         };
         pool.invoke(invoke).await.map_err(|refusal| match refusal {
             // Lambda's throttling error (the Invoke API's TooManyRequestsException).

@@ -38,7 +38,12 @@ impl Http {
     }
 
     /// Runs one `http:invoke` with `params` (the task's effective parameters).
-    pub async fn invoke(&self, params: &Value) -> Result<Value, Failure> {
+    /// `trace`: the execution's trace, sent on as `X-Amzn-Trace-Id` and `traceparent`.
+    pub async fn invoke(
+        &self,
+        params: &Value,
+        trace: Option<baton_engine::trace::TraceContext>,
+    ) -> Result<Value, Failure> {
         let Some(endpoint) = params.get("ApiEndpoint").and_then(Value::as_str) else {
             return Err(invalid("ApiEndpoint is required and must be a string"));
         };
@@ -122,6 +127,11 @@ impl Http {
                 };
                 headers.push((name.clone(), value));
             }
+        }
+        if let Some(trace) = trace {
+            let parent = trace.parent.unwrap_or_default();
+            headers.push(("x-amzn-trace-id".into(), trace.xray(parent)));
+            headers.push(("traceparent".into(), trace.traceparent(parent)));
         }
         let has = |headers: &[(String, String)], name: &str| {
             headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))

@@ -121,6 +121,7 @@ async fn call(r: &Resources, resource: &str, params: Value) -> TaskResult {
         heartbeat_seconds: None,
         credentials: None,
         purpose: Default::default(),
+        trace: None,
     };
     r.invoke(&info, &request, false).await
 }

@@ -43,6 +43,7 @@ fn request(resource: &str, input: Value) -> TaskRequest {
         heartbeat_seconds: None,
         credentials: None,
         purpose: Default::default(),
+        trace: None,
     }
 }
 

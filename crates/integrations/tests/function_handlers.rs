@@ -31,6 +31,7 @@ fn cx() -> CallContext {
         s3_endpoint_url: None,
         service_endpoints: Default::default(),
         keys: None,
+        trace: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn cx() -> CallContext {
         s3_endpoint_url: Some("http://127.0.0.1:8084".into()),
         service_endpoints: Default::default(),
         keys: None,
+        trace: None,
     }
 }
 

@@ -146,7 +146,7 @@ fn reserved_http_headers_fail_the_task() {
         let params = json!({"ApiEndpoint": url, "Method": "POST",
             "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:111111111111:connection/c/1"},
             "Headers": {header: "x"}});
-        let (error, cause) = block_on(http.invoke(&params)).expect_err(header);
+        let (error, cause) = block_on(http.invoke(&params, None)).expect_err(header);
         assert_eq!(error, "States.Runtime", "{header}");
         assert_eq!(
             cause,

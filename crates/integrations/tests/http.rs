@@ -110,6 +110,14 @@ fn connection(name: &str) -> Value {
 }
 
 async fn call(r: &Resources, params: Value) -> TaskResult {
+    call_traced(r, params, None).await
+}
+
+async fn call_traced(
+    r: &Resources,
+    params: Value,
+    trace: Option<baton_engine::trace::TraceContext>,
+) -> TaskResult {
     let info = ExecutionInfo::standard("aws", "us-east-1", "111111111111", "machine", "run");
     let request = TaskRequest {
         id: 1,
@@ -121,6 +129,7 @@ async fn call(r: &Resources, params: Value) -> TaskResult {
         heartbeat_seconds: None,
         credentials: None,
         purpose: Default::default(),
+        trace: trace.map(Box::new),
     };
     r.invoke(&info, &request, false).await
 }
@@ -175,6 +184,40 @@ async fn get_with_query_parameters_and_headers() {
     assert_eq!(body["headers"]["x-trace"], "abc");
     assert_eq!(body["headers"]["x-count"], "3");
     assert_eq!(body["body"], "");
+}
+
+#[tokio::test]
+async fn a_traced_execution_sends_its_trace_in_both_headers() {
+    let base = server().await;
+    let r = resources(CONFIG);
+    let trace = baton_engine::trace::TraceContext {
+        trace_id: [0xab; 16],
+        parent: Some([0x12; 8]),
+        sampled: true,
+    };
+    let params = json!({
+        "ApiEndpoint": format!("{base}/echo"),
+        "Method": "GET",
+        "Authentication": connection("open"),
+    });
+    let body = seen(call_traced(&r, params.clone(), Some(trace)).await);
+    let id = "ab".repeat(16);
+    assert_eq!(
+        body["headers"]["traceparent"],
+        format!("00-{id}-1212121212121212-01")
+    );
+    assert_eq!(
+        body["headers"]["x-amzn-trace-id"],
+        format!(
+            "Root=1-{}-{};Parent=1212121212121212;Sampled=1",
+            &id[..8],
+            &id[8..]
+        )
+    );
+    // Untraced: neither header.
+    let body = seen(call(&r, params).await);
+    assert!(body["headers"].get("traceparent").is_none());
+    assert!(body["headers"].get("x-amzn-trace-id").is_none());
 }
 
 #[tokio::test]

@@ -558,6 +558,7 @@ async fn resources_with_a_storage_endpoint() {
         heartbeat_seconds: None,
         credentials: None,
         purpose,
+        trace: None,
     };
     let put = request(
         "arn:aws:states:::aws-sdk:s3:putObject",

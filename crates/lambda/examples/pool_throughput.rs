@@ -49,6 +49,7 @@ async fn main() {
         sdk_env: BTreeMap::new(),
         client_context: None,
         cognito_identity: None,
+        trace_header: None,
     };
     // Cold starts first, timed on their own.
     let cold = Instant::now();

@@ -69,6 +69,9 @@ pub struct Invoke {
     pub sdk_env: BTreeMap<String, String>,
     pub client_context: Option<String>,
     pub cognito_identity: Option<String>,
+    /// The X-Ray trace header the invocation continues (`Lambda-Runtime-Trace-Id`, which
+    /// runtimes put in `_X_AMZN_TRACE_ID`); `None`: a new, unsampled one.
+    pub trace_header: Option<String>,
 }
 
 /// What an invocation answered, as Lambda's Invoke API returns it.

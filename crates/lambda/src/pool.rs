@@ -295,7 +295,7 @@ impl Sandbox {
             event: invoke.event,
             deadline_ms,
             invoked_arn: invoke.invoked_arn,
-            trace_id: trace_id(),
+            trace_id: invoke.trace_header.unwrap_or_else(trace_id),
             client_context: invoke.client_context,
             cognito_identity: invoke.cognito_identity,
         };

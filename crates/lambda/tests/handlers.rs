@@ -107,6 +107,7 @@ async fn call_as(pool: &Pool, account: &str, event: Value) -> Reply {
         sdk_env: sdk_env(account),
         client_context: None,
         cognito_identity: None,
+        trace_header: None,
     })
     .await
     .expect("reaches the function")
@@ -396,6 +397,7 @@ async fn node_crash_mid_invocation_is_an_exit_error_and_the_process_is_replaced(
             sdk_env: sdk_env("111111111111"),
             client_context: None,
             cognito_identity: None,
+            trace_header: None,
         })
         .await
         .expect("reaches the function");
@@ -736,6 +738,7 @@ while True:
             sdk_env: sdk_env("111111111111"),
             client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
             cognito_identity: None,
+            trace_header: None,
         })
         .await
         .expect("reaches the function");
@@ -795,6 +798,7 @@ async fn node_large_events_and_client_context() {
                 sdk_env: sdk_env("111111111111"),
                 client_context: Some(r#"{"custom":{"k":"v"}}"#.into()),
                 cognito_identity: None,
+                trace_header: None,
             })
             .await
             .expect("reaches the function");

@@ -109,6 +109,7 @@ fn call(service: &LogsService, op: &str, body: Value) -> Result<Value, baton_api
         account_id: "123456789012".into(),
         region: "us-east-1".into(),
         request_id: String::new(),
+        trace_header: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

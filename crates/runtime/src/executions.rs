@@ -129,7 +129,7 @@ async fn missing_activities(
 
 pub(crate) async fn start_execution(
     rt: &Runtime,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     input: StartExecutionInput,
 ) -> Result<StartExecutionOutput, ApiError> {
     let (target, test_case) = crate::mocks::target(rt, &input.state_machine_arn).await?;
@@ -141,8 +141,10 @@ pub(crate) async fn start_execution(
         .name
         .clone()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // The trace it continues: the `traceHeader` member, else the request's own header.
+    let trace_header = input.trace_header.clone().or(ctx.trace_header.clone());
     if target.machine_type() == MachineType::Express {
-        return express::start(rt, target, name, input_value, test_case).await;
+        return express::start(rt, target, name, input_value, test_case, trace_header).await;
     }
     let machine_arn = StateMachineArn::parse(&target.machine.arn)?;
     let arn = ExecutionArn::standard(&machine_arn, &name).to_string();
@@ -182,7 +184,7 @@ pub(crate) async fn start_execution(
         redrive_date: None,
         map_run_arn: None,
         parent_arn: None,
-        trace_header: input.trace_header.clone(),
+        trace_header: trace_header.clone(),
         partition,
     };
     let engine = Engine::new(machine, rt.config.limits);
@@ -195,6 +197,13 @@ pub(crate) async fn start_execution(
         &arn,
     )
     .map(Arc::new);
+    live.spans = crate::traces::for_execution(
+        rt.config.spans.as_ref(),
+        &arn,
+        trace_header.as_deref(),
+        target.tracing(),
+    )
+    .map(Box::new);
     let handle = Arc::new(tokio::sync::Mutex::new(live));
     // Registered (and locked) before the commit: a worker or callback that sees the committed
     // rows waits for this step to finish instead of finding no execution.
@@ -302,7 +311,7 @@ async fn already_started(
 
 pub(crate) async fn start_sync_execution(
     rt: &Runtime,
-    _ctx: &RequestContext,
+    ctx: &RequestContext,
     input: StartSyncExecutionInput,
 ) -> Result<StartSyncExecutionOutput, ApiError> {
     let (target, test_case) = crate::mocks::target(rt, &input.state_machine_arn).await?;
@@ -325,7 +334,11 @@ pub(crate) async fn start_sync_execution(
         input_text,
         input_value,
         include_data,
-        test_case,
+        // The mock test case, and the trace it continues.
+        (
+            test_case,
+            input.trace_header.clone().or(ctx.trace_header.clone()),
+        ),
     )
     .await
 }

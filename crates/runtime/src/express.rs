@@ -64,6 +64,8 @@ struct Prepared {
     arn: String,
     /// Where its events are logged: an Express execution's only record (it has no history).
     log: Option<ExecutionLog>,
+    /// Its spans, when it is traced.
+    spans: Option<crate::traces::Spans>,
 }
 
 fn prepare(
@@ -71,6 +73,7 @@ fn prepare(
     target: &Target,
     name: &str,
     test_case: Option<String>,
+    trace_header: Option<&str>,
 ) -> Result<Prepared, ApiError> {
     let machine = rt.definitions.get(
         &target.machine.arn,
@@ -87,8 +90,15 @@ fn prepare(
         &target.machine.name,
         &arn,
     );
+    let spans = crate::traces::for_execution(
+        rt.config.spans.as_ref(),
+        &arn,
+        trace_header,
+        target.tracing(),
+    );
     Ok(Prepared {
         log,
+        spans,
         // An Express execution keeps nothing: its distributed Maps' children are not recorded.
         engine: Engine::new(
             machine,
@@ -150,13 +160,15 @@ pub(crate) async fn start(
     name: String,
     input: Value,
     test_case: Option<String>,
+    trace_header: Option<String>,
 ) -> Result<StartExecutionOutput, ApiError> {
     let Prepared {
         engine,
         info,
         arn,
         log,
-    } = prepare(rt, &target, &name, test_case)?;
+        spans,
+    } = prepare(rt, &target, &name, test_case, trace_header.as_deref())?;
     let start = crate::now();
     let input_text = input.to_string();
     rt.express.put(describe_of(
@@ -171,7 +183,7 @@ pub(crate) async fn start(
     let runtime = rt.arc();
     let arn2 = arn.clone();
     tokio::spawn(async move {
-        let outcome = drive(&runtime, engine, info, input, start, log).await;
+        let outcome = drive(&runtime, engine, info, input, start, log, spans).await;
         let stop = crate::now();
         runtime.express.put(describe_of(
             &target,
@@ -197,16 +209,17 @@ pub(crate) async fn run_sync(
     input_text: String,
     input: Value,
     include_data: bool,
-    test_case: Option<String>,
+    (test_case, trace_header): (Option<String>, Option<String>),
 ) -> Result<StartSyncExecutionOutput, ApiError> {
     let Prepared {
         engine,
         info,
         arn,
         log,
-    } = prepare(rt, &target, &name, test_case)?;
+        spans,
+    } = prepare(rt, &target, &name, test_case, trace_header.as_deref())?;
     let start = crate::now();
-    let outcome = drive(rt, engine, info, input, start, log).await;
+    let outcome = drive(rt, engine, info, input, start, log, spans).await;
     let stop = crate::now();
     let status = match outcome.status {
         Status::Succeeded => SyncExecutionStatus::Succeeded,
@@ -245,6 +258,7 @@ async fn drive(
     input: Value,
     start: Millis,
     log: Option<ExecutionLog>,
+    mut spans: Option<crate::traces::Spans>,
 ) -> Outcome {
     let mut queue = VecDeque::from([Event::Started {
         info: Box::new(info.clone()),
@@ -276,9 +290,13 @@ async fn drive(
                     }
                 }
             };
-            if rt.config.metrics.is_some() || log.is_some() {
-                // Counted, logged and let go: an Express execution keeps no history otherwise.
+            if rt.config.metrics.is_some() || log.is_some() || spans.is_some() {
+                // Counted, logged, traced and let go: an Express execution keeps no history
+                // otherwise.
                 let written = engine.take_history();
+                if let Some(spans) = &mut spans {
+                    spans.observe(&written, &crate::traces::scheduled_tasks(&effects));
+                }
                 if let Some(metrics) = &rt.config.metrics {
                     metrics.observe(&info.state_machine_arn, start, &mut tracker, &written);
                 }
@@ -288,7 +306,10 @@ async fn drive(
             }
             for effect in effects {
                 match effect {
-                    Effect::ScheduleTask(request) => {
+                    Effect::ScheduleTask(mut request) => {
+                        if let Some(spans) = &spans {
+                            request.trace = Some(Box::new(spans.call_context(request.id)));
+                        }
                         if let Some(result) = mock
                             .as_mut()
                             .and_then(|m| crate::mocks::answer(m, &request))

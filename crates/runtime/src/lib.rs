@@ -40,6 +40,7 @@ mod sdk_parameters;
 mod service;
 mod tasks;
 mod timers;
+pub mod traces;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -77,6 +78,9 @@ pub struct Config {
     /// Where executions log per their `LoggingConfiguration`, and where
     /// `CreateStateMachine` looks for the log group named; `None`: nothing is logged or checked.
     pub logs: Option<baton_logs::Logs>,
+    /// Where the spans of traced executions go (`[telemetry] otlp_endpoint`); `None`: no
+    /// execution is traced.
+    pub spans: Option<Arc<dyn traces::SpanSink>>,
     /// How long closed executions are kept before they and their histories are deleted
     /// ([`retention`]); `None`: kept.
     pub retention: Option<std::time::Duration>,
@@ -97,6 +101,7 @@ impl Default for Config {
             max_resident: None,
             metrics: None,
             logs: None,
+            spans: None,
             retention: None,
         }
     }

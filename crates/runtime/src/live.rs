@@ -57,6 +57,8 @@ pub(crate) struct Live {
     /// Where its events are logged (its `LoggingConfiguration`); `None` while a journal is
     /// replayed.
     pub log: Option<Arc<crate::execution_log::ExecutionLog>>,
+    /// Its spans, when it is traced; `None` while a journal is replayed.
+    pub spans: Option<Box<crate::traces::Spans>>,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -167,6 +169,7 @@ impl Live {
             metrics: None,
             tracker: Default::default(),
             log: None,
+            spans: None,
         }
     }
 
@@ -285,6 +288,9 @@ impl Live {
         if let Some(log) = &self.log {
             log.write(&written, self.record.redrive_count);
         }
+        if let Some(spans) = &mut self.spans {
+            spans.observe(&written, &crate::traces::scheduled_tasks(&effects));
+        }
         let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
         self.history_len = self.engine.history_len();
         if !history.is_empty() {
@@ -308,7 +314,10 @@ impl Live {
         let region = self.engine.info().region.clone();
         for effect in effects {
             match effect {
-                Effect::ScheduleTask(request) => {
+                Effect::ScheduleTask(mut request) => {
+                    if let Some(spans) = &self.spans {
+                        request.trace = Some(Box::new(spans.call_context(request.id)));
+                    }
                     let kind = resource_kind(&request.resource, &region);
                     // A mocked task is answered at once, whatever its resource: no worker,
                     // callback or service takes it.

@@ -218,6 +218,7 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         .await?
         .ok_or_else(|| Error::not_found(baton_store::Record::Revision, &record.revision_id))?;
     let logging = revision.logging_configuration.clone();
+    let tracing = revision.tracing_configuration.clone();
     let machine = rt
         .definitions
         .get(
@@ -284,6 +285,13 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         &arn,
     )
     .map(Arc::new);
+    live.spans = crate::traces::for_execution(
+        rt.config.spans.as_ref(),
+        &arn,
+        live.record.trace_header.as_deref(),
+        tracing.as_deref(),
+    )
+    .map(Box::new);
     // A map run a redrive continued was closed and reopened during the replay, which lost
     // track of it: the store's record is the current one.
     if live.engine.status() == baton_engine::Status::Running {

@@ -37,6 +37,14 @@ impl Target {
                 v.logging_configuration.as_deref()
             })
     }
+    /// The `tracingConfiguration` text of what runs.
+    pub fn tracing(&self) -> Option<&str> {
+        self.version
+            .as_ref()
+            .map_or(self.machine.tracing_configuration.as_deref(), |v| {
+                v.tracing_configuration.as_deref()
+            })
+    }
     pub fn definition(&self) -> &str {
         self.version
             .as_ref()

@@ -156,6 +156,10 @@ pub(crate) async fn call(
         account_id: caller.account_id,
         region: caller.region,
         request_id,
+        trace_header: ["traceparent", "x-amzn-trace-id"]
+            .iter()
+            .find_map(|name| headers.get(*name)?.to_str().ok())
+            .map(str::to_string),
     };
     let route = route(&shared.config, &headers);
     let (counted, content_type) = match &route {

@@ -92,6 +92,7 @@ impl Session {
                 heartbeat_seconds: heartbeat,
                 credentials: task.credentials.clone(),
                 purpose: Default::default(),
+                trace: None,
             }),
         }
     }
