@@ -341,3 +341,108 @@ fn every_connection_dropped_at_once_loses_nothing_and_moves_nothing() {
     drop((a, b));
     drop(schema);
 }
+
+/// A CloudWatch Logs call to a node (`Logs_20140328.<op>`): status and JSON answer.
+fn logs_call(node: &Node, op: &str, body: &Value) -> (u16, Value) {
+    let authority = node.endpoint.trim_start_matches("http://");
+    let body = body.to_string();
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: Logs_20140328.{op}\r\n\
+         Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (status, answer) = support::server::exchange(authority, &request);
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_log_group_made_through_one_node_takes_the_logs_of_executions_on_any() {
+    let Some(schema) = TestSchema::create("logs") else {
+        return;
+    };
+    let Shared { rt, store, url, .. } = Shared::open(&schema, "logs");
+    let a = Node::start(&url, "10");
+    let b = Node::start(&url, "10");
+    rt.block_on(spread_over(&*store, 2, Duration::from_secs(60)));
+    let group = "/aws/vendedlogs/states/nodes";
+    let (status, _) = logs_call(&a, "CreateLogGroup", &json!({"logGroupName": group}));
+    assert_eq!(status, 200);
+    // Made through the other node: each node keeps its own groups, so only the account is
+    // checked there.
+    let machine = rt.block_on(async {
+        b.client()
+            .create_state_machine()
+            .name("logged")
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+            .logging_configuration(
+                aws_sdk_sfn::types::LoggingConfiguration::builder()
+                    .level(aws_sdk_sfn::types::LogLevel::All)
+                    .destinations(
+                        aws_sdk_sfn::types::LogDestination::builder()
+                            .cloud_watch_logs_log_group(
+                                aws_sdk_sfn::types::CloudWatchLogsLogGroup::builder()
+                                    .log_group_arn(format!(
+                                        "arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"
+                                    ))
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("created through the other node")
+            .state_machine_arn
+    });
+    // Executions started on both nodes, each run by its partition's owner: every one is
+    // logged, 4 events each, on the node that ran it.
+    let mut arns = Vec::new();
+    for (n, node) in [&a, &b].into_iter().enumerate() {
+        for i in 0..6 {
+            let arn = rt.block_on(async {
+                node.client()
+                    .start_execution()
+                    .state_machine_arn(&machine)
+                    .name(format!("n{n}-{i}"))
+                    .send()
+                    .await
+                    .expect("started")
+                    .execution_arn
+            });
+            arns.push(arn);
+        }
+    }
+    for arn in &arns {
+        rt.block_on(succeeded(&a.client(), arn));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut per_execution: BTreeMap<String, usize> = BTreeMap::new();
+        for node in [&a, &b] {
+            let (status, found) =
+                logs_call(node, "FilterLogEvents", &json!({"logGroupName": group}));
+            if status != 200 {
+                continue;
+            }
+            for event in found["events"].as_array().into_iter().flatten() {
+                let message: Value =
+                    serde_json::from_str(event["message"].as_str().unwrap_or("{}")).unwrap();
+                let arn = message["execution_arn"].as_str().unwrap_or("").to_string();
+                *per_execution.entry(arn).or_default() += 1;
+            }
+        }
+        let complete = arns.iter().all(|arn| per_execution.get(arn) == Some(&4));
+        if complete {
+            assert_eq!(per_execution.len(), arns.len(), "{per_execution:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "logged so far: {per_execution:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -67,14 +67,21 @@ pub(crate) fn destination(logging: Option<&str>) -> Option<(GroupKey, LogLevel, 
 impl ExecutionLog {
     /// The log of an execution of `machine_name` under `logging` (the stored configuration
     /// text); `None` when it logs nothing or its group is gone.
+    /// With several nodes (`several_nodes`), each keeps its own groups: a group made through
+    /// another node is made here when an execution first logs to it.
     pub fn open(
         logs: Option<&Logs>,
         logging: Option<&str>,
         machine_name: &str,
         execution_arn: &str,
+        several_nodes: bool,
     ) -> Option<ExecutionLog> {
         let logs = logs?;
         let (key, level, include_data) = destination(logging)?;
+        if several_nodes && !logs.group_exists(&key) {
+            // Made by this node or another one meanwhile: either way it exists now.
+            let _ = logs.create_group(&key);
+        }
         let stream_name = format!("states/{machine_name}/{}", stream_suffix());
         let stream = logs.stream_for(&key, &stream_name)?;
         Some(ExecutionLog {
@@ -135,15 +142,22 @@ pub(crate) fn kept(level: LogLevel, kind: &str) -> bool {
 /// `UpdateStateMachine`: AWS refuses a configuration whose group is missing with
 /// `InvalidLoggingConfiguration` ("Invalid Logging Configuration: Log Destination not
 /// found.", recorded against a deleted group). A group of another account is not found
-/// either: a key acts in its own account only.
-pub(crate) fn destination_found(logs: Option<&Logs>, logging: &str, account: &str) -> bool {
+/// either: a key acts in its own account only. With several nodes, whose log groups are each
+/// node's own, only the account is checked (the group may have been made through another
+/// node; [`ExecutionLog::open`] makes it here).
+pub(crate) fn destination_found(
+    logs: Option<&Logs>,
+    logging: &str,
+    account: &str,
+    several_nodes: bool,
+) -> bool {
     let Some(logs) = logs else {
         // Without a log store (`baton run`, embedded tests) nothing is written or checked.
         return true;
     };
     match destination(Some(logging)) {
         None => true,
-        Some((key, _, _)) => key.account == account && logs.group_exists(&key),
+        Some((key, _, _)) => key.account == account && (several_nodes || logs.group_exists(&key)),
     }
 }
 

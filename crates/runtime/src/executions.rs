@@ -195,6 +195,7 @@ pub(crate) async fn start_execution(
         target.logging(),
         &target.machine.name,
         &arn,
+        rt.config.ownership.is_some(),
     )
     .map(Arc::new);
     live.spans = crate::traces::for_execution(

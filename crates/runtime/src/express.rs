@@ -89,6 +89,7 @@ fn prepare(
         target.logging(),
         &target.machine.name,
         &arn,
+        rt.config.ownership.is_some(),
     );
     let spans = crate::traces::for_execution(
         rt.config.spans.as_ref(),

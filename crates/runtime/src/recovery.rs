@@ -283,6 +283,7 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
             .next()
             .unwrap_or_default(),
         &arn,
+        rt.config.ownership.is_some(),
     )
     .map(Arc::new);
     live.spans = crate::traces::for_execution(

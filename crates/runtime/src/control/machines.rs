@@ -133,7 +133,12 @@ fn logging_text(config: Option<&LoggingConfiguration>) -> Result<String, ApiErro
 /// AWS refuses a logging configuration whose log group does not exist (in the caller's
 /// account): see [`crate::execution_log::destination_found`].
 fn check_destination(rt: &Runtime, ctx: &RequestContext, logging: &str) -> Result<(), ApiError> {
-    if crate::execution_log::destination_found(rt.config.logs.as_ref(), logging, &ctx.account_id) {
+    if crate::execution_log::destination_found(
+        rt.config.logs.as_ref(),
+        logging,
+        &ctx.account_id,
+        rt.config.ownership.is_some(),
+    ) {
         Ok(())
     } else {
         Err(ApiError::InvalidLoggingConfiguration {
