@@ -34,6 +34,9 @@ const READ_BYTES: usize = 1024 * 1024;
 /// The most bytes one FilterLogEvents call searches before it answers with what it found
 /// and a `nextToken`, so one call cannot hold the server for long.
 const SEARCH_BYTES: u64 = 64 * 1024 * 1024;
+/// How far before a search's `startTime` it starts reading a stream (lines are appended in
+/// time order up to a step's own delay between making and writing its events).
+const SEEK_SLACK_MS: i64 = 60_000;
 /// PutLogEvents' quotas: 10,000 events and 1,048,576 bytes (each event counted with 26
 /// bytes more), an event at most 256 KiB.
 const PUT_EVENTS: usize = 10_000;
@@ -689,6 +692,14 @@ impl Call<'_> {
         while index < streams.len() {
             let stream = &streams[index];
             let id = self.logs.stream_id(&key, &stream.name).map_err(failure)?;
+            if offset == 0 && start != i64::MIN {
+                // Straight to the window's start, not through the stream's whole past (what
+                // `aws logs tail --follow` asks every five seconds).
+                offset = self
+                    .logs
+                    .seek(id, start.saturating_sub(SEEK_SLACK_MS))
+                    .map_err(failure)?;
+            }
             let mut stopped_at = None;
             self.logs
                 .read(id, offset, None, |e| {

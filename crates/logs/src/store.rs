@@ -399,6 +399,44 @@ impl Logs {
             .collect())
     }
 
+    /// Where to start reading for the events stamped `time` or later: a line start found by
+    /// bisecting the file on its lines' timestamps, at or before the first such line when the
+    /// lines are in time order. Appends are, up to the moments between a step making its
+    /// events and the writer writing them: callers ask for a time with slack for that.
+    pub fn seek(&self, stream: StreamId, time: i64) -> Result<u64, Error> {
+        let path = self.shared.dir.join(format!("{stream}.log"));
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::Unavailable(e.to_string())),
+        };
+        let unavailable = |e: std::io::Error| Error::Unavailable(e.to_string());
+        let len = file.metadata().map_err(unavailable)?.len();
+        let mut reader = BufReader::with_capacity(64 * 1024, file);
+        // `lo` is a line start whose line is stamped before `time` (or 0).
+        let (mut lo, mut hi) = (0u64, len);
+        let mut line = Vec::new();
+        while hi - lo > 64 * 1024 {
+            let mid = lo + (hi - lo) / 2;
+            reader.seek(SeekFrom::Start(mid)).map_err(unavailable)?;
+            line.clear();
+            let skipped = reader.read_until(b'\n', &mut line).map_err(unavailable)?;
+            let start = mid + skipped as u64;
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(unavailable)?;
+            let stamp = (n > 0 && line.last() == Some(&b'\n'))
+                .then(|| std::str::from_utf8(&line).ok())
+                .flatten()
+                .and_then(|l| l.split(' ').next())
+                .and_then(|t| t.parse::<i64>().ok());
+            match stamp {
+                Some(t) if t < time && start < hi => lo = start,
+                _ => hi = mid,
+            }
+        }
+        Ok(lo)
+    }
+
     /// Reads a stream's events from byte `from` up to `to` (the end when `None`), calling
     /// `visit` for each until it returns false.
     pub fn read(

@@ -295,3 +295,36 @@ fn the_api_refuses_what_the_model_refuses() {
         "ResourceNotFoundException"
     );
 }
+
+#[test]
+fn seeking_a_time_skips_the_past_but_nothing_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = Logs::open(dir.path()).unwrap();
+    let group = key("seek");
+    logs.create_group(&group).unwrap();
+    let s = logs.stream_for(&group, "s").unwrap();
+    let message = "x".repeat(500);
+    let events: Vec<(i64, &str)> = (0..10_000).map(|t| (t, message.as_str())).collect();
+    logs.append(s, &events);
+    logs.flush().unwrap();
+    for time in [0, 1, 2_500, 7_777, 9_999, 20_000] {
+        let offset = logs.seek(s, time).unwrap();
+        let mut first = None;
+        logs.read(s, offset, None, |e| {
+            first = Some(e.timestamp);
+            false
+        })
+        .unwrap();
+        // At or before the first event from `time` on, and not far before it.
+        match first {
+            Some(first) => {
+                assert!(first <= time.max(0), "{time}: starts at {first}");
+                assert!(time.min(9_999) - first < 200, "{time}: starts at {first}");
+            }
+            None => assert!(time > 9_999),
+        }
+        if time == 0 {
+            assert_eq!(offset, 0);
+        }
+    }
+}
