@@ -244,6 +244,27 @@ def test_lambda_verifies_signatures(keyed_server):
     assert "lambda:InvokeFunction" in message
 
 
+def test_cloudwatch_logs_verifies_signatures_and_keeps_accounts_apart(keyed_server):
+    admin = client(keyed_server, "logs", ADMIN)
+    group = unique("/signed/group")
+    admin.create_log_group(logGroupName=group)
+    assert [g["logGroupName"] for g in
+            admin.describe_log_groups(logGroupNamePrefix=group)["logGroups"]] == [group]
+    assert admin.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"] == \
+        f"arn:aws:logs:{REGION}:{ADMIN[2]}:log-group:{group}:*"
+    # Another account's key sees none of it.
+    other = client(keyed_server, "logs", OTHER)
+    assert other.describe_log_groups(logGroupNamePrefix=group)["logGroups"] == []
+    wrong = client(keyed_server, "logs", (ADMIN[0], "nope", ""))
+    code, message, status = refused(lambda: wrong.describe_log_groups())
+    assert (code, status) == ("InvalidSignatureException", 400)
+    # A key limited to states:Describe*/List* may not make log groups.
+    reader = client(keyed_server, "logs", READER)
+    code, message, status = refused(lambda: reader.create_log_group(logGroupName=unique("/no")))
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert "logs:CreateLogGroup" in message
+
+
 def test_the_s3_endpoint_verifies_signatures_and_presigned_urls(keyed_server):
     s3 = client(keyed_server, "s3", ADMIN)
     bucket = unique("signed")
