@@ -101,10 +101,12 @@ impl ExecutionLog {
             if !kept(self.level, &kind) {
                 continue;
             }
+            let mut details = event.log_details(self.include_data);
+            truncate_payloads(&mut details);
             let message = json!({
                 "id": event.id.to_string(),
                 "type": kind,
-                "details": event.log_details(self.include_data),
+                "details": details,
                 "previous_event_id": event.previous_event_id.to_string(),
                 "event_timestamp": event.timestamp.to_string(),
                 "execution_arn": self.execution_arn,
@@ -117,6 +119,31 @@ impl ExecutionLog {
         }
         let borrowed: Vec<(i64, &str)> = messages.iter().map(|(t, m)| (*t, m.as_str())).collect();
         self.logs.append(self.stream, &borrowed);
+    }
+}
+
+/// The most bytes of an input or output a log event carries: "If escaped input or escaped
+/// output sent to CloudWatch Logs exceeds 248KB, it will be truncated", which its
+/// `inputDetails`/`outputDetails` then say (Developer Guide, "CloudWatch Logs payloads").
+const PAYLOAD_BYTES: usize = 248 * 1024;
+
+fn truncate_payloads(details: &mut serde_json::Value) {
+    let Some(map) = details.as_object_mut() else {
+        return;
+    };
+    for (data, marker) in [("input", "inputDetails"), ("output", "outputDetails")] {
+        let Some(serde_json::Value::String(text)) = map.get_mut(data) else {
+            continue;
+        };
+        if text.len() <= PAYLOAD_BYTES {
+            continue;
+        }
+        let mut cut = PAYLOAD_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        map.insert(marker.into(), json!({"truncated": true}));
     }
 }
 
@@ -238,6 +265,19 @@ mod tests {
             assert!(!kept(LogLevel::Error, kind), "{kind}");
             assert!(!kept(LogLevel::Fatal, kind), "{kind}");
         }
+    }
+
+    #[test]
+    fn payloads_over_248_kb_are_cut_and_marked_truncated() {
+        let big = "é".repeat(PAYLOAD_BYTES);
+        let mut details = json!({"input": big, "inputDetails": {"truncated": false},
+            "output": "small", "outputDetails": {"truncated": false}});
+        truncate_payloads(&mut details);
+        let input = details["input"].as_str().unwrap();
+        assert!(input.len() <= PAYLOAD_BYTES && input.len() > PAYLOAD_BYTES - 2);
+        assert_eq!(details["inputDetails"], json!({"truncated": true}));
+        assert_eq!(details["output"], "small");
+        assert_eq!(details["outputDetails"], json!({"truncated": false}));
     }
 
     #[test]
