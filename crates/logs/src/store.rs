@@ -14,7 +14,8 @@
 //! Functions Developer Guide, "Using CloudWatch Logs to log execution history"). Past the
 //! queue's bound ([`QUEUE_BYTES`]) events are dropped and counted ([`Logs::dropped`]): the
 //! same guide calls CloudWatch Logs delivery best-effort. The thread flushes whenever the
-//! queue runs dry, so what was handed over is readable within one flush.
+//! queue runs dry, and at least every 100 ms while it does not, so what was handed over is
+//! readable within one flush.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
@@ -31,6 +32,8 @@ use serde_json::{json, Value};
 pub const QUEUE_BYTES: u64 = 64 * 1024 * 1024;
 /// How often the writer wakes when nothing arrives (it flushes as soon as the queue is dry).
 const IDLE_WAKE: Duration = Duration::from_millis(200);
+/// The longest the writer goes on writing before it flushes, under a steady stream.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// The most stream files the writer keeps open.
 const OPEN_FILES: usize = 256;
 
@@ -653,10 +656,13 @@ fn write_loop(shared: &Shared, jobs: &Receiver<Job>) {
             Err(RecvTimeoutError::Disconnected) => break,
         };
         let mut next = job;
-        // Everything queued now, then one flush.
+        // What is queued, then one flush; under a steady stream at most every
+        // [`FLUSH_EVERY`], so reads, stream figures and `flush` waiters never wait for the
+        // load to stop.
+        let began = std::time::Instant::now();
         while let Some(job) = next.take() {
             run(shared, job, &mut files, &mut written, &mut waiting);
-            if written.len() + waiting.len() > 4096 {
+            if began.elapsed() >= FLUSH_EVERY {
                 break;
             }
             next = jobs.try_recv().ok();
