@@ -189,22 +189,12 @@ pub(crate) async fn start_execution(
     };
     let engine = Engine::new(machine, rt.config.limits);
     let mut live = Live::new(engine, record.clone(), rt.config.mocks.clone());
-    live.metrics = rt.config.metrics.clone();
-    live.log = crate::execution_log::ExecutionLog::open(
-        rt.config.logs.as_ref(),
+    live.observe(
+        rt,
         target.logging(),
-        &target.machine.name,
-        &arn,
-        rt.config.ownership.is_some(),
-    )
-    .map(Arc::new);
-    live.spans = crate::traces::for_execution(
-        rt.config.spans.as_ref(),
-        &arn,
-        trace_header.as_deref(),
         target.tracing(),
-    )
-    .map(Box::new);
+        trace_header.as_deref(),
+    );
     let handle = Arc::new(tokio::sync::Mutex::new(live));
     // Registered (and locked) before the commit: a worker or callback that sees the committed
     // rows waits for this step to finish instead of finding no execution.

@@ -173,6 +173,37 @@ impl Live {
         }
     }
 
+    /// Counts, logs and traces its steps from here on, as the server is configured and its
+    /// machine's `loggingConfiguration` and `tracingConfiguration` (texts) ask; set after a
+    /// replay, so what was replayed is not observed again.
+    pub fn observe(
+        &mut self,
+        rt: &crate::Runtime,
+        logging: Option<&str>,
+        tracing: Option<&str>,
+        trace_header: Option<&str>,
+    ) {
+        let arn = self.record.arn.clone();
+        let machine_name = self
+            .record
+            .state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default();
+        self.metrics = rt.config.metrics.clone();
+        self.log = crate::execution_log::ExecutionLog::open(
+            rt.config.logs.as_ref(),
+            logging,
+            machine_name,
+            &arn,
+            rt.config.ownership.is_some(),
+        )
+        .map(Arc::new);
+        self.spans =
+            crate::traces::for_execution(rt.config.spans.as_ref(), &arn, trace_header, tracing)
+                .map(Box::new);
+    }
+
     /// Whether it may leave memory and be rebuilt from the store when something happens to it:
     /// it waits only for timers, workers and callbacks already called. Not while a task's call
     /// is in flight (rebuilt, it would be made again) or a mock session counts its answers.

@@ -273,26 +273,13 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
     // The replay rewrote the row's fields as it went; the store's row is the current one.
     live.record = stored;
     // Counted from here on: what the replay wrote was counted when it first happened.
-    live.metrics = rt.config.metrics.clone();
-    live.log = crate::execution_log::ExecutionLog::open(
-        rt.config.logs.as_ref(),
+    let trace_header = live.record.trace_header.clone();
+    live.observe(
+        rt,
         logging.as_deref(),
-        live.record
-            .state_machine_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default(),
-        &arn,
-        rt.config.ownership.is_some(),
-    )
-    .map(Arc::new);
-    live.spans = crate::traces::for_execution(
-        rt.config.spans.as_ref(),
-        &arn,
-        live.record.trace_header.as_deref(),
         tracing.as_deref(),
-    )
-    .map(Box::new);
+        trace_header.as_deref(),
+    );
     // A map run a redrive continued was closed and reopened during the replay, which lost
     // track of it: the store's record is the current one.
     if live.engine.status() == baton_engine::Status::Running {
