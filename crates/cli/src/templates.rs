@@ -251,16 +251,24 @@ pub async fn create(
     let mut all = Stack::default();
     for stack in stacks {
         // Log groups first: a state machine's `LoggingConfiguration` must find its group.
-        for name in stack.log_groups.iter().filter(|_| logs.is_some()) {
-            let key = baton_logs::GroupKey {
-                account: account.to_string(),
-                region: region.to_string(),
-                name: name.clone(),
-            };
-            match logs.map(|l| l.create_group(&key)) {
-                Some(Ok(())) => println!("baton: log group {name}"),
-                Some(Err(baton_logs::Error::GroupExists)) | None => {}
-                Some(Err(e)) => anyhow::bail!("log group {name}: {e:?}"),
+        if let Some(logs) = logs {
+            for group in &stack.log_groups {
+                let name = &group.name;
+                let key = baton_logs::GroupKey {
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    name: name.clone(),
+                };
+                match logs.create_group(&key) {
+                    Ok(()) => println!("baton: log group {name}"),
+                    Err(baton_logs::Error::GroupExists) => {}
+                    Err(e) => anyhow::bail!("log group {name}: {e:?}"),
+                }
+                // `RetentionInDays` is the group's policy, as CloudFormation sets it on each
+                // deployment; a template without it leaves the group's events for ever.
+                if let Err(e) = logs.set_retention(&key, group.retention_days) {
+                    anyhow::bail!("log group {name}: {e:?}");
+                }
             }
         }
         for line in apply(service, &ctx, stack).await? {

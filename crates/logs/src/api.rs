@@ -10,13 +10,15 @@ use baton_api::{JsonService, RequestContext, ServiceError};
 use serde_json::{json, Map, Value};
 
 use crate::pattern::Pattern;
-use crate::store::{Error, GroupKey, Logs, StreamId};
+use crate::store::{Error, GroupKey, Logs, StreamId, RETENTION_DAYS};
 
 /// `X-Amz-Target`'s prefix for CloudWatch Logs.
 pub const TARGET_PREFIX: &str = "Logs_20140328";
 
-const OPERATIONS: [&str; 9] = [
+const OPERATIONS: [&str; 11] = [
     "CreateLogGroup",
+    "PutRetentionPolicy",
+    "DeleteRetentionPolicy",
     "DeleteLogGroup",
     "DescribeLogGroups",
     "CreateLogStream",
@@ -220,6 +222,17 @@ impl Call<'_> {
                 Ok(json!({}))
             }
             "DescribeLogGroups" => self.describe_groups(),
+            "PutRetentionPolicy" => {
+                let key = self.group_named("logGroupName")?;
+                let days = self.retention_days()?;
+                self.logs.set_retention(&key, Some(days)).map_err(failure)?;
+                Ok(json!({}))
+            }
+            "DeleteRetentionPolicy" => {
+                let key = self.group_named("logGroupName")?;
+                self.logs.set_retention(&key, None).map_err(failure)?;
+                Ok(json!({}))
+            }
             "CreateLogStream" => {
                 let key = self.group_named("logGroupName")?;
                 let name = self.stream_name()?;
@@ -350,6 +363,28 @@ impl Call<'_> {
         Ok(name.to_string())
     }
 
+    /// `retentionInDays`: required, one of the periods the API reference lists.
+    fn retention_days(&self) -> Result<u32, ServiceError> {
+        let Some(days) = self.number("retentionInDays")? else {
+            return Err(constraint(
+                "null",
+                "retentionInDays",
+                "Member must not be null",
+            ));
+        };
+        match u32::try_from(days) {
+            Ok(d) if RETENTION_DAYS.contains(&d) => Ok(d),
+            _ => {
+                let set: Vec<String> = RETENTION_DAYS.iter().map(u32::to_string).collect();
+                Err(constraint(
+                    &days.to_string(),
+                    "retentionInDays",
+                    &format!("Member must satisfy enum value set: [{}]", set.join(", ")),
+                ))
+            }
+        }
+    }
+
     fn describe_groups(&self) -> Result<Value, ServiceError> {
         let prefix = self.text("logGroupNamePrefix")?.unwrap_or_default();
         if !prefix.is_empty() {
@@ -380,7 +415,7 @@ impl Call<'_> {
                 break;
             }
             let arn = g.key.arn();
-            page.push(json!({
+            let mut group = json!({
                 "logGroupName": g.key.name,
                 "creationTime": g.created,
                 "metricFilterCount": 0,
@@ -388,7 +423,11 @@ impl Call<'_> {
                 "storedBytes": g.stored_bytes,
                 "logGroupClass": "STANDARD",
                 "logGroupArn": arn.strip_suffix(":*").unwrap_or(&arn),
-            }));
+            });
+            if let Some(days) = g.retention_days {
+                group["retentionInDays"] = json!(days);
+            }
+            page.push(group);
         }
         let mut out = json!({ "logGroups": page });
         if let Some(next) = next {
@@ -511,7 +550,13 @@ impl Call<'_> {
         let now = chrono::Utc::now().timestamp_millis();
         let too_old = batch.iter().rposition(|(t, _)| *t < now - 14 * 86_400_000);
         let too_new = batch.iter().position(|(t, _)| *t > now + 2 * 3_600_000);
-        let from = too_old.map_or(0, |i| i + 1);
+        // Events older than the group keeps are `expiredLogEventEndIndex` (API reference,
+        // `RejectedLogEventsInfo`).
+        let expired = self
+            .logs
+            .retained_from(&key)
+            .and_then(|from| batch.iter().rposition(|(t, _)| *t < from));
+        let from = too_old.max(expired).map_or(0, |i| i + 1);
         let to = too_new.unwrap_or(batch.len());
         if from < to && !self.logs.append(stream, &batch[from..to]) {
             return Err(ServiceError {
@@ -528,6 +573,9 @@ impl Call<'_> {
         }
         if let Some(i) = too_new {
             rejected.insert("tooNewLogEventStartIndex".into(), json!(i));
+        }
+        if let Some(i) = expired {
+            rejected.insert("expiredLogEventEndIndex".into(), json!(i + 1));
         }
         if !rejected.is_empty() {
             out["rejectedLogEventsInfo"] = Value::Object(rejected);

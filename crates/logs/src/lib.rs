@@ -8,4 +8,6 @@ pub mod pattern;
 mod store;
 
 pub use api::{check_group_name, group_of_arn, LogsService, TARGET_PREFIX};
-pub use store::{Error, Event, GroupInfo, GroupKey, Logs, StreamId, StreamInfo, QUEUE_BYTES};
+pub use store::{
+    Error, Event, GroupInfo, GroupKey, Logs, StreamId, StreamInfo, QUEUE_BYTES, RETENTION_DAYS,
+};

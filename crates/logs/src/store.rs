@@ -6,6 +6,11 @@
 //!   `<timestamp> <ingestion time> <r|j><message>`, the message as it came (`r`) when it holds
 //!   no line break, else as a JSON string (`j`). A line is visible once whole.
 //!
+//! * Retention (`PutRetentionPolicy`) trims a stream from its start: the catalog records the
+//!   offset below which its events are gone (`trim`), reads start there, and the bytes before
+//!   it are released with `fallocate(PUNCH_HOLE)` so offsets (and the tokens made of them)
+//!   keep their meaning while the disk space is freed.
+//!
 //! Names never reach a path: on disk a group or stream is a number, so a name such as
 //! `../../etc` (CloudWatch's pattern for group names allows dots and slashes) stays a name.
 //!
@@ -36,6 +41,18 @@ const IDLE_WAKE: Duration = Duration::from_millis(200);
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// The most stream files the writer keeps open.
 const OPEN_FILES: usize = 256;
+/// How often groups with a retention policy are swept. CloudWatch Logs "typically takes up
+/// to 72 hours" to delete expired events (API reference, `PutRetentionPolicy`); Baton sweeps
+/// hourly, and a group at once when its policy is set.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+/// A day in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+/// The retention periods `PutRetentionPolicy` accepts, in days (API reference,
+/// `retentionInDays`).
+pub const RETENTION_DAYS: [u32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// A log group: its account, region and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,6 +89,7 @@ pub struct GroupInfo {
     pub key: GroupKey,
     pub created: i64,
     pub stored_bytes: u64,
+    pub retention_days: Option<u32>,
 }
 
 /// A stream as `DescribeLogStreams` lists it.
@@ -105,10 +123,18 @@ struct Stream {
     first_event: Option<i64>,
     last_event: Option<i64>,
     last_ingestion: Option<i64>,
+    /// The file's length: the bytes written.
     bytes: u64,
+    /// Where the live events start; those before it are past retention.
+    trim: u64,
 }
 
 impl Stream {
+    /// The bytes of its live events.
+    fn stored(&self) -> u64 {
+        self.bytes.saturating_sub(self.trim)
+    }
+
     /// A stream with no events yet.
     fn new(id: StreamId, created: i64) -> Stream {
         Stream {
@@ -118,6 +144,7 @@ impl Stream {
             last_event: None,
             last_ingestion: None,
             bytes: 0,
+            trim: 0,
         }
     }
 }
@@ -126,6 +153,7 @@ struct Group {
     id: u64,
     created: i64,
     streams: BTreeMap<String, Stream>,
+    retention_days: Option<u32>,
 }
 
 #[derive(Default)]
@@ -191,6 +219,10 @@ impl Logs {
         std::thread::Builder::new()
             .name("baton-logs".into())
             .spawn(move || write_loop(&writer, &receiver))?;
+        let sweeper = Arc::downgrade(&shared);
+        std::thread::Builder::new()
+            .name("baton-logs-retention".into())
+            .spawn(move || sweep_loop(&sweeper))?;
         Ok(Logs { shared, jobs })
     }
 
@@ -224,6 +256,7 @@ impl Logs {
                 id,
                 created,
                 streams: BTreeMap::new(),
+                retention_days: None,
             },
         );
         Ok(())
@@ -376,7 +409,8 @@ impl Logs {
             .map(|(k, g)| GroupInfo {
                 key: k.clone(),
                 created: g.created,
-                stored_bytes: g.streams.values().map(|s| s.bytes).sum(),
+                stored_bytes: g.streams.values().map(Stream::stored).sum(),
+                retention_days: g.retention_days,
             })
             .collect();
         out.sort_by(|a, b| a.key.name.cmp(&b.key.name));
@@ -397,9 +431,50 @@ impl Logs {
                 first_event: s.first_event,
                 last_event: s.last_event,
                 last_ingestion: s.last_ingestion,
-                stored_bytes: s.bytes,
+                stored_bytes: s.stored(),
             })
             .collect())
+    }
+
+    /// Where a stream's live events start (0 for a stream retention never trimmed).
+    fn trim_of(&self, stream: StreamId) -> u64 {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        state
+            .owners
+            .get(&stream)
+            .and_then(|(key, name)| state.groups.get(key)?.streams.get(name))
+            .map_or(0, |s| s.trim)
+    }
+
+    /// `PutRetentionPolicy` (`Some`) and `DeleteRetentionPolicy` (`None`); a new policy is
+    /// applied at once.
+    pub fn set_retention(&self, key: &GroupKey, days: Option<u32>) -> Result<(), Error> {
+        {
+            let mut state = self.shared.state.write().unwrap_or_else(|e| e.into_inner());
+            let group = state.groups.get_mut(key).ok_or(Error::GroupNotFound)?;
+            if group.retention_days != days {
+                let line = json!({"op": "retention", "id": group.id, "days": days});
+                self.record(&line)?;
+                group.retention_days = days;
+            }
+        }
+        if days.is_some() {
+            sweep_groups(&self.shared, now(), Some(key))?;
+        }
+        Ok(())
+    }
+
+    /// The oldest event time a group keeps (`None`: it keeps everything).
+    pub fn retained_from(&self, key: &GroupKey) -> Option<i64> {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        let days = state.groups.get(key)?.retention_days?;
+        Some(now() - i64::from(days) * DAY_MS)
+    }
+
+    /// Deletes the events past their group's retention as of `now` (ms), in every group
+    /// with a policy; returns how many bytes of events it released.
+    pub fn sweep(&self, now: i64) -> Result<u64, Error> {
+        sweep_groups(&self.shared, now, None)
     }
 
     /// Where to start reading for the events stamped `time` or later: a line start found by
@@ -416,8 +491,8 @@ impl Logs {
         let unavailable = |e: std::io::Error| Error::Unavailable(e.to_string());
         let len = file.metadata().map_err(unavailable)?.len();
         let mut reader = BufReader::with_capacity(64 * 1024, file);
-        // `lo` is a line start whose line is stamped before `time` (or 0).
-        let (mut lo, mut hi) = (0u64, len);
+        // `lo` is a line start whose line is stamped before `time` (or the first live line).
+        let (mut lo, mut hi) = (self.trim_of(stream), len);
         let mut line = Vec::new();
         while hi - lo > 64 * 1024 {
             let mid = lo + (hi - lo) / 2;
@@ -455,6 +530,7 @@ impl Logs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(Error::Unavailable(e.to_string())),
         };
+        let from = from.max(self.trim_of(stream));
         let mut reader = BufReader::with_capacity(256 * 1024, file);
         reader
             .seek(SeekFrom::Start(from))
@@ -482,6 +558,128 @@ impl Logs {
             offset = end;
         }
     }
+}
+
+/// Sweeps every [`SWEEP_EVERY`] until the store is dropped.
+fn sweep_loop(shared: &std::sync::Weak<Shared>) {
+    let mut last = std::time::Instant::now() - SWEEP_EVERY;
+    loop {
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        if last.elapsed() >= SWEEP_EVERY {
+            last = std::time::Instant::now();
+            if let Err(e) = sweep_groups(&shared, now(), None) {
+                tracing::warn!(error = ?e, "could not apply log retention");
+            }
+        }
+        drop(shared);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// Trims the streams of `only` (or of every group with a policy) to their retention; the
+/// bytes released. Reads happen without the state's lock; each trim is recorded in the
+/// catalog before its bytes are released, so a crash between the two only delays the
+/// release to the next sweep.
+fn sweep_groups(shared: &Shared, now: i64, only: Option<&GroupKey>) -> Result<u64, Error> {
+    // (stream, trim, cutoff) of each stream with events older than its group keeps.
+    let due: Vec<(StreamId, u64, i64)> = {
+        let state = shared.state.read().unwrap_or_else(|e| e.into_inner());
+        state
+            .groups
+            .iter()
+            .filter(|(key, _)| only.is_none_or(|o| o == *key))
+            .filter_map(|(_, g)| Some((g, now - i64::from(g.retention_days?) * DAY_MS)))
+            .flat_map(|(g, cutoff)| {
+                g.streams
+                    .values()
+                    .filter(move |s| s.first_event.is_some_and(|f| f < cutoff))
+                    .map(move |s| (s.id, s.trim, cutoff))
+            })
+            .collect()
+    };
+    let mut released = 0;
+    for (id, trim, cutoff) in due {
+        let path = shared.dir.join(format!("{id}.log"));
+        let (to, first) = match expired_prefix(&path, trim, cutoff) {
+            Ok(found) => found,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::Unavailable(e.to_string())),
+        };
+        if to <= trim {
+            continue;
+        }
+        {
+            let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+            let State { groups, owners, .. } = &mut *state;
+            let Some(s) = owners
+                .get(&id)
+                .and_then(|(key, name)| groups.get_mut(key)?.streams.get_mut(name))
+            else {
+                continue;
+            };
+            let line = format!("{{\"op\":\"trim\",\"id\":{id},\"offset\":{to}}}\n");
+            shared
+                .catalog
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .write_all(line.as_bytes())
+                .map_err(|e| Error::Unavailable(e.to_string()))?;
+            released += to - s.trim;
+            s.trim = to;
+            s.first_event = first;
+            if first.is_none() {
+                s.last_event = None;
+            }
+        }
+        release(&path, to);
+    }
+    Ok(released)
+}
+
+/// Where the events of a stream file stamped before `cutoff` end, reading from `trim`: the
+/// offset of the first whole line stamped at or after it (or of the end of the whole lines),
+/// and that line's timestamp. The file is cut as a prefix, so an event older than `cutoff`
+/// written after a newer one waits for the newer one to expire.
+fn expired_prefix(path: &Path, trim: u64, cutoff: i64) -> std::io::Result<(u64, Option<i64>)> {
+    let mut reader = BufReader::with_capacity(256 * 1024, File::open(path)?);
+    reader.seek(SeekFrom::Start(trim))?;
+    let mut offset = trim;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            return Ok((offset, None));
+        }
+        let stamp = std::str::from_utf8(&line)
+            .ok()
+            .and_then(|l| l.split(' ').next())
+            .and_then(|t| t.parse::<i64>().ok());
+        if let Some(t) = stamp.filter(|t| *t >= cutoff) {
+            return Ok((offset, Some(t)));
+        }
+        offset += n as u64;
+    }
+}
+
+/// Gives the file's bytes before `to` back to the file system, keeping its length (and so
+/// every offset); where the file system cannot, the bytes stay and are never read.
+fn release(path: &Path, to: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{fallocate, FallocateFlags};
+        let Ok(file) = OpenOptions::new().write(true).open(path) else {
+            return;
+        };
+        let flags = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+        if let Err(e) = fallocate(&file, flags, 0, to) {
+            tracing::debug!(error = %e, "log bytes kept");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (path, to);
 }
 
 /// The lines of `events`, with their first and last timestamps and the ingestion time.
@@ -558,6 +756,7 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
                         id,
                         created,
                         streams: BTreeMap::new(),
+                        retention_days: None,
                     },
                 );
             }
@@ -570,6 +769,23 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
                     let name = text("name");
                     g.streams.insert(name.clone(), Stream::new(id, created));
                     state.owners.insert(id, (key.clone(), name));
+                }
+            }
+            Some("retention") => {
+                let days = entry["days"].as_u64().and_then(|d| u32::try_from(d).ok());
+                if let Some(g) = group_keys.get(&id).and_then(|k| state.groups.get_mut(k)) {
+                    g.retention_days = days;
+                }
+            }
+            Some("trim") => {
+                let offset = entry["offset"].as_u64().unwrap_or(0);
+                if let Some(s) = state.owners.get(&id).and_then(|(key, name)| {
+                    state
+                        .groups
+                        .get_mut(key)
+                        .and_then(|g| g.streams.get_mut(name))
+                }) {
+                    s.trim = s.trim.max(offset);
                 }
             }
             Some("delete") => {
@@ -602,11 +818,14 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
             let _ = std::fs::remove_file(entry.path());
             continue;
         };
-        let (bytes, first, last) = figures(&entry.path())?;
-        if let Some(s) = state
+        let Some(s) = state
             .groups
             .get_mut(&key)
             .and_then(|g| g.streams.get_mut(&stream))
+        else {
+            continue;
+        };
+        let (bytes, first, last) = figures(&entry.path(), s.trim)?;
         {
             s.bytes = bytes;
             s.first_event = first.map(|e| e.timestamp);
@@ -617,16 +836,21 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
     Ok(state)
 }
 
-/// A stream file's size, first event and last whole event.
-fn figures(path: &Path) -> std::io::Result<(u64, Option<Event>, Option<Event>)> {
+/// A stream file's size, first live event (at or after `trim`) and last whole event.
+fn figures(path: &Path, trim: u64) -> std::io::Result<(u64, Option<Event>, Option<Event>)> {
     let mut file = File::open(path)?;
     let size = file.metadata()?.len();
     let mut head = Vec::new();
+    file.seek(SeekFrom::Start(trim))?;
     BufReader::new(&mut file).read_until(b'\n', &mut head)?;
     let first = (head.last() == Some(&b'\n'))
-        .then(|| decode(&head[..head.len() - 1], 0, head.len() as u64))
+        .then(|| decode(&head[..head.len() - 1], trim, trim + head.len() as u64))
         .flatten();
-    let tail_from = size.saturating_sub(256 * 1024);
+    if first.is_none() {
+        // Nothing live: every event is past retention.
+        return Ok((size, None, None));
+    }
+    let tail_from = size.saturating_sub(256 * 1024).max(trim);
     file.seek(SeekFrom::Start(tail_from))?;
     let mut tail = Vec::new();
     file.read_to_end(&mut tail)?;

@@ -328,3 +328,170 @@ fn seeking_a_time_skips_the_past_but_nothing_after_it() {
         }
     }
 }
+
+/// The blocks the stream files hold on disk (what punching a hole gives back); Linux only.
+fn disk_blocks(dir: &std::path::Path) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(
+            std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .map(|p| std::fs::metadata(p).unwrap().blocks())
+                .sum(),
+        )
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+#[test]
+fn a_retention_policy_deletes_what_is_past_it_and_the_trim_survives_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 86_400_000;
+    let messages = |v: &Value| -> Vec<String> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let head = json!({"logGroupName": "g", "logStreamName": "s", "startFromHead": true});
+    let before_blocks;
+    let old_token;
+    {
+        let service = LogsService::new(Logs::open(dir.path()).unwrap());
+        call(&service, "CreateLogGroup", json!({"logGroupName": "g"})).unwrap();
+        call(
+            &service,
+            "CreateLogStream",
+            json!({"logGroupName": "g", "logStreamName": "s"}),
+        )
+        .unwrap();
+        // 48 events of 16 KiB three days old, then two from a minute ago.
+        let big = "x".repeat(16 * 1024);
+        let mut batch: Vec<Value> = (0..48)
+            .map(|i| json!({"timestamp": now - 3 * day + i, "message": format!("{i}{big}")}))
+            .collect();
+        batch.push(json!({"timestamp": now - 60_000, "message": "recent one"}));
+        batch.push(json!({"timestamp": now - 59_000, "message": "recent two"}));
+        call(
+            &service,
+            "PutLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "logEvents": batch}),
+        )
+        .unwrap();
+        let first = call(
+            &service,
+            "GetLogEvents",
+            json!({"logGroupName": "g",
+            "logStreamName": "s", "startFromHead": true, "limit": 1}),
+        )
+        .unwrap();
+        old_token = first["nextForwardToken"].clone();
+        let groups = call(&service, "DescribeLogGroups", json!({})).unwrap();
+        let stored = groups["logGroups"][0]["storedBytes"].as_u64().unwrap();
+        assert!(stored > 48 * 16 * 1024, "{groups}");
+        assert!(groups["logGroups"][0].get("retentionInDays").is_none());
+        before_blocks = disk_blocks(dir.path());
+
+        // Only the periods of the API reference.
+        let bad = call(
+            &service,
+            "PutRetentionPolicy",
+            json!({"logGroupName": "g", "retentionInDays": 2}),
+        )
+        .unwrap_err();
+        assert_eq!(bad.code, "InvalidParameterException");
+        assert!(
+            bad.message.contains("enum value set: [1, 3, 5"),
+            "{}",
+            bad.message
+        );
+        let missing = call(
+            &service,
+            "PutRetentionPolicy",
+            json!({"logGroupName": "nope", "retentionInDays": 1}),
+        )
+        .unwrap_err();
+        assert_eq!(missing.code, "ResourceNotFoundException");
+
+        call(
+            &service,
+            "PutRetentionPolicy",
+            json!({"logGroupName": "g", "retentionInDays": 1}),
+        )
+        .unwrap();
+        let left = call(&service, "GetLogEvents", head.clone()).unwrap();
+        assert_eq!(messages(&left), ["recent one", "recent two"]);
+        // A token made before the trim reads on from the live events.
+        let on = call(
+            &service,
+            "GetLogEvents",
+            json!({"logGroupName": "g",
+            "logStreamName": "s", "nextToken": old_token}),
+        )
+        .unwrap();
+        assert_eq!(messages(&on), ["recent one", "recent two"]);
+        let groups = call(&service, "DescribeLogGroups", json!({})).unwrap();
+        assert_eq!(groups["logGroups"][0]["retentionInDays"], 1);
+        let now_stored = groups["logGroups"][0]["storedBytes"].as_u64().unwrap();
+        assert!(now_stored < 200, "{groups}");
+        let streams = call(&service, "DescribeLogStreams", json!({"logGroupName": "g"})).unwrap();
+        assert_eq!(
+            streams["logStreams"][0]["firstEventTimestamp"],
+            now - 60_000
+        );
+
+        // An event older than the group keeps is refused, by index.
+        let put = call(
+            &service,
+            "PutLogEvents",
+            json!({"logGroupName": "g", "logStreamName": "s", "logEvents": [
+                {"timestamp": now - 2 * day, "message": "expired"},
+                {"timestamp": now, "message": "kept"}]}),
+        )
+        .unwrap();
+        assert_eq!(put["rejectedLogEventsInfo"]["expiredLogEventEndIndex"], 1);
+        let left = call(&service, "GetLogEvents", head.clone()).unwrap();
+        assert_eq!(messages(&left), ["recent one", "recent two", "kept"]);
+    }
+    // The released bytes are gone from the disk (on Linux, where holes are punched).
+    if let (Some(before), Some(after)) = (before_blocks, disk_blocks(dir.path())) {
+        assert!(after < before / 4, "{before} blocks before, {after} after");
+    }
+
+    let logs = Logs::open(dir.path()).unwrap();
+    let service = LogsService::new(logs.clone());
+    let left = call(&service, "GetLogEvents", head).unwrap();
+    assert_eq!(messages(&left), ["recent one", "recent two", "kept"]);
+    let streams = logs.streams(&key("g"), "").unwrap();
+    assert_eq!(streams[0].first_event, Some(now - 60_000));
+    assert!(streams[0].stored_bytes < 300);
+    // Without a policy, nothing more goes.
+    call(
+        &service,
+        "DeleteRetentionPolicy",
+        json!({"logGroupName": "g"}),
+    )
+    .unwrap();
+    let groups = call(&service, "DescribeLogGroups", json!({})).unwrap();
+    assert!(groups["logGroups"][0].get("retentionInDays").is_none());
+    assert_eq!(logs.sweep(now + 400 * 86_400_000).unwrap(), 0);
+    // A sweep under a policy takes what has expired since.
+    call(
+        &service,
+        "PutRetentionPolicy",
+        json!({"logGroupName": "g", "retentionInDays": 1}),
+    )
+    .unwrap();
+    assert!(logs.sweep(now + 2 * 86_400_000).unwrap() > 0);
+    assert!(events(&logs, &key("g"), "s").is_empty());
+}

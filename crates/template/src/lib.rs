@@ -61,10 +61,17 @@ pub struct Stack {
     pub machines: Vec<MachineSpec>,
     pub functions: Vec<FunctionSpec>,
     pub activities: Vec<ActivitySpec>,
-    /// The names of its `AWS::Logs::LogGroup`s (where state machines may send their logs).
-    pub log_groups: Vec<String>,
+    /// Its `AWS::Logs::LogGroup`s (where state machines may send their logs).
+    pub log_groups: Vec<LogGroupSpec>,
     /// Resources Baton does not run: (logical id, type).
     pub skipped: Vec<(String, String)>,
+}
+
+/// An `AWS::Logs::LogGroup`: its name and `RetentionInDays` (absent: kept for ever).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogGroupSpec {
+    pub name: String,
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

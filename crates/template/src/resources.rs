@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::cdk::Assets;
 use crate::eval::{self, is_intrinsic, text, Ctx};
-use crate::{ActivitySpec, Error, FunctionSpec, MachineSpec, Options, Stack};
+use crate::{ActivitySpec, Error, FunctionSpec, LogGroupSpec, MachineSpec, Options, Stack};
 
 /// The largest definition file read (Step Functions' own limit on a definition is 1 MiB).
 const MAX_DEFINITION_BYTES: u64 = 8 * 1024 * 1024;
@@ -106,7 +106,7 @@ pub fn read(
                 logical_id: id.clone(),
                 name: reader.ctx.name(id, &path)?,
             }),
-            "AWS::Logs::LogGroup" => stack.log_groups.push(reader.ctx.name(id, &path)?),
+            "AWS::Logs::LogGroup" => stack.log_groups.push(reader.log_group(id, &props, &ppath)?),
             _ => stack.skipped.push((id.clone(), kind.clone())),
         }
     }
@@ -122,6 +122,34 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// An `AWS::Logs::LogGroup`: `LogGroupName` (or a generated name) and `RetentionInDays`,
+    /// a number or a string of digits as CloudFormation takes it.
+    fn log_group(
+        &self,
+        id: &str,
+        props: &Map<String, Value>,
+        path: &str,
+    ) -> Result<LogGroupSpec, Error> {
+        let rpath = format!("{path}.RetentionInDays");
+        let retention_days = match props.get("RetentionInDays") {
+            None => None,
+            Some(v) => match self.ctx.eval(v, &rpath)? {
+                None => None,
+                Some(v) => Some(
+                    text(&v)
+                        .and_then(|t| t.parse::<u32>().ok())
+                        .filter(|d| *d > 0)
+                        .ok_or_else(|| self.ctx.err(&rpath, "must be a number of days"))?,
+                ),
+            },
+        };
+        let rpath = path.strip_suffix(".Properties").unwrap_or(path);
+        Ok(LogGroupSpec {
+            name: self.ctx.name(id, rpath)?,
+            retention_days,
+        })
+    }
+
     /// A state machine: `AWS::StepFunctions::StateMachine` (`Definition`, `DefinitionString`,
     /// `DefinitionS3Location`, `DefinitionSubstitutions`, `StateMachineName`,
     /// `StateMachineType`, `LoggingConfiguration`, `TracingConfiguration`) or

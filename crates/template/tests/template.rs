@@ -554,3 +554,31 @@ fn a_long_chain_of_names_is_an_error_not_an_overflow() {
     let e = read(&text).unwrap_err();
     assert!(e.contains("nested deeper than"), "{e}");
 }
+
+#[test]
+fn log_groups_take_their_name_and_retention() {
+    let stack = read(
+        "Parameters:\n  Days: {Type: Number, Default: 14}\n\
+         Resources:\n  Named:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      \
+         LogGroupName: /aws/vendedlogs/states/orders\n      RetentionInDays: !Ref Days\n  \
+         Plain:\n    Type: AWS::Logs::LogGroup\n",
+    )
+    .unwrap();
+    let groups: Vec<(String, Option<u32>)> = stack
+        .log_groups
+        .iter()
+        .map(|g| (g.name.clone(), g.retention_days))
+        .collect();
+    assert_eq!(
+        groups[0],
+        ("/aws/vendedlogs/states/orders".into(), Some(14))
+    );
+    assert_eq!(groups[1].1, None);
+    assert!(groups[1].0.contains("Plain"), "{:?}", groups[1]);
+    let bad = read(
+        "Resources:\n  L:\n    Type: AWS::Logs::LogGroup\n    Properties:\n      \
+         RetentionInDays: soon\n",
+    )
+    .unwrap_err();
+    assert!(bad.contains("RetentionInDays"), "{bad}");
+}
