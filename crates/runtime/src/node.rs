@@ -557,6 +557,20 @@ impl Store for Fenced {
     async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>> {
         self.inner.map_runs(execution_arn, page).await
     }
+    async fn service_resource(
+        &self,
+        kind: &str,
+        arn: &str,
+    ) -> Result<Option<baton_store::ServiceResource>> {
+        self.inner.service_resource(kind, arn).await
+    }
+    async fn service_resources(
+        &self,
+        kind: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<baton_store::ServiceResource>> {
+        self.inner.service_resources(kind, account).await
+    }
 }
 
 #[cfg(test)]

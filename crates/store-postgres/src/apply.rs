@@ -435,8 +435,60 @@ pub(crate) fn statements(op: &Op, epoch: i64, out: &mut Vec<Stmt>) -> Result<()>
         )),
         Op::CreateMapRun(r) => out.push(write_map_run(r, true)?),
         Op::UpdateMapRun(r) => out.push(write_map_run(r, false)?),
+        Op::PutServiceResource { resource, expected } => {
+            out.push(put_service_resource(resource, *expected)?)
+        }
+        Op::DeleteServiceResource { kind, arn } => out.push(stmt(
+            "DELETE FROM service_resources WHERE kind = $1 AND arn = $2",
+            vec![p(kind.clone()), p(arn.clone())],
+            done(),
+        )),
     }
     Ok(())
+}
+
+/// `PutServiceResource`: an insert when `expected` is `None`; else one statement that replaces the
+/// resource at that version and answers whether it did, and the version it found.
+fn put_service_resource(d: &baton_store::ServiceResource, expected: Option<u64>) -> Result<Stmt> {
+    let key = format!("{} {}", d.kind, d.arn);
+    let params = vec![
+        p(d.kind.clone()),
+        p(d.arn.clone()),
+        p(d.account.clone()),
+        p(d.body.clone()),
+        p(big(d.version)?),
+    ];
+    let Some(expected) = expected else {
+        return Ok(stmt(
+            "INSERT INTO service_resources (kind, arn, account, body, version) VALUES ($1, $2, $3, $4, $5)",
+            params,
+            inserted(Record::ServiceResource, key),
+        ));
+    };
+    let mut params = params;
+    params.push(p(big(expected)?));
+    Ok(stmt(
+        "WITH replaced AS (UPDATE service_resources SET account = $3, body = $4, version = $5 \
+         WHERE kind = $1 AND arn = $2 AND version = $6 RETURNING 1) \
+         SELECT (SELECT count(*) FROM replaced), \
+         (SELECT version FROM service_resources WHERE kind = $1 AND arn = $2)",
+        params,
+        Box::new(move |r| {
+            let rows = r.map_err(backend)?;
+            let row = rows.first().ok_or_else(|| Error::backend("no answer"))?;
+            let replaced: i64 = get(row, 0)?;
+            let stored: Option<i64> = get(row, 1)?;
+            match (replaced, stored) {
+                (1, _) => Ok(()),
+                (_, None) => Err(Error::not_found(Record::ServiceResource, key)),
+                (_, Some(v)) => Err(Error::conflict(
+                    Record::ServiceResource,
+                    key,
+                    format!("it is at version {v}, not {expected}"),
+                )),
+            }
+        }),
+    ))
 }
 
 /// Why a task in `status` takes no result.

@@ -713,4 +713,26 @@ impl Store for PgStore {
         self.pooled(move |c| async move { read::map_runs(&c, &arn, &page).await })
             .await
     }
+
+    async fn service_resource(
+        &self,
+        kind: &str,
+        arn: &str,
+    ) -> Result<Option<baton_store::ServiceResource>> {
+        let (kind, arn) = (kind.to_string(), arn.to_string());
+        self.pooled(move |c| async move { read::service_resource(&c, &kind, &arn).await })
+            .await
+    }
+
+    async fn service_resources(
+        &self,
+        kind: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<baton_store::ServiceResource>> {
+        let (kind, account) = (kind.to_string(), account.map(str::to_string));
+        self.pooled(
+            move |c| async move { read::service_resources(&c, &kind, account.as_deref()).await },
+        )
+        .await
+    }
 }

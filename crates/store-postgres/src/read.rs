@@ -603,3 +603,43 @@ pub(crate) async fn map_runs(
         Cursor::new(MAP_RUNS).int(r.start_date).text(&r.arn)
     }))
 }
+
+fn service_resource_row(r: &Row) -> Result<baton_store::ServiceResource> {
+    let version: i64 = rows::get(r, 4)?;
+    Ok(baton_store::ServiceResource {
+        kind: rows::get(r, 0)?,
+        arn: rows::get(r, 1)?,
+        account: rows::get(r, 2)?,
+        body: rows::get(r, 3)?,
+        version: u64::try_from(version).map_err(|_| Error::backend("a negative version"))?,
+    })
+}
+
+pub(crate) async fn service_resource(
+    c: &Client,
+    kind: &str,
+    arn: &str,
+) -> Result<Option<baton_store::ServiceResource>> {
+    let sql = "SELECT kind, arn, account, body, version FROM service_resources \
+               WHERE kind = $1 AND arn = $2";
+    one(c, sql, &[&kind, &arn], service_resource_row).await
+}
+
+pub(crate) async fn service_resources(
+    c: &Client,
+    kind: &str,
+    account: Option<&str>,
+) -> Result<Vec<baton_store::ServiceResource>> {
+    match account {
+        Some(account) => {
+            let sql = "SELECT kind, arn, account, body, version FROM service_resources \
+                       WHERE kind = $1 AND account = $2 ORDER BY arn";
+            all(c, sql, &[&kind, &account], service_resource_row).await
+        }
+        None => {
+            let sql = "SELECT kind, arn, account, body, version FROM service_resources \
+                       WHERE kind = $1 ORDER BY arn";
+            all(c, sql, &[&kind], service_resource_row).await
+        }
+    }
+}

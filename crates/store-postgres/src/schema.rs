@@ -14,6 +14,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_inline_storage.sql")),
     (3, include_str!("../migrations/0003_partitions.sql")),
     (4, include_str!("../migrations/0004_inbox.sql")),
+    (5, include_str!("../migrations/0005_service_resources.sql")),
 ];
 
 /// The advisory lock key that serialises migrations ("baton" in ASCII).

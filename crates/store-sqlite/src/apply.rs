@@ -340,6 +340,58 @@ pub(crate) fn apply(conn: &Connection, op: &Op, last: &mut LastExecution) -> Res
         }
         Op::CreateMapRun(r) => write_map_run(conn, r, true),
         Op::UpdateMapRun(r) => write_map_run(conn, r, false),
+        Op::PutServiceResource { resource, expected } => {
+            put_service_resource(conn, resource, *expected)
+        }
+        Op::DeleteServiceResource { kind, arn } => {
+            conn.prepare_cached("DELETE FROM service_resources WHERE kind = ?1 AND arn = ?2")
+                .and_then(|mut s| s.execute([kind, arn]))
+                .map_err(backend)?;
+            Ok(())
+        }
+    }
+}
+
+/// `PutServiceResource`: an insert when `expected` is `None`, else a replacement of that version.
+fn put_service_resource(
+    conn: &Connection,
+    d: &baton_store::ServiceResource,
+    expected: Option<u64>,
+) -> Result<()> {
+    let key = || format!("{} {}", d.kind, d.arn);
+    let Some(expected) = expected else {
+        conn.prepare_cached(
+            "INSERT INTO service_resources (kind, arn, account, body, version) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| s.execute(params![d.kind, d.arn, d.account, d.body, d.version]))
+        .map_err(|e| insert_error(e, Record::ServiceResource, key))?;
+        return Ok(());
+    };
+    let changed = conn
+        .prepare_cached(
+            "UPDATE service_resources SET account = ?3, body = ?4, version = ?5 \
+             WHERE kind = ?1 AND arn = ?2 AND version = ?6",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                d.kind, d.arn, d.account, d.body, d.version, expected
+            ])
+        })
+        .map_err(backend)?;
+    if changed == 1 {
+        return Ok(());
+    }
+    let stored: Option<u64> = conn
+        .prepare_cached("SELECT version FROM service_resources WHERE kind = ?1 AND arn = ?2")
+        .and_then(|mut s| s.query_row([&d.kind, &d.arn], |r| r.get(0)).optional())
+        .map_err(backend)?;
+    match stored {
+        None => Err(Error::not_found(Record::ServiceResource, key())),
+        Some(v) => Err(Error::conflict(
+            Record::ServiceResource,
+            key(),
+            format!("it is at version {v}, not {expected}"),
+        )),
     }
 }
 

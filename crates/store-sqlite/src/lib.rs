@@ -586,4 +586,24 @@ impl Store for SqliteStore {
         let (arn, page) = (execution_arn.to_string(), page.clone());
         self.read(move |c| read::map_runs(c, &arn, &page)).await
     }
+
+    async fn service_resource(
+        &self,
+        kind: &str,
+        arn: &str,
+    ) -> Result<Option<baton_store::ServiceResource>> {
+        let (kind, arn) = (kind.to_string(), arn.to_string());
+        self.read(move |c| read::service_resource(c, &kind, &arn))
+            .await
+    }
+
+    async fn service_resources(
+        &self,
+        kind: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<baton_store::ServiceResource>> {
+        let (kind, account) = (kind.to_string(), account.map(str::to_string));
+        self.read(move |c| read::service_resources(c, &kind, account.as_deref()))
+            .await
+    }
 }

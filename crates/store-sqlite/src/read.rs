@@ -525,3 +525,48 @@ pub(crate) fn map_runs(
         Cursor::new(MAP_RUNS).int(r.start_date).text(&r.arn)
     }))
 }
+
+fn service_resource_row(r: &Row<'_>) -> rusqlite::Result<baton_store::ServiceResource> {
+    Ok(baton_store::ServiceResource {
+        kind: r.get(0)?,
+        arn: r.get(1)?,
+        account: r.get(2)?,
+        body: r.get(3)?,
+        version: r.get(4)?,
+    })
+}
+
+pub(crate) fn service_resource(
+    conn: &Connection,
+    kind: &str,
+    arn: &str,
+) -> Result<Option<baton_store::ServiceResource>> {
+    one(
+        conn,
+        "SELECT kind, arn, account, body, version FROM service_resources WHERE kind = ?1 AND arn = ?2",
+        [kind, arn],
+        service_resource_row,
+    )
+}
+
+pub(crate) fn service_resources(
+    conn: &Connection,
+    kind: &str,
+    account: Option<&str>,
+) -> Result<Vec<baton_store::ServiceResource>> {
+    match account {
+        Some(account) => all(
+            conn,
+            "SELECT kind, arn, account, body, version FROM service_resources \
+             WHERE kind = ?1 AND account = ?2 ORDER BY arn",
+            [kind, account],
+            service_resource_row,
+        ),
+        None => all(
+            conn,
+            "SELECT kind, arn, account, body, version FROM service_resources WHERE kind = ?1 ORDER BY arn",
+            [kind],
+            service_resource_row,
+        ),
+    }
+}

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_list_by_start_date.sql")),
     (3, include_str!("../migrations/0003_partitions.sql")),
     (4, include_str!("../migrations/0004_inbox.sql")),
+    (5, include_str!("../migrations/0005_service_resources.sql")),
 ];
 
 /// The schema version this build writes.

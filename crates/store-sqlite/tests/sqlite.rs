@@ -125,8 +125,8 @@ fn open_creates_the_directory_and_a_wal_database_at_the_latest_schema() {
 }
 
 /// A database written before executions were listed by start date (version 1 kept a finished
-/// execution's stop date as its listing date, and had no partitions and no inbox) is brought
-/// up to date when it is opened: its executions in partition 0.
+/// execution's stop date as its listing date, and had no partitions, no inbox and no
+/// service resources) is brought up to date when it is opened: its executions in partition 0.
 #[test]
 fn an_older_database_lists_by_start_date_once_opened() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -148,7 +148,7 @@ fn an_older_database_lists_by_start_date_once_opened() {
         "UPDATE executions SET list_date = stop_date WHERE stop_date IS NOT NULL; \
          DROP TABLE nodes; DROP TABLE partitions; \
          DROP TABLE inbox; ALTER TABLE executions DROP COLUMN partition_id; \
-         PRAGMA user_version = 1;",
+         DROP TABLE service_resources; PRAGMA user_version = 1;",
     )
     .expect("a version 1 database");
     drop(raw);

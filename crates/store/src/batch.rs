@@ -5,8 +5,8 @@
 //! step or none of it.
 
 use crate::{
-    Activity, Execution, Fence, HistoryRecord, InboxEntry, JournalEntry, MapRun, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
+    Activity, Execution, Fence, HistoryRecord, InboxEntry, JournalEntry, MapRun, ServiceResource,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, Timer,
 };
 
 /// One write. Creates fail with [`crate::Error::AlreadyExists`] when the key is taken; updates
@@ -115,6 +115,18 @@ pub enum Op {
     /// Fails if the ARN is taken.
     CreateMapRun(MapRun),
     UpdateMapRun(MapRun),
+    /// Writes a service resource. With `expected: None` it is new: fails if (kind, ARN) is taken.
+    /// With `Some(v)` it replaces the stored one only while that is at version `v`:
+    /// [`crate::Error::NotFound`] when there is none, [`crate::Error::Conflict`] when another
+    /// writer replaced it first. The resource's own `version` is what is stored.
+    PutServiceResource {
+        resource: ServiceResource,
+        expected: Option<u64>,
+    },
+    DeleteServiceResource {
+        kind: String,
+        arn: String,
+    },
 }
 
 impl Op {
@@ -165,7 +177,9 @@ impl Op {
             | Op::DeleteAlias { arn }
             | Op::DeleteActivity { arn }
             | Op::TagResource { arn, .. }
-            | Op::UntagResource { arn, .. } => arn,
+            | Op::UntagResource { arn, .. }
+            | Op::DeleteServiceResource { arn, .. } => arn,
+            Op::PutServiceResource { resource, .. } => &resource.arn,
             other => other.execution().unwrap_or(""),
         }
     }

@@ -22,6 +22,7 @@ pub enum Record {
     TaskToken,
     MapRun,
     InboxEntry,
+    ServiceResource,
 }
 
 impl fmt::Display for Record {
@@ -41,6 +42,7 @@ impl fmt::Display for Record {
             Record::Task => "task",
             Record::TaskToken => "task token",
             Record::MapRun => "map run",
+            Record::ServiceResource => "resource",
         })
     }
 }

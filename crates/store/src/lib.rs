@@ -15,6 +15,7 @@ mod machines;
 mod membership;
 mod names;
 mod page;
+mod service_resources;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -34,6 +35,7 @@ pub use membership::{
 };
 pub use names::{ExecutionStatus, MachineStatus, MachineType, MapRunStatus, TaskKind, TaskStatus};
 pub use page::{Cursor, CursorReader, Page, PageRequest, PageToken};
+pub use service_resources::ServiceResource;
 pub use store::{Store, StoreGauges};
 
 /// Milliseconds since the Unix epoch, as the engine counts time.

@@ -4,9 +4,9 @@ use async_trait::async_trait;
 
 use crate::{
     Activity, AliasesOf, Execution, ExecutionFilter, ExecutionSummary, HistoryRecord, InboxEntry,
-    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, Result, Scope, StateMachine,
-    StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task, TaskStatus, Timer,
-    WriteBatch,
+    JournalEntry, MapRun, Membership, Millis, Page, PageRequest, Result, Scope, ServiceResource,
+    StateMachine, StateMachineAlias, StateMachineRevision, StateMachineVersion, Tag, Task,
+    TaskStatus, Timer, WriteBatch,
 };
 
 /// What a store holds and has done, as `GET /metrics` shows it ([`Store::gauges`]).
@@ -180,4 +180,14 @@ pub trait Store: Membership + Send + Sync + 'static {
 
     /// The execution's map runs, most recently started first.
     async fn map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRun>>;
+
+    async fn service_resource(&self, kind: &str, arn: &str) -> Result<Option<ServiceResource>>;
+
+    /// The service resources of `kind`, of one account or (`None`) of all, by ARN. Services keep few
+    /// of them (EventBridge allows 300 rules a bus), so this is not paged.
+    async fn service_resources(
+        &self,
+        kind: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<ServiceResource>>;
 }

@@ -8,6 +8,7 @@ mod fixtures;
 mod inbox;
 mod machines;
 mod membership;
+mod service_resources;
 mod tasks;
 
 use std::any::Any;
@@ -42,6 +43,7 @@ pub fn cases() -> Vec<Case> {
     all.extend(inbox::cases());
     all.extend(batches::cases());
     all.extend(membership::cases());
+    all.extend(service_resources::cases());
     all
 }
 
