@@ -30,6 +30,39 @@ pub enum ArnError {
     Malformed(String),
 }
 
+/// The parts of any service's ARN, `arn:<partition>:<service>:<region>:<account>:<resource>`
+/// (the resource may hold more colons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+/// `arn` split into its parts; `None` when it has fewer than six.
+pub fn parts(arn: &str) -> Option<Parts<'_>> {
+    let mut it = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) = (
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+    ) else {
+        return None;
+    };
+    Some(Parts {
+        partition,
+        service,
+        region,
+        account,
+        resource,
+    })
+}
+
 /// The ARN partition for a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws`
 /// otherwise.
 pub fn partition_of(region: &str) -> &'static str {

@@ -32,11 +32,17 @@ pub trait JsonService: Send + Sync {
     fn target_prefix(&self) -> &'static str;
     /// The service's signing name (the credential scope's service, the IAM action prefix).
     fn signing_name(&self) -> &'static str;
-    /// The content type of its responses (`application/x-amz-json-1.1`, …).
-    fn content_type(&self) -> &'static str;
+    /// The content type of its responses: AWS JSON 1.1 unless the service says otherwise.
+    fn content_type(&self) -> &'static str {
+        "application/x-amz-json-1.1"
+    }
+    /// Every operation it serves.
+    fn operations(&self) -> &'static [&'static str];
     /// The operation of this name, if the service has it (an unknown one is
     /// `UnknownOperationException`).
-    fn operation(&self, name: &str) -> Option<&'static str>;
+    fn operation(&self, name: &str) -> Option<&'static str> {
+        self.operations().iter().find(|op| **op == name).copied()
+    }
     /// Answers `operation` with `body` (the request's JSON, `{}` when it was empty): the
     /// response body, or the error.
     async fn call(
@@ -45,4 +51,95 @@ pub trait JsonService: Send + Sync {
         operation: &str,
         body: &[u8],
     ) -> Result<Vec<u8>, ServiceError>;
+}
+
+/// The members of a JSON request, read as the AWS JSON protocols type them: a member of the
+/// wrong JSON type is `SerializationException`, as AWS's deserialiser answers it; a required
+/// member missing is a model violation under the service's own code (`ValidationException`,
+/// CloudWatch Logs' `InvalidParameterException`).
+#[derive(Debug, Clone, Copy)]
+pub struct Members<'a> {
+    members: &'a serde_json::Map<String, serde_json::Value>,
+    /// The code the service answers model violations with.
+    violation: &'static str,
+}
+
+impl<'a> Members<'a> {
+    pub fn new(
+        members: &'a serde_json::Map<String, serde_json::Value>,
+        violation: &'static str,
+    ) -> Self {
+        Self { members, violation }
+    }
+
+    /// A request body as a JSON object.
+    pub fn parse(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ServiceError> {
+        match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(m)) => Ok(m),
+            Ok(_) => Err(ServiceError::client(
+                "SerializationException",
+                "the request body must be a JSON object",
+            )),
+            Err(e) => Err(ServiceError::client(
+                "SerializationException",
+                e.to_string(),
+            )),
+        }
+    }
+
+    pub fn get(&self, member: &str) -> Option<&'a serde_json::Value> {
+        self.members.get(member).filter(|v| !v.is_null())
+    }
+
+    pub fn contains(&self, member: &str) -> bool {
+        self.get(member).is_some()
+    }
+
+    fn wrong_type(member: &str, what: &str) -> ServiceError {
+        ServiceError::client("SerializationException", format!("{member} must be {what}"))
+    }
+
+    pub fn text(&self, member: &str) -> Result<Option<&'a str>, ServiceError> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Self::wrong_type(member, "a string")),
+        }
+    }
+
+    /// A string member that must be there (`member` as the model names it in messages).
+    pub fn required(&self, member: &str, model_name: &str) -> Result<&'a str, ServiceError> {
+        self.text(member)?
+            .ok_or_else(|| self.constraint("null", model_name, "Member must not be null"))
+    }
+
+    pub fn number(&self, member: &str) -> Result<Option<i64>, ServiceError> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(serde_json::Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Self::wrong_type(member, "an integer")),
+            Some(_) => Err(Self::wrong_type(member, "a number")),
+        }
+    }
+
+    pub fn flag(&self, member: &str) -> Result<Option<bool>, ServiceError> {
+        match self.get(member) {
+            None => Ok(None),
+            Some(serde_json::Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Self::wrong_type(member, "a boolean")),
+        }
+    }
+
+    /// A model violation as AWS words one: "1 validation error detected: Value '…' at '…'
+    /// failed to satisfy constraint: …".
+    pub fn constraint(&self, value: &str, member: &str, rule: &str) -> ServiceError {
+        ServiceError::client(
+            self.violation,
+            format!(
+                "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
+            ),
+        )
+    }
 }

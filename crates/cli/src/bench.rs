@@ -12,6 +12,7 @@ mod callback;
 mod client;
 mod describe;
 mod dmap;
+mod events;
 mod express;
 mod function;
 mod parked;
@@ -79,6 +80,9 @@ pub struct BenchArgs {
     /// How many callbacks the callback workload answers, one after another.
     #[arg(long, default_value_t = 200)]
     callbacks: usize,
+    /// How many rules that miss the events workload has beside the one that matches.
+    #[arg(long, default_value_t = 999)]
+    event_rules: usize,
     /// One JSON object per workload on stdout instead of tables.
     #[arg(long)]
     json: bool,
@@ -117,6 +121,9 @@ enum Workload {
     /// DescribeStateMachine of one machine in a loop: the cost of a request itself (with
     /// `--key`, of its signature too).
     Describe,
+    /// PutEvents matched against `--event-rules` + 1 rules, the matching one starting a
+    /// STANDARD 3-Pass chain per event.
+    Events,
 }
 
 /// What every workload needs: where the server is, and how hard to load it.
@@ -363,6 +370,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
             ),
             Workload::Callback => emit(workload, callback::run(&ctx, args.callbacks).await),
             Workload::Describe => emit(workload, describe::run(&ctx).await),
+            Workload::Events => emit(workload, events::run(&ctx, args.event_rules).await),
         }
     }
     drop(ctx);
@@ -379,6 +387,7 @@ fn workload_name(w: Workload) -> &'static str {
         Workload::Dmap => "dmap",
         Workload::Callback => "callback",
         Workload::Describe => "describe",
+        Workload::Events => "events",
     }
 }
 

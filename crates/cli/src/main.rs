@@ -6,6 +6,7 @@ mod graph;
 mod otlp;
 mod run;
 mod serve;
+mod status_events;
 mod substitute;
 mod templates;
 mod validate;

@@ -553,8 +553,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Some(url) => Some(Arc::new(crate::otlp::Exporter::start(url)?)),
             None => None,
         },
+        status_events: None,
     };
     let execution_metrics = config.metrics.clone();
+    // EventBridge: buses and rules in the store, matched events delivered on this node;
+    // Standard executions' status changes go to the default bus.
+    let (deliveries, delivery_queue) = baton_events::Deliveries::new();
+    let events = Arc::new(baton_events::EventsService::new(
+        store.clone(),
+        deliveries.clone(),
+    ));
+    let config = Config {
+        status_events: Some(Arc::new(crate::status_events::ToEventBridge(
+            events.clone(),
+        ))),
+        ..config
+    };
     let runtime = Runtime::open(store, config)
         .await
         .context("resuming unfinished executions")?;
@@ -568,6 +582,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service: Arc<dyn baton_api::StepFunctions> = runtime.clone();
     integrations.attach(Arc::downgrade(&service));
     drop(service);
+    baton_events::deliver::start(
+        delivery_queue,
+        &deliveries,
+        runtime.clone(),
+        Arc::downgrade(&events),
+    );
     let data = std::fs::canonicalize(&args.data_dir).unwrap_or(args.data_dir.clone());
     println!("baton: listening on {scheme}://{addr}");
     match (s3_addr, integrations.storage().endpoint_url()) {
@@ -634,9 +654,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         body_read_timeout: args.body_read_timeout,
         auth: keys.clone(),
         api_metrics: api_metrics.clone(),
-        services: baton_server::Services(vec![Arc::new(baton_logs::LogsService::new(
-            cloudwatch.clone(),
-        ))]),
+        services: baton_server::Services(vec![
+            Arc::new(baton_logs::LogsService::new(cloudwatch.clone())),
+            events.clone(),
+        ]),
         ..Default::default()
     };
     // Lambda's API for the configured functions, on the same port.

@@ -342,18 +342,135 @@ fn every_connection_dropped_at_once_loses_nothing_and_moves_nothing() {
     drop(schema);
 }
 
-/// A CloudWatch Logs call to a node (`Logs_20140328.<op>`): status and JSON answer.
-fn logs_call(node: &Node, op: &str, body: &Value) -> (u16, Value) {
+/// A call of another JSON service to a node (`X-Amz-Target: <target>`): status and answer.
+fn json_call(node: &Node, target: &str, body: &Value) -> (u16, Value) {
     let authority = node.endpoint.trim_start_matches("http://");
     let body = body.to_string();
     let request = format!(
-        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: Logs_20140328.{op}\r\n\
+        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: {target}\r\n\
          Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
     );
     let (status, answer) = support::server::exchange(authority, &request);
     (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+/// A CloudWatch Logs call to a node (`Logs_20140328.<op>`).
+fn logs_call(node: &Node, op: &str, body: &Value) -> (u16, Value) {
+    json_call(node, &format!("Logs_20140328.{op}"), body)
+}
+
+/// An EventBridge call to a node (`AWSEvents.<op>`), which must succeed.
+fn events_call(node: &Node, op: &str, body: &Value) -> Value {
+    let (status, answer) = json_call(node, &format!("AWSEvents.{op}"), body);
+    assert_eq!(status, 200, "{op}: {answer}");
+    answer
+}
+
+/// How many executions of `machine` have succeeded, once there are at least `count` (or
+/// the time is up).
+fn succeeded_count(
+    rt: &tokio::runtime::Runtime,
+    node: &Node,
+    machine: &str,
+    count: usize,
+) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = rt.block_on(async {
+            node.client()
+                .list_executions()
+                .state_machine_arn(machine)
+                .status_filter(aws_sdk_sfn::types::ExecutionStatus::Succeeded)
+                .max_results(1000)
+                .send()
+                .await
+                .expect("listed")
+                .executions
+                .len()
+        });
+        if n >= count || Instant::now() > deadline {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_rule_made_through_one_node_matches_events_on_every_node() {
+    let Some(schema) = TestSchema::create("events") else {
+        return;
+    };
+    let Shared { rt, store, url, .. } = Shared::open(&schema, "events");
+    let a = Node::start(&url, "10");
+    let b = Node::start(&url, "10");
+    rt.block_on(spread_over(&*store, 2, Duration::from_secs(60)));
+    let create = |name: &str| {
+        rt.block_on(async {
+            a.client()
+                .create_state_machine()
+                .name(name)
+                .role_arn("arn:aws:iam::123456789012:role/r")
+                .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+                .send()
+                .await
+                .expect("created")
+                .state_machine_arn
+        })
+    };
+    let (work, put, told) = (create("work"), create("put"), create("told"));
+    // Through node a: a rule for put events, and one for work's executions succeeding.
+    events_call(
+        &a,
+        "PutRule",
+        &json!({"Name": "orders",
+        "EventPattern": r#"{"source": ["shop"], "detail": {"n": [{"numeric": [">=", 0]}]}}"#}),
+    );
+    events_call(
+        &a,
+        "PutTargets",
+        &json!({"Rule": "orders", "Targets": [{"Id": "t", "Arn": put}]}),
+    );
+    let pattern = json!({"source": ["aws.states"], "detail": {"status": ["SUCCEEDED"],
+        "stateMachineArn": [work]}});
+    events_call(
+        &a,
+        "PutRule",
+        &json!({"Name": "done", "EventPattern": pattern.to_string()}),
+    );
+    events_call(
+        &a,
+        "PutTargets",
+        &json!({"Rule": "done", "Targets": [{"Id": "t", "Arn": told}]}),
+    );
+    // Events put through either node match it.
+    for node in [&a, &b] {
+        let entries: Vec<Value> = (0..5)
+            .map(|n| json!({"Source": "shop", "DetailType": "Order", "Detail": format!("{{\"n\": {n}}}")}))
+            .collect();
+        let out = events_call(node, "PutEvents", &json!({ "Entries": entries }));
+        assert_eq!(out["FailedEntryCount"], 0, "{out}");
+    }
+    assert_eq!(succeeded_count(&rt, &a, &put, 10), 10);
+    // The executions of work run on both nodes: each node sends their status changes.
+    for i in 0..8 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        rt.block_on(async {
+            node.client()
+                .start_execution()
+                .state_machine_arn(&work)
+                .name(format!("w{i}"))
+                .send()
+                .await
+                .expect("started")
+        });
+    }
+    assert_eq!(succeeded_count(&rt, &b, &work, 8), 8);
+    assert_eq!(succeeded_count(&rt, &b, &told, 8), 8);
+    std::thread::sleep(Duration::from_millis(500));
+    // No more arrive: each status change was sent once.
+    assert_eq!(succeeded_count(&rt, &b, &told, 0), 8);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! (botocore's `logs` service-2.json) and its API reference.
 
 use async_trait::async_trait;
-use baton_api::{JsonService, RequestContext, ServiceError};
+use baton_api::{JsonService, Members, RequestContext, ServiceError};
 use serde_json::{json, Map, Value};
 
 use crate::pattern::Pattern;
@@ -64,11 +64,8 @@ impl JsonService for LogsService {
     fn signing_name(&self) -> &'static str {
         "logs"
     }
-    fn content_type(&self) -> &'static str {
-        "application/x-amz-json-1.1"
-    }
-    fn operation(&self, name: &str) -> Option<&'static str> {
-        OPERATIONS.iter().find(|op| **op == name).copied()
+    fn operations(&self) -> &'static [&'static str] {
+        &OPERATIONS
     }
     async fn call(
         &self,
@@ -76,14 +73,7 @@ impl JsonService for LogsService {
         operation: &str,
         body: &[u8],
     ) -> Result<Vec<u8>, ServiceError> {
-        let input: Value = serde_json::from_slice(body)
-            .map_err(|e| ServiceError::client("SerializationException", e.to_string()))?;
-        let Value::Object(input) = input else {
-            return Err(ServiceError::client(
-                "SerializationException",
-                "the request body must be a JSON object",
-            ));
-        };
+        let input = Members::parse(body)?;
         let logs = self.logs.clone();
         let (account, region) = (ctx.account_id.clone(), ctx.region.clone());
         let operation = operation.to_string();
@@ -181,15 +171,14 @@ fn check_stream_name(name: &str) -> Result<(), ServiceError> {
 /// The group a log group ARN names (`arn:aws:logs:<region>:<account>:log-group:<name>`,
 /// with or without the trailing `:*`).
 pub fn group_of_arn(arn: &str) -> Option<GroupKey> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("logs"), Some(region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let baton_api::arn::Parts {
+        service: "logs",
+        region,
+        account,
+        resource,
+        ..
+    } = baton_api::arn::parts(arn)?
+    else {
         return None;
     };
     let name = resource.strip_prefix("log-group:")?;
@@ -256,47 +245,24 @@ impl Call<'_> {
         }
     }
 
+    fn members(&self) -> Members<'_> {
+        Members::new(self.input, "InvalidParameterException")
+    }
+
     fn text(&self, member: &str) -> Result<Option<&str>, ServiceError> {
-        match self.input.get(member) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(ServiceError::client(
-                "SerializationException",
-                format!("{member} must be a string"),
-            )),
-        }
+        self.members().text(member)
     }
 
     fn required(&self, member: &str) -> Result<&str, ServiceError> {
-        self.text(member)?
-            .ok_or_else(|| constraint("null", member, "Member must not be null"))
+        self.members().required(member, member)
     }
 
     fn number(&self, member: &str) -> Result<Option<i64>, ServiceError> {
-        match self.input.get(member) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-                ServiceError::client(
-                    "SerializationException",
-                    format!("{member} must be an integer"),
-                )
-            }),
-            Some(_) => Err(ServiceError::client(
-                "SerializationException",
-                format!("{member} must be a number"),
-            )),
-        }
+        self.members().number(member)
     }
 
     fn flag(&self, member: &str) -> Result<Option<bool>, ServiceError> {
-        match self.input.get(member) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(ServiceError::client(
-                "SerializationException",
-                format!("{member} must be a boolean"),
-            )),
-        }
+        self.members().flag(member)
     }
 
     fn limit(&self, max: i64) -> Result<usize, ServiceError> {

@@ -38,6 +38,7 @@ mod resolve;
 mod retention;
 mod sdk_parameters;
 mod service;
+pub mod status;
 mod tasks;
 mod timers;
 pub mod traces;
@@ -84,6 +85,9 @@ pub struct Config {
     /// How long closed executions are kept before they and their histories are deleted
     /// ([`retention`]); `None`: kept.
     pub retention: Option<std::time::Duration>,
+    /// Where Standard executions' status changes go (EventBridge's default bus); `None`:
+    /// nowhere.
+    pub status_events: Option<Arc<dyn status::StatusEvents>>,
 }
 
 impl Default for Config {
@@ -102,6 +106,7 @@ impl Default for Config {
             metrics: None,
             logs: None,
             spans: None,
+            status_events: None,
             retention: None,
         }
     }

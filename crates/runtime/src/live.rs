@@ -59,6 +59,9 @@ pub(crate) struct Live {
     pub log: Option<Arc<crate::execution_log::ExecutionLog>>,
     /// Its spans, when it is traced; `None` while a journal is replayed.
     pub spans: Option<Box<crate::traces::Spans>>,
+    /// Where its status changes go; `None` while a journal is replayed, and for executions
+    /// that send none.
+    pub status_events: Option<Arc<dyn crate::status::StatusEvents>>,
 }
 
 pub(crate) type Handle = Arc<tokio::sync::Mutex<Live>>;
@@ -170,6 +173,7 @@ impl Live {
             tracker: Default::default(),
             log: None,
             spans: None,
+            status_events: None,
         }
     }
 
@@ -202,6 +206,12 @@ impl Live {
         self.spans =
             crate::traces::for_execution(rt.config.spans.as_ref(), &arn, trace_header, tracing)
                 .map(Box::new);
+        // A distributed Map's children are the map run's, not the account's executions.
+        self.status_events = rt
+            .config
+            .status_events
+            .clone()
+            .filter(|_| self.record.map_run_arn.is_none());
     }
 
     /// Whether it may leave memory and be rebuilt from the store when something happens to it:
@@ -321,6 +331,11 @@ impl Live {
         }
         if let Some(spans) = &mut self.spans {
             spans.observe(&written, &crate::traces::scheduled_tasks(&effects));
+        }
+        if let Some(sink) = &self.status_events {
+            for change in crate::status::changes(&self.record, &written) {
+                sink.changed(change);
+            }
         }
         let history: Vec<HistoryRecord> = written.iter().map(record_of).collect();
         self.history_len = self.engine.history_len();

@@ -1,0 +1,1112 @@
+//! EventBridge's API on Baton's port (AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Operation>`):
+//! buses, rules and targets kept as the store's service resources, so every node of a store sees them;
+//! `PutEvents` matched against the bus's rules and handed to [`crate::deliver`];
+//! `TestEventPattern`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use baton_api::{JsonService, Members, RequestContext, ServiceError};
+use baton_store::{Op, ServiceResource, Store, WriteBatch};
+use serde_json::{json, Map, Value};
+
+use crate::deliver::{Deliveries, Delivery};
+use crate::model::{
+    arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, DEFAULT_BUS, RULE,
+    TARGETS_PER_RULE,
+};
+use crate::pattern::Pattern;
+
+pub const TARGET_PREFIX: &str = "AWSEvents";
+
+const OPERATIONS: [&str; 16] = [
+    "CreateEventBus",
+    "DeleteEventBus",
+    "DescribeEventBus",
+    "ListEventBuses",
+    "PutRule",
+    "DescribeRule",
+    "ListRules",
+    "DeleteRule",
+    "EnableRule",
+    "DisableRule",
+    "PutTargets",
+    "RemoveTargets",
+    "ListTargetsByRule",
+    "ListRuleNamesByTarget",
+    "PutEvents",
+    "TestEventPattern",
+];
+
+/// PutEvents: at most 10 entries and 256 KiB (EventBridge quotas, "PutEvents").
+const PUT_ENTRIES: usize = 10;
+const PUT_BYTES: usize = 256 * 1024;
+/// How long a node uses the rules it read before reading them again: a change made through
+/// another node takes effect within it. EventBridge says the same of its own rules ("incoming
+/// events might not immediately start matching to new or updated rules", `PutRule`).
+const RULES_FRESH: Duration = Duration::from_secs(1);
+
+/// A rule ready to match: its pattern parsed once.
+struct Compiled {
+    rule: Rule,
+    pattern: Option<Pattern>,
+}
+
+struct Cached {
+    read: Instant,
+    /// By bus name.
+    buses: HashMap<String, Vec<Arc<Compiled>>>,
+}
+
+/// EventBridge on Baton's port.
+pub struct EventsService {
+    store: Arc<dyn Store>,
+    deliveries: Deliveries,
+    rules: RwLock<HashMap<String, Arc<Cached>>>,
+    /// Held while rules are read (see [`EventsService::rules_of`]).
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl EventsService {
+    pub fn new(store: Arc<dyn Store>, deliveries: Deliveries) -> Self {
+        Self {
+            store,
+            deliveries,
+            rules: RwLock::new(HashMap::new()),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The account's enabled rules as this node last read them, and whether that was within
+    /// [`RULES_FRESH`].
+    fn cached(&self, account: &str) -> Option<(Arc<Cached>, bool)> {
+        let rules = self.rules.read().unwrap_or_else(|e| e.into_inner());
+        let c = rules.get(account)?;
+        Some((c.clone(), c.read.elapsed() < RULES_FRESH))
+    }
+
+    /// The account's enabled rules, by bus: read again when older than [`RULES_FRESH`] or
+    /// after a change made through this node. One read at a time: callers that find the
+    /// rules stale wait for the read under way, then use what it read.
+    async fn rules_of(&self, account: &str) -> Result<Arc<Cached>, ServiceError> {
+        if let Some((c, true)) = self.cached(account) {
+            return Ok(c);
+        }
+        let _one = self.refreshing.lock().await;
+        if let Some((c, true)) = self.cached(account) {
+            return Ok(c);
+        }
+        let cached = Arc::new(self.read_rules(account).await?);
+        self.rules
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(account.to_string(), cached.clone());
+        Ok(cached)
+    }
+
+    async fn read_rules(&self, account: &str) -> Result<Cached, ServiceError> {
+        let docs = self
+            .store
+            .service_resources(RULE, Some(account))
+            .await
+            .map_err(internal)?;
+        let mut buses: HashMap<String, Vec<Arc<Compiled>>> = HashMap::new();
+        for doc in docs {
+            let Ok(rule) = serde_json::from_str::<Rule>(&doc.body) else {
+                continue;
+            };
+            if !rule.enabled() || rule.targets.is_empty() {
+                continue;
+            }
+            let pattern = match &rule.event_pattern {
+                Some(p) => match Pattern::parse(p) {
+                    Ok(p) => Some(p),
+                    Err(_) => continue,
+                },
+                None => None,
+            };
+            buses
+                .entry(rule.event_bus_name.clone())
+                .or_default()
+                .push(Arc::new(Compiled { rule, pattern }));
+        }
+        Ok(Cached {
+            read: Instant::now(),
+            buses,
+        })
+    }
+
+    /// Marks the account's rules to be read again before they are next used for a PutEvents.
+    fn forget_rules(&self, account: &str) {
+        let mut rules = self.rules.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = rules.get_mut(account) {
+            let expired = Instant::now().checked_sub(RULES_FRESH * 2);
+            *c = Arc::new(Cached {
+                read: expired.unwrap_or(c.read),
+                buses: c.buses.clone(),
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl JsonService for EventsService {
+    fn target_prefix(&self) -> &'static str {
+        TARGET_PREFIX
+    }
+    fn signing_name(&self) -> &'static str {
+        "events"
+    }
+    fn operations(&self) -> &'static [&'static str] {
+        &OPERATIONS
+    }
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, ServiceError> {
+        let input = Members::parse(body)?;
+        let call = Call {
+            service: self,
+            ctx,
+            input: &input,
+        };
+        let out = call.run(operation).await?;
+        Ok(out.to_string().into_bytes())
+    }
+}
+
+fn validation(message: impl Into<String>) -> ServiceError {
+    ServiceError::client("ValidationException", message)
+}
+
+fn constraint(value: &str, member: &str, rule: &str) -> ServiceError {
+    validation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {rule}"
+    ))
+}
+
+fn not_found(message: impl Into<String>) -> ServiceError {
+    ServiceError::client("ResourceNotFoundException", message)
+}
+
+fn internal(e: baton_store::Error) -> ServiceError {
+    ServiceError {
+        status: 500,
+        code: "InternalException".into(),
+        message: e.to_string(),
+    }
+}
+
+/// A member's name as EventBridge's messages give it (`EventPattern` is `eventPattern`).
+fn lower_first(member: &str) -> String {
+    let mut chars = member.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_ascii_lowercase().to_string() + chars.as_str()
+    })
+}
+
+fn now_secs() -> f64 {
+    let ms = chrono::Utc::now().timestamp_millis();
+    ms as f64 / 1000.0
+}
+
+struct Call<'a> {
+    service: &'a EventsService,
+    ctx: &'a RequestContext,
+    input: &'a Map<String, Value>,
+}
+
+impl Call<'_> {
+    async fn run(&self, operation: &str) -> Result<Value, ServiceError> {
+        match operation {
+            "CreateEventBus" => self.create_bus().await,
+            "DeleteEventBus" => self.delete_bus().await,
+            "DescribeEventBus" => self.describe_bus().await,
+            "ListEventBuses" => self.list_buses().await,
+            "PutRule" => self.put_rule().await,
+            "DescribeRule" => {
+                let (rule, _) = self.rule().await?;
+                Ok(describe_rule(&rule))
+            }
+            "ListRules" => self.list_rules().await,
+            "DeleteRule" => self.delete_rule().await,
+            "EnableRule" => self.set_state("ENABLED").await,
+            "DisableRule" => self.set_state("DISABLED").await,
+            "PutTargets" => self.put_targets().await,
+            "RemoveTargets" => self.remove_targets().await,
+            "ListTargetsByRule" => self.list_targets().await,
+            "ListRuleNamesByTarget" => self.rule_names_by_target().await,
+            "PutEvents" => self.put_events().await,
+            "TestEventPattern" => test_event_pattern(self.input),
+            _ => Err(ServiceError::client(
+                "UnknownOperationException",
+                format!("Unknown operation {operation}"),
+            )),
+        }
+    }
+
+    fn members(&self) -> Members<'_> {
+        Members::new(self.input, "ValidationException")
+    }
+
+    fn text(&self, member: &str) -> Result<Option<&str>, ServiceError> {
+        self.members().text(member)
+    }
+
+    /// A required member; messages name it as the model does (`Name` is `name`).
+    fn required(&self, member: &str) -> Result<&str, ServiceError> {
+        self.members().required(member, &lower_first(member))
+    }
+
+    fn limit(&self) -> Result<usize, ServiceError> {
+        match self.input.get("Limit") {
+            None | Some(Value::Null) => Ok(100),
+            Some(v) => match v.as_u64() {
+                Some(n @ 1..=100) => Ok(n as usize),
+                _ => Err(constraint(
+                    &v.to_string(),
+                    "limit",
+                    "Member must have value between 1 and 100",
+                )),
+            },
+        }
+    }
+
+    fn account(&self) -> &str {
+        &self.ctx.account_id
+    }
+
+    fn region(&self) -> &str {
+        &self.ctx.region
+    }
+
+    /// The bus a request names by `member` (a name or an ARN of this account), the default
+    /// when absent.
+    fn bus_name(&self, member: &str) -> Result<String, ServiceError> {
+        match self.text(member)? {
+            None => Ok(DEFAULT_BUS.to_string()),
+            Some(given) => self.resolve_bus(given),
+        }
+    }
+
+    /// A bus given by name or by the ARN of a bus of this account and region.
+    fn resolve_bus(&self, given: &str) -> Result<String, ServiceError> {
+        let name = match given.strip_prefix("arn:") {
+            Some(_) => {
+                let (region, account) = arn_scope(given).unwrap_or(("", ""));
+                let name = given.split_once(":event-bus/").map(|(_, n)| n);
+                match name {
+                    Some(n) if account == self.account() && region == self.region() => n,
+                    Some(_) => {
+                        return Err(not_found(format!("Event bus {given} does not exist.")));
+                    }
+                    None => return Err(validation(format!("Parameter {given} is not valid."))),
+                }
+            }
+            None => given,
+        };
+        if !valid_name(name, 256, true) {
+            return Err(constraint(
+                name,
+                "eventBusName",
+                "Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+",
+            ));
+        }
+        Ok(name.to_string())
+    }
+
+    async fn bus_exists(&self, name: &str) -> Result<bool, ServiceError> {
+        if name == DEFAULT_BUS {
+            return Ok(true);
+        }
+        let arn = bus_arn(self.region(), self.account(), name);
+        Ok(self
+            .service
+            .store
+            .service_resource(BUS, &arn)
+            .await
+            .map_err(internal)?
+            .is_some())
+    }
+
+    async fn create_bus(&self) -> Result<Value, ServiceError> {
+        let name = self.required("Name")?;
+        if !valid_name(name, 256, true) {
+            return Err(constraint(
+                name,
+                "name",
+                "Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+",
+            ));
+        }
+        // Names starting `aws.` belong to partner buses; `default` is every account's own.
+        if name == DEFAULT_BUS || name.starts_with("aws.") {
+            return Err(validation(format!("Event bus name {name} is reserved.")));
+        }
+        let arn = bus_arn(self.region(), self.account(), name);
+        let now = now_secs();
+        let bus = Bus {
+            name: name.to_string(),
+            arn: arn.clone(),
+            description: self.text("Description")?.map(str::to_string),
+            creation_time: now,
+            last_modified_time: now,
+        };
+        let doc = ServiceResource {
+            kind: BUS.into(),
+            arn: arn.clone(),
+            account: self.account().to_string(),
+            body: serde_json::to_string(&bus).expect("a bus serialises"),
+            version: 1,
+        };
+        let batch = WriteBatch::new().with(Op::PutServiceResource {
+            resource: doc,
+            expected: None,
+        });
+        match self.service.store.commit(batch).await {
+            Ok(()) => Ok(json!({ "EventBusArn": arn })),
+            Err(baton_store::Error::AlreadyExists { .. }) => Err(ServiceError::client(
+                "ResourceAlreadyExistsException",
+                format!("Event bus {name} already exists."),
+            )),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn delete_bus(&self) -> Result<Value, ServiceError> {
+        let name = self.required("Name")?;
+        if name == DEFAULT_BUS {
+            return Err(validation("Cannot delete event bus default."));
+        }
+        let arn = bus_arn(self.region(), self.account(), name);
+        // Its rules go with it (API reference, DeleteEventBus: "All rules associated with
+        // this event bus need to be deleted").
+        let rules = self.rules_on(name).await?;
+        let mut batch = WriteBatch::new().with(Op::DeleteServiceResource {
+            kind: BUS.into(),
+            arn,
+        });
+        for (rule, _) in rules {
+            batch.push(Op::DeleteServiceResource {
+                kind: RULE.into(),
+                arn: rule.arn,
+            });
+        }
+        self.service.store.commit(batch).await.map_err(internal)?;
+        self.service.forget_rules(self.account());
+        Ok(json!({}))
+    }
+
+    async fn describe_bus(&self) -> Result<Value, ServiceError> {
+        let name = self.bus_name("Name")?;
+        let arn = bus_arn(self.region(), self.account(), &name);
+        if name == DEFAULT_BUS {
+            return Ok(json!({"Name": name, "Arn": arn}));
+        }
+        let doc = self
+            .service
+            .store
+            .service_resource(BUS, &arn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("Event bus {name} does not exist.")))?;
+        let bus: Bus = serde_json::from_str(&doc.body).map_err(|e| validation(e.to_string()))?;
+        Ok(serde_json::to_value(bus).expect("a bus serialises"))
+    }
+
+    async fn list_buses(&self) -> Result<Value, ServiceError> {
+        let prefix = self.text("NamePrefix")?.unwrap_or_default();
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let mut buses: Vec<Value> = vec![json!({
+            "Name": DEFAULT_BUS,
+            "Arn": bus_arn(self.region(), self.account(), DEFAULT_BUS),
+        })];
+        for doc in self
+            .service
+            .store
+            .service_resources(BUS, Some(self.account()))
+            .await
+            .map_err(internal)?
+        {
+            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
+                continue;
+            }
+            if let Ok(bus) = serde_json::from_str::<Bus>(&doc.body) {
+                buses.push(serde_json::to_value(bus).expect("a bus serialises"));
+            }
+        }
+        buses.retain(|b| b["Name"].as_str().is_some_and(|n| n.starts_with(prefix)));
+        buses.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
+        Ok(page(buses, "EventBuses", "Name", after, limit))
+    }
+
+    /// The rules of a bus with their stored versions, by name.
+    async fn rules_on(&self, bus: &str) -> Result<Vec<(Rule, u64)>, ServiceError> {
+        let mut out = Vec::new();
+        for doc in self
+            .service
+            .store
+            .service_resources(RULE, Some(self.account()))
+            .await
+            .map_err(internal)?
+        {
+            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
+                continue;
+            }
+            if let Ok(rule) = serde_json::from_str::<Rule>(&doc.body) {
+                if rule.event_bus_name == bus {
+                    out.push((rule, doc.version));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        Ok(out)
+    }
+
+    /// The rule the request names (`Name` or `Rule`, on `EventBusName`), with its version.
+    async fn rule(&self) -> Result<(Rule, u64), ServiceError> {
+        let member = if self.input.contains_key("Rule") {
+            "Rule"
+        } else {
+            "Name"
+        };
+        let name = self.required(member)?;
+        let bus = self.bus_name("EventBusName")?;
+        let arn = rule_arn(self.region(), self.account(), &bus, name);
+        let doc = self
+            .service
+            .store
+            .service_resource(RULE, &arn)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("Rule {name} does not exist on EventBus {bus}.")))?;
+        let rule: Rule = serde_json::from_str(&doc.body)
+            .map_err(|e| internal(baton_store::Error::backend(e)))?;
+        Ok((rule, doc.version))
+    }
+
+    /// Writes `rule`: new when `expected` is `None`, else over that version. A lost race is
+    /// `ConcurrentModificationException`, as EventBridge answers one.
+    async fn write_rule(&self, rule: &Rule, expected: Option<u64>) -> Result<(), ServiceError> {
+        let doc = ServiceResource {
+            kind: RULE.into(),
+            arn: rule.arn.clone(),
+            account: self.account().to_string(),
+            body: serde_json::to_string(rule).expect("a rule serialises"),
+            version: expected.map_or(1, |v| v + 1),
+        };
+        let batch = WriteBatch::new().with(Op::PutServiceResource {
+            resource: doc,
+            expected,
+        });
+        let r = self.service.store.commit(batch).await;
+        self.service.forget_rules(self.account());
+        match r {
+            Ok(()) => Ok(()),
+            Err(baton_store::Error::AlreadyExists { .. } | baton_store::Error::Conflict { .. }) => {
+                Err(ServiceError::client(
+                    "ConcurrentModificationException",
+                    "Another request changed the rule at the same time; try again.",
+                ))
+            }
+            Err(baton_store::Error::NotFound { .. }) => Err(not_found(format!(
+                "Rule {} does not exist on EventBus {}.",
+                rule.name, rule.event_bus_name
+            ))),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    async fn put_rule(&self) -> Result<Value, ServiceError> {
+        let name = self.required("Name")?;
+        if !valid_name(name, 64, false) {
+            return Err(constraint(
+                name,
+                "name",
+                "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+            ));
+        }
+        let bus = self.bus_name("EventBusName")?;
+        let pattern = self.text("EventPattern")?;
+        let schedule = self.text("ScheduleExpression")?;
+        if pattern.is_none() && schedule.is_none() {
+            return Err(validation(
+                "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+            ));
+        }
+        if let Some(p) = pattern {
+            Pattern::parse(p)
+                .map_err(|e| ServiceError::client("InvalidEventPatternException", e.message()))?;
+        }
+        if let Some(s) = schedule {
+            if bus != DEFAULT_BUS {
+                return Err(validation(
+                    "ScheduleExpression is supported only on the default event bus.",
+                ));
+            }
+            if !valid_schedule(s) {
+                return Err(validation("Parameter ScheduleExpression is not valid."));
+            }
+        }
+        let state = self.text("State")?.unwrap_or("ENABLED");
+        if ![
+            "ENABLED",
+            "DISABLED",
+            "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+        ]
+        .contains(&state)
+        {
+            return Err(constraint(
+                state,
+                "state",
+                "Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS]",
+            ));
+        }
+        if !self.bus_exists(&bus).await? {
+            return Err(not_found(format!("Event bus {bus} does not exist.")));
+        }
+        let arn = rule_arn(self.region(), self.account(), &bus, name);
+        let existing = self
+            .service
+            .store
+            .service_resource(RULE, &arn)
+            .await
+            .map_err(internal)?;
+        let (targets, expected) = match &existing {
+            Some(doc) => {
+                let old: Rule = serde_json::from_str(&doc.body)
+                    .map_err(|e| internal(baton_store::Error::backend(e)))?;
+                (old.targets, Some(doc.version))
+            }
+            None => (Vec::new(), None),
+        };
+        let rule = Rule {
+            name: name.to_string(),
+            arn: arn.clone(),
+            event_bus_name: bus,
+            event_pattern: pattern.map(str::to_string),
+            schedule_expression: schedule.map(str::to_string),
+            state: state.to_string(),
+            description: self.text("Description")?.map(str::to_string),
+            role_arn: self.text("RoleArn")?.map(str::to_string),
+            created_by: self.account().to_string(),
+            targets,
+        };
+        self.write_rule(&rule, expected).await?;
+        Ok(json!({ "RuleArn": arn }))
+    }
+
+    async fn list_rules(&self) -> Result<Value, ServiceError> {
+        let bus = self.bus_name("EventBusName")?;
+        let prefix = self.text("NamePrefix")?.unwrap_or_default();
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let rules: Vec<Value> = self
+            .rules_on(&bus)
+            .await?
+            .into_iter()
+            .filter(|(r, _)| r.name.starts_with(prefix))
+            .map(|(r, _)| describe_rule(&r))
+            .collect();
+        Ok(page(rules, "Rules", "Name", after, limit))
+    }
+
+    async fn delete_rule(&self) -> Result<Value, ServiceError> {
+        let (rule, _) = match self.rule().await {
+            Ok(found) => found,
+            // Deleting a rule that is not there succeeds (EventBridge: DeleteRule is
+            // idempotent).
+            Err(e) if e.code == "ResourceNotFoundException" => return Ok(json!({})),
+            Err(e) => return Err(e),
+        };
+        if !rule.targets.is_empty() {
+            return Err(validation("Rule can't be deleted since it has targets."));
+        }
+        let batch = WriteBatch::new().with(Op::DeleteServiceResource {
+            kind: RULE.into(),
+            arn: rule.arn,
+        });
+        self.service.store.commit(batch).await.map_err(internal)?;
+        self.service.forget_rules(self.account());
+        Ok(json!({}))
+    }
+
+    async fn set_state(&self, state: &str) -> Result<Value, ServiceError> {
+        let (mut rule, version) = self.rule().await?;
+        rule.state = state.to_string();
+        self.write_rule(&rule, Some(version)).await?;
+        Ok(json!({}))
+    }
+
+    async fn put_targets(&self) -> Result<Value, ServiceError> {
+        let (mut rule, version) = self.rule().await?;
+        let Some(Value::Array(given)) = self.input.get("Targets") else {
+            return Err(constraint("null", "targets", "Member must not be null"));
+        };
+        if given.is_empty() || given.len() > 10 {
+            return Err(constraint(
+                &format!("{} targets", given.len()),
+                "targets",
+                "Member must have length between 1 and 10",
+            ));
+        }
+        let mut failed = Vec::new();
+        for raw in given {
+            let target: Target = serde_json::from_value(raw.clone()).map_err(|e| {
+                ServiceError::client("SerializationException", format!("a target: {e}"))
+            })?;
+            if let Err(why) = check_target(&target) {
+                failed.push(
+                    json!({"TargetId": target.id, "ErrorCode": "ValidationException",
+                    "ErrorMessage": why}),
+                );
+                continue;
+            }
+            let count = rule.targets.len();
+            match rule.targets.iter_mut().find(|t| t.id == target.id) {
+                Some(t) => *t = target,
+                None if count >= TARGETS_PER_RULE => {
+                    return Err(ServiceError::client(
+                        "LimitExceededException",
+                        format!(
+                            "The requested resource exceeds the maximum number allowed: a rule has at most {TARGETS_PER_RULE} targets."
+                        ),
+                    ));
+                }
+                None => rule.targets.push(target),
+            }
+        }
+        self.write_rule(&rule, Some(version)).await?;
+        Ok(json!({"FailedEntryCount": failed.len(), "FailedEntries": failed}))
+    }
+
+    async fn remove_targets(&self) -> Result<Value, ServiceError> {
+        let (mut rule, version) = self.rule().await?;
+        let Some(Value::Array(ids)) = self.input.get("Ids") else {
+            return Err(constraint("null", "ids", "Member must not be null"));
+        };
+        let ids: Vec<&str> = ids.iter().filter_map(Value::as_str).collect();
+        rule.targets.retain(|t| !ids.contains(&t.id.as_str()));
+        self.write_rule(&rule, Some(version)).await?;
+        Ok(json!({"FailedEntryCount": 0, "FailedEntries": []}))
+    }
+
+    async fn list_targets(&self) -> Result<Value, ServiceError> {
+        let (rule, _) = self.rule().await?;
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let targets: Vec<Value> = rule
+            .targets
+            .iter()
+            .map(|t| serde_json::to_value(t).expect("a target serialises"))
+            .collect();
+        Ok(page(targets, "Targets", "Id", after, limit))
+    }
+
+    async fn rule_names_by_target(&self) -> Result<Value, ServiceError> {
+        let target = self.required("TargetArn")?;
+        let bus = self.bus_name("EventBusName")?;
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let names: Vec<Value> = self
+            .rules_on(&bus)
+            .await?
+            .into_iter()
+            .filter(|(r, _)| r.targets.iter().any(|t| t.arn == target))
+            .map(|(r, _)| json!({ "Name": r.name }))
+            .collect();
+        let mut out = page(names, "RuleNames", "Name", after, limit);
+        let flat: Vec<Value> = out["RuleNames"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v["Name"].clone()).collect())
+            .unwrap_or_default();
+        out["RuleNames"] = Value::Array(flat);
+        Ok(out)
+    }
+
+    async fn put_events(&self) -> Result<Value, ServiceError> {
+        let Some(Value::Array(entries)) = self.input.get("Entries") else {
+            return Err(constraint("null", "entries", "Member must not be null"));
+        };
+        if entries.is_empty() || entries.len() > PUT_ENTRIES {
+            return Err(constraint(
+                &format!("{} entries", entries.len()),
+                "entries",
+                &format!("Member must have length between 1 and {PUT_ENTRIES}"),
+            ));
+        }
+        // Each entry's size as the PutEvents quota counts it: its source, detail type,
+        // detail and resources in UTF-8 (User Guide, "Calculating PutEvents event entry size").
+        let size: usize = entries.iter().map(entry_size).sum();
+        if size > PUT_BYTES {
+            return Err(validation(
+                "Total size of the entries in the request is over the limit.",
+            ));
+        }
+        let rules = self.service.rules_of(self.account()).await?;
+        let mut results = Vec::with_capacity(entries.len());
+        let mut failed = 0;
+        for entry in entries {
+            match self.one_event(entry, &rules).await {
+                Ok(id) => results.push(json!({ "EventId": id })),
+                Err((code, message)) => {
+                    failed += 1;
+                    results.push(json!({"ErrorCode": code, "ErrorMessage": message}));
+                }
+            }
+        }
+        Ok(json!({"FailedEntryCount": failed, "Entries": results}))
+    }
+
+    /// One PutEvents entry: checked, made into an event, matched and handed over; its id.
+    async fn one_event(
+        &self,
+        entry: &Value,
+        rules: &Cached,
+    ) -> Result<String, (&'static str, String)> {
+        let text = |k: &str| entry.get(k).and_then(Value::as_str);
+        let required = |k: &'static str| {
+            text(k).filter(|s| !s.is_empty()).ok_or((
+                "InvalidArgument",
+                format!("Parameter {k} is not valid. Reason: {k} is a required argument."),
+            ))
+        };
+        let source = required("Source")?;
+        let detail_type = required("DetailType")?;
+        let detail_text = required("Detail")?;
+        // "Detail: A valid JSON object" (PutEventsRequestEntry); else `MalformedDetail`.
+        let detail: Value = match serde_json::from_str(detail_text) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return Err(("MalformedDetail", "Detail is malformed.".into())),
+        };
+        // Sources starting `aws.` are AWS's own (PutEvents: NotAuthorizedForSourceException).
+        if source.starts_with("aws.") {
+            return Err((
+                "NotAuthorizedForSourceException",
+                format!("Not authorized for the source {source}."),
+            ));
+        }
+        let bus = match text("EventBusName") {
+            None => DEFAULT_BUS.to_string(),
+            Some(b) => self.resolve_bus(b).map_err(|e| {
+                let code = if e.code == "ResourceNotFoundException" {
+                    "ResourceNotFoundException"
+                } else {
+                    "InvalidArgument"
+                };
+                (code, e.message)
+            })?,
+        };
+        if bus != DEFAULT_BUS {
+            let exists = self
+                .bus_exists(&bus)
+                .await
+                .map_err(|e| ("InternalFailure", e.message))?;
+            if !exists {
+                return Err((
+                    "ResourceNotFoundException",
+                    format!("Event bus {bus} does not exist."),
+                ));
+            }
+        }
+        let time = match entry.get("Time").and_then(Value::as_f64) {
+            Some(secs) => chrono::DateTime::from_timestamp(secs as i64, 0),
+            None => None,
+        }
+        .unwrap_or_else(chrono::Utc::now);
+        let resources = entry
+            .get("Resources")
+            .filter(|r| r.is_array())
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        let id = uuid::Uuid::new_v4().to_string();
+        // The event as EventBridge delivers it (User Guide, "Amazon EventBridge events").
+        let event = json!({
+            "version": "0",
+            "id": id,
+            "detail-type": detail_type,
+            "source": source,
+            "account": self.account(),
+            "time": time.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "region": self.region(),
+            "resources": resources,
+            "detail": detail,
+        });
+        if !self
+            .service
+            .dispatch(self.account(), self.region(), &bus, &event, rules, 0)
+        {
+            return Err(("ThrottlingException", "Rate exceeded.".into()));
+        }
+        Ok(id)
+    }
+}
+
+impl EventsService {
+    /// Matches `event` against the enabled rules of `bus` and hands each matched target its
+    /// input; false when the delivery queue was full for one of them. `hops` counts the
+    /// buses the event went through (a bus target puts it on another).
+    fn dispatch(
+        &self,
+        account: &str,
+        region: &str,
+        bus: &str,
+        event: &Value,
+        rules: &Cached,
+        hops: u32,
+    ) -> bool {
+        let Some(on_bus) = rules.buses.get(bus) else {
+            return true;
+        };
+        let mut queued = true;
+        for compiled in on_bus {
+            let rule = &compiled.rule;
+            if arn_scope(&rule.arn).map(|s| s.0) != Some(region) {
+                continue;
+            }
+            let Some(pattern) = &compiled.pattern else {
+                continue;
+            };
+            if !pattern.matches(event) {
+                continue;
+            }
+            for target in &rule.targets {
+                let input = crate::transform::target_input(target, event, &rule.name, &rule.arn);
+                queued &= self.deliveries.send(Delivery {
+                    account: account.to_string(),
+                    region: region.to_string(),
+                    rule_arn: rule.arn.clone(),
+                    target: target.clone(),
+                    input,
+                    event: event.clone(),
+                    hops,
+                });
+            }
+        }
+        queued
+    }
+
+    /// An event of an AWS service (`aws.*` sources, which PutEvents refuses to callers) on
+    /// the account's default bus: matched and delivered like a put one. `make` builds it only
+    /// when the bus has enabled rules (as far as this node last read them), so a node whose
+    /// account has none pays nothing per event.
+    pub fn emit(self: &Arc<Self>, account: &str, region: &str, make: impl FnOnce() -> Value) {
+        match self.cached(account) {
+            Some((c, true)) => {
+                if c.buses.contains_key(DEFAULT_BUS) {
+                    self.dispatch(account, region, DEFAULT_BUS, &make(), &c, 0);
+                }
+            }
+            // Not read within the second (or changed since): read, then match.
+            _ => {
+                let (me, account, region, event) = (
+                    self.clone(),
+                    account.to_string(),
+                    region.to_string(),
+                    make(),
+                );
+                tokio::spawn(async move {
+                    me.forward(&account, &region, DEFAULT_BUS, &event, 0).await;
+                });
+            }
+        }
+    }
+
+    /// Puts an event on another bus of the account (a bus target): matched against that
+    /// bus's rules as they are now.
+    pub async fn forward(&self, account: &str, region: &str, bus: &str, event: &Value, hops: u32) {
+        match self.rules_of(account).await {
+            Ok(rules) => {
+                self.dispatch(account, region, bus, event, &rules, hops);
+            }
+            Err(e) => tracing::warn!(error = %e.message, "could not read the rules of a bus"),
+        }
+    }
+}
+
+/// A page of `items` (sorted by `key`) after the token (the last key of the page before).
+fn page(items: Vec<Value>, member: &str, key: &str, after: Option<&str>, limit: usize) -> Value {
+    let mut rest = items
+        .into_iter()
+        .filter(|v| after.is_none_or(|a| v[key].as_str().is_some_and(|k| k > a)));
+    let page: Vec<Value> = rest.by_ref().take(limit).collect();
+    let mut out = json!({ member: page });
+    if rest.next().is_some() {
+        if let Some(last) = page.last().and_then(|v| v[key].as_str()) {
+            out["NextToken"] = json!(last);
+        }
+    }
+    out
+}
+
+fn describe_rule(rule: &Rule) -> Value {
+    let mut v = json!({
+        "Name": rule.name,
+        "Arn": rule.arn,
+        "State": rule.state,
+        "EventBusName": rule.event_bus_name,
+        "CreatedBy": rule.created_by,
+    });
+    for (k, val) in [
+        ("EventPattern", &rule.event_pattern),
+        ("ScheduleExpression", &rule.schedule_expression),
+        ("Description", &rule.description),
+        ("RoleArn", &rule.role_arn),
+    ] {
+        if let Some(val) = val {
+            v[k] = json!(val);
+        }
+    }
+    v
+}
+
+/// What the PutEvents quota counts of an entry.
+fn entry_size(entry: &Value) -> usize {
+    let text = |k: &str| entry.get(k).and_then(Value::as_str).map_or(0, str::len);
+    let resources: usize = entry
+        .get("Resources")
+        .and_then(Value::as_array)
+        .map_or(0, |r| {
+            r.iter().filter_map(Value::as_str).map(str::len).sum()
+        });
+    // 14 bytes for a Time, as the guide counts it.
+    let time = if entry.get("Time").is_some() { 14 } else { 0 };
+    text("Source") + text("DetailType") + text("Detail") + resources + time
+}
+
+/// A target's own checks: its id, and an `Input` that must be JSON; at most one way to shape
+/// the input (PutTargets: "Input, InputPath, and InputTransformer are mutually exclusive").
+fn check_target(t: &Target) -> Result<(), String> {
+    if !valid_name(&t.id, 64, false) {
+        return Err(format!("Target id {} is not valid.", t.id));
+    }
+    if arn_scope(&t.arn).is_none() {
+        return Err(format!("Parameter {} is not valid.", t.arn));
+    }
+    let shapes = [
+        t.input.is_some(),
+        t.input_path.is_some(),
+        t.input_transformer.is_some(),
+    ];
+    if shapes.iter().filter(|s| **s).count() > 1 {
+        return Err("Only one of Input, InputPath, or InputTransformer may be given.".into());
+    }
+    if let Some(input) = &t.input {
+        if serde_json::from_str::<Value>(input).is_err() {
+            return Err("Input is not valid JSON text.".into());
+        }
+    }
+    if let Some(path) = &t.input_path {
+        if crate::transform::parse_path(path).is_none() {
+            return Err(format!("InputPath {path} is not a valid JSON path."));
+        }
+    }
+    if let Some(tr) = &t.input_transformer {
+        let map = tr.input_paths_map.as_ref();
+        if map.is_some_and(|m| m.len() > crate::transform::MAX_VARIABLES) {
+            return Err("InputPathsMap has more than 100 variables.".into());
+        }
+        for path in map.into_iter().flat_map(|m| m.values()) {
+            if crate::transform::parse_path(path).is_none() {
+                return Err(format!("InputPathsMap: {path} is not a valid JSON path."));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `rate(<n> <unit>)` or `cron(<six fields>)`, the forms a rule's schedule takes.
+fn valid_schedule(s: &str) -> bool {
+    if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+        let mut parts = inner.split(' ');
+        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+            return false;
+        };
+        let Ok(n) = n.parse::<u32>() else {
+            return false;
+        };
+        return n > 0
+            && matches!(
+                (n, unit),
+                (1, "minute" | "hour" | "day") | (2.., "minutes" | "hours" | "days")
+            );
+    }
+    s.strip_prefix("cron(")
+        .and_then(|r| r.strip_suffix(')'))
+        .is_some_and(|inner| inner.split(' ').count() == 6)
+}
+
+/// `TestEventPattern`: the event must be a JSON object with the fields the API reference
+/// calls mandatory (`id`, `account`, `source`, `time`, `region`, `resources`,
+/// `detail-type`).
+fn test_event_pattern(input: &Map<String, Value>) -> Result<Value, ServiceError> {
+    let text = |k: &str| input.get(k).and_then(Value::as_str);
+    let pattern_text = text("EventPattern")
+        .ok_or_else(|| constraint("null", "eventPattern", "Member must not be null"))?;
+    let event_text =
+        text("Event").ok_or_else(|| constraint("null", "event", "Member must not be null"))?;
+    let pattern = Pattern::parse(pattern_text)
+        .map_err(|e| ServiceError::client("InvalidEventPatternException", e.message()))?;
+    let event: Value = match serde_json::from_str(event_text) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return Err(validation("Parameter Event is not valid.")),
+    };
+    for field in [
+        "id",
+        "account",
+        "source",
+        "time",
+        "region",
+        "resources",
+        "detail-type",
+    ] {
+        if event.get(field).is_none() {
+            return Err(validation(format!(
+                "Parameter Event is not valid. Reason: the event has no \"{field}\"."
+            )));
+        }
+    }
+    Ok(json!({ "Result": pattern.matches(&event) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_take_rate_and_cron_forms() {
+        for ok in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "rate(1 day)",
+            "cron(0 12 * * ? *)",
+        ] {
+            assert!(valid_schedule(ok), "{ok}");
+        }
+        for bad in [
+            "rate(0 minutes)",
+            "rate(1 minutes)",
+            "rate(2 minute)",
+            "rate(x hours)",
+            "cron(0 12 * *)",
+            "every minute",
+        ] {
+            assert!(!valid_schedule(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pages_follow_their_tokens() {
+        let items: Vec<Value> = ["a", "b", "c"].iter().map(|n| json!({"Name": n})).collect();
+        let first = page(items.clone(), "X", "Name", None, 2);
+        assert_eq!(first["X"].as_array().unwrap().len(), 2);
+        assert_eq!(first["NextToken"], "b");
+        let second = page(items, "X", "Name", Some("b"), 2);
+        assert_eq!(second["X"], json!([{"Name": "c"}]));
+        assert!(second.get("NextToken").is_none());
+    }
+}

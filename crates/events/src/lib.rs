@@ -1,0 +1,12 @@
+//! EventBridge as Baton serves it: the event pattern language ([`pattern`]), buses, rules
+//! and targets kept as the store's service resources ([`model`]), the API on Baton's port ([`api`]), and
+//! delivery of matched events to state machines and buses ([`deliver`]).
+
+pub mod api;
+pub mod deliver;
+pub mod model;
+pub mod pattern;
+pub mod transform;
+
+pub use api::{EventsService, TARGET_PREFIX};
+pub use deliver::{Deliveries, Delivery};
