@@ -256,3 +256,40 @@ def test_standard_executions_send_their_status_changes(events, sfn):
     done = by[(succeeded, "SUCCEEDED")]["detail"]
     assert json.loads(done["output"]) == {"n": 2}
     assert done["outputDetails"] == {"included": True}
+
+
+def test_a_put_events_task_puts_on_batons_own_buses(events, sfn):
+    target = create_machine(sfn, ECHO)
+    source = unique("app.orders")
+    rule = unique("from-task")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": target, "InputPath": "$.detail"}])
+    put = create_machine(sfn, definition({"Put": {
+        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+        "Parameters": {"Entries": [
+            {"Source": source, "DetailType": "Order", "Detail": {"id.$": "$.id"}}]},
+        "End": True}}))
+    execution = sfn.start_execution(stateMachineArn=put, input='{"id": "o-7"}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "SUCCEEDED", described
+    out = json.loads(described["output"])
+    assert out["FailedEntryCount"] == 0 and len(out["Entries"]) == 1
+    assert started(sfn, target, 1) == [{"id": "o-7"}]
+    # An entry EventBridge refuses fails the task with EventBridge.FailedEntry.
+    refused = create_machine(sfn, definition({"Put": {
+        "Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+        "Parameters": {"Entries": [{"Source": "aws.states", "DetailType": "x", "Detail": {}}]},
+        "End": True}}))
+    execution = sfn.start_execution(stateMachineArn=refused)["executionArn"]
+    deadline = time.monotonic() + 10
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["status"] == "FAILED"
+    assert described["error"] == "EventBridge.FailedEntry"
+    assert json.loads(described["cause"])["FailedEntryCount"] == 1

@@ -558,7 +558,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let execution_metrics = config.metrics.clone();
     // EventBridge: buses and rules in the store, matched events delivered on this node;
     // Standard executions' status changes go to the default bus.
-    let (deliveries, delivery_queue) = baton_events::Deliveries::new();
+    let (deliveries, delivery_queue) = baton_events::Deliveries::new(store.clone());
     let events = Arc::new(baton_events::EventsService::new(
         store.clone(),
         deliveries.clone(),
@@ -582,6 +582,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service: Arc<dyn baton_api::StepFunctions> = runtime.clone();
     integrations.attach(Arc::downgrade(&service));
     drop(service);
+    let events_api: Arc<dyn baton_api::JsonService> = events.clone();
+    integrations.attach_events(Arc::downgrade(&events_api));
+    drop(events_api);
     baton_events::deliver::start(
         delivery_queue,
         &deliveries,

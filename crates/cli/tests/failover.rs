@@ -344,16 +344,7 @@ fn every_connection_dropped_at_once_loses_nothing_and_moves_nothing() {
 
 /// A call of another JSON service to a node (`X-Amz-Target: <target>`): status and answer.
 fn json_call(node: &Node, target: &str, body: &Value) -> (u16, Value) {
-    let authority = node.endpoint.trim_start_matches("http://");
-    let body = body.to_string();
-    let request = format!(
-        "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: {target}\r\n\
-         Content-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let (status, answer) = support::server::exchange(authority, &request);
-    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+    support::server::json_post(&node.endpoint, target, body)
 }
 
 /// A CloudWatch Logs call to a node (`Logs_20140328.<op>`).
@@ -471,6 +462,18 @@ fn a_rule_made_through_one_node_matches_events_on_every_node() {
     std::thread::sleep(Duration::from_millis(500));
     // No more arrive: each status change was sent once.
     assert_eq!(succeeded_count(&rt, &b, &told, 0), 8);
+    // Every delivery of the PutEvents made, its record is gone from the store.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = rt
+            .block_on(store.service_resources("events:delivery", None))
+            .expect("read");
+        if left.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "left: {left:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

@@ -750,13 +750,38 @@ impl Call<'_> {
         let rules = self.service.rules_of(self.account()).await?;
         let mut results = Vec::with_capacity(entries.len());
         let mut failed = 0;
+        // Which entries made deliveries, and the deliveries of all, written in one batch.
+        let mut delivering = Vec::new();
+        let mut deliveries = Vec::new();
         for entry in entries {
             match self.one_event(entry, &rules).await {
-                Ok(id) => results.push(json!({ "EventId": id })),
+                Ok((id, made)) => {
+                    if !made.is_empty() {
+                        delivering.push(results.len());
+                    }
+                    deliveries.extend(made);
+                    results.push(json!({ "EventId": id }));
+                }
                 Err((code, message)) => {
                     failed += 1;
                     results.push(json!({"ErrorCode": code, "ErrorMessage": message}));
                 }
+            }
+        }
+        if let Err(refused) = self.service.deliveries.hand_over(deliveries).await {
+            let (code, message) = match refused {
+                crate::deliver::Refused::Full => ("ThrottlingException", "Rate exceeded."),
+                crate::deliver::Refused::Store(e) => {
+                    tracing::warn!(error = %e, "could not store the deliveries of PutEvents");
+                    (
+                        "InternalFailure",
+                        "The event could not be stored; try again.",
+                    )
+                }
+            };
+            for i in delivering {
+                failed += 1;
+                results[i] = json!({"ErrorCode": code, "ErrorMessage": message});
             }
         }
         Ok(json!({"FailedEntryCount": failed, "Entries": results}))
@@ -767,7 +792,7 @@ impl Call<'_> {
         &self,
         entry: &Value,
         rules: &Cached,
-    ) -> Result<String, (&'static str, String)> {
+    ) -> Result<(String, Vec<Delivery>), (&'static str, String)> {
         let text = |k: &str| entry.get(k).and_then(Value::as_str);
         let required = |k: &'static str| {
             text(k).filter(|s| !s.is_empty()).ok_or((
@@ -836,21 +861,18 @@ impl Call<'_> {
             "resources": resources,
             "detail": detail,
         });
-        if !self
-            .service
-            .dispatch(self.account(), self.region(), &bus, &event, rules, 0)
-        {
-            return Err(("ThrottlingException", "Rate exceeded.".into()));
-        }
-        Ok(id)
+        let deliveries =
+            self.service
+                .matched(self.account(), self.region(), &bus, &event, rules, 0);
+        Ok((id, deliveries))
     }
 }
 
 impl EventsService {
-    /// Matches `event` against the enabled rules of `bus` and hands each matched target its
-    /// input; false when the delivery queue was full for one of them. `hops` counts the
-    /// buses the event went through (a bus target puts it on another).
-    fn dispatch(
+    /// The deliveries `event` makes on `bus`: one for each target of each enabled rule it
+    /// matches. `hops` counts the buses the event went through (a bus target puts it on
+    /// another).
+    fn matched(
         &self,
         account: &str,
         region: &str,
@@ -858,11 +880,11 @@ impl EventsService {
         event: &Value,
         rules: &Cached,
         hops: u32,
-    ) -> bool {
+    ) -> Vec<Delivery> {
         let Some(on_bus) = rules.buses.get(bus) else {
-            return true;
+            return Vec::new();
         };
-        let mut queued = true;
+        let mut out = Vec::new();
         for compiled in on_bus {
             let rule = &compiled.rule;
             if arn_scope(&rule.arn).map(|s| s.0) != Some(region) {
@@ -876,7 +898,7 @@ impl EventsService {
             }
             for target in &rule.targets {
                 let input = crate::transform::target_input(target, event, &rule.name, &rule.arn);
-                queued &= self.deliveries.send(Delivery {
+                out.push(Delivery {
                     account: account.to_string(),
                     region: region.to_string(),
                     rule_arn: rule.arn.clone(),
@@ -884,10 +906,13 @@ impl EventsService {
                     input,
                     event: event.clone(),
                     hops,
+                    attempts: 0,
+                    since: 0,
+                    stored: None,
                 });
             }
         }
-        queued
+        out
     }
 
     /// An event of an AWS service (`aws.*` sources, which PutEvents refuses to callers) on
@@ -898,7 +923,9 @@ impl EventsService {
         match self.cached(account) {
             Some((c, true)) => {
                 if c.buses.contains_key(DEFAULT_BUS) {
-                    self.dispatch(account, region, DEFAULT_BUS, &make(), &c, 0);
+                    for d in self.matched(account, region, DEFAULT_BUS, &make(), &c, 0) {
+                        self.deliveries.send(d);
+                    }
                 }
             }
             // Not read within the second (or changed since): read, then match.
@@ -910,21 +937,32 @@ impl EventsService {
                     make(),
                 );
                 tokio::spawn(async move {
-                    me.forward(&account, &region, DEFAULT_BUS, &event, 0).await;
+                    if let Ok(rules) = me.rules_of(&account).await {
+                        for d in me.matched(&account, &region, DEFAULT_BUS, &event, &rules, 0) {
+                            me.deliveries.send(d);
+                        }
+                    }
                 });
             }
         }
     }
 
     /// Puts an event on another bus of the account (a bus target): matched against that
-    /// bus's rules as they are now.
-    pub async fn forward(&self, account: &str, region: &str, bus: &str, event: &Value, hops: u32) {
-        match self.rules_of(account).await {
-            Ok(rules) => {
-                self.dispatch(account, region, bus, event, &rules, hops);
-            }
-            Err(e) => tracing::warn!(error = %e.message, "could not read the rules of a bus"),
-        }
+    /// bus's rules as they are now, its deliveries written before this returns.
+    pub async fn forward(
+        &self,
+        account: &str,
+        region: &str,
+        bus: &str,
+        event: &Value,
+        hops: u32,
+    ) -> Result<(), String> {
+        let rules = self.rules_of(account).await.map_err(|e| e.message)?;
+        let deliveries = self.matched(account, region, bus, event, &rules, hops);
+        self.deliveries
+            .hand_over(deliveries)
+            .await
+            .map_err(|e| format!("{e:?}"))
     }
 }
 

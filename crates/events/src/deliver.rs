@@ -5,27 +5,46 @@
 //! queues"); errors that a retry cannot mend (the state machine does not exist, the input is
 //! refused) end it at once, as EventBridge does not retry them either.
 //!
-//! Deliveries wait in memory, bounded by their bytes ([`QUEUE_BYTES`], counted from the hand
-//! over until the delivery ends, retries included): PutEvents answers `ThrottlingException`
-//! for an entry past it. At most [`IN_FLIGHT`] attempts run at once; a delivery waiting to
-//! retry holds no slot.
+//! **At least once, across restarts and nodes.** The deliveries of a `PutEvents` call (and
+//! of a bus target's forwarding) are written to the store, as `events:delivery` service
+//! resources, before the call is answered, each leased to the node that wrote it for
+//! [`LEASE`]. A delivery's record is deleted once it ended (delivered, or failed for good);
+//! a retry renews the lease for its wait. Every node sweeps the store every [`SWEEP_EVERY`]:
+//! a delivery whose lease ran out (its node died, or was stopped) is claimed, by replacing
+//! its record at the version read so that one node wins, and delivered again. A delivery may
+//! so be made twice (the node died after the target took it and before the record was
+//! deleted), never lost. Baton's own status-change events are best effort, as AWS calls
+//! them, and are not written.
+//!
+//! Deliveries in memory are bounded by their bytes ([`QUEUE_BYTES`], counted until the
+//! delivery ends, retries included): PutEvents answers `ThrottlingException` for an entry
+//! past it. At most [`IN_FLIGHT`] attempts run at once; a delivery waiting to retry holds no
+//! slot.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use baton_api::model::StartExecutionInput;
 use baton_api::{ApiError, RequestContext, StepFunctions};
+use baton_store::{Op, ServiceResource, Store, WriteBatch};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::EventsService;
 use crate::model::{arn_scope, Target};
 
+/// The kind of the stored deliveries.
+pub const DELIVERY: &str = "events:delivery";
 /// The most bytes of deliveries waiting, in flight or retrying.
 pub const QUEUE_BYTES: u64 = 256 * 1024 * 1024;
 /// Attempts in flight at once.
 pub const IN_FLIGHT: usize = 256;
+/// How long a node owns a stored delivery it wrote or claimed before another may claim it.
+pub const LEASE: Duration = Duration::from_secs(10);
+/// How often a node looks for deliveries whose lease ran out.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3);
 /// A bus target may forward to another bus, but no further: EventBridge delivers an event
 /// across one bus-to-bus hop only.
 const MAX_HOPS: u32 = 1;
@@ -35,9 +54,11 @@ const LONGEST_RETRY: Duration = Duration::from_secs(60);
 /// EventBridge's default retry policy.
 const DEFAULT_ATTEMPTS: u32 = 185;
 const DEFAULT_AGE_SECS: u32 = 86_400;
+/// Ended deliveries whose records are deleted in one batch, at most.
+const DELETE_BATCH: usize = 512;
 
 /// One event for one target.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Delivery {
     pub account: String,
     pub region: String,
@@ -48,6 +69,15 @@ pub struct Delivery {
     /// The event itself (a bus target forwards it whole).
     pub event: Value,
     pub hops: u32,
+    /// Attempts made so far (by any node).
+    #[serde(default)]
+    pub attempts: u32,
+    /// When it was first handed over (ms since the epoch): its age bounds its retries.
+    #[serde(default)]
+    pub since: i64,
+    /// Its record in the store and that record's version; `None` for a best-effort one.
+    #[serde(skip)]
+    pub stored: Option<(String, u64)>,
 }
 
 impl Delivery {
@@ -59,10 +89,35 @@ impl Delivery {
     }
 }
 
+/// A delivery's record: the delivery, and who holds it until when.
+#[derive(Serialize, Deserialize)]
+struct Record {
+    delivery: Delivery,
+    node: String,
+    lease_until: i64,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Why deliveries were not taken.
+#[derive(Debug)]
+pub enum Refused {
+    /// [`QUEUE_BYTES`] are pending already.
+    Full,
+    /// The store did not take their records.
+    Store(baton_store::Error),
+}
+
 /// Where matched events are handed over. Cheap to clone.
 #[derive(Clone)]
 pub struct Deliveries {
     queue: mpsc::UnboundedSender<Delivery>,
+    ended: mpsc::UnboundedSender<String>,
+    store: Arc<dyn Store>,
+    /// This process, as the holder of the leases it takes.
+    node: Arc<str>,
     figures: Arc<Figures>,
 }
 
@@ -73,66 +128,256 @@ pub struct Figures {
     pub retried: AtomicU64,
     pub failed: AtomicU64,
     pub dropped: AtomicU64,
+    /// Deliveries of a node whose lease ran out, claimed here.
+    pub claimed: AtomicU64,
     /// Bytes of deliveries not yet ended.
     pub pending_bytes: AtomicU64,
 }
 
+/// What [`start`] serves.
+pub struct Queues {
+    deliveries: mpsc::UnboundedReceiver<Delivery>,
+    ended: mpsc::UnboundedReceiver<String>,
+}
+
 impl Deliveries {
-    /// A queue and what serves it: pass the receiver to [`start`].
-    pub fn new() -> (Deliveries, mpsc::UnboundedReceiver<Delivery>) {
-        // Unbounded as a channel; bounded by the bytes `send` lets in.
-        let (queue, receiver) = mpsc::unbounded_channel();
+    /// A queue over `store` and what serves it: pass the [`Queues`] to [`start`].
+    pub fn new(store: Arc<dyn Store>) -> (Deliveries, Queues) {
+        // Unbounded as channels; bounded by the bytes let in.
+        let (queue, deliveries) = mpsc::unbounded_channel();
+        let (ended, ended_rx) = mpsc::unbounded_channel();
         (
             Deliveries {
                 queue,
+                ended,
+                store,
+                node: uuid::Uuid::new_v4().to_string().into(),
                 figures: Arc::new(Figures::default()),
             },
-            receiver,
+            Queues {
+                deliveries,
+                ended: ended_rx,
+            },
         )
-    }
-
-    /// Hands a delivery over; false (counted) when [`QUEUE_BYTES`] are pending already.
-    pub fn send(&self, delivery: Delivery) -> bool {
-        let weight = delivery.weight();
-        let pending = &self.figures.pending_bytes;
-        if pending.fetch_add(weight, Ordering::Relaxed) + weight > QUEUE_BYTES {
-            pending.fetch_sub(weight, Ordering::Relaxed);
-            self.figures.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        if self.queue.send(delivery).is_err() {
-            pending.fetch_sub(weight, Ordering::Relaxed);
-            self.figures.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
-        }
-        true
     }
 
     pub fn figures(&self) -> &Figures {
         &self.figures
     }
+
+    /// Counts `weight` bytes in, unless that goes past [`QUEUE_BYTES`].
+    fn admit(&self, weight: u64) -> bool {
+        let pending = &self.figures.pending_bytes;
+        if pending.fetch_add(weight, Ordering::Relaxed) + weight > QUEUE_BYTES {
+            pending.fetch_sub(weight, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Hands over one delivery, best effort (not written to the store); false (counted)
+    /// when [`QUEUE_BYTES`] are pending already.
+    pub fn send(&self, mut delivery: Delivery) -> bool {
+        delivery.since = now_ms();
+        if !self.admit(delivery.weight()) {
+            self.figures.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.enqueue(delivery);
+        true
+    }
+
+    /// Queues a delivery whose bytes are counted already.
+    fn enqueue(&self, delivery: Delivery) {
+        let weight = delivery.weight();
+        if self.queue.send(delivery).is_err() {
+            self.figures
+                .pending_bytes
+                .fetch_sub(weight, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes the deliveries' records in one batch, then hands them over: once this returns
+    /// `Ok`, each is made at least once whatever happens to this node.
+    pub async fn hand_over(&self, deliveries: Vec<Delivery>) -> Result<(), Refused> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let weight: u64 = deliveries.iter().map(Delivery::weight).sum();
+        if !self.admit(weight) {
+            self.figures
+                .dropped
+                .fetch_add(deliveries.len() as u64, Ordering::Relaxed);
+            return Err(Refused::Full);
+        }
+        let since = now_ms();
+        let mut batch = WriteBatch::new();
+        let mut stored = Vec::with_capacity(deliveries.len());
+        for mut d in deliveries {
+            d.since = since;
+            let arn = format!(
+                "arn:aws:events:{}:{}:delivery/{}",
+                d.region,
+                d.account,
+                uuid::Uuid::new_v4()
+            );
+            let record = Record {
+                delivery: d,
+                node: self.node.to_string(),
+                lease_until: since + LEASE.as_millis() as i64,
+            };
+            batch.push(Op::PutServiceResource {
+                resource: ServiceResource {
+                    kind: DELIVERY.into(),
+                    arn: arn.clone(),
+                    account: record.delivery.account.clone(),
+                    body: serde_json::to_string(&record).expect("a delivery serialises"),
+                    version: 1,
+                },
+                expected: None,
+            });
+            let mut d = record.delivery;
+            d.stored = Some((arn, 1));
+            stored.push(d);
+        }
+        if let Err(e) = self.store.commit(batch).await {
+            self.figures
+                .pending_bytes
+                .fetch_sub(weight, Ordering::Relaxed);
+            return Err(Refused::Store(e));
+        }
+        for d in stored {
+            self.enqueue(d);
+        }
+        Ok(())
+    }
+
+    /// Replaces a stored delivery's record, held by this node until `lease_until`; false
+    /// when another node holds it now (or it is gone).
+    async fn lease(&self, d: &mut Delivery, lease_until: i64) -> bool {
+        let Some((arn, version)) = d.stored.clone() else {
+            return true;
+        };
+        let mut plain = d.clone();
+        plain.stored = None;
+        let record = Record {
+            delivery: plain,
+            node: self.node.to_string(),
+            lease_until,
+        };
+        let batch = WriteBatch::new().with(Op::PutServiceResource {
+            resource: ServiceResource {
+                kind: DELIVERY.into(),
+                arn: arn.clone(),
+                account: d.account.clone(),
+                body: serde_json::to_string(&record).expect("a delivery serialises"),
+                version: version + 1,
+            },
+            expected: Some(version),
+        });
+        match self.store.commit(batch).await {
+            Ok(()) => {
+                d.stored = Some((arn, version + 1));
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a delivery's lease was not renewed");
+                false
+            }
+        }
+    }
+
+    /// Claims the stored deliveries whose lease ran out and hands them over here.
+    async fn sweep(&self) -> Result<(), baton_store::Error> {
+        let now = now_ms();
+        for resource in self.store.service_resources(DELIVERY, None).await? {
+            let Ok(record) = serde_json::from_str::<Record>(&resource.body) else {
+                continue;
+            };
+            if record.lease_until >= now {
+                continue;
+            }
+            let mut d = record.delivery;
+            if !self.admit(d.weight()) {
+                return Ok(());
+            }
+            d.stored = Some((resource.arn, resource.version));
+            if self.lease(&mut d, now + LEASE.as_millis() as i64).await {
+                self.figures.claimed.fetch_add(1, Ordering::Relaxed);
+                self.enqueue(d);
+            } else {
+                self.figures
+                    .pending_bytes
+                    .fetch_sub(d.weight(), Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
 }
 
-/// Serves the queue on the current Tokio runtime until every [`Deliveries`] is dropped.
+/// Serves the queues on the current Tokio runtime, for as long as it runs: the deliveries,
+/// the deletion of ended ones' records, and the sweep for deliveries whose lease ran out (at
+/// once, then every [`SWEEP_EVERY`]).
 pub fn start(
-    mut receiver: mpsc::UnboundedReceiver<Delivery>,
+    queues: Queues,
     deliveries: &Deliveries,
     states: Arc<dyn StepFunctions>,
     events: Weak<EventsService>,
 ) {
-    let figures = deliveries.figures.clone();
+    let Queues {
+        deliveries: mut receiver,
+        ended,
+    } = queues;
+    let own = deliveries.clone();
     tokio::spawn(async move {
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         while let Some(delivery) = receiver.recv().await {
-            let (states, events, figures) = (states.clone(), events.clone(), figures.clone());
+            let (states, events, own) = (states.clone(), events.clone(), own.clone());
             let slots = slots.clone();
             tokio::spawn(async move {
                 let weight = delivery.weight();
-                deliver(delivery, &*states, &events, &figures, &slots).await;
-                figures.pending_bytes.fetch_sub(weight, Ordering::Relaxed);
+                deliver(delivery, &*states, &events, &own, &slots).await;
+                own.figures
+                    .pending_bytes
+                    .fetch_sub(weight, Ordering::Relaxed);
             });
         }
     });
+    tokio::spawn(delete_ended(ended, deliveries.store.clone()));
+    let own = deliveries.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = own.sweep().await {
+                tracing::warn!(error = %e, "could not look for deliveries to take over");
+            }
+            tokio::time::sleep(SWEEP_EVERY).await;
+        }
+    });
+}
+
+/// Deletes the records of ended deliveries, in batches.
+async fn delete_ended(mut ended: mpsc::UnboundedReceiver<String>, store: Arc<dyn Store>) {
+    while let Some(first) = ended.recv().await {
+        let mut arns = vec![first];
+        while arns.len() < DELETE_BATCH {
+            match ended.try_recv() {
+                Ok(arn) => arns.push(arn),
+                Err(_) => break,
+            }
+        }
+        let batch: WriteBatch = arns
+            .iter()
+            .map(|arn| Op::DeleteServiceResource {
+                kind: DELIVERY.into(),
+                arn: arn.clone(),
+            })
+            .collect();
+        if let Err(e) = store.commit(batch).await {
+            // Left in the store: once their lease runs out a node delivers them again,
+            // which at-least-once allows.
+            tracing::warn!(error = %e, "could not delete ended deliveries");
+        }
+    }
 }
 
 /// Why an attempt failed: whether to try again, and what to say.
@@ -142,25 +387,23 @@ enum Failure {
 }
 
 async fn deliver(
-    d: Delivery,
+    mut d: Delivery,
     states: &dyn StepFunctions,
     events: &Weak<EventsService>,
-    figures: &Figures,
+    own: &Deliveries,
     slots: &Semaphore,
 ) {
+    let figures = &own.figures;
     let policy = d.target.retry_policy.unwrap_or(crate::model::RetryPolicy {
         maximum_retry_attempts: None,
         maximum_event_age_in_seconds: None,
     });
     let attempts = policy.maximum_retry_attempts.unwrap_or(DEFAULT_ATTEMPTS);
-    let max_age = Duration::from_secs(u64::from(
+    let max_age_ms = i64::from(
         policy
             .maximum_event_age_in_seconds
             .unwrap_or(DEFAULT_AGE_SECS),
-    ));
-    let began = Instant::now();
-    let mut wait = FIRST_RETRY;
-    let mut retries = 0;
+    ) * 1000;
     loop {
         let outcome = {
             let Ok(_slot) = slots.acquire().await else {
@@ -168,18 +411,30 @@ async fn deliver(
             };
             attempt(&d, states, events).await
         };
+        d.attempts += 1;
+        let retries = d.attempts - 1;
+        let wait = FIRST_RETRY
+            .saturating_mul(1 << retries.min(6))
+            .min(LONGEST_RETRY);
         let why = match outcome {
             Ok(()) => {
                 figures.delivered.fetch_add(1, Ordering::Relaxed);
+                end(own, &d);
                 return;
             }
             Err(Failure::Final(why)) => why,
-            Err(Failure::Retry(why)) if retries < attempts && began.elapsed() + wait <= max_age => {
+            Err(Failure::Retry(why))
+                if retries < attempts
+                    && now_ms() + wait.as_millis() as i64 - d.since <= max_age_ms =>
+            {
                 tracing::debug!(target_arn = %d.target.arn, %why, "delivery retried");
                 figures.retried.fetch_add(1, Ordering::Relaxed);
-                retries += 1;
+                let until = now_ms() + (wait + LEASE).as_millis() as i64;
+                if !own.lease(&mut d, until).await {
+                    // Another node claimed it (this one was thought gone): it delivers.
+                    return;
+                }
                 tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(LONGEST_RETRY);
                 continue;
             }
             Err(Failure::Retry(why)) => why,
@@ -191,7 +446,15 @@ async fn deliver(
             %why,
             "an event could not be delivered"
         );
+        end(own, &d);
         return;
+    }
+}
+
+/// A delivery ended: its record goes.
+fn end(own: &Deliveries, d: &Delivery) {
+    if let Some((arn, _)) = &d.stored {
+        let _ = own.ended.send(arn.clone());
     }
 }
 
@@ -243,10 +506,10 @@ async fn attempt(
         let Some(service) = events.upgrade() else {
             return Err(Failure::Final("the node is stopping".into()));
         };
-        service
+        return service
             .forward(&d.account, &d.region, bus, &d.event, d.hops + 1)
-            .await;
-        return Ok(());
+            .await
+            .map_err(Failure::Retry);
     }
     Err(Failure::Final(format!(
         "targets like {arn} are not served: Baton delivers to state machines and buses"

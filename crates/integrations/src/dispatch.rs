@@ -56,6 +56,8 @@ pub struct Resources {
     storage: Storage,
     http: Http,
     nested: Nested,
+    /// The node's EventBridge, for `events:putEvents` that `[aws]` does not send elsewhere.
+    events: crate::events::LocalEvents,
     /// AWS services through their models (`[aws]`); why not when the configuration cannot
     /// make a client.
     services: Result<Services, String>,
@@ -103,6 +105,7 @@ impl Resources {
             storage,
             http: Http::new(config),
             nested: Nested::default(),
+            events: Default::default(),
             services,
             service_endpoints,
             aws_region: config.aws.region(&|name| std::env::var(name).ok()),
@@ -117,6 +120,12 @@ impl Resources {
     /// resources); the first call wins.
     pub fn attach(&self, service: Weak<dyn StepFunctions>) {
         self.nested.attach(service);
+    }
+
+    /// Gives `events:putEvents` the node's own EventBridge, for when `[aws]` does not allow
+    /// it on another endpoint. Held weakly; the first call wins.
+    pub fn attach_events(&self, service: Weak<dyn baton_api::JsonService>) {
+        self.events.attach(service);
     }
 
     /// The buckets `aws-sdk:s3` tasks use, which the S3 endpoint serves too when they are in a
@@ -255,6 +264,13 @@ impl Resources {
             return self
                 .aws(resource_type, action, input, region, credentials, progress)
                 .await;
+        }
+        // EventBridge that `[aws]` does not send elsewhere is the node's own.
+        if (resource_type, base) == ("events", "putEvents") && self.events.available() {
+            return Ok(self
+                .events
+                .put_events(&info.account, &kind.resource.region, input)
+                .await?);
         }
         let result = match (resource_type, base) {
             ("lambda", "invoke") => self.functions.invoke_service(&cx, input).await,

@@ -29,6 +29,7 @@ mod client;
 pub mod config;
 mod dispatch;
 pub mod ecs;
+mod events;
 pub mod functions;
 pub mod glue;
 pub mod http;

@@ -213,13 +213,30 @@ pub fn http_post(
     operation: &str,
     body: &serde_json::Value,
 ) -> (u16, serde_json::Value) {
+    json_post(endpoint, &format!("AWSStepFunctions.{operation}"), body)
+}
+
+/// `POST /` with `X-Amz-Target: <target>` (any JSON service on the port): the status and the
+/// JSON body (`null` when it is not JSON).
+#[allow(dead_code)] // Not every test binary calls the API by hand.
+pub fn json_post(
+    endpoint: &str,
+    target: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let authority = endpoint.trim_start_matches("http://");
     let body = body.to_string();
+    // Step Functions speaks AWS JSON 1.0; the other services here 1.1.
+    let version = if target.starts_with("AWSStepFunctions.") {
+        "1.0"
+    } else {
+        "1.1"
+    };
     let (status, answer) = exchange(
         authority,
         &format!(
-            "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: AWSStepFunctions.{operation}\r\n\
-             Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\
+            "POST / HTTP/1.1\r\nHost: {authority}\r\nX-Amz-Target: {target}\r\n\
+             Content-Type: application/x-amz-json-{version}\r\nContent-Length: {}\r\n\
              Connection: close\r\n\r\n{body}",
             body.len()
         ),

@@ -1,0 +1,125 @@
+//! EventBridge deliveries survive the node: a delivery stored by a node that died (its lease
+//! ran out) is made by the next server on the store, and a delivered one's record is gone.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_store::{Op, ServiceResource, Store, WriteBatch};
+use serde_json::{json, Value};
+use support::server::{create_machine, json_post, Server};
+
+const ACCOUNT: &str = "123456789012";
+
+fn events_call(server: &Server, op: &str, body: &Value) -> Value {
+    let (status, answer) = json_post(&server.endpoint, &format!("AWSEvents.{op}"), body);
+    assert_eq!(status, 200, "{op}: {answer}");
+    answer
+}
+
+/// The inputs of the machine's executions, once there are `count`.
+async fn inputs(client: &aws_sdk_sfn::Client, machine: &str, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let listed = client
+            .list_executions()
+            .state_machine_arn(machine)
+            .send()
+            .await
+            .expect("listed")
+            .executions;
+        if listed.len() >= count || Instant::now() > deadline {
+            let mut out = Vec::new();
+            for e in listed {
+                let described = client
+                    .describe_execution()
+                    .execution_arn(e.execution_arn)
+                    .send()
+                    .await
+                    .expect("described");
+                out.push(serde_json::from_str(described.input().unwrap_or("null")).unwrap());
+            }
+            return out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stored_deliveries(dir: &std::path::Path) -> Vec<ServiceResource> {
+    let store = baton_store_sqlite::SqliteStore::open(dir).expect("the store");
+    let store: Arc<dyn Store> = Arc::new(store);
+    pollster::block_on(store.service_resources("events:delivery", None)).expect("read")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_of_a_node_that_died_is_made_by_the_next_and_delivered_ones_are_forgotten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let machine = create_machine(
+        &client,
+        "target",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    server.kill_9();
+
+    // A delivery as a node writes it before answering PutEvents, whose node died before
+    // making it: its lease ran out.
+    {
+        let store = baton_store_sqlite::SqliteStore::open(dir.path()).expect("the store");
+        let now = chrono::Utc::now().timestamp_millis();
+        let record = json!({
+            "delivery": {
+                "account": ACCOUNT, "region": "us-east-1",
+                "rule_arn": format!("arn:aws:events:us-east-1:{ACCOUNT}:rule/r"),
+                "target": {"Id": "t", "Arn": machine},
+                "input": r#"{"from": "the store"}"#, "event": {}, "hops": 0,
+                "attempts": 0, "since": now,
+            },
+            "node": "a node that died",
+            "lease_until": now - 1,
+        });
+        let batch = WriteBatch::new().with(Op::PutServiceResource {
+            resource: ServiceResource {
+                kind: "events:delivery".into(),
+                arn: format!("arn:aws:events:us-east-1:{ACCOUNT}:delivery/d1"),
+                account: ACCOUNT.into(),
+                body: record.to_string(),
+                version: 1,
+            },
+            expected: None,
+        });
+        pollster::block_on(baton_store::Store::commit(&store, batch)).expect("written");
+    }
+
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    assert_eq!(
+        inputs(&client, &machine, 1).await,
+        vec![json!({"from": "the store"})]
+    );
+    // And the deliveries of a PutEvents are made, then forgotten.
+    events_call(
+        &server,
+        "PutRule",
+        &json!({"Name": "r", "EventPattern": r#"{"source": ["shop"]}"#}),
+    );
+    events_call(
+        &server,
+        "PutTargets",
+        &json!({"Rule": "r", "Targets": [{"Id": "t", "Arn": machine, "InputPath": "$.detail"}]}),
+    );
+    let entries: Vec<Value> = (0..3)
+        .map(|n| json!({"Source": "shop", "DetailType": "Order", "Detail": format!("{{\"n\": {n}}}")}))
+        .collect();
+    let out = events_call(&server, "PutEvents", &json!({ "Entries": entries }));
+    assert_eq!(out["FailedEntryCount"], 0);
+    assert_eq!(inputs(&client, &machine, 4).await.len(), 4);
+    // Records are deleted just after their delivery: give the deletion a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(server.terminate().success());
+    let left = stored_deliveries(dir.path());
+    assert!(left.is_empty(), "{left:?}");
+}
