@@ -675,9 +675,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             action: |_, _| Some("logs:GetLogEvents"),
         },
     );
+    // `[[http_triggers]]`: routes that start executions, as API Gateway's integration does.
+    let triggers: Vec<baton_server::triggers::Trigger> = resources
+        .http_triggers
+        .iter()
+        .map(|t| baton_server::triggers::Trigger {
+            method: t.method.to_ascii_uppercase(),
+            path: t.path.clone(),
+            state_machine_arn: t
+                .state_machine_arn(&server_config.account_id, &server_config.region),
+            sync: t.sync,
+        })
+        .collect();
+    let triggers = baton_server::triggers::router(
+        &triggers,
+        runtime.clone(),
+        &server_config.account_id,
+        &server_config.region,
+    );
     let mut app = baton_server::app(runtime.clone(), server_config.clone())
         .merge(baton_server::lambda::router(functions, server_config))
-        .merge(logs);
+        .merge(logs)
+        .merge(triggers);
     if let (Some(executions), Some(api)) = (execution_metrics, api_metrics) {
         let sources: Vec<Arc<dyn baton_server::metrics::Exposition>> = vec![
             Arc::new(RuntimeMetrics {

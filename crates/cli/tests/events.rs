@@ -1,5 +1,6 @@
-//! EventBridge deliveries survive the node: a delivery stored by a node that died (its lease
-//! ran out) is made by the next server on the store, and a delivered one's record is gone.
+//! Events in: EventBridge deliveries survive the node (a delivery stored by a node that died,
+//! its lease run out, is made by the next server on the store, and a delivered one's record
+//! is gone); HTTP triggers start executions with the request's body.
 
 mod support;
 
@@ -122,4 +123,90 @@ async fn a_delivery_of_a_node_that_died_is_made_by_the_next_and_delivered_ones_a
     assert!(server.terminate().success());
     let left = stored_deliveries(dir.path());
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// `method path` with `body` on `server`: the status and the answer as JSON.
+fn http(server: &Server, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let authority = server.endpoint.trim_start_matches("http://");
+    let (status, answer) = support::server::exchange(
+        authority,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_triggers_start_executions_with_the_body_as_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("baton.toml");
+    std::fs::write(
+        &config,
+        "[[http_triggers]]\npath = \"/orders\"\nstate_machine = \"orders\"\n\n\
+         [[http_triggers]]\npath = \"/quote\"\nmethod = \"PUT\"\nsync = true\n\
+         state_machine = \"arn:aws:states:us-east-1:123456789012:stateMachine:quote\"\n",
+    )
+    .expect("config");
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &["--config", config.to_str().expect("utf-8")]);
+    let client = server.client(ACCOUNT);
+    let pass = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Parameters": {"total.$": "$.total", "ok": true}, "End": true}}});
+    let orders = create_machine(&client, "orders", &pass).await;
+    client
+        .create_state_machine()
+        .name("quote")
+        .role_arn("arn:aws:iam::123456789012:role/r")
+        .definition(pass.to_string())
+        .r#type(aws_sdk_sfn::types::StateMachineType::Express)
+        .send()
+        .await
+        .expect("the express machine");
+
+    let (status, answer) = http(&server, "POST", "/orders", r#"{"total": 5}"#);
+    assert_eq!(status, 200, "{answer}");
+    let arn = answer["executionArn"].as_str().expect("an execution ARN");
+    assert!(arn.starts_with(&orders.replace(":stateMachine:", ":execution:")));
+    assert!(answer["startDate"].is_number());
+    assert_eq!(inputs(&client, &orders, 1).await, vec![json!({"total": 5})]);
+
+    // Synchronous (Express): the execution's result.
+    let (status, answer) = http(&server, "PUT", "/quote", r#"{"total": 7}"#);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["status"], "SUCCEEDED");
+    let output: Value = serde_json::from_str(answer["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output, json!({"total": 7, "ok": true}));
+
+    // What a route refuses.
+    let (status, answer) = http(&server, "POST", "/orders", "not json");
+    assert_eq!(status, 400, "{answer}");
+    let (status, _) = http(&server, "GET", "/orders", "");
+    assert_eq!(status, 405);
+    let (status, _) = http(&server, "POST", "/nowhere", "{}");
+    assert_eq!(status, 404);
+    // An empty body is `{}`.
+    let (status, _) = http(&server, "POST", "/orders", "");
+    assert_eq!(status, 200);
+    assert_eq!(inputs(&client, &orders, 2).await.len(), 2);
+    assert!(server.terminate().success());
+
+    // A route on one of the server's own paths is refused when the configuration is read.
+    std::fs::write(
+        &config,
+        "[[http_triggers]]\npath = \"/console/x\"\nstate_machine = \"orders\"\n",
+    )
+    .expect("config");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("baton serve");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("a path Baton answers itself"), "{stderr}");
 }

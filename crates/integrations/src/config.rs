@@ -67,6 +67,12 @@
 //!
 //! [telemetry]                     # traced executions' spans, over OTLP/HTTP (JSON)
 //! otlp_endpoint = "http://127.0.0.1:4318"
+//!
+//! [[http_triggers]]               # a route that starts an execution with the body as input
+//! path = "/orders"
+//! method = "POST"                 # the default
+//! state_machine = "orders"        # a name (in the server's account and region) or an ARN
+//! # sync = true                   # Express: StartSyncExecution, answered with its result
 //! ```
 //!
 //! Environment variables: `BATON_<SECTION>__<NAME>__<KEY>` (sections `FUNCTIONS`, `ECS`,
@@ -125,6 +131,74 @@ pub struct Config {
     /// `[telemetry] otlp_endpoint`: where the spans of traced executions are sent
     /// (OTLP/HTTP, `http://HOST:PORT`); `None`: no execution is traced.
     pub otlp_endpoint: Option<String>,
+    /// `[[http_triggers]]`: routes that start executions.
+    pub http_triggers: Vec<HttpTrigger>,
+}
+
+/// A route that starts an execution with the request's body as input.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTrigger {
+    pub path: String,
+    #[serde(default = "post")]
+    pub method: String,
+    /// A state machine's name, or an ARN (of a machine, version or alias).
+    pub state_machine: String,
+    #[serde(default)]
+    pub sync: bool,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+impl HttpTrigger {
+    /// The machine's ARN: the one given, or the name's in `account` and `region`.
+    pub fn state_machine_arn(&self, account: &str, region: &str) -> String {
+        if self.state_machine.starts_with("arn:") {
+            self.state_machine.clone()
+        } else {
+            format!(
+                "arn:{}:states:{region}:{account}:stateMachine:{}",
+                baton_api::arn::partition_of(region),
+                self.state_machine
+            )
+        }
+    }
+
+    /// What is wrong with it, if anything.
+    fn check(&self, reserved: impl Fn(&str) -> bool) -> Result<(), String> {
+        let path_ok = self.path.starts_with('/')
+            && self.path.len() <= 1024
+            && self
+                .path
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+        if !path_ok {
+            return Err(format!(
+                "http_triggers: path {:?} must start with / and hold only letters, digits and -_.~/",
+                self.path
+            ));
+        }
+        if reserved(&self.path) {
+            return Err(format!(
+                "http_triggers: {} is a path Baton answers itself",
+                self.path
+            ));
+        }
+        let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+        if !methods.contains(&self.method.to_ascii_uppercase().as_str()) {
+            return Err(format!(
+                "http_triggers: method {} is not one of {}",
+                self.method,
+                methods.join(", ")
+            ));
+        }
+        if self.state_machine.is_empty() {
+            return Err("http_triggers: state_machine is empty".into());
+        }
+        Ok(())
+    }
 }
 
 /// A state machine from a definition file.
@@ -343,6 +417,8 @@ struct RawConfig {
     auth: baton_auth::AuthConfig,
     #[serde(default)]
     telemetry: RawTelemetry,
+    #[serde(default)]
+    http_triggers: Vec<HttpTrigger>,
 }
 
 #[derive(Deserialize, Default)]
@@ -704,6 +780,22 @@ impl Config {
             }
             config.otlp_endpoint = Some(url);
         }
+        let mut routes = std::collections::BTreeSet::new();
+        for trigger in &raw.http_triggers {
+            trigger
+                .check(baton_server::triggers::reserved)
+                .map_err(|m| invalid(origin, m))?;
+            if !routes.insert((trigger.path.clone(), trigger.method.to_ascii_uppercase())) {
+                return Err(invalid(
+                    origin,
+                    format!(
+                        "http_triggers: {} {} is given twice",
+                        trigger.method, trigger.path
+                    ),
+                ));
+            }
+        }
+        config.http_triggers = raw.http_triggers;
         config.http.allow = raw.http.allow;
         config.http.ca_file = raw.http.ca_file.map(|f| base.join(f));
         for (name, c) in raw.http.connections {

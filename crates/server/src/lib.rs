@@ -69,6 +69,7 @@ mod credential;
 pub mod lambda;
 pub mod metrics;
 mod rpc;
+pub mod triggers;
 
 use std::future::Future;
 use std::sync::Arc;
