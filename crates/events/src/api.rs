@@ -13,6 +13,7 @@ use baton_store::{Op, ServiceResource, Store, WriteBatch};
 use serde_json::{json, Map, Value};
 
 use crate::deliver::{Deliveries, Delivery};
+use crate::index::RuleIndex;
 use crate::model::{
     arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, DEFAULT_BUS, RULE,
     TARGETS_PER_RULE,
@@ -56,8 +57,8 @@ struct Compiled {
 
 struct Cached {
     read: Instant,
-    /// By bus name.
-    buses: HashMap<String, Vec<Arc<Compiled>>>,
+    /// By bus name, filed for lookup.
+    buses: HashMap<String, Arc<RuleIndex<Arc<Compiled>>>>,
 }
 
 /// EventBridge on Baton's port.
@@ -112,7 +113,7 @@ impl EventsService {
             .service_resources(RULE, Some(account))
             .await
             .map_err(internal)?;
-        let mut buses: HashMap<String, Vec<Arc<Compiled>>> = HashMap::new();
+        let mut on_bus: HashMap<String, Vec<Arc<Compiled>>> = HashMap::new();
         for doc in docs {
             let Ok(rule) = serde_json::from_str::<Rule>(&doc.body) else {
                 continue;
@@ -127,11 +128,18 @@ impl EventsService {
                 },
                 None => None,
             };
-            buses
+            on_bus
                 .entry(rule.event_bus_name.clone())
                 .or_default()
                 .push(Arc::new(Compiled { rule, pattern }));
         }
+        let buses = on_bus
+            .into_iter()
+            .map(|(bus, rules)| {
+                let index = RuleIndex::build(rules, |c: &Arc<Compiled>| c.pattern.as_ref());
+                (bus, Arc::new(index))
+            })
+            .collect();
         Ok(Cached {
             read: Instant::now(),
             buses,
@@ -885,7 +893,7 @@ impl EventsService {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for compiled in on_bus {
+        for compiled in on_bus.candidates(event) {
             let rule = &compiled.rule;
             if arn_scope(&rule.arn).map(|s| s.0) != Some(region) {
                 continue;

@@ -1,9 +1,11 @@
-//! EventBridge as Baton serves it: the event pattern language ([`pattern`]), buses, rules
-//! and targets kept as the store's service resources ([`model`]), the API on Baton's port ([`api`]), and
-//! delivery of matched events to state machines and buses ([`deliver`]).
+//! EventBridge as Baton serves it: the event pattern language ([`pattern`]) and an index of
+//! many patterns ([`index`]); buses, rules and targets kept as the store's service resources
+//! ([`model`]); the API on Baton's port ([`api`]); and delivery of matched events to state
+//! machines and buses ([`deliver`]).
 
 pub mod api;
 pub mod deliver;
+pub mod index;
 pub mod model;
 pub mod pattern;
 pub mod transform;

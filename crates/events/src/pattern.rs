@@ -176,6 +176,41 @@ impl Pattern {
             _ => false,
         }
     }
+
+    /// Paths where a matching event must hold one of a few exact strings, for an index of
+    /// many patterns: each `(path, values)` says that the pattern matches only events whose
+    /// value at `path` (field names from the top, without dots) is one of `values` or an
+    /// array holding one. Only fields every match needs (not those inside `$or`) whose
+    /// matchers are all exact strings count.
+    pub fn required_strings(&self) -> Vec<(Vec<&str>, Vec<&str>)> {
+        fn walk<'a>(
+            node: &'a Node,
+            path: &mut Vec<&'a str>,
+            out: &mut Vec<(Vec<&'a str>, Vec<&'a str>)>,
+        ) {
+            for (name, child) in &node.fields {
+                path.push(name);
+                if let Some(leaf) = &child.leaf {
+                    let values: Option<Vec<&str>> = leaf
+                        .matchers
+                        .iter()
+                        .map(|m| match m {
+                            Matcher::ExactString(v) => Some(&**v),
+                            _ => None,
+                        })
+                        .collect();
+                    if let Some(values) = values.filter(|v| !v.is_empty()) {
+                        out.push((path.clone(), values));
+                    }
+                }
+                walk(child, path, out);
+                path.pop();
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut Vec::new(), &mut out);
+        out
+    }
 }
 
 fn size_reason() -> String {
