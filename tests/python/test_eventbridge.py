@@ -191,6 +191,11 @@ def test_rules_refuse_what_eventbridge_refuses(events, sfn):
     ])
     assert out["FailedEntryCount"] == 2
     assert [e["TargetId"] for e in out["FailedEntries"]] == ["t0", "t1"]
+    # A target in another account is refused: a rule acts in its own account.
+    foreign = machine.replace(f":{ACCOUNT}:", ":222222222222:")
+    out = events.put_targets(Rule=rule, Targets=[{"Id": "t2", "Arn": foreign}])
+    assert out["FailedEntryCount"] == 1
+    assert "another account" in out["FailedEntries"][0]["ErrorMessage"]
 
 
 def test_test_event_pattern_with_boto3_and_the_cli(events, aws):
@@ -293,3 +298,19 @@ def test_a_put_events_task_puts_on_batons_own_buses(events, sfn):
     assert described["status"] == "FAILED"
     assert described["error"] == "EventBridge.FailedEntry"
     assert json.loads(described["cause"])["FailedEntryCount"] == 1
+
+
+def test_an_account_has_at_most_100_buses(endpoint):
+    session = boto3.session.Session(aws_access_key_id="333333333333",
+                                    aws_secret_access_key="baton-test-secret",
+                                    region_name=REGION)
+    other = session.client("events", endpoint_url=endpoint,
+                           config=Config(retries={"max_attempts": 1}))
+    for i in range(100):
+        other.create_event_bus(Name=f"bus-{i}")
+    code, message = error_of(lambda: other.create_event_bus(Name="bus-100"))
+    assert code == "LimitExceededException" and "100" in message
+    listed = other.list_event_buses(Limit=50)
+    assert len(listed["EventBuses"]) == 50 and "NextToken" in listed
+    other.delete_event_bus(Name="bus-0")
+    other.create_event_bus(Name="bus-100")

@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 use crate::deliver::{Deliveries, Delivery};
 use crate::index::RuleIndex;
 use crate::model::{
-    arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, DEFAULT_BUS, RULE,
-    TARGETS_PER_RULE,
+    arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, BUSES_PER_ACCOUNT,
+    DEFAULT_BUS, RULE, RULES_PER_BUS, TARGETS_PER_RULE,
 };
 use crate::pattern::Pattern;
 
@@ -197,6 +197,14 @@ fn constraint(value: &str, member: &str, rule: &str) -> ServiceError {
     ))
 }
 
+/// EventBridge's `LimitExceededException`, saying which quota.
+fn limit_exceeded(which: &str) -> ServiceError {
+    ServiceError::client(
+        "LimitExceededException",
+        format!("The requested resource exceeds the maximum number allowed: {which}."),
+    )
+}
+
 fn not_found(message: impl Into<String>) -> ServiceError {
     ServiceError::client("ResourceNotFoundException", message)
 }
@@ -355,6 +363,18 @@ impl Call<'_> {
             return Err(validation(format!("Event bus name {name} is reserved.")));
         }
         let arn = bus_arn(self.region(), self.account(), name);
+        let owned = self
+            .service
+            .store
+            .service_resources(BUS, Some(self.account()))
+            .await
+            .map_err(internal)?
+            .len();
+        if owned >= BUSES_PER_ACCOUNT {
+            return Err(limit_exceeded(&format!(
+                "an account has at most {BUSES_PER_ACCOUNT} event buses"
+            )));
+        }
         let now = now_secs();
         let bus = Bus {
             name: name.to_string(),
@@ -584,6 +604,11 @@ impl Call<'_> {
             .service_resource(RULE, &arn)
             .await
             .map_err(internal)?;
+        if existing.is_none() && self.rules_on(&bus).await?.len() >= RULES_PER_BUS {
+            return Err(limit_exceeded(&format!(
+                "a bus has at most {RULES_PER_BUS} rules"
+            )));
+        }
         let (targets, expected) = match &existing {
             Some(doc) => {
                 let old: Rule = serde_json::from_str(&doc.body)
@@ -667,7 +692,16 @@ impl Call<'_> {
             let target: Target = serde_json::from_value(raw.clone()).map_err(|e| {
                 ServiceError::client("SerializationException", format!("a target: {e}"))
             })?;
-            if let Err(why) = check_target(&target) {
+            let foreign = arn_scope(&target.arn).is_some_and(|(_, a)| a != self.account());
+            let checked = if foreign {
+                Err(format!(
+                    "Target {} is in another account: Baton delivers within the rule's account.",
+                    target.arn
+                ))
+            } else {
+                check_target(&target)
+            };
+            if let Err(why) = checked {
                 failed.push(
                     json!({"TargetId": target.id, "ErrorCode": "ValidationException",
                     "ErrorMessage": why}),
@@ -678,12 +712,9 @@ impl Call<'_> {
             match rule.targets.iter_mut().find(|t| t.id == target.id) {
                 Some(t) => *t = target,
                 None if count >= TARGETS_PER_RULE => {
-                    return Err(ServiceError::client(
-                        "LimitExceededException",
-                        format!(
-                            "The requested resource exceeds the maximum number allowed: a rule has at most {TARGETS_PER_RULE} targets."
-                        ),
-                    ));
+                    return Err(limit_exceeded(&format!(
+                        "a rule has at most {TARGETS_PER_RULE} targets"
+                    )));
                 }
                 None => rule.targets.push(target),
             }

@@ -13,8 +13,9 @@
 //! a delivery whose lease ran out (its node died, or was stopped) is claimed, by replacing
 //! its record at the version read so that one node wins, and delivered again. A delivery may
 //! so be made twice (the node died after the target took it and before the record was
-//! deleted), never lost. Baton's own status-change events are best effort, as AWS calls
-//! them, and are not written.
+//! deleted), never lost; and, when a node's own backlog keeps a delivery waiting past its
+//! lease, another node may make it too. Baton's own status-change events are best effort,
+//! as AWS calls them, and are not written.
 //!
 //! Deliveries in memory are bounded by their bytes ([`QUEUE_BYTES`], counted until the
 //! delivery ends, retries included): PutEvents answers `ThrottlingException` for an entry
@@ -294,7 +295,9 @@ impl Deliveries {
             let Ok(record) = serde_json::from_str::<Record>(&resource.body) else {
                 continue;
             };
-            if record.lease_until >= now {
+            // Its own are in its memory still, waiting or being made: only a node that
+            // died (a new process is a new node) leaves its deliveries to others.
+            if record.lease_until >= now || *record.node == *self.node {
                 continue;
             }
             let mut d = record.delivery;
@@ -467,6 +470,14 @@ async fn attempt(
     let Some((region, account)) = arn_scope(arn) else {
         return Err(Failure::Final(format!("{arn} is not an ARN")));
     };
+    // A rule acts in its own account only (PutTargets refuses others; a record from the
+    // store is checked again).
+    if account != d.account {
+        return Err(Failure::Final(format!(
+            "{arn} is not in the rule's account {}",
+            d.account
+        )));
+    }
     if arn.starts_with("arn:aws:states:") && arn.contains(":stateMachine:") {
         let ctx = RequestContext {
             account_id: account.to_string(),
@@ -498,9 +509,9 @@ async fn attempt(
                 "an event is forwarded across one bus at most".into(),
             ));
         }
-        if account != d.account || region != d.region {
+        if region != d.region {
             return Err(Failure::Final(
-                "buses of other accounts or regions are not served here".into(),
+                "buses of other regions are not served here".into(),
             ));
         }
         let Some(service) = events.upgrade() else {

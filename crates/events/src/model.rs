@@ -12,6 +12,11 @@ pub const RULE: &str = "events:rule";
 pub const DEFAULT_BUS: &str = "default";
 /// Targets a rule may have (EventBridge quotas: "Targets per rule: 5").
 pub const TARGETS_PER_RULE: usize = 5;
+/// Custom buses an account may have (EventBridge quotas: "Event buses: 100").
+pub const BUSES_PER_ACCOUNT: usize = 100;
+/// Rules a bus may have. EventBridge's quota is 300 and adjustable; Baton allows more, and
+/// bounds them so that one account cannot fill a node's memory with rules.
+pub const RULES_PER_BUS: usize = 10_000;
 
 /// A custom bus.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
