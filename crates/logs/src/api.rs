@@ -595,23 +595,10 @@ impl Call<'_> {
                 .map_err(failure)?;
         } else {
             let to = (at != u64::MAX).then_some(at);
-            let mut ring = std::collections::VecDeque::new();
-            let mut bytes = 0;
-            self.logs
-                .read(stream, 0, to, |e| {
-                    if in_window(e.timestamp) {
-                        bytes += e.message.len() + 26;
-                        ring.push_back(e);
-                        while ring.len() > limit || (bytes > READ_BYTES && ring.len() > 1) {
-                            if let Some(old) = ring.pop_front() {
-                                bytes -= old.message.len() + 26;
-                            }
-                        }
-                    }
-                    true
-                })
+            events = self
+                .logs
+                .read_back(stream, to, limit, READ_BYTES, |e| in_window(e.timestamp))
                 .map_err(failure)?;
-            events = ring.into_iter().collect();
         }
         let (first, last) = match (events.first(), events.last()) {
             (Some(f), Some(l)) => (f.offset, l.end),
@@ -637,14 +624,7 @@ impl Call<'_> {
     }
 
     fn stream_end(&self, stream: StreamId) -> Result<u64, ServiceError> {
-        let mut end = 0;
-        self.logs
-            .read(stream, 0, None, |e| {
-                end = e.end;
-                true
-            })
-            .map_err(failure)?;
-        Ok(end)
+        Ok(self.logs.end_of(stream))
     }
 
     fn filter_events(&self) -> Result<Value, ServiceError> {

@@ -515,6 +515,85 @@ impl Logs {
         Ok(lo)
     }
 
+    /// Where a stream's whole lines end: what reads see (a line being written is not yet
+    /// counted).
+    pub fn end_of(&self, stream: StreamId) -> u64 {
+        let state = self.shared.state.read().unwrap_or_else(|e| e.into_inner());
+        state
+            .owners
+            .get(&stream)
+            .and_then(|(key, name)| state.groups.get(key)?.streams.get(name))
+            .map_or(0, |s| s.bytes)
+    }
+
+    /// The last events before byte `to` (the end when `None`) that `keep` keeps: at most
+    /// `limit`, and no more than about `max_bytes` of messages (at least one), oldest first.
+    /// Read from the end back, a window at a time (64 KiB, doubling), so the latest events of
+    /// a long stream cost what they hold, not the stream.
+    pub fn read_back(
+        &self,
+        stream: StreamId,
+        to: Option<u64>,
+        limit: usize,
+        max_bytes: usize,
+        keep: impl Fn(&Event) -> bool,
+    ) -> Result<Vec<Event>, Error> {
+        let trim = self.trim_of(stream);
+        let mut hi = to.unwrap_or_else(|| self.end_of(stream)).max(trim);
+        let mut window: u64 = 64 * 1024;
+        // Newest first.
+        let mut taken: Vec<Event> = Vec::new();
+        let mut bytes = 0;
+        while hi > trim && taken.len() < limit {
+            let lo = hi.saturating_sub(window).max(trim);
+            let start = if lo == trim {
+                lo
+            } else {
+                self.line_start_from(stream, lo)?
+            };
+            window = window.saturating_mul(2);
+            if start >= hi {
+                // One line longer than the window: a wider one.
+                continue;
+            }
+            let mut chunk = Vec::new();
+            self.read(stream, start, Some(hi), |e| {
+                if keep(&e) {
+                    chunk.push(e);
+                }
+                true
+            })?;
+            for e in chunk.into_iter().rev() {
+                let size = e.message.len() + 26;
+                if taken.len() == limit || (bytes + size > max_bytes && !taken.is_empty()) {
+                    hi = trim;
+                    break;
+                }
+                bytes += size;
+                taken.push(e);
+            }
+            hi = hi.min(start);
+        }
+        taken.reverse();
+        Ok(taken)
+    }
+
+    /// The first line start at or after `at` (the end of the file when there is none).
+    fn line_start_from(&self, stream: StreamId, at: u64) -> Result<u64, Error> {
+        let path = self.shared.dir.join(format!("{stream}.log"));
+        let unavailable = |e: std::io::Error| Error::Unavailable(e.to_string());
+        let file = File::open(&path).map_err(unavailable)?;
+        let mut reader = BufReader::with_capacity(16 * 1024, file);
+        // The byte before `at` tells whether a line starts there.
+        let from = at.saturating_sub(1);
+        reader.seek(SeekFrom::Start(from)).map_err(unavailable)?;
+        let mut skipped = Vec::new();
+        let n = reader
+            .read_until(b'\n', &mut skipped)
+            .map_err(unavailable)?;
+        Ok(from + n as u64)
+    }
+
     /// Reads a stream's events from byte `from` up to `to` (the end when `None`), calling
     /// `visit` for each until it returns false.
     pub fn read(

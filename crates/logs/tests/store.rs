@@ -495,3 +495,84 @@ fn a_retention_policy_deletes_what_is_past_it_and_the_trim_survives_a_reopen() {
     assert!(logs.sweep(now + 2 * 86_400_000).unwrap() > 0);
     assert!(events(&logs, &key("g"), "s").is_empty());
 }
+
+#[test]
+fn reading_back_from_the_end_gives_what_reading_everything_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = Logs::open(dir.path()).unwrap();
+    let group = key("g");
+    logs.create_group(&group).unwrap();
+    let stream = logs.stream_for(&group, "s").unwrap();
+    // Lines of many sizes, one of them longer than the first window (64 KiB).
+    let messages: Vec<String> = (0..3000)
+        .map(|i| match i {
+            1500 => "L".repeat(200 * 1024),
+            _ => format!("{i}:{}", "x".repeat((i * 37) % 300)),
+        })
+        .collect();
+    let events: Vec<(i64, &str)> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i as i64, m.as_str()))
+        .collect();
+    for chunk in events.chunks(500) {
+        assert!(logs.append(stream, chunk));
+    }
+    logs.flush().unwrap();
+    let mut all = Vec::new();
+    logs.read(stream, 0, None, |e| {
+        all.push(e);
+        true
+    })
+    .unwrap();
+    assert_eq!(all.len(), 3000);
+    // What the whole read gives: the last `limit` events before `to` that `keep` keeps,
+    // within `max_bytes` (at least one).
+    let naive = |to: Option<u64>, limit: usize, max_bytes: usize, keep: &dyn Fn(i64) -> bool| {
+        let mut out: Vec<i64> = Vec::new();
+        let mut bytes = 0;
+        for e in all.iter().rev() {
+            if to.is_some_and(|to| e.end > to) || !keep(e.timestamp) {
+                continue;
+            }
+            let size = e.message.len() + 26;
+            if out.len() == limit || (bytes + size > max_bytes && !out.is_empty()) {
+                break;
+            }
+            bytes += size;
+            out.push(e.timestamp);
+        }
+        out.reverse();
+        out
+    };
+    let end = logs.end_of(stream);
+    assert_eq!(end, all.last().unwrap().end);
+    let cases: Vec<(Option<u64>, usize, usize)> = vec![
+        (None, 10, 1 << 20),
+        (None, 10_000, 1 << 20),
+        (None, 10_000, 1 << 30),
+        (Some(all[1501].offset), 5, 1 << 20),
+        (Some(all[1501].offset), 3, 1 << 20),
+        (Some(all[1500].end), 10_000, 1 << 30),
+        (Some(all[10].end), 100, 1 << 20),
+        (Some(0), 10, 1 << 20),
+        (None, 1, 10),
+    ];
+    for (to, limit, max_bytes) in cases {
+        for keep in [&(|_: i64| true) as &dyn Fn(i64) -> bool, &|t: i64| {
+            t % 7 == 0
+        }] {
+            let got: Vec<i64> = logs
+                .read_back(stream, to, limit, max_bytes, |e| keep(e.timestamp))
+                .unwrap()
+                .iter()
+                .map(|e| e.timestamp)
+                .collect();
+            assert_eq!(
+                got,
+                naive(to, limit, max_bytes, keep),
+                "{to:?} {limit} {max_bytes}"
+            );
+        }
+    }
+}
