@@ -180,6 +180,17 @@ class ActivityWorker:
     def __exit__(self, *exc):
         self._stop.set()
 
+    def answered(self, count, timeout=5.0):
+        """The tasks answered, once there are `count`: a thread records its task after its
+        answer returns, so an execution may end before the last one is recorded."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                done = list(self.done)
+            if len(done) >= count or time.monotonic() > deadline:
+                return done
+            time.sleep(0.01)
+
     def _run(self, index):
         client = self.client_factory()
         worker_name = f"{self.name}-{index}"

@@ -189,8 +189,9 @@ def test_a_boto3_worker_serves_ten_concurrent_executions_and_failures_reach_a_ca
             assert output == {"handled": "Worker.Rejected", "cause": f"n={n} is unlucky", "n": n}
         else:
             assert output == {"doubled": 2 * n}
-    assert sorted(task["n"] for _, task in worker.done) == list(range(10))
-    workers = {name for name, _ in worker.done}
+    done = worker.answered(10)
+    assert sorted(task["n"] for _, task in done) == list(range(10))
+    workers = {name for name, _ in done}
     started_by = {next(e for e in history(sfn, arn) if e["type"] == "ActivityStarted")[
         "activityStartedEventDetails"]["workerName"] for arn in arns}
     assert started_by == workers
@@ -220,7 +221,7 @@ def test_a_boto3_worker_serves_every_iteration_of_a_map_state(sfn, client_factor
     assert worker.errors == []
     assert described["status"] == "SUCCEEDED", (described, event_types(history(sfn, arn)))
     assert json.loads(described["output"]) == [{"square": n * n} for n in range(10)]
-    assert sorted(task["n"] for _, task in worker.done) == list(range(10))
+    assert sorted(task["n"] for _, task in worker.answered(10)) == list(range(10))
     events = history(sfn, arn)
     assert event_types(events).count("ActivitySucceeded") == 10
     assert event_types(events).count("MapIterationSucceeded") == 10
