@@ -20,7 +20,7 @@ mod timestamp;
 pub use context::RequestContext;
 pub use decode::{decode_input, encode_output, validate};
 pub use error::{ApiError, Violation, ViolationValue, Violations};
-pub use other::{JsonService, Members, ServiceError};
+pub use other::{JsonService, Members, RestRequest, RestService, ServiceError};
 pub use service::{invoke, Operation, OperationInput, StepFunctions};
 pub use timestamp::Timestamp;
 

@@ -143,3 +143,49 @@ impl<'a> Members<'a> {
         )
     }
 }
+
+/// A request to a REST-JSON service: its method, its path split into decoded segments, its
+/// query's pairs (decoded, in order) and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct RestRequest<'a> {
+    pub method: &'a str,
+    pub segments: &'a [String],
+    pub query: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl RestRequest<'_> {
+    /// The first value of query parameter `name`.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of query parameter `name` (a list member: `TagKeys=a&TagKeys=b`).
+    pub fn query_all(&self, name: &str) -> Vec<&str> {
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// A service spoken in REST-JSON on paths of its own beside Step Functions (EventBridge
+/// Scheduler's `/schedules`, …). Errors travel as REST-JSON errors do: the status, the code in
+/// `x-amzn-ErrorType` and `{"Message": …}`.
+#[async_trait]
+pub trait RestService: Send + Sync {
+    /// The service's signing name.
+    fn signing_name(&self) -> &'static str;
+    /// The first path segments it answers (`schedules`, `schedule-groups`, `tags`).
+    fn roots(&self) -> &'static [&'static str];
+    /// Answers the request: the response body (status 200), or the error.
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        request: RestRequest<'_>,
+    ) -> Result<serde_json::Value, ServiceError>;
+}

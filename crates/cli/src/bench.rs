@@ -17,6 +17,7 @@ mod express;
 mod function;
 mod parked;
 mod report;
+mod schedules;
 mod server;
 mod standard;
 mod stats;
@@ -83,6 +84,13 @@ pub struct BenchArgs {
     /// How many rules that miss the events workload has beside the one that matches.
     #[arg(long, default_value_t = 999)]
     event_rules: usize,
+    /// How many `rate(1 minute)` schedules the schedules workload makes.
+    #[arg(long, default_value_t = 1000)]
+    schedules: usize,
+    /// The scheduler clock's speed on the servers bench starts (`baton serve
+    /// --schedule-time-scale`): at 0.1 a scheduled minute lasts 6 s.
+    #[arg(long, value_name = "F", default_value_t = 0.1)]
+    schedule_time_scale: f64,
     /// One JSON object per workload on stdout instead of tables.
     #[arg(long)]
     json: bool,
@@ -124,6 +132,10 @@ enum Workload {
     /// PutEvents matched against `--event-rules` + 1 rules, the matching one starting a
     /// STANDARD 3-Pass chain per event.
     Events,
+    /// `--schedules` schedules ticking once a scheduled minute (on a clock at
+    /// `--schedule-time-scale`), each tick starting a STANDARD 1-Pass chain: ticks fired and
+    /// their lateness, from the servers' `/metrics`.
+    Schedules,
 }
 
 /// What every workload needs: where the server is, and how hard to load it.
@@ -215,9 +227,19 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
                 let path = dir.path().to_owned();
                 let cpus = args.server_cpus.clone();
                 let store = (args.store != "sqlite").then(|| args.store.clone());
+                // The schedules workload reads its figures from `/metrics`.
+                let extra: Vec<String> = if args.workloads.contains(&Workload::Schedules) {
+                    vec![
+                        "--metrics".into(),
+                        "--schedule-time-scale".into(),
+                        args.schedule_time_scale.to_string(),
+                    ]
+                } else {
+                    Vec::new()
+                };
                 spawned.push(
                     tokio::task::spawn_blocking(move || {
-                        Spawned::start(&path, cpus.as_deref(), store.as_deref())
+                        Spawned::start(&path, cpus.as_deref(), store.as_deref(), &extra)
                     })
                     .await??,
                 );
@@ -371,6 +393,7 @@ async fn run(args: BenchArgs) -> anyhow::Result<u8> {
             Workload::Callback => emit(workload, callback::run(&ctx, args.callbacks).await),
             Workload::Describe => emit(workload, describe::run(&ctx).await),
             Workload::Events => emit(workload, events::run(&ctx, args.event_rules).await),
+            Workload::Schedules => emit(workload, schedules::run(&ctx, args.schedules).await),
         }
     }
     drop(ctx);
@@ -388,6 +411,7 @@ fn workload_name(w: Workload) -> &'static str {
         Workload::Callback => "callback",
         Workload::Describe => "describe",
         Workload::Events => "events",
+        Workload::Schedules => "schedules",
     }
 }
 

@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// shows the times things happened.
     #[arg(long, value_name = "F", env = "WAIT_TIME_SCALE", default_value = "1", value_parser = scale)]
     wait_time_scale: f64,
+    /// How fast EventBridge Scheduler's clock runs, as a share of real time: at 0.01 a
+    /// `rate(1 minute)` schedule ticks every 0.6 s, and the times schedules are given and
+    /// shown are read on that clock, which starts at the real time. For tests; 1 by default.
+    #[arg(long, value_name = "F", env = "BATON_SCHEDULE_TIME_SCALE", default_value = "1", value_parser = schedule_scale)]
+    schedule_time_scale: f64,
     /// Delete closed executions (and their histories) this many days after they closed, in
     /// the background; fractions allowed. AWS keeps them 90 days. Default: kept.
     #[arg(long, value_name = "DAYS", env = "BATON_RETENTION_DAYS", value_parser = days)]
@@ -167,6 +172,7 @@ struct RuntimeMetrics {
     executions: Arc<baton_runtime::metrics::Metrics>,
     runtime: Arc<Runtime>,
     logs: baton_logs::Logs,
+    ticker: Arc<baton_scheduler::Ticker>,
 }
 
 #[async_trait::async_trait]
@@ -246,6 +252,56 @@ impl baton_server::metrics::Exposition for RuntimeMetrics {
                 "Batches per transaction (the group commit's size).",
             );
         }
+        self.render_schedules(out);
+    }
+}
+
+impl RuntimeMetrics {
+    /// EventBridge Scheduler's ticks on this node.
+    fn render_schedules(&self, out: &mut String) {
+        use std::fmt::Write;
+        use std::sync::atomic::Ordering::Relaxed;
+        let figures = self.ticker.figures();
+        for (name, help, value) in [
+            (
+                "baton_schedule_ticks_fired_total",
+                "Schedule ticks this node claimed and handed over to their targets.",
+                figures.fired.load(Relaxed),
+            ),
+            (
+                "baton_schedule_ticks_expired_total",
+                "Spans of schedule ticks let go because they were older than their target's maximum event age when reached.",
+                figures.expired.load(Relaxed),
+            ),
+            (
+                "baton_schedule_claims_lost_total",
+                "Claims of a tick that another node (or a change to the schedule) won.",
+                figures.lost.load(Relaxed),
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        }
+        let mut late = self.ticker.lateness();
+        if late.is_empty() {
+            return;
+        }
+        late.sort_unstable();
+        let name = "baton_schedule_tick_lateness_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} From when a tick was due to when its claim committed, over the last ticks fired here.\n# TYPE {name} summary"
+        );
+        for q in [0.5, 0.9, 0.99, 1.0] {
+            let i = ((late.len() as f64 * q).ceil() as usize).clamp(1, late.len()) - 1;
+            let _ = writeln!(
+                out,
+                "{name}{{quantile=\"{q}\"}} {}",
+                late[i] as f64 / 1000.0
+            );
+        }
+        let sum: u64 = late.iter().sum();
+        let _ = writeln!(out, "{name}_sum {}", sum as f64 / 1000.0);
+        let _ = writeln!(out, "{name}_count {}", late.len());
     }
 }
 
@@ -292,6 +348,13 @@ fn scale(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("{text:?} must be a number, zero or more")),
+    }
+}
+
+fn schedule_scale(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("{text:?} must be a number above 0, at most 1")),
     }
 }
 
@@ -559,6 +622,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // EventBridge: buses and rules in the store, matched events delivered on this node;
     // Standard executions' status changes go to the default bus.
     let (deliveries, delivery_queue) = baton_events::Deliveries::new(store.clone());
+    // EventBridge Scheduler's ticks are handed over as deliveries too.
+    let ticker = baton_scheduler::Ticker::new(
+        store.clone(),
+        deliveries.clone(),
+        baton_scheduler::Clock::shared(&*store, args.schedule_time_scale)
+            .await
+            .context("reading the scheduler's clock")?,
+    );
+    let scheduler = Arc::new(baton_scheduler::SchedulerService::new(
+        store.clone(),
+        ticker.clone(),
+    ));
     let events = Arc::new(baton_events::EventsService::new(
         store.clone(),
         deliveries.clone(),
@@ -591,6 +666,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         runtime.clone(),
         Arc::downgrade(&events),
     );
+    ticker.start();
     let data = std::fs::canonicalize(&args.data_dir).unwrap_or(args.data_dir.clone());
     println!("baton: listening on {scheme}://{addr}");
     match (s3_addr, integrations.storage().endpoint_url()) {
@@ -693,8 +769,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         &server_config.account_id,
         &server_config.region,
     );
+    let scheduler_api =
+        baton_server::rest::router(scheduler, server_config.clone(), |method, path| {
+            baton_scheduler::api::action(method.as_str(), path)
+        });
     let mut app = baton_server::app(runtime.clone(), server_config.clone())
         .merge(baton_server::lambda::router(functions, server_config))
+        .merge(scheduler_api)
         .merge(logs)
         .merge(triggers);
     if let (Some(executions), Some(api)) = (execution_metrics, api_metrics) {
@@ -703,6 +784,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 executions,
                 runtime: runtime.clone(),
                 logs: cloudwatch.clone(),
+                ticker: ticker.clone(),
             }),
             api,
         ];

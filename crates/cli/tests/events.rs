@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use baton_store::{Op, ServiceResource, Store, WriteBatch};
 use serde_json::{json, Value};
-use support::server::{create_machine, json_post, Server};
+use support::server::{contiguous_minutes, create_machine, json_post, rest_call, Server};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -209,4 +209,61 @@ async fn http_triggers_start_executions_with_the_body_as_input() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("a path Baton answers itself"), "{stderr}");
+}
+
+fn create_schedule(endpoint: &str, name: &str, target: Value) {
+    let (status, out) = rest_call(
+        endpoint,
+        "POST",
+        &format!("/schedules/{name}"),
+        &json!({
+            "ScheduleExpression": "rate(1 minute)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": target,
+        }),
+    );
+    assert_eq!(status, 200, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_neither_loses_nor_doubles_a_tick_across_a_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A scheduled minute is 0.6 s.
+    let args = ["--schedule-time-scale", "0.01"];
+    let server = Server::start(dir.path(), &args);
+    let client = server.client(ACCOUNT);
+    let machine = create_machine(
+        &client,
+        "ticks",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    create_schedule(
+        &server.endpoint,
+        "every-minute",
+        json!({"Arn": machine, "RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/r"),
+               "Input": r#"{"at": "<aws.scheduler.scheduled-time>"}"#}),
+    );
+    let before = inputs(&client, &machine, 3).await;
+    assert!(before.len() >= 3, "{before:?}");
+    server.kill_9();
+    // Ticks fall due while no server runs; the next one fires them, each once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let server = Server::start(dir.path(), &args);
+    let client = server.client(ACCOUNT);
+    let after = inputs(&client, &machine, before.len() + 8).await;
+    assert!(after.len() >= before.len() + 8, "{after:?}");
+    contiguous_minutes(after.iter().map(|i| &i["at"]));
+    // Every invocation made, its delivery record is gone.
+    let (status, out) = rest_call(
+        &server.endpoint,
+        "DELETE",
+        "/schedules/every-minute",
+        &Value::Null,
+    );
+    assert_eq!(status, 200, "{out}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.terminate();
+    let left = stored_deliveries(dir.path());
+    assert!(left.is_empty(), "left: {left:?}");
 }

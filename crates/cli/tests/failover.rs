@@ -566,3 +566,87 @@ fn a_log_group_made_through_one_node_takes_the_logs_of_executions_on_any() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn two_nodes_fire_each_tick_of_a_schedule_once() {
+    let Some(schema) = TestSchema::create("ticks") else {
+        return;
+    };
+    let Shared { rt, store, url, .. } = Shared::open(&schema, "ticks");
+    // A scheduled minute is 0.6 s, on a clock both nodes read from the store.
+    let args = ["--schedule-time-scale", "0.01"];
+    let a = Node::start_with(&url, "10", &args);
+    let b = Node::start_with(&url, "10", &args);
+    rt.block_on(spread_over(&*store, 2, Duration::from_secs(60)));
+    let machine = rt.block_on(async {
+        a.client()
+            .create_state_machine()
+            .name("ticked")
+            .role_arn("arn:aws:iam::123456789012:role/r")
+            .definition(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+            .send()
+            .await
+            .expect("created")
+            .state_machine_arn
+    });
+    // Each tick puts an event on the default bus; a rule starts the machine with it. An
+    // event's delivery carries no execution name, so a tick fired by both nodes would start
+    // two executions.
+    events_call(
+        &a,
+        "PutRule",
+        &json!({"Name": "ticks", "EventPattern": r#"{"source": ["ticker"]}"#}),
+    );
+    events_call(
+        &a,
+        "PutTargets",
+        &json!({"Rule": "ticks", "Targets": [{"Id": "t", "Arn": machine}]}),
+    );
+    let (status, out) = support::server::rest_call(
+        &b.endpoint,
+        "POST",
+        "/schedules/minutely",
+        &json!({
+            "ScheduleExpression": "rate(1 minute)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "Target": {
+                "Arn": "arn:aws:events:us-east-1:123456789012:event-bus/default",
+                "RoleArn": "arn:aws:iam::123456789012:role/r",
+                "EventBridgeParameters": {"DetailType": "Tick", "Source": "ticker"},
+                "Input": "{}",
+            },
+        }),
+    );
+    assert_eq!(status, 200, "{out}");
+    assert!(succeeded_count(&rt, &a, &machine, 10) >= 10);
+    let (status, out) =
+        support::server::rest_call(&a.endpoint, "DELETE", "/schedules/minutely", &Value::Null);
+    assert_eq!(status, 200, "{out}");
+    std::thread::sleep(Duration::from_millis(1500));
+    // One execution a tick, a scheduled minute apart (the event's `time`).
+    let events: Vec<Value> = rt.block_on(async {
+        let client = a.client();
+        let listed = client
+            .list_executions()
+            .state_machine_arn(&machine)
+            .max_results(1000)
+            .send()
+            .await
+            .expect("listed")
+            .executions;
+        let mut events = Vec::new();
+        for e in listed {
+            let input = client
+                .describe_execution()
+                .execution_arn(e.execution_arn)
+                .send()
+                .await
+                .expect("described")
+                .input
+                .unwrap_or_default();
+            events.push(serde_json::from_str(&input).expect("the event"));
+        }
+        events
+    });
+    support::server::contiguous_minutes(events.iter().map(|e| &e["time"]));
+}

@@ -947,6 +947,8 @@ impl EventsService {
                     hops,
                     attempts: 0,
                     since: 0,
+                    name: None,
+                    schedule: None,
                     stored: None,
                 });
             }

@@ -76,9 +76,43 @@ pub struct Delivery {
     /// When it was first handed over (ms since the epoch): its age bounds its retries.
     #[serde(default)]
     pub since: i64,
+    /// The execution's name when the target is a state machine: a delivery made again then
+    /// finds the execution it started (StartExecution is idempotent for a name and input, and
+    /// `ExecutionAlreadyExists` for the name says it was started). `None`: a fresh name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What EventBridge Scheduler's context keywords stand for, for a schedule's invocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleContext>,
     /// Its record in the store and that record's version; `None` for a best-effort one.
     #[serde(skip)]
     pub stored: Option<(String, u64)>,
+}
+
+/// A schedule's invocation: what `<aws.scheduler.schedule-arn>`,
+/// `<aws.scheduler.scheduled-time>`, `<aws.scheduler.execution-id>` and
+/// `<aws.scheduler.attempt-number>` in its input are replaced with (EventBridge Scheduler User
+/// Guide, "Adding context attributes"), the attempt number being counted at each attempt.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScheduleContext {
+    pub schedule_arn: String,
+    /// `2022-03-22T18:59:43Z`.
+    pub scheduled_time: String,
+    pub execution_id: String,
+}
+
+impl ScheduleContext {
+    /// `input` with the context keywords replaced, for attempt `attempt` (from 1).
+    pub fn fill(&self, input: &str, attempt: u32) -> String {
+        if !input.contains("<aws.scheduler.") {
+            return input.to_string();
+        }
+        input
+            .replace("<aws.scheduler.schedule-arn>", &self.schedule_arn)
+            .replace("<aws.scheduler.scheduled-time>", &self.scheduled_time)
+            .replace("<aws.scheduler.execution-id>", &self.execution_id)
+            .replace("<aws.scheduler.attempt-number>", &attempt.to_string())
+    }
 }
 
 impl Delivery {
@@ -204,6 +238,17 @@ impl Deliveries {
         if deliveries.is_empty() {
             return Ok(());
         }
+        self.hand_over_with(deliveries, WriteBatch::new()).await
+    }
+
+    /// [`Deliveries::hand_over`], the deliveries' records committed in one transaction with
+    /// `with`: if any of its operations is refused (a version that moved on), none of the
+    /// deliveries is written or made. So a schedule's tick and its invocation are one write.
+    pub async fn hand_over_with(
+        &self,
+        deliveries: Vec<Delivery>,
+        with: WriteBatch,
+    ) -> Result<(), Refused> {
         let weight: u64 = deliveries.iter().map(Delivery::weight).sum();
         if !self.admit(weight) {
             self.figures
@@ -212,7 +257,7 @@ impl Deliveries {
             return Err(Refused::Full);
         }
         let since = now_ms();
-        let mut batch = WriteBatch::new();
+        let mut batch = with;
         let mut stored = Vec::with_capacity(deliveries.len());
         for mut d in deliveries {
             d.since = since;
@@ -478,6 +523,14 @@ async fn attempt(
             d.account
         )));
     }
+    let filled;
+    let input = match &d.schedule {
+        Some(schedule) => {
+            filled = schedule.fill(&d.input, d.attempts + 1);
+            &filled
+        }
+        None => &d.input,
+    };
     if arn.starts_with("arn:aws:states:") && arn.contains(":stateMachine:") {
         let ctx = RequestContext {
             account_id: account.to_string(),
@@ -487,11 +540,14 @@ async fn attempt(
         };
         let input = StartExecutionInput {
             state_machine_arn: arn.to_string(),
-            input: Some(d.input.clone()),
+            input: Some(input.clone()),
+            name: d.name.clone(),
             ..Default::default()
         };
         return match states.start_execution(&ctx, input).await {
             Ok(_) => Ok(()),
+            // Started by an earlier attempt of this delivery (its name is the delivery's own).
+            Err(ApiError::ExecutionAlreadyExists { .. }) if d.name.is_some() => Ok(()),
             Err(e)
                 if e.is_server_error() || matches!(e, ApiError::ExecutionLimitExceeded { .. }) =>
             {

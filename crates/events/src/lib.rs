@@ -11,4 +11,4 @@ pub mod pattern;
 pub mod transform;
 
 pub use api::{EventsService, TARGET_PREFIX};
-pub use deliver::{Deliveries, Delivery};
+pub use deliver::{Deliveries, Delivery, ScheduleContext};

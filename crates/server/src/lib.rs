@@ -68,6 +68,7 @@ pub mod auth;
 mod credential;
 pub mod lambda;
 pub mod metrics;
+pub mod rest;
 mod rpc;
 pub mod triggers;
 

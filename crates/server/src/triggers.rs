@@ -38,9 +38,19 @@ pub struct Trigger {
 /// Whether `path` is one the server answers itself (the APIs, the console, metrics).
 pub fn reserved(path: &str) -> bool {
     path == "/"
-        || ["/health", "/metrics", "/console", "/2015-03-31", "/logs"]
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        || [
+            "/health",
+            "/metrics",
+            "/console",
+            "/2015-03-31",
+            "/logs",
+            // EventBridge Scheduler's API.
+            "/schedules",
+            "/schedule-groups",
+            "/tags",
+        ]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 struct Routes {

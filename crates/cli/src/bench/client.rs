@@ -238,6 +238,23 @@ impl Client {
             .with_context(|| format!("{action}: the answer is not JSON"))
     }
 
+    /// `method path` with a JSON body (a REST-JSON API on the port), unsigned.
+    pub async fn rest(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> anyhow::Result<Reply> {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, &self.endpoint.authority)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .context("building a request")?;
+        self.send(request).await
+    }
+
     /// `GET path`.
     pub async fn get(&mut self, path: &str) -> anyhow::Result<Reply> {
         let request = Request::builder()

@@ -471,7 +471,7 @@ async fn recover(
     eprintln!("bench: parked: server killed; starting it again on the same store");
     let began = Instant::now();
     let spawned = tokio::task::spawn_blocking(move || {
-        Spawned::start(&data_dir, cpus.as_deref(), store.as_deref())
+        Spawned::start(&data_dir, cpus.as_deref(), store.as_deref(), &[])
     })
     .await??;
     let listening = spawned.listening_after;

@@ -29,9 +29,14 @@ pub struct Spawned {
 }
 
 impl Spawned {
-    /// Starts `baton serve --bind 127.0.0.1:0 --data-dir DIR` (with `--store STORE`, under
+    /// Starts `baton serve --bind 127.0.0.1:0 --data-dir DIR` (with `--store STORE` and `extra`, under
     /// `taskset -c CPUS` if given) and waits until it says where it listens. Blocks.
-    pub fn start(data_dir: &Path, cpus: Option<&str>, store: Option<&str>) -> anyhow::Result<Self> {
+    pub fn start(
+        data_dir: &Path,
+        cpus: Option<&str>,
+        store: Option<&str>,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("finding the baton binary")?;
         let mut command = match cpus {
             Some(cpus) => {
@@ -54,6 +59,7 @@ impl Spawned {
             .arg("--config")
             .arg(&config)
             .args(store.map(|s| ["--store", s]).into_iter().flatten())
+            .args(extra)
             .env_remove("BATON_STORE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -247,6 +247,35 @@ pub fn json_post(
     )
 }
 
+/// A REST-JSON call (`method` `path`, a JSON body unless `Null`) on `endpoint`: the status and
+/// the JSON body (`null` when it is not JSON).
+#[allow(dead_code)] // Not every test binary calls a REST API by hand.
+pub fn rest_call(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let authority = endpoint.trim_start_matches("http://");
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    let (status, answer) = exchange(
+        authority,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (
+        status,
+        serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// Sends `request` to `authority` on a new connection and reads the answer to its end: the
 /// status and the body (de-chunked).
 #[allow(dead_code)] // Not every test binary sends raw requests.
@@ -317,4 +346,28 @@ pub async fn event_types(
         .into_iter()
         .map(|e| e.r#type)
         .collect()
+}
+
+/// The times (RFC 3339 strings) sorted, after checking that they are one a minute with none
+/// twice and none missing: a schedule's ticks.
+#[allow(dead_code)] // Only the tests of schedules read ticks.
+pub fn contiguous_minutes<'a>(
+    times: impl Iterator<Item = &'a serde_json::Value>,
+) -> Vec<chrono::DateTime<chrono::Utc>> {
+    let mut parsed: Vec<chrono::DateTime<chrono::Utc>> = times
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.as_str().expect("a time"))
+                .expect("RFC 3339")
+                .with_timezone(&chrono::Utc)
+        })
+        .collect();
+    parsed.sort();
+    for pair in parsed.windows(2) {
+        assert_eq!(
+            pair[1] - pair[0],
+            chrono::Duration::minutes(1),
+            "a tick missed or fired twice: {parsed:?}"
+        );
+    }
+    parsed
 }
