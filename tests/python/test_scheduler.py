@@ -267,3 +267,36 @@ def test_the_aws_cli_creates_and_reads_a_schedule(server, sfn):
     deleted = subprocess.run(base + ["delete-schedule", "--name", name], env=env,
                              capture_output=True, text=True, timeout=60)
     assert deleted.returncode == 0, deleted.stderr
+
+
+def test_a_scheduled_rule_sends_its_targets_scheduled_events(server, sfn):
+    events = boto3.session.Session(aws_access_key_id=ACCOUNT, aws_secret_access_key="x",
+                                   region_name=REGION).client("events",
+                                                              endpoint_url=server.endpoint)
+    machine = create_machine(sfn, ECHO)
+    rule = unique("every-minute")
+    rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "whole", "Arn": machine, "RoleArn": ROLE_ARN},
+        {"Id": "shaped", "Arn": machine, "RoleArn": ROLE_ARN, "InputTransformer": {
+            "InputPathsMap": {"time": "$.time"}, "InputTemplate": '{"shaped": <time>}'}},
+    ])
+    got = wait_for(sfn, machine, 6)
+    events.disable_rule(Name=rule)
+    whole = [i for i in got if "source" in i]
+    shaped = [i for i in got if "shaped" in i]
+    assert whole and shaped
+    for event in whole:
+        assert event["source"] == "aws.events" and event["detail-type"] == "Scheduled Event"
+        assert event["resources"] == [rule_arn] and event["detail"] == {}
+    times = sorted(datetime.datetime.fromisoformat(e["time"].replace("Z", "+00:00"))
+                   for e in whole)
+    assert all(b - a == datetime.timedelta(minutes=1) for a, b in zip(times, times[1:])), times
+    # Disabled: no more ticks.
+    time.sleep(1.0)
+    settled = len(inputs(sfn, machine))
+    time.sleep(1.5)
+    assert len(inputs(sfn, machine)) == settled
+    for bad in ["rate(1 minutes)", "cron(0 10 * * * *)", "at(2030-01-01T00:00:00)"]:
+        code, _ = error_of(lambda: events.put_rule(Name=rule, ScheduleExpression=bad))
+        assert code == "ValidationException", bad

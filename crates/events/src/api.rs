@@ -1099,24 +1099,10 @@ fn check_target(t: &Target) -> Result<(), String> {
 }
 
 /// `rate(<n> <unit>)` or `cron(<six fields>)`, the forms a rule's schedule takes.
+/// Rules take `rate()` and `cron()` in UTC (User Guide, "Creating a rule that runs on a
+/// schedule"); one-time `at()` is the Scheduler's.
 fn valid_schedule(s: &str) -> bool {
-    if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        let mut parts = inner.split(' ');
-        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
-            return false;
-        };
-        let Ok(n) = n.parse::<u32>() else {
-            return false;
-        };
-        return n > 0
-            && matches!(
-                (n, unit),
-                (1, "minute" | "hour" | "day") | (2.., "minutes" | "hours" | "days")
-            );
-    }
-    s.strip_prefix("cron(")
-        .and_then(|r| r.strip_suffix(')'))
-        .is_some_and(|inner| inner.split(' ').count() == 6)
+    !s.starts_with("at(") && crate::expr::Expression::parse(s, None).is_ok()
 }
 
 /// `TestEventPattern`: the event must be a JSON object with the fields the API reference
@@ -1172,6 +1158,8 @@ mod tests {
             "rate(2 minute)",
             "rate(x hours)",
             "cron(0 12 * *)",
+            "cron(0 12 * * * *)",
+            "at(2030-01-01T00:00:00)",
             "every minute",
         ] {
             assert!(!valid_schedule(bad), "{bad}");

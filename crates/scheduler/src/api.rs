@@ -16,12 +16,12 @@ use baton_store::{Error as StoreError, Op, ServiceResource, Store, WriteBatch};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::expr::Expression;
 use crate::fire::{Clock, Ticker};
 use crate::model::{
     group_arn, schedule_arn, valid_name, FlexibleTimeWindow, Group, Schedule, Tag, Ticks,
     DEFAULT_GROUP, GROUP, GROUPS_PER_ACCOUNT, SCHEDULE, SCHEDULES_PER_ACCOUNT,
 };
+use baton_events::expr::Expression;
 
 const VALIDATION: &str = "ValidationException";
 

@@ -1,4 +1,5 @@
-//! Firing schedules: each tick once, across restarts and nodes.
+//! Firing schedules, and EventBridge rules with a `ScheduleExpression`: each tick once, across
+//! restarts and nodes.
 //!
 //! A schedule's record holds its next tick ([`Ticks`]). Every node runs a [`Ticker`]: it reads
 //! the schedules (every [`REFRESH`], and at once when this node's API changed one), sleeps
@@ -18,6 +19,12 @@
 //! reached is let go, and counted in the schedule's record. At most [`CATCH_UP`] ticks go out
 //! in one claim.
 //!
+//! A **scheduled rule**'s ticks are kept in a record of their own (`scheduler:rule-ticks`,
+//! under the rule's ARN), made when a node first sees the rule enabled (a `rate` counted from
+//! then, as "a rate expression starts when you create the scheduled event rule") and deleted
+//! when the rule is disabled, deleted or no longer scheduled; each tick sends the rule's targets
+//! the "Scheduled Event" through the same claim.
+//!
 //! A `FLEXIBLE` time window spreads a tick over the window ("EventBridge Scheduler invokes the
 //! target within the time window"): the tick is due at an offset within it that every node
 //! derives alike from the schedule and the tick.
@@ -32,17 +39,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use baton_events::deliver::Refused;
-use baton_events::model::{arn_scope, RetryPolicy, Target};
+use baton_events::model::{arn_scope, RetryPolicy, Rule, Target, RULE};
+use baton_events::transform::target_input;
 use baton_events::{Deliveries, Delivery, ScheduleContext};
 use baton_store::{Error as StoreError, Op, ServiceResource, Store, WriteBatch};
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use crate::expr::Expression;
-use crate::model::{Schedule, SCHEDULE};
+use crate::model::{Schedule, Ticks, SCHEDULE};
+use baton_events::expr::Expression;
 
+/// The records of scheduled rules' ticks (an EventBridge rule with a `ScheduleExpression`),
+/// one per rule, under the rule's ARN.
+pub const RULE_TICKS: &str = "scheduler:rule-ticks";
 /// Where a scaled clock's origin is kept.
 const CLOCK: &str = "scheduler:clock";
 const CLOCK_ARN: &str = "arn:aws:scheduler:::clock";
@@ -270,33 +282,35 @@ impl Ticker {
     /// Claims what is due; the real time until the soonest tick not yet due (at most
     /// [`REFRESH`]).
     async fn round(self: &Arc<Self>) -> Result<Duration, StoreError> {
-        let resources = self.store.service_resources(SCHEDULE, None).await?;
         let now = self.clock.now();
-        let mut soonest: Option<i64> = None;
-        let mut due = Vec::new();
-        for r in resources {
-            let Ok(schedule) = serde_json::from_str::<Schedule>(&r.body) else {
-                continue;
-            };
-            let Some(next) = schedule.ticks.next.filter(|_| schedule.enabled()) else {
-                continue;
-            };
-            let at = next + offset(&schedule, next);
-            if at <= now {
-                due.push((schedule, r.version, at));
-            } else {
-                soonest = Some(soonest.map_or(at, |s| s.min(at)));
+        let mut ticking = Vec::new();
+        for r in self.store.service_resources(SCHEDULE, None).await? {
+            if let Ok(schedule) = serde_json::from_str::<Schedule>(&r.body) {
+                if schedule.enabled() {
+                    if let Some(t) = Ticking::schedule(schedule, r.version) {
+                        ticking.push(t);
+                    }
+                }
             }
         }
+        ticking.extend(self.rules(now).await?);
+        let mut soonest: Option<i64> = None;
         let mut claims = tokio::task::JoinSet::new();
-        for (schedule, version, at) in due {
+        for t in ticking {
+            let Some(at) = t.due() else {
+                continue;
+            };
+            if at > now {
+                soonest = Some(soonest.map_or(at, |s| s.min(at)));
+                continue;
+            }
             while claims.len() >= CLAIMS_AT_ONCE {
                 if let Some(Ok(Some(next))) = claims.join_next().await {
                     soonest = Some(soonest.map_or(next, |s| s.min(next)));
                 }
             }
             let ticker = self.clone();
-            claims.spawn(async move { ticker.claim(schedule, version, at).await });
+            claims.spawn(async move { ticker.claim(t, at).await });
         }
         while let Some(done) = claims.join_next().await {
             if let Ok(Some(next)) = done {
@@ -307,58 +321,130 @@ impl Ticker {
         Ok(soonest.map_or(REFRESH, |s| self.clock.real_wait(s - now).min(REFRESH)))
     }
 
-    /// Fires the due ticks of `schedule` (read at `version`); when its next tick is then due.
-    async fn claim(&self, schedule: Schedule, version: u64, due: i64) -> Option<i64> {
+    /// The enabled scheduled rules, with where their ticks stand. A rule seen for the first
+    /// time (or whose expression changed) gets its ticks' record, counted from now; the record
+    /// of a rule deleted, disabled or no longer scheduled is deleted, so that a rule enabled
+    /// again starts afresh rather than firing what it missed.
+    async fn rules(&self, now: i64) -> Result<Vec<Ticking>, StoreError> {
+        let mut kept: std::collections::HashMap<String, (RuleTicks, u64)> = self
+            .store
+            .service_resources(RULE_TICKS, None)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let ticks = serde_json::from_str(&r.body).ok()?;
+                Some((r.arn, (ticks, r.version)))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut batch = WriteBatch::new();
+        for r in self.store.service_resources(RULE, None).await? {
+            let Ok(rule) = serde_json::from_str::<Rule>(&r.body) else {
+                continue;
+            };
+            let Some(text) = rule.schedule_expression.clone().filter(|_| rule.enabled()) else {
+                continue;
+            };
+            let Ok(expression) = Expression::parse(&text, None) else {
+                continue;
+            };
+            match kept.remove(&rule.arn) {
+                Some((ticks, version)) if ticks.expression == text => {
+                    out.push(Ticking {
+                        kind: RULE_TICKS,
+                        arn: rule.arn.clone(),
+                        version,
+                        expression,
+                        ticks: ticks.ticks,
+                        end: None,
+                        max_age: DEFAULT_AGE_SECS * 1000,
+                        source: Source::Rule { rule, text },
+                    });
+                }
+                old => {
+                    // "A rate expression starts when you create the scheduled event rule": its
+                    // first tick a period after now; a cron rule's at its next time.
+                    let next = next_tick(&expression, now, now, None, false);
+                    let ticks = RuleTicks {
+                        expression: text,
+                        ticks: Ticks {
+                            next,
+                            anchor: now,
+                            last: None,
+                            expired: 0,
+                        },
+                    };
+                    batch.push(Op::PutServiceResource {
+                        resource: ServiceResource {
+                            kind: RULE_TICKS.into(),
+                            arn: rule.arn.clone(),
+                            account: account_of(&rule.arn),
+                            body: serde_json::to_string(&ticks).expect("ticks serialise"),
+                            version: old.as_ref().map_or(1, |(_, v)| v + 1),
+                        },
+                        expected: old.map(|(_, v)| v),
+                    });
+                }
+            }
+        }
+        for arn in kept.into_keys() {
+            batch.push(Op::DeleteServiceResource {
+                kind: RULE_TICKS.into(),
+                arn,
+            });
+        }
+        if !batch.is_empty() {
+            // Another node may have written them first: then its records stand.
+            if let Err(e) = self.store.commit(batch).await {
+                tracing::debug!(error = %e, "scheduled rules' ticks were set by another node");
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fires the due ticks of `t`; when its next tick is then due.
+    async fn claim(&self, t: Ticking, due: i64) -> Option<i64> {
         let now = self.clock.now();
-        let Ok(expression) = Expression::parse(
-            &schedule.schedule_expression,
-            schedule.schedule_expression_timezone.as_deref(),
-        ) else {
-            return None;
-        };
-        let end = schedule.end_date.map(|e| (e * 1000.0) as i64);
-        let anchor = schedule.ticks.anchor;
-        let max_age = schedule
-            .target
-            .pointer("/RetryPolicy/MaximumEventAgeInSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(DEFAULT_AGE_SECS)
-            * 1000;
         let mut ticks = Vec::new();
         let mut expired = 0u64;
-        let mut next = schedule.ticks.next;
+        let mut next = t.ticks.next;
         while let Some(tick) = next {
             if tick > now || ticks.len() >= CATCH_UP {
                 break;
             }
-            if now - tick > max_age {
+            if now - tick > t.max_age {
                 // Too old: skip to the first tick young enough.
                 expired += 1;
-                next = next_tick(&expression, (now - max_age).max(tick), anchor, end, false);
+                next = next_tick(
+                    &t.expression,
+                    (now - t.max_age).max(tick),
+                    t.ticks.anchor,
+                    t.end,
+                    false,
+                );
                 continue;
             }
             ticks.push(tick);
-            next = next_tick(&expression, tick, anchor, end, false);
+            next = next_tick(&t.expression, tick, t.ticks.anchor, t.end, false);
         }
-        let mut updated = schedule.clone();
-        updated.ticks.next = next;
-        updated.ticks.last = ticks.last().copied().or(schedule.ticks.last);
-        updated.ticks.expired += expired;
-        let done = next.is_none();
+        let updated = Ticks {
+            next,
+            anchor: t.ticks.anchor,
+            last: ticks.last().copied().or(t.ticks.last),
+            expired: t.ticks.expired + expired,
+        };
         let batch = WriteBatch::new().with(Op::PutServiceResource {
             resource: ServiceResource {
-                kind: SCHEDULE.into(),
-                arn: schedule.arn.clone(),
-                account: arn_scope(&schedule.arn)
-                    .map(|(_, a)| a.to_string())
-                    .unwrap_or_default(),
-                body: serde_json::to_string(&updated).expect("a schedule serialises"),
-                version: version + 1,
+                kind: t.kind.into(),
+                arn: t.arn.clone(),
+                account: account_of(&t.arn),
+                body: t.body(&updated),
+                version: t.version + 1,
             },
-            expected: Some(version),
+            expected: Some(t.version),
         });
-        let deliveries: Vec<Delivery> = ticks.iter().map(|&t| invocation(&schedule, t)).collect();
-        let fired = deliveries.len() as u64;
+        let deliveries: Vec<Delivery> =
+            ticks.iter().flat_map(|&tick| t.invocations(tick)).collect();
         match self.deliveries.hand_over_with(deliveries, batch).await {
             Ok(()) => {}
             Err(Refused::Store(
@@ -371,13 +457,15 @@ impl Ticker {
             }
             Err(Refused::Full) => return Some(now + 1000),
             Err(Refused::Store(e)) => {
-                tracing::warn!(schedule = %schedule.arn, error = %e, "a tick could not be claimed");
+                tracing::warn!(arn = %t.arn, error = %e, "a tick could not be claimed");
                 return Some(now + 1000);
             }
         }
-        self.figures.fired.fetch_add(fired, Ordering::Relaxed);
+        self.figures
+            .fired
+            .fetch_add(ticks.len() as u64, Ordering::Relaxed);
         self.figures.expired.fetch_add(expired, Ordering::Relaxed);
-        if fired > 0 {
+        if !ticks.is_empty() {
             let late = self.clock.real_wait(self.clock.now() - due).as_millis() as u64;
             if let Ok(mut l) = self.lateness.lock() {
                 if l.len() >= LATENESS_KEPT {
@@ -386,19 +474,155 @@ impl Ticker {
                 l.push_back(late);
             }
         }
-        if done && schedule.action_after_completion.as_deref() == Some("DELETE") {
-            // "EventBridge Scheduler deletes the schedule after it completes invoking the
-            // target" (ActionAfterCompletion): its last invocation is handed over already.
-            let batch = WriteBatch::new().with(Op::DeleteServiceResource {
-                kind: SCHEDULE.into(),
-                arn: schedule.arn.clone(),
-            });
-            if let Err(e) = self.store.commit(batch).await {
-                tracing::warn!(schedule = %schedule.arn, error = %e, "a completed schedule was not deleted");
+        if let (None, Source::Schedule(schedule)) = (next, &t.source) {
+            if schedule.action_after_completion.as_deref() == Some("DELETE") {
+                // "EventBridge Scheduler deletes the schedule after it completes invoking
+                // the target" (ActionAfterCompletion): its last invocation is handed over.
+                let batch = WriteBatch::new().with(Op::DeleteServiceResource {
+                    kind: SCHEDULE.into(),
+                    arn: schedule.arn.clone(),
+                });
+                if let Err(e) = self.store.commit(batch).await {
+                    tracing::warn!(schedule = %schedule.arn, error = %e, "a completed schedule was not deleted");
+                }
             }
         }
-        next.map(|n| n + offset(&updated, n))
+        next.map(|n| n + t.offset(n))
     }
+}
+
+/// Where a scheduled rule's ticks stand, and for which expression.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct RuleTicks {
+    expression: String,
+    ticks: Ticks,
+}
+
+/// What ticks.
+enum Source {
+    Schedule(Schedule),
+    /// A rule with a `ScheduleExpression` (`text`).
+    Rule {
+        rule: Rule,
+        text: String,
+    },
+}
+
+/// A schedule or scheduled rule, as read, with its ticks' record.
+struct Ticking {
+    /// The record claimed: the schedule's, or the rule's ticks.
+    kind: &'static str,
+    arn: String,
+    version: u64,
+    expression: Expression,
+    ticks: Ticks,
+    end: Option<i64>,
+    /// Ticks older than this (ms) when reached are let go.
+    max_age: i64,
+    source: Source,
+}
+
+impl Ticking {
+    fn schedule(schedule: Schedule, version: u64) -> Option<Ticking> {
+        let expression = Expression::parse(
+            &schedule.schedule_expression,
+            schedule.schedule_expression_timezone.as_deref(),
+        )
+        .ok()?;
+        let max_age = schedule
+            .target
+            .pointer("/RetryPolicy/MaximumEventAgeInSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(DEFAULT_AGE_SECS)
+            * 1000;
+        Some(Ticking {
+            kind: SCHEDULE,
+            arn: schedule.arn.clone(),
+            version,
+            expression,
+            ticks: schedule.ticks.clone(),
+            end: schedule.end_date.map(|e| (e * 1000.0) as i64),
+            max_age,
+            source: Source::Schedule(schedule),
+        })
+    }
+
+    /// When its next tick is due, if it has one.
+    fn due(&self) -> Option<i64> {
+        self.ticks.next.map(|n| n + self.offset(n))
+    }
+
+    fn offset(&self, tick: i64) -> i64 {
+        match &self.source {
+            Source::Schedule(schedule) => offset(schedule, tick),
+            Source::Rule { .. } => 0,
+        }
+    }
+
+    /// Its record with `ticks`.
+    fn body(&self, ticks: &Ticks) -> String {
+        match &self.source {
+            Source::Schedule(schedule) => {
+                let mut updated = schedule.clone();
+                updated.ticks = ticks.clone();
+                serde_json::to_string(&updated).expect("a schedule serialises")
+            }
+            Source::Rule { text, .. } => serde_json::to_string(&RuleTicks {
+                expression: text.clone(),
+                ticks: ticks.clone(),
+            })
+            .expect("ticks serialise"),
+        }
+    }
+
+    fn invocations(&self, tick: i64) -> Vec<Delivery> {
+        match &self.source {
+            Source::Schedule(schedule) => vec![invocation(schedule, tick)],
+            Source::Rule { rule, .. } => scheduled_event(rule, tick),
+        }
+    }
+}
+
+fn account_of(arn: &str) -> String {
+    arn_scope(arn)
+        .map(|(_, a)| a.to_string())
+        .unwrap_or_default()
+}
+
+/// A scheduled rule's tick: the "Scheduled Event" EventBridge sends its targets (User Guide,
+/// "Creating a rule that runs on a schedule": `source` `aws.events`, `detail-type`
+/// `Scheduled Event`, the rule in `resources`, an empty `detail`).
+fn scheduled_event(rule: &Rule, tick: i64) -> Vec<Delivery> {
+    let (region, account) = arn_scope(&rule.arn).unwrap_or(("", ""));
+    let d = digest(&rule.arn, tick);
+    let event = serde_json::json!({
+        "version": "0",
+        "id": format!("{}-{}-{}-{}-{}", &d[..8], &d[8..12], &d[12..16], &d[16..20], &d[20..32]),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": at(tick).to_rfc3339_opts(SecondsFormat::Secs, true),
+        "region": region,
+        "resources": [rule.arn],
+        "detail": {},
+    });
+    rule.targets
+        .iter()
+        .map(|target| Delivery {
+            account: account.to_string(),
+            region: region.to_string(),
+            rule_arn: rule.arn.clone(),
+            target: target.clone(),
+            input: target_input(target, &event, &rule.name, &rule.arn),
+            event: event.clone(),
+            hops: 0,
+            attempts: 0,
+            since: 0,
+            name: None,
+            schedule: None,
+            stored: None,
+        })
+        .collect()
 }
 
 /// A tick's invocation of the schedule's target, as a delivery.

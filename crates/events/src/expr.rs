@@ -1,4 +1,5 @@
-//! Schedule expressions as EventBridge Scheduler reads them (User Guide, "Schedule types in
+//! Schedule expressions as EventBridge Scheduler (and, without `at()` and time zones, a
+//! scheduled rule) reads them (User Guide, "Schedule types in
 //! EventBridge Scheduler"):
 //!
 //! * `at(yyyy-mm-ddThh:mm:ss)`: once, at that wall-clock time in the schedule's time zone;
