@@ -217,3 +217,20 @@ class ActivityWorker:
                 with self._lock:
                     self.errors.append(repr(e))
                 return
+
+
+def execution_inputs(sfn, machine_arn):
+    """The inputs of the machine's executions, parsed."""
+    listed = sfn.list_executions(stateMachineArn=machine_arn)["executions"]
+    return [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
+            for e in listed]
+
+
+def wait_for_inputs(sfn, machine_arn, count, timeout=15.0):
+    """The inputs of the machine's executions, once there are `count` (or the time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = execution_inputs(sfn, machine_arn)
+        if len(got) >= count or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)

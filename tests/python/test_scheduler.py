@@ -15,7 +15,8 @@ import pytest
 from botocore.config import Config
 
 import baton_server
-from support import ACCOUNT, REGION, ROLE_ARN, create_machine, definition, make_client, unique
+from support import (ACCOUNT, REGION, ROLE_ARN, create_machine, definition, execution_inputs,
+                     make_client, unique, wait_for_inputs)
 
 ECHO = definition({"Echo": {"Type": "Pass", "End": True}})
 # A scheduled minute lasts 0.6 s of real time.
@@ -53,20 +54,6 @@ def target(arn, **more):
     return {"Arn": arn, "RoleArn": ROLE_ARN, **more}
 
 
-def inputs(sfn, machine_arn):
-    listed = sfn.list_executions(stateMachineArn=machine_arn)["executions"]
-    return [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
-            for e in listed]
-
-
-def wait_for(sfn, machine_arn, count, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = inputs(sfn, machine_arn)
-        if len(got) >= count or time.monotonic() > deadline:
-            return got
-        time.sleep(0.1)
-
 
 def error_of(call):
     with pytest.raises(Exception) as info:
@@ -95,7 +82,7 @@ def test_a_rate_schedule_fires_every_tick_once_with_the_context_in_its_input(sch
             "id": "<aws.scheduler.execution-id>", "attempt": "<aws.scheduler.attempt-number>"})),
     )["ScheduleArn"]
     assert arn == f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule/default/{name}"
-    got = wait_for(sfn, machine, 5)
+    got = wait_for_inputs(sfn, machine, 5)
     scheduler.delete_schedule(Name=name)
     assert len(got) >= 5
     times = sorted(datetime.datetime.fromisoformat(i["at"].replace("Z", "+00:00")) for i in got)
@@ -105,9 +92,9 @@ def test_a_rate_schedule_fires_every_tick_once_with_the_context_in_its_input(sch
     assert {i["attempt"] for i in got} == {"1"}
     assert len({i["id"] for i in got}) == len(got)
     # Deleted: no more ticks.
-    settled = len(inputs(sfn, machine))
+    settled = len(execution_inputs(sfn, machine))
     time.sleep(1.5)
-    assert len(inputs(sfn, machine)) == settled
+    assert len(execution_inputs(sfn, machine)) == settled
 
 
 def test_a_one_time_schedule_fires_once_and_is_deleted_after(scheduler, sfn):
@@ -118,8 +105,8 @@ def test_a_one_time_schedule_fires_once_and_is_deleted_after(scheduler, sfn):
         Name=name, ScheduleExpression=f"at({when.strftime('%Y-%m-%dT%H:%M:%S')})",
         FlexibleTimeWindow=OFF, ActionAfterCompletion="DELETE",
         Target=target(machine, Input='{"at": "<aws.scheduler.scheduled-time>"}'))
-    assert inputs(sfn, machine) == []
-    got = wait_for(sfn, machine, 1)
+    assert execution_inputs(sfn, machine) == []
+    got = wait_for_inputs(sfn, machine, 1)
     assert [i["at"] for i in got] == [when.strftime("%Y-%m-%dT%H:%M:%SZ")]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -129,7 +116,7 @@ def test_a_one_time_schedule_fires_once_and_is_deleted_after(scheduler, sfn):
     code, _ = error_of(lambda: scheduler.get_schedule(Name=name))
     assert code == "ResourceNotFoundException"
     time.sleep(1.5)
-    assert len(inputs(sfn, machine)) == 1
+    assert len(execution_inputs(sfn, machine)) == 1
 
 
 def test_a_disabled_schedule_does_not_fire_until_enabled(scheduler, sfn):
@@ -139,9 +126,9 @@ def test_a_disabled_schedule_does_not_fire_until_enabled(scheduler, sfn):
                 Target=target(machine))
     scheduler.create_schedule(State="DISABLED", **spec)
     time.sleep(1.5)
-    assert inputs(sfn, machine) == []
+    assert execution_inputs(sfn, machine) == []
     scheduler.update_schedule(State="ENABLED", **spec)
-    assert len(wait_for(sfn, machine, 2)) >= 2
+    assert len(wait_for_inputs(sfn, machine, 2)) >= 2
     got = scheduler.get_schedule(Name=name)
     assert got["State"] == "ENABLED" and got["Target"]["Arn"] == machine
     scheduler.delete_schedule(Name=name)
@@ -162,7 +149,7 @@ def test_a_schedule_on_an_event_bus_puts_its_event(scheduler, sfn, server):
                       Input='{"job": "nightly"}',
                       EventBridgeParameters={"DetailType": "Tick", "Source": "my.scheduler"}),
     )["ScheduleArn"]
-    got = wait_for(sfn, machine, 1)
+    got = wait_for_inputs(sfn, machine, 1)
     scheduler.delete_schedule(Name=name)
     event = got[0]
     assert event["source"] == "my.scheduler" and event["detail-type"] == "Tick"
@@ -258,7 +245,7 @@ def test_the_aws_cli_creates_and_reads_a_schedule(server, sfn):
         env=env, capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["ScheduleArn"].endswith(f"/default/{name}")
-    got = wait_for(sfn, machine, 1)
+    got = wait_for_inputs(sfn, machine, 1)
     assert got[0] == {"from": "cli"}
     shown = subprocess.run(base + ["get-schedule", "--name", name], env=env,
                            capture_output=True, text=True, timeout=60)
@@ -281,7 +268,7 @@ def test_a_scheduled_rule_sends_its_targets_scheduled_events(server, sfn):
         {"Id": "shaped", "Arn": machine, "RoleArn": ROLE_ARN, "InputTransformer": {
             "InputPathsMap": {"time": "$.time"}, "InputTemplate": '{"shaped": <time>}'}},
     ])
-    got = wait_for(sfn, machine, 6)
+    got = wait_for_inputs(sfn, machine, 6)
     events.disable_rule(Name=rule)
     whole = [i for i in got if "source" in i]
     shaped = [i for i in got if "shaped" in i]
@@ -294,9 +281,10 @@ def test_a_scheduled_rule_sends_its_targets_scheduled_events(server, sfn):
     assert all(b - a == datetime.timedelta(minutes=1) for a, b in zip(times, times[1:])), times
     # Disabled: no more ticks.
     time.sleep(1.0)
-    settled = len(inputs(sfn, machine))
+    settled = len(execution_inputs(sfn, machine))
     time.sleep(1.5)
-    assert len(inputs(sfn, machine)) == settled
+    assert len(execution_inputs(sfn, machine)) == settled
     for bad in ["rate(1 minutes)", "cron(0 10 * * * *)", "at(2030-01-01T00:00:00)"]:
         code, _ = error_of(lambda: events.put_rule(Name=rule, ScheduleExpression=bad))
         assert code == "ValidationException", bad
+

@@ -657,6 +657,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let service: Arc<dyn baton_api::StepFunctions> = runtime.clone();
     integrations.attach(Arc::downgrade(&service));
     drop(service);
+    integrations
+        .storage()
+        .events()
+        .attach(Arc::new(crate::status_events::ToEventBridge(
+            events.clone(),
+        )));
     let events_api: Arc<dyn baton_api::JsonService> = events.clone();
     integrations.attach_events(Arc::downgrade(&events_api));
     drop(events_api);
@@ -727,6 +733,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let api_metrics = args
         .metrics
         .then(|| Arc::new(baton_server::metrics::ApiMetrics::default()));
+    let (server_account, server_region) = (args.account.clone(), args.region.clone());
     let server_config = baton_server::Config {
         account_id: args.account,
         region: args.region,
@@ -793,16 +800,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (s3_stop, s3_stopped) = tokio::sync::oneshot::channel::<()>();
     let local_root = integrations.storage().local_root().map(|r| r.to_path_buf());
     let s3_keys = keys.clone();
+    let notifications = baton_integrations::s3_endpoint::Notifications {
+        sink: integrations.storage().events().clone(),
+        account: server_account.clone(),
+        region: server_region.clone(),
+    };
     let s3 = match (s3_listener, local_root) {
         (Some(s3_listener), Some(root)) => Some(tokio::spawn(async move {
             let stopped = async {
                 let _ = s3_stopped.await;
             };
-            if let Err(e) = baton_integrations::s3_endpoint::serve(
+            if let Err(e) = baton_integrations::s3_endpoint::serve_with_events(
                 s3_listener,
                 &root,
                 s3_edge,
                 s3_keys,
+                notifications,
                 stopped,
             )
             .await

@@ -15,6 +15,13 @@ const PAYLOAD: usize = 248 * 1024;
 
 pub struct ToEventBridge(pub Arc<EventsService>);
 
+/// Buckets' "Object Created" and "Object Deleted" events go to the account's default bus too.
+impl baton_integrations::storage::notify::ObjectEvents for ToEventBridge {
+    fn emit(&self, account: &str, region: &str, event: Value) {
+        self.0.emit(account, region, || event);
+    }
+}
+
 impl StatusEvents for ToEventBridge {
     fn changed(&self, change: StatusChange) {
         let Some(parts) = baton_api::arn::parts(&change.execution_arn) else {

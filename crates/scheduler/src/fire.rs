@@ -263,26 +263,40 @@ impl Ticker {
     pub fn start(self: &Arc<Self>) {
         let ticker = self.clone();
         tokio::spawn(async move {
+            // What was read, kept up to date by this node's claims between reads.
+            let mut known: Vec<Ticking> = Vec::new();
+            let mut read_at: Option<std::time::Instant> = None;
             loop {
-                let wait = match ticker.round().await {
-                    Ok(wait) => wait,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not read the schedules");
-                        REFRESH
+                if read_at.is_none_or(|at| at.elapsed() >= REFRESH) {
+                    match ticker.read().await {
+                        Ok(read) => {
+                            known = read;
+                            read_at = Some(std::time::Instant::now());
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not read the schedules");
+                            read_at = None;
+                        }
                     }
-                };
+                }
+                let (kept, soonest) = ticker.round(std::mem::take(&mut known)).await;
+                known = kept;
+                let until_read = read_at.map_or(REFRESH, |at| REFRESH.saturating_sub(at.elapsed()));
+                let now = ticker.clock.now();
+                let wait = soonest.map_or(until_read, |s| {
+                    ticker.clock.real_wait(s - now).min(until_read)
+                });
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = ticker.wake.notified() => {}
+                    // A schedule changed through this node: read them all again.
+                    _ = ticker.wake.notified() => read_at = None,
                 }
             }
         });
     }
 
-    /// Claims what is due; the real time until the soonest tick not yet due (at most
-    /// [`REFRESH`]).
-    async fn round(self: &Arc<Self>) -> Result<Duration, StoreError> {
-        let now = self.clock.now();
+    /// Every enabled schedule and scheduled rule, with where their ticks stand.
+    async fn read(&self) -> Result<Vec<Ticking>, StoreError> {
         let mut ticking = Vec::new();
         for r in self.store.service_resources(SCHEDULE, None).await? {
             if let Ok(schedule) = serde_json::from_str::<Schedule>(&r.body) {
@@ -293,32 +307,40 @@ impl Ticker {
                 }
             }
         }
-        ticking.extend(self.rules(now).await?);
-        let mut soonest: Option<i64> = None;
+        ticking.extend(self.rules(self.clock.now()).await?);
+        Ok(ticking)
+    }
+
+    /// Claims what is due of `known`: what is still known after (a claim lost drops its
+    /// schedule until the next read), and when the soonest tick not yet due is.
+    async fn round(self: &Arc<Self>, known: Vec<Ticking>) -> (Vec<Ticking>, Option<i64>) {
+        let now = self.clock.now();
+        let mut kept = Vec::with_capacity(known.len());
         let mut claims = tokio::task::JoinSet::new();
-        for t in ticking {
-            let Some(at) = t.due() else {
-                continue;
-            };
-            if at > now {
-                soonest = Some(soonest.map_or(at, |s| s.min(at)));
-                continue;
-            }
-            while claims.len() >= CLAIMS_AT_ONCE {
-                if let Some(Ok(Some(next))) = claims.join_next().await {
-                    soonest = Some(soonest.map_or(next, |s| s.min(next)));
+        for t in known {
+            match t.due() {
+                Some(at) if at <= now && t.hold <= now => {
+                    while claims.len() >= CLAIMS_AT_ONCE {
+                        if let Some(Ok(Some(t))) = claims.join_next().await {
+                            kept.push(t);
+                        }
+                    }
+                    let ticker = self.clone();
+                    claims.spawn(async move { ticker.claim(t, at).await });
                 }
+                _ => kept.push(t),
             }
-            let ticker = self.clone();
-            claims.spawn(async move { ticker.claim(t, at).await });
         }
         while let Some(done) = claims.join_next().await {
-            if let Ok(Some(next)) = done {
-                soonest = Some(soonest.map_or(next, |s| s.min(next)));
+            if let Ok(Some(t)) = done {
+                kept.push(t);
             }
         }
-        let now = self.clock.now();
-        Ok(soonest.map_or(REFRESH, |s| self.clock.real_wait(s - now).min(REFRESH)))
+        let soonest = kept
+            .iter()
+            .filter_map(|t| t.due().map(|d| d.max(t.hold)))
+            .min();
+        (kept, soonest)
     }
 
     /// The enabled scheduled rules, with where their ticks stand. A rule seen for the first
@@ -358,6 +380,7 @@ impl Ticker {
                         ticks: ticks.ticks,
                         end: None,
                         max_age: DEFAULT_AGE_SECS * 1000,
+                        hold: 0,
                         source: Source::Rule { rule, text },
                     });
                 }
@@ -402,8 +425,22 @@ impl Ticker {
         Ok(out)
     }
 
-    /// Fires the due ticks of `t`; when its next tick is then due.
-    async fn claim(&self, t: Ticking, due: i64) -> Option<i64> {
+    /// Fires the due ticks of `t`: it as it then stands, or `None` when another node (or a
+    /// change to it) won the claim.
+    async fn claim(&self, mut t: Ticking, due: i64) -> Option<Ticking> {
+        // A rule's ticks are kept apart from the rule: it is read again, so that a rule
+        // disabled, deleted or given other targets since the last read is fired as it is now.
+        if let Source::Rule { rule, text } = &mut t.source {
+            let fresh = self
+                .store
+                .service_resource(RULE, &t.arn)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|r| serde_json::from_str::<Rule>(&r.body).ok())
+                .filter(|r| r.enabled() && r.schedule_expression.as_ref() == Some(text))?;
+            *rule = fresh;
+        }
         let now = self.clock.now();
         let mut ticks = Vec::new();
         let mut expired = 0u64;
@@ -455,10 +492,14 @@ impl Ticker {
                 self.figures.lost.fetch_add(1, Ordering::Relaxed);
                 return None;
             }
-            Err(Refused::Full) => return Some(now + 1000),
+            Err(Refused::Full) => {
+                t.hold = now + 1000;
+                return Some(t);
+            }
             Err(Refused::Store(e)) => {
                 tracing::warn!(arn = %t.arn, error = %e, "a tick could not be claimed");
-                return Some(now + 1000);
+                t.hold = now + 1000;
+                return Some(t);
             }
         }
         self.figures
@@ -487,7 +528,12 @@ impl Ticker {
                 }
             }
         }
-        next.map(|n| n + t.offset(n))
+        t.version += 1;
+        t.ticks = updated;
+        if let Source::Schedule(schedule) = &mut t.source {
+            schedule.ticks = t.ticks.clone();
+        }
+        Some(t)
     }
 }
 
@@ -519,6 +565,8 @@ struct Ticking {
     end: Option<i64>,
     /// Ticks older than this (ms) when reached are let go.
     max_age: i64,
+    /// Not claimed again before this (ms): a claim that could not be written waits a second.
+    hold: i64,
     source: Source,
 }
 
@@ -543,6 +591,7 @@ impl Ticking {
             ticks: schedule.ticks.clone(),
             end: schedule.end_date.map(|e| (e * 1000.0) as i64),
             max_age,
+            hold: 0,
             source: Source::Schedule(schedule),
         })
     }

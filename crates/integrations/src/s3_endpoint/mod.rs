@@ -23,8 +23,9 @@
 //! it would otherwise check) to the plain body.
 //!
 //! Operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, PutObject, GetObject,
-//! HeadObject, DeleteObject, CopyObject, ListObjectsV2, ListObjects. Anything else answers
-//! `NotImplemented`.
+//! HeadObject, DeleteObject, CopyObject, ListObjectsV2, ListObjects,
+//! Put/GetBucketNotificationConfiguration (EventBridge only: `storage::notify`). Anything else
+//! answers `NotImplemented`.
 
 mod chunked;
 mod operations;
@@ -52,8 +53,48 @@ pub async fn serve(
     keys: Option<Arc<baton_auth::Keys>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_with_events(
+        listener,
+        root,
+        edge,
+        keys,
+        Notifications::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// Where a bucket's EventBridge notifications go, and whose they are when the request does
+/// not say (an unsigned request whose access key id is not an account id).
+#[derive(Debug, Clone)]
+pub struct Notifications {
+    pub sink: crate::storage::notify::Sink,
+    pub account: String,
+    pub region: String,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Notifications {
+            sink: Default::default(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// [`serve`], objects written and deleted sending their buckets' EventBridge notifications
+/// (`PutBucketNotificationConfiguration`) to `notifications`.
+pub async fn serve_with_events(
+    listener: TcpListener,
+    root: &Path,
+    edge: baton_http::Edge,
+    keys: Option<Arc<baton_auth::Keys>>,
+    notifications: Notifications,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let checked = keys.is_some();
-    let service = service(root.to_path_buf(), keys);
+    let service = service(root.to_path_buf(), keys, notifications);
     let handler = move |request: Request<Incoming>| {
         let service = service.clone();
         async move {
@@ -83,8 +124,13 @@ pub async fn serve(
 
 /// The `s3s` service over the buckets under `root`; with `keys`, every request's signature is
 /// checked against them.
-pub fn service(root: PathBuf, keys: Option<Arc<baton_auth::Keys>>) -> S3Service {
-    let mut builder = S3ServiceBuilder::new(operations::Endpoint::new(root));
+pub fn service(
+    root: PathBuf,
+    keys: Option<Arc<baton_auth::Keys>>,
+    notifications: Notifications,
+) -> S3Service {
+    let mut builder =
+        S3ServiceBuilder::new(operations::Endpoint::new(root, keys.clone(), notifications));
     if let Some(keys) = keys {
         builder.set_auth(KeysAuth(keys));
     }
@@ -109,6 +155,20 @@ impl s3s::auth::S3Auth for KeysAuth {
 /// (never collected: an upload's size costs no memory here).
 async fn unsigned(request: Request<Incoming>) -> Request<Body> {
     let (mut parts, body) = request.into_parts();
+    // Who calls, for the events the request causes: an access key id that is an account id
+    // names the account, as on the other APIs here.
+    if let Some(id) = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .filter(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()))
+    {
+        parts
+            .extensions
+            .insert(operations::Requester(id.to_string()));
+    }
     parts.headers.remove(hyper::header::AUTHORIZATION);
     if let Some(uri) = without_presigning(&parts.uri) {
         parts.uri = uri;

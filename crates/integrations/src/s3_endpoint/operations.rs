@@ -25,6 +25,7 @@ use serde_json::{json, Map, Value};
 
 use crate::storage::actions;
 use crate::storage::error::S3Error;
+use crate::storage::notify::{self, BucketEvents, Change};
 use crate::storage::objects::{
     Bucket, Digester, Headers, ObjectInfo, WriteCondition, DEFAULT_CONTENT_TYPE,
 };
@@ -40,11 +41,41 @@ const READ_PIECE: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub(super) struct Endpoint {
     root: PathBuf,
+    keys: Option<std::sync::Arc<baton_auth::Keys>>,
+    notifications: super::Notifications,
 }
 
+/// The account of an unsigned request's access key id, when it is one.
+#[derive(Debug, Clone)]
+pub(super) struct Requester(pub(super) String);
+
 impl Endpoint {
-    pub(super) fn new(root: PathBuf) -> Endpoint {
-        Endpoint { root }
+    pub(super) fn new(
+        root: PathBuf,
+        keys: Option<std::sync::Arc<baton_auth::Keys>>,
+        notifications: super::Notifications,
+    ) -> Endpoint {
+        Endpoint {
+            root,
+            keys,
+            notifications,
+        }
+    }
+
+    /// The caller's account: the verified key's, or an unsigned request's access key id when
+    /// it is an account id.
+    fn requester<T>(&self, req: &S3Request<T>) -> Option<String> {
+        match (&self.keys, &req.credentials) {
+            (Some(keys), Some(c)) => keys.account(&c.access_key),
+            _ => req.extensions.get::<Requester>().map(|r| r.0.clone()),
+        }
+    }
+
+    /// Tells the bucket's notifications (if any) what happened to `key`.
+    fn changed(&self, bucket: &str, key: &str, change: Change, requester: Option<String>) {
+        self.notifications
+            .sink
+            .changed(&self.root, bucket, key, change, requester.as_deref());
     }
 
     /// Runs file work on Tokio's blocking pool.
@@ -364,6 +395,7 @@ impl S3 for Endpoint {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        let requester = self.requester(&req);
         let input = req.input;
         let headers = headers(
             input.content_type,
@@ -379,6 +411,7 @@ impl S3 for Endpoint {
             if_none_match: input.if_none_match.as_ref().map(condition_text),
         };
         let (bucket, key) = (input.bucket, input.key);
+        let (bucket_name, object_key) = (bucket.clone(), key.clone());
         let (bucket, mut pending) = self
             .blocking(move |root| {
                 let bucket = Bucket::open(root, &bucket)?;
@@ -421,6 +454,16 @@ impl S3 for Endpoint {
         let info = self
             .blocking(move |_| bucket.commit(pending, digester, headers, &condition))
             .await?;
+        self.changed(
+            &bucket_name,
+            &object_key,
+            Change::Created {
+                size: info.size,
+                etag: info.md5_hex.clone(),
+                reason: "PutObject",
+            },
+            requester,
+        );
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(info.md5_hex)),
             checksum_crc32: Some(info.crc32),
@@ -530,9 +573,12 @@ impl S3 for Endpoint {
         &self,
         req: S3Request<DeleteObjectInput>,
     ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let requester = self.requester(&req);
         let (bucket, key) = (req.input.bucket, req.input.key);
-        self.blocking(move |root| Bucket::open(root, &bucket)?.delete(&key))
+        let (b, k) = (bucket.clone(), key.clone());
+        self.blocking(move |root| Bucket::open(root, &b)?.delete(&k))
             .await?;
+        self.changed(&bucket, &key, Change::Deleted, requester);
         Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
@@ -540,6 +586,7 @@ impl S3 for Endpoint {
         &self,
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let requester = self.requester(&req);
         let input = req.input;
         let CopySource::Bucket {
             bucket: source_bucket,
@@ -598,12 +645,23 @@ impl S3 for Endpoint {
             params.insert("Metadata".into(), Value::Object(metadata));
         }
         let (bucket, key) = (input.bucket, input.key);
+        let (bucket_name, object_key) = (bucket.clone(), key.clone());
         let info = self
             .blocking(move |root| {
                 actions::run_s3(root, "copyObject", &Value::Object(params))?;
                 Bucket::open(root, &bucket)?.head(&key)
             })
             .await?;
+        self.changed(
+            &bucket_name,
+            &object_key,
+            Change::Created {
+                size: info.size,
+                etag: info.md5_hex.clone(),
+                reason: "CopyObject",
+            },
+            requester,
+        );
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(ETag::Strong(info.md5_hex)),
@@ -611,6 +669,68 @@ impl S3 for Endpoint {
                 checksum_crc32: Some(info.crc32),
                 ..Default::default()
             }),
+            ..Default::default()
+        }))
+    }
+
+    /// Only EventBridge notifications are served: a configuration naming SNS topics, SQS
+    /// queues or Lambda functions is refused, since Baton would not send them; an empty one
+    /// turns notifications off (S3 API reference, "PutBucketNotificationConfiguration": "to
+    /// turn off notifications... empty NotificationConfiguration").
+    async fn put_bucket_notification_configuration(
+        &self,
+        req: S3Request<PutBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<PutBucketNotificationConfigurationOutput>> {
+        let account = self
+            .requester(&req)
+            .unwrap_or_else(|| self.notifications.account.clone());
+        let region = req
+            .region
+            .as_ref()
+            .map(|r| r.as_str().to_string())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| self.notifications.region.clone());
+        let config = req.input.notification_configuration;
+        let others = [
+            config.topic_configurations.as_ref().map_or(0, Vec::len),
+            config.queue_configurations.as_ref().map_or(0, Vec::len),
+            config
+                .lambda_function_configurations
+                .as_ref()
+                .map_or(0, Vec::len),
+        ];
+        if others.iter().any(|n| *n > 0) {
+            return Err(s3s::S3Error::with_message(
+                S3ErrorCode::InvalidArgument,
+                "Unable to validate the following destination configurations: Baton sends bucket \
+                 notifications to EventBridge only (EventBridgeConfiguration)",
+            ));
+        }
+        let settings = config.event_bridge_configuration.map(|_| BucketEvents {
+            eventbridge: true,
+            account,
+            region,
+        });
+        let bucket = req.input.bucket;
+        self.blocking(move |root| notify::write(root, &bucket, settings.as_ref()))
+            .await?;
+        Ok(S3Response::new(
+            PutBucketNotificationConfigurationOutput::default(),
+        ))
+    }
+
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        let bucket = req.input.bucket;
+        let settings = self
+            .blocking(move |root| notify::read(root, &bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketNotificationConfigurationOutput {
+            event_bridge_configuration: settings
+                .filter(|s| s.eventbridge)
+                .map(|_| EventBridgeConfiguration {}),
             ..Default::default()
         }))
     }

@@ -38,6 +38,7 @@ pub(crate) mod actions;
 pub(crate) mod error;
 mod items;
 mod list;
+pub mod notify;
 pub(crate) mod objects;
 mod params;
 mod parquet;
@@ -59,6 +60,8 @@ use shape::Listed;
 #[derive(Debug, Clone)]
 pub struct Storage {
     backend: Backend,
+    /// Where the local buckets' EventBridge notifications go.
+    events: notify::Sink,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +69,29 @@ enum Backend {
     /// Buckets as folders under this root.
     Local(PathBuf),
     Remote(Arc<remote::Remote>),
+}
+
+/// What an action that succeeded did to an object, for the bucket's notifications: the
+/// bucket, the key and the change (`putObject`, `copyObject`, `deleteObject`).
+fn written(root: &Path, action: &str, params: &Value) -> Option<(String, String, notify::Change)> {
+    let bucket = params.get("Bucket")?.as_str()?.to_string();
+    let key = params.get("Key")?.as_str()?.to_string();
+    let reason = match action {
+        "putObject" => "PutObject",
+        "copyObject" => "CopyObject",
+        "deleteObject" => return Some((bucket, key, notify::Change::Deleted)),
+        _ => return None,
+    };
+    let info = Bucket::open(root, &bucket).ok()?.head(&key).ok()?;
+    Some((
+        bucket,
+        key,
+        notify::Change::Created {
+            size: info.size,
+            etag: info.md5_hex,
+            reason,
+        },
+    ))
 }
 
 /// A key URL-encoded as S3 encodes it in listings and `CopySource`.
@@ -81,6 +107,7 @@ impl Storage {
     pub fn new(root: impl Into<PathBuf>) -> Storage {
         Storage {
             backend: Backend::Local(root.into()),
+            events: notify::Sink::default(),
         }
     }
 
@@ -90,6 +117,7 @@ impl Storage {
     pub fn remote(endpoint: &crate::config::StorageEndpoint) -> Storage {
         Storage {
             backend: Backend::Remote(Arc::new(remote::Remote::new(endpoint))),
+            events: notify::Sink::default(),
         }
     }
 
@@ -99,6 +127,12 @@ impl Storage {
             Backend::Local(root) => Some(root),
             Backend::Remote(_) => None,
         }
+    }
+
+    /// Where the local buckets' EventBridge notifications go (for tasks' writes and the S3
+    /// endpoint's alike): attach the events service to it.
+    pub fn events(&self) -> &notify::Sink {
+        &self.events
     }
 
     /// The endpoint the buckets are on (`None` in a local folder).
@@ -119,9 +153,20 @@ impl Storage {
         match &self.backend {
             Backend::Local(root) => {
                 let (root, action, params) = (root.clone(), action.to_string(), params.clone());
-                tokio::task::spawn_blocking(move || actions::run(&root, &action, &params))
-                    .await
-                    .unwrap_or_else(|e| Err(join_failed(e).into_failure()))
+                tokio::task::spawn_blocking(move || {
+                    let result = actions::run(&root, &action, &params)?;
+                    Ok((result, written(&root, &action, &params)))
+                })
+                .await
+                .unwrap_or_else(|e| Err(join_failed(e).into_failure()))
+                .map(|(result, change)| {
+                    if let (Some((bucket, key, change)), Backend::Local(root)) =
+                        (change, &self.backend)
+                    {
+                        self.events.changed(root, &bucket, &key, change, None);
+                    }
+                    result
+                })
             }
             Backend::Remote(remote) => remote
                 .run(action, params)
