@@ -223,8 +223,13 @@ def test_bad_requests_are_refused_as_the_scheduler_refuses_them(server, sfn):
     assert error_of(create(StartDate=datetime.datetime(2099, 1, 2),
                            EndDate=datetime.datetime(2099, 1, 1)))[0] == "ValidationException"
     create(ScheduleExpression="cron(0 9 ? * MON-FRI *)",
-           ScheduleExpressionTimezone="Europe/Paris")()
+           ScheduleExpressionTimezone="Europe/Paris", ClientToken="first-try")()
+    # The same request again (a client's retry, same ClientToken) is answered as the first;
+    # another request for the name is refused.
+    create(ScheduleExpression="cron(0 9 ? * MON-FRI *)",
+           ScheduleExpressionTimezone="Europe/Paris", ClientToken="first-try")()
     assert error_of(create())[0] == "ConflictException"
+    assert "ClientToken" not in scheduler.get_schedule(Name=name)
     assert error_of(lambda: scheduler.get_schedule(Name=unique("missing")))[0] == \
         "ResourceNotFoundException"
     assert error_of(lambda: scheduler.delete_schedule_group(Name="default"))[0] == \

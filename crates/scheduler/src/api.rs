@@ -214,12 +214,23 @@ impl SchedulerService {
             )));
         }
         let arn = schedule_arn(&ctx.region, &ctx.account_id, &spec.group_name, name);
-        let schedule = spec.into_schedule(arn.clone(), now, now)?;
+        let mut schedule = spec.into_schedule(arn.clone(), now, now)?;
+        // "If you do not specify a client token, EventBridge Scheduler uses a randomly
+        // generated token for the request to ensure idempotency" (API reference,
+        // CreateSchedule): a retry with the token of the request that made it succeeds.
+        let token = client_token(&members)?;
+        schedule.client_token = Some(token.clone());
         let body = serde_json::to_string(&schedule).expect("a schedule serialises");
         match self.put(SCHEDULE, &arn, &ctx.account_id, body, None).await {
             Ok(()) => {}
             Err(StoreError::AlreadyExists { .. } | StoreError::Conflict { .. }) => {
-                return Err(conflict(format!("Schedule {name} already exists.")))
+                let made_by_this = self
+                    .schedule(ctx, &schedule.group_name, name)
+                    .await
+                    .is_ok_and(|(s, _)| s.client_token.as_deref() == Some(token.as_str()));
+                if !made_by_this {
+                    return Err(conflict(format!("Schedule {name} already exists.")));
+                }
             }
             Err(e) => return Err(internal(e)),
         }
@@ -239,7 +250,13 @@ impl SchedulerService {
         let (old, version) = self.schedule(ctx, &spec.group_name, name).await?;
         // UpdateSchedule replaces the whole schedule ("all of the parameters... are replaced
         // with the values you specify"); when it was made stays.
-        let schedule = spec.into_schedule(old.arn.clone(), old.creation_date_ms(), now)?;
+        let mut schedule = spec.into_schedule(old.arn.clone(), old.creation_date_ms(), now)?;
+        let token = client_token(&members)?;
+        if old.client_token.as_deref() == Some(token.as_str()) {
+            // This request again: it was applied.
+            return Ok(json!({ "ScheduleArn": old.arn }));
+        }
+        schedule.client_token = Some(token);
         let body = serde_json::to_string(&schedule).expect("a schedule serialises");
         match self
             .put(SCHEDULE, &old.arn, &ctx.account_id, body, Some(version))
@@ -523,6 +540,24 @@ fn default_group(ctx: &RequestContext) -> Group {
         creation_date: 0.0,
         last_modification_date: 0.0,
         tags: Vec::new(),
+    }
+}
+
+/// The request's `ClientToken` (`^[a-zA-Z0-9-_]+$`, 1 to 64 characters; SDKs fill it), or one
+/// made for it.
+fn client_token(members: &Map<String, Value>) -> Result<String, ServiceError> {
+    let m = Members::new(members, VALIDATION);
+    match m.text("ClientToken")? {
+        None => Ok(uuid::Uuid::new_v4().to_string()),
+        Some(t)
+            if !t.is_empty()
+                && t.len() <= 64
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(t.to_string())
+        }
+        Some(t) => Err(validation(format!("Invalid ClientToken {t}."))),
     }
 }
 
@@ -816,6 +851,7 @@ impl Spec {
             target: self.target,
             action_after_completion: Some(self.after_completion),
             kms_key_arn: self.kms_key_arn,
+            client_token: None,
             creation_date: secs(created),
             last_modification_date: secs(now),
             ticks: Ticks {

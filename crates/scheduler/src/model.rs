@@ -43,9 +43,13 @@ pub struct Schedule {
     pub kms_key_arn: Option<String>,
     pub creation_date: f64,
     pub last_modification_date: f64,
-    /// Not part of the API's answers: [`Schedule::api`] leaves it out.
+    /// Not part of the API's answers: [`Schedule::api`] leaves it and `ClientToken` out.
     #[serde(default)]
     pub ticks: Ticks,
+    /// The `ClientToken` of the request that made or last changed it: the same request
+    /// again (a client's retry) is answered as the first was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }
 
 /// Where a schedule's ticks stand, in milliseconds since the epoch on the scheduler's clock.
@@ -81,6 +85,7 @@ impl Schedule {
         let mut value = serde_json::to_value(self).expect("a schedule serialises");
         if let Some(members) = value.as_object_mut() {
             members.remove("Ticks");
+            members.remove("ClientToken");
         }
         value
     }

@@ -20,6 +20,11 @@ pub(super) fn cases() -> Vec<Case> {
             name: "service resources: a batch with a stale replacement writes nothing",
             run: stale_replacement_is_atomic,
         },
+        Case {
+            name:
+                "service resources: creates committed beside refused replacements are applied once",
+            run: creates_beside_refused_replacements,
+        },
     ]
 }
 
@@ -169,4 +174,64 @@ fn stale_replacement_is_atomic(s: &Arc<dyn Store>) -> Outcome {
         "the create beside the stale replacement"
     );
     Ok(())
+}
+
+/// Many batches at once, so that a store grouping commits puts creates and replacements it must
+/// refuse in the same groups: each create succeeds, once, and each stale replacement is refused
+/// (a group undone for the refused ones and applied again must not apply a create twice).
+fn creates_beside_refused_replacements(s: &Arc<dyn Store>) -> Outcome {
+    let held = doc("schedule", "111111111111", "held", "{}", 1);
+    ok("create", wait(s.commit(create(&held))))?;
+    let mut commits = Vec::new();
+    for i in 0..200 {
+        let store = s.clone();
+        let batch = if i % 2 == 0 {
+            create(&doc("schedule", "111111111111", &format!("n{i}"), "{}", 1))
+        } else {
+            WriteBatch::new().with(Op::PutServiceResource {
+                resource: ServiceResource {
+                    version: 9,
+                    ..held.clone()
+                },
+                expected: Some(8),
+            })
+        };
+        commits.push(async move { store.commit(batch).await });
+    }
+    let results = wait(futures_join_all(commits));
+    for (i, r) in results.iter().enumerate() {
+        if i % 2 == 0 {
+            check!(r.is_ok(), "create n{i} beside refused replacements: {r:?}");
+        } else {
+            check!(
+                matches!(r, Err(Error::Conflict { .. })),
+                "stale replacement {i}: {r:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Awaits every future, polled together, in order of the answers.
+async fn futures_join_all<F: std::future::Future>(all: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = all.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.expect("answered")).collect()
 }
