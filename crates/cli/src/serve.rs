@@ -650,6 +650,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut node = node;
     if let Some(node) = &mut node {
         node.run(runtime.clone());
+        // Each schedule's ticks are claimed first by the node that owns its ARN's partition.
+        let ownership = node.ownership();
+        ticker.prefer(Arc::new(move |arn| {
+            ownership.epoch(baton_store::partition_of(arn)).is_some()
+        }));
     }
 
     // Nested executions (`states:startExecution`) start their children on this runtime; it

@@ -568,7 +568,7 @@ fn a_log_group_made_through_one_node_takes_the_logs_of_executions_on_any() {
 }
 
 #[test]
-fn two_nodes_fire_each_tick_of_a_schedule_once() {
+fn two_nodes_fire_each_tick_of_a_schedule_once_and_one_fires_the_others_when_it_dies() {
     let Some(schema) = TestSchema::create("ticks") else {
         return;
     };
@@ -619,6 +619,12 @@ fn two_nodes_fire_each_tick_of_a_schedule_once() {
     );
     assert_eq!(status, 200, "{out}");
     assert!(succeeded_count(&rt, &a, &machine, 10) >= 10);
+    // Node b dies: the ticks it would have claimed are claimed by a, late but once each.
+    let mut b = b;
+    b.signal("KILL");
+    b.exits(Duration::from_secs(10));
+    let before = succeeded_count(&rt, &a, &machine, 0);
+    assert!(succeeded_count(&rt, &a, &machine, before + 10) >= before + 10);
     let (status, out) =
         support::server::rest_call(&a.endpoint, "DELETE", "/schedules/minutely", &Value::Null);
     assert_eq!(status, 200, "{out}");

@@ -12,6 +12,11 @@
 //! the tick, so a delivery made twice starts one execution: StartExecution answers the first
 //! one's ARN, or `ExecutionAlreadyExists`, which the delivery takes as done.
 //!
+//! On several nodes a tick is first the claim of the node that owns the partition its
+//! schedule's ARN falls in ([`Ticker::prefer`]); the others claim it only [`GRACE`] after it
+//! fell due, should that node be gone. So nodes do not race (or deadlock) over the same
+//! records, and a tick still fires once whichever node is alive.
+//!
 //! **Ticks missed** while no node ran (or while a node's claim waited) are fired when a node
 //! comes to them, oldest first, as EventBridge Scheduler keeps retrying an invocation until
 //! the target's `RetryPolicy.MaximumEventAgeInSeconds` (24 hours by default) runs out
@@ -63,6 +68,9 @@ pub const REFRESH: Duration = Duration::from_secs(2);
 /// The most ticks one claim fires: a day of a once-a-minute schedule, the most that fit in
 /// the longest `MaximumEventAgeInSeconds` (86,400 s) at the shortest rate (a minute).
 pub const CATCH_UP: usize = 1440;
+/// How long past its due time another node's tick waits before this node claims it (its
+/// owner may be gone; it is claimed once either way).
+pub const GRACE: Duration = Duration::from_secs(3);
 /// Ticks' lateness kept for [`Ticker::lateness`].
 const LATENESS_KEPT: usize = 100_000;
 /// Schedules claimed at once in a round.
@@ -152,6 +160,11 @@ impl Clock {
         }
     }
 
+    /// How many ms of this clock `real` lasts.
+    pub fn virtual_ms(&self, real: Duration) -> i64 {
+        (real.as_millis() as f64 / self.scale) as i64
+    }
+
     /// The real time `ms` of this clock take.
     pub fn real_wait(&self, ms: i64) -> Duration {
         Duration::from_millis((ms.max(0) as f64 * self.scale).ceil() as u64)
@@ -224,7 +237,14 @@ pub struct Ticker {
     figures: Figures,
     /// Each fired tick's lateness, in real ms from when it was due to when its claim committed.
     lateness: Mutex<VecDeque<u64>>,
+    /// Whether this node is the one to claim a schedule's ticks when they fall due (on
+    /// several nodes: the node that owns the partition its ARN falls in); others claim it
+    /// only [`GRACE`] later. Unset: every tick is this node's.
+    prefer: std::sync::OnceLock<Preference>,
 }
+
+/// See [`Ticker::prefer`].
+pub type Preference = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Ticker {
     pub fn new(store: Arc<dyn Store>, deliveries: Deliveries, clock: Clock) -> Arc<Ticker> {
@@ -235,7 +255,24 @@ impl Ticker {
             wake: Notify::new(),
             figures: Figures::default(),
             lateness: Mutex::new(VecDeque::new()),
+            prefer: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Which schedules this node claims as soon as they are due (by ARN); the others are left
+    /// [`GRACE`] to their node. On several nodes each tick then has one claimant, and nodes do
+    /// not contend (or deadlock) over the same records; a tick whose node is gone still fires.
+    pub fn prefer(&self, mine: Preference) {
+        let _ = self.prefer.set(mine);
+    }
+
+    /// When `t`'s next tick is for this node to claim.
+    fn claimable_at(&self, t: &Ticking) -> Option<i64> {
+        let due = t.due()?.max(t.hold);
+        match self.prefer.get() {
+            Some(mine) if !mine(&t.arn) => Some(due + self.clock.virtual_ms(GRACE)),
+            _ => Some(due),
+        }
     }
 
     pub fn clock(&self) -> Clock {
@@ -318,8 +355,8 @@ impl Ticker {
         let mut kept = Vec::with_capacity(known.len());
         let mut claims = tokio::task::JoinSet::new();
         for t in known {
-            match t.due() {
-                Some(at) if at <= now && t.hold <= now => {
+            match (t.due(), self.claimable_at(&t)) {
+                (Some(at), Some(when)) if when <= now => {
                     while claims.len() >= CLAIMS_AT_ONCE {
                         if let Some(Ok(Some(t))) = claims.join_next().await {
                             kept.push(t);
@@ -336,10 +373,7 @@ impl Ticker {
                 kept.push(t);
             }
         }
-        let soonest = kept
-            .iter()
-            .filter_map(|t| t.due().map(|d| d.max(t.hold)))
-            .min();
+        let soonest = kept.iter().filter_map(|t| self.claimable_at(t)).min();
         (kept, soonest)
     }
 
