@@ -678,6 +678,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Arc::downgrade(&events),
     );
     ticker.start();
+    if node.is_some() {
+        ticker
+            .listen()
+            .await
+            .context("listening for other nodes' schedules")?;
+    }
     let data = std::fs::canonicalize(&args.data_dir).unwrap_or(args.data_dir.clone());
     println!("baton: listening on {scheme}://{addr}");
     match (s3_addr, integrations.storage().endpoint_url()) {

@@ -231,6 +231,8 @@ impl Runtime {
                 }
             }
             baton_store::Topic::Activity(arn) => self.activities.notify(&arn),
+            // The scheduler listens for its own.
+            baton_store::Topic::Schedules => {}
             baton_store::Topic::Everything => {
                 self.inbox_wake.notify_one();
                 self.activities.notify_all();

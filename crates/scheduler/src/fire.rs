@@ -68,6 +68,8 @@ pub const REFRESH: Duration = Duration::from_secs(2);
 /// The most ticks one claim fires: a day of a once-a-minute schedule, the most that fit in
 /// the longest `MaximumEventAgeInSeconds` (86,400 s) at the shortest rate (a minute).
 pub const CATCH_UP: usize = 1440;
+/// The least time between two reads of the schedules when changes wake the ticker.
+const READ_GAP: Duration = Duration::from_millis(100);
 /// How long past its due time another node's tick waits before this node claims it (its
 /// owner may be gone; it is claimed once either way).
 pub const GRACE: Duration = Duration::from_secs(3);
@@ -291,9 +293,33 @@ impl Ticker {
             .unwrap_or_default()
     }
 
-    /// Reads the schedules again now (one was made or changed here).
+    /// Reads the schedules again now (one was made or changed here), and tells the other
+    /// nodes to (a hint: they read them every [`REFRESH`] anyway).
     pub fn wake(&self) {
         self.wake.notify_one();
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.notify(&baton_store::Topic::Schedules).await {
+                tracing::debug!(error = %e, "could not tell the other nodes of a schedule");
+            }
+        });
+    }
+
+    /// Reads the schedules again whenever another node says one changed (on a store that
+    /// carries such signals: PostgreSQL's LISTEN/NOTIFY).
+    pub async fn listen(self: &Arc<Self>) -> Result<(), StoreError> {
+        let ticker = Arc::downgrade(self);
+        let wake: baton_store::Wake = Arc::new(move |topic| {
+            if matches!(
+                topic,
+                baton_store::Topic::Schedules | baton_store::Topic::Everything
+            ) {
+                if let Some(t) = ticker.upgrade() {
+                    t.wake.notify_one();
+                }
+            }
+        });
+        self.store.listen(wake).await.map(|_| ())
     }
 
     /// Fires ticks for as long as the runtime runs.
@@ -303,8 +329,14 @@ impl Ticker {
             // What was read, kept up to date by this node's claims between reads.
             let mut known: Vec<Ticking> = Vec::new();
             let mut read_at: Option<std::time::Instant> = None;
+            let mut last_read: Option<std::time::Instant> = None;
             loop {
                 if read_at.is_none_or(|at| at.elapsed() >= REFRESH) {
+                    // Woken by a burst of changes: read at most every READ_GAP.
+                    if let Some(gap) = last_read.map(|at| READ_GAP.saturating_sub(at.elapsed())) {
+                        tokio::time::sleep(gap).await;
+                    }
+                    last_read = Some(std::time::Instant::now());
                     match ticker.read().await {
                         Ok(read) => {
                             known = read;

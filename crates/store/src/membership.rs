@@ -54,6 +54,8 @@ pub enum Topic {
     Inbox(u32),
     /// An activity has a task waiting for a worker.
     Activity(String),
+    /// A schedule was made or changed: the nodes' schedulers read them again.
+    Schedules,
     /// Anything may have changed (the signal was lost for a while): look at everything.
     Everything,
 }
@@ -64,6 +66,7 @@ impl Topic {
         match self {
             Topic::Inbox(p) => format!("i:{p}"),
             Topic::Activity(arn) => format!("a:{arn}"),
+            Topic::Schedules => "s".to_string(),
             Topic::Everything => "*".to_string(),
         }
     }
@@ -72,6 +75,9 @@ impl Topic {
     pub fn decode(text: &str) -> Option<Topic> {
         if text == "*" {
             return Some(Topic::Everything);
+        }
+        if text == "s" {
+            return Some(Topic::Schedules);
         }
         if let Some(p) = text.strip_prefix("i:") {
             return p.parse().ok().map(Topic::Inbox);
