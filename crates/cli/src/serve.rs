@@ -671,6 +671,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let events_api: Arc<dyn baton_api::JsonService> = events.clone();
     integrations.attach_events(Arc::downgrade(&events_api));
     drop(events_api);
+    // EventBridge API destinations call out through the HTTP task's client: they reach what
+    // `[http] allow` lets an `http:invoke` task reach.
+    deliveries.attach_outbound(baton_integrations::destinations::outbound(&resources));
     baton_events::deliver::start(
         delivery_queue,
         &deliveries,

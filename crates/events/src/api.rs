@@ -1,7 +1,8 @@
 //! EventBridge's API on Baton's port (AWS JSON 1.1, `X-Amz-Target: AWSEvents.<Operation>`):
 //! buses, rules and targets kept as the store's service resources, so every node of a store sees them;
 //! `PutEvents` matched against the bus's rules and handed to [`crate::deliver`];
-//! `TestEventPattern`.
+//! `TestEventPattern`; connections and API destinations ([`crate::destinations`]), kept the
+//! same way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,6 +14,10 @@ use baton_store::{Op, ServiceResource, Store, WriteBatch};
 use serde_json::{json, Map, Value};
 
 use crate::deliver::{Deliveries, Delivery};
+use crate::destinations::{
+    self as dest, ApiDestination, AuthParameters, Connection, HttpParameters, HttpParams,
+    API_DESTINATION, CONNECTION,
+};
 use crate::index::RuleIndex;
 use crate::model::{
     arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, BUSES_PER_ACCOUNT,
@@ -22,7 +27,7 @@ use crate::pattern::Pattern;
 
 pub const TARGET_PREFIX: &str = "AWSEvents";
 
-const OPERATIONS: [&str; 16] = [
+const OPERATIONS: [&str; 26] = [
     "CreateEventBus",
     "DeleteEventBus",
     "DescribeEventBus",
@@ -39,6 +44,16 @@ const OPERATIONS: [&str; 16] = [
     "ListRuleNamesByTarget",
     "PutEvents",
     "TestEventPattern",
+    "CreateConnection",
+    "DescribeConnection",
+    "ListConnections",
+    "UpdateConnection",
+    "DeleteConnection",
+    "CreateApiDestination",
+    "DescribeApiDestination",
+    "ListApiDestinations",
+    "UpdateApiDestination",
+    "DeleteApiDestination",
 ];
 
 /// PutEvents: at most 10 entries and 256 KiB (EventBridge quotas, "PutEvents").
@@ -258,6 +273,22 @@ impl Call<'_> {
             "ListRuleNamesByTarget" => self.rule_names_by_target().await,
             "PutEvents" => self.put_events().await,
             "TestEventPattern" => test_event_pattern(self.input),
+            "CreateConnection" => self.create_connection().await,
+            "DescribeConnection" => {
+                let (c, _) = self.connection_named().await?;
+                Ok(dest::describe_connection(&c))
+            }
+            "ListConnections" => self.list_connections().await,
+            "UpdateConnection" => self.update_connection().await,
+            "DeleteConnection" => self.delete_connection().await,
+            "CreateApiDestination" => self.create_api_destination().await,
+            "DescribeApiDestination" => {
+                let (d, _) = self.api_destination_named().await?;
+                Ok(serde_json::to_value(d).expect("an API destination serialises"))
+            }
+            "ListApiDestinations" => self.list_api_destinations().await,
+            "UpdateApiDestination" => self.update_api_destination().await,
+            "DeleteApiDestination" => self.delete_api_destination().await,
             _ => Err(ServiceError::client(
                 "UnknownOperationException",
                 format!("Unknown operation {operation}"),
@@ -907,6 +938,979 @@ impl Call<'_> {
     }
 }
 
+/// The authorization types of a connection (`ConnectionAuthorizationType`).
+const AUTHORIZATION_TYPES: [&str; 3] = ["BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY"];
+/// `ConnectionState`.
+const CONNECTION_STATES: [&str; 9] = [
+    "CREATING",
+    "UPDATING",
+    "DELETING",
+    "AUTHORIZED",
+    "DEAUTHORIZED",
+    "AUTHORIZING",
+    "DEAUTHORIZING",
+    "ACTIVE",
+    "FAILED_CONNECTIVITY",
+];
+/// `ApiDestinationHttpMethod`: any method but CONNECT and TRACE (User Guide, "API
+/// destinations").
+const API_DESTINATION_METHODS: [&str; 7] =
+    ["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"];
+/// `ConnectionOAuthHttpMethod`.
+const OAUTH_METHODS: [&str; 3] = ["GET", "POST", "PUT"];
+/// Parameters of each kind a connection may have (`ConnectionHeaderParametersList`, …: 100).
+const PARAMETERS_PER_LIST: usize = 100;
+
+/// The model's patterns, as constraint messages quote them.
+const HEADER_KEY_PATTERN: &str =
+    "Member must satisfy regular expression pattern: ^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$";
+const HEADER_VALUE_PATTERN: &str =
+    "Member must satisfy regular expression pattern: ^[ \\t]*[\\x20-\\x7E]+([ \\t]+[\\x20-\\x7E]+)*[ \\t]*$";
+const QUERY_KEY_PATTERN: &str =
+    "Member must satisfy regular expression pattern: [^\\x00-\\x1F\\x7F]+";
+const QUERY_VALUE_PATTERN: &str =
+    "Member must satisfy regular expression pattern: [^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+";
+const CONNECTION_ARN_PATTERN: &str = "Member must satisfy regular expression pattern: \
+    ^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:connection\\/[\\.\\-_A-Za-z0-9]+\\/\
+    [\\-A-Za-z0-9]+$";
+const AUTH_HEADER_PATTERN: &str =
+    "Member must satisfy regular expression pattern: ^[ \\t]*[^\\x00-\\x1F:\\x7F]+([ \\t]+[^\\x00-\\x1F:\\x7F]+)*[ \\t]*$";
+
+fn enum_constraint(value: &str, member: &str, values: &[&str]) -> ServiceError {
+    constraint(
+        value,
+        member,
+        &format!(
+            "Member must satisfy enum value set: [{}]",
+            values.join(", ")
+        ),
+    )
+}
+
+/// `AuthHeaderParameters`: 1 to 512 characters, no control characters but tabs between
+/// words, no `:`.
+fn auth_header_ok(v: &str) -> bool {
+    (1..=512).contains(&v.len())
+        && v.chars()
+            .all(|c| c == '\t' || (c >= ' ' && c != '\u{7f}' && c != ':'))
+}
+
+/// An `HttpsEndpoint` as the model's pattern takes it (at most 2048 characters of
+/// `[-()_.!~*';/?:@&=+$,A-Za-z0-9]` and `%XX` escapes), which Baton must also be able to call:
+/// an `http://` or `https://` URL with a host, no credentials in it and no wildcard outside
+/// its path. (EventBridge takes `https://` only; Baton takes `http://` too, for endpoints on
+/// the operator's own network, which `[http] allow` still bounds.)
+fn endpoint_problem(url: &str) -> Option<&'static str> {
+    const ENDPOINT_PATTERN: &str = "Member must satisfy regular expression pattern: \
+        ^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$";
+    let bytes = url.as_bytes();
+    if url.is_empty() || url.len() > 2048 {
+        return Some("Member must have length between 1 and 2048");
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            if !bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                || !bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+            {
+                return Some(ENDPOINT_PATTERN);
+            }
+            i += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-()_.!~*';/?:@&=+$,".contains(&b)) {
+            return Some(ENDPOINT_PATTERN);
+        }
+        i += 1;
+    }
+    let Some(authority) = dest::authority(url) else {
+        return Some("Member must be an http:// or https:// URL");
+    };
+    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            authority
+        }
+    });
+    if host.is_empty() {
+        return Some("Member must be a URL with a host");
+    }
+    if authority.contains('@') {
+        return Some("Member must not hold credentials: give them in the connection");
+    }
+    if authority.contains('*') {
+        return Some("Member must have wildcards (*) in its path only");
+    }
+    None
+}
+
+/// A member's value in messages: the text, or `***` for a secret.
+fn shown(value: &str, secret: bool) -> &str {
+    if secret {
+        "***"
+    } else {
+        value
+    }
+}
+
+/// Checks `ConnectionHttpParameters` at `member` (`authParameters.invocationHttpParameters`).
+fn check_http_params(p: &HttpParams, member: &str) -> Result<(), ServiceError> {
+    let lists = [
+        ("headerParameters", &p.header_parameters),
+        ("queryStringParameters", &p.query_string_parameters),
+        ("bodyParameters", &p.body_parameters),
+    ];
+    for (name, list) in lists {
+        let Some(list) = list else { continue };
+        let at = format!("{member}.{name}");
+        if list.len() > PARAMETERS_PER_LIST {
+            return Err(constraint(
+                &format!("{} parameters", list.len()),
+                &at,
+                &format!("Member must have length less than or equal to {PARAMETERS_PER_LIST}"),
+            ));
+        }
+        for (i, param) in list.iter().enumerate() {
+            let at = format!("{at}.{}", i + 1);
+            let secret = param.is_value_secret.unwrap_or(false);
+            let Some(key) = param.key.as_deref() else {
+                return Err(constraint(
+                    "null",
+                    &format!("{at}.key"),
+                    "Member must not be null",
+                ));
+            };
+            let Some(value) = param.value.as_deref() else {
+                return Err(constraint(
+                    "null",
+                    &format!("{at}.value"),
+                    "Member must not be null",
+                ));
+            };
+            let (key_ok, value_ok, key_rule, value_rule) = match name {
+                "headerParameters" => (
+                    key.len() <= 512 && dest::is_token(key),
+                    dest::is_header_value(value),
+                    HEADER_KEY_PATTERN,
+                    HEADER_VALUE_PATTERN,
+                ),
+                "queryStringParameters" => (
+                    (1..=512).contains(&key.len())
+                        && !key.chars().any(|c| c < ' ' || c == '\u{7f}'),
+                    (1..=512).contains(&value.len())
+                        && !value
+                            .chars()
+                            .any(|c| (c < ' ' && c != '\n' && c != '\r') || c == '\u{7f}'),
+                    QUERY_KEY_PATTERN,
+                    QUERY_VALUE_PATTERN,
+                ),
+                _ => (
+                    !key.is_empty(),
+                    true,
+                    "Member must have length greater than or equal to 1",
+                    "",
+                ),
+            };
+            if !key_ok {
+                return Err(constraint(key, &format!("{at}.key"), key_rule));
+            }
+            if !value_ok {
+                return Err(constraint(
+                    shown(value, secret),
+                    &format!("{at}.value"),
+                    value_rule,
+                ));
+            }
+            if name == "headerParameters" && dest::is_framing_header(key) {
+                return Err(validation(format!(
+                    "The header {key} cannot be set: it frames the request."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks what `AuthParameters` gives (each part's own members), whatever the type.
+fn check_auth_members(a: &AuthParameters) -> Result<(), ServiceError> {
+    let header = |value: &Option<String>, member: &str, secret: bool| match value {
+        Some(v) if !auth_header_ok(v) => {
+            Err(constraint(shown(v, secret), member, AUTH_HEADER_PATTERN))
+        }
+        _ => Ok(()),
+    };
+    if let Some(b) = &a.basic_auth_parameters {
+        header(
+            &b.username,
+            "authParameters.basicAuthParameters.username",
+            false,
+        )?;
+        header(
+            &b.password,
+            "authParameters.basicAuthParameters.password",
+            true,
+        )?;
+    }
+    if let Some(k) = &a.api_key_auth_parameters {
+        header(
+            &k.api_key_name,
+            "authParameters.apiKeyAuthParameters.apiKeyName",
+            false,
+        )?;
+        header(
+            &k.api_key_value,
+            "authParameters.apiKeyAuthParameters.apiKeyValue",
+            true,
+        )?;
+        // They are sent as a header: they must make one.
+        if let Some(name) = &k.api_key_name {
+            if !dest::is_token(name) || dest::is_framing_header(name) {
+                return Err(validation(format!(
+                    "ApiKeyName {name} is not a header name Baton can send."
+                )));
+            }
+        }
+        if k.api_key_value.as_deref().is_some_and(|v| !v.is_ascii()) {
+            return Err(validation(
+                "ApiKeyValue must be ASCII text: it is sent as a header's value.",
+            ));
+        }
+    }
+    if let Some(o) = &a.oauth_parameters {
+        if let Some(c) = &o.client_parameters {
+            header(
+                &c.client_id,
+                "authParameters.oAuthParameters.clientParameters.clientID",
+                false,
+            )?;
+            header(
+                &c.client_secret,
+                "authParameters.oAuthParameters.clientParameters.clientSecret",
+                true,
+            )?;
+        }
+        if let Some(url) = &o.authorization_endpoint {
+            if let Some(rule) = endpoint_problem(url) {
+                return Err(constraint(
+                    url,
+                    "authParameters.oAuthParameters.authorizationEndpoint",
+                    rule,
+                ));
+            }
+        }
+        if let Some(m) = &o.http_method {
+            if !OAUTH_METHODS.contains(&m.as_str()) {
+                return Err(enum_constraint(
+                    m,
+                    "authParameters.oAuthParameters.httpMethod",
+                    &OAUTH_METHODS,
+                ));
+            }
+        }
+        if let Some(p) = &o.oauth_http_parameters {
+            check_http_params(p, "authParameters.oAuthParameters.oAuthHttpParameters")?;
+        }
+    }
+    if let Some(p) = &a.invocation_http_parameters {
+        check_http_params(p, "authParameters.invocationHttpParameters")?;
+    }
+    if a.connectivity_parameters.is_some() {
+        return Err(private_apis());
+    }
+    Ok(())
+}
+
+fn private_apis() -> ServiceError {
+    validation(
+        "ConnectivityParameters (private APIs through VPC Lattice) are not served by Baton: \
+         a connection reaches public endpoints, within Baton's [http] allow list.",
+    )
+}
+
+/// Checks that `a` authorizes as `kind` says: that type's parameters, complete, and no
+/// other type's.
+fn check_auth_complete(kind: &str, a: &AuthParameters) -> Result<(), ServiceError> {
+    let missing = |member: &str| constraint("null", member, "Member must not be null");
+    let (basic, key, oauth) = (
+        a.basic_auth_parameters.is_some(),
+        a.api_key_auth_parameters.is_some(),
+        a.oauth_parameters.is_some(),
+    );
+    let (own, others) = match kind {
+        "BASIC" => (basic, key || oauth),
+        "API_KEY" => (key, basic || oauth),
+        _ => (oauth, basic || key),
+    };
+    if others {
+        return Err(validation(format!(
+            "AuthParameters may only give the parameters of authorization type {kind}."
+        )));
+    }
+    match kind {
+        "BASIC" => {
+            let b = a.basic_auth_parameters.as_ref();
+            if !own {
+                return Err(missing("authParameters.basicAuthParameters"));
+            }
+            if b.and_then(|b| b.username.as_ref()).is_none() {
+                return Err(missing("authParameters.basicAuthParameters.username"));
+            }
+            if b.and_then(|b| b.password.as_ref()).is_none() {
+                return Err(missing("authParameters.basicAuthParameters.password"));
+            }
+        }
+        "API_KEY" => {
+            let k = a.api_key_auth_parameters.as_ref();
+            if !own {
+                return Err(missing("authParameters.apiKeyAuthParameters"));
+            }
+            if k.and_then(|k| k.api_key_name.as_ref()).is_none() {
+                return Err(missing("authParameters.apiKeyAuthParameters.apiKeyName"));
+            }
+            if k.and_then(|k| k.api_key_value.as_ref()).is_none() {
+                return Err(missing("authParameters.apiKeyAuthParameters.apiKeyValue"));
+            }
+        }
+        _ => {
+            let Some(o) = a.oauth_parameters.as_ref() else {
+                return Err(missing("authParameters.oAuthParameters"));
+            };
+            let c = o.client_parameters.as_ref();
+            if c.is_none() {
+                return Err(missing("authParameters.oAuthParameters.clientParameters"));
+            }
+            if c.and_then(|c| c.client_id.as_ref()).is_none() {
+                return Err(missing(
+                    "authParameters.oAuthParameters.clientParameters.clientID",
+                ));
+            }
+            if c.and_then(|c| c.client_secret.as_ref()).is_none() {
+                return Err(missing(
+                    "authParameters.oAuthParameters.clientParameters.clientSecret",
+                ));
+            }
+            if o.authorization_endpoint.is_none() {
+                return Err(missing(
+                    "authParameters.oAuthParameters.authorizationEndpoint",
+                ));
+            }
+            if o.http_method.is_none() {
+                return Err(missing("authParameters.oAuthParameters.httpMethod"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `old` with what an update gives: each given member replaces the old one (a parameter list
+/// is replaced whole); the parameters of a type other than `kind` are dropped.
+fn merge_auth(mut old: AuthParameters, new: AuthParameters, kind: &str) -> AuthParameters {
+    if let Some(b) = new.basic_auth_parameters {
+        let o = old
+            .basic_auth_parameters
+            .get_or_insert_with(Default::default);
+        o.username = b.username.or(o.username.take());
+        o.password = b.password.or(o.password.take());
+    }
+    if let Some(k) = new.api_key_auth_parameters {
+        let o = old
+            .api_key_auth_parameters
+            .get_or_insert_with(Default::default);
+        o.api_key_name = k.api_key_name.or(o.api_key_name.take());
+        o.api_key_value = k.api_key_value.or(o.api_key_value.take());
+    }
+    if let Some(n) = new.oauth_parameters {
+        let o = old.oauth_parameters.get_or_insert_with(Default::default);
+        if let Some(c) = n.client_parameters {
+            let oc = o.client_parameters.get_or_insert_with(Default::default);
+            oc.client_id = c.client_id.or(oc.client_id.take());
+            oc.client_secret = c.client_secret.or(oc.client_secret.take());
+        }
+        o.authorization_endpoint = n.authorization_endpoint.or(o.authorization_endpoint.take());
+        o.http_method = n.http_method.or(o.http_method.take());
+        o.oauth_http_parameters = n.oauth_http_parameters.or(o.oauth_http_parameters.take());
+    }
+    if new.invocation_http_parameters.is_some() {
+        old.invocation_http_parameters = new.invocation_http_parameters;
+    }
+    if kind != "BASIC" {
+        old.basic_auth_parameters = None;
+    }
+    if kind != "API_KEY" {
+        old.api_key_auth_parameters = None;
+    }
+    if kind != "OAUTH_CLIENT_CREDENTIALS" {
+        old.oauth_parameters = None;
+    }
+    old
+}
+
+impl Call<'_> {
+    /// A name of a connection or API destination (`ConnectionName`, `ApiDestinationName`).
+    fn resource_name(&self, member: &str) -> Result<&str, ServiceError> {
+        let name = self.required(member)?;
+        if !valid_name(name, 64, false) {
+            return Err(constraint(
+                name,
+                &lower_first(member),
+                "Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+            ));
+        }
+        Ok(name)
+    }
+
+    /// `Description`, at most 512 characters.
+    fn description(&self) -> Result<Option<String>, ServiceError> {
+        match self.text("Description")? {
+            Some(d) if d.chars().count() > 512 => Err(constraint(
+                d,
+                "description",
+                "Member must have length less than or equal to 512",
+            )),
+            d => Ok(d.map(str::to_string)),
+        }
+    }
+
+    /// The request's `AuthParameters`, its members checked.
+    fn auth_parameters(&self) -> Result<Option<AuthParameters>, ServiceError> {
+        let auth = match self.input.get("AuthParameters") {
+            None | Some(Value::Null) => return Ok(None),
+            Some(v @ Value::Object(_)) => serde_json::from_value::<AuthParameters>(v.clone())
+                .map_err(|e| {
+                    ServiceError::client("SerializationException", format!("AuthParameters: {e}"))
+                })?,
+            Some(_) => {
+                return Err(ServiceError::client(
+                    "SerializationException",
+                    "AuthParameters must be a structure",
+                ))
+            }
+        };
+        check_auth_members(&auth)?;
+        Ok(Some(auth))
+    }
+
+    fn authorization_type(&self) -> Result<Option<&str>, ServiceError> {
+        match self.text("AuthorizationType")? {
+            Some(t) if !AUTHORIZATION_TYPES.contains(&t) => Err(enum_constraint(
+                t,
+                "authorizationType",
+                &AUTHORIZATION_TYPES,
+            )),
+            t => Ok(t),
+        }
+    }
+
+    /// Private APIs (`InvocationConnectivityParameters`) are not reached.
+    fn refuse_connectivity(&self) -> Result<(), ServiceError> {
+        if self.members().contains("InvocationConnectivityParameters") {
+            return Err(private_apis());
+        }
+        Ok(())
+    }
+
+    fn kms_key(&self) -> Result<Option<String>, ServiceError> {
+        match self.text("KmsKeyIdentifier")? {
+            Some(k)
+                if k.len() > 2048
+                    || !k
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_-/:".contains(&b)) =>
+            {
+                Err(constraint(
+                    k,
+                    "kmsKeyIdentifier",
+                    "Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-/:]*$",
+                ))
+            }
+            k => Ok(k.map(str::to_string)),
+        }
+    }
+
+    /// Writes a connection or API destination stored at `key`: new when `expected` is `None`,
+    /// else over that version. `what` names it in errors.
+    async fn write_resource(
+        &self,
+        kind: &str,
+        key: &str,
+        body: String,
+        expected: Option<u64>,
+        what: &str,
+    ) -> Result<(), ServiceError> {
+        let resource = ServiceResource {
+            kind: kind.into(),
+            arn: key.to_string(),
+            account: self.account().to_string(),
+            body,
+            version: expected.map_or(1, |v| v + 1),
+        };
+        let batch = WriteBatch::new().with(Op::PutServiceResource { resource, expected });
+        match self.service.store.commit(batch).await {
+            Ok(()) => Ok(()),
+            Err(baton_store::Error::AlreadyExists { .. }) if expected.is_none() => {
+                Err(ServiceError::client(
+                    "ResourceAlreadyExistsException",
+                    format!("{what} already exists."),
+                ))
+            }
+            Err(baton_store::Error::AlreadyExists { .. } | baton_store::Error::Conflict { .. }) => {
+                Err(ServiceError::client(
+                    "ConcurrentModificationException",
+                    format!("Another request changed {what} at the same time; try again."),
+                ))
+            }
+            Err(baton_store::Error::NotFound { .. }) => {
+                Err(not_found(format!("{what} does not exist.")))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    /// How many resources of `kind` the account has in this region.
+    async fn count_in_region(&self, kind: &str) -> Result<usize, ServiceError> {
+        Ok(self
+            .service
+            .store
+            .service_resources(kind, Some(self.account()))
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter(|r| arn_scope(&r.arn).map(|s| s.0) == Some(self.region()))
+            .count())
+    }
+
+    async fn connection_by_key(&self, name: &str) -> Result<(Connection, u64), ServiceError> {
+        let key = dest::connection_key(self.region(), self.account(), name);
+        let doc = self
+            .service
+            .store
+            .service_resource(CONNECTION, &key)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("Connection '{name}' does not exist.")))?;
+        let c: Connection = serde_json::from_str(&doc.body)
+            .map_err(|e| internal(baton_store::Error::backend(e)))?;
+        Ok((c, doc.version))
+    }
+
+    /// The connection the request's `Name` names, with its version.
+    async fn connection_named(&self) -> Result<(Connection, u64), ServiceError> {
+        let name = self.resource_name("Name")?;
+        self.connection_by_key(name).await
+    }
+
+    /// The connection a `ConnectionArn` names: of this account and region, with that UUID.
+    async fn connection_of_arn(&self, arn: &str) -> Result<Connection, ServiceError> {
+        let Some((region, account, name)) = dest::parse_arn(arn, "connection") else {
+            return Err(constraint(arn, "connectionArn", CONNECTION_ARN_PATTERN));
+        };
+        if region != self.region() || account != self.account() {
+            return Err(not_found(format!("Connection '{name}' does not exist.")));
+        }
+        let (c, _) = self.connection_by_key(name).await?;
+        if c.connection_arn != arn {
+            return Err(not_found(format!("Connection '{name}' does not exist.")));
+        }
+        Ok(c)
+    }
+
+    async fn create_connection(&self) -> Result<Value, ServiceError> {
+        let name = self.resource_name("Name")?;
+        let description = self.description()?;
+        let Some(kind) = self.authorization_type()? else {
+            return Err(constraint(
+                "null",
+                "authorizationType",
+                "Member must not be null",
+            ));
+        };
+        let Some(auth) = self.auth_parameters()? else {
+            return Err(constraint(
+                "null",
+                "authParameters",
+                "Member must not be null",
+            ));
+        };
+        check_auth_complete(kind, &auth)?;
+        self.refuse_connectivity()?;
+        let kms_key_identifier = self.kms_key()?;
+        if self.count_in_region(CONNECTION).await? >= dest::CONNECTIONS_PER_REGION {
+            return Err(limit_exceeded(&format!(
+                "an account has at most {} connections in a region",
+                dest::CONNECTIONS_PER_REGION
+            )));
+        }
+        let now = now_secs();
+        let arn = dest::connection_arn(
+            self.region(),
+            self.account(),
+            name,
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        // Basic and API key connections are authorized at once; an OAuth one too, its token
+        // being fetched when a delivery first needs it (User Guide, "Authorization methods
+        // for connections").
+        let connection = Connection {
+            name: name.to_string(),
+            connection_arn: arn.clone(),
+            description,
+            connection_state: "AUTHORIZED".into(),
+            authorization_type: kind.to_string(),
+            auth_parameters: auth,
+            kms_key_identifier,
+            creation_time: now,
+            last_modified_time: now,
+            last_authorized_time: now,
+        };
+        let key = dest::connection_key(self.region(), self.account(), name);
+        let body = serde_json::to_string(&connection).expect("a connection serialises");
+        self.write_resource(CONNECTION, &key, body, None, &format!("Connection {name}"))
+            .await?;
+        Ok(json!({
+            "ConnectionArn": arn,
+            "ConnectionState": connection.connection_state,
+            "CreationTime": now,
+            "LastModifiedTime": now,
+        }))
+    }
+
+    async fn update_connection(&self) -> Result<Value, ServiceError> {
+        let (mut c, version) = self.connection_named().await?;
+        let description = self.description()?;
+        let kind = self.authorization_type()?.map(str::to_string);
+        let auth = self.auth_parameters()?;
+        self.refuse_connectivity()?;
+        let kms = self.kms_key()?;
+        let kind = kind.unwrap_or_else(|| c.authorization_type.clone());
+        if let Some(new) = auth {
+            let others = match kind.as_str() {
+                "BASIC" => new.api_key_auth_parameters.is_some() || new.oauth_parameters.is_some(),
+                "API_KEY" => new.basic_auth_parameters.is_some() || new.oauth_parameters.is_some(),
+                _ => new.basic_auth_parameters.is_some() || new.api_key_auth_parameters.is_some(),
+            };
+            if others {
+                return Err(validation(format!(
+                    "AuthParameters may only give the parameters of authorization type {kind}."
+                )));
+            }
+            c.auth_parameters = merge_auth(c.auth_parameters, new, &kind);
+        } else {
+            c.auth_parameters = merge_auth(c.auth_parameters, AuthParameters::default(), &kind);
+        }
+        check_auth_complete(&kind, &c.auth_parameters)?;
+        c.authorization_type = kind;
+        if description.is_some() {
+            c.description = description;
+        }
+        if kms.is_some() {
+            c.kms_key_identifier = kms;
+        }
+        let now = now_secs();
+        c.last_modified_time = now;
+        c.last_authorized_time = now;
+        c.connection_state = "AUTHORIZED".into();
+        let key = dest::connection_key(self.region(), self.account(), &c.name);
+        let body = serde_json::to_string(&c).expect("a connection serialises");
+        let what = format!("Connection '{}'", c.name);
+        self.write_resource(CONNECTION, &key, body, Some(version), &what)
+            .await?;
+        Ok(json!({
+            "ConnectionArn": c.connection_arn,
+            "ConnectionState": c.connection_state,
+            "CreationTime": c.creation_time,
+            "LastModifiedTime": c.last_modified_time,
+            "LastAuthorizedTime": c.last_authorized_time,
+        }))
+    }
+
+    async fn delete_connection(&self) -> Result<Value, ServiceError> {
+        let (c, _) = self.connection_named().await?;
+        let key = dest::connection_key(self.region(), self.account(), &c.name);
+        let batch = WriteBatch::new().with(Op::DeleteServiceResource {
+            kind: CONNECTION.into(),
+            arn: key,
+        });
+        self.service.store.commit(batch).await.map_err(internal)?;
+        Ok(json!({
+            "ConnectionArn": c.connection_arn,
+            "ConnectionState": "DELETING",
+            "CreationTime": c.creation_time,
+            "LastModifiedTime": c.last_modified_time,
+            "LastAuthorizedTime": c.last_authorized_time,
+        }))
+    }
+
+    async fn list_connections(&self) -> Result<Value, ServiceError> {
+        let prefix = self.text("NamePrefix")?.unwrap_or_default();
+        let state = self.text("ConnectionState")?;
+        if let Some(s) = state {
+            if !CONNECTION_STATES.contains(&s) {
+                return Err(enum_constraint(s, "connectionState", &CONNECTION_STATES));
+            }
+        }
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let mut items: Vec<Value> = Vec::new();
+        for doc in self
+            .service
+            .store
+            .service_resources(CONNECTION, Some(self.account()))
+            .await
+            .map_err(internal)?
+        {
+            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
+                continue;
+            }
+            let Ok(c) = serde_json::from_str::<Connection>(&doc.body) else {
+                continue;
+            };
+            if c.name.starts_with(prefix) && state.is_none_or(|s| s == c.connection_state) {
+                items.push(dest::list_connection(&c));
+            }
+        }
+        items.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
+        Ok(page(items, "Connections", "Name", after, limit))
+    }
+
+    fn http_method(&self) -> Result<Option<&str>, ServiceError> {
+        match self.text("HttpMethod")? {
+            Some(m) if !API_DESTINATION_METHODS.contains(&m) => {
+                Err(enum_constraint(m, "httpMethod", &API_DESTINATION_METHODS))
+            }
+            m => Ok(m),
+        }
+    }
+
+    fn invocation_endpoint(&self) -> Result<Option<&str>, ServiceError> {
+        match self.text("InvocationEndpoint")? {
+            Some(url) => match endpoint_problem(url) {
+                Some(rule) => Err(constraint(url, "invocationEndpoint", rule)),
+                None => Ok(Some(url)),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn rate_limit(&self) -> Result<Option<u32>, ServiceError> {
+        match self.members().number("InvocationRateLimitPerSecond")? {
+            None => Ok(None),
+            Some(n) if (1..=i64::from(i32::MAX)).contains(&n) => Ok(u32::try_from(n).ok()),
+            Some(n) => Err(constraint(
+                &n.to_string(),
+                "invocationRateLimitPerSecond",
+                "Member must have value greater than or equal to 1",
+            )),
+        }
+    }
+
+    async fn api_destination_named(&self) -> Result<(ApiDestination, u64), ServiceError> {
+        let name = self.resource_name("Name")?;
+        let key = dest::api_destination_key(self.region(), self.account(), name);
+        let doc = self
+            .service
+            .store
+            .service_resource(API_DESTINATION, &key)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| not_found(format!("An api-destination '{name}' does not exist.")))?;
+        let d: ApiDestination = serde_json::from_str(&doc.body)
+            .map_err(|e| internal(baton_store::Error::backend(e)))?;
+        Ok((d, doc.version))
+    }
+
+    async fn create_api_destination(&self) -> Result<Value, ServiceError> {
+        let name = self.resource_name("Name")?;
+        let description = self.description()?;
+        let connection_arn = self.required("ConnectionArn")?;
+        let Some(endpoint) = self.invocation_endpoint()? else {
+            return Err(constraint(
+                "null",
+                "invocationEndpoint",
+                "Member must not be null",
+            ));
+        };
+        let Some(method) = self.http_method()? else {
+            return Err(constraint("null", "httpMethod", "Member must not be null"));
+        };
+        let rate = self.rate_limit()?.unwrap_or(dest::DEFAULT_RATE);
+        // The connection must exist (CreateApiDestination: ResourceNotFoundException).
+        let connection = self.connection_of_arn(connection_arn).await?;
+        if self.count_in_region(API_DESTINATION).await? >= dest::API_DESTINATIONS_PER_REGION {
+            return Err(limit_exceeded(&format!(
+                "an account has at most {} API destinations in a region",
+                dest::API_DESTINATIONS_PER_REGION
+            )));
+        }
+        let now = now_secs();
+        let arn = dest::api_destination_arn(
+            self.region(),
+            self.account(),
+            name,
+            &uuid::Uuid::new_v4().to_string(),
+        );
+        let d = ApiDestination {
+            name: name.to_string(),
+            api_destination_arn: arn.clone(),
+            description,
+            api_destination_state: destination_state(&connection),
+            connection_arn: connection.connection_arn,
+            invocation_endpoint: endpoint.to_string(),
+            http_method: method.to_string(),
+            invocation_rate_limit_per_second: rate,
+            creation_time: now,
+            last_modified_time: now,
+        };
+        let key = dest::api_destination_key(self.region(), self.account(), name);
+        let body = serde_json::to_string(&d).expect("an API destination serialises");
+        let what = format!("An api-destination '{name}'");
+        self.write_resource(API_DESTINATION, &key, body, None, &what)
+            .await?;
+        Ok(json!({
+            "ApiDestinationArn": arn,
+            "ApiDestinationState": d.api_destination_state,
+            "CreationTime": now,
+            "LastModifiedTime": now,
+        }))
+    }
+
+    async fn update_api_destination(&self) -> Result<Value, ServiceError> {
+        let (mut d, version) = self.api_destination_named().await?;
+        if let Some(desc) = self.description()? {
+            d.description = Some(desc);
+        }
+        if let Some(url) = self.invocation_endpoint()? {
+            d.invocation_endpoint = url.to_string();
+        }
+        if let Some(m) = self.http_method()? {
+            d.http_method = m.to_string();
+        }
+        if let Some(rate) = self.rate_limit()? {
+            d.invocation_rate_limit_per_second = rate;
+        }
+        let connection_arn = self
+            .text("ConnectionArn")?
+            .map(str::to_string)
+            .unwrap_or_else(|| d.connection_arn.clone());
+        let connection = self.connection_of_arn(&connection_arn).await;
+        match connection {
+            Ok(c) => {
+                d.api_destination_state = destination_state(&c);
+                d.connection_arn = c.connection_arn;
+            }
+            // Its own connection gone: the destination stays, inactive, until given another.
+            Err(e)
+                if e.code == "ResourceNotFoundException"
+                    && !self.members().contains("ConnectionArn") =>
+            {
+                d.api_destination_state = "INACTIVE".into();
+            }
+            Err(e) => return Err(e),
+        }
+        d.last_modified_time = now_secs();
+        let key = dest::api_destination_key(self.region(), self.account(), &d.name);
+        let body = serde_json::to_string(&d).expect("an API destination serialises");
+        let what = format!("An api-destination '{}'", d.name);
+        self.write_resource(API_DESTINATION, &key, body, Some(version), &what)
+            .await?;
+        Ok(json!({
+            "ApiDestinationArn": d.api_destination_arn,
+            "ApiDestinationState": d.api_destination_state,
+            "CreationTime": d.creation_time,
+            "LastModifiedTime": d.last_modified_time,
+        }))
+    }
+
+    async fn delete_api_destination(&self) -> Result<Value, ServiceError> {
+        let (d, _) = self.api_destination_named().await?;
+        let key = dest::api_destination_key(self.region(), self.account(), &d.name);
+        let batch = WriteBatch::new().with(Op::DeleteServiceResource {
+            kind: API_DESTINATION.into(),
+            arn: key,
+        });
+        self.service.store.commit(batch).await.map_err(internal)?;
+        Ok(json!({}))
+    }
+
+    async fn list_api_destinations(&self) -> Result<Value, ServiceError> {
+        let prefix = self.text("NamePrefix")?.unwrap_or_default();
+        let connection = self.text("ConnectionArn")?;
+        let limit = self.limit()?;
+        let after = self.text("NextToken")?;
+        let mut items: Vec<Value> = Vec::new();
+        for doc in self
+            .service
+            .store
+            .service_resources(API_DESTINATION, Some(self.account()))
+            .await
+            .map_err(internal)?
+        {
+            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
+                continue;
+            }
+            let Ok(d) = serde_json::from_str::<ApiDestination>(&doc.body) else {
+                continue;
+            };
+            if d.name.starts_with(prefix) && connection.is_none_or(|c| c == d.connection_arn) {
+                items.push(dest::list_api_destination(&d));
+            }
+        }
+        items.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
+        Ok(page(items, "ApiDestinations", "Name", after, limit))
+    }
+}
+
+/// An API destination is active while its connection is authorized.
+fn destination_state(c: &Connection) -> String {
+    if c.connection_state == "AUTHORIZED" {
+        "ACTIVE".into()
+    } else {
+        "INACTIVE".into()
+    }
+}
+
+/// A target's `HttpParameters`, as the model takes them (and without headers that frame the
+/// request).
+fn check_http_parameters(t: &Target) -> Result<(), String> {
+    let http = HttpParameters::of(t)?;
+    for v in http.path_parameter_values.iter().flatten() {
+        if v.trim().is_empty() {
+            return Err("HttpParameters.PathParameterValues may not hold a blank value.".into());
+        }
+    }
+    for (k, v) in http.header_parameters.iter().flatten() {
+        if k.len() > 512 || !dest::is_token(k) {
+            return Err(format!(
+                "HttpParameters.HeaderParameters: {k:?} is not a header name."
+            ));
+        }
+        if dest::is_framing_header(k) {
+            return Err(format!(
+                "HttpParameters.HeaderParameters: the header {k} cannot be set."
+            ));
+        }
+        if !dest::is_header_value(v) {
+            return Err(format!(
+                "HttpParameters.HeaderParameters: the value of {k} is not a header value."
+            ));
+        }
+    }
+    for (k, v) in http.query_string_parameters.iter().flatten() {
+        let key_ok = (1..=512).contains(&k.len()) && !k.chars().any(|c| c < ' ' || c == '\u{7f}');
+        let value_ok = (1..=512).contains(&v.len())
+            && !v
+                .chars()
+                .any(|c| (c < ' ' && c != '\n' && c != '\r') || c == '\u{7f}');
+        if !key_ok || !value_ok {
+            return Err(format!(
+                "HttpParameters.QueryStringParameters: {k:?} is not a valid query string parameter."
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl EventsService {
     /// The deliveries `event` makes on `bus`: one for each target of each enabled rule it
     /// matches. `hops` counts the buses the event went through (a bus target puts it on
@@ -1079,6 +2083,7 @@ fn check_target(t: &Target) -> Result<(), String> {
             return Err("Input is not valid JSON text.".into());
         }
     }
+    check_http_parameters(t)?;
     if let Some(path) = &t.input_path {
         if crate::transform::parse_path(path).is_none() {
             return Err(format!("InputPath {path} is not a valid JSON path."));
@@ -1164,6 +2169,58 @@ mod tests {
         ] {
             assert!(!valid_schedule(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn endpoints_are_urls_baton_can_call() {
+        for ok in [
+            "https://api.example/v1/orders",
+            "http://127.0.0.1:8080/hooks/*/items?x=1",
+            "https://api.example/a%20b",
+        ] {
+            assert_eq!(endpoint_problem(ok), None, "{ok}");
+        }
+        for bad in [
+            "",
+            "ftp://api.example/x",
+            "https:///x",
+            "https://user:pw@api.example/x",
+            "https://*.example/x",
+            "https://api.example/a b",
+            "https://api.example/%zz",
+            "https://api.example/<script>",
+        ] {
+            assert!(endpoint_problem(bad).is_some(), "{bad}");
+        }
+        assert!(auth_header_ok("user name\twith tab"));
+        assert!(!auth_header_ok("a:b"));
+        assert!(!auth_header_ok("line\nbreak"));
+        assert!(!auth_header_ok(""));
+    }
+
+    #[test]
+    fn an_update_keeps_what_it_does_not_give() {
+        let basic = |u: Option<&str>, p: Option<&str>| AuthParameters {
+            basic_auth_parameters: Some(dest::BasicAuth {
+                username: u.map(str::to_string),
+                password: p.map(str::to_string),
+            }),
+            ..Default::default()
+        };
+        let old = basic(Some("user"), Some("old"));
+        let merged = merge_auth(old.clone(), basic(None, Some("new")), "BASIC");
+        assert_eq!(merged, basic(Some("user"), Some("new")));
+        assert!(check_auth_complete("BASIC", &merged).is_ok());
+        // Another type drops the old one's parameters, and needs its own.
+        let switched = merge_auth(old, AuthParameters::default(), "API_KEY");
+        assert_eq!(switched.basic_auth_parameters, None);
+        assert!(check_auth_complete("API_KEY", &switched).is_err());
+        assert!(check_auth_complete("BASIC", &basic(Some("u"), None)).is_err());
+        let both = AuthParameters {
+            api_key_auth_parameters: Some(Default::default()),
+            ..basic(Some("u"), Some("p"))
+        };
+        assert!(check_auth_complete("BASIC", &both).is_err());
     }
 
     #[test]

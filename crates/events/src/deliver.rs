@@ -1,5 +1,7 @@
 //! Delivering matched events to their targets: a state machine (StartExecution through the
-//! node's own Step Functions) or another bus of the account. Each delivery is retried with
+//! node's own Step Functions), another bus of the account, or an API destination (an HTTP
+//! request through the [`crate::destinations::Outbound`] attached at startup, spaced by the
+//! destination's rate on this node). Each delivery is retried with
 //! exponential back-off while the target's `RetryPolicy` allows (EventBridge's defaults: 185
 //! attempts over at most 24 hours; User Guide, "Event retry policy and using dead-letter
 //! queues"); errors that a retry cannot mend (the state machine does not exist, the input is
@@ -34,6 +36,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::api::EventsService;
+use crate::destinations::{Invoker, Outbound};
 use crate::model::{arn_scope, Target};
 
 /// The kind of the stored deliveries.
@@ -154,6 +157,8 @@ pub struct Deliveries {
     /// This process, as the holder of the leases it takes.
     node: Arc<str>,
     figures: Arc<Figures>,
+    /// What calls API destinations, with their tokens and rates.
+    api: Arc<Invoker>,
 }
 
 /// What deliveries did, since the node started.
@@ -188,6 +193,7 @@ impl Deliveries {
                 store,
                 node: uuid::Uuid::new_v4().to_string().into(),
                 figures: Arc::new(Figures::default()),
+                api: Arc::new(Invoker::default()),
             },
             Queues {
                 deliveries,
@@ -198,6 +204,13 @@ impl Deliveries {
 
     pub fn figures(&self) -> &Figures {
         &self.figures
+    }
+
+    /// Gives API destination targets the HTTP client that makes their requests, and decides
+    /// what they may reach. Until one is attached (the first call wins), a delivery to an API
+    /// destination fails at once, saying so.
+    pub fn attach_outbound(&self, outbound: Arc<dyn Outbound>) {
+        self.api.attach(outbound);
     }
 
     /// Counts `weight` bytes in, unless that goes past [`QUEUE_BYTES`].
@@ -429,8 +442,10 @@ async fn delete_ended(mut ended: mpsc::UnboundedReceiver<String>, store: Arc<dyn
 }
 
 /// Why an attempt failed: whether to try again, and what to say.
-enum Failure {
+pub(crate) enum Failure {
     Retry(String),
+    /// To be tried again, not before the wait (an endpoint's `Retry-After`).
+    RetryAfter(String, Duration),
     Final(String),
 }
 
@@ -453,7 +468,13 @@ async fn deliver(
             .unwrap_or(DEFAULT_AGE_SECS),
     ) * 1000;
     loop {
-        let outcome = {
+        let outcome = if crate::destinations::is_api_destination(&d.target.arn) {
+            match api_attempt(&mut d, own, slots).await {
+                Some(outcome) => outcome,
+                // Another node claimed it while it waited for its turn: it delivers.
+                None => return,
+            }
+        } else {
             let Ok(_slot) = slots.acquire().await else {
                 return;
             };
@@ -461,9 +482,16 @@ async fn deliver(
         };
         d.attempts += 1;
         let retries = d.attempts - 1;
-        let wait = FIRST_RETRY
+        let backoff = FIRST_RETRY
             .saturating_mul(1 << retries.min(6))
             .min(LONGEST_RETRY);
+        let (outcome, wait) = match outcome {
+            // The longer of the two waits (User Guide, "API destinations": "EventBridge chooses
+            // the more conservative value between the defined retry policy and the
+            // Retry-After header").
+            Err(Failure::RetryAfter(why, after)) => (Err(Failure::Retry(why)), backoff.max(after)),
+            other => (other, backoff),
+        };
         let why = match outcome {
             Ok(()) => {
                 figures.delivered.fetch_add(1, Ordering::Relaxed);
@@ -473,7 +501,7 @@ async fn deliver(
             Err(Failure::Final(why)) => why,
             Err(Failure::Retry(why))
                 if retries < attempts
-                    && now_ms() + wait.as_millis() as i64 - d.since <= max_age_ms =>
+                    && now_ms().saturating_add(wait.as_millis() as i64) - d.since <= max_age_ms =>
             {
                 tracing::debug!(target_arn = %d.target.arn, %why, "delivery retried");
                 figures.retried.fetch_add(1, Ordering::Relaxed);
@@ -485,7 +513,7 @@ async fn deliver(
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            Err(Failure::Retry(why)) => why,
+            Err(Failure::Retry(why) | Failure::RetryAfter(why, _)) => why,
         };
         figures.failed.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
@@ -506,6 +534,47 @@ fn end(own: &Deliveries, d: &Delivery) {
     }
 }
 
+/// What the target is given at this attempt: the input, with a schedule's context keywords
+/// filled.
+fn input_of(d: &Delivery) -> std::borrow::Cow<'_, str> {
+    match &d.schedule {
+        Some(schedule) => schedule.fill(&d.input, d.attempts + 1).into(),
+        None => d.input.as_str().into(),
+    }
+}
+
+/// One attempt at an API destination: the destination and its connection read, its turn
+/// taken (the delivery's lease renewed for a long wait, so that no other node makes it
+/// meanwhile; `None` when another node holds it now), then the request made in an
+/// in-flight slot.
+async fn api_attempt(
+    d: &mut Delivery,
+    own: &Deliveries,
+    slots: &Semaphore,
+) -> Option<Result<(), Failure>> {
+    let resolved = match own
+        .api
+        .resolve(&*own.store, &d.target.arn, &d.account)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return Some(Err(e)),
+    };
+    let wait = own.api.reserve(&resolved.destination);
+    if wait > LEASE / 2 {
+        let until = now_ms() + (wait + LEASE).as_millis() as i64;
+        if !own.lease(d, until).await {
+            return None;
+        }
+    }
+    tokio::time::sleep(wait).await;
+    let Ok(_slot) = slots.acquire().await else {
+        return Some(Err(Failure::Final("the node is stopping".into())));
+    };
+    let input = input_of(d);
+    Some(own.api.invoke(&resolved, &d.target, &input).await)
+}
+
 async fn attempt(
     d: &Delivery,
     states: &dyn StepFunctions,
@@ -523,14 +592,8 @@ async fn attempt(
             d.account
         )));
     }
-    let filled;
-    let input = match &d.schedule {
-        Some(schedule) => {
-            filled = schedule.fill(&d.input, d.attempts + 1);
-            &filled
-        }
-        None => &d.input,
-    };
+    let filled = input_of(d);
+    let input = filled.as_ref();
     if arn.starts_with("arn:aws:states:") && arn.contains(":stateMachine:") {
         let ctx = RequestContext {
             account_id: account.to_string(),
@@ -540,7 +603,7 @@ async fn attempt(
         };
         let input = StartExecutionInput {
             state_machine_arn: arn.to_string(),
-            input: Some(input.clone()),
+            input: Some(input.to_string()),
             name: d.name.clone(),
             ..Default::default()
         };
@@ -579,6 +642,7 @@ async fn attempt(
             .map_err(Failure::Retry);
     }
     Err(Failure::Final(format!(
-        "targets like {arn} are not served: Baton delivers to state machines and buses"
+        "targets like {arn} are not served: Baton delivers to state machines, buses and API \
+         destinations"
     )))
 }

@@ -49,8 +49,9 @@
 //! [machines.Child]                # for `baton run`: a machine nested executions can start
 //! definition = "child.asl.json"   # type = "EXPRESS" (default STANDARD)
 //!
-//! [http]                          # the HTTP task (`arn:aws:states:::http:invoke`)
-//! allow = ["http://127.0.0.1:"]   # URL prefixes it may reach; default: any http(s) URL
+//! [http]                          # the HTTP task (`arn:aws:states:::http:invoke`) and
+//!                                 # EventBridge API destinations (and their OAuth endpoints)
+//! allow = ["http://127.0.0.1:"]   # URL prefixes they may reach; default: any http(s) URL
 //! ca_file = "certs/ca.pem"        # certificates trusted for https:// besides the system's
 //!
 //! [http.connections.orders-api]   # an EventBridge connection, by name

@@ -29,6 +29,37 @@ pub struct Http {
     tls: Result<Arc<ClientConfig>, String>,
 }
 
+/// Why `url` may not be reached, if it may not (`shown`: the URL as messages name it): it
+/// must be an http(s) URL, carry no credentials in its authority (a prefix check cannot tell
+/// which host `http://127.0.0.1:@elsewhere/` reaches), and start with one of the `[http]
+/// allow` prefixes when there are any. The HTTP task and EventBridge API destinations reach
+/// what this lets through.
+pub(crate) fn refusal(allow: Option<&[String]>, url: &str, shown: &str) -> Option<String> {
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Some(format!("{shown} is not an http:// or https:// URL"));
+    }
+    let uri: hyper::Uri = match url.parse() {
+        Ok(u) => u,
+        Err(e) => return Some(format!("{shown} is not a URL: {e}")),
+    };
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Some(format!(
+            "{shown} carries credentials in its authority, which Baton does not call"
+        ));
+    }
+    if let Some(allow) = allow {
+        if !allow
+            .iter()
+            .any(|p| url.starts_with(p.trim_end_matches('*')))
+        {
+            return Some(format!(
+                "{shown} is not in the [http] allow list of Baton's configuration"
+            ));
+        }
+    }
+    None
+}
+
 impl Http {
     pub fn new(config: &Config) -> Http {
         Http {
@@ -64,20 +95,8 @@ impl Http {
             return Err(invalid("Authentication.ConnectionArn is required"));
         };
         let connection = self.connection(connection_arn)?;
-        if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-            return Err(invalid(&format!(
-                "ApiEndpoint must be an http(s) URL (got {endpoint:?})"
-            )));
-        }
-        if let Some(allow) = &self.config.allow {
-            if !allow
-                .iter()
-                .any(|p| endpoint.starts_with(p.trim_end_matches('*')))
-            {
-                return Err(invalid(&format!(
-                    "ApiEndpoint {endpoint} is not in the [http] allow list of Baton's configuration"
-                )));
-            }
+        if let Some(why) = refusal(self.config.allow.as_deref(), endpoint, endpoint) {
+            return Err(invalid(&format!("ApiEndpoint: {why}")));
         }
         let transform = params.get("Transform");
         let array_format = transform
@@ -381,15 +400,37 @@ fn scalar(value: &Value) -> String {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Percent-encoding of everything but RFC 3986's unreserved characters.
 fn percent(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    percent_encoding::utf8_percent_encode(text, ENCODED).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+
+    #[test]
+    fn only_allowed_urls_without_credentials_are_reached() {
+        let allow = vec!["http://127.0.0.1:".to_string()];
+        let allow = Some(allow.as_slice());
+        assert_eq!(refusal(allow, "http://127.0.0.1:9000/hook", "u"), None);
+        assert_eq!(refusal(None, "https://example.com/", "u"), None);
+        for url in [
+            "http://127.0.0.1:@elsewhere.example/",
+            "http://127.0.0.1:80@elsewhere.example/",
+            "http://10.0.0.1/",
+            "ftp://127.0.0.1:21/",
+            "file:///etc/passwd",
+        ] {
+            assert!(refusal(allow, url, url).is_some(), "{url} would be reached");
         }
+        assert!(refusal(None, "http://user:pw@example.com/", "u").is_some());
     }
-    out
 }

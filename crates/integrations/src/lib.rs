@@ -16,6 +16,8 @@
 //!   actions, the Distributed Map's item reader and result writer.
 //! * `s3_endpoint` — S3's REST protocol over the same buckets, for programs using an AWS SDK.
 //! * `http` — `arn:aws:states:::http:invoke`, with connections' authentication.
+//! * `destinations` — the HTTP client of EventBridge API destinations, reaching what the HTTP
+//!   task may reach.
 //! * `lambda_api` — Lambda's API on Baton's port (`baton_server::lambda`) over the functions.
 //! * `lambda_remote` — functions on another Lambda Invoke API (`LAMBDA_ENDPOINT`).
 //! * `nested` — `arn:aws:states:::states:startExecution(.sync, .sync:2)`: child executions.
@@ -27,6 +29,7 @@
 pub mod batch;
 mod client;
 pub mod config;
+pub mod destinations;
 mod dispatch;
 pub mod ecs;
 mod events;

@@ -1,0 +1,308 @@
+//! The HTTP client of EventBridge API destinations ([`baton_events::destinations::Outbound`]):
+//! an API destination, and the authorization endpoint of its connection, may reach exactly
+//! what an `http:invoke` task may reach. The same `[http] allow` prefixes bound the URLs (none:
+//! any `http://` or `https://` URL, as for the HTTP task), the same certificates are trusted
+//! (`[http] ca_file` besides the system's roots), and a URL carrying credentials
+//! (`user@host`) is refused whatever the list says, since a prefix cannot say which host it
+//! reaches.
+//!
+//! One request per connection (EventBridge sends `Connection: close`), no redirects followed,
+//! at most [`MAX_ANSWER_BYTES`] of an answer read (EventBridge asks for `Range:
+//! bytes=0-1048575`: User Guide, "Headers included in requests to API destinations"), the
+//! whole exchange within the request's timeout (5 s for API destinations).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baton_events::destinations::{
+    without_query, Outbound, OutboundError, OutboundRequest, OutboundResponse,
+};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_rustls::rustls::ClientConfig;
+
+use crate::config::Config;
+
+/// The most of an answer that is read; the rest is left unread.
+pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+
+/// What the HTTP task may reach, for API destinations.
+pub struct HttpOutbound {
+    /// URL prefixes (`None`: any `http://` or `https://` URL).
+    allow: Option<Vec<String>>,
+    /// Whom `https://` endpoints must prove to be; an error (a bad `ca_file`) fails each
+    /// `https://` call with it.
+    tls: Result<Arc<ClientConfig>, String>,
+}
+
+/// The client API destinations use on this node, from the configuration's `[http]` section:
+/// hand it to `baton_events::Deliveries::attach_outbound`.
+pub fn outbound(config: &Config) -> Arc<dyn Outbound> {
+    Arc::new(HttpOutbound {
+        allow: config.http.allow.clone(),
+        tls: crate::client::tls_config(config.http.ca_file.as_deref()),
+    })
+}
+
+impl HttpOutbound {
+    /// Why `url` may not be reached, if it may not.
+    /// Messages name the URL without its query (which may hold a connection's secrets).
+    fn refusal(&self, url: &str) -> Option<String> {
+        crate::http::refusal(self.allow.as_deref(), url, without_query(url))
+    }
+}
+
+#[async_trait]
+impl Outbound for HttpOutbound {
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, OutboundError> {
+        if let Some(why) = self.refusal(&request.url) {
+            return Err(OutboundError::Refused(why));
+        }
+        let tls = if request.url.starts_with("https://") {
+            Some(self.tls.clone().map_err(OutboundError::Refused)?)
+        } else {
+            None
+        };
+        let url = without_query(&request.url).to_string();
+        let timeout = request.timeout;
+        match tokio::time::timeout(timeout, exchange(request, tls)).await {
+            Ok(result) => result.map_err(OutboundError::Failed),
+            Err(_) => Err(OutboundError::Failed(format!(
+                "no answer from {url} within {} ms",
+                timeout.as_millis()
+            ))),
+        }
+    }
+}
+
+/// Connects, sends `request` and reads the answer (up to [`MAX_ANSWER_BYTES`]).
+async fn exchange(
+    request: OutboundRequest,
+    tls: Option<Arc<ClientConfig>>,
+) -> Result<OutboundResponse, String> {
+    let url = without_query(&request.url);
+    let uri: hyper::Uri = request
+        .url
+        .parse()
+        .map_err(|e| format!("invalid URL {url}: {e}"))?;
+    let host = uri.host().ok_or_else(|| format!("no host in {url}"))?;
+    // `[::1]` in a URI is `::1` to connect to.
+    let connect_host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if tls.is_some() { 443 } else { 80 });
+    let stream = tokio::net::TcpStream::connect((connect_host, port))
+        .await
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    match tls {
+        None => over(stream, &uri, request).await,
+        Some(config) => {
+            let name = ServerName::try_from(connect_host.to_string())
+                .map_err(|e| format!("{connect_host} is not a TLS server name: {e}"))?;
+            let stream = tokio_rustls::TlsConnector::from(config)
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("TLS handshake with {url}: {e}"))?;
+            over(stream, &uri, request).await
+        }
+    }
+}
+
+/// The exchange over an open connection.
+async fn over<S>(
+    stream: S,
+    uri: &hyper::Uri,
+    request: OutboundRequest,
+) -> Result<OutboundResponse, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let url = without_query(&request.url).to_string();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake with {url}: {e}"))?;
+    tokio::spawn(async move {
+        // Ends with the exchange; a failure shows up as the request's error.
+        let _ = connection.await;
+    });
+    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let path = uri
+        .path_and_query()
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "/".into());
+    let method = hyper::Method::from_bytes(request.method.as_bytes())
+        .map_err(|e| format!("invalid method {:?}: {e}", request.method))?;
+    let mut built = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", authority)
+        .header("connection", "close");
+    for (name, value) in &request.headers {
+        // The framing is this client's own.
+        let framing = ["host", "connection", "content-length", "transfer-encoding"];
+        if framing.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+            continue;
+        }
+        built = built.header(name.as_str(), value.as_str());
+    }
+    let built = built
+        .body(Full::new(Bytes::from(request.body)))
+        .map_err(|e| format!("request to {url}: {e}"))?;
+    let response = sender
+        .send_request(built)
+        .await
+        .map_err(|e| format!("request to {url}: {e}"))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut body = response.into_body();
+    let mut read = Vec::new();
+    while read.len() < MAX_ANSWER_BYTES {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = MAX_ANSWER_BYTES - read.len();
+                    read.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            Some(Err(e)) => return Err(format!("reading the answer of {url}: {e}")),
+        }
+    }
+    Ok(OutboundResponse {
+        status,
+        headers,
+        body: read,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn client(allow: Option<Vec<&str>>) -> HttpOutbound {
+        HttpOutbound {
+            allow: allow.map(|a| a.into_iter().map(str::to_string).collect()),
+            tls: crate::client::tls_config(None),
+        }
+    }
+
+    fn request(url: &str) -> OutboundRequest {
+        OutboundRequest {
+            method: "POST".into(),
+            url: url.into(),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: b"{\"a\":1}".to_vec(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn only_what_the_http_task_may_reach_is_reached() {
+        let open = client(None);
+        assert!(open.refusal("http://127.0.0.1:9/x").is_none());
+        assert!(open.refusal("https://api.example/x").is_none());
+        assert!(open.refusal("ftp://api.example/x").is_some());
+        assert!(open.refusal("file:///etc/passwd").is_some());
+        let listed = client(Some(vec![
+            "http://127.0.0.1:8080/",
+            "https://api.example/*",
+        ]));
+        assert!(listed.refusal("http://127.0.0.1:8080/hook?x=1").is_none());
+        assert!(listed.refusal("https://api.example/v1").is_none());
+        assert!(listed.refusal("http://127.0.0.1:8081/hook").is_some());
+        assert!(listed.refusal("https://api.example.evil/v1").is_some());
+        // A prefix does not say which host a URL with credentials reaches.
+        let loose = client(Some(vec!["http://127.0.0.1:"]));
+        assert!(loose.refusal("http://127.0.0.1:@evil.example/").is_some());
+        assert!(loose.refusal("http://127.0.0.1:80/").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_refused_url_is_not_called() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let only_other = client(Some(vec!["http://127.0.0.1:1/"]));
+        let answer = only_other
+            .send(request(&format!("http://127.0.0.1:{port}/hook")))
+            .await;
+        assert!(
+            matches!(answer, Err(OutboundError::Refused(_))),
+            "{answer:?}"
+        );
+        // Nothing connected.
+        let accepted = tokio::time::timeout(Duration::from_millis(100), listener.accept()).await;
+        assert!(accepted.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_request_is_sent_and_the_answer_read_within_bounds() {
+        use axum::routing::post;
+        let app = axum::Router::new()
+            .route(
+                "/hook",
+                post(|headers: axum::http::HeaderMap, body: String| async move {
+                    let kind = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    (axum::http::StatusCode::ACCEPTED, format!("{kind} {body}"))
+                }),
+            )
+            .route(
+                "/large",
+                post(|| async { "x".repeat(3 * MAX_ANSWER_BYTES) }),
+            )
+            .route(
+                "/slow",
+                post(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let open = client(None);
+        let answer = open
+            .send(request(&format!("http://{addr}/hook")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 202);
+        assert_eq!(answer.body, b"application/json {\"a\":1}");
+        let large = open
+            .send(request(&format!("http://{addr}/large")))
+            .await
+            .unwrap();
+        assert_eq!(large.status, 200);
+        assert_eq!(large.body.len(), MAX_ANSWER_BYTES);
+        let mut slow = request(&format!("http://{addr}/slow"));
+        slow.timeout = Duration::from_millis(200);
+        assert!(matches!(
+            open.send(slow).await,
+            Err(OutboundError::Failed(_))
+        ));
+        // Nothing listens there: no answer, to be tried again.
+        let closed = {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            l.local_addr().unwrap()
+        };
+        assert!(matches!(
+            open.send(request(&format!("http://{closed}/x"))).await,
+            Err(OutboundError::Failed(_))
+        ));
+    }
+}
