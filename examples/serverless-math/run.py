@@ -64,11 +64,11 @@ def build():
     return os.path.join(target, "release", "baton")
 
 
-def start_server(data_dir):
+def start_server(data_dir, extra=()):
     baton = os.environ.get("BATON_BIN") or build()
     process = subprocess.Popen(
         [baton, "serve", "--bind", "127.0.0.1:0", "--data-dir", str(data_dir),
-         "--config", str(HERE / "baton.toml")],
+         "--config", str(HERE / "baton.toml"), *extra],
         stdout=subprocess.PIPE, text=True)
     urls = {}
     while "sfn" not in urls or "s3" not in urls:

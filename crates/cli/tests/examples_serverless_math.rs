@@ -102,3 +102,30 @@ fn a_missing_input_key_is_tried_three_times_then_fails_through_the_pass_state() 
         assert!(log.contains("NoSuchKey"), "{log}");
     }
 }
+
+/// The seed's next steps (`on_upload.py`): an upload to the input bucket starts the workflow
+/// through S3's EventBridge notifications and a rule, and the execution a bad file fails is
+/// sent to a webhook through an API destination.
+#[test]
+fn on_upload_py_starts_the_workflow_on_upload_and_sends_its_failure_to_a_webhook() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = Command::new("python3")
+        .arg(example().join("on_upload.py"))
+        .env("BATON_BIN", env!("CARGO_BIN_EXE_baton"))
+        .env("BATON_DATA_DIR", data.path())
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "on_upload.py failed:\n{stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
+    assert_eq!(summary["result"]["result_fx"], 30, "{summary}");
+    assert_eq!(
+        summary["failed_input"]["inputDetails"],
+        json!({"bucket": "math-input", "key": "input/not-a-number.json"})
+    );
+    let hook = &summary["webhook"];
+    assert_eq!(hook["path"], "/alerts");
+    assert_eq!(hook["api_key"], "alerts-secret");
+    assert_eq!(hook["status"], "FAILED");
+    assert_eq!(hook["executionArn"], summary["failed_execution"]);
+}
