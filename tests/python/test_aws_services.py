@@ -150,9 +150,17 @@ def services(moto, tmp_path_factory):
         "import json, os, sys\n"
         "sys.stdin.read()\n"
         "print(json.dumps({k: v for k, v in os.environ.items() if k.startswith('AWS_ENDPOINT_URL')}))\n")
+    (folder / "record.py").write_text(
+        "import sys\n"
+        "with open('recorded.jsonl', 'a') as f:\n"
+        "    f.write(sys.stdin.read().strip() + '\\n')\n"
+        "print('{}')\n")
     config.write_text(
         "[functions.endpoints]\n"
         f'command = ["{sys.executable}", "env.py"]\n'
+        "\n"
+        "[functions.recorder]\n"
+        f'command = ["{sys.executable}", "record.py"]\n'
         "\n"
         "[aws]\n"
         f'endpoint_url = "{moto}"\n'
@@ -170,6 +178,7 @@ def services(moto, tmp_path_factory):
         f'sfn = "{moto}"\n')
     running = baton_server.start(folder / "data", folder / "stderr.log",
                                  extra_args=("--config", str(config)))
+    running.folder = folder
     yield make_client(running.endpoint), running
     running.stop(10)
     throttler.shutdown()
@@ -931,3 +940,81 @@ def test_batch_and_ecs_sync_on_aws_for_what_is_not_configured_here(tmp_path):
     finally:
         running.stop(10)
         stub.shutdown()
+
+
+def _receive(sqs, url, count, timeout=20.0):
+    """The bodies of `count` messages of the queue at `url` (or fewer, when time is up)."""
+    bodies, deadline = [], time.monotonic() + timeout
+    while len(bodies) < count and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in got.get("Messages", []):
+            bodies.append(m["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return bodies
+
+
+def test_rules_and_schedules_reach_sqs_and_sns_through_the_aws_integrations(services, moto):
+    """EventBridge targets and EventBridge Scheduler's universal targets that are AWS services
+    are called as Task states call them, through `[aws]` (here moto)."""
+    _, running = services
+    # moto's own account, so that its queue and topic ARNs are the rules' account's.
+    account = "123456789012"
+    session = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="x",
+                                    region_name=REGION)
+    events = session.client("events", endpoint_url=running.endpoint)
+    scheduler = session.client("scheduler", endpoint_url=running.endpoint)
+    sqs, sns = aws(moto, "sqs"), aws(moto, "sns")
+    queue = unique("targets")
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    topic_arn = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    rule = unique("to-aws")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop"]}))
+    assert events.put_targets(Rule=rule, Targets=[
+        {"Id": "queue", "Arn": queue_arn},
+        {"Id": "topic", "Arn": topic_arn, "Input": json.dumps({"via": "sns"})},
+    ])["FailedEntryCount"] == 0
+    time.sleep(1.2)  # rules take effect within a second
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "Order",
+                                "Detail": json.dumps({"order": 7})}])
+    bodies = _receive(sqs, url, 2)
+    direct = [json.loads(b) for b in bodies if "detail" in b and "Message" not in json.loads(b)]
+    published = [json.loads(json.loads(b)["Message"]) for b in bodies
+                 if "Message" in json.loads(b)]
+    assert [e["detail"] for e in direct] == [{"order": 7}], bodies
+    assert published == [{"via": "sns"}], bodies
+    # A one-time schedule whose time passed a minute ago fires at once (a tick younger than
+    # its target's maximum event age), its universal target calling SQS's SendMessage with
+    # its input as the parameters.
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 60))
+    scheduler.create_schedule(
+        Name=unique("once"), ScheduleExpression=f"at({when})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": "arn:aws:scheduler:::aws-sdk:sqs:sendMessage",
+                "RoleArn": f"arn:aws:iam::{account}:role/scheduler",
+                "Input": json.dumps({"QueueUrl": url,
+                                     "MessageBody": "tick <aws.scheduler.scheduled-time>"})})
+    assert _receive(sqs, url, 1) == [f"tick {when}Z"]
+
+
+def test_a_rule_invokes_a_local_lambda_function_with_the_event(services):
+    _, running = services
+    account = "123456789012"
+    events = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="x",
+                                   region_name=REGION).client("events",
+                                                              endpoint_url=running.endpoint)
+    rule = unique("to-lambda")
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["lambda.test"]}))
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "f", "Arn": f"arn:aws:lambda:{REGION}:{account}:function:recorder"}])
+    time.sleep(1.2)
+    events.put_events(Entries=[{"Source": "lambda.test", "DetailType": "Ping",
+                                "Detail": json.dumps({"n": 1})}])
+    recorded = running.folder / "recorded.jsonl"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not recorded.exists():
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in recorded.read_text().splitlines() if line]
+    assert [(e["source"], e["detail"]) for e in lines] == [("lambda.test", {"n": 1})]

@@ -674,6 +674,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // EventBridge API destinations call out through the HTTP task's client: they reach what
     // `[http] allow` lets an `http:invoke` task reach.
     deliveries.attach_outbound(baton_integrations::destinations::outbound(&resources));
+    // Lambda, SQS, SNS and universal targets are the Tasks the configuration serves.
+    deliveries.attach_tasks(Arc::new(baton_integrations::destinations::EventTargets(
+        integrations.clone(),
+    )));
     baton_events::deliver::start(
         delivery_queue,
         &deliveries,

@@ -159,6 +159,24 @@ pub struct Deliveries {
     figures: Arc<Figures>,
     /// What calls API destinations, with their tokens and rates.
     api: Arc<Invoker>,
+    /// What calls the targets the node's Task integrations serve (attached at startup).
+    tasks: Arc<std::sync::OnceLock<Arc<dyn TaskTargets>>>,
+}
+
+/// The targets a node's Task integrations serve, called as a Task state would call them: a
+/// Lambda function (its ARN as the resource, the input as the event), an SQS queue
+/// (`sqs:sendMessage`), an SNS topic (`sns:publish`), and EventBridge Scheduler's universal
+/// targets (`aws-sdk:<service>:<action>`). The error, when it fails, is the Task's
+/// (`error`, `cause`).
+#[async_trait::async_trait]
+pub trait TaskTargets: Send + Sync {
+    async fn call(
+        &self,
+        account: &str,
+        region: &str,
+        resource: &str,
+        input: Value,
+    ) -> Result<(), (String, String)>;
 }
 
 /// What deliveries did, since the node started.
@@ -194,6 +212,7 @@ impl Deliveries {
                 node: uuid::Uuid::new_v4().to_string().into(),
                 figures: Arc::new(Figures::default()),
                 api: Arc::new(Invoker::default()),
+                tasks: Default::default(),
             },
             Queues {
                 deliveries,
@@ -211,6 +230,12 @@ impl Deliveries {
     /// destination fails at once, saying so.
     pub fn attach_outbound(&self, outbound: Arc<dyn Outbound>) {
         self.api.attach(outbound);
+    }
+
+    /// Gives Lambda, SQS, SNS and universal targets the node's Task integrations (the first
+    /// call wins); until then they fail, saying so.
+    pub fn attach_tasks(&self, tasks: Arc<dyn TaskTargets>) {
+        let _ = self.tasks.set(tasks);
     }
 
     /// Counts `weight` bytes in, unless that goes past [`QUEUE_BYTES`].
@@ -478,7 +503,7 @@ async fn deliver(
             let Ok(_slot) = slots.acquire().await else {
                 return;
             };
-            attempt(&d, states, events).await
+            attempt(&d, states, events, own.tasks.get()).await
         };
         d.attempts += 1;
         let retries = d.attempts - 1;
@@ -579,8 +604,26 @@ async fn attempt(
     d: &Delivery,
     states: &dyn StepFunctions,
     events: &Weak<EventsService>,
+    tasks: Option<&Arc<dyn TaskTargets>>,
 ) -> Result<(), Failure> {
     let arn = d.target.arn.as_str();
+    if let Some((resource, input)) = task_call(d, &input_of(d)) {
+        let Some(tasks) = tasks else {
+            return Err(Failure::Final(format!(
+                "{arn}: this node has no Task integrations attached"
+            )));
+        };
+        return tasks
+            .call(&d.account, &d.region, &resource, input)
+            .await
+            .map_err(|(error, cause)| {
+                if retryable(&error) {
+                    Failure::Retry(format!("{error}: {cause}"))
+                } else {
+                    Failure::Final(format!("{error}: {cause}"))
+                }
+            });
+    }
     let Some((region, account)) = arn_scope(arn) else {
         return Err(Failure::Final(format!("{arn} is not an ARN")));
     };
@@ -642,7 +685,77 @@ async fn attempt(
             .map_err(Failure::Retry);
     }
     Err(Failure::Final(format!(
-        "targets like {arn} are not served: Baton delivers to state machines, buses and API \
-         destinations"
+        "targets like {arn} are not served: Baton delivers to state machines, buses, API \
+         destinations, Lambda functions, SQS queues, SNS topics and the Scheduler's universal \
+         targets"
     )))
+}
+
+/// The Task a target is served by, and its parameters: a Lambda function is invoked with the
+/// input as its event (EventBridge invokes it asynchronously: "Lambda function" targets); an
+/// SQS queue is sent the input as the message body (with `SqsParameters.MessageGroupId` for a
+/// FIFO queue); an SNS topic is published the input; a Scheduler universal target
+/// (`arn:aws:scheduler:::aws-sdk:<service>:<action>`, Scheduler User Guide, "Using universal
+/// targets") calls the API with the input as its parameters. `None` for other targets. A
+/// target in another account than the rule's is none of these (the caller refuses it).
+fn task_call(d: &Delivery, input: &str) -> Option<(String, Value)> {
+    let arn = d.target.arn.as_str();
+    if let Some(api) = arn.strip_prefix("arn:aws:scheduler:::aws-sdk:") {
+        let params = serde_json::from_str::<Value>(input)
+            .ok()
+            .filter(Value::is_object)
+            .unwrap_or_else(|| serde_json::json!({}));
+        return Some((format!("arn:aws:states:::aws-sdk:{api}"), params));
+    }
+    let parts = baton_api::arn::parts(arn)?;
+    if parts.account != d.account {
+        return None;
+    }
+    let as_json =
+        || serde_json::from_str::<Value>(input).unwrap_or_else(|_| Value::String(input.into()));
+    match parts.service {
+        "lambda" if arn.contains(":function:") => Some((arn.to_string(), as_json())),
+        "sqs" => {
+            let name = arn.rsplit(':').next()?;
+            let mut params = serde_json::json!({
+                "QueueUrl": format!(
+                    "https://sqs.{}.amazonaws.com/{}/{name}",
+                    parts.region, parts.account
+                ),
+                "MessageBody": input,
+            });
+            if let Some(group) = d
+                .target
+                .other
+                .get("SqsParameters")
+                .and_then(|p| p.get("MessageGroupId"))
+            {
+                params["MessageGroupId"] = group.clone();
+            }
+            Some(("arn:aws:states:::sqs:sendMessage".into(), params))
+        }
+        "sns" => Some((
+            "arn:aws:states:::sns:publish".into(),
+            serde_json::json!({"TopicArn": arn, "Message": input}),
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a Task's error may pass if tried again: the service was busy, throttled or
+/// unreachable (EventBridge retries "throttling" and "service unavailable" errors, User Guide,
+/// "Event retry policy"); a function's own error or a refused request is final.
+fn retryable(error: &str) -> bool {
+    [
+        "Throttl",
+        "TooManyRequests",
+        "ServiceUnavailable",
+        "ServiceException",
+        "InternalServerError",
+        "InternalError",
+        "States.Timeout",
+        "SdkClientException",
+    ]
+    .iter()
+    .any(|needle| error.contains(needle))
 }

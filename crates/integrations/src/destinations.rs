@@ -186,6 +186,60 @@ where
     })
 }
 
+/// EventBridge and EventBridge Scheduler targets served by this node's Task integrations (a
+/// Lambda function, an SQS queue, an SNS topic, a universal target's AWS API): each call is the
+/// Task a state would make, with what the configuration allows and nothing more (an AWS
+/// service needs `[aws]` to allow it). Hand it to `baton_events::Deliveries::attach_tasks`.
+pub struct EventTargets(pub Arc<crate::Resources>);
+
+#[async_trait]
+impl baton_events::deliver::TaskTargets for EventTargets {
+    async fn call(
+        &self,
+        account: &str,
+        region: &str,
+        resource: &str,
+        input: serde_json::Value,
+    ) -> Result<(), (String, String)> {
+        use baton_runtime::integration::{Integrations, TaskResult};
+        let info = baton_engine::ExecutionInfo {
+            execution_arn: format!("arn:aws:events:{region}:{account}:delivery"),
+            execution_name: "delivery".into(),
+            state_machine_arn: format!("arn:aws:events:{region}:{account}:delivery"),
+            state_machine_name: "delivery".into(),
+            role_arn: format!("arn:aws:iam::{account}:role/eventbridge"),
+            region: region.into(),
+            account: account.into(),
+            partition: "aws".into(),
+            redrive_count: 0,
+            express: true,
+            missing_activities: Vec::new(),
+            mock_test_case: None,
+        };
+        let request = baton_engine::TaskRequest {
+            id: 0,
+            state_name: "EventBridge target".into(),
+            resource: resource.into(),
+            input,
+            token: None,
+            timeout_seconds: Some(60),
+            heartbeat_seconds: None,
+            credentials: None,
+            purpose: Default::default(),
+            trace: None,
+        };
+        match self.0.invoke(&info, &request, false).await {
+            TaskResult::Succeeded(_) | TaskResult::Submitted(_) => Ok(()),
+            TaskResult::Failed { error, cause } => Err((
+                error.unwrap_or_else(|| "States.TaskFailed".into()),
+                cause.unwrap_or_default(),
+            )),
+            TaskResult::Rejected(cause) => Err(("States.Runtime".into(), cause)),
+            other => Err(("States.Runtime".into(), format!("{other:?}"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
