@@ -1018,3 +1018,36 @@ def test_a_rule_invokes_a_local_lambda_function_with_the_event(services):
         time.sleep(0.1)
     lines = [json.loads(line) for line in recorded.read_text().splitlines() if line]
     assert [(e["source"], e["detail"]) for e in lines] == [("lambda.test", {"n": 1})]
+
+
+def test_an_event_that_cannot_be_delivered_goes_to_the_targets_dead_letter_queue(services, moto):
+    _, running = services
+    account = "123456789012"
+    events = boto3.session.Session(aws_access_key_id=account, aws_secret_access_key="x",
+                                   region_name=REGION).client("events",
+                                                              endpoint_url=running.endpoint)
+    sqs = aws(moto, "sqs")
+    url = sqs.create_queue(QueueName=unique("dlq"))["QueueUrl"]
+    dlq = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    rule = unique("undeliverable")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["dlq.test"]}))[
+        "RuleArn"]
+    missing = f"arn:aws:states:{REGION}:{account}:stateMachine:{unique('gone')}"
+    events.put_targets(Rule=rule, Targets=[{
+        "Id": "m", "Arn": missing, "RoleArn": f"arn:aws:iam::{account}:role/r",
+        "DeadLetterConfig": {"Arn": dlq}}])
+    time.sleep(1.2)
+    events.put_events(Entries=[{"Source": "dlq.test", "DetailType": "Lost",
+                                "Detail": json.dumps({"n": 3})}])
+    deadline, got = time.monotonic() + 20, []
+    while not got and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"],
+                                  WaitTimeSeconds=1).get("Messages", [])
+    assert got, "nothing reached the dead-letter queue"
+    event = json.loads(got[0]["Body"])
+    attributes = {k: v["StringValue"] for k, v in got[0]["MessageAttributes"].items()}
+    assert event["detail"] == {"n": 3} and event["source"] == "dlq.test"
+    assert attributes["RULE_ARN"] == rule_arn and attributes["TARGET_ARN"] == missing
+    assert attributes["ERROR_CODE"] == "StateMachineDoesNotExist", attributes
+    assert attributes["RETRY_ATTEMPTS"] == "0"

@@ -523,7 +523,7 @@ async fn deliver(
                 end(own, &d);
                 return;
             }
-            Err(Failure::Final(why)) => why,
+            Err(Failure::Final(why)) => (why, None),
             Err(Failure::Retry(why))
                 if retries < attempts
                     && now_ms().saturating_add(wait.as_millis() as i64) - d.since <= max_age_ms =>
@@ -538,8 +538,16 @@ async fn deliver(
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            Err(Failure::Retry(why) | Failure::RetryAfter(why, _)) => why,
+            Err(Failure::Retry(why) | Failure::RetryAfter(why, _)) => {
+                let exhausted = if retries >= attempts {
+                    "MaximumRetryAttempts"
+                } else {
+                    "MaximumEventAgeInSeconds"
+                };
+                (why, Some(exhausted))
+            }
         };
+        let (why, condition) = why;
         figures.failed.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
             rule = %d.rule_arn,
@@ -547,8 +555,76 @@ async fn deliver(
             %why,
             "an event could not be delivered"
         );
+        dead_letter(own, &d, &why, condition).await;
         end(own, &d);
         return;
+    }
+}
+
+/// Sends a delivery that failed for good to its target's dead-letter queue, if it has one: the
+/// event (a schedule's: the target's input) as the message body, and why in its attributes
+/// (EventBridge User Guide, "Using dead-letter queues": `RULE_ARN`, `TARGET_ARN`,
+/// `ERROR_CODE`, `ERROR_MESSAGE`, `EXHAUSTED_RETRY_CONDITION`, `RETRY_ATTEMPTS`; the Scheduler
+/// names the schedule `SCHEDULE_ARN`). Through the Task integrations' `sqs:sendMessage`, as
+/// `[aws]` allows; a queue that cannot be reached is logged, and the event is dropped.
+async fn dead_letter(own: &Deliveries, d: &Delivery, why: &str, condition: Option<&str>) {
+    let Some(queue) = d
+        .target
+        .dead_letter_config
+        .as_ref()
+        .and_then(|c| c.get("Arn"))
+        .and_then(Value::as_str)
+    else {
+        return;
+    };
+    let Some(parts) = baton_api::arn::parts(queue).filter(|p| p.service == "sqs") else {
+        return;
+    };
+    let Some(tasks) = own.tasks.get() else {
+        tracing::warn!(queue, "no Task integrations to reach a dead-letter queue");
+        return;
+    };
+    let (code, message) = why.split_once(": ").unwrap_or(("Error", why));
+    let text = |v: &str| serde_json::json!({"DataType": "String", "StringValue": v});
+    let source = if d.schedule.is_some() {
+        "SCHEDULE_ARN"
+    } else {
+        "RULE_ARN"
+    };
+    let body = match &d.schedule {
+        Some(schedule) => schedule.fill(&d.input, d.attempts),
+        None if !d.event.is_null() => d.event.to_string(),
+        None => d.input.clone(),
+    };
+    let mut params = serde_json::json!({
+        "QueueUrl": format!(
+            "https://sqs.{}.amazonaws.com/{}/{}",
+            parts.region, parts.account, parts.resource
+        ),
+        "MessageBody": body,
+        "MessageAttributes": {
+            source: text(&d.rule_arn),
+            "TARGET_ARN": text(&d.target.arn),
+            "ERROR_CODE": text(code),
+            "ERROR_MESSAGE": text(message),
+            "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": d.attempts.saturating_sub(1).to_string()},
+        },
+    });
+    // Only a delivery whose retries ran out says which bound it reached; one a retry could
+    // not mend (a target that does not exist) was never retried.
+    if let Some(condition) = condition {
+        params["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"] = text(condition);
+    }
+    if let Err((error, cause)) = tasks
+        .call(
+            &d.account,
+            &d.region,
+            "arn:aws:states:::sqs:sendMessage",
+            params,
+        )
+        .await
+    {
+        tracing::warn!(queue, %error, %cause, "an event could not be sent to its dead-letter queue");
     }
 }
 
