@@ -447,6 +447,13 @@ try {
   await open('#/activities');
   assert.match(await page.textContent('#activities'), /console-activity/);
 
+  check('schedules and rules, with their next firing');
+  await open('#/schedules');
+  const nightly = page.locator('#schedules tr[data-name="console-nightly"]');
+  assert.match(await nightly.textContent(), /cron\(0 3 \* \* \? \*\)/);
+  assert.match(await nightly.locator('[data-next]').textContent(), /T03:00:00Z/);
+  assert.match(await page.textContent('#rules tr[data-name="console-hourly"]'), /rate\(1 hour\)/);
+
   check('a 1,000-event history renders');
   const map = await executionOf('console-map');
   const events = await historyLength(map);

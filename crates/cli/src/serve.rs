@@ -798,7 +798,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         baton_server::rest::router(scheduler, server_config.clone(), |method, path| {
             baton_scheduler::api::action(method.as_str(), path)
         });
+    // The console's list of schedules and rules, with their next and last ticks.
+    let overview = baton_server::rest::router(
+        Arc::new(baton_scheduler::Overview::new(runtime.store().clone())),
+        server_config.clone(),
+        |_, _| Some("scheduler:ListSchedules"),
+    );
     let mut app = baton_server::app(runtime.clone(), server_config.clone())
+        .merge(overview)
         .merge(baton_server::lambda::router(functions, server_config))
         .merge(scheduler_api)
         .merge(logs)

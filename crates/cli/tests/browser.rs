@@ -527,6 +527,22 @@ async fn the_console_shows_machines_executions_and_histories() {
         &["--config", config.to_str().expect("utf-8")],
     );
     populate(&server.client(ACCOUNT)).await;
+    // A schedule and a scheduled rule, for the Schedules page.
+    let target = format!("arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:console-pass");
+    let (status, out) = support::server::rest_call(
+        &server.endpoint,
+        "POST",
+        "/schedules/console-nightly",
+        &json!({"ScheduleExpression": "cron(0 3 * * ? *)", "FlexibleTimeWindow": {"Mode": "OFF"},
+                "Target": {"Arn": target, "RoleArn": format!("arn:aws:iam::{ACCOUNT}:role/r")}}),
+    );
+    assert_eq!(status, 200, "{out}");
+    let (status, out) = support::server::json_post(
+        &server.endpoint,
+        "AWSEvents.PutRule",
+        &json!({"Name": "console-hourly", "ScheduleExpression": "rate(1 hour)"}),
+    );
+    assert_eq!(status, 200, "{out}");
 
     let root = workspace();
     let artifacts = root.join("target/browser-artifacts");

@@ -3,9 +3,10 @@
 //   #/machines/<arn>        one state machine (or version)
 //   #/executions/<arn>      one execution
 //   #/activities            activities
+//   #/schedules             schedules and rules
 
 import { esc } from './api.js';
-import { machinesPage, machinePage, activitiesPage } from './pages.js';
+import { machinesPage, machinePage, activitiesPage, schedulesPage } from './pages.js';
 import { executionPage } from './execution.js';
 import { AUTH_ERRORS, savedKey, saveKey } from './sign.js';
 
@@ -21,7 +22,8 @@ async function route() {
   const arg = decodeURIComponent(rest.join('/'));
   const query = new URLSearchParams(queryString || '');
   for (const a of document.querySelectorAll('[data-nav]')) {
-    a.classList.toggle('active', a.dataset.nav === (page === 'activities' ? 'activities' : 'machines'));
+    const nav = page === 'activities' || page === 'schedules' ? page : 'machines';
+    a.classList.toggle('active', a.dataset.nav === nav);
   }
   delete main.dataset.ready;
   main.innerHTML = '<p class="muted">Loading…</p>';
@@ -29,6 +31,7 @@ async function route() {
     if (page === 'machines' && arg) await machinePage(main, arg);
     else if (page === 'executions' && arg) await executionPage(main, arg, isCurrent);
     else if (page === 'activities') await activitiesPage(main);
+    else if (page === 'schedules') await schedulesPage(main);
     else await machinesPage(main, query);
     if (isCurrent()) main.dataset.ready = 'true';
   } catch (e) {

@@ -1,7 +1,8 @@
 // The list pages and one state machine: state machines, a machine (graph, code, versions,
 // aliases, executions, Start execution) and activities.
 
-import { sfn, sfnAll, graphSvg, esc, time, statusBadge, arnName, link } from './api.js';
+import { sfn, sfnAll, graphSvg, esc, time, statusBadge, arnName, link, ApiError } from './api.js';
+import { signedFetch } from './sign.js';
 import { zoomable } from './zoom.js';
 
 export async function machinesPage(main, query) {
@@ -155,4 +156,27 @@ export async function activitiesPage(main) {
   main.querySelector('#activities tbody').innerHTML = activities.length
     ? activities.map((a) => `<tr><td>${esc(a.name)}</td><td class="mono">${esc(a.activityArn)}</td><td class="mono">${esc(time(a.creationDate))}</td></tr>`).join('')
     : '<tr><td colspan="3" class="empty">No activities.</td></tr>';
+}
+
+// EventBridge Scheduler's schedules and EventBridge's rules, with when each fires next and
+// last fired (the server's `/console/api/schedules`).
+export async function schedulesPage(main) {
+  main.innerHTML = `<h1>Schedules and rules</h1>
+    <div class="card"><h2>Schedules</h2><table id="schedules"><thead><tr><th>Name</th><th>Group</th><th>Expression</th><th>State</th><th>Target</th><th>Next</th><th>Last</th></tr></thead><tbody><tr><td colspan="7" class="muted">Loading…</td></tr></tbody></table></div>
+    <div class="card"><h2>Rules</h2><table id="rules"><thead><tr><th>Name</th><th>Bus</th><th>Schedule or pattern</th><th>State</th><th>Targets</th><th>Next</th><th>Last</th></tr></thead><tbody></tbody></table></div>`;
+  const response = await signedFetch('/console/api/schedules');
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!response.ok) {
+    const code = response.headers.get('x-amzn-errortype') || String(response.status);
+    throw new ApiError(code.split(':')[0], data.message || data.Message || response.statusText);
+  }
+  const when = (t) => (t ? esc(t) : '<span class="muted">–</span>');
+  const target = (arn) => (String(arn || '').includes(':stateMachine:') ? link('machines', arn, arnName(arn)) : esc(arn));
+  main.querySelector('#schedules tbody').innerHTML = data.schedules.length
+    ? data.schedules.map((s) => `<tr data-name="${esc(s.name)}"><td>${esc(s.name)}</td><td>${esc(s.group)}</td><td class="mono">${esc(s.expression)}${s.timezone ? ` <span class="muted">${esc(s.timezone)}</span>` : ''}</td><td>${esc(s.state)}</td><td class="mono">${target(s.target)}</td><td class="mono" data-next>${when(s.next)}</td><td class="mono" data-last>${when(s.last)}</td></tr>`).join('')
+    : '<tr><td colspan="7" class="empty">No schedules.</td></tr>';
+  main.querySelector('#rules tbody').innerHTML = data.rules.length
+    ? data.rules.map((r) => `<tr data-name="${esc(r.name)}"><td>${esc(r.name)}</td><td>${esc(r.bus)}</td><td class="mono">${esc(r.expression || r.pattern)}</td><td>${esc(r.state)}</td><td class="mono">${r.targets.map(target).join('<br>')}</td><td class="mono" data-next>${when(r.next)}</td><td class="mono" data-last>${when(r.last)}</td></tr>`).join('')
+    : '<tr><td colspan="7" class="empty">No rules.</td></tr>';
 }

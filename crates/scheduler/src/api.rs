@@ -869,3 +869,112 @@ impl Schedule {
         (self.creation_date * 1000.0) as i64
     }
 }
+
+/// What the console shows of an account's schedules and rules: each schedule and each rule of
+/// EventBridge (scheduled or matching events), with when it fires next and last fired (ISO
+/// 8601 on the scheduler's clock; `null` when it has not or will not). Served at
+/// `GET /console/api/schedules`, signed as the console's other calls are.
+pub struct Overview {
+    store: Arc<dyn Store>,
+}
+
+impl Overview {
+    pub fn new(store: Arc<dyn Store>) -> Overview {
+        Overview { store }
+    }
+}
+
+fn iso(ms: Option<i64>) -> Value {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map_or(Value::Null, |t| {
+            Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        })
+}
+
+#[async_trait]
+impl RestService for Overview {
+    fn signing_name(&self) -> &'static str {
+        "states"
+    }
+
+    fn roots(&self) -> &'static [&'static str] {
+        &["console/api/schedules"]
+    }
+
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        request: RestRequest<'_>,
+    ) -> Result<Value, ServiceError> {
+        if request.method != "GET" {
+            return Err(validation("Only GET is served here."));
+        }
+        let prefix = format!("arn:aws:scheduler:{}:{}:", ctx.region, ctx.account_id);
+        let mut schedules: Vec<Schedule> = self
+            .store
+            .service_resources(SCHEDULE, Some(&ctx.account_id))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|r| r.arn.starts_with(&prefix))
+            .filter_map(|r| serde_json::from_str(&r.body).ok())
+            .collect();
+        schedules.sort_by(|a, b| (&a.group_name, &a.name).cmp(&(&b.group_name, &b.name)));
+        let schedules: Vec<Value> = schedules
+            .iter()
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "group": s.group_name,
+                    "arn": s.arn,
+                    "expression": s.schedule_expression,
+                    "timezone": s.schedule_expression_timezone,
+                    "state": s.state,
+                    "target": s.target["Arn"],
+                    "next": if s.enabled() { iso(s.ticks.next) } else { Value::Null },
+                    "last": iso(s.ticks.last),
+                })
+            })
+            .collect();
+        let ticks: std::collections::HashMap<String, Ticks> = self
+            .store
+            .service_resources(crate::fire::RULE_TICKS, Some(&ctx.account_id))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter_map(|r| {
+                let v: Value = serde_json::from_str(&r.body).ok()?;
+                Some((r.arn, serde_json::from_value(v.get("ticks")?.clone()).ok()?))
+            })
+            .collect();
+        let rule_prefix = format!("arn:aws:events:{}:{}:rule/", ctx.region, ctx.account_id);
+        let mut rules: Vec<baton_events::model::Rule> = self
+            .store
+            .service_resources(baton_events::model::RULE, Some(&ctx.account_id))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .filter(|r| r.arn.starts_with(&rule_prefix))
+            .filter_map(|r| serde_json::from_str(&r.body).ok())
+            .collect();
+        rules.sort_by(|a, b| (&a.event_bus_name, &a.name).cmp(&(&b.event_bus_name, &b.name)));
+        let rules: Vec<Value> = rules
+            .iter()
+            .map(|r| {
+                let t = ticks.get(&r.arn);
+                json!({
+                    "name": r.name,
+                    "bus": r.event_bus_name,
+                    "arn": r.arn,
+                    "expression": r.schedule_expression,
+                    "pattern": r.event_pattern,
+                    "state": r.state,
+                    "targets": r.targets.iter().map(|t| &t.arn).collect::<Vec<_>>(),
+                    "next": if r.enabled() { iso(t.and_then(|t| t.next)) } else { Value::Null },
+                    "last": iso(t.and_then(|t| t.last)),
+                })
+            })
+            .collect();
+        Ok(json!({ "schedules": schedules, "rules": rules }))
+    }
+}

@@ -8,5 +8,5 @@ pub mod api;
 pub mod fire;
 pub mod model;
 
-pub use api::SchedulerService;
+pub use api::{Overview, SchedulerService};
 pub use fire::{Clock, Ticker};
