@@ -267,3 +267,99 @@ async fn a_schedule_neither_loses_nor_doubles_a_tick_across_a_kill_9() {
     let left = stored_deliveries(dir.path());
     assert!(left.is_empty(), "left: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_put_is_delivered_though_the_node_is_killed_while_delivering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let machine = create_machine(
+        &client,
+        "load",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    events_call(
+        &server,
+        "PutRule",
+        &json!({"Name": "load", "EventPattern": r#"{"source": ["load"]}"#}),
+    );
+    events_call(
+        &server,
+        "PutTargets",
+        &json!({"Rule": "load", "Targets": [{"Id": "t", "Arn": machine, "InputPath": "$.detail"}]}),
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // 500 events from four clients at once; the node is killed as soon as the last call is
+    // answered, its deliveries in flight or still queued.
+    const CALLS: usize = 50;
+    let endpoint = server.endpoint.clone();
+    let putters: Vec<_> = (0..4)
+        .map(|c| {
+            let endpoint = endpoint.clone();
+            std::thread::spawn(move || {
+                for call in (c..CALLS).step_by(4) {
+                    let entries: Vec<Value> = (0..10)
+                        .map(|i| {
+                            json!({"Source": "load", "DetailType": "Tick",
+                            "Detail": format!("{{\"n\": {}}}", call * 10 + i)})
+                        })
+                        .collect();
+                    let (status, out) = json_post(
+                        &endpoint,
+                        "AWSEvents.PutEvents",
+                        &json!({ "Entries": entries }),
+                    );
+                    assert_eq!(status, 200, "{out}");
+                    assert_eq!(out["FailedEntryCount"], 0, "{out}");
+                }
+            })
+        })
+        .collect();
+    for p in putters {
+        p.join().expect("the putters");
+    }
+    server.kill_9();
+    // The next server on the store takes over the deliveries whose lease ran out.
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < CALLS * 10 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut token = None;
+        loop {
+            let page = client
+                .list_executions()
+                .state_machine_arn(&machine)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("listed");
+            for e in page.executions() {
+                if seen.len() >= CALLS * 10 {
+                    break;
+                }
+                let input = client
+                    .describe_execution()
+                    .execution_arn(e.execution_arn())
+                    .send()
+                    .await
+                    .expect("described")
+                    .input
+                    .unwrap_or_default();
+                let n: Value = serde_json::from_str(&input).expect("JSON");
+                seen.insert(n["n"].as_u64().expect("n"));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    let missing: Vec<u64> = (0..(CALLS * 10) as u64)
+        .filter(|n| !seen.contains(n))
+        .collect();
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+}
