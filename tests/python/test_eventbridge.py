@@ -314,3 +314,25 @@ def test_an_account_has_at_most_100_buses(endpoint):
     assert len(listed["EventBuses"]) == 50 and "NextToken" in listed
     other.delete_event_bus(Name="bus-0")
     other.create_event_bus(Name="bus-100")
+
+
+def test_rules_and_buses_keep_their_tags(events):
+    bus = unique("tagged-bus")
+    bus_arn = events.create_event_bus(Name=bus, Tags=[{"Key": "team", "Value": "a"}])[
+        "EventBusArn"]
+    rule = unique("tagged")
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["x"]}),
+                               Tags=[{"Key": "env", "Value": "ci"}])["RuleArn"]
+    assert events.list_tags_for_resource(ResourceARN=bus_arn)["Tags"] == [
+        {"Key": "team", "Value": "a"}]
+    events.tag_resource(ResourceARN=rule_arn, Tags=[{"Key": "env", "Value": "prod"},
+                                                    {"Key": "owner", "Value": "b"}])
+    # Changing the rule or its targets keeps its tags.
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["y"]}))
+    events.put_targets(Rule=rule, Targets=[{"Id": "t", "Arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:x"}])
+    events.untag_resource(ResourceARN=rule_arn, TagKeys=["owner"])
+    assert events.list_tags_for_resource(ResourceARN=rule_arn)["Tags"] == [
+        {"Key": "env", "Value": "prod"}]
+    code, _ = error_of(lambda: events.list_tags_for_resource(
+        ResourceARN=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{unique('missing')}"))
+    assert code == "ResourceNotFoundException"

@@ -27,8 +27,11 @@ use crate::pattern::Pattern;
 
 pub const TARGET_PREFIX: &str = "AWSEvents";
 
-const OPERATIONS: [&str; 26] = [
+const OPERATIONS: [&str; 29] = [
     "CreateEventBus",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
     "DeleteEventBus",
     "DescribeEventBus",
     "ListEventBuses",
@@ -240,6 +243,24 @@ fn lower_first(member: &str) -> String {
     })
 }
 
+/// `more` set on `tags` (a key given again takes its new value), within the quota.
+fn merge_tags(
+    tags: &mut Vec<crate::model::Tag>,
+    more: Vec<crate::model::Tag>,
+) -> Result<(), ServiceError> {
+    for tag in more {
+        tags.retain(|t| t.key != tag.key);
+        tags.push(tag);
+    }
+    if tags.len() > crate::model::TAGS_PER_RESOURCE {
+        return Err(limit_exceeded(&format!(
+            "a resource has at most {} tags",
+            crate::model::TAGS_PER_RESOURCE
+        )));
+    }
+    Ok(())
+}
+
 fn now_secs() -> f64 {
     let ms = chrono::Utc::now().timestamp_millis();
     ms as f64 / 1000.0
@@ -273,6 +294,9 @@ impl Call<'_> {
             "ListRuleNamesByTarget" => self.rule_names_by_target().await,
             "PutEvents" => self.put_events().await,
             "TestEventPattern" => test_event_pattern(self.input),
+            "TagResource" | "UntagResource" | "ListTagsForResource" => {
+                self.tagging(operation).await
+            }
             "CreateConnection" => self.create_connection().await,
             "DescribeConnection" => {
                 let (c, _) = self.connection_named().await?;
@@ -413,6 +437,7 @@ impl Call<'_> {
             description: self.text("Description")?.map(str::to_string),
             creation_time: now,
             last_modified_time: now,
+            tags: self.tags("Tags")?,
         };
         let doc = ServiceResource {
             kind: BUS.into(),
@@ -524,6 +549,92 @@ impl Call<'_> {
         }
         out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         Ok(out)
+    }
+
+    /// `Tags` as the model reads it: `{Key, Value}`s, keys 1–128 and values 0–256 characters.
+    fn tags(&self, member: &str) -> Result<Vec<crate::model::Tag>, ServiceError> {
+        let Some(value) = self.input.get(member).filter(|v| !v.is_null()) else {
+            return Ok(Vec::new());
+        };
+        let tags: Vec<crate::model::Tag> = serde_json::from_value(value.clone()).map_err(|_| {
+            ServiceError::client(
+                "SerializationException",
+                format!("{member} must be a list of {{Key, Value}}"),
+            )
+        })?;
+        if let Some(t) = tags
+            .iter()
+            .find(|t| t.key.is_empty() || t.key.len() > 128 || t.value.len() > 256)
+        {
+            return Err(validation(format!(
+                "Tag key {:?}: keys have 1 to 128 characters, values at most 256.",
+                t.key
+            )));
+        }
+        Ok(tags)
+    }
+
+    /// `TagResource`, `UntagResource` and `ListTagsForResource` on a rule or a custom bus
+    /// (`ResourceARN`), replacing its record at the version read.
+    async fn tagging(&self, operation: &str) -> Result<Value, ServiceError> {
+        let arn = self.required("ResourceARN")?;
+        let kind = if arn.contains(":rule/") {
+            RULE
+        } else if arn.contains(":event-bus/") {
+            BUS
+        } else {
+            return Err(not_found(format!("Resource {arn} does not exist.")));
+        };
+        let own = arn_scope(arn) == Some((self.region(), self.account()));
+        let doc = match own {
+            true => self
+                .service
+                .store
+                .service_resource(kind, arn)
+                .await
+                .map_err(internal)?,
+            false => None,
+        }
+        .ok_or_else(|| not_found(format!("Resource {arn} does not exist.")))?;
+        let mut body: Value = serde_json::from_str(&doc.body)
+            .map_err(|e| internal(baton_store::Error::backend(e)))?;
+        let mut tags: Vec<crate::model::Tag> = body
+            .get("Tags")
+            .and_then(|t| serde_json::from_value(t.clone()).ok())
+            .unwrap_or_default();
+        match operation {
+            "ListTagsForResource" => return Ok(json!({ "Tags": tags })),
+            "TagResource" => merge_tags(&mut tags, self.tags("Tags")?)?,
+            _ => {
+                let keys: Vec<String> = self
+                    .input
+                    .get("TagKeys")
+                    .and_then(|k| serde_json::from_value(k.clone()).ok())
+                    .ok_or_else(|| validation("TagKeys must be a list of keys."))?;
+                tags.retain(|t| !keys.contains(&t.key));
+            }
+        }
+        body["Tags"] = serde_json::to_value(&tags).expect("tags serialise");
+        let batch = WriteBatch::new().with(Op::PutServiceResource {
+            resource: ServiceResource {
+                kind: kind.into(),
+                arn: arn.to_string(),
+                account: self.account().to_string(),
+                body: body.to_string(),
+                version: doc.version + 1,
+            },
+            expected: Some(doc.version),
+        });
+        match self.service.store.commit(batch).await {
+            Ok(()) => Ok(json!({})),
+            Err(baton_store::Error::Conflict { .. } | baton_store::Error::NotFound { .. }) => {
+                Err(ServiceError::client(
+                    "ConcurrentModificationException",
+                    "Another request changed the resource at the same time; try again.",
+                ))
+            }
+            Err(e) => Err(internal(e)),
+        }
     }
 
     /// The rule the request names (`Name` or `Rule`, on `EventBusName`), with its version.
@@ -640,14 +751,15 @@ impl Call<'_> {
                 "a bus has at most {RULES_PER_BUS} rules"
             )));
         }
-        let (targets, expected) = match &existing {
+        let (targets, mut tags, expected) = match &existing {
             Some(doc) => {
                 let old: Rule = serde_json::from_str(&doc.body)
                     .map_err(|e| internal(baton_store::Error::backend(e)))?;
-                (old.targets, Some(doc.version))
+                (old.targets, old.tags, Some(doc.version))
             }
-            None => (Vec::new(), None),
+            None => (Vec::new(), Vec::new(), None),
         };
+        merge_tags(&mut tags, self.tags("Tags")?)?;
         let rule = Rule {
             name: name.to_string(),
             arn: arn.clone(),
@@ -659,6 +771,7 @@ impl Call<'_> {
             role_arn: self.text("RoleArn")?.map(str::to_string),
             created_by: self.account().to_string(),
             targets,
+            tags,
         };
         self.write_rule(&rule, expected).await?;
         Ok(json!({ "RuleArn": arn }))

@@ -29,7 +29,20 @@ pub struct Bus {
     /// Epoch seconds.
     pub creation_time: f64,
     pub last_modified_time: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
+
+/// A tag of a rule or bus ("In EventBridge, rules and event buses support tagging").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Tags a resource may have (the model's `TagList`; AWS's tagging limit is 50).
+pub const TAGS_PER_RESOURCE: usize = 50;
 
 /// A rule with its targets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -50,6 +63,8 @@ pub struct Rule {
     pub created_by: String,
     #[serde(default)]
     pub targets: Vec<Target>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 impl Rule {
