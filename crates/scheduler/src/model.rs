@@ -108,12 +108,8 @@ pub struct Group {
     pub tags: Vec<Tag>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "PascalCase")]
-pub struct Tag {
-    pub key: String,
-    pub value: String,
-}
+/// A group's tag: EventBridge's own shape (`{Key, Value}`).
+pub use baton_events::model::Tag;
 
 impl Group {
     /// As `GetScheduleGroup` answers it.
