@@ -218,7 +218,7 @@ impl SchedulerService {
         // "If you do not specify a client token, EventBridge Scheduler uses a randomly
         // generated token for the request to ensure idempotency" (API reference,
         // CreateSchedule): a retry with the token of the request that made it succeeds.
-        let token = client_token(&members)?;
+        let token = format!("create:{}", client_token(&members)?);
         schedule.client_token = Some(token.clone());
         let body = serde_json::to_string(&schedule).expect("a schedule serialises");
         match self.put(SCHEDULE, &arn, &ctx.account_id, body, None).await {
@@ -251,7 +251,7 @@ impl SchedulerService {
         // UpdateSchedule replaces the whole schedule ("all of the parameters... are replaced
         // with the values you specify"); when it was made stays.
         let mut schedule = spec.into_schedule(old.arn.clone(), old.creation_date_ms(), now)?;
-        let token = client_token(&members)?;
+        let token = format!("update:{}", client_token(&members)?);
         if old.client_token.as_deref() == Some(token.as_str()) {
             // This request again: it was applied.
             return Ok(json!({ "ScheduleArn": old.arn }));

@@ -76,6 +76,10 @@ enum Backend {
 fn written(root: &Path, action: &str, params: &Value) -> Option<(String, String, notify::Change)> {
     let bucket = params.get("Bucket")?.as_str()?.to_string();
     let key = params.get("Key")?.as_str()?.to_string();
+    // Nothing to tell when the bucket sends no events: no more file work then.
+    if !matches!(notify::read(root, &bucket), Ok(Some(s)) if s.eventbridge) {
+        return None;
+    }
     let reason = match action {
         "putObject" => "PutObject",
         "copyObject" => "CopyObject",
