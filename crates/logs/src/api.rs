@@ -125,6 +125,11 @@ fn failure(error: Error) -> ServiceError {
             "ResourceAlreadyExistsException",
             "The specified log stream already exists",
         ),
+        // CloudWatch Logs' own words for a quota (`CreateLogGroup`'s LimitExceededException).
+        Error::Limit(which) => ServiceError::client(
+            "LimitExceededException",
+            format!("Resource limit exceeded: {which}."),
+        ),
         Error::Unavailable(why) => ServiceError {
             status: 503,
             code: "ServiceUnavailableException".into(),

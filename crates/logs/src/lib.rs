@@ -9,5 +9,6 @@ mod store;
 
 pub use api::{check_group_name, group_of_arn, LogsService, TARGET_PREFIX};
 pub use store::{
-    Error, Event, GroupInfo, GroupKey, Logs, StreamId, StreamInfo, QUEUE_BYTES, RETENTION_DAYS,
+    Error, Event, GroupInfo, GroupKey, Logs, StreamId, StreamInfo, GROUPS_PER_ACCOUNT, QUEUE_BYTES,
+    RETENTION_DAYS, STREAMS_PER_GROUP,
 };

@@ -35,6 +35,12 @@ use serde_json::{json, Value};
 
 /// The most bytes of events waiting for the writer; past it, execution events are dropped.
 pub const QUEUE_BYTES: u64 = 64 * 1024 * 1024;
+/// Log groups an account may have in a region. CloudWatch Logs allows a million (an adjustable
+/// quota); Baton keeps every group and stream in memory, so it bounds them lower.
+pub const GROUPS_PER_ACCOUNT: usize = 10_000;
+/// Streams a group may have. CloudWatch Logs sets none; Baton bounds them for the same reason
+/// (execution logging makes one stream per state machine and process).
+pub const STREAMS_PER_GROUP: usize = 50_000;
 /// How often the writer wakes when nothing arrives (it flushes as soon as the queue is dry).
 const IDLE_WAKE: Duration = Duration::from_millis(200);
 /// The longest the writer goes on writing before it flushes, under a steady stream.
@@ -79,6 +85,8 @@ pub enum Error {
     GroupExists,
     StreamNotFound,
     StreamExists,
+    /// A quota of [`GROUPS_PER_ACCOUNT`] or [`STREAMS_PER_GROUP`] is reached.
+    Limit(&'static str),
     /// The writer is gone (the store is closing) or the disk failed.
     Unavailable(String),
 }
@@ -245,6 +253,14 @@ impl Logs {
         if state.groups.contains_key(key) {
             return Err(Error::GroupExists);
         }
+        let owned = state
+            .groups
+            .keys()
+            .filter(|k| k.account == key.account && k.region == key.region)
+            .count();
+        if owned >= GROUPS_PER_ACCOUNT {
+            return Err(Error::Limit("log groups per account and region"));
+        }
         let id = state.next_id;
         let created = now();
         self.record(&json!({"op": "group", "id": id, "account": key.account,
@@ -288,6 +304,9 @@ impl Logs {
         let group = state.groups.get_mut(key).ok_or(Error::GroupNotFound)?;
         if group.streams.contains_key(name) {
             return Err(Error::StreamExists);
+        }
+        if group.streams.len() >= STREAMS_PER_GROUP {
+            return Err(Error::Limit("log streams per log group"));
         }
         let created = now();
         let line = json!({"op": "stream", "id": id, "group": group.id, "name": name,

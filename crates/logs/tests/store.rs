@@ -576,3 +576,42 @@ fn reading_back_from_the_end_gives_what_reading_everything_would() {
         }
     }
 }
+
+/// Groups and streams are kept in memory, so an account's groups and a group's streams are
+/// bounded: past the bound, CloudWatch Logs' `LimitExceededException`; other accounts and
+/// groups are not held back.
+#[test]
+fn groups_per_account_and_streams_per_group_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = Logs::open(dir.path()).unwrap();
+    for i in 0..baton_logs::GROUPS_PER_ACCOUNT {
+        logs.create_group(&key(&format!("g{i}"))).unwrap();
+    }
+    let full = key("g0");
+    for i in 0..baton_logs::STREAMS_PER_GROUP {
+        logs.create_stream(&full, &format!("s{i}")).unwrap();
+    }
+    let service = LogsService::new(logs.clone());
+    let refused = call(
+        &service,
+        "CreateLogGroup",
+        json!({"logGroupName": "one-more"}),
+    );
+    assert_eq!(refused.unwrap_err().code, "LimitExceededException");
+    let refused = call(
+        &service,
+        "CreateLogStream",
+        json!({"logGroupName": "g0", "logStreamName": "one-more"}),
+    );
+    assert_eq!(refused.unwrap_err().code, "LimitExceededException");
+    // Another group takes streams; another account takes groups.
+    call(
+        &service,
+        "CreateLogStream",
+        json!({"logGroupName": "g1", "logStreamName": "s"}),
+    )
+    .unwrap();
+    let mut other = key("elsewhere");
+    other.account = "210987654321".into();
+    logs.create_group(&other).unwrap();
+}
