@@ -733,8 +733,9 @@ const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Percent-encoding of everything but RFC 3986's unreserved characters.
-fn percent(text: &str) -> String {
+/// Percent-encoding of everything but RFC 3986's unreserved characters (the HTTP task's
+/// query strings use it too).
+pub fn percent(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, ENCODED).to_string()
 }
 

@@ -400,17 +400,7 @@ fn scalar(value: &Value) -> String {
     }
 }
 
-/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
-const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encoding of everything but RFC 3986's unreserved characters.
-fn percent(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, ENCODED).to_string()
-}
+use baton_events::destinations::percent;
 
 #[cfg(test)]
 mod tests {

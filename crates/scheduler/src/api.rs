@@ -151,15 +151,7 @@ impl SchedulerService {
         kind: &str,
     ) -> Result<Vec<T>, ServiceError> {
         let prefix = format!("arn:aws:scheduler:{}:{}:", ctx.region, ctx.account_id);
-        Ok(self
-            .store
-            .service_resources(kind, Some(&ctx.account_id))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .filter(|r| r.arn.starts_with(&prefix))
-            .filter_map(|r| serde_json::from_str(&r.body).ok())
-            .collect())
+        of_account(&*self.store, kind, &ctx.account_id, &prefix).await
     }
 
     /// The account's schedules in their region, by group then name.
@@ -530,6 +522,23 @@ impl RestService for SchedulerService {
             }),
         }
     }
+}
+
+/// The resources of `kind` of `account` whose ARN starts with `prefix` (its region), as `T`.
+async fn of_account<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    kind: &str,
+    account: &str,
+    prefix: &str,
+) -> Result<Vec<T>, ServiceError> {
+    Ok(store
+        .service_resources(kind, Some(account))
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .filter(|r| r.arn.starts_with(prefix))
+        .filter_map(|r| serde_json::from_str(&r.body).ok())
+        .collect())
 }
 
 fn default_group(ctx: &RequestContext) -> Group {
@@ -910,15 +919,8 @@ impl RestService for Overview {
             return Err(validation("Only GET is served here."));
         }
         let prefix = format!("arn:aws:scheduler:{}:{}:", ctx.region, ctx.account_id);
-        let mut schedules: Vec<Schedule> = self
-            .store
-            .service_resources(SCHEDULE, Some(&ctx.account_id))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .filter(|r| r.arn.starts_with(&prefix))
-            .filter_map(|r| serde_json::from_str(&r.body).ok())
-            .collect();
+        let mut schedules: Vec<Schedule> =
+            of_account(&*self.store, SCHEDULE, &ctx.account_id, &prefix).await?;
         schedules.sort_by(|a, b| (&a.group_name, &a.name).cmp(&(&b.group_name, &b.name)));
         let schedules: Vec<Value> = schedules
             .iter()
@@ -948,15 +950,13 @@ impl RestService for Overview {
             })
             .collect();
         let rule_prefix = format!("arn:aws:events:{}:{}:rule/", ctx.region, ctx.account_id);
-        let mut rules: Vec<baton_events::model::Rule> = self
-            .store
-            .service_resources(baton_events::model::RULE, Some(&ctx.account_id))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .filter(|r| r.arn.starts_with(&rule_prefix))
-            .filter_map(|r| serde_json::from_str(&r.body).ok())
-            .collect();
+        let mut rules: Vec<baton_events::model::Rule> = of_account(
+            &*self.store,
+            baton_events::model::RULE,
+            &ctx.account_id,
+            &rule_prefix,
+        )
+        .await?;
         rules.sort_by(|a, b| (&a.event_bus_name, &a.name).cmp(&(&b.event_bus_name, &b.name)));
         let rules: Vec<Value> = rules
             .iter()

@@ -73,6 +73,10 @@ const READ_GAP: Duration = Duration::from_millis(100);
 /// How long past its due time another node's tick waits before this node claims it (its
 /// owner may be gone; it is claimed once either way).
 pub const GRACE: Duration = Duration::from_secs(3);
+/// The most bytes of target inputs one claim hands over: a schedule with a large input
+/// catching up on a day of ticks fires them over several claims, never past what the
+/// deliveries' queue takes ([`baton_events::deliver::QUEUE_BYTES`]).
+const CATCH_UP_BYTES: usize = 16 * 1024 * 1024;
 /// Ticks' lateness kept for [`Ticker::lateness`].
 const LATENESS_KEPT: usize = 100_000;
 /// Schedules claimed at once in a round.
@@ -511,8 +515,12 @@ impl Ticker {
         let mut ticks = Vec::new();
         let mut expired = 0u64;
         let mut next = t.ticks.next;
+        // A claim's invocations are written and queued together: at most CATCH_UP of them,
+        // and at most CATCH_UP_BYTES of inputs, the rest left for the next claim (due at once).
+        let per_tick = t.input_bytes() + 512;
+        let most = (CATCH_UP_BYTES / per_tick).clamp(1, CATCH_UP);
         while let Some(tick) = next {
-            if tick > now || ticks.len() >= CATCH_UP {
+            if tick > now || ticks.len() >= most {
                 break;
             }
             if now - tick > t.max_age {
@@ -660,6 +668,15 @@ impl Ticking {
             hold: 0,
             source: Source::Schedule(schedule),
         })
+    }
+
+    /// About how many bytes one tick's invocations carry (their inputs).
+    fn input_bytes(&self) -> usize {
+        match &self.source {
+            Source::Schedule(schedule) => schedule.target["Input"].as_str().map_or(2, str::len),
+            // The Scheduled Event, to each target.
+            Source::Rule { rule, .. } => 1024 * rule.targets.len().max(1),
+        }
     }
 
     /// When its next tick is due, if it has one.
