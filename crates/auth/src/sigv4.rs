@@ -59,8 +59,9 @@ pub struct Claim {
     pub scope_date: String,
     pub region: String,
     pub service: String,
-    /// Lowercase header names, as the request lists them.
-    pub signed_headers: Vec<String>,
+    /// Lowercase header names, `;`-separated, as the request lists them (one string: it is
+    /// also how the canonical request writes them).
+    pub signed_headers: String,
     /// Lowercase hex.
     pub signature: String,
     /// `YYYYMMDD'T'HHMMSS'Z'`.
@@ -153,21 +154,25 @@ pub fn claim(headers: &http::HeaderMap, query: Option<&str>) -> Result<Claim, Re
 }
 
 fn from_header(value: &str, headers: &http::HeaderMap) -> Result<Claim, Refusal> {
-    let (algorithm, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    let value = value.trim_ascii();
+    let (algorithm, rest) = cut(value, b' ').unwrap_or((value, ""));
     if algorithm != ALGORITHM {
         return Err(Refusal::Incomplete(format!(
             "Unsupported AWS 'algorithm': '{algorithm}'"
         )));
     }
     let (mut credential, mut signed, mut signature) = (None, None, None);
-    for part in rest.split(',') {
-        let Some((k, v)) = part.trim().split_once('=') else {
+    let mut parts = rest;
+    while !parts.is_empty() {
+        let (part, next) = cut(parts, b',').unwrap_or((parts, ""));
+        parts = next;
+        let Some((k, v)) = cut(part.trim_ascii(), b'=') else {
             continue;
         };
-        match k.trim() {
-            "Credential" => credential = Some(v.trim()),
-            "SignedHeaders" => signed = Some(v.trim()),
-            "Signature" => signature = Some(v.trim()),
+        match k.trim_ascii() {
+            "Credential" => credential = Some(v.trim_ascii()),
+            "SignedHeaders" => signed = Some(v.trim_ascii()),
+            "Signature" => signature = Some(v.trim_ascii()),
             _ => {}
         }
     }
@@ -272,11 +277,17 @@ fn build(
     amz_date: String,
     carrier: Carrier,
 ) -> Result<Claim, Refusal> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [key, date, region, service, terminator] = parts[..] else {
+    let scope = || {
+        let (key, rest) = cut(credential, b'/')?;
+        let (date, rest) = cut(rest, b'/')?;
+        let (region, rest) = cut(rest, b'/')?;
+        let (service, terminator) = cut(rest, b'/')?;
+        (!terminator.contains('/')).then_some((key, date, region, service, terminator))
+    };
+    let Some((key, date, region, service, terminator)) = scope() else {
         return Err(Refusal::Incomplete(format!(
             "Credential should be scoped to a valid region, not '{}'. ",
-            parts.get(2).copied().unwrap_or_default()
+            credential.split('/').nth(2).unwrap_or_default()
         )));
     };
     if terminator != "aws4_request" {
@@ -287,12 +298,15 @@ fn build(
     if key.is_empty() {
         return Err(Refusal::UnknownKey);
     }
-    let signed_headers: Vec<String> = signed
-        .split(';')
-        .filter(|h| !h.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if !signed_headers.iter().any(|h| h == "host") {
+    let mut signed_headers = String::with_capacity(signed.len());
+    for name in signed.split(';').filter(|h| !h.is_empty()) {
+        if !signed_headers.is_empty() {
+            signed_headers.push(';');
+        }
+        signed_headers.push_str(name);
+    }
+    signed_headers.make_ascii_lowercase();
+    if !signed_headers.split(';').any(|h| h == "host") {
         return Err(Refusal::Incomplete(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
@@ -307,6 +321,12 @@ fn build(
         amz_date,
         carrier,
     })
+}
+
+/// `s` on either side of its first `sep`, an ASCII byte (so both sides are whole characters).
+fn cut(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let i = memchr::memchr(sep, s.as_bytes())?;
+    Some((&s[..i], &s[i + 1..]))
 }
 
 /// Checks `claim`, read from `request`, with the secret of its key at `now`.
@@ -388,7 +408,16 @@ pub fn verify_with(
         }
         _ => {}
     }
-    let expected = hmac::sign(key, string_to_sign(claim, request).as_bytes());
+    let expected = SCRATCH.with(|scratch| {
+        let mut text = scratch.borrow_mut();
+        text.clear();
+        push_string_to_sign(&mut text, claim, request);
+        let expected = hmac::sign(key, text.as_bytes());
+        if text.capacity() > SCRATCH_KEPT {
+            *text = String::new();
+        }
+        expected
+    });
     // The claim's signature as bytes (it is lower-case hex of 32 bytes when it is right).
     let mut given = [0u8; 32];
     let readable = claim.signature.len() == 64
@@ -416,9 +445,18 @@ pub fn verify_with(
 /// The string a signature signs: the algorithm, the time, the scope and the canonical
 /// request's hash.
 fn string_to_sign(claim: &Claim, request: &Request<'_>) -> String {
-    let canonical = canonical_request(claim, request);
-    let digest = digest::digest(&digest::SHA256, canonical.as_bytes());
-    let mut out = String::with_capacity(160);
+    let mut out = String::with_capacity(512);
+    push_string_to_sign(&mut out, claim, request);
+    out
+}
+
+/// [`string_to_sign`] onto `out`, which must be empty: the canonical request is written there
+/// first, hashed, and replaced by the string to sign, so that a verification allocates
+/// nothing once a thread's buffer ([`SCRATCH`]) has grown to a request's size.
+fn push_string_to_sign(out: &mut String, claim: &Claim, request: &Request<'_>) {
+    push_canonical_request(out, claim, request);
+    let digest = digest::digest(&digest::SHA256, out.as_bytes());
+    out.clear();
     for part in [
         ALGORITHM,
         "\n",
@@ -433,9 +471,16 @@ fn string_to_sign(claim: &Claim, request: &Request<'_>) -> String {
     ] {
         out.push_str(part);
     }
-    push_hex(&mut out, digest.as_ref());
-    out
+    push_hex(out, digest.as_ref());
 }
+
+thread_local! {
+    /// Each thread's buffer for the canonical request and the string to sign.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// A thread's buffer grown past this (a long presigned query) is let go after use.
+const SCRATCH_KEPT: usize = 16 * 1024;
 
 /// The `Authorization` header that signs `request` with this key for `region` at `amz_date`
 /// (`YYYYMMDD'T'HHMMSS'Z'`, which the request's `X-Amz-Date` must carry), every header of the
@@ -448,13 +493,14 @@ pub fn authorization(
     amz_date: &str,
     request: &Request<'_>,
 ) -> String {
-    let mut signed_headers: Vec<String> = request
+    let mut names: Vec<String> = request
         .headers
         .keys()
         .map(|name| name.as_str().to_ascii_lowercase())
         .collect();
-    signed_headers.sort();
-    signed_headers.dedup();
+    names.sort();
+    names.dedup();
+    let signed_headers = names.join(";");
     let claim = Claim {
         access_key_id: access_key_id.to_string(),
         scope_date: amz_date.get(..8).unwrap_or_default().to_string(),
@@ -470,9 +516,7 @@ pub fn authorization(
     format!(
         "{ALGORITHM} Credential={access_key_id}/{}/{region}/{}/aws4_request, SignedHeaders={}, \
          Signature={signature}",
-        claim.scope_date,
-        claim.service,
-        claim.signed_headers.join(";")
+        claim.scope_date, claim.service, claim.signed_headers
     )
 }
 
@@ -487,30 +531,48 @@ pub fn amz_date_of(time: SystemTime) -> String {
 /// The canonical request: method, path, query, the signed headers, their names, the payload's
 /// hash, one per line.
 pub fn canonical_request(claim: &Claim, request: &Request<'_>) -> String {
-    let presigned = matches!(claim.carrier, Carrier::Query { .. });
     let mut out = String::with_capacity(256);
+    push_canonical_request(&mut out, claim, request);
+    out
+}
+
+fn push_canonical_request(out: &mut String, claim: &Claim, request: &Request<'_>) {
+    let presigned = matches!(claim.carrier, Carrier::Query { .. });
     out.push_str(request.method);
     out.push('\n');
-    out.push_str(&canonical_path(request.path, request.service == "s3"));
+    push_canonical_path(out, request.path, request.service == "s3");
     out.push('\n');
     out.push_str(&canonical_query(request.query.unwrap_or(""), presigned));
     out.push('\n');
-    for name in &claim.signed_headers {
+    for name in claim.signed_headers.split(';') {
         out.push_str(name);
         out.push(':');
-        for (i, value) in request.headers.get_all(name.as_str()).iter().enumerate() {
+        for (i, value) in request.headers.get_all(name).iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            collapse_into(&mut out, &String::from_utf8_lossy(value.as_bytes()));
+            push_header_value(out, value.as_bytes());
         }
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&claim.signed_headers.join(";"));
+    out.push_str(&claim.signed_headers);
     out.push('\n');
     out.push_str(request.payload_sha256);
-    out
+}
+
+/// A header value as the canonical request has it: trimmed, its runs of spaces made one.
+/// Most values are already so (printable ASCII, single spaces inside): they are copied as
+/// they are.
+fn push_header_value(out: &mut String, value: &[u8]) {
+    let plain = value.first() != Some(&b' ')
+        && value.last() != Some(&b' ')
+        && value.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+        && memchr::memmem::find(value, b"  ").is_none();
+    match std::str::from_utf8(value) {
+        Ok(text) if plain => out.push_str(text),
+        _ => collapse_into(out, &String::from_utf8_lossy(value)),
+    }
 }
 
 /// A header value trimmed, its runs of spaces made one, onto `out`.
@@ -527,12 +589,14 @@ fn collapse_into(out: &mut String, value: &str) {
 /// segments resolved and empty ones dropped (RFC 3986 §5.2.4; AWS also drops repeated
 /// slashes), then URI-encoded once more (a `%` becomes `%25`: the path's segments end up
 /// encoded twice); for S3, the path as sent.
-fn canonical_path(raw: &str, s3: bool) -> String {
+fn push_canonical_path(out: &mut String, raw: &str, s3: bool) {
     if raw.is_empty() || raw == "/" {
-        return "/".into();
+        out.push('/');
+        return;
     }
     if s3 {
-        return raw.to_string();
+        out.push_str(raw);
+        return;
     }
     let mut kept: Vec<&str> = Vec::new();
     for segment in raw.split('/') {
@@ -552,7 +616,7 @@ fn canonical_path(raw: &str, s3: bool) -> String {
     if raw.ends_with('/') && !kept.is_empty() {
         path.push('/');
     }
-    utf8_percent_encode(&path, PATH).to_string()
+    out.extend(utf8_percent_encode(&path, PATH));
 }
 
 /// The query's parameters decoded, encoded again and sorted; a presigned request's signature
