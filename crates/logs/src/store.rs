@@ -1,7 +1,10 @@
 //! Log groups, streams and their events under `<data>/logs/`.
 //!
 //! * `catalog.jsonl` records every group and stream created or deleted, one JSON line per
-//!   change, appended as it happens; a torn last line (a crash mid-write) is ignored on load.
+//!   change, appended as it happens.
+//! * A torn last line (a crash mid-write) of the catalog or of a stream is cut off when the
+//!   store opens: it was never visible, and the next line appended would otherwise be glued
+//!   to it.
 //! * Each stream's events are in `<id>.log`, one line per event:
 //!   `<timestamp> <ingestion time> <r|j><message>`, the message as it came (`r`) when it holds
 //!   no line break, else as a JSON string (`j`). A line is visible once whole.
@@ -210,6 +213,7 @@ impl Logs {
     pub fn open(dir: &Path) -> std::io::Result<Logs> {
         std::fs::create_dir_all(dir)?;
         let catalog_path = dir.join("catalog.jsonl");
+        cut_torn_line(&catalog_path)?;
         let state = load(dir, &catalog_path)?;
         let catalog = OpenOptions::new()
             .create(true)
@@ -923,6 +927,7 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
         else {
             continue;
         };
+        cut_torn_line(&entry.path())?;
         let (bytes, first, last) = figures(&entry.path(), s.trim)?;
         {
             s.bytes = bytes;
@@ -932,6 +937,35 @@ fn load(dir: &Path, catalog: &Path) -> std::io::Result<State> {
         }
     }
     Ok(state)
+}
+
+/// Cuts the file at `path` after its last line break, if it ends in the middle of a line.
+fn cut_torn_line(path: &Path) -> std::io::Result<()> {
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let size = file.metadata()?.len();
+    let mut end = size;
+    let mut chunk = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let from = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - from) as usize];
+        file.seek(SeekFrom::Start(from))?;
+        file.read_exact(part)?;
+        if let Some(i) = part.iter().rposition(|b| *b == b'\n') {
+            end = from + i as u64 + 1;
+            break;
+        }
+        end = from;
+    }
+    if end < size {
+        tracing::warn!(path = %path.display(), torn = size - end, "cut a torn last line");
+        file.set_len(end)?;
+        file.sync_all()?;
+    }
+    Ok(())
 }
 
 /// A stream file's size, first live event (at or after `trim`) and last whole event.

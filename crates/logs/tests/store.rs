@@ -53,6 +53,51 @@ fn events_are_read_back_in_order_and_survive_a_reopen() {
     assert!(streams[0].stored_bytes > 0);
 }
 
+/// Appends `bytes` to the file at `path`, as a write cut short by a crash leaves it.
+fn append_raw(path: &std::path::Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[test]
+fn a_torn_last_line_is_cut_off_and_what_follows_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let group = key("g");
+    let stream_file = {
+        let logs = Logs::open(dir.path()).unwrap();
+        logs.create_group(&group).unwrap();
+        let s = logs.stream_for(&group, "s").unwrap();
+        assert!(logs.append(s, &[(1, "one"), (2, "two")]));
+        logs.flush().unwrap();
+        dir.path().join(format!("{s}.log"))
+    };
+    // A crash in the middle of an event's line, and of a catalog line.
+    append_raw(&stream_file, b"3 1700000000000 rthr");
+    append_raw(&dir.path().join("catalog.jsonl"), b"{\"op\":\"gro");
+    {
+        let logs = Logs::open(dir.path()).unwrap();
+        assert_eq!(
+            events(&logs, &group, "s"),
+            vec![(1, "one".into()), (2, "two".into())]
+        );
+        let streams = logs.streams(&group, "").unwrap();
+        assert_eq!(streams[0].last_event, Some(2));
+        // Written after the reopen: whole lines, not glued to the torn ones.
+        let s = logs.stream_for(&group, "s").unwrap();
+        assert!(logs.append(s, &[(4, "four")]));
+        logs.create_group(&key("h")).unwrap();
+        logs.flush().unwrap();
+    }
+    let logs = Logs::open(dir.path()).unwrap();
+    assert_eq!(
+        events(&logs, &group, "s"),
+        vec![(1, "one".into()), (2, "two".into()), (4, "four".into())]
+    );
+    assert!(logs.group_exists(&key("h")));
+    assert_eq!(logs.streams(&group, "").unwrap()[0].last_event, Some(4));
+}
+
 #[test]
 fn deleting_a_group_removes_its_files_and_forgets_it_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
