@@ -316,6 +316,30 @@ def test_an_account_has_at_most_100_buses(endpoint):
     other.create_event_bus(Name="bus-100")
 
 
+def test_the_default_bus_keeps_its_tags(events):
+    arn = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"
+    key = unique("team")
+
+    def tags():
+        return {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+
+    assert key not in tags()
+    events.tag_resource(ResourceARN=arn, Tags=[{"Key": key, "Value": "a"}])
+    events.tag_resource(ResourceARN=arn, Tags=[{"Key": key, "Value": "b"},
+                                               {"Key": f"{key}-2", "Value": "c"}])
+    assert tags()[key] == "b" and tags()[f"{key}-2"] == "c"
+    events.untag_resource(ResourceARN=arn, TagKeys=[f"{key}-2"])
+    assert f"{key}-2" not in tags() and tags()[key] == "b"
+    # It is still the one default bus.
+    names = [b["Name"] for b in events.list_event_buses()["EventBuses"]]
+    assert names.count("default") == 1
+    assert events.describe_event_bus()["Arn"] == arn
+    # Another account's default bus is not this one's.
+    code, _ = error_of(lambda: events.list_tags_for_resource(
+        ResourceARN=f"arn:aws:events:{REGION}:999999999999:event-bus/default"))
+    assert code == "ResourceNotFoundException"
+
+
 def test_rules_and_buses_keep_their_tags(events):
     bus = unique("tagged-bus")
     bus_arn = events.create_event_bus(Name=bus, Tags=[{"Key": "team", "Value": "a"}])[

@@ -333,6 +333,95 @@ def test_calls_are_spaced_by_the_destinations_rate(events, webhook):
     assert sorted(json.loads(c["body"])["detail"]["n"] for c in calls) == [0, 1, 2, 3]
 
 
+def state_of(events, name, want, timeout=15.0):
+    """The connection's state once it is `want` (fails after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = events.describe_connection(Name=name)["ConnectionState"]
+        if state == want or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def routed(events, connection_arn, endpoint):
+    """A source whose events a rule sends to a new destination at `endpoint` (POST)."""
+    dest = events.create_api_destination(
+        Name=unique("dest"), ConnectionArn=connection_arn, HttpMethod="POST",
+        InvocationEndpoint=endpoint)["ApiDestinationArn"]
+    source = unique("shop")
+    route(events, dest, source)
+    return source
+
+
+def test_a_deauthorized_connection_calls_nothing_until_it_is_updated(events, webhook):
+    conn, conn_arn = api_key_connection(events)
+    source = routed(events, conn_arn, f"{webhook.base}/deauth")
+    put(events, source, {"n": 1})
+    webhook.wait("/deauth", 1)
+
+    out = events.deauthorize_connection(Name=conn)
+    assert out["ConnectionArn"] == conn_arn
+    assert out["ConnectionState"] == "DEAUTHORIZING"
+    described = events.describe_connection(Name=conn)
+    assert described["ConnectionState"] == "DEAUTHORIZED"
+    # Its authorization parameters are gone.
+    assert described.get("AuthParameters", {}) == {}
+    assert [c["ConnectionState"] for c in events.list_connections(
+        NamePrefix=conn)["Connections"]] == ["DEAUTHORIZED"]
+    put(events, source, {"n": 2})
+    time.sleep(2.5)
+    assert len(webhook.at("/deauth")) == 1
+
+    # Given credentials again, it is authorized and used with them.
+    code, _ = error_of(lambda: events.update_connection(Name=conn, Description="no keys"))
+    assert code == "ValidationException"
+    events.update_connection(Name=conn, AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "key-456"}})
+    assert events.describe_connection(Name=conn)["ConnectionState"] == "AUTHORIZED"
+    put(events, source, {"n": 3})
+    calls = webhook.wait("/deauth", 2)
+    assert calls[1]["headers"]["x-api-key"] == "key-456"
+    assert json.loads(calls[1]["body"])["detail"] == {"n": 3}
+    code, _ = error_of(lambda: events.deauthorize_connection(Name=unique("missing")))
+    assert code == "ResourceNotFoundException"
+
+
+def test_refused_credentials_deauthorize_the_connection(events, webhook):
+    # An API key the endpoint answers 401: the connection is de-authorized, so the retry
+    # that a 401 gets finds it so and calls no more.
+    conn, conn_arn = api_key_connection(events)
+    webhook.answers["/refuses-key"] = [(401, {"message": "unknown key"})]
+    source = routed(events, conn_arn, f"{webhook.base}/refuses-key")
+    put(events, source, {"n": 1})
+    webhook.wait("/refuses-key", 1)
+    assert state_of(events, conn, "DEAUTHORIZED") == "DEAUTHORIZED"
+    time.sleep(2.5)
+    assert len(webhook.at("/refuses-key")) == 1
+
+    # An OAuth connection whose token endpoint refuses its client: de-authorized, and the
+    # destination is never called.
+    webhook.answers["/oauth/refuses"] = [(400, {"error": "invalid_client"})]
+    oauth = unique("oauth-refused")
+    oauth_arn = events.create_connection(
+        Name=oauth, AuthorizationType="OAUTH_CLIENT_CREDENTIALS",
+        AuthParameters={"OAuthParameters": {
+            "AuthorizationEndpoint": f"{webhook.base}/oauth/refuses", "HttpMethod": "POST",
+            "ClientParameters": {"ClientID": "c", "ClientSecret": "wrong"}}})["ConnectionArn"]
+    source = routed(events, oauth_arn, f"{webhook.base}/never")
+    put(events, source, {"n": 1})
+    webhook.wait("/oauth/refuses", 1)
+    assert state_of(events, oauth, "DEAUTHORIZED") == "DEAUTHORIZED"
+    assert webhook.at("/never") == []
+
+    # A server error is not the credentials' fault: the connection stays authorized.
+    conn, conn_arn = api_key_connection(events)
+    webhook.answers["/busy"] = [(503, {"busy": True}), (200, {"ok": True})]
+    source = routed(events, conn_arn, f"{webhook.base}/busy")
+    put(events, source, {"n": 1})
+    webhook.wait("/busy", 2)
+    assert events.describe_connection(Name=conn)["ConnectionState"] == "AUTHORIZED"
+
+
 def test_describe_and_list_hide_the_secrets(events, webhook):
     conn, arn = api_key_connection(events, InvocationHttpParameters={
         "HeaderParameters": [{"Key": "X-Shown", "Value": "visible", "IsValueSecret": False},

@@ -21,13 +21,13 @@ use crate::destinations::{
 use crate::index::RuleIndex;
 use crate::model::{
     arn_scope, bus_arn, rule_arn, valid_name, Bus, Rule, Target, BUS, BUSES_PER_ACCOUNT,
-    DEFAULT_BUS, RULE, RULES_PER_BUS, TARGETS_PER_RULE,
+    DEFAULT_BUS, DEFAULT_BUS_TAGS, RULE, RULES_PER_BUS, TARGETS_PER_RULE,
 };
 use crate::pattern::Pattern;
 
 pub const TARGET_PREFIX: &str = "AWSEvents";
 
-const OPERATIONS: [&str; 29] = [
+const OPERATIONS: [&str; 30] = [
     "CreateEventBus",
     "TagResource",
     "UntagResource",
@@ -52,6 +52,7 @@ const OPERATIONS: [&str; 29] = [
     "ListConnections",
     "UpdateConnection",
     "DeleteConnection",
+    "DeauthorizeConnection",
     "CreateApiDestination",
     "DescribeApiDestination",
     "ListApiDestinations",
@@ -305,6 +306,7 @@ impl Call<'_> {
             "ListConnections" => self.list_connections().await,
             "UpdateConnection" => self.update_connection().await,
             "DeleteConnection" => self.delete_connection().await,
+            "DeauthorizeConnection" => self.deauthorize_connection().await,
             "CreateApiDestination" => self.create_api_destination().await,
             "DescribeApiDestination" => {
                 let (d, _) = self.api_destination_named().await?;
@@ -574,8 +576,9 @@ impl Call<'_> {
         Ok(tags)
     }
 
-    /// `TagResource`, `UntagResource` and `ListTagsForResource` on a rule or a custom bus
-    /// (`ResourceARN`), replacing its record at the version read.
+    /// `TagResource`, `UntagResource` and `ListTagsForResource` on a rule or a bus
+    /// (`ResourceARN`), replacing its record at the version read. The default bus has no
+    /// record of its own: its tags are kept in one made when it is first tagged.
     async fn tagging(&self, operation: &str) -> Result<Value, ServiceError> {
         let arn = self.required("ResourceARN")?;
         let kind = if arn.contains(":rule/") {
@@ -586,6 +589,8 @@ impl Call<'_> {
             return Err(not_found(format!("Resource {arn} does not exist.")));
         };
         let own = arn_scope(arn) == Some((self.region(), self.account()));
+        let default_bus = own && arn == bus_arn(self.region(), self.account(), DEFAULT_BUS);
+        let kind = if default_bus { DEFAULT_BUS_TAGS } else { kind };
         let doc = match own {
             true => self
                 .service
@@ -594,10 +599,16 @@ impl Call<'_> {
                 .await
                 .map_err(internal)?,
             false => None,
-        }
-        .ok_or_else(|| not_found(format!("Resource {arn} does not exist.")))?;
-        let mut body: Value = serde_json::from_str(&doc.body)
-            .map_err(|e| internal(baton_store::Error::backend(e)))?;
+        };
+        let (mut body, version): (Value, Option<u64>) = match doc {
+            Some(doc) => (
+                serde_json::from_str(&doc.body)
+                    .map_err(|e| internal(baton_store::Error::backend(e)))?,
+                Some(doc.version),
+            ),
+            None if default_bus => (json!({}), None),
+            None => return Err(not_found(format!("Resource {arn} does not exist."))),
+        };
         let mut tags: Vec<crate::model::Tag> = body
             .get("Tags")
             .and_then(|t| serde_json::from_value(t.clone()).ok())
@@ -621,18 +632,20 @@ impl Call<'_> {
                 arn: arn.to_string(),
                 account: self.account().to_string(),
                 body: body.to_string(),
-                version: doc.version + 1,
+                version: version.map_or(1, |v| v + 1),
             },
-            expected: Some(doc.version),
+            expected: version,
         });
         match self.service.store.commit(batch).await {
             Ok(()) => Ok(json!({})),
-            Err(baton_store::Error::Conflict { .. } | baton_store::Error::NotFound { .. }) => {
-                Err(ServiceError::client(
-                    "ConcurrentModificationException",
-                    "Another request changed the resource at the same time; try again.",
-                ))
-            }
+            Err(
+                baton_store::Error::Conflict { .. }
+                | baton_store::Error::NotFound { .. }
+                | baton_store::Error::AlreadyExists { .. },
+            ) => Err(ServiceError::client(
+                "ConcurrentModificationException",
+                "Another request changed the resource at the same time; try again.",
+            )),
             Err(e) => Err(internal(e)),
         }
     }
@@ -1669,7 +1682,7 @@ impl Call<'_> {
             name: name.to_string(),
             connection_arn: arn.clone(),
             description,
-            connection_state: "AUTHORIZED".into(),
+            connection_state: dest::AUTHORIZED.into(),
             authorization_type: kind.to_string(),
             auth_parameters: auth,
             kms_key_identifier,
@@ -1723,19 +1736,13 @@ impl Call<'_> {
         let now = now_secs();
         c.last_modified_time = now;
         c.last_authorized_time = now;
-        c.connection_state = "AUTHORIZED".into();
+        c.connection_state = dest::AUTHORIZED.into();
         let key = dest::connection_key(self.region(), self.account(), &c.name);
         let body = serde_json::to_string(&c).expect("a connection serialises");
         let what = format!("Connection '{}'", c.name);
         self.write_resource(CONNECTION, &key, body, Some(version), &what)
             .await?;
-        Ok(json!({
-            "ConnectionArn": c.connection_arn,
-            "ConnectionState": c.connection_state,
-            "CreationTime": c.creation_time,
-            "LastModifiedTime": c.last_modified_time,
-            "LastAuthorizedTime": c.last_authorized_time,
-        }))
+        Ok(connection_answer(&c, &c.connection_state))
     }
 
     async fn delete_connection(&self) -> Result<Value, ServiceError> {
@@ -1746,13 +1753,24 @@ impl Call<'_> {
             arn: key,
         });
         self.service.store.commit(batch).await.map_err(internal)?;
-        Ok(json!({
-            "ConnectionArn": c.connection_arn,
-            "ConnectionState": "DELETING",
-            "CreationTime": c.creation_time,
-            "LastModifiedTime": c.last_modified_time,
-            "LastAuthorizedTime": c.last_authorized_time,
-        }))
+        Ok(connection_answer(&c, "DELETING"))
+    }
+
+    /// Removes the connection's authorization parameters (its secrets among them), leaving it
+    /// DEAUTHORIZED: deliveries to its API destinations fail until `UpdateConnection` gives
+    /// it parameters again (User Guide, "De-authorizing
+    /// connections"). The answer says DEAUTHORIZING, as AWS's does while it works.
+    async fn deauthorize_connection(&self) -> Result<Value, ServiceError> {
+        let (mut c, version) = self.connection_named().await?;
+        c.auth_parameters = AuthParameters::default();
+        c.connection_state = dest::DEAUTHORIZED.into();
+        c.last_modified_time = now_secs();
+        let key = dest::connection_key(self.region(), self.account(), &c.name);
+        let body = serde_json::to_string(&c).expect("a connection serialises");
+        let what = format!("Connection '{}'", c.name);
+        self.write_resource(CONNECTION, &key, body, Some(version), &what)
+            .await?;
+        Ok(connection_answer(&c, "DEAUTHORIZING"))
     }
 
     async fn list_connections(&self) -> Result<Value, ServiceError> {
@@ -1974,9 +1992,21 @@ impl Call<'_> {
     }
 }
 
+/// What UpdateConnection, DeleteConnection and DeauthorizeConnection answer, the connection
+/// in `state`.
+fn connection_answer(c: &Connection, state: &str) -> Value {
+    json!({
+        "ConnectionArn": c.connection_arn,
+        "ConnectionState": state,
+        "CreationTime": c.creation_time,
+        "LastModifiedTime": c.last_modified_time,
+        "LastAuthorizedTime": c.last_authorized_time,
+    })
+}
+
 /// An API destination is active while its connection is authorized.
 fn destination_state(c: &Connection) -> String {
-    if c.connection_state == "AUTHORIZED" {
+    if c.connection_state == dest::AUTHORIZED {
         "ACTIVE".into()
     } else {
         "INACTIVE".into()

@@ -673,7 +673,11 @@ async fn api_attempt(
         return Some(Err(Failure::Final("the node is stopping".into())));
     };
     let input = input_of(d);
-    Some(own.api.invoke(&resolved, &d.target, &input).await)
+    Some(
+        own.api
+            .invoke(&*own.store, &resolved, &d.target, &input)
+            .await,
+    )
 }
 
 async fn attempt(

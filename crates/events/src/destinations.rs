@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use baton_store::Store;
+use baton_store::{Op, ServiceResource, Store, WriteBatch};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -30,6 +30,12 @@ pub const CONNECTION: &str = "events:connection";
 pub const API_DESTINATION: &str = "events:api-destination";
 
 /// Connections an account may have in a region (EventBridge quotas, "Connections: 3,000").
+/// A connection that can authorize its requests.
+pub const AUTHORIZED: &str = "AUTHORIZED";
+/// One that cannot until `UpdateConnection` gives it parameters again: de-authorized by
+/// `DeauthorizeConnection`, or by EventBridge when its credentials are refused (User Guide,
+/// "De-authorizing connections").
+pub const DEAUTHORIZED: &str = "DEAUTHORIZED";
 pub const CONNECTIONS_PER_REGION: usize = 3_000;
 /// API destinations an account may have in a region (EventBridge quotas, "API destinations:
 /// 3,000").
@@ -957,7 +963,7 @@ impl Invoker {
         if connection.connection_arn != conn_arn {
             return Err(gone());
         }
-        if connection.connection_state != "AUTHORIZED" {
+        if connection.connection_state != AUTHORIZED {
             return Err(Failure::Final(format!(
                 "connection {conn_arn} is {}",
                 connection.connection_state
@@ -988,9 +994,13 @@ impl Invoker {
         slot - now
     }
 
-    /// Calls the destination once with `input` as the body.
+    /// Calls the destination once with `input` as the body. Credentials the far end refuses
+    /// de-authorize the connection in `store` (User Guide, "De-authorizing connections": an
+    /// OAuth token that cannot be refreshed; a 401 or 407 answer to Basic or API key
+    /// authorization).
     pub(crate) async fn invoke(
         &self,
+        store: &dyn Store,
         resolved: &Resolved,
         target: &crate::model::Target,
         input: &str,
@@ -1005,7 +1015,14 @@ impl Invoker {
         let conn = &resolved.connection;
         let oauth = conn.authorization_type == "OAUTH_CLIENT_CREDENTIALS";
         let token = if oauth {
-            Some(self.token(&**outbound, resolved).await?)
+            match self.token(&**outbound, resolved).await {
+                Ok(token) => Some(token),
+                Err(TokenError::Refused(why)) => {
+                    deauthorize(store, resolved, &why).await;
+                    return Err(Failure::Final(why));
+                }
+                Err(TokenError::Other(failure)) => return Err(failure),
+            }
         } else {
             None
         };
@@ -1024,9 +1041,13 @@ impl Invoker {
         }
         // OAuth tokens are refreshed "when a 401 or 407 response is returned" (User Guide,
         // "Authorization methods for connections").
-        if oauth && matches!(response.status, 401 | 407) {
-            if let Some(token) = &token {
-                self.forget_token(resolved, token).await;
+        if matches!(response.status, 401 | 407) {
+            match &token {
+                Some(token) => self.forget_token(resolved, token).await,
+                None => {
+                    let why = format!("{url} answered {}", response.status);
+                    deauthorize(store, resolved, &why).await;
+                }
             }
         }
         Err(judge(&response, &url))
@@ -1050,7 +1071,11 @@ impl Invoker {
 
     /// The connection's token: the one fetched before while it lasts, else a new one from the
     /// authorization endpoint (one fetch at a time per connection).
-    async fn token(&self, outbound: &dyn Outbound, resolved: &Resolved) -> Result<String, Failure> {
+    async fn token(
+        &self,
+        outbound: &dyn Outbound,
+        resolved: &Resolved,
+    ) -> Result<String, TokenError> {
         let slot = self.token_slot(&Self::token_key(resolved));
         let mut held = slot.lock().await;
         if let Some(t) = held.as_ref() {
@@ -1058,13 +1083,17 @@ impl Invoker {
                 return Ok(t.value.clone());
             }
         }
-        let request = token_request(&resolved.connection).map_err(Failure::Final)?;
+        let other = |failure| TokenError::Other(failure);
+        let request = token_request(&resolved.connection).map_err(|e| other(Failure::Final(e)))?;
         let url = without_query(&request.url).to_string();
         let response = match outbound.send(request).await {
             Ok(r) => r,
-            Err(OutboundError::Refused(why)) => return Err(Failure::Final(why)),
+            // Not the connection's fault: what this node may reach.
+            Err(OutboundError::Refused(why)) => return Err(other(Failure::Final(why))),
             Err(OutboundError::Failed(why)) => {
-                return Err(Failure::Retry(format!("fetching an OAuth token: {why}")))
+                return Err(other(Failure::Retry(format!(
+                    "fetching an OAuth token: {why}"
+                ))))
             }
         };
         if !(200..300).contains(&response.status) {
@@ -1073,12 +1102,12 @@ impl Invoker {
             // Credentials it refuses stay refused until the connection is updated; a busy or
             // failing endpoint may answer later.
             return Err(if status == 429 || (500..600).contains(&status) {
-                Failure::Retry(why)
+                other(Failure::Retry(why))
             } else {
-                Failure::Final(why)
+                TokenError::Refused(why)
             });
         }
-        let (value, lasts) = parse_token(&response.body).map_err(Failure::Final)?;
+        let (value, lasts) = parse_token(&response.body).map_err(TokenError::Refused)?;
         *held = Some(Token {
             value: value.clone(),
             until: lasts.map(|d| Instant::now() + d),
@@ -1092,6 +1121,51 @@ impl Invoker {
         let mut held = slot.lock().await;
         if held.as_ref().is_some_and(|t| t.value == token) {
             *held = None;
+        }
+    }
+}
+
+/// Why no OAuth token was had.
+enum TokenError {
+    /// The authorization endpoint refused the connection's credentials, or answered no
+    /// usable token: the connection is de-authorized.
+    Refused(String),
+    /// Anything else, the connection not at fault.
+    Other(Failure),
+}
+
+/// Marks the connection of `resolved` DEAUTHORIZED, if it is still the version the delivery
+/// read: an update made since brought other credentials, which this answer does not judge.
+async fn deauthorize(store: &dyn Store, resolved: &Resolved, why: &str) {
+    let c = &resolved.connection;
+    let Some((region, account, name)) = parse_arn(&c.connection_arn, "connection") else {
+        return;
+    };
+    let mut changed = c.clone();
+    changed.connection_state = DEAUTHORIZED.into();
+    changed.last_modified_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| (d.as_millis() as f64 / 1000.0).floor());
+    let Ok(body) = serde_json::to_string(&changed) else {
+        return;
+    };
+    let version = resolved.connection_version;
+    let resource = ServiceResource {
+        kind: CONNECTION.into(),
+        arn: connection_key(region, account, name),
+        account: account.to_string(),
+        body,
+        version: version + 1,
+    };
+    let batch = WriteBatch::new().with(Op::PutServiceResource {
+        resource,
+        expected: Some(version),
+    });
+    match store.commit(batch).await {
+        Ok(()) => tracing::warn!(connection = %c.connection_arn, why, "connection de-authorized"),
+        Err(baton_store::Error::Conflict { .. } | baton_store::Error::NotFound { .. }) => {}
+        Err(e) => {
+            tracing::warn!(connection = %c.connection_arn, error = %e, "could not de-authorize the connection")
         }
     }
 }

@@ -7,6 +7,8 @@ use serde_json::Value;
 /// The kinds of service resource this service keeps.
 pub const BUS: &str = "events:bus";
 pub const RULE: &str = "events:rule";
+/// The default bus's tags (the bus itself is every account's without a record).
+pub const DEFAULT_BUS_TAGS: &str = "events:default-bus-tags";
 
 /// The bus every account has without creating it.
 pub const DEFAULT_BUS: &str = "default";
