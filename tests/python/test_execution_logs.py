@@ -137,6 +137,36 @@ def test_express_executions_are_logged(sfn, logs):
     assert json.loads(events[0]["details"]["input"]) == {"n": 1}
 
 
+DMAP = definition({"Fan": {
+    "Type": "Map", "ItemsPath": "$.items", "End": True,
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+}})
+
+
+def test_a_distributed_maps_children_are_logged_under_their_own_arns(sfn, logs):
+    group, arn = log_group(logs)
+    machine = create_machine(sfn, DMAP, loggingConfiguration=logging(arn, "ALL", True))
+    execution = run(sfn, machine, '{"items": [1, 2, 3]}')
+    [map_run] = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    children = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
+    assert len(children) == 3
+    inputs = []
+    for child in children:
+        events = logged(logs, group, child["executionArn"], 4)
+        history = sfn.get_execution_history(executionArn=child["executionArn"])["events"]
+        assert [e["type"] for e in events] == [h["type"] for h in history] == [
+            "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        assert [e["id"] for e in events] == [str(h["id"]) for h in history]
+        assert {e["redrive_count"] for e in events} == {"0"}
+        inputs.append(json.loads(events[0]["details"]["input"]))
+    assert sorted(inputs) == [1, 2, 3]
+    # The parent's own events are there beside them.
+    parent = [e["type"] for e in logged(logs, group, execution, 6)]
+    assert "MapRunStarted" in parent and parent[-1] == "ExecutionSucceeded"
+
+
 def test_filter_log_events_with_a_json_pattern(sfn, logs):
     group, arn = log_group(logs)
     failing = create_machine(sfn, FAIL, loggingConfiguration=logging(arn, "ALL", False))

@@ -208,3 +208,39 @@ def test_parallel_branches_are_spans_under_their_parallel_state(traced):
     assert spans["Both"]["parentSpanId"] == spans[name]["spanId"]
     assert spans["After"]["parentSpanId"] == spans[name]["spanId"]
     assert int(spans["Right2"]["startTimeUnixNano"]) >= int(spans["Right1"]["startTimeUnixNano"])
+
+
+def test_a_distributed_maps_children_are_traces_under_their_map_state(traced):
+    server, receiver = traced
+    sfn = make_client(server.endpoint)
+    machine = sfn.create_state_machine(
+        name=unique("dmap"), roleArn=ROLE_ARN, tracingConfiguration={"enabled": True},
+        definition=definition({"Fan": {
+            "Type": "Map", "ItemsPath": "$.items", "End": True,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+        }}))["stateMachineArn"]
+    name = unique("fan")
+    execution = sfn.start_execution(stateMachineArn=machine, name=name,
+                                    input='{"items": [1, 2]}')["executionArn"]
+    assert wait_for_end(sfn, execution)["status"] == "SUCCEEDED"
+    [map_run] = sfn.list_map_runs(executionArn=execution)["mapRuns"]
+    children = [c["name"] for c in
+                sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]]
+    assert len(children) == 2
+    root = receiver.wait_for(lambda s: s["name"] == name)
+    assert root
+    trace = root[0]["traceId"]
+    for child in children:
+        assert receiver.wait_for(lambda s, c=child: s["name"] == c and s["traceId"] == trace)
+    spans = [s for s in receiver.spans if s["traceId"] == trace]
+    fan = by_name(spans)["Fan"]
+    assert fan["parentSpanId"] == root[0]["spanId"]
+    child_roots = [s for s in spans if s["name"] in children]
+    assert len(child_roots) == 2
+    for child_root in child_roots:
+        assert child_root["parentSpanId"] == fan["spanId"]
+    # Each child's state is a span under that child's own.
+    items = [s for s in spans if s["name"] == "Item"]
+    assert sorted(s["parentSpanId"] for s in items) == sorted(c["spanId"] for c in child_roots)

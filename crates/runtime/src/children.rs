@@ -18,6 +18,11 @@ use crate::live::record_of;
 pub(crate) struct OpenChildren(HashMap<String, Record>);
 
 impl OpenChildren {
+    /// The redrive count of the open child `arn`.
+    pub fn redrive_count(&self, arn: &str) -> Option<u32> {
+        self.0.get(arn).map(|row| row.redrive_count)
+    }
+
     /// The ops that record `written` for the parent `parent`: new rows, history, ended rows,
     /// and the map runs whose counts changed (`map_runs`: the parent's open map runs).
     pub fn record(

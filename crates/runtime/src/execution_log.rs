@@ -95,6 +95,14 @@ impl ExecutionLog {
 
     /// Logs the events this level keeps, best effort (see [`baton_logs::Logs::append`]).
     pub fn write(&self, events: &[HistoryEvent], redrive_count: u32) {
+        self.write_as(&self.execution_arn, events, redrive_count);
+    }
+
+    /// [`ExecutionLog::write`] for another execution logged here: a child of one of this
+    /// execution's distributed Maps, which logs as its parent's state machine says
+    /// (`DescribeStateMachineForExecution` answers a child with the parent machine's
+    /// `loggingConfiguration`).
+    pub fn write_as(&self, execution_arn: &str, events: &[HistoryEvent], redrive_count: u32) {
         let mut messages: Vec<(i64, String)> = Vec::new();
         for event in events {
             let kind = event.details.type_name();
@@ -109,7 +117,7 @@ impl ExecutionLog {
                 "details": details,
                 "previous_event_id": event.previous_event_id.to_string(),
                 "event_timestamp": event.timestamp.to_string(),
-                "execution_arn": self.execution_arn,
+                "execution_arn": execution_arn,
                 "redrive_count": redrive_count.to_string(),
             });
             messages.push((event.timestamp, message.to_string()));

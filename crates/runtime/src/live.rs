@@ -59,6 +59,8 @@ pub(crate) struct Live {
     pub log: Option<Arc<crate::execution_log::ExecutionLog>>,
     /// Its spans, when it is traced; `None` while a journal is replayed.
     pub spans: Option<Box<crate::traces::Spans>>,
+    /// The spans of its distributed Maps' children that have not ended, when it is traced.
+    child_spans: HashMap<String, crate::traces::Spans>,
     /// Where its status changes go; `None` while a journal is replayed, and for executions
     /// that send none.
     pub status_events: Option<Arc<dyn crate::status::StatusEvents>>,
@@ -173,6 +175,7 @@ impl Live {
             tracker: Default::default(),
             log: None,
             spans: None,
+            child_spans: HashMap::new(),
             status_events: None,
         }
     }
@@ -212,6 +215,36 @@ impl Live {
             .status_events
             .clone()
             .filter(|_| self.record.map_run_arn.is_none());
+    }
+
+    /// Logs and traces what its distributed Maps' children wrote in this step, each child
+    /// under its own ARN, as the parent is logged and traced.
+    fn observe_children(&mut self, children: &[baton_engine::ChildHistory]) {
+        if self.log.is_none() && self.spans.is_none() {
+            return;
+        }
+        for child in children {
+            let arn = baton_engine::child_execution_arn(&child.map_run_arn, &child.name);
+            if let Some(log) = &self.log {
+                let redrive_count = child
+                    .redriven
+                    .as_ref()
+                    .map(|r| r.2)
+                    .or_else(|| self.children.redrive_count(&arn))
+                    .unwrap_or(0);
+                log.write_as(&arn, &child.events, redrive_count);
+            }
+            if let Some(spans) = &self.spans {
+                let mine = self
+                    .child_spans
+                    .entry(arn.clone())
+                    .or_insert_with(|| spans.child(&child.map_run_arn, &arn));
+                mine.observe(&child.events, &[]);
+                if child.ended {
+                    self.child_spans.remove(&arn);
+                }
+            }
+        }
     }
 
     /// Whether it may leave memory and be rebuilt from the store when something happens to it:
@@ -351,6 +384,7 @@ impl Live {
         batch.extend(map_runs_redriven(&mut self.map_runs, &written));
         let children = self.engine.take_child_histories();
         if !children.is_empty() {
+            self.observe_children(&children);
             let ops = self
                 .children
                 .record(&self.record, children, &mut self.map_runs);

@@ -13,7 +13,9 @@
 //! a `*StateEntered` opens a state span under the span its previous event belongs to (for the
 //! state after another, under that state's parent), a `*Scheduled` task event opens an
 //! attempt span under its state, its end event closes it, `*StateExited` closes its state,
-//! the execution's end closes the execution and what is still open. Spans open when an
+//! the execution's end closes the execution and what is still open. A distributed Map's
+//! children are traces of their own events in the parent's trace, each under the span of the
+//! Map state that started its map run. Spans open when an
 //! execution left memory (a long wait) or the process restarted are not exported: their
 //! start was not seen.
 
@@ -76,6 +78,8 @@ pub(crate) struct Spans {
     owner: HashMap<u64, u64>,
     /// For a `*StateExited`, the opener of its state's parent.
     exited: HashMap<u64, u64>,
+    /// The opener of the Map state each map run of this execution started in.
+    map_runs: HashMap<String, u64>,
 }
 
 /// The trace context an execution runs in, if it is traced: the incoming header's when it
@@ -110,7 +114,26 @@ impl Spans {
             open: HashMap::new(),
             owner: HashMap::new(),
             exited: HashMap::new(),
+            map_runs: HashMap::new(),
         }
+    }
+
+    /// The spans of a child of the map run `map_run_arn` (a distributed Map's child
+    /// workflow execution `child_arn`): in this execution's trace, under the span of the Map
+    /// state that started the run (the execution's own span when that was not seen).
+    pub fn child(&self, map_run_arn: &str, child_arn: &str) -> Spans {
+        let parent = match self.map_runs.get(map_run_arn) {
+            Some(opener) => self
+                .span_of(*opener)
+                .unwrap_or_else(|| span_id(&self.arn, *opener)),
+            None => span_id(&self.arn, 0),
+        };
+        let trace = TraceContext {
+            parent: Some(parent),
+            sampled: true,
+            ..self.trace
+        };
+        Spans::new(trace, child_arn, self.sink.clone())
     }
 
     /// The context a call made by task `task` carries.
@@ -233,6 +256,10 @@ impl Spans {
                     done.extend(self.close(0, event.timestamp, error));
                     self.owner.clear();
                     self.exited.clear();
+                }
+                EventDetails::MapRunStarted { map_run_arn, .. } => {
+                    self.map_runs.insert(map_run_arn.clone(), owner);
+                    self.owner.insert(event.id, owner);
                 }
                 _ if is_task_end(&kind) => {
                     let task = self.open.get(&owner).filter(|o| o.kind == Kind::Task);
