@@ -244,3 +244,70 @@ def test_a_distributed_maps_children_are_traces_under_their_map_state(traced):
     # Each child's state is a span under that child's own.
     items = [s for s in spans if s["name"] == "Item"]
     assert sorted(s["parentSpanId"] for s in items) == sorted(c["spanId"] for c in child_roots)
+
+
+def test_spans_open_across_a_restart_end_with_their_first_start(traced, tmp_path):
+    _, receiver = traced
+    config = tmp_path / "baton.toml"
+    config.write_text(
+        f'[telemetry]\notlp_endpoint = "http://127.0.0.1:{receiver.server_address[1]}"\n')
+    data = tmp_path / "data"
+    args = ("--config", str(config), "--account", ACCOUNT)
+    server = baton_server.start(data, tmp_path / "first.log", extra_args=args)
+    try:
+        sfn = make_client(server.endpoint)
+        machine = sfn.create_state_machine(
+            name=unique("nap"), roleArn=ROLE_ARN, tracingConfiguration={"enabled": True},
+            definition=definition({
+                "First": {"Type": "Pass", "Next": "Nap"},
+                "Nap": {"Type": "Wait", "Seconds": 2, "Next": "After"},
+                "After": {"Type": "Pass", "End": True},
+            }))["stateMachineArn"]
+        name = unique("napping")
+        execution = sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
+        # The closed First span leaves before the restart; the execution's and Nap's are open.
+        assert receiver.wait_for(lambda s: s["name"] == "First" and any(
+            a["value"]["stringValue"] == execution for a in s["attributes"]))
+    finally:
+        server.stop(10.0)
+    server = baton_server.start(data, tmp_path / "second.log", extra_args=args)
+    try:
+        sfn = make_client(server.endpoint)
+        assert wait_for_end(sfn, execution)["status"] == "SUCCEEDED"
+        history = sfn.get_execution_history(executionArn=execution)["events"]
+        root = receiver.wait_for(lambda s: s["name"] == name)
+    finally:
+        server.stop(10.0)
+    assert len(root) == 1
+    trace = root[0]["traceId"]
+    spans = [s for s in receiver.spans if s["traceId"] == trace]
+    names = sorted(s["name"] for s in spans)
+    # Each span once: the replay exported nothing again.
+    assert names == sorted([name, "First", "Nap", "After"]), names
+    spans = by_name(spans)
+    for state in ("First", "Nap", "After"):
+        assert spans[state]["parentSpanId"] == root[0]["spanId"]
+    started = {h["type"]: int(h["timestamp"].timestamp() * 1000) for h in history}
+    assert int(root[0]["startTimeUnixNano"]) // 1_000_000 == started["ExecutionStarted"]
+    assert int(spans["Nap"]["startTimeUnixNano"]) // 1_000_000 == started["WaitStateEntered"]
+
+
+def test_a_stopping_server_sends_its_last_spans(traced, tmp_path):
+    _, receiver = traced
+    config = tmp_path / "baton.toml"
+    config.write_text(
+        f'[telemetry]\notlp_endpoint = "http://127.0.0.1:{receiver.server_address[1]}"\n')
+    server = baton_server.start(tmp_path / "data", tmp_path / "server.log",
+                                extra_args=("--config", str(config), "--account", ACCOUNT))
+    try:
+        sfn = make_client(server.endpoint)
+        machine = sfn.create_state_machine(
+            name=unique("last"), roleArn=ROLE_ARN, tracingConfiguration={"enabled": True},
+            definition=definition({"Only": {"Type": "Pass", "End": True}}))["stateMachineArn"]
+        name = unique("last-run")
+        execution = sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"]
+        assert wait_for_end(sfn, execution)["status"] == "SUCCEEDED"
+    finally:
+        # At once: the spans are still in the exporter's batch, which waits a second.
+        server.stop(10.0)
+    assert receiver.wait_for(lambda s: s["name"] == name, timeout=0.5)

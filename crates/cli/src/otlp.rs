@@ -3,7 +3,8 @@
 //! `Content-Type: application/json`, ids as hex strings, times as nanoseconds).
 //!
 //! Spans are queued (at most [`QUEUE`]; past it they are dropped and counted, never waited
-//! for) and sent in batches of up to [`BATCH`] at least every second by one task. A failed
+//! for) and sent in batches of up to [`BATCH`] at least every second by one task; a stopping
+//! server sends what is queued before it exits ([`Exporter::flush`]). A failed
 //! send is logged and its batch dropped: tracing never holds an execution back. Written by
 //! hand: the spans are made from history events after the fact, with their own times and
 //! ids, and the OTLP JSON for them is a few objects; the OpenTelemetry SDK's exporters would
@@ -32,8 +33,15 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Sends spans to an OTLP/HTTP endpoint.
 pub struct Exporter {
-    queue: mpsc::Sender<Span>,
+    queue: mpsc::Sender<Queued>,
     dropped: AtomicU64,
+}
+
+/// What the sending task takes, in order.
+enum Queued {
+    Span(Span),
+    /// Send what is queued before this now, then say so: a stopping server's spans.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Where to send: `host:port` and the path of `http://HOST:PORT[/PATH]` (`/v1/traces` when
@@ -73,7 +81,7 @@ impl Exporter {
 impl SpanSink for Exporter {
     fn export(&self, spans: Vec<Span>) {
         for span in spans {
-            if self.queue.try_send(span).is_err() {
+            if self.queue.try_send(Queued::Span(span)).is_err() {
                 let before = self.dropped.fetch_add(1, Ordering::Relaxed);
                 if before.is_power_of_two() {
                     tracing::warn!(
@@ -86,24 +94,59 @@ impl SpanSink for Exporter {
     }
 }
 
-async fn send_loop(authority: String, path: String, mut spans: mpsc::Receiver<Span>) {
-    while let Some(first) = spans.recv().await {
-        let mut batch = vec![first];
+impl Exporter {
+    /// Sends every span queued so far and waits for it, at most [`SEND_TIMEOUT`]: when the
+    /// server stops, so that the spans of its last steps are not lost.
+    pub async fn flush(&self) {
+        let (done, sent) = tokio::sync::oneshot::channel();
+        let flushed = async {
+            if self.queue.send(Queued::Flush(done)).await.is_ok() {
+                let _ = sent.await;
+            }
+        };
+        if tokio::time::timeout(SEND_TIMEOUT, flushed).await.is_err() {
+            tracing::warn!("OTLP export: the last spans were not all sent before stopping");
+        }
+    }
+}
+
+async fn send_loop(authority: String, path: String, mut queue: mpsc::Receiver<Queued>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = Vec::new();
+        let mut flushed = None;
+        match first {
+            Queued::Span(span) => batch.push(span),
+            Queued::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
+        }
         let deadline = tokio::time::Instant::now() + LINGER;
         while batch.len() < BATCH {
-            match tokio::time::timeout_at(deadline, spans.recv()).await {
-                Ok(Some(span)) => batch.push(span),
+            match tokio::time::timeout_at(deadline, queue.recv()).await {
+                Ok(Some(Queued::Span(span))) => batch.push(span),
+                Ok(Some(Queued::Flush(done))) => {
+                    flushed = Some(done);
+                    break;
+                }
                 Ok(None) | Err(_) => break,
             }
         }
-        let body = encode(&batch).to_string();
-        match tokio::time::timeout(SEND_TIMEOUT, post(&authority, &path, body)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(%error, spans = batch.len(), "OTLP export failed: spans dropped")
-            }
-            Err(_) => tracing::warn!(spans = batch.len(), "OTLP export timed out: spans dropped"),
+        send(&authority, &path, &batch).await;
+        if let Some(done) = flushed {
+            let _ = done.send(());
         }
+    }
+}
+
+async fn send(authority: &str, path: &str, batch: &[Span]) {
+    let body = encode(batch).to_string();
+    match tokio::time::timeout(SEND_TIMEOUT, post(authority, path, body)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, spans = batch.len(), "OTLP export failed: spans dropped")
+        }
+        Err(_) => tracing::warn!(spans = batch.len(), "OTLP export timed out: spans dropped"),
     }
 }
 

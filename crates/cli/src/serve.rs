@@ -592,6 +592,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cloudwatch_dir = args.data_dir.join("cloudwatch-logs");
     let cloudwatch = baton_logs::Logs::open(&cloudwatch_dir)
         .with_context(|| format!("opening the log groups in {}", cloudwatch_dir.display()))?;
+    let exporter = match &resources.otlp_endpoint {
+        Some(url) => Some(Arc::new(crate::otlp::Exporter::start(url)?)),
+        None => None,
+    };
     let config = Config {
         mocks,
         service_models,
@@ -612,10 +616,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .then(|| Arc::new(baton_runtime::metrics::Metrics::default())),
         retention: args.retention_days,
         logs: Some(cloudwatch.clone()),
-        spans: match &resources.otlp_endpoint {
-            Some(url) => Some(Arc::new(crate::otlp::Exporter::start(url)?)),
-            None => None,
-        },
+        spans: exporter
+            .clone()
+            .map(|e| e as Arc<dyn baton_runtime::traces::SpanSink>),
         status_events: None,
     };
     let execution_metrics = config.metrics.clone();
@@ -879,6 +882,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     runtime.shutdown();
+    if let Some(exporter) = &exporter {
+        exporter.flush().await;
+    }
     if let Ok(why) = lost_rx.await {
         anyhow::bail!("lost the store to another node: {why}");
     }

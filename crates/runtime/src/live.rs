@@ -206,9 +206,20 @@ impl Live {
             rt.config.ownership.is_some(),
         )
         .map(Arc::new);
-        self.spans =
-            crate::traces::for_execution(rt.config.spans.as_ref(), &arn, trace_header, tracing)
-                .map(Box::new);
+        self.spans = match self.spans.take() {
+            // Built while its journal was replayed: what is still open ends from here on.
+            Some(mut replayed) => {
+                replayed.unmute();
+                for child in self.child_spans.values_mut() {
+                    child.unmute();
+                }
+                Some(replayed)
+            }
+            None => {
+                crate::traces::for_execution(rt.config.spans.as_ref(), &arn, trace_header, tracing)
+                    .map(Box::new)
+            }
+        };
         // A distributed Map's children are the map run's, not the account's executions.
         self.status_events = rt
             .config

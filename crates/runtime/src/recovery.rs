@@ -228,11 +228,19 @@ pub(crate) async fn rebuild(rt: &Runtime, record: Record) -> Result<Rebuilt> {
         )
         .map_err(|e| Error::Backend(format!("definition of {arn}: {e:?}")))?;
     let stored = record.clone();
-    let live = Live::new(
+    let mut live = Live::new(
         Engine::new(machine, rt.config.limits),
         record,
         rt.config.mocks.clone(),
     );
+    // A traced execution's spans follow the replay, muted (see `Spans::muted`).
+    live.spans = crate::traces::for_execution(
+        rt.config.spans.as_ref(),
+        &arn,
+        stored.trace_header.as_deref(),
+        tracing.as_deref(),
+    )
+    .map(|spans| Box::new(spans.muted()));
     let journal = rt.store.journal(&arn).await?;
     // Replayed off the async workers: every step evaluates its expressions again, within the
     // same budget as the first time.

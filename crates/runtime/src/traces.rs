@@ -15,9 +15,9 @@
 //! attempt span under its state, its end event closes it, `*StateExited` closes its state,
 //! the execution's end closes the execution and what is still open. A distributed Map's
 //! children are traces of their own events in the parent's trace, each under the span of the
-//! Map state that started its map run. Spans open when an
-//! execution left memory (a long wait) or the process restarted are not exported: their
-//! start was not seen.
+//! Map state that started its map run. An execution brought back into memory (after a
+//! restart, a takeover or a long wait out of memory) replays its journal into muted spans,
+//! so what was open then ends later with its first start.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,6 +80,9 @@ pub(crate) struct Spans {
     exited: HashMap<u64, u64>,
     /// The opener of the Map state each map run of this execution started in.
     map_runs: HashMap<String, u64>,
+    /// While a journal is replayed: spans are opened and closed as they were the first time,
+    /// but those that end are not exported again.
+    muted: bool,
 }
 
 /// The trace context an execution runs in, if it is traced: the incoming header's when it
@@ -115,7 +118,23 @@ impl Spans {
             owner: HashMap::new(),
             exited: HashMap::new(),
             map_runs: HashMap::new(),
+            muted: false,
         }
+    }
+
+    /// Spans for an execution whose journal is about to be replayed: what the replay closes
+    /// was exported before, so only what it leaves open is kept, to end as it goes on
+    /// ([`Spans::unmute`]). Span ids derive from the ARN, the events and the tasks, all
+    /// the same in a replay, so a span opened before a restart or an eviction ends with the
+    /// id and start it had.
+    pub fn muted(mut self) -> Spans {
+        self.muted = true;
+        self
+    }
+
+    /// Exports from here on.
+    pub fn unmute(&mut self) {
+        self.muted = false;
     }
 
     /// The spans of a child of the map run `map_run_arn` (a distributed Map's child
@@ -133,7 +152,10 @@ impl Spans {
             sampled: true,
             ..self.trace
         };
-        Spans::new(trace, child_arn, self.sink.clone())
+        Spans {
+            muted: self.muted,
+            ..Spans::new(trace, child_arn, self.sink.clone())
+        }
     }
 
     /// The context a call made by task `task` carries.
@@ -275,7 +297,7 @@ impl Spans {
                 }
             }
         }
-        if !done.is_empty() {
+        if !done.is_empty() && !self.muted {
             self.sink.export(done);
         }
     }
