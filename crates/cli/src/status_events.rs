@@ -17,8 +17,19 @@ pub struct ToEventBridge(pub Arc<EventsService>);
 
 /// Buckets' "Object Created" and "Object Deleted" events go to the account's default bus too.
 impl baton_integrations::storage::notify::ObjectEvents for ToEventBridge {
-    fn emit(&self, account: &str, region: &str, event: Value) {
-        self.0.emit(account, region, || event);
+    fn emit(
+        &self,
+        account: &str,
+        region: &str,
+        event: Value,
+    ) -> baton_integrations::storage::notify::Emitted {
+        let (events, account, region) = (self.0.clone(), account.to_string(), region.to_string());
+        Box::pin(async move {
+            let bus = baton_events::model::DEFAULT_BUS;
+            if let Err(why) = events.forward(&account, &region, bus, &event, 0).await {
+                tracing::warn!(%why, "an S3 event's deliveries were not written");
+            }
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use baton_store::{Op, ServiceResource, Store, WriteBatch};
 use serde_json::{json, Value};
-use support::server::{contiguous_minutes, create_machine, json_post, rest_call, Server};
+use support::server::{contiguous_minutes, create_machine, exchange, json_post, rest_call, Server};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -19,17 +19,27 @@ fn events_call(server: &Server, op: &str, body: &Value) -> Value {
     answer
 }
 
-/// The inputs of the machine's executions, once there are `count`.
+/// The inputs of the machine's executions, once there are `count` (or after a minute).
 async fn inputs(client: &aws_sdk_sfn::Client, machine: &str, count: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let listed = client
-            .list_executions()
-            .state_machine_arn(machine)
-            .send()
-            .await
-            .expect("listed")
-            .executions;
+        let mut listed = Vec::new();
+        let mut token = None;
+        loop {
+            let page = client
+                .list_executions()
+                .state_machine_arn(machine)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .expect("listed");
+            token = page.next_token().map(str::to_string);
+            listed.extend(page.executions);
+            if token.is_none() {
+                break;
+            }
+        }
         if listed.len() >= count || Instant::now() > deadline {
             let mut out = Vec::new();
             for e in listed {
@@ -323,43 +333,96 @@ async fn every_event_put_is_delivered_though_the_node_is_killed_while_delivering
     // The next server on the store takes over the deliveries whose lease ran out.
     let server = Server::start(dir.path(), &[]);
     let client = server.client(ACCOUNT);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut seen = std::collections::BTreeSet::new();
-    while seen.len() < CALLS * 10 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let mut token = None;
-        loop {
-            let page = client
-                .list_executions()
-                .state_machine_arn(&machine)
-                .max_results(1000)
-                .set_next_token(token)
-                .send()
-                .await
-                .expect("listed");
-            for e in page.executions() {
-                if seen.len() >= CALLS * 10 {
-                    break;
-                }
-                let input = client
-                    .describe_execution()
-                    .execution_arn(e.execution_arn())
-                    .send()
-                    .await
-                    .expect("described")
-                    .input
-                    .unwrap_or_default();
-                let n: Value = serde_json::from_str(&input).expect("JSON");
-                seen.insert(n["n"].as_u64().expect("n"));
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-    }
+    let seen: std::collections::BTreeSet<u64> = inputs(&client, &machine, CALLS * 10)
+        .await
+        .iter()
+        .map(|input| input["n"].as_u64().expect("n"))
+        .collect();
     let missing: Vec<u64> = (0..(CALLS * 10) as u64)
         .filter(|n| !seen.contains(n))
         .collect();
     assert!(missing.is_empty(), "never delivered: {missing:?}");
+}
+
+/// Sends `method path` with `body` to the server's S3 endpoint, unsigned: the status.
+fn s3_call(server: &Server, method: &str, path: &str, body: &str) -> u16 {
+    let endpoint = server.s3_endpoint();
+    let authority = endpoint.trim_start_matches("http://");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    exchange(authority, &request).0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_upload_starts_its_workflow_though_the_node_is_killed_as_it_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let machine = create_machine(
+        &client,
+        "uploads",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    assert_eq!(s3_call(&server, "PUT", "/inbox", ""), 200);
+    let notifications = "<NotificationConfiguration \
+        xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><EventBridgeConfiguration>\
+        </EventBridgeConfiguration></NotificationConfiguration>";
+    assert_eq!(
+        s3_call(&server, "PUT", "/inbox?notification", notifications),
+        200
+    );
+    events_call(
+        &server,
+        "PutRule",
+        &json!({"Name": "uploads", "EventPattern":
+            r#"{"source": ["aws.s3"], "detail-type": ["Object Created"]}"#}),
+    );
+    events_call(
+        &server,
+        "PutTargets",
+        &json!({"Rule": "uploads", "Targets": [
+            {"Id": "t", "Arn": machine, "InputPath": "$.detail.object"}]}),
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // 200 uploads from four clients at once; the node is killed as soon as the last is
+    // answered: each answer came after its event's deliveries were written.
+    const UPLOADS: usize = 200;
+    let uploaders: Vec<_> = (0..4)
+        .map(|c| {
+            let server_s3 = server.s3_endpoint();
+            std::thread::spawn(move || {
+                let authority = server_s3.trim_start_matches("http://").to_string();
+                for n in (c..UPLOADS).step_by(4) {
+                    let request = format!(
+                        "PUT /inbox/file-{n} HTTP/1.1\r\nHost: {authority}\r\n\
+                         Content-Length: 5\r\nConnection: close\r\n\r\nhello"
+                    );
+                    assert_eq!(exchange(&authority, &request).0, 200);
+                }
+            })
+        })
+        .collect();
+    for u in uploaders {
+        u.join().expect("the uploaders");
+    }
+    server.kill_9();
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ACCOUNT);
+    let keys: std::collections::BTreeSet<String> = inputs(&client, &machine, UPLOADS)
+        .await
+        .iter()
+        .map(|input| input["key"].as_str().expect("a key").to_string())
+        .collect();
+    let missing: Vec<usize> = (0..UPLOADS)
+        .filter(|n| !keys.contains(&format!("file-{n}")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "uploads that started nothing: {missing:?}"
+    );
+    assert_eq!(keys.len(), UPLOADS);
 }

@@ -71,11 +71,13 @@ impl Endpoint {
         }
     }
 
-    /// Tells the bucket's notifications (if any) what happened to `key`.
-    fn changed(&self, bucket: &str, key: &str, change: Change, requester: Option<String>) {
+    /// Tells the bucket's notifications (if any) what happened to `key`, before the write is
+    /// answered.
+    async fn changed(&self, bucket: &str, key: &str, change: Change, requester: Option<String>) {
         self.notifications
             .sink
-            .changed(&self.root, bucket, key, change, requester.as_deref());
+            .changed(&self.root, bucket, key, change, requester.as_deref())
+            .await;
     }
 
     /// Runs file work on Tokio's blocking pool.
@@ -463,7 +465,8 @@ impl S3 for Endpoint {
                 reason: "PutObject",
             },
             requester,
-        );
+        )
+        .await;
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(ETag::Strong(info.md5_hex)),
             checksum_crc32: Some(info.crc32),
@@ -578,7 +581,8 @@ impl S3 for Endpoint {
         let (b, k) = (bucket.clone(), key.clone());
         self.blocking(move |root| Bucket::open(root, &b)?.delete(&k))
             .await?;
-        self.changed(&bucket, &key, Change::Deleted, requester);
+        self.changed(&bucket, &key, Change::Deleted, requester)
+            .await;
         Ok(S3Response::new(DeleteObjectOutput::default()))
     }
 
@@ -661,7 +665,8 @@ impl S3 for Endpoint {
                 reason: "CopyObject",
             },
             requester,
-        );
+        )
+        .await;
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(ETag::Strong(info.md5_hex)),

@@ -157,20 +157,21 @@ impl Storage {
         match &self.backend {
             Backend::Local(root) => {
                 let (root, action, params) = (root.clone(), action.to_string(), params.clone());
-                tokio::task::spawn_blocking(move || {
-                    let result = actions::run(&root, &action, &params)?;
-                    Ok((result, written(&root, &action, &params)))
+                let (result, change) = tokio::task::spawn_blocking({
+                    let root = root.clone();
+                    move || {
+                        let result = actions::run(&root, &action, &params)?;
+                        Ok((result, written(&root, &action, &params)))
+                    }
                 })
                 .await
-                .unwrap_or_else(|e| Err(join_failed(e).into_failure()))
-                .map(|(result, change)| {
-                    if let (Some((bucket, key, change)), Backend::Local(root)) =
-                        (change, &self.backend)
-                    {
-                        self.events.changed(root, &bucket, &key, change, None);
-                    }
-                    result
-                })
+                .unwrap_or_else(|e| Err(join_failed(e).into_failure()))?;
+                if let Some((bucket, key, change)) = change {
+                    self.events
+                        .changed(&root, &bucket, &key, change, None)
+                        .await;
+                }
+                Ok(result)
             }
             Backend::Remote(remote) => remote
                 .run(action, params)

@@ -3,13 +3,18 @@
 //! sends "Object Created" and "Object Deleted" events to the default bus of the account that
 //! configured it, for writes through the S3 endpoint and through `aws-sdk:s3` tasks alike
 //! (Amazon S3 User Guide, "Using EventBridge" and "EventBridge event message structure").
-//! Delivery is best effort, as Baton's other service events are.
+//! S3's notifications "are designed to be delivered at least once" (User Guide, "Amazon S3
+//! Event Notifications"): a write is answered once its event's deliveries are written, and
+//! from then on they are made whatever happens to the node. (A crash between the object's
+//! write and its event's loses the event.)
 //!
 //! A bucket's configuration is a file of its own, `<root>/.baton-buckets/<bucket>.json`: the
 //! folder starts with a dot, which no bucket name can, so it is neither a bucket nor inside
 //! one.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
@@ -21,9 +26,14 @@ use super::paths::bucket_dir;
 /// Where bucket configurations are kept, under the root.
 const CONFIG_DIR: &str = ".baton-buckets";
 
+/// What [`ObjectEvents::emit`] answers: done once the event's deliveries are written.
+pub type Emitted = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
 /// Where the events go: EventBridge's default bus of `account` in `region`.
 pub trait ObjectEvents: Send + Sync {
-    fn emit(&self, account: &str, region: &str, event: Value);
+    /// Matches `event` against the bus's rules and writes its deliveries; what cannot be
+    /// written is logged by the implementation.
+    fn emit(&self, account: &str, region: &str, event: Value) -> Emitted;
 }
 
 /// The sink, attached once the events service exists; shared by the storage and the S3
@@ -169,8 +179,9 @@ pub(crate) fn event(
 
 impl Sink {
     /// Sends the event of `change` when `bucket` under `root` has EventBridge notifications
-    /// on. `requester`: the caller's account, else the bucket owner's.
-    pub fn changed(
+    /// on, its deliveries written when this returns. `requester`: the caller's account, else
+    /// the bucket owner's.
+    pub async fn changed(
         &self,
         root: &Path,
         bucket: &str,
@@ -189,7 +200,7 @@ impl Sink {
         }
         let requester = requester.unwrap_or(&settings.account);
         let event = event(&settings, bucket, key, &change, requester);
-        sink.emit(&settings.account, &settings.region, event);
+        sink.emit(&settings.account, &settings.region, event).await;
     }
 }
 
