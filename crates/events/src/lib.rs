@@ -1,18 +1,18 @@
-//! EventBridge as Baton serves it: the event pattern language ([`pattern`]) and an index of
-//! many patterns ([`index`]); buses, rules and targets kept as the store's service resources
-//! ([`model`]); the API on Baton's port ([`api`]); and delivery of matched events to state
-//! machines, buses and API destinations ([`deliver`]); API destinations and their connections
-//! ([`destinations`]); schedule expressions, for scheduled rules and EventBridge Scheduler
-//! ([`expr`]).
+//! EventBridge as Baton serves it: buses, rules and targets kept as the store's service
+//! resources ([`model`]); the API on Baton's port ([`api`]); delivery of matched events to
+//! state machines, buses, API destinations and the other targets ([`deliver`]); API
+//! destinations and their connections ([`destinations`]); targets' input ([`transform`]). The
+//! event pattern language ([`pattern`], [`index`]) and schedule expressions ([`expr`]) are
+//! `baton-event-patterns`', re-exported here.
 
 pub mod api;
 pub mod deliver;
 pub mod destinations;
-pub mod expr;
-pub mod index;
 pub mod model;
-pub mod pattern;
 pub mod transform;
+
+// The languages live in their own crate; their paths here stay as they were.
+pub use baton_event_patterns::{expr, index, pattern};
 
 pub use api::{EventsService, TARGET_PREFIX};
 pub use deliver::{Deliveries, Delivery, ScheduleContext};

@@ -3,7 +3,7 @@
 //! "Arrays", "Matching null values and empty strings"), edge cases, and the
 //! refusals EventBridge answers with `InvalidEventPatternException`.
 
-use baton_events::pattern::{Pattern, PatternError};
+use baton_event_patterns::pattern::{Pattern, PatternError};
 use serde_json::{json, Value};
 
 fn compile(text: &str) -> Pattern {

@@ -4,8 +4,8 @@
 //! each rule's values, which leaves the index nothing to file the rules under (every rule is
 //! tested), once with exact values only (the index finds the one rule to test).
 
-use baton_events::index::RuleIndex;
-use baton_events::pattern::Pattern;
+use baton_event_patterns::index::RuleIndex;
+use baton_event_patterns::pattern::Pattern;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
