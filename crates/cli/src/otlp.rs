@@ -76,6 +76,20 @@ impl Exporter {
             dropped: AtomicU64::new(0),
         })
     }
+
+    /// Sends every span queued so far and waits for it, at most [`SEND_TIMEOUT`]: when the
+    /// server stops, so that the spans of its last steps are not lost.
+    pub async fn flush(&self) {
+        let (done, sent) = tokio::sync::oneshot::channel();
+        let flushed = async {
+            if self.queue.send(Queued::Flush(done)).await.is_ok() {
+                let _ = sent.await;
+            }
+        };
+        if tokio::time::timeout(SEND_TIMEOUT, flushed).await.is_err() {
+            tracing::warn!("OTLP export: the last spans were not all sent before stopping");
+        }
+    }
 }
 
 impl SpanSink for Exporter {
@@ -90,22 +104,6 @@ impl SpanSink for Exporter {
                     );
                 }
             }
-        }
-    }
-}
-
-impl Exporter {
-    /// Sends every span queued so far and waits for it, at most [`SEND_TIMEOUT`]: when the
-    /// server stops, so that the spans of its last steps are not lost.
-    pub async fn flush(&self) {
-        let (done, sent) = tokio::sync::oneshot::channel();
-        let flushed = async {
-            if self.queue.send(Queued::Flush(done)).await.is_ok() {
-                let _ = sent.await;
-            }
-        };
-        if tokio::time::timeout(SEND_TIMEOUT, flushed).await.is_err() {
-            tracing::warn!("OTLP export: the last spans were not all sent before stopping");
         }
     }
 }

@@ -29,13 +29,13 @@ use crate::deliver::Failure;
 pub const CONNECTION: &str = "events:connection";
 pub const API_DESTINATION: &str = "events:api-destination";
 
-/// Connections an account may have in a region (EventBridge quotas, "Connections: 3,000").
 /// A connection that can authorize its requests.
 pub const AUTHORIZED: &str = "AUTHORIZED";
 /// One that cannot until `UpdateConnection` gives it parameters again: de-authorized by
 /// `DeauthorizeConnection`, or by EventBridge when its credentials are refused (User Guide,
 /// "De-authorizing connections").
 pub const DEAUTHORIZED: &str = "DEAUTHORIZED";
+/// Connections an account may have in a region (EventBridge quotas, "Connections: 3,000").
 pub const CONNECTIONS_PER_REGION: usize = 3_000;
 /// API destinations an account may have in a region (EventBridge quotas, "API destinations:
 /// 3,000").

@@ -57,7 +57,8 @@ pub(crate) struct Live {
     /// Where its events are logged (its `LoggingConfiguration`); `None` while a journal is
     /// replayed.
     pub log: Option<Arc<crate::execution_log::ExecutionLog>>,
-    /// Its spans, when it is traced; `None` while a journal is replayed.
+    /// Its spans, when it is traced; muted while a journal is replayed (see
+    /// [`crate::traces::Spans::muted`]).
     pub spans: Option<Box<crate::traces::Spans>>,
     /// The spans of its distributed Maps' children that have not ended, when it is traced.
     child_spans: HashMap<String, crate::traces::Spans>,
