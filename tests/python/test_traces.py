@@ -210,33 +210,43 @@ def test_parallel_branches_are_spans_under_their_parallel_state(traced):
     assert int(spans["Right2"]["startTimeUnixNano"]) >= int(spans["Right1"]["startTimeUnixNano"])
 
 
-def test_a_distributed_maps_children_are_traces_under_their_map_state(traced):
-    server, receiver = traced
-    sfn = make_client(server.endpoint)
+def fan_out(sfn, receiver, item_states, first=None):
+    """Runs a traced machine whose distributed Map (after the state `first`, if given) runs
+    `item_states` over two items. Its root span, its children (as ListExecutions lists them)
+    and its trace's spans, once every child's own span arrived."""
+    fan = {"Fan": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": next(iter(item_states)), "States": item_states},
+    }}
+    states = {"First": {**first, "Next": "Fan"}, **fan} if first else fan
     machine = sfn.create_state_machine(
         name=unique("dmap"), roleArn=ROLE_ARN, tracingConfiguration={"enabled": True},
-        definition=definition({"Fan": {
-            "Type": "Map", "ItemsPath": "$.items", "End": True,
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                "StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
-        }}))["stateMachineArn"]
+        definition=definition(states))["stateMachineArn"]
     name = unique("fan")
     execution = sfn.start_execution(stateMachineArn=machine, name=name,
                                     input='{"items": [1, 2]}')["executionArn"]
     assert wait_for_end(sfn, execution)["status"] == "SUCCEEDED"
     [map_run] = sfn.list_map_runs(executionArn=execution)["mapRuns"]
-    children = [c["name"] for c in
-                sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]]
+    children = sfn.list_executions(mapRunArn=map_run["mapRunArn"])["executions"]
     assert len(children) == 2
     root = receiver.wait_for(lambda s: s["name"] == name)
     assert root
     trace = root[0]["traceId"]
     for child in children:
-        assert receiver.wait_for(lambda s, c=child: s["name"] == c and s["traceId"] == trace)
-    spans = [s for s in receiver.spans if s["traceId"] == trace]
+        assert receiver.wait_for(
+            lambda s, c=child["name"]: s["name"] == c and s["traceId"] == trace)
+    return root[0], children, [s for s in receiver.spans if s["traceId"] == trace]
+
+
+def test_a_distributed_maps_children_are_traces_under_their_map_state(traced):
+    server, receiver = traced
+    sfn = make_client(server.endpoint)
+    root, children, spans = fan_out(sfn, receiver, {"Item": {"Type": "Pass", "End": True}})
+    children = [c["name"] for c in children]
     fan = by_name(spans)["Fan"]
-    assert fan["parentSpanId"] == root[0]["spanId"]
+    assert fan["parentSpanId"] == root["spanId"]
     child_roots = [s for s in spans if s["name"] in children]
     assert len(child_roots) == 2
     for child_root in child_roots:
@@ -311,3 +321,25 @@ def test_a_stopping_server_sends_its_last_spans(traced, tmp_path):
         # At once: the spans are still in the exporter's batch, which waits a second.
         server.stop(10.0)
     assert receiver.wait_for(lambda s: s["name"] == name, timeout=0.5)
+
+
+def test_a_distributed_map_childs_call_goes_on_in_the_childs_task_span(traced):
+    server, receiver = traced
+    sfn = make_client(server.endpoint)
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:traceenv"
+    call = {"Type": "Task", "Resource": function}
+    _, children, spans = fan_out(sfn, receiver, {"Call": {**call, "End": True}},
+                                 first={**call, "ResultPath": None})
+    by_id = {s["spanId"]: s for s in spans}
+    # The execution's own call and each child's.
+    assert len([s for s in spans if s["name"] == "LambdaFunction"]) == 3
+    for child in children:
+        output = json.loads(sfn.describe_execution(
+            executionArn=child["executionArn"])["output"])
+        # The span the function was called in is the child's task span, under the child's
+        # Call state, under the child's own span.
+        task = by_id[output["w3c"].split("-")[2]]
+        assert task["name"] == "LambdaFunction"
+        state = by_id[task["parentSpanId"]]
+        assert state["name"] == "Call"
+        assert by_id[state["parentSpanId"]]["name"] == child["name"]

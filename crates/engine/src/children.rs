@@ -335,6 +335,19 @@ impl Execution {
         }
     }
 
+    /// The ARN of the child execution whose run scheduled task `id`, when a distributed
+    /// Map's recorded child did (not the execution's own runs, nor unrecorded children).
+    pub fn task_child(&self, id: crate::TaskId) -> Option<String> {
+        let rid = *self.tasks.get(&id)?;
+        match self.run(rid).sink {
+            Sink::Child(c) => {
+                let log = self.children.logs.get(&c)?;
+                Some(child_execution_arn(&log.map_run_arn, &log.name))
+            }
+            Sink::Main | Sink::Silent => None,
+        }
+    }
+
     /// Moves out what the children wrote since the last call, in the order they first wrote;
     /// children that ended are forgotten.
     pub fn take_child_histories(&mut self) -> Vec<ChildHistory> {

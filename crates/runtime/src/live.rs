@@ -231,7 +231,11 @@ impl Live {
 
     /// Logs and traces what its distributed Maps' children wrote in this step, each child
     /// under its own ARN, as the parent is logged and traced.
-    fn observe_children(&mut self, children: &[baton_engine::ChildHistory]) {
+    fn observe_children(
+        &mut self,
+        children: &[baton_engine::ChildHistory],
+        tasks: &HashMap<String, Vec<TaskId>>,
+    ) {
         if self.log.is_none() && self.spans.is_none() {
             return;
         }
@@ -251,7 +255,7 @@ impl Live {
                     .child_spans
                     .entry(arn.clone())
                     .or_insert_with(|| spans.child(&child.map_run_arn, &arn));
-                mine.observe(&child.events, &[]);
+                mine.observe(&child.events, tasks.get(&arn).map_or(&[], Vec::as_slice));
                 if child.ended {
                     self.child_spans.remove(&arn);
                 }
@@ -374,8 +378,19 @@ impl Live {
         if let Some(log) = &self.log {
             log.write(&written, self.record.redrive_count);
         }
+        // The tasks each run scheduled: the execution's own, and each child's (its ARN).
+        let mut own_tasks = Vec::new();
+        let mut child_tasks: HashMap<String, Vec<TaskId>> = HashMap::new();
+        if self.spans.is_some() {
+            for task in crate::traces::scheduled_tasks(&effects) {
+                match self.engine.task_child(task) {
+                    Some(child) => child_tasks.entry(child).or_default().push(task),
+                    None => own_tasks.push(task),
+                }
+            }
+        }
         if let Some(spans) = &mut self.spans {
-            spans.observe(&written, &crate::traces::scheduled_tasks(&effects));
+            spans.observe(&written, &own_tasks);
         }
         if let Some(sink) = &self.status_events {
             for change in crate::status::changes(&self.record, &written) {
@@ -396,7 +411,7 @@ impl Live {
         batch.extend(map_runs_redriven(&mut self.map_runs, &written));
         let children = self.engine.take_child_histories();
         if !children.is_empty() {
-            self.observe_children(&children);
+            self.observe_children(&children, &child_tasks);
             let ops = self
                 .children
                 .record(&self.record, children, &mut self.map_runs);
@@ -408,7 +423,16 @@ impl Live {
             match effect {
                 Effect::ScheduleTask(mut request) => {
                     if let Some(spans) = &self.spans {
-                        request.trace = Some(Box::new(spans.call_context(request.id)));
+                        // A child's call goes on in the child's task span.
+                        let child = self
+                            .engine
+                            .task_child(request.id)
+                            .and_then(|arn| self.child_spans.get(&arn));
+                        let context = match child {
+                            Some(child) => child.call_context(request.id),
+                            None => spans.call_context(request.id),
+                        };
+                        request.trace = Some(Box::new(context));
                     }
                     let kind = resource_kind(&request.resource, &region);
                     // A mocked task is answered at once, whatever its resource: no worker,
