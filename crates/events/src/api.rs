@@ -511,19 +511,8 @@ impl Call<'_> {
             "Name": DEFAULT_BUS,
             "Arn": bus_arn(self.region(), self.account(), DEFAULT_BUS),
         })];
-        for doc in self
-            .service
-            .store
-            .service_resources(BUS, Some(self.account()))
-            .await
-            .map_err(internal)?
-        {
-            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
-                continue;
-            }
-            if let Ok(bus) = serde_json::from_str::<Bus>(&doc.body) {
-                buses.push(serde_json::to_value(bus).expect("a bus serialises"));
-            }
+        for bus in self.in_region::<Bus>(BUS).await? {
+            buses.push(serde_json::to_value(bus).expect("a bus serialises"));
         }
         buses.retain(|b| b["Name"].as_str().is_some_and(|n| n.starts_with(prefix)));
         buses.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
@@ -1596,15 +1585,33 @@ impl Call<'_> {
 
     /// How many resources of `kind` the account has in this region.
     async fn count_in_region(&self, kind: &str) -> Result<usize, ServiceError> {
-        Ok(self
+        Ok(self.records_in_region(kind).await?.len())
+    }
+
+    /// The account's records of `kind` in this region.
+    async fn records_in_region(&self, kind: &str) -> Result<Vec<ServiceResource>, ServiceError> {
+        let mut records = self
             .service
             .store
             .service_resources(kind, Some(self.account()))
             .await
-            .map_err(internal)?
+            .map_err(internal)?;
+        records.retain(|doc| arn_scope(&doc.arn).map(|s| s.0) == Some(self.region()));
+        Ok(records)
+    }
+
+    /// The account's resources of `kind` in this region, read as `T` (records that do not
+    /// read so are left out).
+    async fn in_region<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<T>, ServiceError> {
+        Ok(self
+            .records_in_region(kind)
+            .await?
             .iter()
-            .filter(|r| arn_scope(&r.arn).map(|s| s.0) == Some(self.region()))
-            .count())
+            .filter_map(|doc| serde_json::from_str(&doc.body).ok())
+            .collect())
     }
 
     async fn connection_by_key(&self, name: &str) -> Result<(Connection, u64), ServiceError> {
@@ -1783,24 +1790,13 @@ impl Call<'_> {
         }
         let limit = self.limit()?;
         let after = self.text("NextToken")?;
-        let mut items: Vec<Value> = Vec::new();
-        for doc in self
-            .service
-            .store
-            .service_resources(CONNECTION, Some(self.account()))
-            .await
-            .map_err(internal)?
-        {
-            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
-                continue;
-            }
-            let Ok(c) = serde_json::from_str::<Connection>(&doc.body) else {
-                continue;
-            };
-            if c.name.starts_with(prefix) && state.is_none_or(|s| s == c.connection_state) {
-                items.push(dest::list_connection(&c));
-            }
-        }
+        let mut items: Vec<Value> = self
+            .in_region::<Connection>(CONNECTION)
+            .await?
+            .iter()
+            .filter(|c| c.name.starts_with(prefix) && state.is_none_or(|s| s == c.connection_state))
+            .map(dest::list_connection)
+            .collect();
         items.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
         Ok(page(items, "Connections", "Name", after, limit))
     }
@@ -1969,24 +1965,15 @@ impl Call<'_> {
         let connection = self.text("ConnectionArn")?;
         let limit = self.limit()?;
         let after = self.text("NextToken")?;
-        let mut items: Vec<Value> = Vec::new();
-        for doc in self
-            .service
-            .store
-            .service_resources(API_DESTINATION, Some(self.account()))
-            .await
-            .map_err(internal)?
-        {
-            if arn_scope(&doc.arn).map(|s| s.0) != Some(self.region()) {
-                continue;
-            }
-            let Ok(d) = serde_json::from_str::<ApiDestination>(&doc.body) else {
-                continue;
-            };
-            if d.name.starts_with(prefix) && connection.is_none_or(|c| c == d.connection_arn) {
-                items.push(dest::list_api_destination(&d));
-            }
-        }
+        let mut items: Vec<Value> = self
+            .in_region::<ApiDestination>(API_DESTINATION)
+            .await?
+            .iter()
+            .filter(|d| {
+                d.name.starts_with(prefix) && connection.is_none_or(|c| c == d.connection_arn)
+            })
+            .map(dest::list_api_destination)
+            .collect();
         items.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
         Ok(page(items, "ApiDestinations", "Name", after, limit))
     }

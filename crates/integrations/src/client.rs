@@ -58,7 +58,8 @@ pub(crate) fn default_tls() -> Result<Arc<ClientConfig>, String> {
 }
 
 /// Sends `method url` with `headers` (a `host` header is added) and `body`; `tls` is whom an
-/// `https://` server must prove to be (`None`: the system's roots).
+/// `https://` server must prove to be (`None`: the system's roots). An answer larger than
+/// [`MAX_ANSWER_BYTES`] is an error.
 pub(crate) async fn send(
     method: &str,
     url: &str,
@@ -66,7 +67,41 @@ pub(crate) async fn send(
     body: Vec<u8>,
     tls: Option<&Arc<ClientConfig>>,
 ) -> Result<Response, Error> {
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+    let target = Target { url, shown: url };
+    send_to(target, method, headers, body, tls, Answer::Whole).await
+}
+
+/// Where a request goes, and how errors name it (a URL whose query may hold secrets is shown
+/// without it).
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub url: &'a str,
+    pub shown: &'a str,
+}
+
+/// How much of an answer is read.
+#[derive(Clone, Copy)]
+pub(crate) enum Answer {
+    /// All of it, an error past [`MAX_ANSWER_BYTES`].
+    Whole,
+    /// At most this many bytes; the rest is left unread.
+    AtMost(usize),
+}
+
+/// [`send`] to `target`, reading the answer as `answer` says.
+pub(crate) async fn send_to(
+    target: Target<'_>,
+    method: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+    tls: Option<&Arc<ClientConfig>>,
+    answer: Answer,
+) -> Result<Response, Error> {
+    let url = target.shown;
+    let uri: hyper::Uri = target
+        .url
+        .parse()
+        .map_err(|e| format!("invalid URL {url}: {e}"))?;
     let secure = match uri.scheme_str() {
         Some("http") => false,
         Some("https") => true,
@@ -84,7 +119,7 @@ pub(crate) async fn send(
         .await
         .map_err(|e| format!("cannot connect to {url}: {e}"))?;
     if !secure {
-        return exchange(stream, &uri, url, method, headers, body).await;
+        return exchange(stream, &uri, url, method, headers, body, answer).await;
     }
     let config = match tls {
         Some(c) => c.clone(),
@@ -96,7 +131,7 @@ pub(crate) async fn send(
         .connect(name, stream)
         .await
         .map_err(|e| format!("TLS handshake with {url}: {e}"))?;
-    exchange(stream, &uri, url, method, headers, body).await
+    exchange(stream, &uri, url, method, headers, body, answer).await
 }
 
 /// The largest answer read: 16 MiB, past Lambda's 6 MB synchronous response limit and 64 times
@@ -112,6 +147,7 @@ async fn exchange<S>(
     method: &str,
     headers: &[(String, String)],
     body: Vec<u8>,
+    answer: Answer,
 ) -> Result<Response, Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -151,7 +187,17 @@ where
         .map_err(|e| format!("request to {url}: {e}"))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+    let body = match answer {
+        Answer::Whole => response.into_body(),
+        Answer::AtMost(limit) => {
+            return Ok(Response {
+                status,
+                headers,
+                body: read_at_most(response.into_body(), limit, url).await?,
+            })
+        }
+    };
+    let body = Limited::new(body, MAX_ANSWER_BYTES)
         .collect()
         .await
         .map_err(
@@ -169,4 +215,26 @@ where
         headers,
         body,
     })
+}
+
+/// The first `limit` bytes of `body`; what follows is not read.
+async fn read_at_most(
+    mut body: hyper::body::Incoming,
+    limit: usize,
+    url: &str,
+) -> Result<Bytes, Error> {
+    let mut read = Vec::new();
+    while read.len() < limit {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    let room = limit - read.len();
+                    read.extend_from_slice(&data[..data.len().min(room)]);
+                }
+            }
+            Some(Err(e)) => return Err(format!("reading the answer of {url}: {e}")),
+        }
+    }
+    Ok(Bytes::from(read))
 }

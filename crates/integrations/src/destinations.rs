@@ -17,11 +17,9 @@ use async_trait::async_trait;
 use baton_events::destinations::{
     without_query, Outbound, OutboundError, OutboundRequest, OutboundResponse,
 };
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::ClientConfig;
 
+use crate::client::{send_to, Answer, Target};
 use crate::config::Config;
 
 /// The most of an answer that is read; the rest is left unread.
@@ -76,113 +74,45 @@ impl Outbound for HttpOutbound {
     }
 }
 
-/// Connects, sends `request` and reads the answer (up to [`MAX_ANSWER_BYTES`]).
+/// Sends `request` on a connection of its own (`Connection: close`) and reads the answer (up
+/// to [`MAX_ANSWER_BYTES`]); errors name the URL without its query.
 async fn exchange(
     request: OutboundRequest,
     tls: Option<Arc<ClientConfig>>,
 ) -> Result<OutboundResponse, String> {
-    let url = without_query(&request.url);
-    let uri: hyper::Uri = request
-        .url
-        .parse()
-        .map_err(|e| format!("invalid URL {url}: {e}"))?;
-    let host = uri.host().ok_or_else(|| format!("no host in {url}"))?;
-    // `[::1]` in a URI is `::1` to connect to.
-    let connect_host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = uri
-        .port_u16()
-        .unwrap_or(if tls.is_some() { 443 } else { 80 });
-    let stream = tokio::net::TcpStream::connect((connect_host, port))
-        .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    match tls {
-        None => over(stream, &uri, request).await,
-        Some(config) => {
-            let name = ServerName::try_from(connect_host.to_string())
-                .map_err(|e| format!("{connect_host} is not a TLS server name: {e}"))?;
-            let stream = tokio_rustls::TlsConnector::from(config)
-                .connect(name, stream)
-                .await
-                .map_err(|e| format!("TLS handshake with {url}: {e}"))?;
-            over(stream, &uri, request).await
-        }
-    }
-}
-
-/// The exchange over an open connection.
-async fn over<S>(
-    stream: S,
-    uri: &hyper::Uri,
-    request: OutboundRequest,
-) -> Result<OutboundResponse, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let url = without_query(&request.url).to_string();
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP handshake with {url}: {e}"))?;
-    tokio::spawn(async move {
-        // Ends with the exchange; a failure shows up as the request's error.
-        let _ = connection.await;
-    });
-    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-    let path = uri
-        .path_and_query()
-        .map(|p| p.to_string())
-        .unwrap_or_else(|| "/".into());
-    let method = hyper::Method::from_bytes(request.method.as_bytes())
-        .map_err(|e| format!("invalid method {:?}: {e}", request.method))?;
-    let mut built = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", authority)
-        .header("connection", "close");
-    for (name, value) in &request.headers {
-        // The framing is this client's own.
-        let framing = ["host", "connection", "content-length", "transfer-encoding"];
-        if framing.iter().any(|f| name.eq_ignore_ascii_case(f)) {
-            continue;
-        }
-        built = built.header(name.as_str(), value.as_str());
-    }
-    let built = built
-        .body(Full::new(Bytes::from(request.body)))
-        .map_err(|e| format!("request to {url}: {e}"))?;
-    let response = sender
-        .send_request(built)
-        .await
-        .map_err(|e| format!("request to {url}: {e}"))?;
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+    // The framing is the client's own.
+    let framing = ["host", "connection", "content-length", "transfer-encoding"];
+    let mut headers: Vec<(String, String)> = request
+        .headers
+        .into_iter()
+        .filter(|(name, _)| !framing.iter().any(|f| name.eq_ignore_ascii_case(f)))
         .collect();
-    let mut body = response.into_body();
-    let mut read = Vec::new();
-    while read.len() < MAX_ANSWER_BYTES {
-        match body.frame().await {
-            None => break,
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    let room = MAX_ANSWER_BYTES - read.len();
-                    read.extend_from_slice(&data[..data.len().min(room)]);
-                }
-            }
-            Some(Err(e)) => return Err(format!("reading the answer of {url}: {e}")),
-        }
-    }
+    headers.push(("connection".into(), "close".into()));
+    let target = Target {
+        url: &request.url,
+        shown: without_query(&request.url),
+    };
+    let answer = Answer::AtMost(MAX_ANSWER_BYTES);
+    let response = send_to(
+        target,
+        &request.method,
+        &headers,
+        request.body,
+        tls.as_ref(),
+        answer,
+    )
+    .await?;
     Ok(OutboundResponse {
-        status,
-        headers,
-        body: read,
+        status: response.status.as_u16(),
+        headers: response
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                (n.as_str().to_string(), value)
+            })
+            .collect(),
+        body: response.body.to_vec(),
     })
 }
 
