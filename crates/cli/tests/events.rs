@@ -57,6 +57,28 @@ async fn inputs(client: &aws_sdk_sfn::Client, machine: &str, count: usize) -> Ve
     }
 }
 
+/// The distinct `field`s of the machine's executions' inputs, once there are `count` of them
+/// (or after a minute): deliveries are at least once, so an input may start two executions.
+async fn distinct_inputs(
+    client: &aws_sdk_sfn::Client,
+    machine: &str,
+    field: &str,
+    count: usize,
+) -> std::collections::BTreeSet<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen: std::collections::BTreeSet<String> = inputs(client, machine, 0)
+            .await
+            .iter()
+            .map(|input| input[field].to_string())
+            .collect();
+        if seen.len() >= count || Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 fn stored_deliveries(dir: &std::path::Path) -> Vec<ServiceResource> {
     let store = baton_store_sqlite::SqliteStore::open(dir).expect("the store");
     let store: Arc<dyn Store> = Arc::new(store);
@@ -333,13 +355,9 @@ async fn every_event_put_is_delivered_though_the_node_is_killed_while_delivering
     // The next server on the store takes over the deliveries whose lease ran out.
     let server = Server::start(dir.path(), &[]);
     let client = server.client(ACCOUNT);
-    let seen: std::collections::BTreeSet<u64> = inputs(&client, &machine, CALLS * 10)
-        .await
-        .iter()
-        .map(|input| input["n"].as_u64().expect("n"))
-        .collect();
+    let seen = distinct_inputs(&client, &machine, "n", CALLS * 10).await;
     let missing: Vec<u64> = (0..(CALLS * 10) as u64)
-        .filter(|n| !seen.contains(n))
+        .filter(|n| !seen.contains(&n.to_string()))
         .collect();
     assert!(missing.is_empty(), "never delivered: {missing:?}");
 }
@@ -412,13 +430,9 @@ async fn every_upload_starts_its_workflow_though_the_node_is_killed_as_it_answer
     server.kill_9();
     let server = Server::start(dir.path(), &[]);
     let client = server.client(ACCOUNT);
-    let keys: std::collections::BTreeSet<String> = inputs(&client, &machine, UPLOADS)
-        .await
-        .iter()
-        .map(|input| input["key"].as_str().expect("a key").to_string())
-        .collect();
+    let keys = distinct_inputs(&client, &machine, "key", UPLOADS).await;
     let missing: Vec<usize> = (0..UPLOADS)
-        .filter(|n| !keys.contains(&format!("file-{n}")))
+        .filter(|n| !keys.contains(&format!("\"file-{n}\"")))
         .collect();
     assert!(
         missing.is_empty(),
